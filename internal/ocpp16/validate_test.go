@@ -1,0 +1,230 @@
+package ocpp16
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/evse-dev/evse/internal/ocppj"
+)
+
+// These cases need no schema file: they pin the codes and descriptions.
+func TestValidateErrors(t *testing.T) {
+	schedule := func(limit string) string {
+		return `{"connectorId":1,"csChargingProfiles":{"chargingProfileId":1,"stackLevel":0,` +
+			`"chargingProfilePurpose":"TxProfile","chargingProfileKind":"Absolute","chargingSchedule":` +
+			`{"chargingRateUnit":"W","chargingSchedulePeriod":[{"startPeriod":0,"limit":1.5},{"startPeriod":60,"limit":` + limit + `}]}}}`
+	}
+	tests := []struct {
+		action  string
+		kind    Kind
+		payload string
+		code    ocppj.ErrorCode // "" for valid
+		desc    string
+	}{
+		{"Authorize", Request, `{"idTag":"ABC"}`, "", ""},
+		{"Nope", Request, `{}`, ocppj.NotImplemented, `unknown action "Nope"`},
+		{"authorize", Request, `{"idTag":"ABC"}`, ocppj.NotImplemented, `unknown action "authorize"`},
+
+		// FormationViolation.
+		{"Heartbeat", Request, ``, ocppj.FormationViolation, "payload is not JSON: EOF"},
+		{"Heartbeat", Request, `{`, ocppj.FormationViolation, "payload is not JSON: unexpected EOF"},
+		{"Heartbeat", Request, `{} {}`, ocppj.FormationViolation, "payload: data after the JSON value"},
+		{"Heartbeat", Request, ` {} ` + "\n", "", ""},
+		{"Heartbeat", Request, `[]`, ocppj.FormationViolation, "payload is an array, not a JSON object"},
+		{"Heartbeat", Request, `null`, ocppj.FormationViolation, "payload is null, not a JSON object"},
+		{"Heartbeat", Request, `"x"`, ocppj.FormationViolation, "payload is a string, not a JSON object"},
+		{"Heartbeat", Request, `{"x":1}`, ocppj.FormationViolation, "x: property not allowed"},
+		{"Authorize", Request, `{"idTag":"A","zz":1,"IdTag":2}`, ocppj.FormationViolation, "IdTag: property not allowed"},
+		{"Authorize", Response, `{"idTagInfo":{"status":"Accepted","x":null}}`, ocppj.FormationViolation, "idTagInfo.x: property not allowed"},
+		{"LogStatusNotification", Response, `{"a":1}`, ocppj.FormationViolation, "a: property not allowed"},
+
+		// OccurenceConstraintViolation.
+		{"Authorize", Request, `{}`, ocppj.OccurenceConstraintViolation, "idTag: required property missing"},
+		{"BootNotification", Response, `{"interval":60}`, ocppj.OccurenceConstraintViolation, "currentTime: required property missing"},
+		{"Authorize", Response, `{"idTagInfo":{}}`, ocppj.OccurenceConstraintViolation, "idTagInfo.status: required property missing"},
+		{"GetInstalledCertificateIds", Response, `{"status":"Accepted","certificateHashData":[]}`,
+			ocppj.OccurenceConstraintViolation, "certificateHashData: 0 items, at least 1 required"},
+		{"MeterValues", Request, `{"connectorId":1,"meterValue":[]}`, "", ""},
+		{"MeterValues", Request, `{"connectorId":1,"meterValue":[{"timestamp":"2026-11-24T10:00:00Z"}]}`,
+			ocppj.OccurenceConstraintViolation, "meterValue[0].sampledValue: required property missing"},
+
+		// TypeConstraintViolation.
+		{"UnlockConnector", Request, `{"connectorId":"1"}`, ocppj.TypeConstraintViolation, "connectorId: got a string, want an integer"},
+		{"UnlockConnector", Request, `{"connectorId":null}`, ocppj.TypeConstraintViolation, "connectorId: got null, want an integer"},
+		{"UnlockConnector", Request, `{"connectorId":1.5}`, ocppj.TypeConstraintViolation, "connectorId: 1.5 is not an integer"},
+		{"UnlockConnector", Request, `{"connectorId":1e400}`, ocppj.TypeConstraintViolation, "connectorId: 1e400 does not fit in a 64-bit integer"},
+		{"UnlockConnector", Request, `{"connectorId":9223372036854775808}`, ocppj.TypeConstraintViolation,
+			"connectorId: 9223372036854775808 does not fit in a 64-bit integer"},
+		{"UnlockConnector", Request, `{"connectorId":9223372036854775807}`, "", ""},
+		{"UnlockConnector", Request, `{"connectorId":3.0}`, "", ""},
+		{"UnlockConnector", Request, `{"connectorId":-2e1}`, "", ""},
+		{"Authorize", Request, `{"idTag":7}`, ocppj.TypeConstraintViolation, "idTag: got a number, want a string"},
+		{"Authorize", Response, `{"idTagInfo":[]}`, ocppj.TypeConstraintViolation, "idTagInfo: got an array, want an object"},
+		{"GetConfiguration", Request, `{"key":{}}`, ocppj.TypeConstraintViolation, "key: got an object, want an array"},
+		{"GetConfiguration", Request, `{"key":["a",true]}`, ocppj.TypeConstraintViolation, "key[1]: got a boolean, want a string"},
+		{"GetConfiguration", Response, `{"configurationKey":[{"key":"K","readonly":"true"}]}`,
+			ocppj.TypeConstraintViolation, "configurationKey[0].readonly: got a string, want a boolean"},
+		{"SetChargingProfile", Request, schedule("1e400"), ocppj.TypeConstraintViolation,
+			"csChargingProfiles.chargingSchedule.chargingSchedulePeriod[1].limit: 1e400 does not fit in a 64-bit float"},
+
+		// PropertyConstraintViolation.
+		{"Authorize", Response, `{"idTagInfo":{"status":"Foo"}}`, ocppj.PropertyConstraintViolation,
+			`idTagInfo.status: "Foo" is not one of Accepted, Blocked, Expired, Invalid, ConcurrentTx`},
+		{"Authorize", Request, `{"idTag":"` + strings.Repeat("€", 20) + `"}`, "", ""},
+		{"Authorize", Request, `{"idTag":"` + strings.Repeat("€", 21) + `"}`, ocppj.PropertyConstraintViolation,
+			"idTag: 21 characters, at most 20 allowed"},
+		{"Heartbeat", Response, `{"currentTime":"2026-11-24 10:00:00Z"}`, ocppj.PropertyConstraintViolation,
+			`currentTime: "2026-11-24 10:00:00Z" is not an RFC 3339 date-time`},
+		{"Heartbeat", Response, `{"currentTime":"2026-11-24T10:00:00\u005a"}`, "", ""},
+		{"UpdateFirmware", Request, `{"location":"firmware.bin","retrieveDate":"2026-11-24T10:00:00Z"}`,
+			ocppj.PropertyConstraintViolation, `location: "firmware.bin" is not an absolute URI`},
+		{"SetChargingProfile", Request, schedule("6.05"), ocppj.PropertyConstraintViolation,
+			"csChargingProfiles.chargingSchedule.chargingSchedulePeriod[1].limit: 6.05 is not a multiple of 0.1"},
+		{"SetChargingProfile", Request, schedule("0.30000000000000004"), ocppj.PropertyConstraintViolation,
+			"csChargingProfiles.chargingSchedule.chargingSchedulePeriod[1].limit: 0.30000000000000004 is not a multiple of 0.1"},
+		{"SetChargingProfile", Request, schedule("0.3"), "", ""},
+		{"SetChargingProfile", Request, schedule("32"), "", ""},
+		{"SetChargingProfile", Request, schedule("1.20e1"), "", ""},
+
+		// The first problem in sorted property order wins.
+		{"StartTransaction", Request, `{"timestamp":"bad","meterStart":"x","idTag":"A","connectorId":1}`,
+			ocppj.TypeConstraintViolation, "meterStart: got a string, want an integer"},
+		{"StartTransaction", Request, `{"b":1,"a":2}`, ocppj.FormationViolation, "a: property not allowed"},
+		{"StartTransaction", Request, `{"timestamp":"bad"}`, ocppj.OccurenceConstraintViolation, "connectorId: required property missing"},
+
+		// Direction matters.
+		{"BootNotification", Response, `{"chargePointVendor":"V","chargePointModel":"M"}`,
+			ocppj.FormationViolation, "chargePointModel: property not allowed"},
+	}
+	for _, tc := range tests {
+		err := Validate(tc.action, tc.kind, []byte(tc.payload))
+		if tc.code == "" {
+			if err != nil {
+				t.Errorf("%s %s %s: %v, want valid", tc.action, tc.kind, tc.payload, err)
+			}
+			continue
+		}
+		var oe *ocppj.Error
+		if !errors.As(err, &oe) {
+			t.Errorf("%s %s %s: got %v (%T), want an *ocppj.Error", tc.action, tc.kind, tc.payload, err, err)
+			continue
+		}
+		if oe.Code != tc.code || oe.Description != tc.desc {
+			t.Errorf("%s %s %s:\n got %s: %s\nwant %s: %s", tc.action, tc.kind, tc.payload, oe.Code, oe.Description, tc.code, tc.desc)
+		}
+	}
+}
+
+func TestValidateRequestResponse(t *testing.T) {
+	if err := ValidateRequest("Heartbeat", []byte(`{}`)); err != nil {
+		t.Error(err)
+	}
+	if err := ValidateResponse("Heartbeat", []byte(`{}`)); err == nil {
+		t.Error("Heartbeat.conf without currentTime: accepted")
+	}
+	if err := Validate("Heartbeat", Kind(7), []byte(`{}`)); err == nil {
+		t.Error("invalid Kind: accepted")
+	}
+}
+
+func TestDecode(t *testing.T) {
+	v, err := DecodeRequest("StartTransaction",
+		[]byte(`{"connectorId":2.0,"idTag":"A\u00e9","meterStart":1.5e3,"reservationId":-0,"timestamp":"2026-11-24T11:00:00.5+01:00"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := time.Date(2026, 11, 24, 10, 0, 0, 5e8, time.UTC)
+	reservation := 0
+	want := &StartTransactionRequest{ConnectorId: 2, IdTag: "Aé", MeterStart: 1500, ReservationId: &reservation}
+	got := v.(*StartTransactionRequest)
+	if !got.Timestamp.Equal(ts) {
+		t.Errorf("timestamp %v, want %v", got.Timestamp, ts)
+	}
+	got.Timestamp = DateTime{}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+
+	v, err = DecodeResponse("Authorize", []byte(`{"idTagInfo":{"status":"Accepted"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := v.(*AuthorizeResponse); r.IdTagInfo.Status != AuthorizationStatusAccepted || r.IdTagInfo.ExpiryDate != nil {
+		t.Errorf("got %+v", r)
+	}
+
+	if _, err := DecodeRequest("Authorize", []byte(`{}`)); err == nil {
+		t.Error("invalid payload decoded")
+	}
+}
+
+// encoding/json merges a repeated object key into the same struct, keeping
+// fields of the first value that the last lacks; Decode must give what was
+// validated, which is the last value alone.
+func TestDecodeRepeatedKeys(t *testing.T) {
+	payload := `{"idTagInfo":{"status":"Accepted","parentIdTag":"` + strings.Repeat("x", 30) + `"},` +
+		`"idTagInfo":{"status":"Blocked"},"transactionId":"one","transactionId":1}`
+	v, err := DecodeResponse("StartTransaction", []byte(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := v.(*StartTransactionResponse)
+	want := &StartTransactionResponse{IdTagInfo: IdTagInfo{Status: AuthorizationStatusBlocked}, TransactionId: 1}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+func TestParseDecimal(t *testing.T) {
+	tests := []struct {
+		in     string
+		ok     bool
+		neg    bool
+		digits string
+		exp    int64
+	}{
+		{"0", true, false, "", 0},
+		{"-0.000", true, true, "", 0},
+		{"12", true, false, "12", 0},
+		{"1200", true, false, "12", 2},
+		{"12.50", true, false, "125", -1},
+		{"0.001", true, false, "1", -3},
+		{"1.5e3", true, false, "15", 2},
+		{"-25E-1", true, true, "25", -1},
+		{"1e+400", true, false, "1", 400},
+		{"01", false, false, "", 0},
+		{"1.", false, false, "", 0},
+		{".5", false, false, "", 0},
+		{"1e", false, false, "", 0},
+		{"+1", false, false, "", 0},
+		{"1x", false, false, "", 0},
+		{"", false, false, "", 0},
+	}
+	for _, tc := range tests {
+		d, ok := parseDecimal(tc.in)
+		if ok != tc.ok || ok && (d.neg != tc.neg || d.digits != tc.digits || d.exp != tc.exp) {
+			t.Errorf("parseDecimal(%q) = %+v, %t; want {%t %q %d}, %t", tc.in, d, ok, tc.neg, tc.digits, tc.exp, tc.ok)
+		}
+	}
+	if d, ok := parseDecimal("1e99999999999999999999"); !ok || d.exp < expLimit {
+		t.Errorf("a huge exponent gives %+v, %t; want it saturated at %d or more", d, ok, expLimit)
+	}
+	if d, _ := parseDecimal("-1e-99999999999999999999"); d.exp > -expLimit || d.multipleOfPow10(-1) {
+		t.Errorf("a huge negative exponent gives %+v", d)
+	}
+	for in, want := range map[string]string{"3.0": "3", "-0": "0", "1e2": "100", "-9223372036854775808": "-9223372036854775808"} {
+		d, _ := parseDecimal(in)
+		if got, ok := d.int64Text(); !ok || got != want {
+			t.Errorf("int64Text(%s) = %q, %t; want %q", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"1.5", "9223372036854775808", "1e19", "-9223372036854775809", "1e400"} {
+		d, _ := parseDecimal(in)
+		if got, ok := d.int64Text(); ok {
+			t.Errorf("int64Text(%s) = %q, want none", in, got)
+		}
+	}
+}
