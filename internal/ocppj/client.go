@@ -1,10 +1,10 @@
 package ocppj
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,31 +13,13 @@ import (
 	mathrand "math/rand/v2"
 	"net/http"
 	"net/url"
-	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/coder/websocket"
-	"golang.org/x/sync/errgroup"
 )
-
-// Handler answers the central system's CALLs.
-type Handler interface {
-	// HandleCall returns the CALLRESULT payload for a CALL, or an error: an
-	// *Error is sent as that CALLERROR, any other error as InternalError.
-	HandleCall(ctx context.Context, action string, payload json.RawMessage) (json.RawMessage, error)
-}
-
-// HandlerFunc adapts a function to [Handler].
-type HandlerFunc func(ctx context.Context, action string, payload json.RawMessage) (json.RawMessage, error)
-
-// HandleCall calls f.
-func (f HandlerFunc) HandleCall(ctx context.Context, action string, payload json.RawMessage) (json.RawMessage, error) {
-	return f(ctx, action, payload)
-}
 
 // Direction says which way a traced frame went.
 type Direction int
@@ -55,8 +37,8 @@ func (d Direction) String() string {
 	return "received"
 }
 
-// Options configure a [Client]. The zero value of every field but URL, ID
-// and Handler is a working default.
+// Options configure a [Client]. The zero value of every field but URL and
+// ID is a working default.
 type Options struct {
 	// URL is the central system's address, ws:// or wss://; the charge
 	// point id is appended as the last path element.
@@ -74,7 +56,8 @@ type Options struct {
 	RequireTLS bool
 	// TLSConfig is used for wss://; nil uses the system's roots.
 	TLSConfig *tls.Config
-	// CallTimeout bounds the wait for the answer to one CALL. Default 30 s.
+	// CallTimeout bounds the wait for the answer to one CALL once it is
+	// sent. Default 30 s.
 	CallTimeout time.Duration
 	// HandshakeTimeout bounds one connection attempt. Default 30 s.
 	HandshakeTimeout time.Duration
@@ -90,7 +73,9 @@ type Options struct {
 	PongTimeout time.Duration
 	// MinBackoff and MaxBackoff bound the wait between connection attempts:
 	// it doubles from MinBackoff after each failure up to MaxBackoff, and
-	// each wait is drawn at random from its upper half. Defaults 1 s, 60 s.
+	// each wait is drawn at random from its upper half. A connection that
+	// stayed up for 30 s starts the doubling again from MinBackoff.
+	// Defaults 1 s, 60 s.
 	MinBackoff, MaxBackoff time.Duration
 	// ReadLimit is the largest frame accepted, in bytes; a larger one closes
 	// the connection. Default 16 MiB.
@@ -100,7 +85,9 @@ type Options struct {
 	Handler Handler
 	// Logger receives connection events. Default: discard.
 	Logger *slog.Logger
-	// Trace, when set, sees every frame sent and received. It must not block.
+	// Trace, when set, sees every frame sent and received. It must not
+	// block, and must not keep frame after it returns (the buffer is
+	// reused).
 	Trace func(dir Direction, frame []byte)
 	// OnConnect, when set, is called after each successful handshake, and
 	// OnDisconnect after each connection ends. They must not block.
@@ -108,12 +95,17 @@ type Options struct {
 	OnDisconnect func(err error)
 }
 
+// stableConnection is how long a connection must have been up for the
+// next failure to start the backoff again from MinBackoff.
+const stableConnection = 30 * time.Second
+
 // Client is the charge point side of an OCPP-J connection. It is safe for
 // concurrent use.
 type Client struct {
 	opts   Options
 	target string
 	log    *slog.Logger
+	http   *http.Client
 
 	idPrefix string
 	idSeq    atomic.Uint64
@@ -122,13 +114,18 @@ type Client struct {
 	pingChanged  chan struct{}
 	reconnect    chan struct{}
 	connected    atomic.Bool
+	running      atomic.Bool
 
+	// mu guards the call queue and the line of the current session (see
+	// session). It is never held while a frame is written, nor together
+	// with session.wmu.
 	mu      sync.Mutex
-	queue   []*pendingCall
-	ready   chan struct{} // signalled when queue grows
+	queue   []*pendingCall // waiting for the line, oldest first
+	sess    *session       // the live connection, or nil
 	stopped bool
 }
 
+// pendingCall is one of the client's own CALLs.
 type pendingCall struct {
 	ctx     context.Context
 	id      string
@@ -142,6 +139,7 @@ type callResult struct {
 	err     error
 }
 
+// finish delivers the result of pc; only the first one counts.
 func (pc *pendingCall) finish(payload json.RawMessage, err error) {
 	select {
 	case pc.done <- callResult{payload, err}:
@@ -166,6 +164,9 @@ func NewClient(opts Options) (*Client, error) {
 	case "wss":
 	default:
 		return nil, fmt.Errorf("ocppj: %s: scheme must be ws or wss", opts.URL)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("ocppj: %s: no host", opts.URL)
 	}
 	if opts.Subprotocol == "" {
 		opts.Subprotocol = "ocpp1.6"
@@ -199,18 +200,33 @@ func NewClient(opts Options) (*Client, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+
+	// The id is the last path element, escaped; a query string stays last.
+	escaped := strings.TrimRight(u.EscapedPath(), "/") + "/" + url.PathEscape(opts.ID)
+	u.Path = strings.TrimRight(u.Path, "/") + "/" + opts.ID
+	u.RawPath = escaped
+
+	// One transport for all attempts. No keep-alive: a refused handshake
+	// must not leave an idle connection (and its goroutines) behind.
+	transport := &http.Transport{Proxy: http.ProxyFromEnvironment}
+	if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		transport = t.Clone()
+	}
+	transport.TLSClientConfig = opts.TLSConfig
+	transport.DisableKeepAlives = true
+
 	var prefix [6]byte
 	_, _ = rand.Read(prefix[:])
 	c := &Client{
 		opts:        opts,
-		target:      strings.TrimRight(opts.URL, "/") + "/" + url.PathEscape(opts.ID),
+		target:      u.String(),
 		log:         opts.Logger,
+		http:        &http.Client{Transport: transport},
 		idPrefix:    hex.EncodeToString(prefix[:]) + "-",
 		pingChanged: make(chan struct{}, 1),
 		reconnect:   make(chan struct{}, 1),
-		ready:       make(chan struct{}, 1),
 	}
-	c.pingInterval.Store(int64(opts.PingInterval))
+	c.pingInterval.Store(int64(max(opts.PingInterval, 0)))
 	return c, nil
 }
 
@@ -232,7 +248,8 @@ func (c *Client) SetPingInterval(d time.Duration) {
 }
 
 // Reconnect closes the current connection, if any; Run connects again at
-// once (for example with a new password).
+// once, without backoff (for example with a new password). A Reconnect
+// while a connection attempt is under way closes the connection it makes.
 func (c *Client) Reconnect() {
 	select {
 	case c.reconnect <- struct{}{}:
@@ -245,72 +262,89 @@ func (c *Client) Reconnect() {
 // It returns the CALLRESULT payload, an *Error for a CALLERROR, ErrTimeout,
 // ErrConnectionLost, ErrClosed, or ctx's error if ctx ends before the CALL
 // was sent or answered (a CALL already sent still holds the line until it
-// is answered or times out).
+// is answered or times out). The payload must be a JSON object; nil is sent
+// as {}.
 func (c *Client) Call(ctx context.Context, action string, payload json.RawMessage) (json.RawMessage, error) {
+	if action == "" {
+		return nil, errors.New("ocppj: CALL without an action")
+	}
+	if len(bytes.TrimSpace(payload)) > 0 && (!isObject(payload) || !json.Valid(payload)) {
+		return nil, fmt.Errorf("ocppj: %s: payload is not a JSON object", action)
+	}
+	var idBuf [48]byte
 	pc := &pendingCall{
 		ctx:     ctx,
-		id:      c.idPrefix + strconv.FormatUint(c.idSeq.Add(1), 36),
+		id:      string(strconv.AppendUint(append(idBuf[:0], c.idPrefix...), c.idSeq.Add(1), 36)),
 		action:  action,
 		payload: payload,
 		done:    make(chan callResult, 1),
 	}
+
 	c.mu.Lock()
 	if c.stopped {
 		c.mu.Unlock()
 		return nil, ErrClosed
 	}
-	c.queue = append(c.queue, pc)
-	c.mu.Unlock()
-	select {
-	case c.ready <- struct{}{}:
-	default:
+	if s := c.sess; s != nil && s.out == nil && len(c.queue) == 0 {
+		// The line is free: send it from this goroutine.
+		s.claimLocked(pc, true)
+		c.mu.Unlock()
+		s.send(pc)
+	} else {
+		c.queue = append(c.queue, pc)
+		c.mu.Unlock()
+	}
+
+	if ctx.Done() == nil {
+		r := <-pc.done
+		return r.payload, r.err
 	}
 	select {
 	case r := <-pc.done:
 		return r.payload, r.err
 	case <-ctx.Done():
-		pc.finish(nil, ctx.Err()) // the sender skips or ignores it
+		c.mu.Lock()
+		if i := slices.Index(c.queue, pc); i >= 0 {
+			c.queue = slices.Delete(c.queue, i, i+1)
+		}
+		c.mu.Unlock()
+		pc.finish(nil, ctx.Err()) // a later answer is ignored
 		return nil, ctx.Err()
 	}
 }
 
-// pop takes the oldest queued call that is still wanted, or returns nil.
-func (c *Client) pop() *pendingCall {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for len(c.queue) > 0 {
-		pc := c.queue[0]
-		c.queue[0] = nil
-		c.queue = c.queue[1:]
-		if pc.ctx.Err() == nil {
-			return pc
-		}
-	}
-	return nil
-}
-
 // Run connects and keeps the client connected until ctx ends. It returns
-// nil when ctx ends; queued calls then fail with ErrClosed.
+// nil when ctx ends, after the close handshake (which the central system
+// gets 5 s to answer) and after the handler has returned; queued calls
+// then fail with ErrClosed and one outstanding with ErrConnectionLost. Run
+// may be called once.
 func (c *Client) Run(ctx context.Context) error {
+	if !c.running.CompareAndSwap(false, true) {
+		return errors.New("ocppj: Run called twice")
+	}
 	defer c.stop()
-	backoff := c.opts.MinBackoff
+	b := backoff{min: c.opts.MinBackoff, max: c.opts.MaxBackoff}
 	for {
-		start := time.Now()
-		err := c.session(ctx)
+		up, err := c.session(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if time.Since(start) > 30*time.Second {
-			backoff = c.opts.MinBackoff // it was a real connection, not a flap
+		if errors.Is(err, errReconnect) {
+			b.reset()
+			c.log.Info("reconnecting to central system")
+			continue
 		}
-		wait := backoff/2 + mathrand.N(backoff/2+1)
+		if up >= stableConnection {
+			b.reset()
+		}
+		wait := b.next(mathrand.N[time.Duration])
 		c.log.Warn("central system connection ended", "err", err, "retry_in", wait.Round(time.Millisecond))
-		backoff = min(2*backoff, c.opts.MaxBackoff)
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-c.reconnect:
 			t.Stop()
+			b.reset()
 		case <-ctx.Done():
 			t.Stop()
 			return nil
@@ -329,293 +363,26 @@ func (c *Client) stop() {
 	}
 }
 
-// dial makes one connection attempt.
-func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
-	header := http.Header{}
-	if c.opts.Password != nil {
-		if pw := c.opts.Password(); len(pw) > 0 {
-			cred := append([]byte(c.opts.ID+":"), pw...)
-			header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString(cred))
-		}
-	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.TLSClientConfig = c.opts.TLSConfig
-	dctx, cancel := context.WithTimeout(ctx, c.opts.HandshakeTimeout)
-	defer cancel()
-	conn, resp, err := websocket.Dial(dctx, c.target, &websocket.DialOptions{
-		HTTPClient:   &http.Client{Transport: transport},
-		HTTPHeader:   header,
-		Subprotocols: []string{c.opts.Subprotocol},
-	})
-	if err != nil {
-		if resp != nil {
-			switch resp.StatusCode {
-			case http.StatusUnauthorized, http.StatusForbidden:
-				return nil, fmt.Errorf("ocppj: %s refused the credentials of %q (HTTP %d): %w", c.target, c.opts.ID, resp.StatusCode, err)
-			case http.StatusNotFound:
-				return nil, fmt.Errorf("ocppj: %s does not know charge point %q (HTTP 404): %w", c.target, c.opts.ID, err)
-			}
-		}
-		return nil, fmt.Errorf("ocppj: dial %s: %w", c.target, err)
-	}
-	if got := conn.Subprotocol(); got != c.opts.Subprotocol {
-		conn.Close(websocket.StatusProtocolError, "subprotocol "+c.opts.Subprotocol+" required")
-		return nil, fmt.Errorf("%w: asked for %q, got %q", ErrSubprotocol, c.opts.Subprotocol, got)
-	}
-	conn.SetReadLimit(c.opts.ReadLimit)
-	return conn, nil
+// backoff computes the waits between connection attempts.
+type backoff struct {
+	min, max time.Duration
+	cur      time.Duration // the bound of the next wait; 0 means min
 }
 
-// incoming is a CALL from the central system waiting for its answer, or a
-// frame error to answer.
-type incoming struct {
-	frame Frame
-	err   *FrameError
-}
-
-// session runs one connection until it fails or ctx ends.
-func (c *Client) session(ctx context.Context) error {
-	conn, err := c.dial(ctx)
-	if err != nil {
-		if errors.Is(err, ErrSubprotocol) {
-			c.log.Error("central system refused the OCPP subprotocol; not going on with this connection", "url", c.target, "err", err)
-		}
-		return err
+// next returns the next wait, drawn from [cur/2, cur] with randN (which
+// returns a value in [0, n)), and doubles cur up to max.
+func (b *backoff) next(randN func(n time.Duration) time.Duration) time.Duration {
+	if b.cur <= 0 {
+		b.cur = b.min
 	}
-	defer conn.CloseNow()
-	c.log.Info("connected to central system", "url", c.target)
-	c.connected.Store(true)
-	if c.opts.OnConnect != nil {
-		c.opts.OnConnect()
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	calls := make(chan incoming, 16)
-	results := make(chan Frame, 1)
-	g.Go(func() error { return c.readLoop(gctx, conn, calls, results) })
-	g.Go(func() error { return c.handleLoop(gctx, conn, calls) })
-	g.Go(func() error { return c.sendLoop(gctx, conn, results) })
-	g.Go(func() error { return c.pingLoop(gctx, conn) })
-	g.Go(func() error {
-		select {
-		case <-c.reconnect:
-			return errors.New("reconnect requested")
-		case <-gctx.Done():
-			return nil
-		}
-	})
-	err = g.Wait()
-	c.connected.Store(false)
-	if ctx.Err() != nil {
-		conn.Close(websocket.StatusNormalClosure, "charge point stopping")
-		err = ctx.Err()
+	d := b.cur
+	if b.cur > b.max/2 {
+		b.cur = b.max
 	} else {
-		conn.Close(websocket.StatusGoingAway, "")
+		b.cur *= 2
 	}
-	if c.opts.OnDisconnect != nil {
-		c.opts.OnDisconnect(err)
-	}
-	return err
+	lo := d - d/2
+	return lo + randN(d-lo+1)
 }
 
-func (c *Client) trace(dir Direction, frame []byte) {
-	if c.opts.Trace != nil {
-		c.opts.Trace(dir, frame)
-	}
-}
-
-func (c *Client) write(ctx context.Context, conn *websocket.Conn, frame []byte) error {
-	wctx, cancel := context.WithTimeout(ctx, c.opts.WriteTimeout)
-	defer cancel()
-	c.trace(Sent, frame)
-	if err := conn.Write(wctx, websocket.MessageText, frame); err != nil {
-		return fmt.Errorf("ocppj: write: %w", err)
-	}
-	return nil
-}
-
-func (c *Client) readLoop(ctx context.Context, conn *websocket.Conn, calls chan<- incoming, results chan<- Frame) error {
-	for {
-		typ, data, err := conn.Read(ctx)
-		if err != nil {
-			return fmt.Errorf("ocppj: read: %w", err)
-		}
-		c.trace(Received, data)
-		if typ != websocket.MessageText {
-			c.log.Warn("dropped a binary WebSocket message", "bytes", len(data))
-			continue
-		}
-		f, ferr := ParseFrame(data)
-		if ferr != nil {
-			switch ferr.Type {
-			case CallResult, CallError:
-				// Never answer an answer; the outstanding call, if it is
-				// this one, will time out.
-				c.log.Warn("dropped a malformed answer", "id", ferr.ID, "err", ferr)
-				continue
-			}
-			select {
-			case calls <- incoming{err: ferr}:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			continue
-		}
-		switch f.Type {
-		case Call:
-			select {
-			case calls <- incoming{frame: f}:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		case CallResult, CallError:
-			select {
-			case results <- f:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-	}
-}
-
-func (c *Client) handleLoop(ctx context.Context, conn *websocket.Conn, calls <-chan incoming) error {
-	for {
-		var in incoming
-		select {
-		case in = <-calls:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		var frame []byte
-		if in.err != nil {
-			id := in.err.ID
-			if id == "" {
-				id = "-1" // as OCPP 2.0.1 asks for an id that could not be read
-			}
-			c.log.Warn("answered a malformed frame", "err", in.err)
-			frame = AppendCallError(nil, id, &Error{Code: in.err.Code, Description: in.err.Msg})
-		} else {
-			payload, err := c.handle(ctx, in.frame)
-			if err != nil {
-				var e *Error
-				if !errors.As(err, &e) || !e.Code.Known() {
-					c.log.Error("handler failed", "action", in.frame.Action, "err", err)
-					e = &Error{Code: InternalError, Description: truncate(err.Error(), 255)}
-				}
-				frame = AppendCallError(nil, in.frame.ID, e)
-			} else {
-				frame = AppendCallResult(nil, in.frame.ID, payload)
-			}
-		}
-		if err := c.write(ctx, conn, frame); err != nil {
-			return err
-		}
-	}
-}
-
-// handle calls the handler, turning a panic into an error.
-func (c *Client) handle(ctx context.Context, f Frame) (payload json.RawMessage, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			c.log.Error("handler panicked", "action", f.Action, "panic", r, "stack", string(debug.Stack()))
-			payload, err = nil, Errorf(InternalError, "internal error while handling %s", f.Action)
-		}
-	}()
-	payload, err = c.opts.Handler.HandleCall(ctx, f.Action, f.Payload)
-	if err == nil && !isObject(payload) && len(payload) != 0 {
-		return nil, fmt.Errorf("handler for %s returned a payload that is not a JSON object", f.Action)
-	}
-	return payload, err
-}
-
-func (c *Client) sendLoop(ctx context.Context, conn *websocket.Conn, results <-chan Frame) error {
-	for {
-		pc := c.pop()
-		if pc == nil {
-			select {
-			case <-c.ready:
-			case f := <-results:
-				c.log.Warn("dropped an answer to no outstanding call", "id", f.ID, "type", f.Type)
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			continue
-		}
-		if err := c.write(ctx, conn, AppendCall(nil, pc.id, pc.action, pc.payload)); err != nil {
-			pc.finish(nil, ErrConnectionLost)
-			return err
-		}
-		if err := c.await(ctx, pc, results); err != nil {
-			return err
-		}
-	}
-}
-
-// await waits for the answer to pc, which is on the wire, until it comes,
-// the call times out or the connection ends.
-func (c *Client) await(ctx context.Context, pc *pendingCall, results <-chan Frame) error {
-	timer := time.NewTimer(c.opts.CallTimeout)
-	defer timer.Stop()
-	for {
-		select {
-		case f := <-results:
-			if f.ID != pc.id {
-				c.log.Warn("dropped an answer to no outstanding call", "id", f.ID, "type", f.Type)
-				continue
-			}
-			if f.Type == CallError {
-				pc.finish(nil, f.Error)
-			} else {
-				pc.finish(f.Payload, nil)
-			}
-			return nil
-		case <-timer.C:
-			c.log.Warn("call timed out", "action", pc.action, "id", pc.id, "timeout", c.opts.CallTimeout)
-			pc.finish(nil, ErrTimeout)
-			return nil
-		case <-ctx.Done():
-			pc.finish(nil, ErrConnectionLost)
-			return ctx.Err()
-		}
-	}
-}
-
-func (c *Client) pingLoop(ctx context.Context, conn *websocket.Conn) error {
-	for {
-		d := time.Duration(c.pingInterval.Load())
-		if d <= 0 {
-			select {
-			case <-c.pingChanged:
-				continue
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-c.pingChanged:
-			t.Stop()
-			continue
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		}
-		timeout := min(c.opts.PongTimeout, d)
-		pctx, cancel := context.WithTimeout(ctx, timeout)
-		err := conn.Ping(pctx)
-		cancel()
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("ocppj: no pong within %s: %w", timeout, err)
-		}
-	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}
+func (b *backoff) reset() { b.cur = 0 }

@@ -62,6 +62,9 @@ func Errorf(code ErrorCode, format string, args ...any) *Error {
 }
 
 func (e *Error) Error() string {
+	if e == nil {
+		return "ocppj: <nil *Error>"
+	}
 	if e.Description == "" {
 		return "ocppj: " + string(e.Code)
 	}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
+	"unicode/utf8"
 )
 
 // MessageType is the first element of an OCPP-J frame.
@@ -29,7 +31,8 @@ func (t MessageType) String() string {
 	return "MessageType(" + strconv.Itoa(int(t)) + ")"
 }
 
-// MaxIDLength is the longest unique message id OCPP-J allows.
+// MaxIDLength is the longest unique message id OCPP-J allows, in
+// characters.
 const MaxIDLength = 36
 
 // Frame is one parsed OCPP-J message.
@@ -47,7 +50,8 @@ type Frame struct {
 // FrameError says why a frame could not be parsed, and with which code and
 // id the peer should be answered.
 type FrameError struct {
-	// ID is the frame's message id where one could be read, else "".
+	// ID is the frame's message id where one could be read and is not
+	// longer than [MaxIDLength], else "" (answer with id "-1").
 	ID string
 	// Type is the frame's message type where one could be read, else 0.
 	Type MessageType
@@ -62,19 +66,27 @@ func (e *FrameError) Error() string {
 // ParseFrame parses one OCPP-J frame. It checks the frame's shape only, not
 // what an action's payload holds. The codes it reports:
 //
-//   - FormationViolation: not JSON, not an array, a message type or id of
-//     the wrong JSON type, an id longer than [MaxIDLength], too many
-//     elements, or a payload or error details that is not a JSON object;
+//   - FormationViolation: not JSON, not an array, an empty array, a message
+//     type that is not an integral JSON number that fits in an int, an id
+//     that is not a non-empty string of at most [MaxIDLength] characters,
+//     too many elements, an action, error code or error description that is
+//     not a string (an action must not be empty), or a payload or error
+//     details that is not a JSON object;
 //   - ProtocolError: an unknown message type, or too few elements for the
 //     message type.
+//
+// The Payload and Error.Details of the frame do not alias data.
 func ParseFrame(data []byte) (Frame, *FrameError) {
-	var elems []json.RawMessage
 	if t := bytes.TrimSpace(data); len(t) == 0 || t[0] != '[' {
 		return Frame{}, &FrameError{Code: FormationViolation, Msg: "not a JSON array"}
 	}
-	if err := json.Unmarshal(data, &elems); err != nil {
-		return Frame{}, &FrameError{Code: FormationViolation, Msg: "not a JSON array: " + err.Error()}
+	if !json.Valid(data) {
+		var v any
+		err := json.Unmarshal(data, &v) // for the message only
+		return Frame{}, &FrameError{Code: FormationViolation, Msg: fmt.Sprintf("not a JSON array: %v", err)}
 	}
+	var spans [maxElems + 1][]byte
+	elems := splitArray(data, spans[:0])
 	if len(elems) == 0 {
 		return Frame{}, &FrameError{Code: FormationViolation, Msg: "empty array"}
 	}
@@ -87,17 +99,19 @@ func ParseFrame(data []byte) (Frame, *FrameError) {
 	if len(elems) < 2 {
 		return Frame{}, &FrameError{Type: typ, Code: ProtocolError, Msg: "no message id"}
 	}
-	if err := json.Unmarshal(elems[1], &f.ID); err != nil || !isString(elems[1]) {
+	if !isString(elems[1]) {
 		return Frame{}, &FrameError{Type: typ, Code: FormationViolation, Msg: "message id is not a string"}
 	}
+	f.ID = decodeString(elems[1])
 	fail := func(code ErrorCode, format string, args ...any) (Frame, *FrameError) {
 		return Frame{}, &FrameError{ID: f.ID, Type: typ, Code: code, Msg: fmt.Sprintf(format, args...)}
 	}
 	if f.ID == "" {
 		return fail(FormationViolation, "empty message id")
 	}
-	if len(f.ID) > MaxIDLength {
-		return fail(FormationViolation, "message id longer than %d characters", MaxIDLength)
+	if utf8.RuneCountInString(f.ID) > MaxIDLength {
+		// Echoing an over-long id would make the answer malformed too.
+		return Frame{}, &FrameError{Type: typ, Code: FormationViolation, Msg: fmt.Sprintf("message id longer than %d characters", MaxIDLength)}
 	}
 
 	var want int
@@ -115,7 +129,7 @@ func ParseFrame(data []byte) (Frame, *FrameError) {
 		return fail(ProtocolError, "%s has %d elements, want %d", typ, len(elems), want)
 	}
 	if len(elems) > want {
-		return fail(FormationViolation, "%s has %d elements, want %d", typ, len(elems), want)
+		return fail(FormationViolation, "%s has more than %d elements", typ, want)
 	}
 
 	switch typ {
@@ -123,61 +137,175 @@ func ParseFrame(data []byte) (Frame, *FrameError) {
 		if !isString(elems[2]) {
 			return fail(FormationViolation, "action is not a string")
 		}
-		if err := json.Unmarshal(elems[2], &f.Action); err != nil || f.Action == "" {
-			return fail(FormationViolation, "action is not a non-empty string")
+		if f.Action = decodeString(elems[2]); f.Action == "" {
+			return fail(FormationViolation, "action is an empty string")
 		}
 		if !isObject(elems[3]) {
 			return fail(FormationViolation, "payload is not a JSON object")
 		}
-		f.Payload = elems[3]
+		f.Payload = bytes.Clone(elems[3])
 	case CallResult:
 		if !isObject(elems[2]) {
 			return fail(FormationViolation, "payload is not a JSON object")
 		}
-		f.Payload = elems[2]
+		f.Payload = bytes.Clone(elems[2])
 	case CallError:
-		e := &Error{}
-		var code string
-		if !isString(elems[2]) || json.Unmarshal(elems[2], &code) != nil {
+		if !isString(elems[2]) {
 			return fail(FormationViolation, "error code is not a string")
 		}
-		e.Code = ErrorCode(code)
-		if !isString(elems[3]) || json.Unmarshal(elems[3], &e.Description) != nil {
+		if !isString(elems[3]) {
 			return fail(FormationViolation, "error description is not a string")
 		}
 		if !isObject(elems[4]) {
 			return fail(FormationViolation, "error details is not a JSON object")
 		}
-		e.Details = elems[4]
-		f.Error = e
+		f.Error = &Error{
+			Code:        ErrorCode(decodeString(elems[2])),
+			Description: decodeString(elems[3]),
+			Details:     bytes.Clone(elems[4]),
+		}
 	}
 	return f, nil
 }
 
-// parseMessageType accepts a JSON number with an integral value.
-func parseMessageType(raw json.RawMessage) (MessageType, bool) {
-	raw = bytes.TrimSpace(raw)
+// maxElems is the most elements a frame has.
+const maxElems = 5
+
+// splitArray appends to elems the elements of the JSON array data, which
+// must be valid JSON, each without the white space around it; past
+// maxElems+1 elements it stops.
+func splitArray(data []byte, elems [][]byte) [][]byte {
+	i := skipSpace(data, 0) + 1 // past '['
+	i = skipSpace(data, i)
+	if data[i] == ']' {
+		return elems
+	}
+	for len(elems) <= maxElems {
+		end := skipValue(data, i)
+		elems = append(elems, data[i:end])
+		i = skipSpace(data, end)
+		if data[i] == ']' {
+			break
+		}
+		i = skipSpace(data, i+1) // past ','
+	}
+	return elems
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// skipValue returns the end of the valid JSON value that starts at i.
+func skipValue(data []byte, i int) int {
+	switch data[i] {
+	case '"':
+		return skipString(data, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(data); i++ {
+			switch data[i] {
+			case '"':
+				i = skipString(data, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return i
+	}
+	for ; i < len(data); i++ { // a number, true, false or null
+		switch data[i] {
+		case ',', ']', '}', ' ', '\t', '\n', '\r':
+			return i
+		}
+	}
+	return i
+}
+
+// skipString returns the end of the JSON string that starts at i.
+func skipString(data []byte, i int) int {
+	for i++; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return i
+}
+
+// decodeString decodes a valid JSON string as encoding/json does.
+func decodeString(raw []byte) string {
+	s := raw[1 : len(raw)-1]
+	if bytes.IndexByte(s, '\\') < 0 && utf8.Valid(s) {
+		return string(s)
+	}
+	var out string
+	_ = json.Unmarshal(raw, &out) // valid: it cannot fail
+	return out
+}
+
+// parseMessageType accepts a JSON number with an integral value that fits
+// in an int.
+func parseMessageType(raw []byte) (MessageType, bool) {
 	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
 		return 0, false
 	}
+	if len(raw) <= 9 { // the usual case: a small integer
+		n, neg := 0, raw[0] == '-'
+		digits := raw
+		if neg {
+			digits = raw[1:]
+		}
+		small := len(digits) > 0
+		for _, c := range digits {
+			if c < '0' || c > '9' {
+				small = false
+				break
+			}
+			n = 10*n + int(c-'0')
+		}
+		if small {
+			if neg {
+				n = -n
+			}
+			return MessageType(n), true
+		}
+	}
 	n, err := strconv.ParseFloat(string(raw), 64)
-	if err != nil || n != float64(int(n)) {
+	if err != nil || n != math.Trunc(n) || n < math.MinInt || n >= -math.MinInt {
 		return 0, false
 	}
 	return MessageType(int(n)), true
 }
 
-func isString(raw json.RawMessage) bool {
+func isString(raw []byte) bool {
 	raw = bytes.TrimSpace(raw)
 	return len(raw) > 0 && raw[0] == '"'
 }
 
-func isObject(raw json.RawMessage) bool {
+func isObject(raw []byte) bool {
 	raw = bytes.TrimSpace(raw)
 	return len(raw) > 0 && raw[0] == '{'
 }
 
-// AppendCall appends the encoding of a CALL frame to b.
+// AppendCall appends the encoding of a CALL frame to b. The payload must be
+// a JSON object; an empty one is sent as {}. The same holds for the other
+// Append functions.
 func AppendCall(b []byte, id, action string, payload json.RawMessage) []byte {
 	b = append(b, `[2,`...)
 	b = appendJSONString(b, id)
@@ -197,7 +325,8 @@ func AppendCallResult(b []byte, id string, payload json.RawMessage) []byte {
 	return append(b, ']')
 }
 
-// AppendCallError appends the encoding of a CALLERROR frame to b.
+// AppendCallError appends the encoding of a CALLERROR frame to b; e must not
+// be nil.
 func AppendCallError(b []byte, id string, e *Error) []byte {
 	b = append(b, `[4,`...)
 	b = appendJSONString(b, id)
@@ -217,7 +346,47 @@ func appendPayload(b []byte, payload json.RawMessage) []byte {
 	return append(b, payload...)
 }
 
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes
+// U+FFFD, as encoding/json does.
 func appendJSONString(b []byte, s string) []byte {
-	enc, _ := json.Marshal(s) // a string always marshals
-	return append(b, enc...)
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
