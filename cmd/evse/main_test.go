@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/evse-dev/evse/internal/csmstest"
+	"github.com/evse-dev/evse/internal/ocppj"
+)
+
+// evseBin is the evse binary the integration tests run, built once.
+var evseBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "evse-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	evseBin = filepath.Join(dir, "evse")
+	build := exec.Command("go", "build", "-o", evseBin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building evse:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// process is a running evse binary.
+type process struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	out    *syncBuffer // stdout
+	errOut *syncBuffer // stderr
+	done   chan struct{}
+	err    error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startEVSE starts the binary with args; the test's cleanup kills it if it
+// is still running and logs its output when the test failed.
+func startEVSE(t *testing.T, args ...string) *process {
+	t.Helper()
+	p := &process{t: t, cmd: exec.Command(evseBin, args...), out: &syncBuffer{}, errOut: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.errOut
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("evse %s\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), p.out, p.errOut)
+		}
+	})
+	return p
+}
+
+// stop sends sig and waits for the process to exit, failing after 10 s.
+func (p *process) stop(sig os.Signal) error {
+	p.t.Helper()
+	p.cmd.Process.Signal(sig)
+	select {
+	case <-p.done:
+		return p.err
+	case <-time.After(10 * time.Second):
+		p.t.Fatalf("evse did not exit within 10 s of %v", sig)
+		return nil
+	}
+}
+
+// runEVSE runs the binary to completion and returns its output and exit code.
+func runEVSE(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(evseBin, args...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+// newCSMS starts a test central system on loopback.
+func newCSMS(t *testing.T, opts csmstest.Options) (*csmstest.Server, string) {
+	t.Helper()
+	s := csmstest.New(opts)
+	url, err := s.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, url
+}
+
+func ctxFor(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// waitCall waits for a CALL of action from cp recorded at or after from.
+func waitCall(t *testing.T, s *csmstest.Server, from int, cp, action string, d time.Duration) csmstest.Record {
+	t.Helper()
+	r, err := s.WaitFor(ctxFor(t, d), from, csmstest.IsCall(cp, action))
+	if err != nil {
+		t.Fatalf("no %s from %s: %v", action, cp, err)
+	}
+	return r
+}
+
+// csmsCall sends a CALL and returns the answer payload decoded into a map.
+func csmsCall(t *testing.T, s *csmstest.Server, cp, action, payload string) (map[string]any, error) {
+	t.Helper()
+	raw, err := s.Call(ctxFor(t, 10*time.Second), cp, action, json.RawMessage(payload))
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("%s answer %s: %v", action, raw, err)
+	}
+	return out, nil
+}
+
+// noViolations fails the test if the charge point sent anything that breaks
+// the OCPP 1.6 schemas.
+func noViolations(t *testing.T, s *csmstest.Server) {
+	t.Helper()
+	for _, r := range s.Records() {
+		if r.Dir == csmstest.FromChargePoint && r.Invalid != "" {
+			t.Errorf("charge point sent an invalid frame %s: %s", r.Raw, r.Invalid)
+		}
+	}
+}
+
+func callErrorCode(err error) ocppj.ErrorCode {
+	if e, ok := err.(*ocppj.Error); ok {
+		return e.Code
+	}
+	return ""
+}
+
+var _ = io.Discard
+var _ = syscall.SIGTERM

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/evse-dev/evse/internal/daemon"
+	"github.com/evse-dev/evse/internal/ocppj"
+)
+
+func newRunCommand() *cobra.Command {
+	var (
+		opts      daemon.Options
+		modelFile string
+		trace     bool
+		logs      logFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "run --csms URL --id ID [--data DIR]",
+		Short: "Run a charge point against a central system",
+		Long: `Run a charge point: it connects to <URL>/<ID> with subprotocol ocpp1.6,
+sends BootNotification, heartbeats, and serves the configuration keys.
+It stops cleanly on SIGINT or SIGTERM.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := logs.logger()
+			if err != nil {
+				return err
+			}
+			m, err := loadModel(modelFile)
+			if err != nil {
+				return err
+			}
+			opts.Model = m
+			opts.Logger = log
+			if trace {
+				p := newTracePrinter(os.Stdout, false)
+				opts.Trace = func(dir ocppj.Direction, frame []byte) {
+					if dir == ocppj.Sent {
+						p.print("CP→CSMS", frame)
+					} else {
+						p.print("CSMS→CP", frame)
+					}
+				}
+			}
+			return daemon.Run(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.CSMSURL, "csms", "", "central system URL, ws://host:port/path or wss://... (the id is appended)")
+	f.StringVar(&opts.ID, "id", "", "charge point identity")
+	f.StringVar(&opts.DataDir, "data", "evse-data", "directory of the charge point's store")
+	f.StringVar(&modelFile, "model", "", "model file (JSON) describing the unit; default a neutral one")
+	f.StringVar(&opts.CAFile, "ca", "", "PEM file of CA certificates for wss:// (default: the system's)")
+	f.BoolVar(&trace, "trace", false, "print every OCPP frame on stdout")
+	logs.register(cmd, "info")
+	cmd.MarkFlagRequired("csms")
+	cmd.MarkFlagRequired("id")
+	return cmd
+}

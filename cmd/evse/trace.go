@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/evse-dev/evse/internal/ocppj"
+)
+
+// tracePrinter prints OCPP frames one per line:
+//
+//	12:00:00.123 CP→CSMS CALL       BootNotification {"chargePointVendor":...}
+//
+// An answer is labelled with the action of the CALL it answers.
+type tracePrinter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	full    bool
+	actions map[string]string // message id → action
+}
+
+func newTracePrinter(w io.Writer, full bool) *tracePrinter {
+	return &tracePrinter{w: w, full: full, actions: map[string]string{}}
+}
+
+// maxPayload is how much of a payload is printed unless full is set.
+const maxPayload = 240
+
+func (p *tracePrinter) print(dir string, frame []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f, err := ocppj.ParseFrame(frame)
+	stamp := time.Now().Format("15:04:05.000")
+	if err != nil {
+		fmt.Fprintf(p.w, "%s %s %-10s %s\n", stamp, dir, "MALFORMED", p.cut(frame))
+		return
+	}
+	var action, payload string
+	switch f.Type {
+	case ocppj.Call:
+		action = f.Action
+		p.actions[f.ID] = f.Action
+		payload = p.compact(f.Payload)
+	case ocppj.CallResult:
+		action = p.actions[f.ID]
+		delete(p.actions, f.ID)
+		payload = p.compact(f.Payload)
+	case ocppj.CallError:
+		action = p.actions[f.ID]
+		delete(p.actions, f.ID)
+		payload = string(f.Error.Code) + " " + f.Error.Description
+	}
+	if action == "" {
+		action = "?"
+	}
+	fmt.Fprintf(p.w, "%s %s %-10s %-28s %s\n", stamp, dir, f.Type, action, payload)
+}
+
+func (p *tracePrinter) compact(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return p.cut(raw)
+	}
+	return p.cut(b.Bytes())
+}
+
+func (p *tracePrinter) cut(b []byte) string {
+	if p.full || len(b) <= maxPayload {
+		return string(b)
+	}
+	return fmt.Sprintf("%s… (%d bytes)", b[:maxPayload], len(b))
+}
+
+// note prints a narration line between frames.
+func (p *tracePrinter) note(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, "%s # %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+}

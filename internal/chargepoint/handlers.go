@@ -1,0 +1,138 @@
+package chargepoint
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/evse-dev/evse/internal/config"
+	"github.com/evse-dev/evse/internal/ocpp16"
+	"github.com/evse-dev/evse/internal/ocppj"
+)
+
+// HandleCall answers one CALL of the central system (ocppj.Handler).
+func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload json.RawMessage) (json.RawMessage, error) {
+	a, ok := ocpp16.Lookup(action)
+	if !ok {
+		return nil, ocppj.Errorf(ocppj.NotImplemented, "unknown action %q", action)
+	}
+	if a.Initiator == ocpp16.InitiatorChargePoint {
+		return nil, ocppj.Errorf(ocppj.NotSupported, "%s is sent by a charge point, not to one", action)
+	}
+	if cp.Registration() == ocpp16.RegistrationStatusRejected {
+		// While rejected the charge point sends nothing but
+		// BootNotification, answers included.
+		cp.log.Warn("central system sent a CALL while it rejects the charge point; not answering", "action", action)
+		return nil, ocppj.ErrNoAnswer
+	}
+	req, err := ocpp16.DecodeRequest(action, payload)
+	if err != nil {
+		return nil, err
+	}
+	var resp any
+	switch r := req.(type) {
+	case *ocpp16.GetConfigurationRequest:
+		resp, err = cp.getConfiguration(r)
+	case *ocpp16.ChangeConfigurationRequest:
+		resp = cp.changeConfiguration(r)
+	case *ocpp16.TriggerMessageRequest:
+		resp = cp.triggerMessage(ctx, r)
+	default:
+		return nil, ocppj.Errorf(ocppj.NotSupported, "%s is not supported by this charge point yet", action)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out, err := json.Marshal(resp)
+	if err != nil {
+		return nil, fmt.Errorf("chargepoint: encode %s answer: %w", action, err)
+	}
+	return out, nil
+}
+
+func (cp *ChargePoint) getConfiguration(req *ocpp16.GetConfigurationRequest) (*ocpp16.GetConfigurationResponse, error) {
+	if maxKeys := cp.settings.Int("GetConfigurationMaxKeys"); len(req.Key) > maxKeys {
+		return nil, ocppj.Errorf(ocppj.OccurenceConstraintViolation,
+			"%d keys requested, GetConfigurationMaxKeys is %d", len(req.Key), maxKeys)
+	}
+	resp := &ocpp16.GetConfigurationResponse{}
+	if len(req.Key) == 0 {
+		for _, v := range cp.settings.All() {
+			resp.ConfigurationKey = append(resp.ConfigurationKey, keyValue(v))
+		}
+		return resp, nil
+	}
+	for _, name := range req.Key {
+		v, err := cp.settings.Get(name)
+		if err != nil {
+			resp.UnknownKey = append(resp.UnknownKey, name)
+			continue
+		}
+		resp.ConfigurationKey = append(resp.ConfigurationKey, keyValue(v))
+	}
+	return resp, nil
+}
+
+// keyValue is a key as GetConfiguration shows it: write-only keys without
+// their value.
+func keyValue(v config.Value) ocpp16.KeyValue {
+	kv := ocpp16.KeyValue{Key: v.Key.Name, Readonly: v.Key.Access == config.ReadOnly}
+	if v.Key.Access != config.WriteOnly {
+		val := v.Value
+		kv.Value = &val
+	}
+	return kv
+}
+
+func (cp *ChargePoint) changeConfiguration(req *ocpp16.ChangeConfigurationRequest) *ocpp16.ChangeConfigurationResponse {
+	res, err := cp.settings.Set(req.Key, req.Value, config.ActorOCPP)
+	status := ocpp16.ConfigurationStatusAccepted
+	switch {
+	case err == nil && res.Effect == config.Reboot:
+		status = ocpp16.ConfigurationStatusRebootRequired
+	case err == nil:
+	case errors.Is(err, config.ErrUnknownKey):
+		status = ocpp16.ConfigurationStatusNotSupported
+	case errors.Is(err, config.ErrReadOnly), errors.Is(err, config.ErrInvalid):
+		status = ocpp16.ConfigurationStatusRejected
+	default:
+		cp.log.Error("ChangeConfiguration could not be stored", "key", req.Key, "err", err)
+		status = ocpp16.ConfigurationStatusRejected
+	}
+	if err != nil {
+		cp.log.Info("ChangeConfiguration refused", "key", req.Key, "status", status, "reason", err)
+	} else {
+		cp.log.Info("configuration changed", "key", res.Key.Name, "status", status)
+	}
+	return &ocpp16.ChangeConfigurationResponse{Status: status}
+}
+
+func (cp *ChargePoint) triggerMessage(ctx context.Context, req *ocpp16.TriggerMessageRequest) *ocpp16.TriggerMessageResponse {
+	if req.ConnectorId != nil {
+		if n := *req.ConnectorId; n < 0 || n > cp.settings.Int("NumberOfConnectors") {
+			return &ocpp16.TriggerMessageResponse{Status: ocpp16.TriggerMessageStatusRejected}
+		}
+	}
+	e := event{connector: allConnectors}
+	if req.ConnectorId != nil {
+		e.connector = *req.ConnectorId
+	}
+	switch req.RequestedMessage {
+	case ocpp16.MessageTriggerBootNotification:
+		e.kind = evTriggerBoot
+	case ocpp16.MessageTriggerHeartbeat:
+		e.kind = evTriggerHeartbeat
+	case ocpp16.MessageTriggerStatusNotification:
+		e.kind = evTriggerStatus
+	case ocpp16.MessageTriggerDiagnosticsStatusNotification:
+		e.kind = evTriggerDiagnosticsStatus
+	case ocpp16.MessageTriggerFirmwareStatusNotification:
+		e.kind = evTriggerFirmwareStatus
+	default:
+		return &ocpp16.TriggerMessageResponse{Status: ocpp16.TriggerMessageStatusNotImplemented}
+	}
+	// The requested message follows the answer, never precedes it.
+	ocppj.AfterAnswer(ctx, func() { cp.post(e) })
+	return &ocpp16.TriggerMessageResponse{Status: ocpp16.TriggerMessageStatusAccepted}
+}

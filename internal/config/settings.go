@@ -1,0 +1,380 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"maps"
+	"strconv"
+	"sync"
+)
+
+// Storage keeps the stored values of one charge point.
+type Storage interface {
+	// LoadConfig returns every stored value by key name.
+	LoadConfig() (map[string]string, error)
+	// SaveConfig stores the given values together, atomically, and
+	// returns only when they are durable.
+	SaveConfig(values map[string]string) error
+}
+
+// Actor is who changes a value.
+type Actor int
+
+// Actors.
+const (
+	// ActorOCPP is the central system (ChangeConfiguration): read-only keys
+	// are refused.
+	ActorOCPP Actor = iota
+	// ActorInstaller is the local installer (evse config, the local API):
+	// any stored key may be set.
+	ActorInstaller
+)
+
+func (a Actor) String() string {
+	if a == ActorInstaller {
+		return "installer"
+	}
+	return "ocpp"
+}
+
+// Value is a key with its current value.
+type Value struct {
+	Key   Key
+	Value string
+	// IsSet reports a stored value; false means the default (or a computed
+	// value).
+	IsSet bool
+}
+
+// Change is a committed change of one key's value. Key is the key that
+// stores the value (HeartbeatInterval for a write to HeartBeatInterval).
+type Change struct {
+	Key      Key
+	Old, New string
+	By       Actor
+}
+
+// Result is the outcome of an accepted [Settings.Set].
+type Result struct {
+	// Key is the key written (as named in the catalogue, not the alias).
+	Key Key
+	// Effect says whether the change applies now or at the next boot.
+	Effect Effect
+}
+
+// Settings are the live values of one charge point. It is safe for
+// concurrent use; it is the only owner of the values.
+type Settings struct {
+	cat     *Catalogue
+	storage Storage
+	log     *slog.Logger
+
+	mu       sync.RWMutex
+	values   map[string]string // stored values by root key name
+	computed map[string]func() string
+
+	subMu  sync.Mutex
+	subs   map[int]func(Change)
+	nextID int
+}
+
+// Open loads the stored values. A stored value that no longer parses, or a
+// stored key the catalogue does not know, is ignored with a warning.
+func Open(cat *Catalogue, storage Storage, log *slog.Logger) (*Settings, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	stored, err := storage.LoadConfig()
+	if err != nil {
+		return nil, fmt.Errorf("config: load: %w", err)
+	}
+	s := &Settings{cat: cat, storage: storage, log: log, values: map[string]string{},
+		computed: map[string]func() string{}, subs: map[int]func(Change){}}
+	for name, v := range stored {
+		i, ok := cat.byName[name]
+		if !ok || cat.root(i) != i || !cat.keys[i].Stored() {
+			log.Warn("ignoring stored value of an unknown key", "key", name)
+			continue
+		}
+		k := cat.keys[i]
+		canon, err := k.Parse(v)
+		if err != nil {
+			log.Warn("ignoring stored value that is no longer valid", "key", name, "err", err)
+			continue
+		}
+		s.values[k.Name] = canon
+	}
+	return s, nil
+}
+
+// Catalogue returns the catalogue the settings follow.
+func (s *Settings) Catalogue() *Catalogue { return s.cat }
+
+// SetComputed installs the function that computes a computed key's value
+// (DlmState). It must be safe for concurrent use and must not block.
+func (s *Settings) SetComputed(name string, fn func() string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.computed[name] = fn
+}
+
+// Get returns a key's value by name or alias.
+func (s *Settings) Get(name string) (Value, error) {
+	i, ok := s.cat.index(name)
+	if !ok {
+		return Value{}, fmt.Errorf("%q: %w", name, ErrUnknownKey)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.valueLocked(i), nil
+}
+
+func (s *Settings) valueLocked(i int) Value {
+	k := s.cat.keys[i]
+	root := s.cat.keys[s.cat.root(i)]
+	if !root.Stored() {
+		if fn := s.computed[root.Name]; fn != nil {
+			return Value{Key: k, Value: fn()}
+		}
+		return Value{Key: k, Value: root.Default}
+	}
+	if v, ok := s.values[root.Name]; ok {
+		return Value{Key: k, Value: v, IsSet: true}
+	}
+	return Value{Key: k, Value: root.Default}
+}
+
+// All returns every key with its value, in catalogue order.
+func (s *Settings) All() []Value {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Value, len(s.cat.keys))
+	for i := range s.cat.keys {
+		out[i] = s.valueLocked(i)
+	}
+	return out
+}
+
+// String returns the value of a key the program knows exists; it panics on
+// an unknown name, which is a programming error.
+func (s *Settings) String(name string) string {
+	v, err := s.Get(name)
+	if err != nil {
+		panic(err)
+	}
+	return v.Value
+}
+
+// Int returns the value of an integer or enum key (see String).
+func (s *Settings) Int(name string) int {
+	v := s.String(name)
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		panic(fmt.Sprintf("config: %s = %q is not an integer", name, v))
+	}
+	return n
+}
+
+// Bool returns the value of a boolean key (see String).
+func (s *Settings) Bool(name string) bool {
+	return s.String(name) == "true"
+}
+
+// Watch calls fn after every committed change, in the goroutine that made
+// it, after the change is durable. fn must not block and must not call Set.
+// The returned function stops the calls.
+func (s *Settings) Watch(fn func(Change)) (stop func()) {
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	id := s.nextID
+	s.nextID++
+	s.subs[id] = fn
+	return func() {
+		s.subMu.Lock()
+		defer s.subMu.Unlock()
+		delete(s.subs, id)
+	}
+}
+
+// Set validates a value, stores it durably and applies it. Errors:
+// ErrUnknownKey, ErrReadOnly (OCPP writing a read-only key), ErrNotStored
+// (a computed key), a *ValueError (ErrInvalid), or a storage error; on any
+// error nothing changes.
+func (s *Settings) Set(name, value string, by Actor) (Result, error) {
+	res, err := s.SetAll([]Pair{{Key: name, Value: value}}, by)
+	if err != nil {
+		return Result{}, err
+	}
+	return res[0], nil
+}
+
+// Pair is a key name and a value to set.
+type Pair struct{ Key, Value string }
+
+// SetAll sets several keys, all or nothing: each pair is checked in order
+// against the values before it, and all are stored in one durable write.
+// The errors are Set's.
+func (s *Settings) SetAll(pairs []Pair, by Actor) ([]Result, error) {
+	s.mu.Lock()
+	pending := map[string]string{} // root key name → new value
+	get := func(name string) string {
+		if v, ok := pending[name]; ok {
+			return v
+		}
+		return s.valueLocked(s.cat.byName[name]).Value
+	}
+	results := make([]Result, 0, len(pairs))
+	for _, p := range pairs {
+		res, writes, err := s.check(p, by, get)
+		if err != nil {
+			s.mu.Unlock()
+			return nil, err
+		}
+		maps.Copy(pending, writes)
+		results = append(results, res)
+	}
+	if err := s.storage.SaveConfig(pending); err != nil {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("config: store: %w", err)
+	}
+	var changes []Change
+	for _, k := range s.cat.keys { // catalogue order, for stable events
+		v, ok := pending[k.Name]
+		if !ok {
+			continue
+		}
+		old := s.valueLocked(s.cat.byName[k.Name]).Value
+		s.values[k.Name] = v
+		if old != v {
+			changes = append(changes, Change{Key: k, Old: old, New: v, By: by})
+		}
+	}
+	s.mu.Unlock()
+
+	s.subMu.Lock()
+	subs := maps.Clone(s.subs)
+	s.subMu.Unlock()
+	for _, c := range changes {
+		for _, fn := range subs {
+			fn(c)
+		}
+	}
+	return results, nil
+}
+
+// check validates one pair and returns the writes it makes, by root key name.
+func (s *Settings) check(p Pair, by Actor, get func(string) string) (Result, map[string]string, error) {
+	i, ok := s.cat.index(p.Key)
+	if !ok {
+		return Result{}, nil, fmt.Errorf("%q: %w", p.Key, ErrUnknownKey)
+	}
+	k := s.cat.keys[i]
+	if by == ActorOCPP && k.Access == ReadOnly {
+		return Result{}, nil, fmt.Errorf("%s: %w", k.Name, ErrReadOnly)
+	}
+	root := s.cat.keys[s.cat.root(i)]
+	if !root.Stored() {
+		if by == ActorOCPP {
+			return Result{}, nil, fmt.Errorf("%s: %w", k.Name, ErrReadOnly)
+		}
+		return Result{}, nil, fmt.Errorf("%s: %w", k.Name, ErrNotStored)
+	}
+	canon, err := root.Parse(p.Value)
+	if err != nil {
+		if ve, ok := err.(*ValueError); ok {
+			ve.Key = k.Name
+		}
+		return Result{}, nil, err
+	}
+	writes, err := crossCheck(root, canon, by, get)
+	if err != nil {
+		return Result{}, nil, &ValueError{Key: k.Name, Value: p.Value, Reason: err.Error()}
+	}
+	writes[root.Name] = canon
+	return Result{Key: k, Effect: root.Effect}, writes, nil
+}
+
+// crossCheck checks a value against the other keys, read with get, and
+// returns the other writes it implies.
+func crossCheck(k Key, v string, by Actor, get func(string) string) (map[string]string, error) {
+	writes := map[string]string{}
+	atoi := func(x string) int64 { n, _ := strconv.ParseInt(x, 10, 64); return n }
+	switch k.Name {
+	case "DlmOperatorPhase1Limit", "DlmOperatorPhase2Limit", "DlmOperatorPhase3Limit":
+		phase := "DlmPhase" + k.Name[len("DlmOperatorPhase"):]
+		if atoi(v) > atoi(get(phase)) {
+			return nil, fmt.Errorf("above %s (%s A)", phase, get(phase))
+		}
+	case "DlmPhase1Limit", "DlmPhase2Limit", "DlmPhase3Limit":
+		// The operator limit is never above the sub-distribution limit:
+		// lowering the latter lowers the former with it.
+		op := "DlmOperatorPhase" + k.Name[len("DlmPhase"):]
+		if atoi(get(op)) > atoi(v) {
+			writes[op] = v
+		}
+	case "ConnectorPhaseRotation":
+		items, _ := ParsePhaseRotation(v)
+		if maxLen := atoi(get("ConnectorPhaseRotationMaxLength")); int64(len(items)) > maxLen {
+			return nil, fmt.Errorf("%d items, ConnectorPhaseRotationMaxLength is %d", len(items), maxLen)
+		}
+		n := atoi(get("NumberOfConnectors"))
+		for _, it := range items {
+			if int64(it.Connector) > n {
+				return nil, fmt.Errorf("no connector %d (NumberOfConnectors is %d)", it.Connector, n)
+			}
+		}
+	case "ConnectorPhaseRotationMaxLength":
+		items, _ := ParsePhaseRotation(get("ConnectorPhaseRotation"))
+		if int64(len(items)) > atoi(v) {
+			return nil, fmt.Errorf("ConnectorPhaseRotation already holds %d items", len(items))
+		}
+	case "NumberOfConnectors":
+		items, _ := ParsePhaseRotation(get("ConnectorPhaseRotation"))
+		for _, it := range items {
+			if int64(it.Connector) > atoi(v) {
+				return nil, fmt.Errorf("ConnectorPhaseRotation names connector %d", it.Connector)
+			}
+		}
+	case "SecurityProfile":
+		n := atoi(v)
+		if by == ActorOCPP {
+			if n < atoi(get("SecurityProfile")) {
+				return nil, fmt.Errorf("the security profile cannot be lowered over OCPP")
+			}
+			if n >= 1 && get("AuthorizationKey") == "" {
+				return nil, fmt.Errorf("security profile %d needs an AuthorizationKey", n)
+			}
+		}
+	}
+	return writes, nil
+}
+
+// MemStorage is a Storage in memory, for tests and simulations. It is safe
+// for concurrent use.
+type MemStorage struct {
+	mu     sync.Mutex
+	values map[string]string
+	// Fail, when set, makes SaveConfig fail with it.
+	Fail error
+}
+
+// LoadConfig returns a copy of the stored values.
+func (m *MemStorage) LoadConfig() (map[string]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return maps.Clone(m.values), nil
+}
+
+// SaveConfig stores the values unless Fail is set.
+func (m *MemStorage) SaveConfig(values map[string]string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Fail != nil {
+		return m.Fail
+	}
+	if m.values == nil {
+		m.values = map[string]string{}
+	}
+	maps.Copy(m.values, values)
+	return nil
+}

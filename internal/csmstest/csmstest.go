@@ -1,0 +1,504 @@
+// Package csmstest is a small, real OCPP-J 1.6 central system for tests
+// and for evse demo. It accepts charge points over WebSocket on any
+// listener, records every frame, answers the charge points' CALLs with
+// configurable responses, validates what they send against the OCPP 1.6
+// schemas, and can send any CALL to a connected charge point.
+//
+// It is safe for concurrent use.
+package csmstest
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/evse-dev/evse/internal/ocpp16"
+	"github.com/evse-dev/evse/internal/ocppj"
+)
+
+// Direction of a recorded frame.
+type Direction int
+
+// Directions, seen from the central system.
+const (
+	FromChargePoint Direction = iota
+	ToChargePoint
+)
+
+func (d Direction) String() string {
+	if d == ToChargePoint {
+		return "CSMS→CP"
+	}
+	return "CP→CSMS"
+}
+
+// Record is one frame seen on a connection.
+type Record struct {
+	Seq         int
+	Time        time.Time
+	ChargePoint string
+	Dir         Direction
+	Raw         []byte
+	// Frame is the parsed frame; for an answer, Action is filled in with
+	// the action of the CALL it answers where known.
+	Frame ocppj.Frame
+	// Invalid says why the frame or its payload broke the OCPP 1.6
+	// schemas, or is "".
+	Invalid string
+}
+
+// Responder computes the answer to a charge point's CALL: a payload, or an
+// error to send as CALLERROR.
+type Responder func(cp string, payload json.RawMessage) (json.RawMessage, *ocppj.Error)
+
+// Options configure a [Server]. The zero value works.
+type Options struct {
+	// Subprotocols offered; default ocpp1.6. Set NoSubprotocol to accept
+	// connections without agreeing to any.
+	Subprotocols  []string
+	NoSubprotocol bool
+	// Passwords, when not nil, requires HTTP Basic authentication: user
+	// is the charge point id and the password must equal Passwords[id].
+	Passwords map[string][]byte
+	// HeartbeatInterval is the interval of the default BootNotification
+	// answer, in seconds. Default 240.
+	HeartbeatInterval int
+	// OnRecord, when set, sees every frame as it is recorded. It must not
+	// block.
+	OnRecord func(Record)
+	Logger   *slog.Logger
+}
+
+// Server is the test central system.
+type Server struct {
+	opts Options
+	log  *slog.Logger
+
+	mu         sync.Mutex
+	records    []Record
+	conns      map[string]*conn
+	responders map[string]Responder
+	defaults   map[string]Responder
+	changed    chan struct{} // closed and replaced on every new record or connection
+
+	txID atomic.Int64
+	srv  *http.Server
+	ln   net.Listener
+}
+
+type conn struct {
+	id      string
+	ws      *websocket.Conn
+	cancel  context.CancelFunc
+	mu      sync.Mutex
+	pending map[string]pendingCall
+	raw     map[string]bool // ids of frames sent with SendRaw; "-1" too
+	seq     atomic.Int64
+}
+
+type pendingCall struct {
+	action string
+	done   chan ocppj.Frame
+}
+
+// New returns a server with the default responses.
+func New(opts Options) *Server {
+	if len(opts.Subprotocols) == 0 {
+		opts.Subprotocols = []string{"ocpp1.6"}
+	}
+	if opts.HeartbeatInterval == 0 {
+		opts.HeartbeatInterval = 240
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{opts: opts, log: opts.Logger, conns: map[string]*conn{},
+		responders: map[string]Responder{}, changed: make(chan struct{})}
+	s.defaults = s.defaultResponders()
+	for a, r := range s.defaults {
+		s.responders[a] = r
+	}
+	return s
+}
+
+// defaultResponders are the answers of a central system that accepts
+// everything.
+func (s *Server) defaultResponders() map[string]Responder {
+	d := map[string]Responder{}
+	now := func() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000Z") }
+	d["BootNotification"] = func(string, json.RawMessage) (json.RawMessage, *ocppj.Error) {
+		return jsonf(`{"status":"Accepted","currentTime":%q,"interval":%d}`, now(), s.opts.HeartbeatInterval), nil
+	}
+	d["Heartbeat"] = func(string, json.RawMessage) (json.RawMessage, *ocppj.Error) {
+		return jsonf(`{"currentTime":%q}`, now()), nil
+	}
+	d["Authorize"] = func(string, json.RawMessage) (json.RawMessage, *ocppj.Error) {
+		return json.RawMessage(`{"idTagInfo":{"status":"Accepted"}}`), nil
+	}
+	d["StartTransaction"] = func(string, json.RawMessage) (json.RawMessage, *ocppj.Error) {
+		return jsonf(`{"transactionId":%d,"idTagInfo":{"status":"Accepted"}}`, s.txID.Add(1)), nil
+	}
+	d["StopTransaction"] = func(string, json.RawMessage) (json.RawMessage, *ocppj.Error) {
+		return json.RawMessage(`{"idTagInfo":{"status":"Accepted"}}`), nil
+	}
+	d["DataTransfer"] = func(string, json.RawMessage) (json.RawMessage, *ocppj.Error) {
+		return json.RawMessage(`{"status":"UnknownVendorId"}`), nil
+	}
+	empty := func(string, json.RawMessage) (json.RawMessage, *ocppj.Error) { return json.RawMessage(`{}`), nil }
+	for _, a := range []string{"StatusNotification", "MeterValues", "DiagnosticsStatusNotification",
+		"FirmwareStatusNotification", "SecurityEventNotification", "LogStatusNotification",
+		"SignedFirmwareStatusNotification"} {
+		d[a] = empty
+	}
+	return d
+}
+
+func jsonf(format string, args ...any) json.RawMessage {
+	return json.RawMessage(fmt.Sprintf(format, args...))
+}
+
+// Respond replaces the answer to one action. Passing nil restores the
+// default (or NotImplemented for an action without one).
+func (s *Server) Respond(action string, r Responder) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r == nil {
+		r = s.defaults[action]
+	}
+	s.responders[action] = r
+}
+
+// Static returns a Responder that always answers payload.
+func Static(payload string) Responder {
+	return func(string, json.RawMessage) (json.RawMessage, *ocppj.Error) { return json.RawMessage(payload), nil }
+}
+
+// Listen starts serving on addr (e.g. "127.0.0.1:0") and returns the
+// ws:// URL charge points connect to (append "/<id>"); Close stops it.
+func (s *Server) Listen(addr string) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("csmstest: %w", err)
+	}
+	s.ln = ln
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go s.srv.Serve(ln)
+	return "ws://" + ln.Addr().String() + "/ocpp", nil
+}
+
+// Close disconnects every charge point and stops the listener.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	for _, c := range s.conns {
+		c.cancel()
+	}
+	s.mu.Unlock()
+	if s.srv != nil {
+		return s.srv.Close()
+	}
+	return nil
+}
+
+// ServeHTTP accepts a charge point: the last path element is its id.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id, err := url.PathUnescape(r.URL.EscapedPath()[strings.LastIndex(r.URL.EscapedPath(), "/")+1:])
+	if err != nil || id == "" {
+		http.Error(w, "no charge point id in the path", http.StatusNotFound)
+		return
+	}
+	if s.opts.Passwords != nil {
+		user, pass, ok := r.BasicAuth()
+		want, known := s.opts.Passwords[id]
+		if !ok || user != id || !known || subtle.ConstantTimeCompare([]byte(pass), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="ocpp"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+	}
+	opts := &websocket.AcceptOptions{Subprotocols: s.opts.Subprotocols, InsecureSkipVerify: true}
+	if s.opts.NoSubprotocol {
+		opts.Subprotocols = nil
+	}
+	ws, err := websocket.Accept(w, r, opts)
+	if err != nil {
+		return
+	}
+	ws.SetReadLimit(64 << 20)
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &conn{id: id, ws: ws, cancel: cancel, pending: map[string]pendingCall{}, raw: map[string]bool{}}
+	s.mu.Lock()
+	if old := s.conns[id]; old != nil {
+		old.cancel()
+	}
+	s.conns[id] = c
+	s.notifyLocked()
+	s.mu.Unlock()
+	s.serve(ctx, c)
+	cancel()
+	ws.CloseNow()
+	s.mu.Lock()
+	if s.conns[id] == c {
+		delete(s.conns, id)
+	}
+	s.notifyLocked()
+	s.mu.Unlock()
+	c.mu.Lock()
+	for _, p := range c.pending {
+		close(p.done)
+	}
+	c.pending = map[string]pendingCall{}
+	c.mu.Unlock()
+}
+
+func (s *Server) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+func (s *Server) record(c *conn, dir Direction, raw []byte, f ocppj.Frame, invalid string) {
+	s.mu.Lock()
+	r := Record{Seq: len(s.records), Time: time.Now(), ChargePoint: c.id, Dir: dir, Raw: raw, Frame: f, Invalid: invalid}
+	s.records = append(s.records, r)
+	s.notifyLocked()
+	on := s.opts.OnRecord
+	s.mu.Unlock()
+	if on != nil {
+		on(r)
+	}
+}
+
+func (s *Server) serve(ctx context.Context, c *conn) {
+	for {
+		_, data, err := c.ws.Read(ctx)
+		if err != nil {
+			return
+		}
+		f, ferr := ocppj.ParseFrame(data)
+		if ferr != nil {
+			s.record(c, FromChargePoint, data, ocppj.Frame{Type: ferr.Type, ID: ferr.ID}, ferr.Error())
+			if ferr.Type != ocppj.CallResult && ferr.Type != ocppj.CallError {
+				id := ferr.ID
+				if id == "" {
+					id = "-1"
+				}
+				s.write(ctx, c, ocppj.AppendCallError(nil, id, &ocppj.Error{Code: ferr.Code, Description: ferr.Msg}), ocppj.Frame{Type: ocppj.CallError, ID: id})
+			}
+			continue
+		}
+		switch f.Type {
+		case ocppj.Call:
+			s.answer(ctx, c, data, f)
+		case ocppj.CallResult, ocppj.CallError:
+			c.mu.Lock()
+			p, ok := c.pending[f.ID]
+			delete(c.pending, f.ID)
+			raw := c.raw[f.ID]
+			delete(c.raw, f.ID)
+			c.mu.Unlock()
+			invalid := ""
+			if raw {
+				// An answer to a frame a test wrote by hand.
+			} else if ok {
+				f.Action = p.action
+				if f.Type == ocppj.CallResult {
+					if err := ocpp16.ValidateResponse(p.action, f.Payload); err != nil {
+						invalid = err.Error()
+					}
+				}
+			} else {
+				invalid = "answer to no outstanding call"
+			}
+			s.record(c, FromChargePoint, data, f, invalid)
+			if ok {
+				p.done <- f
+			}
+		}
+	}
+}
+
+func (s *Server) answer(ctx context.Context, c *conn, raw []byte, f ocppj.Frame) {
+	invalid := ""
+	var e *ocppj.Error
+	if err := ocpp16.ValidateRequest(f.Action, f.Payload); err != nil {
+		invalid = err.Error()
+		if !errors.As(err, &e) {
+			e = ocppj.Errorf(ocppj.GenericError, "%v", err)
+		}
+	}
+	s.record(c, FromChargePoint, raw, f, invalid)
+	var out []byte
+	reply := ocppj.Frame{ID: f.ID, Action: f.Action}
+	if e == nil {
+		s.mu.Lock()
+		r := s.responders[f.Action]
+		s.mu.Unlock()
+		if r == nil {
+			e = ocppj.Errorf(ocppj.NotImplemented, "the test central system has no answer for %s", f.Action)
+		} else {
+			var payload json.RawMessage
+			payload, e = r(c.id, f.Payload)
+			if e == nil {
+				reply.Type, reply.Payload = ocppj.CallResult, payload
+				out = ocppj.AppendCallResult(nil, f.ID, payload)
+			}
+		}
+	}
+	if e != nil {
+		reply.Type, reply.Error = ocppj.CallError, e
+		out = ocppj.AppendCallError(nil, f.ID, e)
+	}
+	s.write(ctx, c, out, reply)
+}
+
+func (s *Server) write(ctx context.Context, c *conn, frame []byte, f ocppj.Frame) error {
+	s.record(c, ToChargePoint, frame, f, "")
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return c.ws.Write(wctx, websocket.MessageText, frame)
+}
+
+// ErrNotConnected: the charge point is not connected.
+var ErrNotConnected = errors.New("csmstest: charge point not connected")
+
+// Call sends a CALL to a connected charge point and waits for its answer:
+// the CALLRESULT payload, or an *ocppj.Error for a CALLERROR.
+func (s *Server) Call(ctx context.Context, cp, action string, payload json.RawMessage) (json.RawMessage, error) {
+	s.mu.Lock()
+	c := s.conns[cp]
+	s.mu.Unlock()
+	if c == nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotConnected, cp)
+	}
+	id := "csms-" + strconv.FormatInt(c.seq.Add(1), 10)
+	done := make(chan ocppj.Frame, 1)
+	c.mu.Lock()
+	c.pending[id] = pendingCall{action: action, done: done}
+	c.mu.Unlock()
+	if err := s.write(ctx, c, ocppj.AppendCall(nil, id, action, payload), ocppj.Frame{Type: ocppj.Call, ID: id, Action: action, Payload: payload}); err != nil {
+		return nil, fmt.Errorf("csmstest: send %s: %w", action, err)
+	}
+	select {
+	case f, ok := <-done:
+		if !ok {
+			return nil, fmt.Errorf("%w: %s disconnected before answering %s", ErrNotConnected, cp, action)
+		}
+		if f.Type == ocppj.CallError {
+			return nil, f.Error
+		}
+		return f.Payload, nil
+	case <-ctx.Done():
+		c.mu.Lock()
+		delete(c.pending, id)
+		c.mu.Unlock()
+		return nil, ctx.Err()
+	}
+}
+
+// SendRaw writes any bytes as a text message to a connected charge point,
+// for tests of hostile input. The frame is recorded as sent; the charge
+// point's answer to it (with the frame's id, or "-1") is recorded without
+// being checked.
+func (s *Server) SendRaw(ctx context.Context, cp string, frame []byte) error {
+	s.mu.Lock()
+	c := s.conns[cp]
+	s.mu.Unlock()
+	if c == nil {
+		return fmt.Errorf("%w: %s", ErrNotConnected, cp)
+	}
+	f, ferr := ocppj.ParseFrame(frame)
+	id := f.ID
+	if ferr != nil {
+		id = ferr.ID
+	}
+	c.mu.Lock()
+	c.raw["-1"] = true
+	if id != "" {
+		c.raw[id] = true
+	}
+	c.mu.Unlock()
+	return s.write(ctx, c, frame, f)
+}
+
+// Disconnect drops a charge point's connection.
+func (s *Server) Disconnect(cp string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.conns[cp]; c != nil {
+		c.cancel()
+	}
+}
+
+// Connected reports whether a charge point is connected.
+func (s *Server) Connected(cp string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns[cp] != nil
+}
+
+// Records returns every frame recorded so far, in order.
+func (s *Server) Records() []Record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Record(nil), s.records...)
+}
+
+// WaitFor waits until a record at index from or later satisfies match, and
+// returns it. It also returns when a charge point connects or disconnects,
+// if match is satisfied by then. It fails when ctx ends.
+func (s *Server) WaitFor(ctx context.Context, from int, match func(Record) bool) (Record, error) {
+	for {
+		s.mu.Lock()
+		for _, r := range s.records[min(from, len(s.records)):] {
+			if match(r) {
+				s.mu.Unlock()
+				return r, nil
+			}
+		}
+		from = len(s.records)
+		ch := s.changed
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return Record{}, fmt.Errorf("csmstest: waiting for a frame: %w", ctx.Err())
+		}
+	}
+}
+
+// WaitConnected waits until a charge point is connected.
+func (s *Server) WaitConnected(ctx context.Context, cp string) error {
+	for {
+		s.mu.Lock()
+		ok := s.conns[cp] != nil
+		ch := s.changed
+		s.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("csmstest: waiting for %s to connect: %w", cp, ctx.Err())
+		}
+	}
+}
+
+// IsCall returns a matcher for a CALL of the given action from a charge point.
+func IsCall(cp, action string) func(Record) bool {
+	return func(r Record) bool {
+		return r.ChargePoint == cp && r.Dir == FromChargePoint && r.Frame.Type == ocppj.Call && r.Frame.Action == action
+	}
+}

@@ -1,0 +1,178 @@
+// Package daemon builds the subsystems of one charge point (store,
+// configuration, OCPP-J transport, charge point) and owns their goroutines.
+package daemon
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/evse-dev/evse/internal/chargepoint"
+	"github.com/evse-dev/evse/internal/clock"
+	"github.com/evse-dev/evse/internal/config"
+	"github.com/evse-dev/evse/internal/model"
+	"github.com/evse-dev/evse/internal/ocppj"
+	"github.com/evse-dev/evse/internal/store"
+)
+
+// Options configure one charge point process. CSMSURL, ID and DataDir are
+// required.
+type Options struct {
+	// CSMSURL is the central system's ws:// or wss:// URL; the charge
+	// point id is appended.
+	CSMSURL string
+	ID      string
+	// DataDir holds the store.
+	DataDir string
+	// Model is the unit played; the zero value is model.Default().
+	Model model.Model
+	// CAFile, when set, is a PEM file of CA certificates trusted for
+	// wss:// instead of the system's.
+	CAFile string
+	Logger *slog.Logger
+	// Trace, when set, sees every OCPP frame. It must not block.
+	Trace func(dir ocppj.Direction, frame []byte)
+	// MinBackoff and MaxBackoff bound the reconnection wait; zero values
+	// take the transport's defaults.
+	MinBackoff, MaxBackoff time.Duration
+}
+
+// OpenSettings opens the store in dataDir and the configuration of a unit.
+// The caller closes the returned store.
+func OpenSettings(dataDir string, m model.Model, log *slog.Logger) (*config.Settings, *store.DB, error) {
+	cat, err := config.NewCatalogue(m.ConfigDefaults())
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := store.Open(dataDir, store.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	settings, err := config.Open(cat, db, log)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	settings.SetComputed("DlmState", dlmState(settings))
+	return settings, db, nil
+}
+
+// dlmState is DlmState until load management is built: it tells the
+// configured role and that it is not active.
+func dlmState(settings *config.Settings) func() string {
+	return func() string {
+		mode := settings.Int("DlmMode")
+		if mode == 0 {
+			return "Disabled"
+		}
+		k, _ := settings.Catalogue().Lookup("DlmMode")
+		return k.Labels[mode] + "; load management not active in this version"
+	}
+}
+
+// Run runs the charge point until ctx ends; it returns nil then, or the
+// error that kept it from starting.
+func Run(ctx context.Context, opts Options) error {
+	if opts.CSMSURL == "" || opts.ID == "" || opts.DataDir == "" {
+		return errors.New("daemon: the central system URL, the charge point id and the data directory are required")
+	}
+	if opts.Model.Vendor == "" {
+		opts.Model = model.Default()
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("cp", opts.ID)
+	settings, db, err := OpenSettings(opts.DataDir, opts.Model, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	profile := settings.Int("SecurityProfile")
+	if profile >= 1 && settings.String("AuthorizationKey") == "" {
+		return fmt.Errorf("security profile %d needs an AuthorizationKey: evse config set --data %s AuthorizationKey=<32 to 40 hex digits>", profile, opts.DataDir)
+	}
+	var tlsConfig *tls.Config
+	if opts.CAFile != "" {
+		pem, err := os.ReadFile(opts.CAFile)
+		if err != nil {
+			return fmt.Errorf("CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("CA file %s holds no PEM certificate", opts.CAFile)
+		}
+		tlsConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+
+	cp, err := chargepoint.New(chargepoint.Options{
+		Model: opts.Model, Settings: settings, Clock: clock.Real{}, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	client, err := ocppj.NewClient(ocppj.Options{
+		URL:          opts.CSMSURL,
+		ID:           opts.ID,
+		Password:     password(settings, profile),
+		RequireTLS:   profile == 2,
+		TLSConfig:    tlsConfig,
+		PingInterval: time.Duration(settings.Int("WebSocketPingInterval")) * time.Second,
+		MinBackoff:   opts.MinBackoff,
+		MaxBackoff:   opts.MaxBackoff,
+		Handler:      cp,
+		Logger:       log,
+		Trace:        opts.Trace,
+		OnConnect:    cp.Connected,
+	})
+	if err != nil {
+		return err
+	}
+	stop := settings.Watch(func(c config.Change) {
+		switch c.Key.Name {
+		case "WebSocketPingInterval":
+			client.SetPingInterval(time.Duration(settings.Int("WebSocketPingInterval")) * time.Second)
+		case "AuthorizationKey":
+			if profile >= 1 {
+				log.Info("AuthorizationKey changed; reconnecting with the new password")
+				client.Reconnect()
+			}
+		}
+	})
+	defer stop()
+
+	log.Info("charge point starting", "url", client.URL(), "vendor", opts.Model.Vendor, "model", opts.Model.Model,
+		"security_profile", profile, "data", db.Path())
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return client.Run(gctx) })
+	g.Go(func() error { return cp.Run(gctx, client) })
+	err = g.Wait()
+	log.Info("charge point stopped")
+	return err
+}
+
+// password returns the Basic authentication password of the security
+// profile: none for profile 0, else AuthorizationKey decoded from hex, read
+// at each connection.
+func password(settings *config.Settings, profile int) func() []byte {
+	if profile == 0 {
+		return nil
+	}
+	return func() []byte {
+		b, err := hex.DecodeString(settings.String("AuthorizationKey"))
+		if err != nil {
+			return nil
+		}
+		return b
+	}
+}

@@ -1,0 +1,51 @@
+package store
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/evse-dev/evse/internal/config"
+)
+
+var _ config.Storage = (*DB)(nil)
+
+func TestConfigSurvivesReopen(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveConfig(map[string]string{"HeartbeatInterval": "30", "FreeCharging": "1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveConfig(map[string]string{"HeartbeatInterval": "60"}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, err := db.LoadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got["HeartbeatInterval"] != "60" || got["FreeCharging"] != "1" {
+		t.Fatalf("after reopen: %v", got)
+	}
+}
+
+func TestSecondOpenFailsWithErrLocked(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_, err = Open(dir, Options{LockTimeout: 50 * time.Millisecond})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open: %v, want ErrLocked", err)
+	}
+}
