@@ -357,8 +357,11 @@ func TestRunStopsCleanlyOnSignals(t *testing.T) {
 		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("%v: took %v to stop", sig, d)
 		}
+		for deadline := time.Now().Add(2 * time.Second); s.Connected("CP-SIG") && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
 		if s.Connected("CP-SIG") {
-			t.Errorf("%v: still connected after exit", sig)
+			t.Errorf("%v: still connected 2 s after exit", sig)
 		}
 		if !strings.Contains(p.errOut.String(), "charge point stopped") {
 			t.Errorf("%v: no clean stop in the log", sig)

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"crypto/tls"
+	"encoding/pem"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/evse-dev/evse/internal/csmstest"
+)
+
+func TestConfigSetAndGetAsInstaller(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out, errOut, code := runEVSE(t, "config", "set", "--data", dir,
+		"NumberOfConnectors=2", "ConnectorPhaseRotationMaxLength=2", "ConnectorPhaseRotation=1.RST,2.STR",
+		"DlmInput1CurrOffsetPhase1=-6", "FreeChargingMode=with ocpp full any rfid")
+	if code != 0 {
+		t.Fatalf("config set: exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"NumberOfConnectors=2\n", "ConnectorPhaseRotation=1.RST,2.STR\n",
+		"DlmInput1CurrOffset Phase1=-6\n", "FreeChargingMode=5\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("config set output lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, code = runEVSE(t, "config", "set", "--data", dir, "DlmMode=1")
+	if code != 0 || !strings.Contains(out, "DlmMode=1 (takes effect at the next start)") {
+		t.Errorf("reboot key: exit %d, %s", code, out)
+	}
+	out, _, code = runEVSE(t, "config", "get", "--data", dir, "NumberOfConnectors", "dlminput1curroffset phase1", "HeartBeatInterval")
+	if code != 0 || out != "NumberOfConnectors=2\nDlmInput1CurrOffset Phase1=-6\nHeartBeatInterval=240\n" {
+		t.Errorf("config get: exit %d:\n%s", code, out)
+	}
+	all, _, _ := runEVSE(t, "config", "get", "--data", dir)
+	if n := strings.Count(all, "\n"); n != 71 {
+		t.Errorf("config get lists %d keys, want 71", n)
+	}
+
+	// A bad value: exit 1, a clear message, nothing changed (not even
+	// the good pair before it).
+	before, _, _ := runEVSE(t, "config", "get", "--data", dir)
+	_, errOut, code = runEVSE(t, "config", "set", "--data", dir, "ConnectionTimeOut=60", "DlmOperatorPhase1Limit=17")
+	if code != 1 || !strings.Contains(errOut, "DlmOperatorPhase1Limit") || !strings.Contains(errOut, "above DlmPhase1Limit") {
+		t.Errorf("bad value: exit %d: %s", code, errOut)
+	}
+	for _, bad := range [][]string{{"NoSuchKey=1"}, {"DlmState=x"}, {"HeartbeatInterval"}, {"HeartbeatInterval=5"}} {
+		_, errOut, code = runEVSE(t, append([]string{"config", "set", "--data", dir}, bad...)...)
+		if code != 1 || errOut == "" {
+			t.Errorf("config set %v: exit %d, stderr %q", bad, code, errOut)
+		}
+	}
+	after, _, _ := runEVSE(t, "config", "get", "--data", dir)
+	if before != after {
+		t.Errorf("refused config set changed the store")
+	}
+	_, errOut, code = runEVSE(t, "config", "get", "--data", dir, "NoSuchKey")
+	if code != 1 || !strings.Contains(errOut, "unknown configuration key") {
+		t.Errorf("get unknown key: exit %d: %s", code, errOut)
+	}
+}
+
+func TestConfigRefusesAStoreInUse(t *testing.T) {
+	t.Parallel()
+	s, url := newCSMS(t, csmstest.Options{})
+	dir := t.TempDir()
+	p := startEVSE(t, runArgs(url, "CP-LOCK", dir)...)
+	waitCall(t, s, 0, "CP-LOCK", "BootNotification", 10*time.Second)
+	_, errOut, code := runEVSE(t, "config", "get", "--data", dir)
+	if code != 1 || !strings.Contains(errOut, "in use") || !strings.Contains(errOut, "stop it first") {
+		t.Errorf("config get on a running charge point: exit %d: %s", code, errOut)
+	}
+	p.stop(syscall.SIGTERM)
+	if _, errOut, code = runEVSE(t, "config", "get", "--data", dir, "DlmState"); code != 0 {
+		t.Errorf("config get after stop: exit %d: %s", code, errOut)
+	}
+}
+
+const testKey = "00112233445566778899aabbccddeeff"
+
+func TestRunSecurityProfile1SendsBasicAuth(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if _, errOut, code := runEVSE(t, "config", "set", "--data", dir, "AuthorizationKey="+testKey, "SecurityProfile=1"); code != 0 {
+		t.Fatal(errOut)
+	}
+	password := []byte{0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff}
+	s, url := newCSMS(t, csmstest.Options{Passwords: map[string][]byte{"CP-AUTH": password}})
+	startEVSE(t, runArgs(url, "CP-AUTH", dir)...)
+	waitCall(t, s, 0, "CP-AUTH", "BootNotification", 10*time.Second)
+
+	// The wrong password: refused with a clear log line, nothing sent.
+	dir2 := t.TempDir()
+	runEVSE(t, "config", "set", "--data", dir2, "AuthorizationKey=ffeeddccbbaa99887766554433221100", "SecurityProfile=1")
+	s2, url2 := newCSMS(t, csmstest.Options{Passwords: map[string][]byte{"CP-AUTH": password}})
+	p2 := startEVSE(t, runArgs(url2, "CP-AUTH", dir2)...)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(p2.errOut.String(), "refused the credentials") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(p2.errOut.String(), "refused the credentials") {
+		t.Error("no clear error for a refused password")
+	}
+	if len(s2.Records()) != 0 {
+		t.Error("frames exchanged without the right password")
+	}
+
+	// Profile 1 without a key does not start.
+	dir3 := t.TempDir()
+	runEVSE(t, "config", "set", "--data", dir3, "SecurityProfile=1")
+	_, errOut, code := runEVSE(t, runArgs(url, "CP-AUTH", dir3)...)
+	if code != 1 || !strings.Contains(errOut, "needs an AuthorizationKey") {
+		t.Errorf("profile 1 without a key: exit %d: %s", code, errOut)
+	}
+}
+
+func TestRunSecurityProfile2OverTLSWithAGivenCA(t *testing.T) {
+	t.Parallel()
+	password := []byte{0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff}
+	csms := csmstest.New(csmstest.Options{Passwords: map[string][]byte{"CP-TLS": password}})
+	srv := httptest.NewUnstartedServer(csms)
+	srv.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
+	srv.StartTLS()
+	t.Cleanup(func() { csms.Close(); srv.Close() })
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wss := "wss" + strings.TrimPrefix(srv.URL, "https") + "/ocpp"
+
+	dir := t.TempDir()
+	if _, errOut, code := runEVSE(t, "config", "set", "--data", dir, "AuthorizationKey="+testKey, "SecurityProfile=2"); code != 0 {
+		t.Fatal(errOut)
+	}
+	startEVSE(t, runArgs(wss, "CP-TLS", dir, "--ca", ca)...)
+	waitCall(t, csms, 0, "CP-TLS", "BootNotification", 10*time.Second)
+
+	// Profile 2 refuses a ws:// URL.
+	dir2 := t.TempDir()
+	runEVSE(t, "config", "set", "--data", dir2, "AuthorizationKey="+testKey, "SecurityProfile=2")
+	_, errOut, code := runEVSE(t, runArgs("ws://127.0.0.1:1/ocpp", "CP-TLS", dir2)...)
+	if code != 1 || !strings.Contains(errOut, "TLS is required") {
+		t.Errorf("profile 2 with ws://: exit %d: %s", code, errOut)
+	}
+}
+
+func TestDemoShowsTheConfigurationTour(t *testing.T) {
+	t.Parallel()
+	p := startEVSE(t, "demo")
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(p.out.String(), "# done;") && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	out := p.out.String()
+	for _, want := range []string{
+		`CP→CSMS CALL       BootNotification`,
+		`CSMS→CP CALLRESULT BootNotification             {"status":"Accepted"`,
+		`OccurenceConstraintViolation`,
+		`{"unknownKey":["NoSuchKey"]}`,
+		`{"status":"Rejected"}`,
+		`{"status":"NotSupported"}`,
+		`{"status":"RebootRequired"}`,
+		`# done;`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "schema violation") {
+		t.Error("demo shows a schema violation")
+	}
+	if err := p.stop(syscall.SIGINT); err != nil {
+		t.Errorf("demo exit after Ctrl-C: %v", err)
+	}
+}
