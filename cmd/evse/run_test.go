@@ -427,3 +427,29 @@ func TestRunAnswersHostileFramesAndKeepsWorking(t *testing.T) {
 	}
 	noViolations(t, s)
 }
+
+func TestRunReconnectsAndReportsStatusesWithoutRebooting(t *testing.T) {
+	t.Parallel()
+	s, url := newCSMS(t, csmstest.Options{})
+	startEVSE(t, runArgs(url, "CP-RECONNECT", t.TempDir())...)
+	waitCall(t, s, 0, "CP-RECONNECT", "StatusNotification", 10*time.Second)
+	mark := len(s.Records())
+	s.Disconnect("CP-RECONNECT")
+	if err := s.WaitConnected(ctxFor(t, 10*time.Second), "CP-RECONNECT"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{`"connectorId":0`, `"connectorId":1`} {
+		_, err := s.WaitFor(ctxFor(t, 5*time.Second), mark, func(r csmstest.Record) bool {
+			return csmstest.IsCall("CP-RECONNECT", "StatusNotification")(r) && strings.Contains(string(r.Frame.Payload), c)
+		})
+		if err != nil {
+			t.Errorf("no StatusNotification with %s after the reconnect: %v", c, err)
+		}
+	}
+	for _, r := range s.Records()[mark:] {
+		if csmstest.IsCall("CP-RECONNECT", "BootNotification")(r) {
+			t.Error("BootNotification after a reconnect: a reconnect is not a reboot")
+		}
+	}
+	noViolations(t, s)
+}

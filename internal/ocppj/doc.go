@@ -25,7 +25,8 @@
 // OCPP-J error codes; any other error (or an unknown code) becomes
 // InternalError, and a panic in a handler is recovered and answered the
 // same way. [ErrNoAnswer] leaves a CALL unanswered, and [AfterAnswer] runs a
-// function once the answer is out (to send a triggered message after it). A frame that is not a well-formed OCPP-J frame is answered with
+// function once the answer is out (to send a triggered message after it).
+// A frame that is not a well-formed OCPP-J frame is answered with
 // FormationViolation or ProtocolError (see [ParseFrame]), with the id "-1"
 // when no valid id could be read; a malformed CALLRESULT or CALLERROR, or
 // one for an id that is not outstanding, is logged and dropped (the call it
