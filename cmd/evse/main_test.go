@@ -5,13 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -178,6 +176,3 @@ func callErrorCode(err error) ocppj.ErrorCode {
 	}
 	return ""
 }
-
-var _ = io.Discard
-var _ = syscall.SIGTERM

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -450,6 +452,30 @@ func TestRunReconnectsAndReportsStatusesWithoutRebooting(t *testing.T) {
 		if csmstest.IsCall("CP-RECONNECT", "BootNotification")(r) {
 			t.Error("BootNotification after a reconnect: a reconnect is not a reboot")
 		}
+	}
+	noViolations(t, s)
+}
+
+func TestRunPlaysTheModelFile(t *testing.T) {
+	t.Parallel()
+	modelFile := filepath.Join(t.TempDir(), "model.json")
+	os.WriteFile(modelFile, []byte(`{"vendor":"Ensto","model":"EVF200","serialNumber":"EN0001","firmwareVersion":"1.2.3",
+		"connectors":2,"config":{"GetConfigurationMaxKeys":"10"}}`), 0o600)
+	s, url := newCSMS(t, csmstest.Options{})
+	startEVSE(t, runArgs(url, "CP-MODEL", t.TempDir(), "--model", modelFile)...)
+	boot := waitCall(t, s, 0, "CP-MODEL", "BootNotification", 10*time.Second)
+	if got := string(boot.Frame.Payload); got != `{"chargePointVendor":"Ensto","chargePointModel":"EVF200","chargePointSerialNumber":"EN0001","firmwareVersion":"1.2.3"}` {
+		t.Errorf("BootNotification %s", got)
+	}
+	_, err := s.WaitFor(ctxFor(t, 5*time.Second), boot.Seq, func(r csmstest.Record) bool {
+		return csmstest.IsCall("CP-MODEL", "StatusNotification")(r) && strings.Contains(string(r.Frame.Payload), `"connectorId":2`)
+	})
+	if err != nil {
+		t.Errorf("no status of connector 2: %v", err)
+	}
+	kv := keyValues(t, mustCall(t, s, "CP-MODEL", "GetConfiguration", `{"key":["NumberOfConnectors","GetConfigurationMaxKeys","ConnectorPhaseRotation"]}`))
+	if kv["NumberOfConnectors"]["value"] != "2" || kv["GetConfigurationMaxKeys"]["value"] != "10" || kv["ConnectorPhaseRotation"]["value"] != "1.RST,2.RST" {
+		t.Errorf("model defaults not served: %v", kv)
 	}
 	noViolations(t, s)
 }
