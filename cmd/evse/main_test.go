@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/evse-dev/evse/internal/csmstest"
-	"github.com/evse-dev/evse/internal/ocppj"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
 // evseBin is the evse binary the integration tests run, built once.
@@ -170,8 +170,8 @@ func noViolations(t *testing.T, s *csmstest.Server) {
 	}
 }
 
-func callErrorCode(err error) ocppj.ErrorCode {
-	if e, ok := err.(*ocppj.Error); ok {
+func callErrorCode(err error) rpc.ErrorCode {
+	if e, ok := err.(*rpc.Error); ok {
 		return e.Code
 	}
 	return ""

@@ -14,6 +14,7 @@ import (
 	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/csmstest"
 	"github.com/evse-dev/evse/internal/ocppj"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
 func runArgs(url, id, dir string, extra ...string) []string {
@@ -98,7 +99,7 @@ func TestRunBootsAndEveryKeyReadsBackItsDefault(t *testing.T) {
 		}
 	}
 	_, err = csmsCall(t, s, "CP-DEFAULTS", "GetConfiguration", `{"key":["HeartbeatInterval","ConnectionTimeOut"]}`)
-	if callErrorCode(err) != ocppj.OccurenceConstraintViolation {
+	if callErrorCode(err) != rpc.OccurenceConstraintViolation {
 		t.Errorf("two keys with GetConfigurationMaxKeys 1: %v", err)
 	}
 	noViolations(t, s)

@@ -19,7 +19,7 @@ import (
 // Caller sends the charge point's CALLs to the central system.
 type Caller interface {
 	// Call sends a CALL and returns the CALLRESULT payload, or an error
-	// (an *ocppj.Error for a CALLERROR).
+	// (an *rpc.Error for a CALLERROR).
 	Call(ctx context.Context, action string, payload json.RawMessage) (json.RawMessage, error)
 	// Connected reports whether the central system is reachable now.
 	Connected() bool

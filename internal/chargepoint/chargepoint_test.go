@@ -14,7 +14,7 @@ import (
 	"github.com/evse-dev/evse/internal/clock"
 	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/ocpp16"
-	"github.com/evse-dev/evse/internal/ocppj"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
 // fakeCSMS is a Caller that answers from functions and records every CALL
@@ -54,7 +54,7 @@ func (f *fakeCSMS) Call(ctx context.Context, action string, payload json.RawMess
 	fn := f.answers[action]
 	f.mu.Unlock()
 	if fn == nil {
-		return nil, ocppj.Errorf(ocppj.NotImplemented, "%s", action)
+		return nil, rpc.Errorf(rpc.NotImplemented, "%s", action)
 	}
 	return fn(payload)
 }
@@ -233,7 +233,7 @@ func TestRejectedSendsNothingButBootNotification(t *testing.T) {
 		cp, _, stop := start(t, csms, nil)
 		time.Sleep(time.Second)
 		_, err := cp.HandleCall(context.Background(), "GetConfiguration", json.RawMessage(`{}`))
-		if !errors.Is(err, ocppj.ErrNoAnswer) {
+		if !errors.Is(err, rpc.ErrNoAnswer) {
 			t.Errorf("GetConfiguration while rejected: %v, want no answer", err)
 		}
 		time.Sleep(20 * time.Second)
@@ -253,7 +253,7 @@ func TestBootWithoutAnswerIsRetried(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		csms := newFakeCSMS()
 		csms.mu.Lock()
-		csms.answers["BootNotification"] = func(json.RawMessage) (json.RawMessage, error) { return nil, ocppj.ErrTimeout }
+		csms.answers["BootNotification"] = func(json.RawMessage) (json.RawMessage, error) { return nil, errors.New("no answer") }
 		csms.mu.Unlock()
 		_, _, stop := start(t, csms, nil)
 		time.Sleep(61 * time.Second)
@@ -305,8 +305,8 @@ func TestGetConfiguration(t *testing.T) {
 
 		// GetConfigurationMaxKeys is 1.
 		_, err = call(t, cp, "GetConfiguration", `{"key":["HeartbeatInterval","ConnectionTimeOut"]}`)
-		var e *ocppj.Error
-		if !errors.As(err, &e) || e.Code != ocppj.OccurenceConstraintViolation {
+		var e *rpc.Error
+		if !errors.As(err, &e) || e.Code != rpc.OccurenceConstraintViolation {
 			t.Errorf("two keys: %v, want OccurenceConstraintViolation", err)
 		}
 		out, _ = call(t, cp, "GetConfiguration", `{"key":["nosuchkey"]}`)
@@ -371,18 +371,18 @@ func TestCallsTheChargePointDoesNotServe(t *testing.T) {
 		synctest.Wait()
 		for _, c := range []struct {
 			action, payload string
-			code            ocppj.ErrorCode
+			code            rpc.ErrorCode
 		}{
-			{"FlyToTheMoon", `{}`, ocppj.NotImplemented},
-			{"Heartbeat", `{}`, ocppj.NotSupported}, // sent by charge points
-			{"InstallCertificate", `{"certificateType":"ManufacturerRootCertificate","certificate":"x"}`, ocppj.NotSupported},
-			{"ChangeConfiguration", `{"key":"HeartbeatInterval"}`, ocppj.OccurenceConstraintViolation},
-			{"ChangeConfiguration", `{"key":"HeartbeatInterval","value":30}`, ocppj.TypeConstraintViolation},
-			{"GetConfiguration", `{"key":["x"],"extra":1}`, ocppj.FormationViolation},
-			{"TriggerMessage", `{"requestedMessage":"Coffee"}`, ocppj.PropertyConstraintViolation},
+			{"FlyToTheMoon", `{}`, rpc.NotImplemented},
+			{"Heartbeat", `{}`, rpc.NotSupported}, // sent by charge points
+			{"InstallCertificate", `{"certificateType":"ManufacturerRootCertificate","certificate":"x"}`, rpc.NotSupported},
+			{"ChangeConfiguration", `{"key":"HeartbeatInterval"}`, rpc.OccurenceConstraintViolation},
+			{"ChangeConfiguration", `{"key":"HeartbeatInterval","value":30}`, rpc.TypeConstraintViolation},
+			{"GetConfiguration", `{"key":["x"],"extra":1}`, rpc.FormationViolation},
+			{"TriggerMessage", `{"requestedMessage":"Coffee"}`, rpc.PropertyConstraintViolation},
 		} {
 			_, err := call(t, cp, c.action, c.payload)
-			var e *ocppj.Error
+			var e *rpc.Error
 			if !errors.As(err, &e) || e.Code != c.code {
 				t.Errorf("%s %s: %v, want %s", c.action, c.payload, err, c.code)
 			}

@@ -4,7 +4,7 @@
 // of the central system.
 //
 // A [ChargePoint] answers CALLs through [ChargePoint.HandleCall] (an
-// ocppj.Handler) and sends its own through a [Caller] given to
+// rpc.Handler) and sends its own through a [Caller] given to
 // [ChargePoint.Run]. One goroutine, Run's, owns the registration state
 // machine and every timer; HandleCall only reads state and posts events to
 // it.

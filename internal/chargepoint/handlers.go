@@ -8,23 +8,23 @@ import (
 
 	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/ocpp16"
-	"github.com/evse-dev/evse/internal/ocppj"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
-// HandleCall answers one CALL of the central system (ocppj.Handler).
+// HandleCall answers one CALL of the central system (rpc.Handler).
 func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload json.RawMessage) (json.RawMessage, error) {
 	a, ok := ocpp16.Lookup(action)
 	if !ok {
-		return nil, ocppj.Errorf(ocppj.NotImplemented, "unknown action %q", action)
+		return nil, rpc.Errorf(rpc.NotImplemented, "unknown action %q", action)
 	}
 	if a.Initiator == ocpp16.InitiatorChargePoint {
-		return nil, ocppj.Errorf(ocppj.NotSupported, "%s is sent by a charge point, not to one", action)
+		return nil, rpc.Errorf(rpc.NotSupported, "%s is sent by a charge point, not to one", action)
 	}
 	if cp.Registration() == ocpp16.RegistrationStatusRejected {
 		// While rejected the charge point sends nothing but
 		// BootNotification, answers included.
 		cp.log.Warn("central system sent a CALL while it rejects the charge point; not answering", "action", action)
-		return nil, ocppj.ErrNoAnswer
+		return nil, rpc.ErrNoAnswer
 	}
 	req, err := ocpp16.DecodeRequest(action, payload)
 	if err != nil {
@@ -39,7 +39,7 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 	case *ocpp16.TriggerMessageRequest:
 		resp = cp.triggerMessage(ctx, r)
 	default:
-		return nil, ocppj.Errorf(ocppj.NotSupported, "%s is not supported by this charge point yet", action)
+		return nil, rpc.Errorf(rpc.NotSupported, "%s is not supported by this charge point yet", action)
 	}
 	if err != nil {
 		return nil, err
@@ -53,7 +53,7 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 
 func (cp *ChargePoint) getConfiguration(req *ocpp16.GetConfigurationRequest) (*ocpp16.GetConfigurationResponse, error) {
 	if maxKeys := cp.settings.Int("GetConfigurationMaxKeys"); len(req.Key) > maxKeys {
-		return nil, ocppj.Errorf(ocppj.OccurenceConstraintViolation,
+		return nil, rpc.Errorf(rpc.OccurenceConstraintViolation,
 			"%d keys requested, GetConfigurationMaxKeys is %d", len(req.Key), maxKeys)
 	}
 	resp := &ocpp16.GetConfigurationResponse{}
@@ -133,6 +133,6 @@ func (cp *ChargePoint) triggerMessage(ctx context.Context, req *ocpp16.TriggerMe
 		return &ocpp16.TriggerMessageResponse{Status: ocpp16.TriggerMessageStatusNotImplemented}
 	}
 	// The requested message follows the answer, never precedes it.
-	ocppj.AfterAnswer(ctx, func() { cp.post(e) })
+	rpc.AfterAnswer(ctx, func() { cp.post(e) })
 	return &ocpp16.TriggerMessageResponse{Status: ocpp16.TriggerMessageStatusAccepted}
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/evse-dev/evse/internal/ocpp16"
 	"github.com/evse-dev/evse/internal/ocppj"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
 // Direction of a recorded frame.
@@ -62,7 +63,7 @@ type Record struct {
 
 // Responder computes the answer to a charge point's CALL: a payload, or an
 // error to send as CALLERROR.
-type Responder func(cp string, payload json.RawMessage) (json.RawMessage, *ocppj.Error)
+type Responder func(cp string, payload json.RawMessage) (json.RawMessage, *rpc.Error)
 
 // Options configure a [Server]. The zero value works.
 type Options struct {
@@ -139,25 +140,25 @@ func New(opts Options) *Server {
 func (s *Server) defaultResponders() map[string]Responder {
 	d := map[string]Responder{}
 	now := func() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000Z") }
-	d["BootNotification"] = func(string, json.RawMessage) (json.RawMessage, *ocppj.Error) {
+	d["BootNotification"] = func(string, json.RawMessage) (json.RawMessage, *rpc.Error) {
 		return jsonf(`{"status":"Accepted","currentTime":%q,"interval":%d}`, now(), s.opts.HeartbeatInterval), nil
 	}
-	d["Heartbeat"] = func(string, json.RawMessage) (json.RawMessage, *ocppj.Error) {
+	d["Heartbeat"] = func(string, json.RawMessage) (json.RawMessage, *rpc.Error) {
 		return jsonf(`{"currentTime":%q}`, now()), nil
 	}
-	d["Authorize"] = func(string, json.RawMessage) (json.RawMessage, *ocppj.Error) {
+	d["Authorize"] = func(string, json.RawMessage) (json.RawMessage, *rpc.Error) {
 		return json.RawMessage(`{"idTagInfo":{"status":"Accepted"}}`), nil
 	}
-	d["StartTransaction"] = func(string, json.RawMessage) (json.RawMessage, *ocppj.Error) {
+	d["StartTransaction"] = func(string, json.RawMessage) (json.RawMessage, *rpc.Error) {
 		return jsonf(`{"transactionId":%d,"idTagInfo":{"status":"Accepted"}}`, s.txID.Add(1)), nil
 	}
-	d["StopTransaction"] = func(string, json.RawMessage) (json.RawMessage, *ocppj.Error) {
+	d["StopTransaction"] = func(string, json.RawMessage) (json.RawMessage, *rpc.Error) {
 		return json.RawMessage(`{"idTagInfo":{"status":"Accepted"}}`), nil
 	}
-	d["DataTransfer"] = func(string, json.RawMessage) (json.RawMessage, *ocppj.Error) {
+	d["DataTransfer"] = func(string, json.RawMessage) (json.RawMessage, *rpc.Error) {
 		return json.RawMessage(`{"status":"UnknownVendorId"}`), nil
 	}
-	empty := func(string, json.RawMessage) (json.RawMessage, *ocppj.Error) { return json.RawMessage(`{}`), nil }
+	empty := func(string, json.RawMessage) (json.RawMessage, *rpc.Error) { return json.RawMessage(`{}`), nil }
 	for _, a := range []string{"StatusNotification", "MeterValues", "DiagnosticsStatusNotification",
 		"FirmwareStatusNotification", "SecurityEventNotification", "LogStatusNotification",
 		"SignedFirmwareStatusNotification"} {
@@ -183,7 +184,7 @@ func (s *Server) Respond(action string, r Responder) {
 
 // Static returns a Responder that always answers payload.
 func Static(payload string) Responder {
-	return func(string, json.RawMessage) (json.RawMessage, *ocppj.Error) { return json.RawMessage(payload), nil }
+	return func(string, json.RawMessage) (json.RawMessage, *rpc.Error) { return json.RawMessage(payload), nil }
 }
 
 // Listen starts serving on addr (e.g. "127.0.0.1:0") and returns the
@@ -294,7 +295,7 @@ func (s *Server) serve(ctx context.Context, c *conn) {
 				if id == "" {
 					id = "-1"
 				}
-				s.write(ctx, c, ocppj.AppendCallError(nil, id, &ocppj.Error{Code: ferr.Code, Description: ferr.Msg}), ocppj.Frame{Type: ocppj.CallError, ID: id})
+				s.write(ctx, c, ocppj.AppendCallError(nil, id, &rpc.Error{Code: ferr.Code, Description: ferr.Msg}), ocppj.Frame{Type: ocppj.CallError, ID: id})
 			}
 			continue
 		}
@@ -331,11 +332,11 @@ func (s *Server) serve(ctx context.Context, c *conn) {
 
 func (s *Server) answer(ctx context.Context, c *conn, raw []byte, f ocppj.Frame) {
 	invalid := ""
-	var e *ocppj.Error
+	var e *rpc.Error
 	if err := ocpp16.ValidateRequest(f.Action, f.Payload); err != nil {
 		invalid = err.Error()
 		if !errors.As(err, &e) {
-			e = ocppj.Errorf(ocppj.GenericError, "%v", err)
+			e = rpc.Errorf(rpc.GenericError, "%v", err)
 		}
 	}
 	s.record(c, FromChargePoint, raw, f, invalid)
@@ -346,7 +347,7 @@ func (s *Server) answer(ctx context.Context, c *conn, raw []byte, f ocppj.Frame)
 		r := s.responders[f.Action]
 		s.mu.Unlock()
 		if r == nil {
-			e = ocppj.Errorf(ocppj.NotImplemented, "the test central system has no answer for %s", f.Action)
+			e = rpc.Errorf(rpc.NotImplemented, "the test central system has no answer for %s", f.Action)
 		} else {
 			var payload json.RawMessage
 			payload, e = r(c.id, f.Payload)
@@ -374,7 +375,7 @@ func (s *Server) write(ctx context.Context, c *conn, frame []byte, f ocppj.Frame
 var ErrNotConnected = errors.New("csmstest: charge point not connected")
 
 // Call sends a CALL to a connected charge point and waits for its answer:
-// the CALLRESULT payload, or an *ocppj.Error for a CALLERROR.
+// the CALLRESULT payload, or an *rpc.Error for a CALLERROR.
 func (s *Server) Call(ctx context.Context, cp, action string, payload json.RawMessage) (json.RawMessage, error) {
 	s.mu.Lock()
 	c := s.conns[cp]

@@ -11,7 +11,7 @@
 //
 //	v, err := ocpp16.DecodeRequest("BootNotification", payload)
 //	if err != nil {
-//		return err // an *ocppj.Error: answer the CALL with it
+//		return err // an *rpc.Error: answer the CALL with it
 //	}
 //	req := v.(*ocpp16.BootNotificationRequest)
 //
@@ -36,7 +36,7 @@
 //
 // The validator decodes the payload (json.Decoder with UseNumber) and walks
 // it against a descriptor of the schema, properties in sorted order, and
-// stops at the first problem. It returns an *ocppj.Error whose Description
+// stops at the first problem. It returns an *rpc.Error whose Description
 // names the JSON path and the problem, e.g. `idTagInfo.status: "Foo" is not
 // one of Accepted, Blocked, Expired, Invalid, ConcurrentTx`, and whose Code
 // is

@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/evse-dev/evse/internal/ocpp16"
-	"github.com/evse-dev/evse/internal/ocppj"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
 func ExampleDecodeRequest() {
@@ -23,7 +23,7 @@ func ExampleDecodeRequest() {
 	fmt.Println(string(out))
 
 	_, err = ocpp16.DecodeResponse("Authorize", json.RawMessage(`{"idTagInfo":{"status":"Foo"}}`))
-	var callErr *ocppj.Error
+	var callErr *rpc.Error
 	if errors.As(err, &callErr) {
 		fmt.Println(callErr.Code, "-", callErr.Description)
 	}

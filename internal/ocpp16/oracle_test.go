@@ -10,7 +10,7 @@ import (
 
 	"pgregory.net/rapid"
 
-	"github.com/evse-dev/evse/internal/ocppj"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
 // TestAgainstOracle compares our validator with an independent JSON Schema
@@ -59,7 +59,7 @@ func TestAgainstOracle(t *testing.T) {
 		total, rejected, total-rejected-deviations, deviations)
 }
 
-func describeWant(c ocppj.ErrorCode) string {
+func describeWant(c rpc.ErrorCode) string {
 	if c == "" {
 		return "valid"
 	}
@@ -67,15 +67,15 @@ func describeWant(c ocppj.ErrorCode) string {
 }
 
 // errorCode returns the CALLERROR code of err, "" for nil, and fails the
-// test if err is not an *ocppj.Error.
-func errorCode(t failer, err error) ocppj.ErrorCode {
+// test if err is not an *rpc.Error.
+func errorCode(t failer, err error) rpc.ErrorCode {
 	t.Helper()
 	if err == nil {
 		return ""
 	}
-	var oe *ocppj.Error
+	var oe *rpc.Error
 	if !errors.As(err, &oe) || !oe.Code.Known() {
-		t.Fatalf("error %v (%T) is not an *ocppj.Error with a known code", err, err)
+		t.Fatalf("error %v (%T) is not an *rpc.Error with a known code", err, err)
 	}
 	return oe.Code
 }

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/evse-dev/evse/internal/ocppj"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
 // Samples are built from the official schemas themselves (not from the
@@ -19,7 +19,7 @@ type sample struct {
 	payload any
 	// want is the code our validator should answer with; "" for a valid
 	// payload.
-	want ocppj.ErrorCode
+	want rpc.ErrorCode
 	// deviation marks a payload the oracle accepts and we refuse on purpose,
 	// with TypeConstraintViolation (a number the Go types cannot hold).
 	deviation bool
@@ -271,7 +271,7 @@ func (g sampler) samples() []sample {
 	}
 	// Payloads that are no object at all.
 	for _, v := range []any{[]any{}, "{}", json.Number("1"), true, nil} {
-		out = append(out, sample{name: fmt.Sprintf("payload %#v", v), payload: v, want: ocppj.FormationViolation})
+		out = append(out, sample{name: fmt.Sprintf("payload %#v", v), payload: v, want: rpc.FormationViolation})
 	}
 	out = g.objectLevel(out, g.s.root, minimal, nil, "minimal")
 	return g.mutate(out, g.s.root, maximal, maximal, nil)
@@ -286,7 +286,7 @@ func (g sampler) objectLevel(out []sample, sch map[string]any, base any, p []ste
 			out = append(out, sample{
 				name:    fmt.Sprintf("%s: %s without required %q", label, pathString(p), k),
 				payload: edit(base, p, func(v any) any { m := v.(map[string]any); delete(m, k); return m }),
-				want:    ocppj.OccurenceConstraintViolation,
+				want:    rpc.OccurenceConstraintViolation,
 			})
 		}
 	}
@@ -294,7 +294,7 @@ func (g sampler) objectLevel(out []sample, sch map[string]any, base any, p []ste
 		out = append(out, sample{
 			name:    fmt.Sprintf("%s: %s with an extra property", label, pathString(p)),
 			payload: edit(base, p, func(v any) any { m := v.(map[string]any); m["unexpectedProperty"] = "x"; return m }),
-			want:    ocppj.FormationViolation,
+			want:    rpc.FormationViolation,
 		})
 	}
 	return out
@@ -304,7 +304,7 @@ func (g sampler) objectLevel(out []sample, sch map[string]any, base any, p []ste
 func (g sampler) mutate(out []sample, sch map[string]any, base, v any, p []step) []sample {
 	sch = g.s.resolve(sch)
 	typ := sch["type"].(string)
-	set := func(name string, nv any, want ocppj.ErrorCode) {
+	set := func(name string, nv any, want rpc.ErrorCode) {
 		out = append(out, sample{
 			name:    fmt.Sprintf("%s = %s (%s)", pathString(p), jsonText(nv), name),
 			payload: edit(base, p, func(any) any { return nv }),
@@ -313,7 +313,7 @@ func (g sampler) mutate(out []sample, sch map[string]any, base, v any, p []step)
 	}
 	if len(p) > 0 {
 		for _, w := range wrongTypeValues(typ) {
-			set("wrong type", w, ocppj.TypeConstraintViolation)
+			set("wrong type", w, rpc.TypeConstraintViolation)
 		}
 	}
 	switch typ {
@@ -326,7 +326,7 @@ func (g sampler) mutate(out []sample, sch map[string]any, base, v any, p []step)
 		}
 	case "array":
 		if m, ok := sch["minItems"].(json.Number); ok && m != "0" {
-			set("fewer than minItems", []any{}, ocppj.OccurenceConstraintViolation)
+			set("fewer than minItems", []any{}, rpc.OccurenceConstraintViolation)
 		}
 		a := v.([]any)
 		for i := range a {
@@ -337,17 +337,17 @@ func (g sampler) mutate(out []sample, sch map[string]any, base, v any, p []step)
 			for _, e := range enum {
 				set("enum value", e, "")
 			}
-			set("not in enum", "NotAValue", ocppj.PropertyConstraintViolation)
-			set("enum in lower case", strings.ToLower(enum[0].(string)), ocppj.PropertyConstraintViolation)
-			set("enum with a space", enum[0].(string)+" ", ocppj.PropertyConstraintViolation)
+			set("not in enum", "NotAValue", rpc.PropertyConstraintViolation)
+			set("enum in lower case", strings.ToLower(enum[0].(string)), rpc.PropertyConstraintViolation)
+			set("enum with a space", enum[0].(string)+" ", rpc.PropertyConstraintViolation)
 		}
 		if ml, ok := sch["maxLength"].(json.Number); ok {
 			n64, _ := ml.Int64()
 			n := int(n64)
 			set("at maxLength", longString(n), "")
 			set("at maxLength, ASCII", strings.Repeat("a", n), "")
-			set("over maxLength", longString(n+1), ocppj.PropertyConstraintViolation)
-			set("over maxLength, ASCII", strings.Repeat("a", n+1), ocppj.PropertyConstraintViolation)
+			set("over maxLength", longString(n+1), rpc.PropertyConstraintViolation)
+			set("over maxLength, ASCII", strings.Repeat("a", n+1), rpc.PropertyConstraintViolation)
 			set("empty", "", "")
 		}
 		switch sch["format"] {
@@ -356,14 +356,14 @@ func (g sampler) mutate(out []sample, sch map[string]any, base, v any, p []step)
 				set("date-time", s, "")
 			}
 			for _, s := range invalidDateTimes {
-				set("malformed date-time", s, ocppj.PropertyConstraintViolation)
+				set("malformed date-time", s, rpc.PropertyConstraintViolation)
 			}
 		case "uri":
 			for _, s := range validURIs {
 				set("uri", s, "")
 			}
 			for _, s := range invalidURIs {
-				set("malformed uri", s, ocppj.PropertyConstraintViolation)
+				set("malformed uri", s, rpc.PropertyConstraintViolation)
 			}
 		}
 	case "integer":
@@ -371,10 +371,10 @@ func (g sampler) mutate(out []sample, sch map[string]any, base, v any, p []step)
 			set("integer", json.Number(s), "")
 		}
 		for _, s := range fractionalNumbers {
-			set("fraction", json.Number(s), ocppj.TypeConstraintViolation)
+			set("fraction", json.Number(s), rpc.TypeConstraintViolation)
 		}
 		for _, s := range hugeIntegers {
-			set("beyond int64", json.Number(s), ocppj.TypeConstraintViolation)
+			set("beyond int64", json.Number(s), rpc.TypeConstraintViolation)
 			out[len(out)-1].deviation = true
 		}
 	case "number":
@@ -383,11 +383,11 @@ func (g sampler) mutate(out []sample, sch map[string]any, base, v any, p []step)
 				set("multiple of 0.1", json.Number(s), "")
 			}
 			for _, s := range invalidTenths {
-				set("not a multiple of 0.1", json.Number(s), ocppj.PropertyConstraintViolation)
+				set("not a multiple of 0.1", json.Number(s), rpc.PropertyConstraintViolation)
 			}
 		}
 		for _, s := range hugeNumbers {
-			set("beyond float64", json.Number(s), ocppj.TypeConstraintViolation)
+			set("beyond float64", json.Number(s), rpc.TypeConstraintViolation)
 			out[len(out)-1].deviation = true
 		}
 	}

@@ -11,24 +11,24 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/evse-dev/evse/internal/ocppj"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
 // ValidateRequest checks payload against the schema of action's request. It
-// returns nil or an *ocppj.Error (see the package documentation for the
+// returns nil or an *rpc.Error (see the package documentation for the
 // codes).
 func ValidateRequest(action string, payload json.RawMessage) error {
 	return Validate(action, Request, payload)
 }
 
 // ValidateResponse checks payload against the schema of action's response.
-// It returns nil or an *ocppj.Error.
+// It returns nil or an *rpc.Error.
 func ValidateResponse(action string, payload json.RawMessage) error {
 	return Validate(action, Response, payload)
 }
 
 // Validate checks payload against the schema of action's request or
-// response. It returns nil or an *ocppj.Error.
+// response. It returns nil or an *rpc.Error.
 func Validate(action string, kind Kind, payload json.RawMessage) error {
 	if _, err := validate(action, kind, payload); err != nil {
 		return err
@@ -38,21 +38,21 @@ func Validate(action string, kind Kind, payload json.RawMessage) error {
 
 // DecodeRequest validates payload as action's request, then decodes it into
 // the action's request type, which it returns as a pointer (e.g.
-// *BootNotificationRequest). The error is an *ocppj.Error.
+// *BootNotificationRequest). The error is an *rpc.Error.
 func DecodeRequest(action string, payload json.RawMessage) (any, error) {
 	return Decode(action, Request, payload)
 }
 
 // DecodeResponse validates payload as action's response, then decodes it
 // into the action's response type, returned as a pointer (e.g.
-// *BootNotificationResponse). The error is an *ocppj.Error.
+// *BootNotificationResponse). The error is an *rpc.Error.
 func DecodeResponse(action string, payload json.RawMessage) (any, error) {
 	return Decode(action, Response, payload)
 }
 
 // Decode validates payload as action's request or response and decodes it
 // into the matching type, returned as a pointer. The error is an
-// *ocppj.Error.
+// *rpc.Error.
 func Decode(action string, kind Kind, payload json.RawMessage) (any, error) {
 	tree, verr := validate(action, kind, payload)
 	if verr != nil {
@@ -74,7 +74,7 @@ func Decode(action string, kind Kind, payload json.RawMessage) (any, error) {
 	}
 	if err != nil {
 		// Not expected: whatever validates fits the Go types.
-		return nil, ocppj.Errorf(ocppj.FormationViolation, "%s %s: %v", action, kind, err)
+		return nil, rpc.Errorf(rpc.FormationViolation, "%s %s: %v", action, kind, err)
 	}
 	return v, nil
 }
@@ -82,25 +82,25 @@ func Decode(action string, kind Kind, payload json.RawMessage) (any, error) {
 // validate decodes payload and checks it against the schema of action's
 // request or response. It returns the decoded payload, its integers
 // rewritten into canonical form, ready for encoding/json.
-func validate(action string, kind Kind, payload json.RawMessage) (any, *ocppj.Error) {
+func validate(action string, kind Kind, payload json.RawMessage) (any, *rpc.Error) {
 	e, ok := actionsByName[action]
 	if !ok {
-		return nil, ocppj.Errorf(ocppj.NotImplemented, "unknown action %q", truncate(action))
+		return nil, rpc.Errorf(rpc.NotImplemented, "unknown action %q", truncate(action))
 	}
 	if kind != Request && kind != Response {
-		return nil, ocppj.Errorf(ocppj.InternalError, "ocpp16: invalid Kind %d", int(kind))
+		return nil, rpc.Errorf(rpc.InternalError, "ocpp16: invalid Kind %d", int(kind))
 	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
 	var tree any
 	if err := dec.Decode(&tree); err != nil {
-		return nil, ocppj.Errorf(ocppj.FormationViolation, "payload is not JSON: %v", err)
+		return nil, rpc.Errorf(rpc.FormationViolation, "payload is not JSON: %v", err)
 	}
 	if rest := payload[dec.InputOffset():]; len(bytes.TrimLeft(rest, " \t\r\n")) > 0 {
-		return nil, ocppj.Errorf(ocppj.FormationViolation, "payload: data after the JSON value")
+		return nil, rpc.Errorf(rpc.FormationViolation, "payload: data after the JSON value")
 	}
 	if _, ok := tree.(map[string]any); !ok {
-		return nil, ocppj.Errorf(ocppj.FormationViolation, "payload is %s, not a JSON object", describeType(tree))
+		return nil, rpc.Errorf(rpc.FormationViolation, "payload is %s, not a JSON object", describeType(tree))
 	}
 	tree, err := check(e.nodes[kind], tree, nil)
 	if err != nil {
@@ -140,13 +140,13 @@ func (p *path) String() string {
 	return b.String()
 }
 
-func fail(code ocppj.ErrorCode, p *path, format string, args ...any) *ocppj.Error {
-	return ocppj.Errorf(code, "%s: %s", p, fmt.Sprintf(format, args...))
+func fail(code rpc.ErrorCode, p *path, format string, args ...any) *rpc.Error {
+	return rpc.Errorf(code, "%s: %s", p, fmt.Sprintf(format, args...))
 }
 
 // check validates v against n. It returns v, or v's canonical form where an
 // integer needed rewriting (maps and slices are rewritten in place).
-func check(n *node, v any, p *path) (any, *ocppj.Error) {
+func check(n *node, v any, p *path) (any, *rpc.Error) {
 	switch n.typ {
 	case typeObject:
 		m, ok := v.(map[string]any)
@@ -160,7 +160,7 @@ func check(n *node, v any, p *path) (any, *ocppj.Error) {
 			return nil, typeMismatch(n, v, p)
 		}
 		if len(a) < n.minItems {
-			return nil, fail(ocppj.OccurenceConstraintViolation, p, "%d items, at least %d required", len(a), n.minItems)
+			return nil, fail(rpc.OccurenceConstraintViolation, p, "%d items, at least %d required", len(a), n.minItems)
 		}
 		for i := range a {
 			nv, err := check(n.items, a[i], &path{parent: p, index: i})
@@ -183,14 +183,14 @@ func check(n *node, v any, p *path) (any, *ocppj.Error) {
 		}
 		d, ok := parseDecimal(string(num))
 		if !ok {
-			return nil, fail(ocppj.TypeConstraintViolation, p, "%s is not a JSON number", truncate(string(num)))
+			return nil, fail(rpc.TypeConstraintViolation, p, "%s is not a JSON number", truncate(string(num)))
 		}
 		if !d.isInteger() {
-			return nil, fail(ocppj.TypeConstraintViolation, p, "%s is not an integer", truncate(string(num)))
+			return nil, fail(rpc.TypeConstraintViolation, p, "%s is not an integer", truncate(string(num)))
 		}
 		text, ok := d.int64Text()
 		if !ok {
-			return nil, fail(ocppj.TypeConstraintViolation, p, "%s does not fit in a 64-bit integer", truncate(string(num)))
+			return nil, fail(rpc.TypeConstraintViolation, p, "%s does not fit in a 64-bit integer", truncate(string(num)))
 		}
 		if err := checkMultipleOf(n, d, string(num), p); err != nil {
 			return nil, err
@@ -203,10 +203,10 @@ func check(n *node, v any, p *path) (any, *ocppj.Error) {
 		}
 		d, ok := parseDecimal(string(num))
 		if !ok {
-			return nil, fail(ocppj.TypeConstraintViolation, p, "%s is not a JSON number", truncate(string(num)))
+			return nil, fail(rpc.TypeConstraintViolation, p, "%s is not a JSON number", truncate(string(num)))
 		}
 		if _, err := strconv.ParseFloat(string(num), 64); err != nil {
-			return nil, fail(ocppj.TypeConstraintViolation, p, "%s does not fit in a 64-bit float", truncate(string(num)))
+			return nil, fail(rpc.TypeConstraintViolation, p, "%s does not fit in a 64-bit float", truncate(string(num)))
 		}
 		return num, checkMultipleOf(n, d, string(num), p)
 	case typeBoolean:
@@ -215,10 +215,10 @@ func check(n *node, v any, p *path) (any, *ocppj.Error) {
 		}
 		return v, nil
 	}
-	return nil, fail(ocppj.InternalError, p, "ocpp16: descriptor has no type")
+	return nil, fail(rpc.InternalError, p, "ocpp16: descriptor has no type")
 }
 
-func checkObject(n *node, m map[string]any, p *path) *ocppj.Error {
+func checkObject(n *node, m map[string]any, p *path) *rpc.Error {
 	if !n.open {
 		var unknown []string
 		for k := range m {
@@ -228,13 +228,13 @@ func checkObject(n *node, m map[string]any, p *path) *ocppj.Error {
 		}
 		if len(unknown) > 0 {
 			sort.Strings(unknown)
-			return fail(ocppj.FormationViolation, &path{parent: p, name: truncate(unknown[0])}, "property not allowed")
+			return fail(rpc.FormationViolation, &path{parent: p, name: truncate(unknown[0])}, "property not allowed")
 		}
 	}
 	for i := range n.props {
 		if pr := &n.props[i]; pr.required {
 			if _, ok := m[pr.name]; !ok {
-				return fail(ocppj.OccurenceConstraintViolation, &path{parent: p, name: pr.name}, "required property missing")
+				return fail(rpc.OccurenceConstraintViolation, &path{parent: p, name: pr.name}, "required property missing")
 			}
 		}
 	}
@@ -253,38 +253,38 @@ func checkObject(n *node, m map[string]any, p *path) *ocppj.Error {
 	return nil
 }
 
-func checkString(n *node, s string, p *path) *ocppj.Error {
+func checkString(n *node, s string, p *path) *rpc.Error {
 	if n.enum != nil {
 		for _, e := range n.enum {
 			if s == e {
 				return nil
 			}
 		}
-		return fail(ocppj.PropertyConstraintViolation, p, "%q is not one of %s", truncate(s), strings.Join(n.enum, ", "))
+		return fail(rpc.PropertyConstraintViolation, p, "%q is not one of %s", truncate(s), strings.Join(n.enum, ", "))
 	}
 	if n.maxLength > 0 {
 		if l := utf8.RuneCountInString(s); l > n.maxLength {
-			return fail(ocppj.PropertyConstraintViolation, p, "%d characters, at most %d allowed", l, n.maxLength)
+			return fail(rpc.PropertyConstraintViolation, p, "%d characters, at most %d allowed", l, n.maxLength)
 		}
 	}
 	switch n.format {
 	case formatDateTime:
 		if _, ok := parseDateTime(s); !ok {
-			return fail(ocppj.PropertyConstraintViolation, p, "%q is not an RFC 3339 date-time", truncate(s))
+			return fail(rpc.PropertyConstraintViolation, p, "%q is not an RFC 3339 date-time", truncate(s))
 		}
 	case formatURI:
 		if !isAbsoluteURI(s) {
-			return fail(ocppj.PropertyConstraintViolation, p, "%q is not an absolute URI", truncate(s))
+			return fail(rpc.PropertyConstraintViolation, p, "%q is not an absolute URI", truncate(s))
 		}
 	}
 	return nil
 }
 
-func checkMultipleOf(n *node, d decimal, text string, p *path) *ocppj.Error {
+func checkMultipleOf(n *node, d decimal, text string, p *path) *rpc.Error {
 	if n.multipleOf == "" || d.multipleOfPow10(n.multipleOfExp) {
 		return nil
 	}
-	return fail(ocppj.PropertyConstraintViolation, p, "%s is not a multiple of %s", truncate(text), n.multipleOf)
+	return fail(rpc.PropertyConstraintViolation, p, "%s is not a multiple of %s", truncate(text), n.multipleOf)
 }
 
 // isAbsoluteURI reports whether s is an absolute URI: net/url parses it, it
@@ -307,12 +307,12 @@ func isAbsoluteURI(s string) bool {
 	return true
 }
 
-func typeMismatch(n *node, v any, p *path) *ocppj.Error {
+func typeMismatch(n *node, v any, p *path) *rpc.Error {
 	want := "a " + n.typ.String()
 	if n.typ == typeObject || n.typ == typeArray || n.typ == typeInteger {
 		want = "an " + n.typ.String()
 	}
-	return fail(ocppj.TypeConstraintViolation, p, "got %s, want %s", describeType(v), want)
+	return fail(rpc.TypeConstraintViolation, p, "got %s, want %s", describeType(v), want)
 }
 
 // describeType names the JSON type of a decoded value.

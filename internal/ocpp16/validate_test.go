@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evse-dev/evse/internal/ocppj"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
 // These cases need no schema file: they pin the codes and descriptions.
@@ -21,69 +21,69 @@ func TestValidateErrors(t *testing.T) {
 		action  string
 		kind    Kind
 		payload string
-		code    ocppj.ErrorCode // "" for valid
+		code    rpc.ErrorCode // "" for valid
 		desc    string
 	}{
 		{"Authorize", Request, `{"idTag":"ABC"}`, "", ""},
-		{"Nope", Request, `{}`, ocppj.NotImplemented, `unknown action "Nope"`},
-		{"authorize", Request, `{"idTag":"ABC"}`, ocppj.NotImplemented, `unknown action "authorize"`},
+		{"Nope", Request, `{}`, rpc.NotImplemented, `unknown action "Nope"`},
+		{"authorize", Request, `{"idTag":"ABC"}`, rpc.NotImplemented, `unknown action "authorize"`},
 
 		// FormationViolation.
-		{"Heartbeat", Request, ``, ocppj.FormationViolation, "payload is not JSON: EOF"},
-		{"Heartbeat", Request, `{`, ocppj.FormationViolation, "payload is not JSON: unexpected EOF"},
-		{"Heartbeat", Request, `{} {}`, ocppj.FormationViolation, "payload: data after the JSON value"},
+		{"Heartbeat", Request, ``, rpc.FormationViolation, "payload is not JSON: EOF"},
+		{"Heartbeat", Request, `{`, rpc.FormationViolation, "payload is not JSON: unexpected EOF"},
+		{"Heartbeat", Request, `{} {}`, rpc.FormationViolation, "payload: data after the JSON value"},
 		{"Heartbeat", Request, ` {} ` + "\n", "", ""},
-		{"Heartbeat", Request, `[]`, ocppj.FormationViolation, "payload is an array, not a JSON object"},
-		{"Heartbeat", Request, `null`, ocppj.FormationViolation, "payload is null, not a JSON object"},
-		{"Heartbeat", Request, `"x"`, ocppj.FormationViolation, "payload is a string, not a JSON object"},
-		{"Heartbeat", Request, `{"x":1}`, ocppj.FormationViolation, "x: property not allowed"},
-		{"Authorize", Request, `{"idTag":"A","zz":1,"IdTag":2}`, ocppj.FormationViolation, "IdTag: property not allowed"},
-		{"Authorize", Response, `{"idTagInfo":{"status":"Accepted","x":null}}`, ocppj.FormationViolation, "idTagInfo.x: property not allowed"},
-		{"LogStatusNotification", Response, `{"a":1}`, ocppj.FormationViolation, "a: property not allowed"},
+		{"Heartbeat", Request, `[]`, rpc.FormationViolation, "payload is an array, not a JSON object"},
+		{"Heartbeat", Request, `null`, rpc.FormationViolation, "payload is null, not a JSON object"},
+		{"Heartbeat", Request, `"x"`, rpc.FormationViolation, "payload is a string, not a JSON object"},
+		{"Heartbeat", Request, `{"x":1}`, rpc.FormationViolation, "x: property not allowed"},
+		{"Authorize", Request, `{"idTag":"A","zz":1,"IdTag":2}`, rpc.FormationViolation, "IdTag: property not allowed"},
+		{"Authorize", Response, `{"idTagInfo":{"status":"Accepted","x":null}}`, rpc.FormationViolation, "idTagInfo.x: property not allowed"},
+		{"LogStatusNotification", Response, `{"a":1}`, rpc.FormationViolation, "a: property not allowed"},
 
 		// OccurenceConstraintViolation.
-		{"Authorize", Request, `{}`, ocppj.OccurenceConstraintViolation, "idTag: required property missing"},
-		{"BootNotification", Response, `{"interval":60}`, ocppj.OccurenceConstraintViolation, "currentTime: required property missing"},
-		{"Authorize", Response, `{"idTagInfo":{}}`, ocppj.OccurenceConstraintViolation, "idTagInfo.status: required property missing"},
+		{"Authorize", Request, `{}`, rpc.OccurenceConstraintViolation, "idTag: required property missing"},
+		{"BootNotification", Response, `{"interval":60}`, rpc.OccurenceConstraintViolation, "currentTime: required property missing"},
+		{"Authorize", Response, `{"idTagInfo":{}}`, rpc.OccurenceConstraintViolation, "idTagInfo.status: required property missing"},
 		{"GetInstalledCertificateIds", Response, `{"status":"Accepted","certificateHashData":[]}`,
-			ocppj.OccurenceConstraintViolation, "certificateHashData: 0 items, at least 1 required"},
+			rpc.OccurenceConstraintViolation, "certificateHashData: 0 items, at least 1 required"},
 		{"MeterValues", Request, `{"connectorId":1,"meterValue":[]}`, "", ""},
 		{"MeterValues", Request, `{"connectorId":1,"meterValue":[{"timestamp":"2026-11-24T10:00:00Z"}]}`,
-			ocppj.OccurenceConstraintViolation, "meterValue[0].sampledValue: required property missing"},
+			rpc.OccurenceConstraintViolation, "meterValue[0].sampledValue: required property missing"},
 
 		// TypeConstraintViolation.
-		{"UnlockConnector", Request, `{"connectorId":"1"}`, ocppj.TypeConstraintViolation, "connectorId: got a string, want an integer"},
-		{"UnlockConnector", Request, `{"connectorId":null}`, ocppj.TypeConstraintViolation, "connectorId: got null, want an integer"},
-		{"UnlockConnector", Request, `{"connectorId":1.5}`, ocppj.TypeConstraintViolation, "connectorId: 1.5 is not an integer"},
-		{"UnlockConnector", Request, `{"connectorId":1e400}`, ocppj.TypeConstraintViolation, "connectorId: 1e400 does not fit in a 64-bit integer"},
-		{"UnlockConnector", Request, `{"connectorId":9223372036854775808}`, ocppj.TypeConstraintViolation,
+		{"UnlockConnector", Request, `{"connectorId":"1"}`, rpc.TypeConstraintViolation, "connectorId: got a string, want an integer"},
+		{"UnlockConnector", Request, `{"connectorId":null}`, rpc.TypeConstraintViolation, "connectorId: got null, want an integer"},
+		{"UnlockConnector", Request, `{"connectorId":1.5}`, rpc.TypeConstraintViolation, "connectorId: 1.5 is not an integer"},
+		{"UnlockConnector", Request, `{"connectorId":1e400}`, rpc.TypeConstraintViolation, "connectorId: 1e400 does not fit in a 64-bit integer"},
+		{"UnlockConnector", Request, `{"connectorId":9223372036854775808}`, rpc.TypeConstraintViolation,
 			"connectorId: 9223372036854775808 does not fit in a 64-bit integer"},
 		{"UnlockConnector", Request, `{"connectorId":9223372036854775807}`, "", ""},
 		{"UnlockConnector", Request, `{"connectorId":3.0}`, "", ""},
 		{"UnlockConnector", Request, `{"connectorId":-2e1}`, "", ""},
-		{"Authorize", Request, `{"idTag":7}`, ocppj.TypeConstraintViolation, "idTag: got a number, want a string"},
-		{"Authorize", Response, `{"idTagInfo":[]}`, ocppj.TypeConstraintViolation, "idTagInfo: got an array, want an object"},
-		{"GetConfiguration", Request, `{"key":{}}`, ocppj.TypeConstraintViolation, "key: got an object, want an array"},
-		{"GetConfiguration", Request, `{"key":["a",true]}`, ocppj.TypeConstraintViolation, "key[1]: got a boolean, want a string"},
+		{"Authorize", Request, `{"idTag":7}`, rpc.TypeConstraintViolation, "idTag: got a number, want a string"},
+		{"Authorize", Response, `{"idTagInfo":[]}`, rpc.TypeConstraintViolation, "idTagInfo: got an array, want an object"},
+		{"GetConfiguration", Request, `{"key":{}}`, rpc.TypeConstraintViolation, "key: got an object, want an array"},
+		{"GetConfiguration", Request, `{"key":["a",true]}`, rpc.TypeConstraintViolation, "key[1]: got a boolean, want a string"},
 		{"GetConfiguration", Response, `{"configurationKey":[{"key":"K","readonly":"true"}]}`,
-			ocppj.TypeConstraintViolation, "configurationKey[0].readonly: got a string, want a boolean"},
-		{"SetChargingProfile", Request, schedule("1e400"), ocppj.TypeConstraintViolation,
+			rpc.TypeConstraintViolation, "configurationKey[0].readonly: got a string, want a boolean"},
+		{"SetChargingProfile", Request, schedule("1e400"), rpc.TypeConstraintViolation,
 			"csChargingProfiles.chargingSchedule.chargingSchedulePeriod[1].limit: 1e400 does not fit in a 64-bit float"},
 
 		// PropertyConstraintViolation.
-		{"Authorize", Response, `{"idTagInfo":{"status":"Foo"}}`, ocppj.PropertyConstraintViolation,
+		{"Authorize", Response, `{"idTagInfo":{"status":"Foo"}}`, rpc.PropertyConstraintViolation,
 			`idTagInfo.status: "Foo" is not one of Accepted, Blocked, Expired, Invalid, ConcurrentTx`},
 		{"Authorize", Request, `{"idTag":"` + strings.Repeat("€", 20) + `"}`, "", ""},
-		{"Authorize", Request, `{"idTag":"` + strings.Repeat("€", 21) + `"}`, ocppj.PropertyConstraintViolation,
+		{"Authorize", Request, `{"idTag":"` + strings.Repeat("€", 21) + `"}`, rpc.PropertyConstraintViolation,
 			"idTag: 21 characters, at most 20 allowed"},
-		{"Heartbeat", Response, `{"currentTime":"2026-11-24 10:00:00Z"}`, ocppj.PropertyConstraintViolation,
+		{"Heartbeat", Response, `{"currentTime":"2026-11-24 10:00:00Z"}`, rpc.PropertyConstraintViolation,
 			`currentTime: "2026-11-24 10:00:00Z" is not an RFC 3339 date-time`},
 		{"Heartbeat", Response, `{"currentTime":"2026-11-24T10:00:00\u005a"}`, "", ""},
 		{"UpdateFirmware", Request, `{"location":"firmware.bin","retrieveDate":"2026-11-24T10:00:00Z"}`,
-			ocppj.PropertyConstraintViolation, `location: "firmware.bin" is not an absolute URI`},
-		{"SetChargingProfile", Request, schedule("6.05"), ocppj.PropertyConstraintViolation,
+			rpc.PropertyConstraintViolation, `location: "firmware.bin" is not an absolute URI`},
+		{"SetChargingProfile", Request, schedule("6.05"), rpc.PropertyConstraintViolation,
 			"csChargingProfiles.chargingSchedule.chargingSchedulePeriod[1].limit: 6.05 is not a multiple of 0.1"},
-		{"SetChargingProfile", Request, schedule("0.30000000000000004"), ocppj.PropertyConstraintViolation,
+		{"SetChargingProfile", Request, schedule("0.30000000000000004"), rpc.PropertyConstraintViolation,
 			"csChargingProfiles.chargingSchedule.chargingSchedulePeriod[1].limit: 0.30000000000000004 is not a multiple of 0.1"},
 		{"SetChargingProfile", Request, schedule("0.3"), "", ""},
 		{"SetChargingProfile", Request, schedule("32"), "", ""},
@@ -91,13 +91,13 @@ func TestValidateErrors(t *testing.T) {
 
 		// The first problem in sorted property order wins.
 		{"StartTransaction", Request, `{"timestamp":"bad","meterStart":"x","idTag":"A","connectorId":1}`,
-			ocppj.TypeConstraintViolation, "meterStart: got a string, want an integer"},
-		{"StartTransaction", Request, `{"b":1,"a":2}`, ocppj.FormationViolation, "a: property not allowed"},
-		{"StartTransaction", Request, `{"timestamp":"bad"}`, ocppj.OccurenceConstraintViolation, "connectorId: required property missing"},
+			rpc.TypeConstraintViolation, "meterStart: got a string, want an integer"},
+		{"StartTransaction", Request, `{"b":1,"a":2}`, rpc.FormationViolation, "a: property not allowed"},
+		{"StartTransaction", Request, `{"timestamp":"bad"}`, rpc.OccurenceConstraintViolation, "connectorId: required property missing"},
 
 		// Direction matters.
 		{"BootNotification", Response, `{"chargePointVendor":"V","chargePointModel":"M"}`,
-			ocppj.FormationViolation, "chargePointModel: property not allowed"},
+			rpc.FormationViolation, "chargePointModel: property not allowed"},
 	}
 	for _, tc := range tests {
 		err := Validate(tc.action, tc.kind, []byte(tc.payload))
@@ -107,9 +107,9 @@ func TestValidateErrors(t *testing.T) {
 			}
 			continue
 		}
-		var oe *ocppj.Error
+		var oe *rpc.Error
 		if !errors.As(err, &oe) {
-			t.Errorf("%s %s %s: got %v (%T), want an *ocppj.Error", tc.action, tc.kind, tc.payload, err, err)
+			t.Errorf("%s %s %s: got %v (%T), want an *rpc.Error", tc.action, tc.kind, tc.payload, err, err)
 			continue
 		}
 		if oe.Code != tc.code || oe.Description != tc.desc {

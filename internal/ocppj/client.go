@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
 	"log/slog"
 	mathrand "math/rand/v2"
 	"net/http"
@@ -82,7 +83,7 @@ type Options struct {
 	ReadLimit int64
 	// Handler answers the central system's CALLs. Nil answers every CALL
 	// with NotImplemented.
-	Handler Handler
+	Handler rpc.Handler
 	// Logger receives connection events. Default: discard.
 	Logger *slog.Logger
 	// Trace, when set, sees every frame sent and received. It must not
@@ -193,8 +194,8 @@ func NewClient(opts Options) (*Client, error) {
 		opts.ReadLimit = 16 << 20
 	}
 	if opts.Handler == nil {
-		opts.Handler = HandlerFunc(func(_ context.Context, action string, _ json.RawMessage) (json.RawMessage, error) {
-			return nil, Errorf(NotImplemented, "action %q is not implemented", action)
+		opts.Handler = rpc.HandlerFunc(func(_ context.Context, action string, _ json.RawMessage) (json.RawMessage, error) {
+			return nil, rpc.Errorf(rpc.NotImplemented, "action %q is not implemented", action)
 		})
 	}
 	if opts.Logger == nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,8 +66,8 @@ func TestCallError(t *testing.T) {
 	}
 	cc.send(t, `[4,"`+f.ID+`","PropertyConstraintViolation","bad connector",{"connectorId":1}]`)
 	r := await(t, res)
-	var e *Error
-	if !errors.As(r.err, &e) || e.Code != PropertyConstraintViolation || e.Description != "bad connector" || string(e.Details) != `{"connectorId":1}` {
+	var e *rpc.Error
+	if !errors.As(r.err, &e) || e.Code != rpc.PropertyConstraintViolation || e.Description != "bad connector" || string(e.Details) != `{"connectorId":1}` {
 		t.Errorf("Call returned %v, want the CALLERROR", r.err)
 	}
 }
@@ -225,7 +226,7 @@ func TestIncomingCallsInOrder(t *testing.T) {
 	s := newCSMS(t, false)
 	var mu sync.Mutex
 	var seen []string
-	h := HandlerFunc(func(_ context.Context, action string, payload json.RawMessage) (json.RawMessage, error) {
+	h := rpc.HandlerFunc(func(_ context.Context, action string, payload json.RawMessage) (json.RawMessage, error) {
 		mu.Lock()
 		seen = append(seen, action)
 		mu.Unlock()
@@ -290,7 +291,7 @@ func checkAlive(t *testing.T, c *Client, cc *csmsConn) {
 	}
 }
 
-var echoHandler = HandlerFunc(func(_ context.Context, action string, payload json.RawMessage) (json.RawMessage, error) {
+var echoHandler = rpc.HandlerFunc(func(_ context.Context, action string, payload json.RawMessage) (json.RawMessage, error) {
 	return payload, nil
 })
 
@@ -298,25 +299,25 @@ var echoHandler = HandlerFunc(func(_ context.Context, action string, payload jso
 // panic does not end the connection.
 func TestHandlerErrors(t *testing.T) {
 	s := newCSMS(t, false)
-	h := HandlerFunc(func(_ context.Context, action string, payload json.RawMessage) (json.RawMessage, error) {
+	h := rpc.HandlerFunc(func(_ context.Context, action string, payload json.RawMessage) (json.RawMessage, error) {
 		switch action {
 		case "Echo":
 			return payload, nil
 		case "Nil":
 			return nil, nil
 		case "Security":
-			return nil, Errorf(SecurityError, "not you")
+			return nil, rpc.Errorf(rpc.SecurityError, "not you")
 		case "Wrapped":
-			return nil, fmt.Errorf("context: %w", &Error{Code: NotSupported, Description: "nope", Details: json.RawMessage(`{"why":1}`)})
+			return nil, fmt.Errorf("context: %w", &rpc.Error{Code: rpc.NotSupported, Description: "nope", Details: json.RawMessage(`{"why":1}`)})
 		case "Plain":
 			return nil, errors.New("disk on fire")
 		case "NilError":
-			var e *Error
+			var e *rpc.Error
 			return nil, e
 		case "UnknownCode":
-			return nil, &Error{Code: "Bogus"}
+			return nil, &rpc.Error{Code: "Bogus"}
 		case "BadDetails":
-			return nil, &Error{Code: NotSupported, Details: json.RawMessage(`{"a":`)}
+			return nil, &rpc.Error{Code: rpc.NotSupported, Details: json.RawMessage(`{"a":`)}
 		case "BadPayload":
 			return json.RawMessage(`[1,2]`), nil
 		case "BrokenPayload":
@@ -326,29 +327,29 @@ func TestHandlerErrors(t *testing.T) {
 		case "PanicNil":
 			panic(nil)
 		}
-		return nil, Errorf(NotImplemented, "")
+		return nil, rpc.Errorf(rpc.NotImplemented, "")
 	})
 	_, rec, _ := startClient(t, Options{URL: s.URL(), Handler: h})
 	cc := s.next(t)
 	tests := []struct {
 		action  string
-		code    ErrorCode // "" for a CALLRESULT
+		code    rpc.ErrorCode // "" for a CALLRESULT
 		payload string
 		details string
 	}{
 		{"Echo", "", `{"x":1}`, ""},
 		{"Nil", "", `{}`, ""},
-		{"Security", SecurityError, "", `{}`},
-		{"Wrapped", NotSupported, "", `{"why":1}`},
-		{"Plain", InternalError, "", `{}`},
-		{"NilError", InternalError, "", `{}`},
-		{"UnknownCode", InternalError, "", `{}`},
-		{"BadDetails", NotSupported, "", `{}`},
-		{"BadPayload", InternalError, "", `{}`},
-		{"BrokenPayload", InternalError, "", `{}`},
-		{"Panic", InternalError, "", `{}`},
-		{"PanicNil", InternalError, "", `{}`},
-		{"Other", NotImplemented, "", `{}`},
+		{"Security", rpc.SecurityError, "", `{}`},
+		{"Wrapped", rpc.NotSupported, "", `{"why":1}`},
+		{"Plain", rpc.InternalError, "", `{}`},
+		{"NilError", rpc.InternalError, "", `{}`},
+		{"UnknownCode", rpc.InternalError, "", `{}`},
+		{"BadDetails", rpc.NotSupported, "", `{}`},
+		{"BadPayload", rpc.InternalError, "", `{}`},
+		{"BrokenPayload", rpc.InternalError, "", `{}`},
+		{"Panic", rpc.InternalError, "", `{}`},
+		{"PanicNil", rpc.InternalError, "", `{}`},
+		{"Other", rpc.NotImplemented, "", `{}`},
 		{"Echo", "", `{"still":"alive"}`, ""},
 	}
 	for i, tt := range tests {
@@ -384,7 +385,7 @@ func TestNilHandlerAnswersNotImplemented(t *testing.T) {
 	cc := s.next(t)
 	cc.send(t, `[2,"x","Reset",{"type":"Hard"}]`)
 	f := cc.readFrame(t)
-	if f.Type != CallError || f.ID != "x" || f.Error.Code != NotImplemented {
+	if f.Type != CallError || f.ID != "x" || f.Error.Code != rpc.NotImplemented {
 		t.Errorf("got %v %q %+v", f.Type, f.ID, f.Error)
 	}
 }
@@ -401,34 +402,34 @@ func TestHostileFrames(t *testing.T) {
 		binary bool
 		frame  string
 		// the CALLERROR expected, or "" for none
-		code ErrorCode
+		code rpc.ErrorCode
 		id   string
 	}{
 		{name: "binary", binary: true, frame: `[2,"b","Echo",{}]`},
 		{name: "binary garbage", binary: true, frame: "\x00\xff\x10"},
-		{name: "not json", frame: `hello`, code: FormationViolation, id: "-1"},
-		{name: "empty", frame: ``, code: FormationViolation, id: "-1"},
-		{name: "object", frame: `{"a":1}`, code: FormationViolation, id: "-1"},
-		{name: "null", frame: `null`, code: FormationViolation, id: "-1"},
-		{name: "empty array", frame: `[]`, code: FormationViolation, id: "-1"},
-		{name: "type only", frame: `[2]`, code: ProtocolError, id: "-1"},
-		{name: "type string", frame: `["2","t","Echo",{}]`, code: FormationViolation, id: "-1"},
-		{name: "type fraction", frame: `[2.5,"t","Echo",{}]`, code: FormationViolation, id: "-1"},
-		{name: "type huge", frame: `[1e999,"t"]`, code: FormationViolation, id: "-1"},
-		{name: "unknown type", frame: `[7,"u7",{}]`, code: ProtocolError, id: "u7"},
-		{name: "id number", frame: `[2,12,"Echo",{}]`, code: FormationViolation, id: "-1"},
-		{name: "id object", frame: `[2,{"a":1},"Echo",{}]`, code: FormationViolation, id: "-1"},
-		{name: "id too long", frame: `[2,"` + long37 + `","Echo",{}]`, code: FormationViolation, id: "-1"},
-		{name: "id huge", frame: `[2,"` + strings.Repeat("z", 60000) + `","Echo",{}]`, code: FormationViolation, id: "-1"},
-		{name: "too few", frame: `[2,"f1","Echo"]`, code: ProtocolError, id: "f1"},
-		{name: "too many", frame: `[2,"f2","Echo",{},{}]`, code: FormationViolation, id: "f2"},
-		{name: "action number", frame: `[2,"f3",3,{}]`, code: FormationViolation, id: "f3"},
-		{name: "payload array", frame: `[2,"f4","Echo",[1]]`, code: FormationViolation, id: "f4"},
-		{name: "payload string", frame: `[2,"f5","Echo","x"]`, code: FormationViolation, id: "f5"},
-		{name: "truncated", frame: `[2,"f6","Echo",{"a":[1,2`, code: FormationViolation, id: "-1"},
-		{name: "trailing data", frame: `[2,"f7","Echo",{}]]`, code: FormationViolation, id: "-1"},
-		{name: "deep nesting", frame: `[2,"f8","Echo",{"a":` + strings.Repeat("[", 30000) + strings.Repeat("]", 30000) + `}]`, code: FormationViolation, id: "-1"},
-		{name: "deep nesting unclosed", frame: strings.Repeat("[", 60000), code: FormationViolation, id: "-1"},
+		{name: "not json", frame: `hello`, code: rpc.FormationViolation, id: "-1"},
+		{name: "empty", frame: ``, code: rpc.FormationViolation, id: "-1"},
+		{name: "object", frame: `{"a":1}`, code: rpc.FormationViolation, id: "-1"},
+		{name: "null", frame: `null`, code: rpc.FormationViolation, id: "-1"},
+		{name: "empty array", frame: `[]`, code: rpc.FormationViolation, id: "-1"},
+		{name: "type only", frame: `[2]`, code: rpc.ProtocolError, id: "-1"},
+		{name: "type string", frame: `["2","t","Echo",{}]`, code: rpc.FormationViolation, id: "-1"},
+		{name: "type fraction", frame: `[2.5,"t","Echo",{}]`, code: rpc.FormationViolation, id: "-1"},
+		{name: "type huge", frame: `[1e999,"t"]`, code: rpc.FormationViolation, id: "-1"},
+		{name: "unknown type", frame: `[7,"u7",{}]`, code: rpc.ProtocolError, id: "u7"},
+		{name: "id number", frame: `[2,12,"Echo",{}]`, code: rpc.FormationViolation, id: "-1"},
+		{name: "id object", frame: `[2,{"a":1},"Echo",{}]`, code: rpc.FormationViolation, id: "-1"},
+		{name: "id too long", frame: `[2,"` + long37 + `","Echo",{}]`, code: rpc.FormationViolation, id: "-1"},
+		{name: "id huge", frame: `[2,"` + strings.Repeat("z", 60000) + `","Echo",{}]`, code: rpc.FormationViolation, id: "-1"},
+		{name: "too few", frame: `[2,"f1","Echo"]`, code: rpc.ProtocolError, id: "f1"},
+		{name: "too many", frame: `[2,"f2","Echo",{},{}]`, code: rpc.FormationViolation, id: "f2"},
+		{name: "action number", frame: `[2,"f3",3,{}]`, code: rpc.FormationViolation, id: "f3"},
+		{name: "payload array", frame: `[2,"f4","Echo",[1]]`, code: rpc.FormationViolation, id: "f4"},
+		{name: "payload string", frame: `[2,"f5","Echo","x"]`, code: rpc.FormationViolation, id: "f5"},
+		{name: "truncated", frame: `[2,"f6","Echo",{"a":[1,2`, code: rpc.FormationViolation, id: "-1"},
+		{name: "trailing data", frame: `[2,"f7","Echo",{}]]`, code: rpc.FormationViolation, id: "-1"},
+		{name: "deep nesting", frame: `[2,"f8","Echo",{"a":` + strings.Repeat("[", 30000) + strings.Repeat("]", 30000) + `}]`, code: rpc.FormationViolation, id: "-1"},
+		{name: "deep nesting unclosed", frame: strings.Repeat("[", 60000), code: rpc.FormationViolation, id: "-1"},
 		{name: "answer too short", frame: `[3,"r1"]`},
 		{name: "answer bad payload", frame: `[3,"r2",5]`},
 		{name: "answer unknown id", frame: `[3,"r3",{}]`},
@@ -510,9 +511,9 @@ func TestTraceAndCallbacks(t *testing.T) {
 // connection goes on.
 func TestErrNoAnswer(t *testing.T) {
 	s := newCSMS(t, false)
-	h := HandlerFunc(func(_ context.Context, action string, payload json.RawMessage) (json.RawMessage, error) {
+	h := rpc.HandlerFunc(func(_ context.Context, action string, payload json.RawMessage) (json.RawMessage, error) {
 		if action == "Silent" {
-			return nil, fmt.Errorf("rejected: %w", ErrNoAnswer)
+			return nil, fmt.Errorf("rejected: %w", rpc.ErrNoAnswer)
 		}
 		return payload, nil
 	})
@@ -534,13 +535,13 @@ func TestAfterAnswer(t *testing.T) {
 		events = append(events, e)
 		mu.Unlock()
 	}
-	h := HandlerFunc(func(ctx context.Context, action string, payload json.RawMessage) (json.RawMessage, error) {
-		AfterAnswer(ctx, func() { note("after 1 " + action) })
-		AfterAnswer(ctx, func() { panic("in an AfterAnswer function") })
-		AfterAnswer(ctx, func() { note("after 2 " + action) })
+	h := rpc.HandlerFunc(func(ctx context.Context, action string, payload json.RawMessage) (json.RawMessage, error) {
+		rpc.AfterAnswer(ctx, func() { note("after 1 " + action) })
+		rpc.AfterAnswer(ctx, func() { panic("in an AfterAnswer function") })
+		rpc.AfterAnswer(ctx, func() { note("after 2 " + action) })
 		note("handled " + action)
 		if action == "Silent" {
-			return nil, ErrNoAnswer
+			return nil, rpc.ErrNoAnswer
 		}
 		return payload, nil
 	})
@@ -561,7 +562,7 @@ func TestAfterAnswer(t *testing.T) {
 	rec.wait(t, "AfterAnswer function panicked")
 
 	ran := false
-	AfterAnswer(context.Background(), func() { ran = true })
+	rpc.AfterAnswer(context.Background(), func() { ran = true })
 	if !ran {
 		t.Error("AfterAnswer outside a handler did not run at once")
 	}

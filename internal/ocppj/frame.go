@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
 	"math"
 	"strconv"
 	"unicode/utf8"
@@ -44,7 +45,7 @@ type Frame struct {
 	// Payload is the JSON object of a CALL or CALLRESULT.
 	Payload json.RawMessage
 	// Error is set for a CALLERROR.
-	Error *Error
+	Error *rpc.Error
 }
 
 // FrameError says why a frame could not be parsed, and with which code and
@@ -55,7 +56,7 @@ type FrameError struct {
 	ID string
 	// Type is the frame's message type where one could be read, else 0.
 	Type MessageType
-	Code ErrorCode
+	Code rpc.ErrorCode
 	Msg  string
 }
 
@@ -78,40 +79,40 @@ func (e *FrameError) Error() string {
 // The Payload and Error.Details of the frame do not alias data.
 func ParseFrame(data []byte) (Frame, *FrameError) {
 	if t := bytes.TrimSpace(data); len(t) == 0 || t[0] != '[' {
-		return Frame{}, &FrameError{Code: FormationViolation, Msg: "not a JSON array"}
+		return Frame{}, &FrameError{Code: rpc.FormationViolation, Msg: "not a JSON array"}
 	}
 	if !json.Valid(data) {
 		var v any
 		err := json.Unmarshal(data, &v) // for the message only
-		return Frame{}, &FrameError{Code: FormationViolation, Msg: fmt.Sprintf("not a JSON array: %v", err)}
+		return Frame{}, &FrameError{Code: rpc.FormationViolation, Msg: fmt.Sprintf("not a JSON array: %v", err)}
 	}
 	var spans [maxElems + 1][]byte
 	elems := splitArray(data, spans[:0])
 	if len(elems) == 0 {
-		return Frame{}, &FrameError{Code: FormationViolation, Msg: "empty array"}
+		return Frame{}, &FrameError{Code: rpc.FormationViolation, Msg: "empty array"}
 	}
 	var f Frame
 	typ, ok := parseMessageType(elems[0])
 	if !ok {
-		return Frame{}, &FrameError{Code: FormationViolation, Msg: "message type is not an integer"}
+		return Frame{}, &FrameError{Code: rpc.FormationViolation, Msg: "message type is not an integer"}
 	}
 	f.Type = typ
 	if len(elems) < 2 {
-		return Frame{}, &FrameError{Type: typ, Code: ProtocolError, Msg: "no message id"}
+		return Frame{}, &FrameError{Type: typ, Code: rpc.ProtocolError, Msg: "no message id"}
 	}
 	if !isString(elems[1]) {
-		return Frame{}, &FrameError{Type: typ, Code: FormationViolation, Msg: "message id is not a string"}
+		return Frame{}, &FrameError{Type: typ, Code: rpc.FormationViolation, Msg: "message id is not a string"}
 	}
 	f.ID = decodeString(elems[1])
-	fail := func(code ErrorCode, format string, args ...any) (Frame, *FrameError) {
+	fail := func(code rpc.ErrorCode, format string, args ...any) (Frame, *FrameError) {
 		return Frame{}, &FrameError{ID: f.ID, Type: typ, Code: code, Msg: fmt.Sprintf(format, args...)}
 	}
 	if f.ID == "" {
-		return fail(FormationViolation, "empty message id")
+		return fail(rpc.FormationViolation, "empty message id")
 	}
 	if utf8.RuneCountInString(f.ID) > MaxIDLength {
 		// Echoing an over-long id would make the answer malformed too.
-		return Frame{}, &FrameError{Type: typ, Code: FormationViolation, Msg: fmt.Sprintf("message id longer than %d characters", MaxIDLength)}
+		return Frame{}, &FrameError{Type: typ, Code: rpc.FormationViolation, Msg: fmt.Sprintf("message id longer than %d characters", MaxIDLength)}
 	}
 
 	var want int
@@ -123,44 +124,44 @@ func ParseFrame(data []byte) (Frame, *FrameError) {
 	case CallError:
 		want = 5
 	default:
-		return fail(ProtocolError, "unknown message type %d", int(typ))
+		return fail(rpc.ProtocolError, "unknown message type %d", int(typ))
 	}
 	if len(elems) < want {
-		return fail(ProtocolError, "%s has %d elements, want %d", typ, len(elems), want)
+		return fail(rpc.ProtocolError, "%s has %d elements, want %d", typ, len(elems), want)
 	}
 	if len(elems) > want {
-		return fail(FormationViolation, "%s has more than %d elements", typ, want)
+		return fail(rpc.FormationViolation, "%s has more than %d elements", typ, want)
 	}
 
 	switch typ {
 	case Call:
 		if !isString(elems[2]) {
-			return fail(FormationViolation, "action is not a string")
+			return fail(rpc.FormationViolation, "action is not a string")
 		}
 		if f.Action = decodeString(elems[2]); f.Action == "" {
-			return fail(FormationViolation, "action is an empty string")
+			return fail(rpc.FormationViolation, "action is an empty string")
 		}
 		if !isObject(elems[3]) {
-			return fail(FormationViolation, "payload is not a JSON object")
+			return fail(rpc.FormationViolation, "payload is not a JSON object")
 		}
 		f.Payload = bytes.Clone(elems[3])
 	case CallResult:
 		if !isObject(elems[2]) {
-			return fail(FormationViolation, "payload is not a JSON object")
+			return fail(rpc.FormationViolation, "payload is not a JSON object")
 		}
 		f.Payload = bytes.Clone(elems[2])
 	case CallError:
 		if !isString(elems[2]) {
-			return fail(FormationViolation, "error code is not a string")
+			return fail(rpc.FormationViolation, "error code is not a string")
 		}
 		if !isString(elems[3]) {
-			return fail(FormationViolation, "error description is not a string")
+			return fail(rpc.FormationViolation, "error description is not a string")
 		}
 		if !isObject(elems[4]) {
-			return fail(FormationViolation, "error details is not a JSON object")
+			return fail(rpc.FormationViolation, "error details is not a JSON object")
 		}
-		f.Error = &Error{
-			Code:        ErrorCode(decodeString(elems[2])),
+		f.Error = &rpc.Error{
+			Code:        rpc.ErrorCode(decodeString(elems[2])),
 			Description: decodeString(elems[3]),
 			Details:     bytes.Clone(elems[4]),
 		}
@@ -327,7 +328,7 @@ func AppendCallResult(b []byte, id string, payload json.RawMessage) []byte {
 
 // AppendCallError appends the encoding of a CALLERROR frame to b; e must not
 // be nil.
-func AppendCallError(b []byte, id string, e *Error) []byte {
+func AppendCallError(b []byte, id string, e *rpc.Error) []byte {
 	b = append(b, `[4,`...)
 	b = appendJSONString(b, id)
 	b = append(b, ',')

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
 	"math"
 	"strconv"
 	"strings"
@@ -22,7 +23,7 @@ func TestParseFrame(t *testing.T) {
 		in   string
 		want Frame
 		// for a frame that does not parse:
-		code ErrorCode
+		code rpc.ErrorCode
 		id   string
 		typ  MessageType
 	}{
@@ -43,49 +44,49 @@ func TestParseFrame(t *testing.T) {
 		{name: "callresult", in: `[3,"42",{"status":"Accepted"}]`,
 			want: Frame{Type: CallResult, ID: "42", Payload: json.RawMessage(`{"status":"Accepted"}`)}},
 		{name: "callerror", in: `[4,"7","NotSupported","no such thing",{"k":1}]`,
-			want: Frame{Type: CallError, ID: "7", Error: &Error{Code: NotSupported, Description: "no such thing", Details: json.RawMessage(`{"k":1}`)}}},
+			want: Frame{Type: CallError, ID: "7", Error: &rpc.Error{Code: rpc.NotSupported, Description: "no such thing", Details: json.RawMessage(`{"k":1}`)}}},
 		{name: "callerror unknown code kept", in: `[4,"7","Whatever","",{}]`,
-			want: Frame{Type: CallError, ID: "7", Error: &Error{Code: "Whatever", Details: json.RawMessage(`{}`)}}},
+			want: Frame{Type: CallError, ID: "7", Error: &rpc.Error{Code: "Whatever", Details: json.RawMessage(`{}`)}}},
 
-		{name: "empty", in: ``, code: FormationViolation},
-		{name: "spaces", in: "  \n", code: FormationViolation},
-		{name: "not json", in: `hello`, code: FormationViolation},
-		{name: "object", in: `{"a":1}`, code: FormationViolation},
-		{name: "string", in: `"[2]"`, code: FormationViolation},
-		{name: "null", in: `null`, code: FormationViolation},
-		{name: "empty array", in: `[]`, code: FormationViolation},
-		{name: "truncated", in: `[2,"1","A",{"a":`, code: FormationViolation},
-		{name: "trailing garbage", in: `[2,"1","A",{}] x`, code: FormationViolation},
-		{name: "two arrays", in: `[3,"1",{}][3,"1",{}]`, code: FormationViolation},
-		{name: "type as string", in: `["2","1","A",{}]`, code: FormationViolation},
-		{name: "type fractional", in: `[2.5,"1","A",{}]`, code: FormationViolation},
-		{name: "type huge", in: `[1e400,"1","A",{}]`, code: FormationViolation},
-		{name: "type null", in: `[null,"1","A",{}]`, code: FormationViolation},
-		{name: "type only", in: `[2]`, code: ProtocolError, typ: Call},
-		{name: "unknown type", in: `[5,"1",{}]`, code: ProtocolError, id: "1", typ: 5},
-		{name: "type 0", in: `[0,"1"]`, code: ProtocolError, id: "1", typ: 0},
-		{name: "negative type", in: `[-2,"1","A",{}]`, code: ProtocolError, id: "1", typ: -2},
-		{name: "id number", in: `[2,1,"A",{}]`, code: FormationViolation, typ: Call},
-		{name: "id null", in: `[2,null,"A",{}]`, code: FormationViolation, typ: Call},
-		{name: "id empty", in: `[2,"","A",{}]`, code: FormationViolation, typ: Call},
-		{name: "id too long", in: `[2,"` + long37 + `","A",{}]`, code: FormationViolation, typ: Call},
-		{name: "id too long in characters", in: `[2,"` + runes36 + `x","A",{}]`, code: FormationViolation, typ: Call},
-		{name: "call too short", in: `[2,"1","A"]`, code: ProtocolError, id: "1", typ: Call},
-		{name: "call too long", in: `[2,"1","A",{},{}]`, code: FormationViolation, id: "1", typ: Call},
-		{name: "action number", in: `[2,"1",7,{}]`, code: FormationViolation, id: "1", typ: Call},
-		{name: "action empty", in: `[2,"1","",{}]`, code: FormationViolation, id: "1", typ: Call},
-		{name: "payload array", in: `[2,"1","A",[]]`, code: FormationViolation, id: "1", typ: Call},
-		{name: "payload string", in: `[2,"1","A","{}"]`, code: FormationViolation, id: "1", typ: Call},
-		{name: "payload null", in: `[2,"1","A",null]`, code: FormationViolation, id: "1", typ: Call},
-		{name: "result too short", in: `[3,"1"]`, code: ProtocolError, id: "1", typ: CallResult},
-		{name: "result too long", in: `[3,"1",{},{}]`, code: FormationViolation, id: "1", typ: CallResult},
-		{name: "result payload number", in: `[3,"1",1]`, code: FormationViolation, id: "1", typ: CallResult},
-		{name: "error too short", in: `[4,"1","GenericError",""]`, code: ProtocolError, id: "1", typ: CallError},
-		{name: "error too long", in: `[4,"1","GenericError","",{},1]`, code: FormationViolation, id: "1", typ: CallError},
-		{name: "error code number", in: `[4,"1",5,"",{}]`, code: FormationViolation, id: "1", typ: CallError},
-		{name: "error description null", in: `[4,"1","GenericError",null,{}]`, code: FormationViolation, id: "1", typ: CallError},
-		{name: "error details array", in: `[4,"1","GenericError","",[]]`, code: FormationViolation, id: "1", typ: CallError},
-		{name: "deep nesting", in: `[2,"1","A",{"a":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}]`, code: FormationViolation},
+		{name: "empty", in: ``, code: rpc.FormationViolation},
+		{name: "spaces", in: "  \n", code: rpc.FormationViolation},
+		{name: "not json", in: `hello`, code: rpc.FormationViolation},
+		{name: "object", in: `{"a":1}`, code: rpc.FormationViolation},
+		{name: "string", in: `"[2]"`, code: rpc.FormationViolation},
+		{name: "null", in: `null`, code: rpc.FormationViolation},
+		{name: "empty array", in: `[]`, code: rpc.FormationViolation},
+		{name: "truncated", in: `[2,"1","A",{"a":`, code: rpc.FormationViolation},
+		{name: "trailing garbage", in: `[2,"1","A",{}] x`, code: rpc.FormationViolation},
+		{name: "two arrays", in: `[3,"1",{}][3,"1",{}]`, code: rpc.FormationViolation},
+		{name: "type as string", in: `["2","1","A",{}]`, code: rpc.FormationViolation},
+		{name: "type fractional", in: `[2.5,"1","A",{}]`, code: rpc.FormationViolation},
+		{name: "type huge", in: `[1e400,"1","A",{}]`, code: rpc.FormationViolation},
+		{name: "type null", in: `[null,"1","A",{}]`, code: rpc.FormationViolation},
+		{name: "type only", in: `[2]`, code: rpc.ProtocolError, typ: Call},
+		{name: "unknown type", in: `[5,"1",{}]`, code: rpc.ProtocolError, id: "1", typ: 5},
+		{name: "type 0", in: `[0,"1"]`, code: rpc.ProtocolError, id: "1", typ: 0},
+		{name: "negative type", in: `[-2,"1","A",{}]`, code: rpc.ProtocolError, id: "1", typ: -2},
+		{name: "id number", in: `[2,1,"A",{}]`, code: rpc.FormationViolation, typ: Call},
+		{name: "id null", in: `[2,null,"A",{}]`, code: rpc.FormationViolation, typ: Call},
+		{name: "id empty", in: `[2,"","A",{}]`, code: rpc.FormationViolation, typ: Call},
+		{name: "id too long", in: `[2,"` + long37 + `","A",{}]`, code: rpc.FormationViolation, typ: Call},
+		{name: "id too long in characters", in: `[2,"` + runes36 + `x","A",{}]`, code: rpc.FormationViolation, typ: Call},
+		{name: "call too short", in: `[2,"1","A"]`, code: rpc.ProtocolError, id: "1", typ: Call},
+		{name: "call too long", in: `[2,"1","A",{},{}]`, code: rpc.FormationViolation, id: "1", typ: Call},
+		{name: "action number", in: `[2,"1",7,{}]`, code: rpc.FormationViolation, id: "1", typ: Call},
+		{name: "action empty", in: `[2,"1","",{}]`, code: rpc.FormationViolation, id: "1", typ: Call},
+		{name: "payload array", in: `[2,"1","A",[]]`, code: rpc.FormationViolation, id: "1", typ: Call},
+		{name: "payload string", in: `[2,"1","A","{}"]`, code: rpc.FormationViolation, id: "1", typ: Call},
+		{name: "payload null", in: `[2,"1","A",null]`, code: rpc.FormationViolation, id: "1", typ: Call},
+		{name: "result too short", in: `[3,"1"]`, code: rpc.ProtocolError, id: "1", typ: CallResult},
+		{name: "result too long", in: `[3,"1",{},{}]`, code: rpc.FormationViolation, id: "1", typ: CallResult},
+		{name: "result payload number", in: `[3,"1",1]`, code: rpc.FormationViolation, id: "1", typ: CallResult},
+		{name: "error too short", in: `[4,"1","GenericError",""]`, code: rpc.ProtocolError, id: "1", typ: CallError},
+		{name: "error too long", in: `[4,"1","GenericError","",{},1]`, code: rpc.FormationViolation, id: "1", typ: CallError},
+		{name: "error code number", in: `[4,"1",5,"",{}]`, code: rpc.FormationViolation, id: "1", typ: CallError},
+		{name: "error description null", in: `[4,"1","GenericError",null,{}]`, code: rpc.FormationViolation, id: "1", typ: CallError},
+		{name: "error details array", in: `[4,"1","GenericError","",[]]`, code: rpc.FormationViolation, id: "1", typ: CallError},
+		{name: "deep nesting", in: `[2,"1","A",{"a":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}]`, code: rpc.FormationViolation},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,10 +171,10 @@ func TestAppendRoundTrip(t *testing.T) {
 			Frame{Type: CallResult, ID: "9", Payload: json.RawMessage(`{"status":"Accepted"}`)}},
 		{"result nil", AppendCallResult(nil, "9", nil),
 			Frame{Type: CallResult, ID: "9", Payload: json.RawMessage(`{}`)}},
-		{"error", AppendCallError(nil, "-1", &Error{Code: FormationViolation, Description: tricky}),
-			Frame{Type: CallError, ID: "-1", Error: &Error{Code: FormationViolation, Description: trickyDecoded, Details: json.RawMessage(`{}`)}}},
-		{"error details", AppendCallError([]byte("prefix"), "5", &Error{Code: GenericError, Details: json.RawMessage(`{"x":[1]}`)})[len("prefix"):],
-			Frame{Type: CallError, ID: "5", Error: &Error{Code: GenericError, Details: json.RawMessage(`{"x":[1]}`)}}},
+		{"error", AppendCallError(nil, "-1", &rpc.Error{Code: rpc.FormationViolation, Description: tricky}),
+			Frame{Type: CallError, ID: "-1", Error: &rpc.Error{Code: rpc.FormationViolation, Description: trickyDecoded, Details: json.RawMessage(`{}`)}}},
+		{"error details", AppendCallError([]byte("prefix"), "5", &rpc.Error{Code: rpc.GenericError, Details: json.RawMessage(`{"x":[1]}`)})[len("prefix"):],
+			Frame{Type: CallError, ID: "5", Error: &rpc.Error{Code: rpc.GenericError, Details: json.RawMessage(`{"x":[1]}`)}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -233,29 +234,6 @@ func TestMessageTypeString(t *testing.T) {
 	}
 }
 
-func TestErrorCodes(t *testing.T) {
-	for _, c := range []ErrorCode{NotImplemented, NotSupported, InternalError, ProtocolError, SecurityError,
-		FormationViolation, PropertyConstraintViolation, OccurenceConstraintViolation, TypeConstraintViolation, GenericError} {
-		if !c.Known() {
-			t.Errorf("%s not known", c)
-		}
-	}
-	for _, c := range []ErrorCode{"", "OccurrenceConstraintViolation", "internalerror"} {
-		if c.Known() {
-			t.Errorf("%q known", c)
-		}
-	}
-	if got := Errorf(NotSupported, "no %s", "way").Error(); got != "ocppj: NotSupported: no way" {
-		t.Errorf("Error() = %q", got)
-	}
-	if got := (&Error{Code: GenericError}).Error(); got != "ocppj: GenericError" {
-		t.Errorf("Error() = %q", got)
-	}
-	if got := (*Error)(nil).Error(); got == "" {
-		t.Errorf("nil *Error has no message")
-	}
-}
-
 // FuzzParseFrame: ParseFrame never panics and agrees with the reference
 // parser; a frame it accepts encodes with the Append functions to one that
 // parses to the same frame; a frame it refuses has a code to answer with,
@@ -285,7 +263,7 @@ func FuzzParseFrame(f *testing.F) {
 		}
 		fr, ferr := ParseFrame(data)
 		if ferr != nil {
-			if ferr.Code != FormationViolation && ferr.Code != ProtocolError {
+			if ferr.Code != rpc.FormationViolation && ferr.Code != rpc.ProtocolError {
 				t.Fatalf("ParseFrame(%q): code %s", data, ferr.Code)
 			}
 			if utf8.RuneCountInString(ferr.ID) > MaxIDLength {
@@ -295,7 +273,7 @@ func FuzzParseFrame(f *testing.F) {
 			if id == "" {
 				id = "-1"
 			}
-			answer := AppendCallError(nil, id, &Error{Code: ferr.Code, Description: ferr.Msg})
+			answer := AppendCallError(nil, id, &rpc.Error{Code: ferr.Code, Description: ferr.Msg})
 			back, aerr := ParseFrame(answer)
 			if aerr != nil || back.Type != CallError || back.Error.Code != ferr.Code {
 				t.Fatalf("the answer to %q, %s, does not parse back: %v", data, answer, aerr)
@@ -344,35 +322,35 @@ func FuzzParseFrame(f *testing.F) {
 func parseFrameReference(data []byte) (Frame, *FrameError) {
 	var elems []json.RawMessage
 	if t := bytes.TrimSpace(data); len(t) == 0 || t[0] != '[' {
-		return Frame{}, &FrameError{Code: FormationViolation, Msg: "not a JSON array"}
+		return Frame{}, &FrameError{Code: rpc.FormationViolation, Msg: "not a JSON array"}
 	}
 	if err := json.Unmarshal(data, &elems); err != nil {
-		return Frame{}, &FrameError{Code: FormationViolation, Msg: "not a JSON array: " + err.Error()}
+		return Frame{}, &FrameError{Code: rpc.FormationViolation, Msg: "not a JSON array: " + err.Error()}
 	}
 	if len(elems) == 0 {
-		return Frame{}, &FrameError{Code: FormationViolation, Msg: "empty array"}
+		return Frame{}, &FrameError{Code: rpc.FormationViolation, Msg: "empty array"}
 	}
 	var f Frame
 	typ, ok := parseMessageTypeReference(elems[0])
 	if !ok {
-		return Frame{}, &FrameError{Code: FormationViolation, Msg: "message type is not an integer"}
+		return Frame{}, &FrameError{Code: rpc.FormationViolation, Msg: "message type is not an integer"}
 	}
 	f.Type = typ
 	if len(elems) < 2 {
-		return Frame{}, &FrameError{Type: typ, Code: ProtocolError, Msg: "no message id"}
+		return Frame{}, &FrameError{Type: typ, Code: rpc.ProtocolError, Msg: "no message id"}
 	}
 	if err := json.Unmarshal(elems[1], &f.ID); err != nil || !isString(elems[1]) {
-		return Frame{}, &FrameError{Type: typ, Code: FormationViolation, Msg: "message id is not a string"}
+		return Frame{}, &FrameError{Type: typ, Code: rpc.FormationViolation, Msg: "message id is not a string"}
 	}
-	fail := func(code ErrorCode, format string, args ...any) (Frame, *FrameError) {
+	fail := func(code rpc.ErrorCode, format string, args ...any) (Frame, *FrameError) {
 		return Frame{}, &FrameError{ID: f.ID, Type: typ, Code: code, Msg: fmt.Sprintf(format, args...)}
 	}
 	if f.ID == "" {
-		return fail(FormationViolation, "empty message id")
+		return fail(rpc.FormationViolation, "empty message id")
 	}
 	if utf8.RuneCountInString(f.ID) > MaxIDLength {
 		// Echoing an over-long id would make the answer malformed too.
-		return Frame{}, &FrameError{Type: typ, Code: FormationViolation, Msg: fmt.Sprintf("message id longer than %d characters", MaxIDLength)}
+		return Frame{}, &FrameError{Type: typ, Code: rpc.FormationViolation, Msg: fmt.Sprintf("message id longer than %d characters", MaxIDLength)}
 	}
 
 	var want int
@@ -384,44 +362,44 @@ func parseFrameReference(data []byte) (Frame, *FrameError) {
 	case CallError:
 		want = 5
 	default:
-		return fail(ProtocolError, "unknown message type %d", int(typ))
+		return fail(rpc.ProtocolError, "unknown message type %d", int(typ))
 	}
 	if len(elems) < want {
-		return fail(ProtocolError, "%s has %d elements, want %d", typ, len(elems), want)
+		return fail(rpc.ProtocolError, "%s has %d elements, want %d", typ, len(elems), want)
 	}
 	if len(elems) > want {
-		return fail(FormationViolation, "%s has %d elements, want %d", typ, len(elems), want)
+		return fail(rpc.FormationViolation, "%s has %d elements, want %d", typ, len(elems), want)
 	}
 
 	switch typ {
 	case Call:
 		if !isString(elems[2]) {
-			return fail(FormationViolation, "action is not a string")
+			return fail(rpc.FormationViolation, "action is not a string")
 		}
 		if err := json.Unmarshal(elems[2], &f.Action); err != nil || f.Action == "" {
-			return fail(FormationViolation, "action is not a non-empty string")
+			return fail(rpc.FormationViolation, "action is not a non-empty string")
 		}
 		if !isObject(elems[3]) {
-			return fail(FormationViolation, "payload is not a JSON object")
+			return fail(rpc.FormationViolation, "payload is not a JSON object")
 		}
 		f.Payload = elems[3]
 	case CallResult:
 		if !isObject(elems[2]) {
-			return fail(FormationViolation, "payload is not a JSON object")
+			return fail(rpc.FormationViolation, "payload is not a JSON object")
 		}
 		f.Payload = elems[2]
 	case CallError:
-		e := &Error{}
+		e := &rpc.Error{}
 		var code string
 		if !isString(elems[2]) || json.Unmarshal(elems[2], &code) != nil {
-			return fail(FormationViolation, "error code is not a string")
+			return fail(rpc.FormationViolation, "error code is not a string")
 		}
-		e.Code = ErrorCode(code)
+		e.Code = rpc.ErrorCode(code)
 		if !isString(elems[3]) || json.Unmarshal(elems[3], &e.Description) != nil {
-			return fail(FormationViolation, "error description is not a string")
+			return fail(rpc.FormationViolation, "error description is not a string")
 		}
 		if !isObject(elems[4]) {
-			return fail(FormationViolation, "error details is not a JSON object")
+			return fail(rpc.FormationViolation, "error details is not a JSON object")
 		}
 		e.Details = elems[4]
 		f.Error = e

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
 	"net/http"
 	"runtime/debug"
 	"slices"
@@ -376,7 +377,7 @@ func (s *session) handleLoop(ctx context.Context) error {
 				id = "-1" // as OCPP 2.0.1 asks for an id that could not be read
 			}
 			c.log.Warn("answered a malformed frame", "err", in.err)
-			if err := s.writeAnswer(id, nil, &Error{Code: in.err.Code, Description: in.err.Msg}); err != nil {
+			if err := s.writeAnswer(id, nil, &rpc.Error{Code: in.err.Code, Description: in.err.Msg}); err != nil {
 				return err
 			}
 			continue
@@ -390,8 +391,8 @@ func (s *session) handleLoop(ctx context.Context) error {
 // answer runs the handler for the CALL f and writes its answer.
 func (s *session) answer(ctx context.Context, f Frame) error {
 	c := s.c
-	hctx, after := withAfterAnswer(ctx)
-	defer after.run(c.log) // once the answer is written, or failed to be
+	hctx, after := rpc.WithAnswerHooks(ctx)
+	defer after.Run(c.log) // once the answer is written, or failed to be
 	payload, cerr, answer := c.handle(hctx, f)
 	if !answer {
 		c.log.Info("left a CALL unanswered, as the handler asked", "action", f.Action, "id", f.ID)
@@ -402,7 +403,7 @@ func (s *session) answer(ctx context.Context, f Frame) error {
 
 // writeAnswer writes a CALLRESULT with payload, or a CALLERROR if cerr is
 // not nil.
-func (s *session) writeAnswer(id string, payload json.RawMessage, cerr *Error) error {
+func (s *session) writeAnswer(id string, payload json.RawMessage, cerr *rpc.Error) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	if cerr != nil {
@@ -416,34 +417,34 @@ func (s *session) writeAnswer(id string, payload json.RawMessage, cerr *Error) e
 // handle calls the handler and turns what it returns, or a panic, into the
 // answer to send: a payload, or an *Error with a known code; answer is
 // false when the handler asked for none.
-func (c *Client) handle(ctx context.Context, f Frame) (payload json.RawMessage, cerr *Error, answer bool) {
+func (c *Client) handle(ctx context.Context, f Frame) (payload json.RawMessage, cerr *rpc.Error, answer bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.log.Error("handler panicked", "action", f.Action, "panic", r, "stack", string(debug.Stack()))
-			payload, cerr, answer = nil, Errorf(InternalError, "internal error while handling %s", f.Action), true
+			payload, cerr, answer = nil, rpc.Errorf(rpc.InternalError, "internal error while handling %s", f.Action), true
 		}
 	}()
 	payload, err := c.opts.Handler.HandleCall(ctx, f.Action, f.Payload)
 	if err == nil {
 		if !isJSONObjectOrEmpty(payload) {
 			c.log.Error("handler returned a payload that is not a JSON object", "action", f.Action)
-			return nil, Errorf(InternalError, "internal error while handling %s", f.Action), true
+			return nil, rpc.Errorf(rpc.InternalError, "internal error while handling %s", f.Action), true
 		}
 		return payload, nil, true
 	}
-	if errors.Is(err, ErrNoAnswer) {
+	if errors.Is(err, rpc.ErrNoAnswer) {
 		return nil, nil, false
 	}
-	var e *Error
+	var e *rpc.Error
 	if errors.As(err, &e) && e != nil && e.Code.Known() {
 		if !isJSONObjectOrEmpty(e.Details) {
-			e = &Error{Code: e.Code, Description: e.Description}
+			e = &rpc.Error{Code: e.Code, Description: e.Description}
 		}
 		return nil, e, true
 	}
 	// Any other error, an unknown code or a nil *Error.
 	c.log.Error("handler failed", "action", f.Action, "err", err)
-	return nil, &Error{Code: InternalError, Description: truncate(err.Error(), 255)}, true
+	return nil, &rpc.Error{Code: rpc.InternalError, Description: truncate(err.Error(), 255)}, true
 }
 
 func isJSONObjectOrEmpty(raw json.RawMessage) bool {

@@ -1,4 +1,4 @@
-package ocppj
+package rpc
 
 import (
 	"context"
@@ -30,7 +30,7 @@ func (f HandlerFunc) HandleCall(ctx context.Context, action string, payload json
 // CALLRESULT or CALLERROR is sent (for example while the central system
 // rejects the charge point, which then sends nothing but
 // BootNotification).
-var ErrNoAnswer = errors.New("ocppj: CALL left unanswered")
+var ErrNoAnswer = errors.New("ocpp: CALL left unanswered")
 
 type afterAnswerKey struct{}
 
@@ -62,13 +62,21 @@ func AfterAnswer(ctx context.Context, f func()) {
 	f()
 }
 
-func withAfterAnswer(ctx context.Context) (context.Context, *afterAnswer) {
+// AnswerHooks collects what AfterAnswer registers while one CALL is
+// handled. A transport makes one per CALL with [WithAnswerHooks] and calls
+// Run once the answer is out.
+type AnswerHooks = afterAnswer
+
+// WithAnswerHooks returns the context to handle one CALL with, and the
+// hooks that AfterAnswer registers under it.
+func WithAnswerHooks(ctx context.Context) (context.Context, *AnswerHooks) {
 	a := &afterAnswer{}
 	return context.WithValue(ctx, afterAnswerKey{}, a), a
 }
 
-// run runs the registered functions; later ones run at once.
-func (a *afterAnswer) run(log *slog.Logger) {
+// Run runs the registered functions, in order; functions registered
+// later run at once. A panic in one is recovered and logged.
+func (a *afterAnswer) Run(log *slog.Logger) {
 	a.mu.Lock()
 	fns := a.fns
 	a.fns, a.done = nil, true

@@ -1,0 +1,71 @@
+package rpc
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// ErrorCode is an OCPP-J 1.6 CALLERROR code.
+type ErrorCode string
+
+// The CALLERROR codes of OCPP-J 1.6 (section 4.2.3). "Occurence" is spelled
+// as the standard spells it.
+const (
+	// NotImplemented: the action is not known to the receiver.
+	NotImplemented ErrorCode = "NotImplemented"
+	// NotSupported: the action is known but the receiver does not support it.
+	NotSupported ErrorCode = "NotSupported"
+	// InternalError: the receiver failed while handling a well-formed CALL.
+	InternalError ErrorCode = "InternalError"
+	// ProtocolError: the frame or payload is incomplete.
+	ProtocolError ErrorCode = "ProtocolError"
+	// SecurityError: the receiver refuses the action for security reasons.
+	SecurityError ErrorCode = "SecurityError"
+	// FormationViolation: the frame or payload is syntactically wrong or
+	// does not have the structure of the action.
+	FormationViolation ErrorCode = "FormationViolation"
+	// PropertyConstraintViolation: a field holds a value it may not hold.
+	PropertyConstraintViolation ErrorCode = "PropertyConstraintViolation"
+	// OccurenceConstraintViolation: a field is missing, or repeated more
+	// often than allowed.
+	OccurenceConstraintViolation ErrorCode = "OccurenceConstraintViolation"
+	// TypeConstraintViolation: a field has the wrong JSON type.
+	TypeConstraintViolation ErrorCode = "TypeConstraintViolation"
+	// GenericError: anything else.
+	GenericError ErrorCode = "GenericError"
+)
+
+// Known reports whether c is one of the codes of OCPP-J 1.6.
+func (c ErrorCode) Known() bool {
+	switch c {
+	case NotImplemented, NotSupported, InternalError, ProtocolError, SecurityError,
+		FormationViolation, PropertyConstraintViolation, OccurenceConstraintViolation,
+		TypeConstraintViolation, GenericError:
+		return true
+	}
+	return false
+}
+
+// Error is a CALLERROR. Handlers return it to answer a CALL with an error
+// code; [Client.Call] returns it when the central system answered with one.
+type Error struct {
+	Code        ErrorCode
+	Description string
+	// Details is a JSON object; nil is sent as {}.
+	Details json.RawMessage
+}
+
+// Errorf returns an *Error with the given code and a formatted description.
+func Errorf(code ErrorCode, format string, args ...any) *Error {
+	return &Error{Code: code, Description: fmt.Sprintf(format, args...)}
+}
+
+func (e *Error) Error() string {
+	if e == nil {
+		return "ocpp: <nil *Error>"
+	}
+	if e.Description == "" {
+		return "ocpp: " + string(e.Code)
+	}
+	return "ocpp: " + string(e.Code) + ": " + e.Description
+}
