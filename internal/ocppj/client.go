@@ -249,8 +249,10 @@ func (c *Client) SetPingInterval(d time.Duration) {
 }
 
 // Reconnect closes the current connection, if any; Run connects again at
-// once, without backoff (for example with a new password). A Reconnect
-// while a connection attempt is under way closes the connection it makes.
+// once, without backoff (for example with a new password). A CALL of the
+// central system being handled is answered first (waiting at most
+// WriteTimeout), so a handler may call Reconnect. A Reconnect while a
+// connection attempt is under way closes the connection it makes.
 func (c *Client) Reconnect() {
 	select {
 	case c.reconnect <- struct{}{}:

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
 // Requirement 1: the client connects to <URL>/<id> asking for ocpp1.6.
@@ -428,6 +431,30 @@ func TestReconnect(t *testing.T) {
 	}
 	if disconnects.Load() != 1 {
 		t.Errorf("%d disconnects", disconnects.Load())
+	}
+}
+
+// A handler that asks for a reconnect (a new password from
+// ChangeConfiguration) gets its answer out before the connection closes.
+func TestReconnectFromAHandlerAnswersFirst(t *testing.T) {
+	s := newCSMS(t, false)
+	var c *Client
+	h := rpc.HandlerFunc(func(ctx context.Context, action string, _ json.RawMessage) (json.RawMessage, error) {
+		c.Reconnect()
+		time.Sleep(20 * time.Millisecond) // the answer is written after the request, not before
+		return json.RawMessage(`{"status":"Accepted"}`), nil
+	})
+	c, _, _ = startClient(t, Options{URL: s.URL(), MinBackoff: time.Minute, Handler: h})
+	for i := range 20 {
+		cc := s.next(t)
+		id := "rc" + strconv.Itoa(i)
+		cc.send(t, `[2,"`+id+`","ChangeConfiguration",{"key":"AuthorizationKey","value":"00"}]`)
+		if got, want := cc.read(t), `[3,"`+id+`",{"status":"Accepted"}]`; got != want {
+			t.Fatalf("answer %s, want %s", got, want)
+		}
+		if err := cc.waitClosed(t); websocket.CloseStatus(err) != websocket.StatusGoingAway {
+			t.Fatalf("closed with %v, want status %d", err, websocket.StatusGoingAway)
+		}
 	}
 }
 

@@ -48,6 +48,8 @@ type session struct {
 	cause    error        // why the session ended, when it knows better than the loop that ended first
 
 	kick      chan struct{} // buffered 1: an unsent CALL holds the line
+	handling  atomic.Bool   // handleLoop is between taking a CALL and writing its answer
+	idle      chan struct{} // buffered 1: handleLoop finished a CALL
 	callTimer *watchdog     // runs onCallTimer
 	calls     chan incoming // readLoop to handleLoop
 
@@ -84,6 +86,7 @@ func (c *Client) session(ctx context.Context) (up time.Duration, err error) {
 		c:     c,
 		conn:  conn,
 		kick:  make(chan struct{}, 1),
+		idle:  make(chan struct{}, 1),
 		calls: make(chan incoming, 16),
 	}
 	s.callTimer = newWatchdog(s.onCallTimer)
@@ -362,8 +365,23 @@ func (s *session) readLoop(ctx context.Context) error {
 }
 
 // handleLoop answers the central system's CALLs one at a time.
+// waitIdle waits, at most d, until no CALL of the central system is being
+// handled.
+func (s *session) waitIdle(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for s.handling.Load() {
+		select {
+		case <-s.idle:
+		case <-t.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
 func (s *session) handleLoop(ctx context.Context) error {
-	c := s.c
 	for {
 		var in incoming
 		select {
@@ -371,21 +389,30 @@ func (s *session) handleLoop(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		}
-		if in.err != nil {
-			id := in.err.ID
-			if id == "" {
-				id = "-1" // as OCPP 2.0.1 asks for an id that could not be read
-			}
-			c.log.Warn("answered a malformed frame", "err", in.err)
-			if err := s.writeAnswer(id, nil, &rpc.Error{Code: in.err.Code, Description: in.err.Msg}); err != nil {
-				return err
-			}
-			continue
+		s.handling.Store(true)
+		err := s.handleOne(ctx, in)
+		s.handling.Store(false)
+		select {
+		case s.idle <- struct{}{}:
+		default:
 		}
-		if err := s.answer(ctx, in.frame); err != nil {
+		if err != nil {
 			return err
 		}
 	}
+}
+
+// handleOne answers one CALL or malformed frame.
+func (s *session) handleOne(ctx context.Context, in incoming) error {
+	if in.err == nil {
+		return s.answer(ctx, in.frame)
+	}
+	id := in.err.ID
+	if id == "" {
+		id = "-1" // as OCPP 2.0.1 asks for an id that could not be read
+	}
+	s.c.log.Warn("answered a malformed frame", "err", in.err)
+	return s.writeAnswer(id, nil, &rpc.Error{Code: in.err.Code, Description: in.err.Msg})
 }
 
 // answer runs the handler for the CALL f and writes its answer.
@@ -522,6 +549,9 @@ func (s *session) keepAlive(ctx, gctx context.Context) (err error) {
 		case <-c.pingChanged:
 			continue
 		case <-c.reconnect:
+			// A Reconnect asked for while a CALL is handled (a new
+			// password from ChangeConfiguration) waits for its answer.
+			s.waitIdle(gctx, c.opts.WriteTimeout)
 			return errReconnect
 		case <-gctx.Done():
 			return nil
