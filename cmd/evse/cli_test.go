@@ -59,6 +59,10 @@ func TestConfigSetAndGetAsInstaller(t *testing.T) {
 	if before != after {
 		t.Errorf("refused config set changed the store")
 	}
+	_, errOut, code = runEVSE(t, "config", "get", "--data", filepath.Join(dir, "typo"))
+	if code != 1 || !strings.Contains(errOut, "no store") {
+		t.Errorf("get from a missing store: exit %d: %s", code, errOut)
+	}
 	_, errOut, code = runEVSE(t, "config", "get", "--data", dir, "NoSuchKey")
 	if code != 1 || !strings.Contains(errOut, "unknown configuration key") {
 		t.Errorf("get unknown key: exit %d: %s", code, errOut)
@@ -110,10 +114,8 @@ func TestRunSecurityProfile1SendsBasicAuth(t *testing.T) {
 		t.Error("frames exchanged without the right password")
 	}
 
-	// Profile 1 without a key does not start.
-	dir3 := t.TempDir()
-	runEVSE(t, "config", "set", "--data", dir3, "SecurityProfile=1")
-	_, errOut, code := runEVSE(t, runArgs(url, "CP-AUTH", dir3)...)
+	// Profile 1 without a key cannot be set.
+	_, errOut, code := runEVSE(t, "config", "set", "--data", t.TempDir(), "SecurityProfile=1")
 	if code != 1 || !strings.Contains(errOut, "needs an AuthorizationKey") {
 		t.Errorf("profile 1 without a key: exit %d: %s", code, errOut)
 	}

@@ -35,14 +35,18 @@ func (f *storeFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.model, "model", "", "model file of the unit (its defaults are shown for unset keys)")
 }
 
-func (f *storeFlags) open() (*config.Settings, *store.DB, error) {
+// open opens the store; only a writer may create it.
+func (f *storeFlags) open(create bool) (*config.Settings, *store.DB, error) {
 	m, err := loadModel(f.model)
 	if err != nil {
 		return nil, nil, err
 	}
-	settings, db, err := daemon.OpenSettings(f.data, m, slog.New(slog.DiscardHandler))
-	if errors.Is(err, store.ErrLocked) {
+	settings, db, err := daemon.OpenSettings(f.data, m, !create, slog.New(slog.DiscardHandler))
+	switch {
+	case errors.Is(err, store.ErrLocked):
 		return nil, nil, fmt.Errorf("%w (is 'evse run --data %s' running? stop it first)", err, f.data)
+	case errors.Is(err, store.ErrNoStore):
+		return nil, nil, fmt.Errorf("%w (evse run or evse config set creates it; evse keys lists the defaults)", err)
 	}
 	return settings, db, err
 }
@@ -53,7 +57,7 @@ func newConfigGetCommand() *cobra.Command {
 		Use:   "get [KEY...]",
 		Short: "Print keys as KEY=VALUE lines (all keys when none is named)",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			settings, db, err := sf.open()
+			settings, db, err := sf.open(false)
 			if err != nil {
 				return err
 			}
@@ -103,7 +107,7 @@ command exits with status 1. Quote names with a space:
 				}
 				pairs = append(pairs, config.Pair{Key: k, Value: v})
 			}
-			settings, db, err := sf.open()
+			settings, db, err := sf.open(true)
 			if err != nil {
 				return err
 			}

@@ -102,10 +102,13 @@ func (p *process) stop(sig os.Signal) error {
 	}
 }
 
-// runEVSE runs the binary to completion and returns its output and exit code.
+// runEVSE runs the binary to completion (at most a minute) and returns its
+// output and exit code.
 func runEVSE(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(evseBin, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, evseBin, args...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()

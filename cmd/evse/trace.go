@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,7 +21,7 @@ type tracePrinter struct {
 	mu      sync.Mutex
 	w       io.Writer
 	full    bool
-	actions map[string]string // message id → action
+	actions map[string]string // direction and message id of a CALL → its action
 }
 
 func newTracePrinter(w io.Writer, full bool) *tracePrinter {
@@ -29,6 +30,18 @@ func newTracePrinter(w io.Writer, full bool) *tracePrinter {
 
 // maxPayload is how much of a payload is printed unless full is set.
 const maxPayload = 240
+
+// maxUnanswered bounds the CALLs remembered for labelling their answers.
+const maxUnanswered = 1000
+
+// reverse returns the other direction of a "X→Y" label.
+func reverse(dir string) string {
+	from, to, ok := strings.Cut(dir, "→")
+	if !ok {
+		return dir
+	}
+	return to + "→" + from
+}
 
 func (p *tracePrinter) print(dir string, frame []byte) {
 	p.mu.Lock()
@@ -43,16 +56,21 @@ func (p *tracePrinter) print(dir string, frame []byte) {
 	switch f.Type {
 	case ocppj.Call:
 		action = f.Action
-		p.actions[f.ID] = f.Action
+		if len(p.actions) >= maxUnanswered {
+			clear(p.actions) // answers that never came
+		}
+		p.actions[dir+f.ID] = f.Action
 		payload = p.compact(f.Payload)
-	case ocppj.CallResult:
-		action = p.actions[f.ID]
-		delete(p.actions, f.ID)
-		payload = p.compact(f.Payload)
-	case ocppj.CallError:
-		action = p.actions[f.ID]
-		delete(p.actions, f.ID)
-		payload = string(f.Error.Code) + " " + f.Error.Description
+	case ocppj.CallResult, ocppj.CallError:
+		// An answer goes the other way from its CALL.
+		key := reverse(dir) + f.ID
+		action = p.actions[key]
+		delete(p.actions, key)
+		if f.Type == ocppj.CallResult {
+			payload = p.compact(f.Payload)
+		} else {
+			payload = string(f.Error.Code) + " " + f.Error.Description
+		}
 	}
 	if action == "" {
 		action = "?"

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/evse-dev/evse/internal/clock"
@@ -48,35 +47,28 @@ type ChargePoint struct {
 	clock    clock.Clock
 	log      *slog.Logger
 
-	events chan event
-	// connections counts the connections made, so that the status sent
-	// after a reconnect is not sent twice for one connection.
-	connections atomic.Int64
+	// wake tells Run that there is news in pending.
+	wake chan struct{} // buffered 1
 
 	mu           sync.Mutex
-	registration ocpp16.RegistrationStatus // "" before the first answer
+	pending      news                      // guarded by mu
+	connections  int64                     // connections made so far; guarded by mu
+	registration ocpp16.RegistrationStatus // "" before the first answer; guarded by mu
 }
 
-// event is something Run's goroutine must act on.
-type event struct {
-	kind eventKind
-	// connector of evTriggerStatus; allConnectors for every one.
-	connector int
+// news is what happened since Run last looked: flags that coalesce, so
+// that nothing is lost however long Run is busy (two triggers of the same
+// message before Run gets to them send it once).
+type news struct {
+	heartbeatChanged bool
+	connected        bool
+	boot             bool // TriggerMessage BootNotification
+	heartbeat        bool
+	diagnostics      bool
+	firmware         bool
+	allStatuses      bool
+	statuses         map[int]bool // connectors whose status was asked for
 }
-
-type eventKind int
-
-const (
-	evHeartbeatChanged eventKind = iota
-	evConnected
-	evTriggerBoot
-	evTriggerHeartbeat
-	evTriggerStatus
-	evTriggerDiagnosticsStatus
-	evTriggerFirmwareStatus
-)
-
-const allConnectors = -1
 
 // New returns a charge point; Run starts it.
 func New(opts Options) (*ChargePoint, error) {
@@ -99,7 +91,7 @@ func New(opts Options) (*ChargePoint, error) {
 		opts.CallTimeout = 60 * time.Second
 	}
 	return &ChargePoint{opts: opts, settings: opts.Settings, clock: opts.Clock, log: opts.Logger,
-		events: make(chan event, 16)}, nil
+		wake: make(chan struct{}, 1)}, nil
 }
 
 // Registration returns the status of the last BootNotification answer, ""
@@ -116,21 +108,39 @@ func (cp *ChargePoint) setRegistration(s ocpp16.RegistrationStatus) {
 	cp.registration = s
 }
 
-// post hands an event to Run without blocking. A full queue (sixteen
-// events Run has not taken yet) drops it, with a warning.
-func (cp *ChargePoint) post(e event) {
+// note records news for Run and wakes it.
+func (cp *ChargePoint) note(f func(n *news)) {
+	cp.mu.Lock()
+	f(&cp.pending)
+	cp.mu.Unlock()
 	select {
-	case cp.events <- e:
+	case cp.wake <- struct{}{}:
 	default:
-		cp.log.Warn("event queue full, event dropped", "event", e)
 	}
+}
+
+// take returns the news and clears it.
+func (cp *ChargePoint) take() news {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	n := cp.pending
+	cp.pending = news{}
+	return n
 }
 
 // Connected tells the charge point that a connection to the central system
 // is up (again); the transport calls it.
 func (cp *ChargePoint) Connected() {
-	cp.connections.Add(1)
-	cp.post(event{kind: evConnected})
+	cp.note(func(n *news) {
+		n.connected = true
+		cp.connections++
+	})
+}
+
+func (cp *ChargePoint) connectionCount() int64 {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	return cp.connections
 }
 
 // Run registers with the central system and then keeps heartbeating until
@@ -138,18 +148,22 @@ func (cp *ChargePoint) Connected() {
 func (cp *ChargePoint) Run(ctx context.Context, caller Caller) error {
 	stop := cp.settings.Watch(func(c config.Change) {
 		if c.Key.Name == "HeartbeatInterval" {
-			cp.post(event{kind: evHeartbeatChanged})
+			cp.note(func(n *news) { n.heartbeatChanged = true })
 		}
 	})
 	defer stop()
 	s := &session{cp: cp, caller: caller}
-	for ctx.Err() == nil {
-		if err := s.register(ctx); err != nil {
+	var status ocpp16.RegistrationStatus
+	var wait time.Duration
+	for {
+		if err := s.register(ctx, status, wait); err != nil {
 			return nil // ctx ended
 		}
-		s.accepted(ctx)
+		status, wait = s.accepted(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
 	}
-	return nil
 }
 
 // session is the state owned by Run's goroutine.
@@ -161,47 +175,58 @@ type session struct {
 	statusConnection int64
 }
 
-// register sends BootNotification until the central system accepts it.
-// It returns ctx's error when ctx ends first.
-func (s *session) register(ctx context.Context) error {
-	cp := s.cp
+// register sends BootNotification until the central system accepts it,
+// first waiting wait after an answer of status. It returns ctx's error when
+// ctx ends first.
+func (s *session) register(ctx context.Context, status ocpp16.RegistrationStatus, wait time.Duration) error {
 	for {
-		status, wait := s.boot(ctx)
+		if wait > 0 {
+			if err := s.waitToBoot(ctx, status, wait); err != nil {
+				return err
+			}
+		}
+		status, wait = s.boot(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if status == ocpp16.RegistrationStatusAccepted {
 			return nil
 		}
-		// Pending or Rejected or no answer: wait, answering what the
-		// central system may ask while Pending.
-		t := cp.clock.NewTimer(wait)
-	waiting:
-		for {
-			select {
-			case <-t.C():
-				break waiting
-			case e := <-cp.events:
-				if status == ocpp16.RegistrationStatusRejected {
-					continue // send nothing but BootNotification
-				}
-				switch e.kind {
-				case evTriggerBoot:
-					t.Stop()
-					break waiting
-				default:
-					s.handleTrigger(ctx, e)
-				}
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
+	}
+}
+
+// waitToBoot waits until the next BootNotification is due: after wait, at
+// once when the central system triggers it, or when a connection comes up
+// after a BootNotification that got no answer. Meanwhile, unless rejected,
+// it sends what the central system triggers.
+func (s *session) waitToBoot(ctx context.Context, status ocpp16.RegistrationStatus, wait time.Duration) error {
+	t := s.cp.clock.NewTimer(wait)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C():
+			return nil
+		case <-s.cp.wake:
+			n := s.cp.take()
+			if n.connected && status == "" {
+				return nil // the last one was lost on the way
 			}
+			if status == ocpp16.RegistrationStatusRejected {
+				continue // send nothing but BootNotification
+			}
+			if n.boot {
+				return nil
+			}
+			s.sendTriggered(ctx, n)
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 }
 
-// boot sends one BootNotification and returns the registration status and
-// how long to wait before the next one if it is not Accepted.
+// boot sends one BootNotification and returns the registration status
+// ("" without an answer) and how long to wait before the next one if it is
+// not Accepted.
 func (s *session) boot(ctx context.Context) (ocpp16.RegistrationStatus, time.Duration) {
 	cp := s.cp
 	m := cp.opts.Model
@@ -218,7 +243,9 @@ func (s *session) boot(ctx context.Context) (ocpp16.RegistrationStatus, time.Dur
 	}
 	var resp ocpp16.BootNotificationResponse
 	if err := s.call(ctx, "BootNotification", &req, &resp); err != nil {
-		cp.log.Warn("BootNotification got no valid answer", "err", err, "retry_in", cp.opts.BootRetry)
+		if ctx.Err() == nil {
+			cp.log.Warn("BootNotification got no valid answer", "err", err, "retry_in", cp.opts.BootRetry)
+		}
 		return "", cp.opts.BootRetry
 	}
 	cp.setRegistration(resp.Status)
@@ -252,8 +279,9 @@ func (s *session) adoptHeartbeatInterval(seconds int) {
 }
 
 // accepted runs the registered charge point until ctx ends, or until a
-// triggered BootNotification is answered with another status than Accepted.
-func (s *session) accepted(ctx context.Context) {
+// triggered BootNotification is answered with another status than
+// Accepted; it then returns that status and the wait before the next boot.
+func (s *session) accepted(ctx context.Context) (ocpp16.RegistrationStatus, time.Duration) {
 	cp := s.cp
 	s.sendAllStatuses(ctx)
 	interval := func() time.Duration { return time.Duration(cp.settings.Int("HeartbeatInterval")) * time.Second }
@@ -266,45 +294,49 @@ func (s *session) accepted(ctx context.Context) {
 				s.heartbeat(ctx)
 			}
 			hb.Reset(interval())
-		case e := <-cp.events:
-			switch e.kind {
-			case evHeartbeatChanged:
+		case <-cp.wake:
+			n := cp.take()
+			if n.heartbeatChanged {
 				hb.Stop()
 				hb.Reset(interval())
-			case evConnected:
-				if s.cp.connections.Load() > s.statusConnection {
-					s.sendAllStatuses(ctx)
-				}
-			case evTriggerBoot:
-				if status, _ := s.boot(ctx); status != ocpp16.RegistrationStatusAccepted && status != "" {
-					return // registration again
-				}
-			default:
-				s.handleTrigger(ctx, e)
 			}
+			if n.connected && cp.connectionCount() > s.statusConnection {
+				s.sendAllStatuses(ctx)
+			}
+			if n.boot {
+				status, wait := s.boot(ctx)
+				if status != ocpp16.RegistrationStatusAccepted && status != "" {
+					return status, wait
+				}
+			}
+			s.sendTriggered(ctx, n)
 		case <-ctx.Done():
-			return
+			return "", 0
 		}
 	}
 }
 
-func (s *session) handleTrigger(ctx context.Context, e event) {
-	switch e.kind {
-	case evTriggerBoot:
-		s.boot(ctx)
-	case evTriggerHeartbeat:
+// sendTriggered sends the messages TriggerMessage asked for, but
+// BootNotification, which the caller handles.
+func (s *session) sendTriggered(ctx context.Context, n news) {
+	if n.heartbeat {
 		s.heartbeat(ctx)
-	case evTriggerStatus:
-		if e.connector == allConnectors {
-			s.sendAllStatuses(ctx)
-		} else {
-			s.sendStatus(ctx, e.connector)
+	}
+	if n.allStatuses {
+		s.sendAllStatuses(ctx)
+	} else {
+		for c := 0; c <= s.cp.settings.Int("NumberOfConnectors"); c++ {
+			if n.statuses[c] {
+				s.sendStatus(ctx, c)
+			}
 		}
-	case evTriggerDiagnosticsStatus:
+	}
+	if n.diagnostics {
 		s.call(ctx, "DiagnosticsStatusNotification",
 			&ocpp16.DiagnosticsStatusNotificationRequest{Status: ocpp16.DiagnosticsStatusIdle},
 			&ocpp16.DiagnosticsStatusNotificationResponse{})
-	case evTriggerFirmwareStatus:
+	}
+	if n.firmware {
 		s.call(ctx, "FirmwareStatusNotification",
 			&ocpp16.FirmwareStatusNotificationRequest{Status: ocpp16.FirmwareStatusIdle},
 			&ocpp16.FirmwareStatusNotificationResponse{})
@@ -313,7 +345,7 @@ func (s *session) handleTrigger(ctx context.Context, e event) {
 
 func (s *session) heartbeat(ctx context.Context) {
 	var resp ocpp16.HeartbeatResponse
-	if err := s.call(ctx, "Heartbeat", &ocpp16.HeartbeatRequest{}, &resp); err != nil {
+	if err := s.call(ctx, "Heartbeat", &ocpp16.HeartbeatRequest{}, &resp); err != nil && ctx.Err() == nil {
 		s.cp.log.Warn("Heartbeat failed", "err", err)
 	}
 }
@@ -321,7 +353,7 @@ func (s *session) heartbeat(ctx context.Context) {
 // sendAllStatuses reports the status of the charge point (connector 0)
 // and of every connector.
 func (s *session) sendAllStatuses(ctx context.Context) {
-	s.statusConnection = s.cp.connections.Load()
+	s.statusConnection = s.cp.connectionCount()
 	n := s.cp.settings.Int("NumberOfConnectors")
 	for id := 0; id <= n; id++ {
 		s.sendStatus(ctx, id)
@@ -336,7 +368,7 @@ func (s *session) sendStatus(ctx context.Context, connector int) {
 		Status:      ocpp16.ChargePointStatusAvailable,
 		Timestamp:   &now,
 	}
-	if err := s.call(ctx, "StatusNotification", &req, &ocpp16.StatusNotificationResponse{}); err != nil {
+	if err := s.call(ctx, "StatusNotification", &req, &ocpp16.StatusNotificationResponse{}); err != nil && ctx.Err() == nil {
 		s.cp.log.Warn("StatusNotification failed", "connector", connector, "err", err)
 	}
 }

@@ -420,3 +420,85 @@ func TestTriggerMessage(t *testing.T) {
 		}
 	})
 }
+
+func TestTriggeredBootAnsweredPendingWaitsTheInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS()
+		cp, _, stop := start(t, csms, nil)
+		time.Sleep(10 * time.Second)
+		csms.answer("BootNotification", `{"status":"Pending","currentTime":"2026-01-01T00:00:00Z","interval":60}`)
+		call(t, cp, "TriggerMessage", `{"requestedMessage":"BootNotification"}`)
+		time.Sleep(100 * time.Second)
+		stop()
+		if got := csms.times("BootNotification"); !equalTimes(got, seconds(0, 10, 70)) {
+			t.Errorf("boots at %v, want [0s 10s 1m10s]: the pending interval is waited", got)
+		}
+		if cp.Registration() != ocpp16.RegistrationStatusPending {
+			t.Errorf("registration %q", cp.Registration())
+		}
+		for _, c := range csms.sent("Heartbeat") {
+			if c.at > 10*time.Second {
+				t.Errorf("heartbeat at %v while pending", c.at)
+			}
+		}
+	})
+}
+
+func TestBootIsRetriedAtOnceWhenTheConnectionComesBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS()
+		csms.mu.Lock()
+		csms.answers["BootNotification"] = func(json.RawMessage) (json.RawMessage, error) { return nil, errors.New("connection lost") }
+		csms.mu.Unlock()
+		cp, _, stop := start(t, csms, nil)
+		time.Sleep(5 * time.Second)
+		csms.answer("BootNotification", `{"status":"Accepted","currentTime":"2026-01-01T00:00:00Z","interval":240}`)
+		cp.Connected()
+		synctest.Wait()
+		stop()
+		if got := csms.times("BootNotification"); !equalTimes(got, seconds(0, 5)) {
+			t.Errorf("boots at %v, want [0s 5s]: at once on reconnect, not after 30 s", got)
+		}
+	})
+}
+
+// While Run is busy in a slow CALL, news piles up; none of it is lost.
+func TestNewsWhileBusyIsNotLost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS()
+		release := make(chan struct{})
+		csms.mu.Lock()
+		csms.answers["Heartbeat"] = func(json.RawMessage) (json.RawMessage, error) {
+			<-release
+			return json.RawMessage(`{"currentTime":"2026-01-01T00:00:00Z"}`), nil
+		}
+		csms.mu.Unlock()
+		cp, settings, stop := start(t, csms, nil)
+		synctest.Wait()
+		call(t, cp, "TriggerMessage", `{"requestedMessage":"Heartbeat"}`)
+		synctest.Wait() // Run is now blocked in the Heartbeat
+		before := len(csms.sent("StatusNotification"))
+		for range 40 {
+			call(t, cp, "TriggerMessage", `{"requestedMessage":"StatusNotification","connectorId":1}`)
+			call(t, cp, "TriggerMessage", `{"requestedMessage":"FirmwareStatusNotification"}`)
+		}
+		settings.Set("HeartbeatInterval", "10", config.ActorOCPP)
+		cp.Connected()
+		close(release)
+		time.Sleep(25 * time.Second)
+		stop()
+		statuses := csms.sent("StatusNotification")[before:]
+		// The reconnect reports connectors 0 and 1, the triggers connector 1
+		// once more (coalesced).
+		if len(statuses) != 3 {
+			t.Errorf("%d StatusNotifications after the busy spell, want 3", len(statuses))
+		}
+		if n := len(csms.sent("FirmwareStatusNotification")); n != 1 {
+			t.Errorf("%d FirmwareStatusNotifications, want 1", n)
+		}
+		hb := csms.times("Heartbeat")
+		if len(hb) != 3 || hb[2]-hb[1] != 10*time.Second {
+			t.Errorf("heartbeats at %v: the new 10 s interval was lost", hb)
+		}
+	})
+}

@@ -114,25 +114,31 @@ func (cp *ChargePoint) triggerMessage(ctx context.Context, req *ocpp16.TriggerMe
 			return &ocpp16.TriggerMessageResponse{Status: ocpp16.TriggerMessageStatusRejected}
 		}
 	}
-	e := event{connector: allConnectors}
-	if req.ConnectorId != nil {
-		e.connector = *req.ConnectorId
-	}
+	var record func(n *news)
 	switch req.RequestedMessage {
 	case ocpp16.MessageTriggerBootNotification:
-		e.kind = evTriggerBoot
+		record = func(n *news) { n.boot = true }
 	case ocpp16.MessageTriggerHeartbeat:
-		e.kind = evTriggerHeartbeat
+		record = func(n *news) { n.heartbeat = true }
 	case ocpp16.MessageTriggerStatusNotification:
-		e.kind = evTriggerStatus
+		record = func(n *news) { n.allStatuses = true }
+		if req.ConnectorId != nil {
+			c := *req.ConnectorId
+			record = func(n *news) {
+				if n.statuses == nil {
+					n.statuses = map[int]bool{}
+				}
+				n.statuses[c] = true
+			}
+		}
 	case ocpp16.MessageTriggerDiagnosticsStatusNotification:
-		e.kind = evTriggerDiagnosticsStatus
+		record = func(n *news) { n.diagnostics = true }
 	case ocpp16.MessageTriggerFirmwareStatusNotification:
-		e.kind = evTriggerFirmwareStatus
+		record = func(n *news) { n.firmware = true }
 	default:
 		return &ocpp16.TriggerMessageResponse{Status: ocpp16.TriggerMessageStatusNotImplemented}
 	}
 	// The requested message follows the answer, never precedes it.
-	rpc.AfterAnswer(ctx, func() { cp.post(e) })
+	rpc.AfterAnswer(ctx, func() { cp.note(record) })
 	return &ocpp16.TriggerMessageResponse{Status: ocpp16.TriggerMessageStatusAccepted}
 }

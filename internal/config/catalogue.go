@@ -218,6 +218,20 @@ func NewCatalogue(defaults map[string]string) (*Catalogue, error) {
 		}
 		k.Default = v
 	}
+	// The model's defaults must agree with each other as stored values
+	// must (a phase rotation naming connectors the unit has, ...).
+	get := func(name string) string { return c.keys[c.byName[name]].Default }
+	for _, n := range names {
+		i, _ := c.index(n)
+		k := c.keys[c.root(i)]
+		writes, err := crossCheck(k, k.Default, ActorInstaller, get)
+		if err != nil {
+			return nil, fmt.Errorf("config: model default: %w", &ValueError{Key: k.Name, Value: k.Default, Reason: err.Error()})
+		}
+		for wn, wv := range writes {
+			c.keys[c.byName[wn]].Default = wv
+		}
+	}
 	for i := range c.keys {
 		c.keys[i].Default = c.keys[c.root(i)].Default
 	}

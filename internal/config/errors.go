@@ -23,9 +23,14 @@ type ValueError struct {
 	Key    string
 	Value  string
 	Reason string
+	// Secret hides Value from Error (a write-only key's value).
+	Secret bool
 }
 
 func (e *ValueError) Error() string {
+	if e.Secret {
+		return fmt.Sprintf("%s: invalid value (hidden): %s", e.Key, e.Reason)
+	}
 	return fmt.Sprintf("%s: invalid value %q: %s", e.Key, e.Value, e.Reason)
 }
 

@@ -13,6 +13,9 @@ func (k Key) Examples() (good, bad []string) {
 		return []string{"2", "1", "254"}, []string{"255", "-1", "two", "0"}
 	case "DlmOperatorPhase1Limit", "DlmOperatorPhase2Limit", "DlmOperatorPhase3Limit":
 		return []string{"10", "0", "16"}, []string{"17", "1001", "-1", "ten", ""}
+	case "DlmPhase1Limit", "DlmPhase2Limit", "DlmPhase3Limit":
+		// Above the operator limit, which a lower value would drag down.
+		return []string{"32", "16", "1000"}, []string{"1001", "-1", "ten", ""}
 	}
 	switch k.Kind {
 	case KindInt:

@@ -187,10 +187,10 @@ var allKeys = []Key{
 		Description: "Whether a transaction whose idTag the central system reports invalid in StartTransaction's answer is stopped."},
 	{Name: "AuthorizationKey", Section: Extra, Access: WriteOnly, PrintedType: "String", Kind: KindHexKey,
 		MaxLen: 40, Default: "",
-		Description: "Password of HTTP Basic authentication (security profiles 1 and 2), hex-encoded, 16 to 20 bytes. Never read back; a change reconnects with the new password."},
+		Description: "Password of HTTP Basic authentication (security profiles 1 and 2), hex-encoded, 16 to 20 bytes. Never read back; cannot be emptied while SecurityProfile is 1 or 2; a change reconnects with the new password."},
 	{Name: "SecurityProfile", Section: Extra, Access: ReadWrite, PrintedType: "integer", Kind: KindInt,
-		Min: 0, Max: 2, Default: "0", Effect: Reboot,
-		Description: "0: no authentication; 1: HTTP Basic authentication; 2: Basic authentication over TLS (wss://). Profile 3 (TLS client certificates) is not supported. Over OCPP it can only be raised, and only with an AuthorizationKey set."},
+		Min: 0, Max: 2, Default: "0",
+		Description: "0: no authentication; 1: HTTP Basic authentication; 2: Basic authentication over TLS (wss://). Profile 3 (TLS client certificates) is not supported. Over OCPP it can only be raised; 1 and 2 need an AuthorizationKey, 2 a wss:// URL. A change reconnects with the new profile."},
 }
 
 var offOn = []string{"Off", "On"}

@@ -64,11 +64,21 @@ type Result struct {
 
 // Settings are the live values of one charge point. It is safe for
 // concurrent use; it is the only owner of the values.
+//
+// Lock order: wmu, then mu. Neither is held while a computed value is
+// computed; wmu is held across the storage write and the watchers.
 type Settings struct {
 	cat     *Catalogue
 	storage Storage
 	log     *slog.Logger
 
+	// wmu serializes writers: their checks, the storage write and the
+	// watchers, so that watchers see changes in commit order.
+	wmu    sync.Mutex
+	checks []Check // guarded by wmu
+
+	// mu guards values and computed for readers; a writer holds it only
+	// to apply a committed change.
 	mu       sync.RWMutex
 	values   map[string]string // stored values by root key name
 	computed map[string]func() string
@@ -77,6 +87,12 @@ type Settings struct {
 	subs   map[int]func(Change)
 	nextID int
 }
+
+// Check is a rule a running charge point adds to the catalogue's own
+// checks (see [Settings.AddCheck]): it returns an error, the reason, when
+// value may not be set for k. get reads a key's value as it would be after
+// the pairs before it.
+type Check func(k Key, value string, by Actor, get func(name string) string) error
 
 // Open loads the stored values. A stored value that no longer parses, or a
 // stored key the catalogue does not know, is ignored with a warning.
@@ -111,7 +127,8 @@ func Open(cat *Catalogue, storage Storage, log *slog.Logger) (*Settings, error) 
 func (s *Settings) Catalogue() *Catalogue { return s.cat }
 
 // SetComputed installs the function that computes a computed key's value
-// (DlmState). It must be safe for concurrent use and must not block.
+// (DlmState). It must be safe for concurrent use and must not block; it may
+// read the settings (it is never called with a lock held).
 func (s *Settings) SetComputed(name string, fn func() string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -125,34 +142,55 @@ func (s *Settings) Get(name string) (Value, error) {
 		return Value{}, fmt.Errorf("%q: %w", name, ErrUnknownKey)
 	}
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.valueLocked(i), nil
+	v, compute := s.peekLocked(i)
+	s.mu.RUnlock()
+	if compute != nil {
+		v.Value = compute()
+	}
+	return v, nil
 }
 
-func (s *Settings) valueLocked(i int) Value {
+// peekLocked returns key i's value, or, for a computed key, the function
+// that computes it, to be called once mu is released. mu must be held.
+func (s *Settings) peekLocked(i int) (Value, func() string) {
 	k := s.cat.keys[i]
 	root := s.cat.keys[s.cat.root(i)]
 	if !root.Stored() {
 		if fn := s.computed[root.Name]; fn != nil {
-			return Value{Key: k, Value: fn()}
+			return Value{Key: k}, fn
 		}
-		return Value{Key: k, Value: root.Default}
+		return Value{Key: k, Value: root.Default}, nil
 	}
 	if v, ok := s.values[root.Name]; ok {
-		return Value{Key: k, Value: v, IsSet: true}
+		return Value{Key: k, Value: v, IsSet: true}, nil
 	}
-	return Value{Key: k, Value: root.Default}
+	return Value{Key: k, Value: root.Default}, nil
 }
 
 // All returns every key with its value, in catalogue order.
 func (s *Settings) All() []Value {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	out := make([]Value, len(s.cat.keys))
+	compute := make([]func() string, len(s.cat.keys))
+	s.mu.RLock()
 	for i := range s.cat.keys {
-		out[i] = s.valueLocked(i)
+		out[i], compute[i] = s.peekLocked(i)
+	}
+	s.mu.RUnlock()
+	for i, fn := range compute {
+		if fn != nil {
+			out[i].Value = fn()
+		}
 	}
 	return out
+}
+
+// AddCheck adds a rule every later Set and SetAll must pass, for both
+// actors (for example: security profile 2 needs the wss:// URL the charge
+// point was started with).
+func (s *Settings) AddCheck(c Check) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.checks = append(s.checks, c)
 }
 
 // String returns the value of a key the program knows exists; it panics on
@@ -181,7 +219,8 @@ func (s *Settings) Bool(name string) bool {
 }
 
 // Watch calls fn after every committed change, in the goroutine that made
-// it, after the change is durable. fn must not block and must not call Set.
+// it, after the change is durable, in commit order. fn must not block and
+// must not call Set or SetAll (it may read).
 // The returned function stops the calls.
 func (s *Settings) Watch(fn func(Change)) (stop func()) {
 	s.subMu.Lock()
@@ -212,41 +251,48 @@ func (s *Settings) Set(name, value string, by Actor) (Result, error) {
 type Pair struct{ Key, Value string }
 
 // SetAll sets several keys, all or nothing: each pair is checked in order
-// against the values before it, and all are stored in one durable write.
-// The errors are Set's.
+// against the values before it, the result against the rules that tie
+// keys together, and all are stored in one durable write. The errors are
+// Set's.
 func (s *Settings) SetAll(pairs []Pair, by Actor) ([]Result, error) {
-	s.mu.Lock()
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	// Values change only under wmu, which this writer holds: it may read
+	// them without mu.
 	pending := map[string]string{} // root key name → new value
 	get := func(name string) string {
 		if v, ok := pending[name]; ok {
 			return v
 		}
-		return s.valueLocked(s.cat.byName[name]).Value
+		v, _ := s.peekLocked(s.cat.byName[name])
+		return v.Value
 	}
 	results := make([]Result, 0, len(pairs))
 	for _, p := range pairs {
 		res, writes, err := s.check(p, by, get)
 		if err != nil {
-			s.mu.Unlock()
 			return nil, err
 		}
 		maps.Copy(pending, writes)
 		results = append(results, res)
 	}
+	if err := invariants(results, get); err != nil {
+		return nil, err
+	}
 	if err := s.storage.SaveConfig(pending); err != nil {
-		s.mu.Unlock()
 		return nil, fmt.Errorf("config: store: %w", err)
 	}
 	var changes []Change
+	s.mu.Lock()
 	for _, k := range s.cat.keys { // catalogue order, for stable events
 		v, ok := pending[k.Name]
 		if !ok {
 			continue
 		}
-		old := s.valueLocked(s.cat.byName[k.Name]).Value
+		old, _ := s.peekLocked(s.cat.byName[k.Name])
 		s.values[k.Name] = v
-		if old != v {
-			changes = append(changes, Change{Key: k, Old: old, New: v, By: by})
+		if old.Value != v {
+			changes = append(changes, Change{Key: k, Old: old.Value, New: v, By: by})
 		}
 	}
 	s.mu.Unlock()
@@ -260,6 +306,23 @@ func (s *Settings) SetAll(pairs []Pair, by Actor) ([]Result, error) {
 		}
 	}
 	return results, nil
+}
+
+// invariants checks the rules that hold between keys whatever the order
+// of the pairs that set them.
+func invariants(results []Result, get func(string) string) error {
+	if get("SecurityProfile") != "0" && get("AuthorizationKey") == "" {
+		// Report it on the key the caller touched last.
+		name := "SecurityProfile"
+		for _, r := range results {
+			if r.Key.Name == "AuthorizationKey" || r.Key.Name == "SecurityProfile" {
+				name = r.Key.Name
+			}
+		}
+		return &ValueError{Key: name, Value: get(name), Secret: name == "AuthorizationKey",
+			Reason: "security profile " + get("SecurityProfile") + " needs an AuthorizationKey"}
+	}
+	return nil
 }
 
 // check validates one pair and returns the writes it makes, by root key name.
@@ -279,16 +342,24 @@ func (s *Settings) check(p Pair, by Actor, get func(string) string) (Result, map
 		}
 		return Result{}, nil, fmt.Errorf("%s: %w", k.Name, ErrNotStored)
 	}
+	secret := k.Access == WriteOnly
 	canon, err := root.Parse(p.Value)
 	if err != nil {
 		if ve, ok := err.(*ValueError); ok {
-			ve.Key = k.Name
+			ve.Key, ve.Secret = k.Name, secret
 		}
 		return Result{}, nil, err
 	}
 	writes, err := crossCheck(root, canon, by, get)
+	if err == nil {
+		for _, c := range s.checks {
+			if err = c(root, canon, by, get); err != nil {
+				break
+			}
+		}
+	}
 	if err != nil {
-		return Result{}, nil, &ValueError{Key: k.Name, Value: p.Value, Reason: err.Error()}
+		return Result{}, nil, &ValueError{Key: k.Name, Value: p.Value, Secret: secret, Reason: err.Error()}
 	}
 	writes[root.Name] = canon
 	return Result{Key: k, Effect: root.Effect}, writes, nil
@@ -337,13 +408,8 @@ func crossCheck(k Key, v string, by Actor, get func(string) string) (map[string]
 		}
 	case "SecurityProfile":
 		n := atoi(v)
-		if by == ActorOCPP {
-			if n < atoi(get("SecurityProfile")) {
-				return nil, fmt.Errorf("the security profile cannot be lowered over OCPP")
-			}
-			if n >= 1 && get("AuthorizationKey") == "" {
-				return nil, fmt.Errorf("security profile %d needs an AuthorizationKey", n)
-			}
+		if by == ActorOCPP && n < atoi(get("SecurityProfile")) {
+			return nil, fmt.Errorf("the security profile cannot be lowered over OCPP")
 		}
 	}
 	return writes, nil

@@ -2,8 +2,10 @@ package config
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func newSettings(t *testing.T, defaults map[string]string) (*Settings, *MemStorage) {
@@ -35,8 +37,11 @@ func TestEveryKeyAcceptsItsExamplesAndRejectsTheBadOnes(t *testing.T) {
 		}
 		for _, v := range good {
 			s, st := newSettings(t, nil)
-			if k.Name == "ConnectorPhaseRotation" {
+			switch k.Name { // keys that need another one set first
+			case "ConnectorPhaseRotation":
 				s.Set("ConnectorPhaseRotationMaxLength", "2", ActorInstaller)
+			case "SecurityProfile":
+				s.Set("AuthorizationKey", "00112233445566778899aabbccddeeff", ActorInstaller)
 			}
 			if _, err := s.Set(k.Name, v, ActorInstaller); err != nil {
 				t.Errorf("%s = %q rejected: %v", k.Name, v, err)
@@ -179,7 +184,6 @@ func TestRebootKeysAreExactlyTheInstallationSettings(t *testing.T) {
 		"DlmExtMeterDisconnectedFallbackPhase1":  true, "DlmExtMeterDisconnectedFallbackPhase2": true,
 		"DlmExtMeterDisconnectedFallbackPhase3": true,
 		"DlmInput1CurrOffset Cfg":               true, "DlmInput2CurrOffset Cfg": true,
-		"SecurityProfile": true, // ours: applies to the next connection setup
 	}
 	for _, k := range mustCatalogue(t).Keys() {
 		if (k.Effect == Reboot) != want[k.Name] {
@@ -247,15 +251,18 @@ func TestPhaseRotationFollowsConnectorsAndMaxLength(t *testing.T) {
 	}
 }
 
-func TestSecurityProfileOverOCPP(t *testing.T) {
+func TestSecurityProfileAndAuthorizationKey(t *testing.T) {
 	s, _ := newSettings(t, nil)
 	if _, err := s.Set("SecurityProfile", "1", ActorOCPP); !errors.Is(err, ErrInvalid) {
 		t.Errorf("profile 1 without a key: %v", err)
 	}
+	if _, err := s.Set("SecurityProfile", "1", ActorInstaller); !errors.Is(err, ErrInvalid) {
+		t.Errorf("installer: profile 1 without a key: %v", err)
+	}
 	if _, err := s.Set("AuthorizationKey", "00112233445566778899aabbccddeeff", ActorOCPP); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := s.Set("SecurityProfile", "2", ActorOCPP); err != nil || r.Effect != Reboot {
+	if r, err := s.Set("SecurityProfile", "2", ActorOCPP); err != nil || r.Effect != Immediate {
 		t.Fatalf("profile 2: %v %v", r, err)
 	}
 	if _, err := s.Set("SecurityProfile", "1", ActorOCPP); !errors.Is(err, ErrInvalid) {
@@ -264,8 +271,71 @@ func TestSecurityProfileOverOCPP(t *testing.T) {
 	if _, err := s.Set("SecurityProfile", "3", ActorInstaller); !errors.Is(err, ErrInvalid) { // TLS client certificates: not supported
 		t.Errorf("profile 3: %v", err)
 	}
-	if _, err := s.Set("SecurityProfile", "0", ActorInstaller); err != nil {
-		t.Errorf("installer lowering: %v", err)
+	// The key cannot be emptied while a profile needs it, by either actor.
+	for _, by := range []Actor{ActorOCPP, ActorInstaller} {
+		if _, err := s.Set("AuthorizationKey", "", by); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%v emptying the key under profile 2: %v", by, err)
+		}
+	}
+	// Order within one SetAll does not matter for the installer.
+	if _, err := s.SetAll([]Pair{{"SecurityProfile", "0"}, {"AuthorizationKey", ""}}, ActorInstaller); err != nil {
+		t.Errorf("installer lowering and emptying together: %v", err)
+	}
+	if _, err := s.SetAll([]Pair{{"SecurityProfile", "1"}, {"AuthorizationKey", "00112233445566778899aabbccddeeff"}}, ActorInstaller); err != nil {
+		t.Errorf("installer raising before setting the key in one call: %v", err)
+	}
+}
+
+func TestRejectedSecretIsNotInTheError(t *testing.T) {
+	s, _ := newSettings(t, nil)
+	const almost = "00112233445566778899aabbccddeeff0011223344"
+	_, err := s.Set("AuthorizationKey", almost, ActorOCPP)
+	if !errors.Is(err, ErrInvalid) || strings.Contains(err.Error(), almost) {
+		t.Errorf("error %q reveals the value", err)
+	}
+}
+
+func TestAddedChecksApplyToBothActors(t *testing.T) {
+	s, _ := newSettings(t, nil)
+	s.AddCheck(func(k Key, v string, _ Actor, _ func(string) string) error {
+		if k.Name == "FreeChargingMode" && v == "0" {
+			return errors.New("not on this site")
+		}
+		return nil
+	})
+	for _, by := range []Actor{ActorOCPP, ActorInstaller} {
+		if _, err := s.Set("FreeChargingMode", "No OCPP", by); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "not on this site") {
+			t.Errorf("%v: %v", by, err)
+		}
+	}
+	if _, err := s.Set("FreeChargingMode", "1", ActorOCPP); err != nil {
+		t.Error(err)
+	}
+}
+
+// A computed value that reads the settings, read while a writer waits,
+// must not deadlock (it did when computed values ran under the read lock).
+func TestComputedValueReadingSettingsDoesNotDeadlockWithWriters(t *testing.T) {
+	s, _ := newSettings(t, nil)
+	s.SetComputed("DlmState", func() string { return "mode " + s.String("DlmMode") })
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 2000 {
+			s.Set("ConnectionTimeOut", strconv.Itoa(10+i%200), ActorOCPP)
+		}
+	}()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case <-done:
+			return
+		case <-deadline:
+			t.Fatal("readers and writers deadlocked")
+		default:
+		}
+		s.All()
+		s.Get("DlmState")
 	}
 }
 
@@ -311,6 +381,20 @@ func TestModelDefaults(t *testing.T) {
 	}
 	if _, err := NewCatalogue(map[string]string{"Nope": "1"}); !errors.Is(err, ErrUnknownKey) {
 		t.Errorf("unknown model key: %v", err)
+	}
+	// Model defaults must agree with each other.
+	if _, err := NewCatalogue(map[string]string{"NumberOfConnectors": "0"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("no connectors but a phase rotation of connector 1: %v", err)
+	}
+	if _, err := NewCatalogue(map[string]string{"DlmOperatorPhase1Limit": "20"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("operator limit above the phase limit: %v", err)
+	}
+	low, err := NewCatalogue(map[string]string{"DlmPhase1Limit": "10"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := low.Lookup("DlmOperatorPhase1Limit"); k.Default != "10" {
+		t.Errorf("operator default %s under a phase limit of 10", k.Default)
 	}
 }
 

@@ -95,14 +95,19 @@ type Server struct {
 	defaults   map[string]Responder
 	changed    chan struct{} // closed and replaced on every new record or connection
 
-	txID atomic.Int64
-	srv  *http.Server
-	ln   net.Listener
+	closed map[string]websocket.StatusCode // how each charge point's last connection ended
+
+	txID     atomic.Int64
+	srv      *http.Server
+	ln       net.Listener
+	handlers sync.WaitGroup // connections being served
 }
 
 type conn struct {
 	id      string
 	ws      *websocket.Conn
+	auth    []byte // the Basic authentication password it connected with, or nil
+	pings   atomic.Int64
 	cancel  context.CancelFunc
 	mu      sync.Mutex
 	pending map[string]pendingCall
@@ -126,7 +131,7 @@ func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{opts: opts, log: opts.Logger, conns: map[string]*conn{},
+	s := &Server{opts: opts, log: opts.Logger, conns: map[string]*conn{}, closed: map[string]websocket.StatusCode{},
 		responders: map[string]Responder{}, changed: make(chan struct{})}
 	s.defaults = s.defaultResponders()
 	for a, r := range s.defaults {
@@ -200,21 +205,26 @@ func (s *Server) Listen(addr string) (string, error) {
 	return "ws://" + ln.Addr().String() + "/ocpp", nil
 }
 
-// Close disconnects every charge point and stops the listener.
+// Close disconnects every charge point, stops the listener and waits for
+// the connections' goroutines to end.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	for _, c := range s.conns {
 		c.cancel()
 	}
 	s.mu.Unlock()
+	var err error
 	if s.srv != nil {
-		return s.srv.Close()
+		err = s.srv.Close()
 	}
-	return nil
+	s.handlers.Wait()
+	return err
 }
 
 // ServeHTTP accepts a charge point: the last path element is its id.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handlers.Add(1)
+	defer s.handlers.Done()
 	id, err := url.PathUnescape(r.URL.EscapedPath()[strings.LastIndex(r.URL.EscapedPath(), "/")+1:])
 	if err != nil || id == "" {
 		http.Error(w, "no charge point id in the path", http.StatusNotFound)
@@ -229,7 +239,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	opts := &websocket.AcceptOptions{Subprotocols: s.opts.Subprotocols, InsecureSkipVerify: true}
+	c := &conn{id: id, pending: map[string]pendingCall{}, raw: map[string]bool{}}
+	if _, pass, ok := r.BasicAuth(); ok {
+		c.auth = []byte(pass)
+	}
+	opts := &websocket.AcceptOptions{Subprotocols: s.opts.Subprotocols, InsecureSkipVerify: true,
+		OnPingReceived: func(context.Context, []byte) bool { c.pings.Add(1); return true }}
 	if s.opts.NoSubprotocol {
 		opts.Subprotocols = nil
 	}
@@ -239,7 +254,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(64 << 20)
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &conn{id: id, ws: ws, cancel: cancel, pending: map[string]pendingCall{}, raw: map[string]bool{}}
+	c.ws, c.cancel = ws, cancel
 	s.mu.Lock()
 	if old := s.conns[id]; old != nil {
 		old.cancel()
@@ -247,13 +262,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.conns[id] = c
 	s.notifyLocked()
 	s.mu.Unlock()
-	s.serve(ctx, c)
+	code := s.serve(ctx, c)
 	cancel()
 	ws.CloseNow()
 	s.mu.Lock()
 	if s.conns[id] == c {
 		delete(s.conns, id)
 	}
+	s.closed[id] = code
 	s.notifyLocked()
 	s.mu.Unlock()
 	c.mu.Lock()
@@ -281,11 +297,13 @@ func (s *Server) record(c *conn, dir Direction, raw []byte, f ocppj.Frame, inval
 	}
 }
 
-func (s *Server) serve(ctx context.Context, c *conn) {
+// serve reads a connection until it ends and returns the close status the
+// charge point sent (-1 if it sent none).
+func (s *Server) serve(ctx context.Context, c *conn) websocket.StatusCode {
 	for {
 		_, data, err := c.ws.Read(ctx)
 		if err != nil {
-			return
+			return websocket.CloseStatus(err)
 		}
 		f, ferr := ocppj.ParseFrame(data)
 		if ferr != nil {
@@ -447,6 +465,38 @@ func (s *Server) Connected(cp string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.conns[cp] != nil
+}
+
+// Password returns the Basic authentication password a connected charge
+// point connected with, and whether it sent one.
+func (s *Server) Password(cp string) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.conns[cp]; c != nil && c.auth != nil {
+		return c.auth, true
+	}
+	return nil, false
+}
+
+// Pings returns how many WebSocket pings a connected charge point has sent
+// on its current connection.
+func (s *Server) Pings(cp string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.conns[cp]; c != nil {
+		return int(c.pings.Load())
+	}
+	return 0
+}
+
+// CloseStatus returns the WebSocket close status with which a charge
+// point's last connection ended (-1 if it closed without one), and whether
+// one has ended.
+func (s *Server) CloseStatus(cp string) (websocket.StatusCode, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	code, ok := s.closed[cp]
+	return code, ok
 }
 
 // Records returns every frame recorded so far, in order.

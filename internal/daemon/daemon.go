@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -45,14 +46,14 @@ type Options struct {
 	MinBackoff, MaxBackoff time.Duration
 }
 
-// OpenSettings opens the store in dataDir and the configuration of a unit.
-// The caller closes the returned store.
-func OpenSettings(dataDir string, m model.Model, log *slog.Logger) (*config.Settings, *store.DB, error) {
+// OpenSettings opens the store in dataDir (creating it unless mustExist)
+// and the configuration of a unit. The caller closes the returned store.
+func OpenSettings(dataDir string, m model.Model, mustExist bool, log *slog.Logger) (*config.Settings, *store.DB, error) {
 	cat, err := config.NewCatalogue(m.ConfigDefaults())
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := store.Open(dataDir, store.Options{})
+	db, err := store.Open(dataDir, store.Options{MustExist: mustExist})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -92,7 +93,7 @@ func Run(ctx context.Context, opts Options) error {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("cp", opts.ID)
-	settings, db, err := OpenSettings(opts.DataDir, opts.Model, log)
+	settings, db, err := OpenSettings(opts.DataDir, opts.Model, false, log)
 	if err != nil {
 		return err
 	}
@@ -102,6 +103,13 @@ func Run(ctx context.Context, opts Options) error {
 	if profile >= 1 && settings.String("AuthorizationKey") == "" {
 		return fmt.Errorf("security profile %d needs an AuthorizationKey: evse config set --data %s AuthorizationKey=<32 to 40 hex digits>", profile, opts.DataDir)
 	}
+	tlsURL := strings.HasPrefix(strings.ToLower(opts.CSMSURL), "wss://")
+	settings.AddCheck(func(k config.Key, v string, _ config.Actor, _ func(string) string) error {
+		if k.Name == "SecurityProfile" && v == "2" && !tlsURL {
+			return errors.New("security profile 2 needs a wss:// central system URL")
+		}
+		return nil
+	})
 	var tlsConfig *tls.Config
 	if opts.CAFile != "" {
 		pem, err := os.ReadFile(opts.CAFile)
@@ -124,7 +132,7 @@ func Run(ctx context.Context, opts Options) error {
 	client, err := ocppj.NewClient(ocppj.Options{
 		URL:          opts.CSMSURL,
 		ID:           opts.ID,
-		Password:     password(settings, profile),
+		Password:     password(settings),
 		RequireTLS:   profile == 2,
 		TLSConfig:    tlsConfig,
 		PingInterval: time.Duration(settings.Int("WebSocketPingInterval")) * time.Second,
@@ -142,8 +150,11 @@ func Run(ctx context.Context, opts Options) error {
 		switch c.Key.Name {
 		case "WebSocketPingInterval":
 			client.SetPingInterval(time.Duration(settings.Int("WebSocketPingInterval")) * time.Second)
+		case "SecurityProfile":
+			log.Info("security profile changed; reconnecting with it", "security_profile", c.New)
+			client.Reconnect() // after the answer to ChangeConfiguration
 		case "AuthorizationKey":
-			if profile >= 1 {
+			if settings.Int("SecurityProfile") >= 1 {
 				log.Info("AuthorizationKey changed; reconnecting with the new password")
 				client.Reconnect()
 			}
@@ -162,13 +173,13 @@ func Run(ctx context.Context, opts Options) error {
 }
 
 // password returns the Basic authentication password of the security
-// profile: none for profile 0, else AuthorizationKey decoded from hex, read
-// at each connection.
-func password(settings *config.Settings, profile int) func() []byte {
-	if profile == 0 {
-		return nil
-	}
+// profile, read at each connection: none for profile 0, else
+// AuthorizationKey decoded from hex.
+func password(settings *config.Settings) func() []byte {
 	return func() []byte {
+		if settings.Int("SecurityProfile") == 0 {
+			return nil
+		}
 		b, err := hex.DecodeString(settings.String("AuthorizationKey"))
 		if err != nil {
 			return nil

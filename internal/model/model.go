@@ -67,6 +67,9 @@ func Load(path string) (Model, error) {
 	if err := dec.Decode(&m); err != nil {
 		return Model{}, fmt.Errorf("model %s: %w", path, err)
 	}
+	if dec.More() {
+		return Model{}, fmt.Errorf("model %s: more than one JSON value", path)
+	}
 	if err := m.Validate(); err != nil {
 		return Model{}, fmt.Errorf("model %s: %w", path, err)
 	}

@@ -43,6 +43,7 @@ func TestLoadRefusesBadModels(t *testing.T) {
 		{`{"phases":2}`, "phases"},
 		{`{"maxCurrent":5}`, "maxCurrent"},
 		{`not json`, "invalid character"},
+		{`{"vendor":"A"} {"vendor":"B"}`, "more than one JSON value"},
 	} {
 		_, err := Load(write(t, c.body))
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -13,7 +13,7 @@
 //
 // A second process opening the same file waits up to Options.LockTimeout
 // and then fails with [ErrLocked]; evse config uses that to tell the
-// installer to go through the running charge point instead.
+// installer to stop the running charge point first.
 package store
 
 import (
@@ -39,7 +39,13 @@ var bucketConfig = []byte("config")
 type Options struct {
 	// LockTimeout bounds the wait for the file lock. Default 1 s.
 	LockTimeout time.Duration
+	// MustExist refuses to create a store that is not there yet
+	// ([ErrNoStore]).
+	MustExist bool
 }
+
+// ErrNoStore: Options.MustExist and there is no store in the directory.
+var ErrNoStore = errors.New("store: no store here")
 
 // DB is an open store. It is safe for concurrent use.
 type DB struct {
@@ -52,10 +58,15 @@ func Open(dir string, opts Options) (*DB, error) {
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = time.Second
 	}
+	path := filepath.Join(dir, FileName)
+	if opts.MustExist {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s", ErrNoStore, path)
+		}
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	path := filepath.Join(dir, FileName)
 	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"os"
 	"testing"
 	"time"
 
@@ -47,5 +48,15 @@ func TestSecondOpenFailsWithErrLocked(t *testing.T) {
 	_, err = Open(dir, Options{LockTimeout: 50 * time.Millisecond})
 	if !errors.Is(err, ErrLocked) {
 		t.Fatalf("second open: %v, want ErrLocked", err)
+	}
+}
+
+func TestMustExistDoesNotCreate(t *testing.T) {
+	dir := t.TempDir() + "/typo"
+	if _, err := Open(dir, Options{MustExist: true}); !errors.Is(err, ErrNoStore) {
+		t.Fatalf("open of a missing store: %v, want ErrNoStore", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("MustExist created %s", dir)
 	}
 }
