@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/evse-dev/evse/internal/csmstest"
+	"github.com/evse-dev/evse/internal/leakcheck"
 	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
@@ -36,6 +37,10 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	if leaks := leakcheck.Wait(5 * time.Second); code == 0 && len(leaks) > 0 {
+		fmt.Fprintf(os.Stderr, "%d goroutines leaked:\n\n%s\n", len(leaks), strings.Join(leaks, "\n\n"))
+		code = 1
+	}
 	os.Exit(code)
 }
 

@@ -68,3 +68,46 @@ func memStats() runtime.MemStats {
 	runtime.ReadMemStats(&m)
 	return m
 }
+
+// TestRunStopsAndLeavesNothingRunning runs a charge point in process until
+// it has registered, stops it, and checks that Run returns and (through
+// TestMain) that no goroutine is left.
+func TestRunStopsAndLeavesNothingRunning(t *testing.T) {
+	csms := csmstest.New(csmstest.Options{})
+	url, err := csms.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer csms.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, Options{CSMSURL: url, ID: "CP-D", DataDir: t.TempDir()}) }()
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	if _, err := csms.WaitFor(wctx, 0, csmstest.IsCall("CP-D", "StatusNotification")); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+}
+
+func TestRunRefusesAnIncompleteSetup(t *testing.T) {
+	for _, o := range []Options{
+		{ID: "CP", DataDir: t.TempDir()},
+		{CSMSURL: "ws://127.0.0.1:1", DataDir: t.TempDir()},
+		{CSMSURL: "ws://127.0.0.1:1", ID: "CP"},
+		{CSMSURL: "http://127.0.0.1:1", ID: "CP", DataDir: t.TempDir()},
+		{CSMSURL: "ws://127.0.0.1:1", ID: "CP", DataDir: t.TempDir(), CAFile: "/nonexistent.pem"},
+	} {
+		if err := Run(context.Background(), o); err == nil {
+			t.Errorf("Run(%+v) started", o)
+		}
+	}
+}
