@@ -1,0 +1,152 @@
+package sim
+
+import (
+	"errors"
+	"time"
+
+	"github.com/evse-dev/evse/internal/hw"
+)
+
+// Connector is a simulated connector with its EV, if any. Its state is
+// guarded by its board's mutex.
+type Connector struct {
+	b *Board
+	n int
+
+	offered   float64 // A per phase; under hw.MinCurrent means none
+	contactor bool
+	locked    bool
+	fault     string
+	register  float64 // Wh
+
+	ev       *EV // nil when nothing is plugged; SoCPercent moves as it charges
+	pilot    hw.PilotState
+	drawn    float64   // A per phase now
+	target   float64   // A per phase the EV moves to
+	targetAt time.Time // when drawn becomes target
+}
+
+var _ hw.Connector = (*Connector)(nil)
+
+// Pilot returns the pilot state.
+func (c *Connector) Pilot() hw.PilotState {
+	c.b.mu.Lock()
+	defer c.b.mu.Unlock()
+	return c.pilot
+}
+
+// Offer sets the offered current.
+func (c *Connector) Offer(amps float64) {
+	c.b.mu.Lock()
+	defer c.b.mu.Unlock()
+	if amps < hw.MinCurrent {
+		amps = 0
+	}
+	c.offered = amps
+}
+
+// SetContactor closes or opens the contactor; opened, no current flows.
+func (c *Connector) SetContactor(closed bool) {
+	c.b.mu.Lock()
+	defer c.b.mu.Unlock()
+	c.contactor = closed
+	if !closed {
+		c.drawn, c.target = 0, 0
+	}
+}
+
+// ErrLockFailure: the cable lock is faulty (fault ConnectorLockFailure).
+var ErrLockFailure = errors.New("sim: cable lock failed")
+
+// SetLock locks or unlocks the cable; it fails while the connector has the
+// fault ConnectorLockFailure.
+func (c *Connector) SetLock(locked bool) error {
+	c.b.mu.Lock()
+	defer c.b.mu.Unlock()
+	if c.fault == "ConnectorLockFailure" {
+		return ErrLockFailure
+	}
+	c.locked = locked
+	return nil
+}
+
+// Meter reads the meter.
+func (c *Connector) Meter() hw.Reading {
+	c.b.mu.Lock()
+	defer c.b.mu.Unlock()
+	return c.readingLocked()
+}
+
+func (c *Connector) readingLocked() hw.Reading {
+	r := hw.Reading{EnergyWh: c.register}
+	if c.drawn > 0 && c.ev != nil {
+		phases := c.phases()
+		r.PowerW = c.b.opts.Voltage * c.drawn * float64(phases)
+		for i := range phases {
+			r.Current[i] = c.drawn
+		}
+	}
+	return r
+}
+
+// Fault returns the fault.
+func (c *Connector) Fault() string {
+	c.b.mu.Lock()
+	defer c.b.mu.Unlock()
+	return c.fault
+}
+
+// phases is the number of phases current flows on.
+func (c *Connector) phases() int {
+	if c.ev == nil {
+		return 0
+	}
+	return min(c.ev.Phases, c.b.opts.Phases)
+}
+
+// limit is what the EV would draw now, per phase: the offer, its own
+// maximum, and less as the battery fills past 80 %.
+func (c *Connector) limit() float64 {
+	ev := c.ev
+	if ev == nil || ev.SoCPercent >= 100 || c.offered < hw.MinCurrent || !c.contactor || c.fault != "" {
+		return 0
+	}
+	l := min(c.offered, ev.MaxCurrent)
+	if ev.SoCPercent > 80 {
+		taper := max((100-ev.SoCPercent)/20, 0.1)
+		l = min(l, max(ev.MaxCurrent*taper, hw.MinCurrent))
+	}
+	return l
+}
+
+// advance moves the connector dt forward and reports whether its pilot
+// changed. b.mu is held.
+func (c *Connector) advance(now time.Time, dt time.Duration) bool {
+	if c.ev == nil {
+		return false
+	}
+	// Energy over the step at the current that flowed.
+	if c.drawn > 0 {
+		wh := c.b.opts.Voltage * c.drawn * float64(c.phases()) * dt.Hours()
+		c.register += wh
+		c.ev.SoCPercent = min(100, c.ev.SoCPercent+100*wh/c.ev.CapacityWh)
+	}
+	// The EV follows the offer after its response delay.
+	if l := c.limit(); l != c.target {
+		c.target = l
+		c.targetAt = now.Add(c.b.opts.ResponseDelay)
+	}
+	if !now.Before(c.targetAt) {
+		c.drawn = c.target
+	}
+	// It asks for energy while PWM is offered and it is not full.
+	pilot := hw.PilotB
+	if c.offered >= hw.MinCurrent && c.ev.SoCPercent < 100 {
+		pilot = hw.PilotC
+	}
+	if pilot == c.pilot {
+		return false
+	}
+	c.pilot = pilot
+	return true
+}
