@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/evse-dev/evse/internal/config"
+	"github.com/evse-dev/evse/internal/kv"
+	"github.com/evse-dev/evse/internal/kv/kvtest"
 )
 
 var _ config.Storage = (*DB)(nil)
@@ -59,4 +61,15 @@ func TestMustExistDoesNotCreate(t *testing.T) {
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("MustExist created %s", dir)
 	}
+}
+
+func TestKVContract(t *testing.T) {
+	kvtest.Run(t, func(t *testing.T) kv.Store {
+		db, err := Open(t.TempDir(), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	})
 }
