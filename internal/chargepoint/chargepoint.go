@@ -7,10 +7,15 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/evse-dev/evse/internal/clock"
 	"github.com/evse-dev/evse/internal/config"
+	"github.com/evse-dev/evse/internal/hw"
+	"github.com/evse-dev/evse/internal/kv"
 	"github.com/evse-dev/evse/internal/model"
 	"github.com/evse-dev/evse/internal/ocpp16"
 )
@@ -24,13 +29,19 @@ type Caller interface {
 	Connected() bool
 }
 
-// Options configure a [ChargePoint]. Settings is required; the zero value
-// of the others works.
+// Options configure a [ChargePoint]. Settings, Board and Store are
+// required; the zero value of the others works.
 type Options struct {
 	Model    model.Model
 	Settings *config.Settings
-	Clock    clock.Clock
-	Logger   *slog.Logger
+	// Board is the hardware; its connectors must number
+	// NumberOfConnectors.
+	Board hw.Board
+	// Store keeps the journal, the open transactions and the
+	// authorization data.
+	Store  kv.Store
+	Clock  clock.Clock
+	Logger *slog.Logger
 	// BootRetry is the wait before BootNotification is sent again when it
 	// got no answer, and after Pending or Rejected with interval 0.
 	// Default 30 s.
@@ -38,7 +49,18 @@ type Options struct {
 	// CallTimeout bounds each of the charge point's own CALLs, on top of
 	// the transport's timeout. Default 60 s.
 	CallTimeout time.Duration
+	// Pacing bounds the rate of journaled messages: at least this long
+	// between two. Default 200 ms.
+	Pacing time.Duration
+	// ReconnectSpread is the longest random wait before the journal is
+	// replayed after a reconnect, so that many charge points coming back
+	// at once do not all send at the same moment. Default 10 s.
+	ReconnectSpread time.Duration
 }
+
+// ErrReset is returned by Run after the central system asked for a Reset:
+// the caller starts the charge point again, as a reboot.
+var ErrReset = errors.New("chargepoint: reset requested")
 
 // ChargePoint is one OCPP 1.6 charge point. It is safe for concurrent use.
 type ChargePoint struct {
@@ -46,9 +68,30 @@ type ChargePoint struct {
 	settings *config.Settings
 	clock    clock.Clock
 	log      *slog.Logger
+	store    kv.Store
 
-	// wake tells Run that there is news in pending.
+	callerV atomic.Value // Caller, set by Run
+
+	// wake tells the link goroutine that there is news in pending.
 	wake chan struct{} // buffered 1
+
+	// posts carries work for the core goroutine; coreDone is closed when
+	// it has stopped taking any.
+	posts    chan func(*core)
+	coreDone chan struct{}
+
+	reporter *reporter
+	// senderWake tells the journal sender to look again.
+	senderWake chan struct{} // buffered 1
+
+	// async runs one-off CALLs (Authorize) so that the core never waits
+	// for the network.
+	async   sync.WaitGroup
+	asyncMu sync.Mutex
+	runCtx  context.Context // of the current Run; guarded by asyncMu
+
+	resetOnce sync.Once
+	reset     chan ocpp16.ResetType // buffered 1: a Reset was accepted
 
 	mu           sync.Mutex
 	pending      news                      // guarded by mu
@@ -56,9 +99,9 @@ type ChargePoint struct {
 	registration ocpp16.RegistrationStatus // "" before the first answer; guarded by mu
 }
 
-// news is what happened since Run last looked: flags that coalesce, so
-// that nothing is lost however long Run is busy (two triggers of the same
-// message before Run gets to them send it once).
+// news is what happened since the link goroutine last looked: flags that
+// coalesce, so that nothing is lost however long it is busy (two triggers
+// of the same message before it gets to them send it once).
 type news struct {
 	heartbeatChanged bool
 	connected        bool
@@ -66,14 +109,20 @@ type news struct {
 	heartbeat        bool
 	diagnostics      bool
 	firmware         bool
-	allStatuses      bool
-	statuses         map[int]bool // connectors whose status was asked for
 }
 
 // New returns a charge point; Run starts it.
 func New(opts Options) (*ChargePoint, error) {
-	if opts.Settings == nil {
+	switch {
+	case opts.Settings == nil:
 		return nil, errors.New("chargepoint: no settings")
+	case opts.Board == nil:
+		return nil, errors.New("chargepoint: no hardware")
+	case opts.Store == nil:
+		return nil, errors.New("chargepoint: no store")
+	}
+	if n := opts.Settings.Int("NumberOfConnectors"); n != len(opts.Board.Connectors()) {
+		return nil, fmt.Errorf("chargepoint: NumberOfConnectors is %d but the hardware has %d", n, len(opts.Board.Connectors()))
 	}
 	if opts.Model.Vendor == "" {
 		opts.Model = model.Default()
@@ -90,9 +139,27 @@ func New(opts Options) (*ChargePoint, error) {
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 60 * time.Second
 	}
-	return &ChargePoint{opts: opts, settings: opts.Settings, clock: opts.Clock, log: opts.Logger,
-		wake: make(chan struct{}, 1)}, nil
+	if opts.Pacing <= 0 {
+		opts.Pacing = 200 * time.Millisecond
+	}
+	if opts.ReconnectSpread <= 0 {
+		opts.ReconnectSpread = 10 * time.Second
+	}
+	cp := &ChargePoint{opts: opts, settings: opts.Settings, clock: opts.Clock, log: opts.Logger, store: opts.Store,
+		wake: make(chan struct{}, 1), posts: make(chan func(*core), 64), coreDone: make(chan struct{}),
+		senderWake: make(chan struct{}, 1), reset: make(chan ocpp16.ResetType, 1)}
+	cp.reporter = newReporter(cp)
+	return cp, nil
 }
+
+// caller returns the Caller of the current Run.
+func (cp *ChargePoint) caller() Caller {
+	c, _ := cp.callerV.Load().(Caller)
+	return c
+}
+
+// phases is the number of phases each connector has.
+func (cp *ChargePoint) phases() int { return cp.opts.Model.Phases }
 
 // Registration returns the status of the last BootNotification answer, ""
 // before the first.
@@ -104,11 +171,15 @@ func (cp *ChargePoint) Registration() ocpp16.RegistrationStatus {
 
 func (cp *ChargePoint) setRegistration(s ocpp16.RegistrationStatus) {
 	cp.mu.Lock()
-	defer cp.mu.Unlock()
 	cp.registration = s
+	cp.mu.Unlock()
+	if s == ocpp16.RegistrationStatusAccepted {
+		cp.reporter.resendAll()
+		cp.nudgeSender()
+	}
 }
 
-// note records news for Run and wakes it.
+// note records news for the link goroutine and wakes it.
 func (cp *ChargePoint) note(f func(n *news)) {
 	cp.mu.Lock()
 	f(&cp.pending)
@@ -129,12 +200,15 @@ func (cp *ChargePoint) take() news {
 }
 
 // Connected tells the charge point that a connection to the central system
-// is up (again); the transport calls it.
+// is up (again); the transport calls it. The status of every connector is
+// sent again, and the journal replayed.
 func (cp *ChargePoint) Connected() {
 	cp.note(func(n *news) {
 		n.connected = true
 		cp.connections++
 	})
+	cp.reporter.resendAll()
+	cp.nudgeSender()
 }
 
 func (cp *ChargePoint) connectionCount() int64 {
@@ -143,253 +217,152 @@ func (cp *ChargePoint) connectionCount() int64 {
 	return cp.connections
 }
 
-// Run registers with the central system and then keeps heartbeating until
-// ctx ends. It returns nil when ctx ends.
+func (cp *ChargePoint) nudgeSender() {
+	select {
+	case cp.senderWake <- struct{}{}:
+	default:
+	}
+}
+
+// post hands work to the core goroutine; it is dropped once the core has
+// stopped.
+func (cp *ChargePoint) post(f func(*core)) {
+	select {
+	case cp.posts <- f:
+	case <-cp.coreDone:
+	}
+}
+
+// exec runs f on the core goroutine and waits for it.
+func (cp *ChargePoint) exec(ctx context.Context, f func(*core)) error {
+	done := make(chan struct{})
+	select {
+	case cp.posts <- func(c *core) { f(c); close(done) }:
+	case <-cp.coreDone:
+		return errors.New("chargepoint: stopped")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-cp.coreDone:
+		return errors.New("chargepoint: stopped")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// goAsync runs f in a goroutine that Run waits for, with Run's context.
+func (cp *ChargePoint) goAsync(f func(ctx context.Context)) {
+	cp.asyncMu.Lock()
+	defer cp.asyncMu.Unlock()
+	if cp.runCtx == nil || cp.runCtx.Err() != nil {
+		return
+	}
+	ctx := cp.runCtx
+	cp.async.Add(1)
+	go func() {
+		defer cp.async.Done()
+		f(ctx)
+	}()
+}
+
+// Run runs the charge point until ctx ends (it returns nil then) or until
+// the central system asks for a Reset (ErrReset, once the transactions are
+// stopped and their messages journaled).
 func (cp *ChargePoint) Run(ctx context.Context, caller Caller) error {
-	stop := cp.settings.Watch(func(c config.Change) {
-		if c.Key.Name == "HeartbeatInterval" {
+	cp.callerV.Store(caller)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cp.asyncMu.Lock()
+	cp.runCtx = ctx
+	cp.asyncMu.Unlock()
+	defer cp.async.Wait()
+
+	c, err := cp.newCore()
+	if err != nil {
+		return err
+	}
+	stop := cp.settings.Watch(func(ch config.Change) {
+		switch ch.Key.Name {
+		case "HeartbeatInterval":
 			cp.note(func(n *news) { n.heartbeatChanged = true })
+		case "MeterValueSampleInterval", "ClockAlignedDataInterval":
+			cp.post(func(c *core) { c.rescheduleMetering() })
+		case "FreeCharging", "FreeChargingMode":
+			cp.reporter.resendAll()
+			cp.post(func(c *core) { c.refresh() })
 		}
 	})
 	defer stop()
-	s := &session{cp: cp, caller: caller}
-	var status ocpp16.RegistrationStatus
-	var wait time.Duration
-	for {
-		if err := s.register(ctx, status, wait); err != nil {
-			return nil // ctx ended
-		}
-		status, wait = s.accepted(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-	}
-}
 
-// session is the state owned by Run's goroutine.
-type session struct {
-	cp     *ChargePoint
-	caller Caller
-	// statusConnection is the connection count when the status of every
-	// connector was last sent.
-	statusConnection int64
-}
-
-// register sends BootNotification until the central system accepts it,
-// first waiting wait after an answer of status. It returns ctx's error when
-// ctx ends first.
-func (s *session) register(ctx context.Context, status ocpp16.RegistrationStatus, wait time.Duration) error {
-	for {
-		if wait > 0 {
-			if err := s.waitToBoot(ctx, status, wait); err != nil {
-				return err
-			}
-		}
-		status, wait = s.boot(ctx)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if status == ocpp16.RegistrationStatusAccepted {
-			return nil
-		}
-	}
-}
-
-// waitToBoot waits until the next BootNotification is due: after wait, at
-// once when the central system triggers it, or when a connection comes up
-// after a BootNotification that got no answer. Meanwhile, unless rejected,
-// it sends what the central system triggers.
-func (s *session) waitToBoot(ctx context.Context, status ocpp16.RegistrationStatus, wait time.Duration) error {
-	t := s.cp.clock.NewTimer(wait)
-	defer t.Stop()
-	for {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { c.run(gctx); return nil })
+	g.Go(func() error { cp.link(gctx); return nil })
+	g.Go(func() error { cp.reporter.run(gctx); return nil })
+	g.Go(func() error { cp.sendJournal(gctx); return nil })
+	var resetType ocpp16.ResetType
+	g.Go(func() error {
 		select {
-		case <-t.C():
+		case resetType = <-cp.reset:
+			cp.flushJournal(gctx, 5*time.Second)
+			return ErrReset
+		case <-gctx.Done():
 			return nil
-		case <-s.cp.wake:
-			n := s.cp.take()
-			if n.connected && status == "" {
-				return nil // the last one was lost on the way
-			}
-			if status == ocpp16.RegistrationStatusRejected {
-				continue // send nothing but BootNotification
-			}
-			if n.boot {
-				return nil
-			}
-			s.sendTriggered(ctx, n)
-		case <-ctx.Done():
-			return ctx.Err()
 		}
+	})
+	err = g.Wait()
+	if errors.Is(err, ErrReset) {
+		cp.log.Info("rebooting after Reset", "type", resetType)
+		return ErrReset
 	}
-}
-
-// boot sends one BootNotification and returns the registration status
-// ("" without an answer) and how long to wait before the next one if it is
-// not Accepted.
-func (s *session) boot(ctx context.Context) (ocpp16.RegistrationStatus, time.Duration) {
-	cp := s.cp
-	m := cp.opts.Model
-	req := ocpp16.BootNotificationRequest{
-		ChargePointVendor:       m.Vendor,
-		ChargePointModel:        m.Model,
-		ChargePointSerialNumber: m.SerialNumber,
-		ChargeBoxSerialNumber:   m.ChargeBoxSerialNumber,
-		FirmwareVersion:         m.FirmwareVersion,
-		Iccid:                   m.ICCID,
-		Imsi:                    m.IMSI,
-		MeterType:               m.MeterType,
-		MeterSerialNumber:       m.MeterSerialNumber,
-	}
-	var resp ocpp16.BootNotificationResponse
-	if err := s.call(ctx, "BootNotification", &req, &resp); err != nil {
-		if ctx.Err() == nil {
-			cp.log.Warn("BootNotification got no valid answer", "err", err, "retry_in", cp.opts.BootRetry)
-		}
-		return "", cp.opts.BootRetry
-	}
-	cp.setRegistration(resp.Status)
-	interval := time.Duration(resp.Interval) * time.Second
-	switch resp.Status {
-	case ocpp16.RegistrationStatusAccepted:
-		cp.log.Info("registered with the central system", "heartbeat_interval", resp.Interval)
-		if resp.Interval > 0 {
-			s.adoptHeartbeatInterval(resp.Interval)
-		}
-	default:
-		if interval <= 0 {
-			interval = cp.opts.BootRetry
-		}
-		cp.log.Info("central system did not accept the charge point", "status", resp.Status, "retry_in", interval)
-	}
-	return resp.Status, interval
-}
-
-// adoptHeartbeatInterval makes the interval of an accepted BootNotification
-// the value of HeartbeatInterval, within the key's range.
-func (s *session) adoptHeartbeatInterval(seconds int) {
-	k, _ := s.cp.settings.Catalogue().Lookup("HeartbeatInterval")
-	v := min(max(int64(seconds), k.Min), k.Max)
-	if v != int64(seconds) {
-		s.cp.log.Warn("heartbeat interval of BootNotification out of range; clamped", "interval", seconds, "used", v)
-	}
-	if _, err := s.cp.settings.Set("HeartbeatInterval", fmt.Sprint(v), config.ActorOCPP); err != nil {
-		s.cp.log.Error("could not store the heartbeat interval", "err", err)
-	}
-}
-
-// accepted runs the registered charge point until ctx ends, or until a
-// triggered BootNotification is answered with another status than
-// Accepted; it then returns that status and the wait before the next boot.
-func (s *session) accepted(ctx context.Context) (ocpp16.RegistrationStatus, time.Duration) {
-	cp := s.cp
-	s.sendAllStatuses(ctx)
-	interval := func() time.Duration { return time.Duration(cp.settings.Int("HeartbeatInterval")) * time.Second }
-	hb := cp.clock.NewTimer(interval())
-	defer hb.Stop()
-	for {
-		select {
-		case <-hb.C():
-			if s.caller.Connected() {
-				s.heartbeat(ctx)
-			}
-			hb.Reset(interval())
-		case <-cp.wake:
-			n := cp.take()
-			if n.heartbeatChanged {
-				hb.Stop()
-				hb.Reset(interval())
-			}
-			if n.connected && cp.connectionCount() > s.statusConnection {
-				s.sendAllStatuses(ctx)
-			}
-			if n.boot {
-				status, wait := s.boot(ctx)
-				if status != ocpp16.RegistrationStatusAccepted && status != "" {
-					return status, wait
-				}
-			}
-			s.sendTriggered(ctx, n)
-		case <-ctx.Done():
-			return "", 0
-		}
-	}
-}
-
-// sendTriggered sends the messages TriggerMessage asked for, but
-// BootNotification, which the caller handles.
-func (s *session) sendTriggered(ctx context.Context, n news) {
-	if n.heartbeat {
-		s.heartbeat(ctx)
-	}
-	if n.allStatuses {
-		s.sendAllStatuses(ctx)
-	} else {
-		for c := 0; c <= s.cp.settings.Int("NumberOfConnectors"); c++ {
-			if n.statuses[c] {
-				s.sendStatus(ctx, c)
-			}
-		}
-	}
-	if n.diagnostics {
-		s.call(ctx, "DiagnosticsStatusNotification",
-			&ocpp16.DiagnosticsStatusNotificationRequest{Status: ocpp16.DiagnosticsStatusIdle},
-			&ocpp16.DiagnosticsStatusNotificationResponse{})
-	}
-	if n.firmware {
-		s.call(ctx, "FirmwareStatusNotification",
-			&ocpp16.FirmwareStatusNotificationRequest{Status: ocpp16.FirmwareStatusIdle},
-			&ocpp16.FirmwareStatusNotificationResponse{})
-	}
-}
-
-func (s *session) heartbeat(ctx context.Context) {
-	var resp ocpp16.HeartbeatResponse
-	if err := s.call(ctx, "Heartbeat", &ocpp16.HeartbeatRequest{}, &resp); err != nil && ctx.Err() == nil {
-		s.cp.log.Warn("Heartbeat failed", "err", err)
-	}
-}
-
-// sendAllStatuses reports the status of the charge point (connector 0)
-// and of every connector.
-func (s *session) sendAllStatuses(ctx context.Context) {
-	s.statusConnection = s.cp.connectionCount()
-	n := s.cp.settings.Int("NumberOfConnectors")
-	for id := 0; id <= n; id++ {
-		s.sendStatus(ctx, id)
-	}
-}
-
-func (s *session) sendStatus(ctx context.Context, connector int) {
-	now := ocpp16.DateTime{Time: s.cp.clock.Now()}
-	req := ocpp16.StatusNotificationRequest{
-		ConnectorId: connector,
-		ErrorCode:   ocpp16.ChargePointErrorCodeNoError,
-		Status:      ocpp16.ChargePointStatusAvailable,
-		Timestamp:   &now,
-	}
-	if err := s.call(ctx, "StatusNotification", &req, &ocpp16.StatusNotificationResponse{}); err != nil && ctx.Err() == nil {
-		s.cp.log.Warn("StatusNotification failed", "connector", connector, "err", err)
-	}
+	return nil
 }
 
 // call sends one CALL and decodes its answer, checked against the schema.
-func (s *session) call(ctx context.Context, action string, req, resp any) error {
+func (cp *ChargePoint) call(ctx context.Context, action string, req, resp any) error {
 	payload, err := json.Marshal(req)
 	if err != nil {
 		return fmt.Errorf("chargepoint: encode %s: %w", action, err)
 	}
-	cctx, cancel := context.WithTimeout(ctx, s.cp.opts.CallTimeout)
+	cctx, cancel := context.WithTimeout(ctx, cp.opts.CallTimeout)
 	defer cancel()
-	raw, err := s.caller.Call(cctx, action, payload)
+	raw, err := cp.caller().Call(cctx, action, payload)
 	if err != nil {
 		return fmt.Errorf("chargepoint: %s: %w", action, err)
 	}
 	if err := ocpp16.ValidateResponse(action, raw); err != nil {
 		return fmt.Errorf("chargepoint: %s: the central system's answer breaks the schema: %w", action, err)
 	}
+	if resp == nil {
+		return nil
+	}
 	if err := json.Unmarshal(raw, resp); err != nil {
 		return fmt.Errorf("chargepoint: decode %s answer: %w", action, err)
 	}
 	return nil
+}
+
+// authorizeRemote asks the central system about an idTag.
+func (cp *ChargePoint) authorizeRemote(ctx context.Context, idTag string) (*ocpp16.IdTagInfo, error) {
+	var resp ocpp16.AuthorizeResponse
+	if err := cp.call(ctx, "Authorize", &ocpp16.AuthorizeRequest{IdTag: idTag}, &resp); err != nil {
+		return nil, err
+	}
+	return &resp.IdTagInfo, nil
+}
+
+// sendLater sends a message that is not journaled (clock-aligned values of
+// an idle connector, triggered meter values) if the central system is
+// reachable now; otherwise it is dropped.
+func (cp *ChargePoint) sendLater(action string, req any) {
+	if cp.Registration() != ocpp16.RegistrationStatusAccepted || !cp.caller().Connected() {
+		return
+	}
+	cp.goAsync(func(ctx context.Context) {
+		if err := cp.call(ctx, action, req, nil); err != nil && ctx.Err() == nil {
+			cp.log.Warn("message not delivered", "action", action, "err", err)
+		}
+	})
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/evse-dev/evse/internal/clock"
 	"github.com/evse-dev/evse/internal/config"
+	"github.com/evse-dev/evse/internal/hw/sim"
+	"github.com/evse-dev/evse/internal/kv"
 	"github.com/evse-dev/evse/internal/ocpp16"
 	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
@@ -36,7 +38,7 @@ func newFakeCSMS() *fakeCSMS {
 	f := &fakeCSMS{start: time.Now(), answers: map[string]func(json.RawMessage) (json.RawMessage, error){}}
 	f.answer("BootNotification", `{"status":"Accepted","currentTime":"2026-01-01T00:00:00Z","interval":240}`)
 	f.answer("Heartbeat", `{"currentTime":"2026-01-01T00:00:00Z"}`)
-	for _, a := range []string{"StatusNotification", "DiagnosticsStatusNotification", "FirmwareStatusNotification"} {
+	for _, a := range []string{"StatusNotification", "DiagnosticsStatusNotification", "FirmwareStatusNotification", "MeterValues"} {
 		f.answer(a, `{}`)
 	}
 	return f
@@ -95,7 +97,8 @@ func start(t *testing.T, csms *fakeCSMS, defaults map[string]string) (*ChargePoi
 	if err != nil {
 		t.Fatal(err)
 	}
-	cp, err := New(Options{Settings: settings, Clock: clock.Real{}})
+	board := sim.New(sim.Options{Connectors: settings.Int("NumberOfConnectors")})
+	cp, err := New(Options{Settings: settings, Board: board, Store: &kv.Mem{}, Clock: clock.Real{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,6 +108,7 @@ func start(t *testing.T, csms *fakeCSMS, defaults map[string]string) (*ChargePoi
 		cp.Run(ctx, csms)
 		close(done)
 	}()
+	go board.Run(ctx)
 	return cp, settings, func() { cancel(); <-done }
 }
 
@@ -403,7 +407,7 @@ func TestTriggerMessage(t *testing.T) {
 			{`{"requestedMessage":"Heartbeat"}`, "Accepted"},
 			{`{"requestedMessage":"FirmwareStatusNotification"}`, "Accepted"},
 			{`{"requestedMessage":"DiagnosticsStatusNotification"}`, "Accepted"},
-			{`{"requestedMessage":"MeterValues"}`, "NotImplemented"},
+			{`{"requestedMessage":"MeterValues","connectorId":1}`, "Accepted"},
 		} {
 			out, err := call(t, cp, "TriggerMessage", c.payload)
 			if err != nil || out != `{"status":"`+c.status+`"}` {
@@ -417,6 +421,9 @@ func TestTriggerMessage(t *testing.T) {
 		}
 		if len(csms.sent("Heartbeat")) != 1 || len(csms.sent("FirmwareStatusNotification")) != 1 || len(csms.sent("DiagnosticsStatusNotification")) != 1 {
 			t.Errorf("triggered messages not sent: %v", csms.sent(""))
+		}
+		if mv := csms.sent("MeterValues"); len(mv) != 1 || !strings.Contains(string(mv[0].payload), `"context":"Trigger"`) {
+			t.Errorf("triggered meter values: %v", mv)
 		}
 	})
 }
@@ -462,36 +469,39 @@ func TestBootIsRetriedAtOnceWhenTheConnectionComesBack(t *testing.T) {
 	})
 }
 
-// While Run is busy in a slow CALL, news piles up; none of it is lost.
+// While a goroutine is busy in a slow CALL, news for it piles up; none of
+// it is lost, and repeated news coalesces.
 func TestNewsWhileBusyIsNotLost(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		csms := newFakeCSMS()
 		release := make(chan struct{})
-		csms.mu.Lock()
-		csms.answers["Heartbeat"] = func(json.RawMessage) (json.RawMessage, error) {
-			<-release
-			return json.RawMessage(`{"currentTime":"2026-01-01T00:00:00Z"}`), nil
+		blocked := func(answer string) func(json.RawMessage) (json.RawMessage, error) {
+			return func(json.RawMessage) (json.RawMessage, error) {
+				<-release
+				return json.RawMessage(answer), nil
+			}
 		}
-		csms.mu.Unlock()
 		cp, settings, stop := start(t, csms, nil)
 		synctest.Wait()
+		csms.mu.Lock()
+		csms.answers["Heartbeat"] = blocked(`{"currentTime":"2026-01-01T00:00:00Z"}`)
+		csms.answers["StatusNotification"] = blocked(`{}`)
+		csms.mu.Unlock()
 		call(t, cp, "TriggerMessage", `{"requestedMessage":"Heartbeat"}`)
-		synctest.Wait() // Run is now blocked in the Heartbeat
+		call(t, cp, "TriggerMessage", `{"requestedMessage":"StatusNotification","connectorId":0}`)
+		synctest.Wait() // the link is blocked in the Heartbeat, the reporter in a StatusNotification
 		before := len(csms.sent("StatusNotification"))
 		for range 40 {
 			call(t, cp, "TriggerMessage", `{"requestedMessage":"StatusNotification","connectorId":1}`)
 			call(t, cp, "TriggerMessage", `{"requestedMessage":"FirmwareStatusNotification"}`)
 		}
 		settings.Set("HeartbeatInterval", "10", config.ActorOCPP)
-		cp.Connected()
 		close(release)
 		time.Sleep(25 * time.Second)
 		stop()
 		statuses := csms.sent("StatusNotification")[before:]
-		// The reconnect reports connectors 0 and 1, the triggers connector 1
-		// once more (coalesced).
-		if len(statuses) != 3 {
-			t.Errorf("%d StatusNotifications after the busy spell, want 3", len(statuses))
+		if len(statuses) != 1 || !strings.Contains(string(statuses[0].payload), `"connectorId":1`) {
+			t.Errorf("StatusNotifications after the busy spell: %d, want connector 1 once", len(statuses))
 		}
 		if n := len(csms.sent("FirmwareStatusNotification")); n != 1 {
 			t.Errorf("%d FirmwareStatusNotifications, want 1", n)

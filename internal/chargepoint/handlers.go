@@ -38,6 +38,20 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 		resp = cp.changeConfiguration(r)
 	case *ocpp16.TriggerMessageRequest:
 		resp = cp.triggerMessage(ctx, r)
+	case *ocpp16.RemoteStartTransactionRequest:
+		resp, err = cp.remoteStart(ctx, r)
+	case *ocpp16.RemoteStopTransactionRequest:
+		resp, err = cp.remoteStop(ctx, r)
+	case *ocpp16.ResetRequest:
+		resp, err = cp.resetRequested(ctx, r)
+	case *ocpp16.ChangeAvailabilityRequest:
+		resp, err = cp.changeAvailability(ctx, r)
+	case *ocpp16.UnlockConnectorRequest:
+		resp, err = cp.unlockConnector(ctx, r)
+	case *ocpp16.ClearCacheRequest:
+		resp, err = cp.clearCache()
+	case *ocpp16.DataTransferRequest:
+		resp = &ocpp16.DataTransferResponse{Status: ocpp16.DataTransferStatusUnknownVendorId}
 	default:
 		return nil, rpc.Errorf(rpc.NotSupported, "%s is not supported by this charge point yet", action)
 	}
@@ -114,31 +128,28 @@ func (cp *ChargePoint) triggerMessage(ctx context.Context, req *ocpp16.TriggerMe
 			return &ocpp16.TriggerMessageResponse{Status: ocpp16.TriggerMessageStatusRejected}
 		}
 	}
-	var record func(n *news)
+	connector := -1
+	if req.ConnectorId != nil {
+		connector = *req.ConnectorId
+	}
+	var send func()
 	switch req.RequestedMessage {
 	case ocpp16.MessageTriggerBootNotification:
-		record = func(n *news) { n.boot = true }
+		send = func() { cp.note(func(n *news) { n.boot = true }) }
 	case ocpp16.MessageTriggerHeartbeat:
-		record = func(n *news) { n.heartbeat = true }
-	case ocpp16.MessageTriggerStatusNotification:
-		record = func(n *news) { n.allStatuses = true }
-		if req.ConnectorId != nil {
-			c := *req.ConnectorId
-			record = func(n *news) {
-				if n.statuses == nil {
-					n.statuses = map[int]bool{}
-				}
-				n.statuses[c] = true
-			}
-		}
+		send = func() { cp.note(func(n *news) { n.heartbeat = true }) }
 	case ocpp16.MessageTriggerDiagnosticsStatusNotification:
-		record = func(n *news) { n.diagnostics = true }
+		send = func() { cp.note(func(n *news) { n.diagnostics = true }) }
 	case ocpp16.MessageTriggerFirmwareStatusNotification:
-		record = func(n *news) { n.firmware = true }
+		send = func() { cp.note(func(n *news) { n.firmware = true }) }
+	case ocpp16.MessageTriggerStatusNotification:
+		send = func() { cp.reporter.force(connector) }
+	case ocpp16.MessageTriggerMeterValues:
+		send = func() { cp.post(func(c *core) { c.triggeredMeterValues(connector) }) }
 	default:
 		return &ocpp16.TriggerMessageResponse{Status: ocpp16.TriggerMessageStatusNotImplemented}
 	}
 	// The requested message follows the answer, never precedes it.
-	rpc.AfterAnswer(ctx, func() { cp.note(record) })
+	rpc.AfterAnswer(ctx, send)
 	return &ocpp16.TriggerMessageResponse{Status: ocpp16.TriggerMessageStatusAccepted}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/clock"
 	"github.com/evse-dev/evse/internal/config"
+	"github.com/evse-dev/evse/internal/hw/sim"
 	"github.com/evse-dev/evse/internal/model"
 	"github.com/evse-dev/evse/internal/ocppj"
 	"github.com/evse-dev/evse/internal/store"
@@ -80,7 +81,10 @@ func dlmState(settings *config.Settings) func() string {
 }
 
 // Run runs the charge point until ctx ends; it returns nil then, or the
-// error that kept it from starting.
+// error that kept it from starting. A Reset from the central system
+// restarts the charge point's software in place (configuration reloaded,
+// BootNotification again); the simulated hardware, and the EVs plugged
+// into it, live on.
 func Run(ctx context.Context, opts Options) error {
 	if opts.CSMSURL == "" || opts.ID == "" || opts.DataDir == "" {
 		return errors.New("daemon: the central system URL, the charge point id and the data directory are required")
@@ -93,6 +97,67 @@ func Run(ctx context.Context, opts Options) error {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("cp", opts.ID)
+	var tlsConfig *tls.Config
+	if opts.CAFile != "" {
+		pem, err := os.ReadFile(opts.CAFile)
+		if err != nil {
+			return fmt.Errorf("CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("CA file %s holds no PEM certificate", opts.CAFile)
+		}
+		tlsConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	hw := &hardware{}
+	defer hw.stop()
+	for {
+		err := runOnce(ctx, opts, log, tlsConfig, hw)
+		if !errors.Is(err, chargepoint.ErrReset) {
+			return err
+		}
+		log.Info("restarting after Reset")
+	}
+}
+
+// hardware is the simulated board, made at the first start and kept
+// across resets.
+type hardware struct {
+	board  *sim.Board
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// get returns the board, making it (with the meters' last known
+// registers) on first use.
+func (h *hardware) get(db *store.DB, m model.Model, connectors int) (*sim.Board, error) {
+	if h.board != nil {
+		return h.board, nil
+	}
+	registers, err := chargepoint.LastRegisters(db, connectors)
+	if err != nil {
+		return nil, err
+	}
+	h.board = sim.New(sim.Options{Clock: clock.Real{}, Connectors: connectors, Phases: m.Phases, Registers: registers})
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel, h.done = cancel, make(chan struct{})
+	go func() {
+		h.board.Run(ctx)
+		close(h.done)
+	}()
+	return h.board, nil
+}
+
+func (h *hardware) stop() {
+	if h.cancel != nil {
+		h.cancel()
+		<-h.done
+	}
+}
+
+// runOnce runs the charge point's software once: until ctx ends, or a
+// Reset (chargepoint.ErrReset).
+func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls.Config, hw *hardware) error {
 	settings, db, err := OpenSettings(opts.DataDir, opts.Model, false, log)
 	if err != nil {
 		return err
@@ -110,21 +175,12 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		return nil
 	})
-	var tlsConfig *tls.Config
-	if opts.CAFile != "" {
-		pem, err := os.ReadFile(opts.CAFile)
-		if err != nil {
-			return fmt.Errorf("CA file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return fmt.Errorf("CA file %s holds no PEM certificate", opts.CAFile)
-		}
-		tlsConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	board, err := hw.get(db, opts.Model, settings.Int("NumberOfConnectors"))
+	if err != nil {
+		return err
 	}
-
 	cp, err := chargepoint.New(chargepoint.Options{
-		Model: opts.Model, Settings: settings, Clock: clock.Real{}, Logger: log,
+		Model: opts.Model, Settings: settings, Board: board, Store: db, Clock: clock.Real{}, Logger: log,
 	})
 	if err != nil {
 		return err
@@ -164,9 +220,15 @@ func Run(ctx context.Context, opts Options) error {
 
 	log.Info("charge point starting", "url", client.URL(), "vendor", opts.Model.Vendor, "model", opts.Model.Model,
 		"security_profile", profile, "data", db.Path())
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return client.Run(gctx) })
-	g.Go(func() error { return cp.Run(gctx, client) })
+	g.Go(func() error {
+		err := cp.Run(gctx, client)
+		cancel() // a Reset stops the transport too
+		return err
+	})
 	err = g.Wait()
 	log.Info("charge point stopped")
 	return err

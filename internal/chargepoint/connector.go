@@ -1,0 +1,84 @@
+package chargepoint
+
+import (
+	"time"
+
+	"github.com/evse-dev/evse/internal/hw"
+	"github.com/evse-dev/evse/internal/ocpp16"
+)
+
+// connector is the state of one connector, owned by the core goroutine.
+type connector struct {
+	id int
+	hw hw.Connector
+
+	pilot hw.PilotState
+	fault string // hardware fault (ChargePointErrorCode), or ""
+	// inoperative is set by ChangeAvailability (it survives restarts);
+	// inoperativeLater is an Inoperative scheduled for the end of the
+	// transaction.
+	inoperative      bool
+	inoperativeLater bool
+
+	// auth is an authorized idTag waiting for the cable (ConnectionTimeOut).
+	auth *pendingAuth
+	// authorizing is the idTag an Authorize is out for.
+	authorizing string
+	tx          *transaction
+	// finishing: a transaction ended and the EV is still plugged.
+	finishing bool
+	// heldFor keeps the cable locked after an EV-side unplug until this
+	// idTag is presented (UnlockConnectorOnEVSideDisconnect off).
+	heldFor string
+
+	offered    float64   // A per phase
+	nextSample time.Time // of MeterValuesSampledData, zero when none is due
+}
+
+// grant is what an authorization allows: a transaction in the name of
+// idTag.
+type grant struct {
+	idTag  string // the idTag of the transaction messages
+	holder string // the tag that may stop it at the charge point ("": idTag)
+	parent string
+	// silent: a free-charging session without transaction messages.
+	silent bool
+}
+
+// pendingAuth is an authorization waiting for an EV.
+type pendingAuth struct {
+	grant
+	deadline time.Time
+}
+
+// busy reports whether the connector is in use: a transaction, a pending
+// authorization or an EV plugged.
+func (c *connector) busy() bool {
+	return c.tx != nil || c.auth != nil || c.authorizing != "" || c.pilot.Plugged()
+}
+
+// status derives the OCPP status of the connector and its error code.
+func (c *connector) status() (ocpp16.ChargePointStatus, ocpp16.ChargePointErrorCode) {
+	if c.fault != "" {
+		return ocpp16.ChargePointStatusFaulted, ocpp16.ChargePointErrorCode(c.fault)
+	}
+	ok := ocpp16.ChargePointErrorCodeNoError
+	switch {
+	case c.tx != nil:
+		switch {
+		case c.tx.Deauthorized || c.offered < hw.MinCurrent:
+			return ocpp16.ChargePointStatusSuspendedEVSE, ok
+		case c.pilot.Charging():
+			return ocpp16.ChargePointStatusCharging, ok
+		default: // B, or unplugged with StopTransactionOnEVSideDisconnect off
+			return ocpp16.ChargePointStatusSuspendedEV, ok
+		}
+	case c.inoperative:
+		return ocpp16.ChargePointStatusUnavailable, ok
+	case c.finishing && c.pilot.Plugged():
+		return ocpp16.ChargePointStatusFinishing, ok
+	case c.pilot.Plugged() || c.auth != nil || c.authorizing != "":
+		return ocpp16.ChargePointStatusPreparing, ok
+	}
+	return ocpp16.ChargePointStatusAvailable, ok
+}
