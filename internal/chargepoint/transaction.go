@@ -13,13 +13,13 @@ import (
 // restart.
 type transaction struct {
 	// Local is the charge point's own id, unique across restarts.
-	Local         int64     `json:"local"`
-	Connector     int       `json:"connector"`
-	IDTag         string    `json:"idTag"`
-	ParentIDTag   string    `json:"parentIdTag,omitempty"`
+	Local       int64  `json:"local"`
+	Connector   int    `json:"connector"`
+	IDTag       string `json:"idTag"`
+	ParentIDTag string `json:"parentIdTag,omitempty"`
 	// Holder is the tag that may stop the transaction at the charge
 	// point, when it is not IDTag (fixed-tag free charging).
-	Holder string `json:"holder,omitempty"`
+	Holder        string    `json:"holder,omitempty"`
 	MeterStart    int       `json:"meterStart"`
 	Started       time.Time `json:"started"`
 	ReservationID *int      `json:"reservationId,omitempty"`
