@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -22,6 +23,8 @@ import (
 // fakeCSMS is a Caller that answers from functions and records every CALL
 // with the (bubble) time it was made.
 type fakeCSMS struct {
+	offline atomic.Bool // calls fail and Connected is false
+	txID    atomic.Int64
 	mu      sync.Mutex
 	start   time.Time
 	answers map[string]func(payload json.RawMessage) (json.RawMessage, error)
@@ -41,6 +44,11 @@ func newFakeCSMS() *fakeCSMS {
 	for _, a := range []string{"StatusNotification", "DiagnosticsStatusNotification", "FirmwareStatusNotification", "MeterValues"} {
 		f.answer(a, `{}`)
 	}
+	f.answer("Authorize", `{"idTagInfo":{"status":"Accepted"}}`)
+	f.answer("StopTransaction", `{"idTagInfo":{"status":"Accepted"}}`)
+	f.answers["StartTransaction"] = func(json.RawMessage) (json.RawMessage, error) {
+		return json.RawMessage(fmt.Sprintf(`{"transactionId":%d,"idTagInfo":{"status":"Accepted"}}`, 100+f.txID.Add(1))), nil
+	}
 	return f
 }
 
@@ -51,6 +59,9 @@ func (f *fakeCSMS) answer(action, payload string) {
 }
 
 func (f *fakeCSMS) Call(ctx context.Context, action string, payload json.RawMessage) (json.RawMessage, error) {
+	if f.offline.Load() {
+		return nil, errors.New("fake: connection lost")
+	}
 	f.mu.Lock()
 	f.calls = append(f.calls, sentCall{at: time.Since(f.start), action: action, payload: payload})
 	fn := f.answers[action]
@@ -61,7 +72,7 @@ func (f *fakeCSMS) Call(ctx context.Context, action string, payload json.RawMess
 	return fn(payload)
 }
 
-func (f *fakeCSMS) Connected() bool { return true }
+func (f *fakeCSMS) Connected() bool { return !f.offline.Load() }
 
 // sent returns the times of the CALLs of one action, or of all when
 // action is "".
@@ -89,6 +100,23 @@ func (f *fakeCSMS) times(action string) []time.Duration {
 // bubble; the returned stop ends it and waits for Run to return.
 func start(t *testing.T, csms *fakeCSMS, defaults map[string]string) (*ChargePoint, *config.Settings, func()) {
 	t.Helper()
+	r := startRig(t, csms, defaults, &kv.Mem{})
+	return r.cp, r.settings, r.stop
+}
+
+// rig is a running charge point with its simulated hardware and store.
+type rig struct {
+	cp       *ChargePoint
+	settings *config.Settings
+	board    *sim.Board
+	store    *kv.Mem
+	stop     func() // ends Run and waits for it
+	runErr   error  // what Run returned, after stop or a reset
+	done     chan struct{}
+}
+
+func startRig(t *testing.T, csms *fakeCSMS, defaults map[string]string, store *kv.Mem) *rig {
+	t.Helper()
 	cat, err := config.NewCatalogue(defaults)
 	if err != nil {
 		t.Fatal(err)
@@ -97,19 +125,21 @@ func start(t *testing.T, csms *fakeCSMS, defaults map[string]string) (*ChargePoi
 	if err != nil {
 		t.Fatal(err)
 	}
-	board := sim.New(sim.Options{Connectors: settings.Int("NumberOfConnectors")})
-	cp, err := New(Options{Settings: settings, Board: board, Store: &kv.Mem{}, Clock: clock.Real{}})
+	registers, _ := LastRegisters(store, settings.Int("NumberOfConnectors"))
+	board := sim.New(sim.Options{Connectors: settings.Int("NumberOfConnectors"), Registers: registers})
+	cp, err := New(Options{Settings: settings, Board: board, Store: store, Clock: clock.Real{}, ReconnectSpread: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
+	r := &rig{cp: cp, settings: settings, board: board, store: store, done: make(chan struct{})}
 	go func() {
-		cp.Run(ctx, csms)
-		close(done)
+		r.runErr = cp.Run(ctx, csms)
+		close(r.done)
 	}()
 	go board.Run(ctx)
-	return cp, settings, func() { cancel(); <-done }
+	r.stop = func() { cancel(); <-r.done }
+	return r
 }
 
 func seconds(ds ...int) []time.Duration {

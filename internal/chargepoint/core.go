@@ -152,13 +152,17 @@ func keepRegister(tx kv.Tx, connector int, register float64) error {
 // refresh reads the hardware of every connector again.
 func (c *core) refresh() {
 	for _, cn := range c.conns {
-		c.sense(cn)
+		c.sense(cn, 0)
 	}
 }
 
-// sense reads a connector's pilot and fault and acts on what changed.
-func (c *core) sense(cn *connector) {
-	pilot, fault := cn.hw.Pilot(), cn.hw.Fault()
+// sense reads a connector's fault and pilot (or takes the pilot an event
+// reported) and acts on what changed.
+func (c *core) sense(cn *connector, pilot hw.PilotState) {
+	if pilot == 0 {
+		pilot = cn.hw.Pilot()
+	}
+	fault := cn.hw.Fault()
 	was := cn.pilot
 	cn.pilot = pilot
 	if fault != cn.fault {
@@ -365,6 +369,7 @@ func (c *core) drive() {
 		if offer != cn.offered {
 			cn.offered = offer
 			cn.hw.Offer(offer)
+			c.sense(cn, 0) // the EV answers PWM at once
 		}
 		cn.hw.SetContactor(offer >= hw.MinCurrent && cn.pilot.Charging())
 	}

@@ -70,7 +70,7 @@ func (c *core) onHardware(e hw.Event) {
 	switch e.Kind {
 	case hw.ConnectorChanged:
 		if cn := c.conn(e.Connector); cn != nil {
-			c.sense(cn)
+			c.sense(cn, e.Pilot)
 		}
 	case hw.TagPresented:
 		c.presented(e.IDTag, e.Connector)

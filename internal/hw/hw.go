@@ -99,6 +99,11 @@ type Event struct {
 	IDTag string
 	// Input is the input (1 or 2) of an InputChanged event.
 	Input int
+	// Pilot is the pilot state a ConnectorChanged event changed to, or 0
+	// when the pilot did not change. The charge point goes through the
+	// events' pilot states in order, so that an unplug and a plug in
+	// quick succession are both seen.
+	Pilot PilotState
 }
 
 // Board is the hardware of one charge point.

@@ -35,14 +35,37 @@ func (c *Connector) Pilot() hw.PilotState {
 	return c.pilot
 }
 
-// Offer sets the offered current.
+// Offer sets the offered current. An EV that wants energy answers a PWM
+// offer at once by asking for it (pilot C); the current follows after the
+// response delay.
 func (c *Connector) Offer(amps float64) {
 	c.b.mu.Lock()
-	defer c.b.mu.Unlock()
 	if amps < hw.MinCurrent {
 		amps = 0
 	}
 	c.offered = amps
+	changed, pilot := c.updatePilot(), c.pilot
+	c.b.mu.Unlock()
+	if changed {
+		c.b.emit(hw.Event{Kind: hw.ConnectorChanged, Connector: c.n, Pilot: pilot})
+	}
+}
+
+// updatePilot sets the pilot an EV shows for the offer, and reports
+// whether it changed. b.mu is held.
+func (c *Connector) updatePilot() bool {
+	if c.ev == nil {
+		return false
+	}
+	pilot := hw.PilotB
+	if c.offered >= hw.MinCurrent && c.ev.SoCPercent < 100 {
+		pilot = hw.PilotC
+	}
+	if pilot == c.pilot {
+		return false
+	}
+	c.pilot = pilot
+	return true
 }
 
 // SetContactor closes or opens the contactor; opened, no current flows.
@@ -140,13 +163,5 @@ func (c *Connector) advance(now time.Time, dt time.Duration) bool {
 		c.drawn = c.target
 	}
 	// It asks for energy while PWM is offered and it is not full.
-	pilot := hw.PilotB
-	if c.offered >= hw.MinCurrent && c.ev.SoCPercent < 100 {
-		pilot = hw.PilotC
-	}
-	if pilot == c.pilot {
-		return false
-	}
-	c.pilot = pilot
-	return true
+	return c.updatePilot()
 }

@@ -177,7 +177,7 @@ func (b *Board) Plug(n int, ev EV) error {
 	c.ev = &ev
 	c.pilot = hw.PilotB
 	b.mu.Unlock()
-	b.emit(hw.Event{Kind: hw.ConnectorChanged, Connector: n})
+	b.emit(hw.Event{Kind: hw.ConnectorChanged, Connector: n, Pilot: hw.PilotB})
 	return nil
 }
 
@@ -196,7 +196,7 @@ func (b *Board) Unplug(n int) error {
 	c.pilot = hw.PilotA
 	c.drawn, c.target = 0, 0
 	b.mu.Unlock()
-	b.emit(hw.Event{Kind: hw.ConnectorChanged, Connector: n})
+	b.emit(hw.Event{Kind: hw.ConnectorChanged, Connector: n, Pilot: hw.PilotA})
 	return nil
 }
 
@@ -259,16 +259,16 @@ func (b *Board) Run(ctx context.Context) error {
 // step advances every connector by dt.
 func (b *Board) step(dt time.Duration) {
 	now := b.opts.Clock.Now()
-	var changed []int
+	var changed []hw.Event
 	b.mu.Lock()
 	for _, c := range b.conns {
 		if c.advance(now, dt) {
-			changed = append(changed, c.n)
+			changed = append(changed, hw.Event{Kind: hw.ConnectorChanged, Connector: c.n, Pilot: c.pilot})
 		}
 	}
 	b.mu.Unlock()
-	for _, n := range changed {
-		b.emit(hw.Event{Kind: hw.ConnectorChanged, Connector: n})
+	for _, e := range changed {
+		b.emit(e)
 	}
 }
 
