@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -183,4 +185,42 @@ func callErrorCode(err error) rpc.ErrorCode {
 		return e.Code
 	}
 	return ""
+}
+
+// apiURL waits for the process to log its local API address and returns
+// the API's base URL.
+func (p *process) apiURL(t *testing.T) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, line := range strings.Split(p.errOut.String(), "\n") {
+			if !strings.Contains(line, `msg="local API listening"`) {
+				continue
+			}
+			if _, addr, ok := strings.Cut(line, "addr="); ok {
+				return "http://" + strings.Fields(addr)[0]
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("the local API did not start")
+	return ""
+}
+
+// apiDo sends a request to the local API and decodes the JSON answer.
+func apiDo(t *testing.T, method, url, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	json.Unmarshal(raw, &out)
+	return resp.StatusCode, out
 }

@@ -34,6 +34,9 @@ It stops cleanly on SIGINT or SIGTERM.`,
 			}
 			opts.Model = m
 			opts.Logger = log
+			if opts.Listen == "off" {
+				opts.Listen = ""
+			}
 			if trace {
 				p := newTracePrinter(os.Stdout, false)
 				opts.Trace = func(dir ocppj.Direction, frame []byte) {
@@ -54,6 +57,7 @@ It stops cleanly on SIGINT or SIGTERM.`,
 	f.StringVar(&modelFile, "model", "", "model file (JSON) describing the unit; default a neutral one")
 	f.StringVar(&opts.CAFile, "ca", "", "PEM file of CA certificates for wss:// (default: the system's)")
 	f.BoolVar(&trace, "trace", false, "print every OCPP frame on stdout")
+	f.StringVar(&opts.Listen, "listen", "127.0.0.1:8080", `address of the local HTTP API (docs/api.md), or "off"`)
 	logs.register(cmd, "info")
 	cmd.MarkFlagRequired("csms")
 	cmd.MarkFlagRequired("id")

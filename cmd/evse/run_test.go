@@ -20,7 +20,7 @@ import (
 )
 
 func runArgs(url, id, dir string, extra ...string) []string {
-	return append([]string{"run", "--csms", url, "--id", id, "--data", dir, "--log-level", "debug"}, extra...)
+	return append([]string{"run", "--csms", url, "--id", id, "--data", dir, "--log-level", "debug", "--listen", "127.0.0.1:0"}, extra...)
 }
 
 // keyValues returns GetConfiguration's configurationKey by key name.

@@ -10,12 +10,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/evse-dev/evse/internal/api"
 	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/clock"
 	"github.com/evse-dev/evse/internal/config"
@@ -45,6 +49,10 @@ type Options struct {
 	// MinBackoff and MaxBackoff bound the reconnection wait; zero values
 	// take the transport's defaults.
 	MinBackoff, MaxBackoff time.Duration
+	// Listen is the address of the local HTTP API ("": none).
+	Listen string
+	// OnListen, when set, is told the API's address once it listens.
+	OnListen func(addr string)
 }
 
 // OpenSettings opens the store in dataDir (creating it unless mustExist)
@@ -111,8 +119,19 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	hw := &hardware{}
 	defer hw.stop()
+	if err := hw.start(opts, log); err != nil {
+		return err
+	}
+	live := &liveCP{hw: hw}
+	if opts.Listen != "" {
+		stopAPI, err := serveAPI(opts, live, log)
+		if err != nil {
+			return err
+		}
+		defer stopAPI()
+	}
 	for {
-		err := runOnce(ctx, opts, log, tlsConfig, hw)
+		err := runOnce(ctx, opts, log, tlsConfig, hw, live)
 		if !errors.Is(err, chargepoint.ErrReset) {
 			return err
 		}
@@ -120,32 +139,93 @@ func Run(ctx context.Context, opts Options) error {
 	}
 }
 
-// hardware is the simulated board, made at the first start and kept
-// across resets.
+// serveAPI starts the local HTTP API; the returned function stops it.
+func serveAPI(opts Options, live *liveCP, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", opts.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("local API: %w", err)
+	}
+	srv := &http.Server{Handler: api.Handler(live, log), ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		srv.Serve(ln)
+		close(done)
+	}()
+	log.Info("local API listening", "addr", ln.Addr().String())
+	if opts.OnListen != nil {
+		opts.OnListen(ln.Addr().String())
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		<-done
+	}, nil
+}
+
+// liveCP is the charge point the local API serves, whichever run of it is
+// current (a Reset makes a new one).
+type liveCP struct {
+	hw *hardware
+	mu sync.Mutex
+	cp *chargepoint.ChargePoint
+	s  *config.Settings
+}
+
+var _ api.Backend = (*liveCP)(nil)
+
+func (l *liveCP) set(cp *chargepoint.ChargePoint, s *config.Settings) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.cp, l.s = cp, s
+}
+
+func (l *liveCP) Status(ctx context.Context) (chargepoint.Status, error) {
+	l.mu.Lock()
+	cp := l.cp
+	l.mu.Unlock()
+	if cp == nil {
+		return chargepoint.Status{}, errors.New("starting")
+	}
+	return cp.Status(ctx)
+}
+
+func (l *liveCP) Settings() *config.Settings {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.s
+}
+
+func (l *liveCP) Board() *sim.Board { return l.hw.board }
+
+// hardware is the simulated board, made once and kept across resets.
 type hardware struct {
 	board  *sim.Board
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-// get returns the board, making it (with the meters' last known
-// registers) on first use.
-func (h *hardware) get(db *store.DB, m model.Model, connectors int) (*sim.Board, error) {
-	if h.board != nil {
-		return h.board, nil
+// start makes the board, its meters starting from the registers the store
+// last knew, and runs it.
+func (h *hardware) start(opts Options, log *slog.Logger) error {
+	settings, db, err := OpenSettings(opts.DataDir, opts.Model, false, log)
+	if err != nil {
+		return err
 	}
+	defer db.Close()
+	connectors := settings.Int("NumberOfConnectors")
 	registers, err := chargepoint.LastRegisters(db, connectors)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	h.board = sim.New(sim.Options{Clock: clock.Real{}, Connectors: connectors, Phases: m.Phases, Registers: registers})
+	h.board = sim.New(sim.Options{Clock: clock.Real{}, Connectors: connectors, Phases: opts.Model.Phases, Registers: registers})
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan struct{})
 	go func() {
 		h.board.Run(ctx)
 		close(h.done)
 	}()
-	return h.board, nil
+	return nil
 }
 
 func (h *hardware) stop() {
@@ -157,7 +237,7 @@ func (h *hardware) stop() {
 
 // runOnce runs the charge point's software once: until ctx ends, or a
 // Reset (chargepoint.ErrReset).
-func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls.Config, hw *hardware) error {
+func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls.Config, hw *hardware, live *liveCP) error {
 	settings, db, err := OpenSettings(opts.DataDir, opts.Model, false, log)
 	if err != nil {
 		return err
@@ -175,12 +255,8 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 		}
 		return nil
 	})
-	board, err := hw.get(db, opts.Model, settings.Int("NumberOfConnectors"))
-	if err != nil {
-		return err
-	}
 	cp, err := chargepoint.New(chargepoint.Options{
-		Model: opts.Model, Settings: settings, Board: board, Store: db, Clock: clock.Real{}, Logger: log,
+		Model: opts.Model, Settings: settings, Board: hw.board, Store: db, Clock: clock.Real{}, Logger: log,
 	})
 	if err != nil {
 		return err
@@ -202,6 +278,8 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 	if err != nil {
 		return err
 	}
+	live.set(cp, settings)
+	defer live.set(nil, nil)
 	stop := settings.Watch(func(c config.Change) {
 		switch c.Key.Name {
 		case "WebSocketPingInterval":
