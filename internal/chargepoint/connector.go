@@ -66,11 +66,13 @@ func (c *connector) status() (ocpp16.ChargePointStatus, ocpp16.ChargePointErrorC
 	switch {
 	case c.tx != nil:
 		switch {
+		case !c.pilot.Plugged(): // unplugged, StopTransactionOnEVSideDisconnect off
+			return ocpp16.ChargePointStatusSuspendedEV, ok
 		case c.tx.Deauthorized || c.offered < hw.MinCurrent:
 			return ocpp16.ChargePointStatusSuspendedEVSE, ok
 		case c.pilot.Charging():
 			return ocpp16.ChargePointStatusCharging, ok
-		default: // B, or unplugged with StopTransactionOnEVSideDisconnect off
+		default: // the EV does not ask for energy
 			return ocpp16.ChargePointStatusSuspendedEV, ok
 		}
 	case c.inoperative:
