@@ -77,6 +77,9 @@ type Options struct {
 	// HeartbeatInterval is the interval of the default BootNotification
 	// answer, in seconds. Default 240.
 	HeartbeatInterval int
+	// FirstTransactionID is the first transactionId the default
+	// StartTransaction answer gives. Default 1.
+	FirstTransactionID int
 	// OnRecord, when set, sees every frame as it is recorded. It must not
 	// block.
 	OnRecord func(Record)
@@ -133,6 +136,7 @@ func New(opts Options) *Server {
 	}
 	s := &Server{opts: opts, log: opts.Logger, conns: map[string]*conn{}, closed: map[string]websocket.StatusCode{},
 		responders: map[string]Responder{}, changed: make(chan struct{})}
+	s.txID.Store(int64(max(opts.FirstTransactionID, 1)) - 1)
 	s.defaults = s.defaultResponders()
 	for a, r := range s.defaults {
 		s.responders[a] = r

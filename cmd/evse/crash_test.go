@@ -1,0 +1,226 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/evse-dev/evse/internal/csmstest"
+	"github.com/evse-dev/evse/internal/ocppj"
+)
+
+// crashKills is how many times TestCrashLosesNoTransaction kills the
+// charge point: a handful in go test ./..., more with EVSE_CRASH_KILLS.
+func crashKills(t *testing.T) int {
+	if s := os.Getenv("EVSE_CRASH_KILLS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("EVSE_CRASH_KILLS=%q", s)
+		}
+		return n
+	}
+	if testing.Short() {
+		return 2
+	}
+	return 6
+}
+
+// TestCrashLosesNoTransaction runs real charging sessions through the real
+// binary and kills it with SIGKILL at random moments, restarting it each
+// time; then it checks, from the central system's records alone, that
+// every transaction was started and stopped exactly once (identical
+// retransmissions aside), in order, with meter values that never go back.
+func TestCrashLosesNoTransaction(t *testing.T) {
+	t.Parallel()
+	kills := crashKills(t)
+	s, url := newCSMS(t, csmstest.Options{})
+	dir := t.TempDir()
+	if _, errOut, code := runEVSE(t, "config", "set", "--data", dir, "MeterValueSampleInterval=1"); code != 0 {
+		t.Fatal(errOut)
+	}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	t.Logf("killing %d times", kills)
+
+	start := func() (*process, string) {
+		p := startEVSE(t, runArgs(url, "CP-CRASH", dir)...)
+		base := p.apiURL(t) + "/api/v1"
+		return p, base
+	}
+	p, base := start()
+	for i := range kills {
+		// A session: plug, present a tag, charge a while, unplug; the kill
+		// lands anywhere in it, or between sessions.
+		killAt := time.Now().Add(time.Duration(rng.IntN(2500)) * time.Millisecond)
+		steps := []func(){
+			func() { apiDo(t, "POST", base+"/connectors/1/plug", `{"capacityWh":100000}`) },
+			func() { apiDo(t, "POST", base+"/rfid", fmt.Sprintf(`{"idTag":"TAG-%d"}`, i)) },
+			func() { time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond) },
+			func() { apiDo(t, "POST", base+"/connectors/1/unplug", "") },
+			func() { time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond) },
+		}
+		for _, step := range steps {
+			if time.Now().After(killAt) {
+				break
+			}
+			step()
+		}
+		if d := time.Until(killAt); d > 0 {
+			time.Sleep(d)
+		}
+		p.cmd.Process.Signal(syscall.SIGKILL)
+		<-p.done
+		p, base = start()
+	}
+	// One clean session, then let the journal drain and stop cleanly.
+	apiDo(t, "POST", base+"/connectors/1/plug", "")
+	apiDo(t, "POST", base+"/rfid", `{"idTag":"TAG-LAST"}`)
+	time.Sleep(time.Second)
+	apiDo(t, "POST", base+"/connectors/1/unplug", "")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, st := apiDo(t, "GET", base+"/status", "")
+		if st["journal"] == float64(0) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("journal never drained: %v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := p.stop(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	checkTransactions(t, s.Records(), "CP-CRASH")
+}
+
+type startMsg struct {
+	ConnectorId int    `json:"connectorId"`
+	IdTag       string `json:"idTag"`
+	MeterStart  int    `json:"meterStart"`
+	Timestamp   string `json:"timestamp"`
+}
+
+type stopMsg struct {
+	TransactionId int    `json:"transactionId"`
+	MeterStop     int    `json:"meterStop"`
+	Timestamp     string `json:"timestamp"`
+	Reason        string `json:"reason"`
+}
+
+// checkTransactions proves from a central system's records that every
+// transaction of cp was started and stopped exactly once, in order, with
+// consistent meter values. A message sent again after a crash with the
+// same content (the charge point died between the answer and its own
+// note of it) is counted as a retransmission, not a second transaction.
+func checkTransactions(t *testing.T, recs []csmstest.Record, cp string) {
+	t.Helper()
+	answers := map[string]csmstest.Record{} // CALL id → the CSMS's answer
+	for _, r := range recs {
+		if r.ChargePoint == cp && r.Dir == csmstest.ToChargePoint && r.Frame.Type == ocppj.CallResult {
+			answers[r.Frame.ID] = r
+		}
+	}
+	type session struct {
+		start    startMsg
+		ids      map[int]bool // transactionIds the central system gave it
+		firstSeq int
+		stops    []stopMsg
+		stopSeq  int
+	}
+	byContent := map[string]*session{}
+	byID := map[int]*session{}
+	var sessions []*session
+	var startDupes, stopDupes int
+	seenStops := map[string]bool{}
+	var stops []csmstest.Record
+	for _, r := range recs {
+		if !csmstest.IsCall(cp, "StartTransaction")(r) && !csmstest.IsCall(cp, "StopTransaction")(r) && !csmstest.IsCall(cp, "MeterValues")(r) {
+			continue
+		}
+		if r.Invalid != "" {
+			t.Errorf("invalid %s: %s", r.Frame.Action, r.Invalid)
+		}
+		switch r.Frame.Action {
+		case "StartTransaction":
+			var m startMsg
+			json.Unmarshal(r.Frame.Payload, &m)
+			key := string(r.Frame.Payload)
+			sn := byContent[key]
+			if sn == nil {
+				sn = &session{start: m, ids: map[int]bool{}, firstSeq: r.Seq}
+				byContent[key] = sn
+				sessions = append(sessions, sn)
+			} else {
+				startDupes++
+			}
+			if a, ok := answers[r.Frame.ID]; ok {
+				var conf struct {
+					TransactionId int `json:"transactionId"`
+				}
+				json.Unmarshal(a.Frame.Payload, &conf)
+				sn.ids[conf.TransactionId] = true
+				byID[conf.TransactionId] = sn
+			}
+		case "StopTransaction":
+			stops = append(stops, r)
+		case "MeterValues":
+			var mv struct {
+				TransactionId *int `json:"transactionId"`
+			}
+			json.Unmarshal(r.Frame.Payload, &mv)
+			if mv.TransactionId != nil && byID[*mv.TransactionId] == nil {
+				t.Errorf("MeterValues of transaction %d before its StartTransaction was answered", *mv.TransactionId)
+			}
+		}
+	}
+	for _, r := range stops {
+		if seenStops[string(r.Frame.Payload)] {
+			stopDupes++
+			continue
+		}
+		seenStops[string(r.Frame.Payload)] = true
+		var m stopMsg
+		json.Unmarshal(r.Frame.Payload, &m)
+		sn := byID[m.TransactionId]
+		if sn == nil {
+			t.Errorf("StopTransaction of unknown transaction %d: %s", m.TransactionId, r.Frame.Payload)
+			continue
+		}
+		if r.Seq < sn.firstSeq {
+			t.Errorf("StopTransaction before its StartTransaction: %s", r.Frame.Payload)
+		}
+		sn.stops = append(sn.stops, m)
+	}
+	var powerLoss int
+	for _, sn := range sessions {
+		if len(sn.stops) != 1 {
+			t.Errorf("transaction started %+v was stopped %d times: %+v", sn.start, len(sn.stops), sn.stops)
+			continue
+		}
+		if sn.stops[0].MeterStop < sn.start.MeterStart {
+			t.Errorf("meter went back within a transaction: start %d, stop %d", sn.start.MeterStart, sn.stops[0].MeterStop)
+		}
+		if sn.stops[0].Reason == "PowerLoss" {
+			powerLoss++
+		}
+	}
+	// Across transactions of the connector, the meter never goes back.
+	sort.Slice(sessions, func(i, j int) bool { return sessions[i].start.Timestamp < sessions[j].start.Timestamp })
+	for i := 1; i < len(sessions); i++ {
+		prev, cur := sessions[i-1], sessions[i]
+		if len(prev.stops) == 1 && cur.start.MeterStart < prev.stops[0].MeterStop {
+			t.Errorf("transaction started at %d Wh after one stopped at %d Wh", cur.start.MeterStart, prev.stops[0].MeterStop)
+		}
+	}
+	t.Logf("%d transactions, %d stopped with PowerLoss, %d StartTransaction and %d StopTransaction retransmissions",
+		len(sessions), powerLoss, startDupes, stopDupes)
+	if len(sessions) == 0 {
+		t.Error("no transaction at all")
+	}
+}
