@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,9 +18,9 @@ import (
 
 func newDemoCommand() *cobra.Command {
 	var (
-		id, listen, dataDir string
-		full                bool
-		logs                logFlags
+		id, listen, listenAPI, dataDir string
+		full                           bool
+		logs                           logFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -27,7 +29,9 @@ func newDemoCommand() *cobra.Command {
 connected to it, and print the OCPP traffic between them until Ctrl-C.
 The central system walks through the configuration model: it reads every
 key, changes the heartbeat interval, and shows the answers to a read-only
-key, an unknown key, a bad value and a key that needs a reboot.`,
+key, an unknown key, a bad value and a key that needs a reboot. Then a
+simulated car arrives, its driver presents a card, it charges with meter
+values every 5 s, and leaves.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := logs.logger()
@@ -63,10 +67,23 @@ key, an unknown key, a bad value and a key that needs a reboot.`,
 
 			ctx := cmd.Context()
 			g, gctx := errgroup.WithContext(ctx)
+			apiAddr := make(chan string, 1)
 			g.Go(func() error {
-				return daemon.Run(gctx, daemon.Options{CSMSURL: url, ID: id, DataDir: dataDir, Logger: log})
+				return daemon.Run(gctx, daemon.Options{CSMSURL: url, ID: id, DataDir: dataDir, Logger: log,
+					Listen: listenAPI, OnListen: func(addr string) {
+						fmt.Fprintf(out, "local API at http://%s/api/v1/status\n", addr)
+						apiAddr <- addr
+					}})
 			})
-			g.Go(func() error { return demoScript(gctx, csms, p, id) })
+			g.Go(func() error {
+				var addr string
+				select {
+				case addr = <-apiAddr:
+				case <-gctx.Done():
+					return nil
+				}
+				return demoScript(gctx, csms, p, id, "http://"+addr+"/api/v1")
+			})
 			err = g.Wait()
 			if ctx.Err() != nil {
 				return nil // Ctrl-C
@@ -77,6 +94,7 @@ key, an unknown key, a bad value and a key that needs a reboot.`,
 	f := cmd.Flags()
 	f.StringVar(&id, "id", "EVSE-DEMO-1", "charge point identity")
 	f.StringVar(&listen, "listen", "127.0.0.1:0", "address of the test central system")
+	f.StringVar(&listenAPI, "api", "127.0.0.1:0", "address of the charge point's local API")
 	f.StringVar(&dataDir, "data", "", "store directory (default: a temporary one, removed at exit)")
 	f.BoolVar(&full, "full", false, "print whole frames instead of cutting long ones")
 	logs.register(cmd, "warn")
@@ -84,15 +102,21 @@ key, an unknown key, a bad value and a key that needs a reboot.`,
 }
 
 // demoScript is what the demo's central system does once the charge point
-// has booted.
-func demoScript(ctx context.Context, csms *csmstest.Server, p *tracePrinter, id string) error {
+// has booted, and what happens at the charge point (through its local API).
+func demoScript(ctx context.Context, csms *csmstest.Server, p *tracePrinter, id, api string) error {
 	if _, err := csms.WaitFor(ctx, 0, csmstest.IsCall(id, "BootNotification")); err != nil {
 		return nil
 	}
+	pause := func(d time.Duration) bool {
+		select {
+		case <-time.After(d):
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
 	// Let the boot-time status notifications go first.
-	select {
-	case <-time.After(time.Second):
-	case <-ctx.Done():
+	if !pause(time.Second) {
 		return nil
 	}
 	steps := []struct {
@@ -108,24 +132,44 @@ func demoScript(ctx context.Context, csms *csmstest.Server, p *tracePrinter, id 
 		{"a value out of range: Rejected", "ChangeConfiguration", `{"key":"ConnectionTimeOut","value":"5"}`},
 		{"an operator limit above the phase limit (16 A): Rejected", "ChangeConfiguration", `{"key":"DlmOperatorPhase1Limit","value":"20"}`},
 		{"an installation setting: RebootRequired", "ChangeConfiguration", `{"key":"DlmPhase1Limit","value":"32"}`},
-		{"it asks for the connector statuses again", "TriggerMessage", `{"requestedMessage":"StatusNotification"}`},
+		{"meter values every 5 s during a transaction, with power and currents", "ChangeConfiguration", `{"key":"MeterValueSampleInterval","value":"5"}`},
+		{"", "ChangeConfiguration", `{"key":"MeterValuesSampledData","value":"Energy.Active.Import.Register,Power.Active.Import,Current.Import"}`},
 	}
 	for _, st := range steps {
-		p.note("%s", st.note)
-		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		_, err := csms.Call(cctx, id, st.action, json.RawMessage(st.payload))
-		cancel()
-		if ctx.Err() != nil {
-			return nil
+		if st.note != "" {
+			p.note("%s", st.note)
 		}
-		_ = err // the answer, error or not, is printed with the traffic
-		select {
-		case <-time.After(500 * time.Millisecond):
-		case <-ctx.Done():
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		csms.Call(cctx, id, st.action, json.RawMessage(st.payload)) // the answer is printed with the traffic
+		cancel()
+		if !pause(500 * time.Millisecond) {
 			return nil
 		}
 	}
-	p.note("done; the charge point now heartbeats every 10 s. Ctrl-C to stop.")
+	local := func(path, body string) {
+		resp, err := http.Post(api+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			p.note("local API: %v", err)
+			return
+		}
+		resp.Body.Close()
+	}
+	p.note("a car arrives at connector 1 (three phases, 32 A, a 40 kWh battery at 30 %%)")
+	local("/connectors/1/plug", `{"phases":3,"maxCurrent":32,"capacityWh":40000,"socPercent":30}`)
+	if !pause(2 * time.Second) {
+		return nil
+	}
+	p.note("its driver presents card DEMO-CARD: Authorize, then StartTransaction")
+	local("/rfid", `{"idTag":"DEMO-CARD"}`)
+	if !pause(16 * time.Second) {
+		return nil
+	}
+	p.note("the driver unplugs at the car: StopTransaction with reason EVDisconnected")
+	local("/connectors/1/unplug", ``)
+	if !pause(2 * time.Second) {
+		return nil
+	}
+	p.note("done; the charge point heartbeats every 10 s. Status: %s/status  Ctrl-C to stop.", api)
 	<-ctx.Done()
 	return nil
 }

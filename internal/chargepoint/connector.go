@@ -31,6 +31,13 @@ type connector struct {
 	// idTag is presented (UnlockConnectorOnEVSideDisconnect off).
 	heldFor string
 
+	// holdFor is the journal sequence of the connector's last
+	// StartTransaction or StopTransaction: its status is not reported
+	// before that message is delivered, so that the central system learns
+	// of a transaction before it sees the connector Charging (or
+	// Available again).
+	holdFor uint64
+
 	offered    float64   // A per phase
 	nextSample time.Time // of MeterValuesSampledData, zero when none is due
 }

@@ -105,7 +105,7 @@ func (c *core) load() error {
 				continue
 			}
 			req := t.stopRequest(ocpp16.ReasonPowerLoss, "", wh(t.LastWh), t.LastAt)
-			if err := appendJournal(tx, "StopTransaction", t.Local, req); err != nil {
+			if _, err := appendJournal(tx, "StopTransaction", t.Local, req); err != nil {
 				return err
 			}
 		}
@@ -264,6 +264,7 @@ func (c *core) start(cn *connector, g grant) {
 	if begin != nil && !silent {
 		t.Data = append(t.Data, *begin)
 	}
+	var seq uint64
 	err := c.cp.store.Update(func(tx kv.Tx) error {
 		local, err := nextCounter(tx, "tx")
 		if err != nil {
@@ -279,16 +280,18 @@ func (c *core) start(cn *connector, g grant) {
 		if silent {
 			return nil
 		}
-		return appendJournal(tx, "StartTransaction", local, ocpp16.StartTransactionRequest{
+		seq, err = appendJournal(tx, "StartTransaction", local, ocpp16.StartTransactionRequest{
 			ConnectorId: cn.id, IdTag: idTag, MeterStart: t.MeterStart, Timestamp: ocpp16.DateTime{Time: now},
 			ReservationId: t.ReservationID,
 		})
+		return err
 	})
 	if err != nil {
 		c.cp.log.Error("transaction not started: the store failed", "connector", cn.id, "err", err)
 		return
 	}
 	cn.tx, cn.auth, cn.finishing, cn.heldFor = t, nil, false, ""
+	cn.holdFor = max(cn.holdFor, seq)
 	if err := cn.hw.SetLock(true); err != nil {
 		c.cp.log.Warn("cable did not lock", "connector", cn.id, "err", err)
 	}
@@ -312,6 +315,7 @@ func (c *core) stop(cn *connector, reason ocpp16.Reason, idTag string) {
 	if end := meterValue(r, measurands(c.cp.settings.String("StopTxnSampledData")), ocpp16.ReadingContextTransactionEnd, now, c.cp.phases()); end != nil {
 		t.Data = append(t.Data, *end)
 	}
+	var seq uint64
 	err := c.cp.store.Update(func(tx kv.Tx) error {
 		if err := tx.Delete(bucketOpenTx, pad(int64(cn.id))); err != nil {
 			return err
@@ -322,7 +326,9 @@ func (c *core) stop(cn *connector, reason ocpp16.Reason, idTag string) {
 		if t.Silent {
 			return nil
 		}
-		return appendJournal(tx, "StopTransaction", t.Local, t.stopRequest(reason, idTag, wh(r.EnergyWh), now))
+		var err error
+		seq, err = appendJournal(tx, "StopTransaction", t.Local, t.stopRequest(reason, idTag, wh(r.EnergyWh), now))
+		return err
 	})
 	if err != nil {
 		// The transaction stays open in the store: after a restart it
@@ -330,6 +336,7 @@ func (c *core) stop(cn *connector, reason ocpp16.Reason, idTag string) {
 		c.cp.log.Error("StopTransaction not journaled: the store failed", "connector", cn.id, "err", err)
 	}
 	cn.tx, cn.offered, cn.nextSample = nil, 0, time.Time{}
+	cn.holdFor = max(cn.holdFor, seq)
 	cn.finishing = cn.pilot.Plugged()
 	cn.hw.Offer(0)
 	cn.hw.SetContactor(false)
@@ -481,8 +488,9 @@ func (c *core) record(cn *connector, r hw.Reading, at time.Time, mv *ocpp16.Mete
 		if mv == nil {
 			return nil
 		}
-		return appendJournal(tx, "MeterValues", t.Local, ocpp16.MeterValuesRequest{
+		_, err := appendJournal(tx, "MeterValues", t.Local, ocpp16.MeterValuesRequest{
 			ConnectorId: cn.id, TransactionId: &t.CSMSID, MeterValue: []ocpp16.MeterValue{*mv}})
+		return err
 	})
 	if err != nil {
 		c.cp.log.Error("meter values not journaled: the store failed", "connector", cn.id, "err", err)

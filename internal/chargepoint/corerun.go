@@ -86,13 +86,13 @@ func (c *core) publish() {
 	if c.inoperative {
 		cp0 = ocpp16.ChargePointStatusUnavailable
 	}
-	c.cp.reporter.set(0, cp0, ocpp16.ChargePointErrorCodeNoError, now)
+	c.cp.reporter.set(0, cp0, ocpp16.ChargePointErrorCodeNoError, now, 0)
 	for _, cn := range c.conns {
 		status, code := cn.status()
 		if c.inoperative && status == ocpp16.ChargePointStatusAvailable {
 			status = ocpp16.ChargePointStatusUnavailable
 		}
-		c.cp.reporter.set(cn.id, status, code, now)
+		c.cp.reporter.set(cn.id, status, code, now, cn.holdFor)
 	}
 }
 

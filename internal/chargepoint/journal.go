@@ -49,21 +49,22 @@ func nextCounter(tx kv.Tx, name string) (int64, error) {
 	return n, tx.Put(bucketMeta, name, []byte(strconv.FormatInt(n, 10)))
 }
 
-// appendJournal adds a message to the journal inside tx.
-func appendJournal(tx kv.Tx, action string, txLocal int64, payload any) error {
+// appendJournal adds a message to the journal inside tx and returns its
+// sequence number.
+func appendJournal(tx kv.Tx, action string, txLocal int64, payload any) (uint64, error) {
 	raw, err := json.Marshal(payload)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	seq, err := nextCounter(tx, "journalSeq")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	e, err := json.Marshal(journalEntry{Seq: uint64(seq), Action: action, Tx: txLocal, Payload: raw})
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return tx.Put(bucketJournal, pad(seq), e)
+	return uint64(seq), tx.Put(bucketJournal, pad(seq), e)
 }
 
 // journalHead returns the oldest message of the journal.

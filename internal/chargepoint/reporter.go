@@ -16,16 +16,20 @@ type reporter struct {
 	cp   *ChargePoint
 	wake chan struct{} // buffered 1
 
-	mu      sync.Mutex
-	current map[int]connStatus // as the core sees it now
-	sent    map[int]connStatus // as the central system was told
-	forced  map[int]bool       // triggered: sent even if unchanged
+	mu        sync.Mutex
+	current   map[int]connStatus // as the core sees it now
+	sent      map[int]connStatus // as the central system was told
+	forced    map[int]bool       // triggered: sent even if unchanged
+	delivered uint64             // journal messages up to this sequence are delivered (or given up)
 }
 
 type connStatus struct {
 	status ocpp16.ChargePointStatus
 	code   ocpp16.ChargePointErrorCode
 	since  time.Time // when it took this status
+	// holdFor is a journal sequence that must be delivered before this
+	// status is reported.
+	holdFor uint64
 }
 
 func (a connStatus) same(b connStatus) bool { return a.status == b.status && a.code == b.code }
@@ -42,13 +46,24 @@ func (r *reporter) poke() {
 	}
 }
 
-// set records the status a connector (0: the charge point) has now.
-func (r *reporter) set(id int, status ocpp16.ChargePointStatus, code ocpp16.ChargePointErrorCode, now time.Time) {
+// set records the status a connector (0: the charge point) has now, to be
+// reported once journal message holdFor is delivered.
+func (r *reporter) set(id int, status ocpp16.ChargePointStatus, code ocpp16.ChargePointErrorCode, now time.Time, holdFor uint64) {
 	r.mu.Lock()
 	cur, ok := r.current[id]
 	if !ok || cur.status != status || cur.code != code {
-		r.current[id] = connStatus{status: status, code: code, since: now}
+		cur = connStatus{status: status, code: code, since: now}
 	}
+	cur.holdFor = holdFor
+	r.current[id] = cur
+	r.mu.Unlock()
+	r.poke()
+}
+
+// deliveredUpTo notes that the journal is delivered up to seq.
+func (r *reporter) deliveredUpTo(seq uint64) {
+	r.mu.Lock()
+	r.delivered = max(r.delivered, seq)
 	r.mu.Unlock()
 	r.poke()
 }
@@ -100,6 +115,9 @@ func (r *reporter) due(now time.Time, min time.Duration) (int, connStatus, bool,
 		}
 		if sent, ok := r.sent[id]; ok && sent.same(cur) {
 			continue
+		}
+		if cur.holdFor > r.delivered {
+			continue // the transaction message goes first
 		}
 		if at := cur.since.Add(min); now.Before(at) {
 			if later.IsZero() || at.Before(later) {

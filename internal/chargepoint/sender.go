@@ -37,6 +37,7 @@ func (cp *ChargePoint) sendJournal(ctx context.Context) {
 			continue
 		}
 		if !ok {
+			cp.reporter.deliveredUpTo(lastJournalSeq(cp.store))
 			replayedFor = cp.connectionCount()
 			if !cp.waitSender(ctx, 0) {
 				return
@@ -177,6 +178,7 @@ func (cp *ChargePoint) confirmed(e journalEntry, raw json.RawMessage) {
 		cp.log.Error("journal not updated after delivery", "err", err)
 		return
 	}
+	cp.reporter.deliveredUpTo(e.Seq)
 	var req struct {
 		IdTag string `json:"idTag"`
 	}
@@ -194,6 +196,20 @@ func (cp *ChargePoint) confirmed(e journalEntry, raw json.RawMessage) {
 // drop removes an entry the central system will never get.
 func (cp *ChargePoint) drop(e journalEntry) {
 	cp.store.Update(func(tx kv.Tx) error { return tx.Delete(bucketJournal, pad(int64(e.Seq))) })
+	cp.reporter.deliveredUpTo(e.Seq)
+}
+
+// lastJournalSeq is the sequence of the last message ever journaled.
+func lastJournalSeq(store kv.Store) uint64 {
+	var n uint64
+	store.View(func(tx kv.Tx) error {
+		if raw := tx.Get(bucketMeta, "journalSeq"); raw != nil {
+			v, _ := strconv.ParseUint(string(raw), 10, 64)
+			n = v
+		}
+		return nil
+	})
+	return n
 }
 
 // flushJournal gives the journal up to d to be delivered (before a reset).

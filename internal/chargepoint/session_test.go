@@ -90,6 +90,23 @@ func TestASessionFromPlugToUnplug(t *testing.T) {
 		if got := strings.Join(statuses(csms, 1), " "); got != "Available Preparing Charging Available" {
 			t.Errorf("statuses %q", got)
 		}
+		// The central system hears of a transaction before the status
+		// that shows it, and of its end before the connector is free.
+		var seq []string
+		for _, c := range csms.sent("") {
+			p := string(c.payload)
+			switch {
+			case c.action == "StartTransaction", c.action == "StopTransaction":
+				seq = append(seq, c.action)
+			case strings.Contains(p, `"connectorId":1`) && (strings.Contains(p, `"Charging"`) || strings.Contains(p, `"Available"`)):
+				var st ocpp16.StatusNotificationRequest
+				json.Unmarshal(c.payload, &st)
+				seq = append(seq, string(st.Status))
+			}
+		}
+		if got := strings.Join(seq, " "); got != "Available StartTransaction Charging StopTransaction Available" {
+			t.Errorf("order %q", got)
+		}
 	})
 }
 
