@@ -50,6 +50,10 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 		resp, err = cp.unlockConnector(ctx, r)
 	case *ocpp16.ClearCacheRequest:
 		resp, err = cp.clearCache()
+	case *ocpp16.GetLocalListVersionRequest:
+		resp, err = cp.getLocalListVersion()
+	case *ocpp16.SendLocalListRequest:
+		resp, err = cp.sendLocalList(r)
 	case *ocpp16.DataTransferRequest:
 		resp = &ocpp16.DataTransferResponse{Status: ocpp16.DataTransferStatusUnknownVendorId}
 	default:
