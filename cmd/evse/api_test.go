@@ -138,22 +138,23 @@ func TestLocalAPIConfigAndBadRequests(t *testing.T) {
 	if code, _ := apiDo(t, "POST", base+"/connectors/1/fault", `{"errorCode":"GroundFailure"}`); code != 200 {
 		t.Fatal(code)
 	}
-	r := waitStatus(t, s, "CP-API2", 1, "Faulted")
+	r := waitStatus(t, s, 0, "CP-API2", 1, "Faulted")
 	if !strings.Contains(string(r.Frame.Payload), `"errorCode":"GroundFailure"`) {
 		t.Errorf("fault status %s", r.Frame.Payload)
 	}
 	apiDo(t, "POST", base+"/connectors/1/clear", "")
-	waitStatus(t, s, "CP-API2", 1, "Available")
+	waitStatus(t, s, r.Seq, "CP-API2", 1, "Available")
 	if code, body := apiDo(t, "POST", base+"/inputs/1", `{"high":true}`); code != 200 || body["high"] != true {
 		t.Errorf("input: %d %v", code, body)
 	}
 	noViolations(t, s)
 }
 
-// waitStatus waits for a StatusNotification of a connector with a status.
-func waitStatus(t *testing.T, s *csmstest.Server, cp string, connector int, status string) csmstest.Record {
+// waitStatus waits for a StatusNotification of a connector with a status,
+// recorded at from or later.
+func waitStatus(t *testing.T, s *csmstest.Server, from int, cp string, connector int, status string) csmstest.Record {
 	t.Helper()
-	r, err := s.WaitFor(ctxFor(t, 10*time.Second), 0, func(r csmstest.Record) bool {
+	r, err := s.WaitFor(ctxFor(t, 10*time.Second), from, func(r csmstest.Record) bool {
 		p := string(r.Frame.Payload)
 		return csmstest.IsCall(cp, "StatusNotification")(r) &&
 			strings.Contains(p, `"connectorId":`+itoa(connector)+`,`) && strings.Contains(p, `"status":"`+status+`"`)

@@ -2,6 +2,7 @@ package chargepoint
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -479,6 +480,32 @@ func TestGroupTagStopsATransaction(t *testing.T) {
 		}
 		if s := decode[ocpp16.StopTransactionRequest](t, stops[0]); s.Reason != ocpp16.ReasonLocal || s.IdTag != "DRIVER2" {
 			t.Errorf("stop %+v", s)
+		}
+	})
+}
+
+func TestATagChargingOnOneConnectorStartsNothingOnAnother(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS()
+		r := startRig(t, csms, map[string]string{"NumberOfConnectors": "2", "ConnectorPhaseRotationMaxLength": "2",
+			"ConnectorPhaseRotation": "1.RST,2.RST"}, &kv.Mem{})
+		synctest.Wait()
+		r.board.Plug(1, sim.EV{})
+		r.board.Present("TAG1", 1)
+		time.Sleep(5 * time.Second)
+		r.board.Plug(2, sim.EV{})
+		r.board.Present("TAG1", 2) // ConcurrentTx: not a second transaction
+		time.Sleep(5 * time.Second)
+		r.board.Present("TAG2", 2)
+		time.Sleep(5 * time.Second)
+		r.stop()
+		var tags []string
+		for _, c := range csms.sent("StartTransaction") {
+			s := decode[ocpp16.StartTransactionRequest](t, c)
+			tags = append(tags, s.IdTag+"@"+strconv.Itoa(s.ConnectorId))
+		}
+		if got := strings.Join(tags, " "); got != "TAG1@1 TAG2@2" {
+			t.Errorf("transactions %q", got)
 		}
 	})
 }
