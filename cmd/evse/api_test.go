@@ -69,6 +69,17 @@ func TestLocalAPIDrivesASession(t *testing.T) {
 	if !strings.Contains(string(stop.Frame.Payload), `"reason":"EVDisconnected"`) {
 		t.Errorf("StopTransaction %s", stop.Frame.Payload)
 	}
+	// The emergency stop button.
+	apiDo(t, "POST", base+"/connectors/1/plug", "")
+	apiDo(t, "POST", base+"/rfid", `{"idTag":"CARD-1"}`)
+	start2 := waitCall(t, s, stop.Seq, "CP-API", "StartTransaction", 10*time.Second)
+	if code, _ := apiDo(t, "POST", base+"/emergency-stop", ""); code != 200 {
+		t.Fatalf("emergency stop: %d", code)
+	}
+	stop = waitCall(t, s, start2.Seq, "CP-API", "StopTransaction", 10*time.Second)
+	if !strings.Contains(string(stop.Frame.Payload), `"reason":"EmergencyStop"`) {
+		t.Errorf("StopTransaction %s", stop.Frame.Payload)
+	}
 	noViolations(t, s)
 }
 

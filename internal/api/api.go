@@ -30,6 +30,8 @@ type Backend interface {
 	Settings() *config.Settings
 	// Board returns the simulated hardware.
 	Board() *sim.Board
+	// EmergencyStop stops every transaction (reason EmergencyStop).
+	EmergencyStop(ctx context.Context) error
 }
 
 // Handler returns the API's HTTP handler.
@@ -49,6 +51,7 @@ func Handler(b Backend, log *slog.Logger) http.Handler {
 	mux.HandleFunc("POST /api/v1/connectors/{n}/clear", a.clear)
 	mux.HandleFunc("POST /api/v1/rfid", a.rfid)
 	mux.HandleFunc("POST /api/v1/inputs/{n}", a.input)
+	mux.HandleFunc("POST /api/v1/emergency-stop", a.emergencyStop)
 	return mux
 }
 
@@ -309,6 +312,14 @@ func (a *api) input(w http.ResponseWriter, r *http.Request) {
 	}
 	a.b.Board().SetInput(n, *body.High)
 	reply(w, http.StatusOK, map[string]any{"input": n, "high": *body.High})
+}
+
+func (a *api) emergencyStop(w http.ResponseWriter, r *http.Request) {
+	if err := a.b.EmergencyStop(r.Context()); err != nil {
+		fail(w, http.StatusServiceUnavailable, "charge point not running: %v", err)
+		return
+	}
+	reply(w, http.StatusOK, map[string]string{"stopped": "all transactions"})
 }
 
 // snapshot answers with the simulated connector's state.

@@ -542,3 +542,30 @@ func TestNewsWhileBusyIsNotLost(t *testing.T) {
 		}
 	})
 }
+
+// A status that changes while the one before it is on its way is reported
+// too (it was lost when the change raced the answer).
+func TestStatusChangingWhileTheLastIsSentIsReported(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS()
+		r := startRig(t, csms, nil, &kv.Mem{})
+		synctest.Wait()
+		release := make(chan struct{})
+		csms.mu.Lock()
+		csms.answers["StatusNotification"] = func(json.RawMessage) (json.RawMessage, error) {
+			<-release
+			return json.RawMessage(`{}`), nil
+		}
+		csms.mu.Unlock()
+		r.board.SetFault(1, "GroundFailure")
+		synctest.Wait() // Faulted is on its way
+		r.board.SetFault(1, "")
+		synctest.Wait()
+		close(release)
+		time.Sleep(time.Second)
+		r.stop()
+		if got := strings.Join(statuses(csms, 1), " "); got != "Available Faulted Available" {
+			t.Errorf("statuses %q", got)
+		}
+	})
+}

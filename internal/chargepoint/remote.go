@@ -199,3 +199,15 @@ func (c *core) triggeredMeterValues(connector int) {
 		c.cp.sendLater("MeterValues", req)
 	}
 }
+
+// EmergencyStop stops every transaction with reason EmergencyStop, as the
+// emergency stop button of a charge point does.
+func (cp *ChargePoint) EmergencyStop(ctx context.Context) error {
+	return cp.exec(ctx, func(c *core) {
+		for _, cn := range c.conns {
+			if cn.tx != nil {
+				c.stop(cn, ocpp16.ReasonEmergencyStop, "")
+			}
+		}
+	})
+}

@@ -130,13 +130,13 @@ func (r *reporter) due(now time.Time, min time.Duration) (int, connStatus, bool,
 	return 0, connStatus{}, false, later
 }
 
+// done notes what the central system was told; if the status moved on
+// meanwhile, the new one is due next.
 func (r *reporter) done(id int, s connStatus) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.forced, id)
-	if cur := r.current[id]; cur.same(s) {
-		r.sent[id] = s
-	}
+	r.sent[id] = s
 }
 
 // silent reports whether no status may be sent now.

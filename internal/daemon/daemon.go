@@ -190,6 +190,16 @@ func (l *liveCP) Status(ctx context.Context) (chargepoint.Status, error) {
 	return cp.Status(ctx)
 }
 
+func (l *liveCP) EmergencyStop(ctx context.Context) error {
+	l.mu.Lock()
+	cp := l.cp
+	l.mu.Unlock()
+	if cp == nil {
+		return errors.New("starting")
+	}
+	return cp.EmergencyStop(ctx)
+}
+
 func (l *liveCP) Settings() *config.Settings {
 	l.mu.Lock()
 	defer l.mu.Unlock()
