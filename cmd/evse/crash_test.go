@@ -56,11 +56,13 @@ func TestCrashLosesNoTransaction(t *testing.T) {
 	for i := range kills {
 		// A session: plug, present a tag, charge a while, unplug; the kill
 		// lands anywhere in it, or between sessions.
-		killAt := time.Now().Add(time.Duration(rng.IntN(2500)) * time.Millisecond)
+		// Sessions last 2.5 to 4 s, with an EV that follows the offer
+		// within 100 ms so that it draws energy; the kill comes within 5 s.
+		killAt := time.Now().Add(time.Duration(rng.IntN(5000)) * time.Millisecond)
 		steps := []func(){
-			func() { apiDo(t, "POST", base+"/connectors/1/plug", `{"capacityWh":100000}`) },
+			func() { apiDo(t, "POST", base+"/connectors/1/plug", `{"capacityWh":100000,"responseDelayMs":100}`) },
 			func() { apiDo(t, "POST", base+"/rfid", fmt.Sprintf(`{"idTag":"TAG-%d"}`, i)) },
-			func() { time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond) },
+			func() { time.Sleep(time.Duration(2500+rng.IntN(1500)) * time.Millisecond) },
 			func() { apiDo(t, "POST", base+"/connectors/1/unplug", "") },
 			func() { time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond) },
 		}
@@ -78,15 +80,16 @@ func TestCrashLosesNoTransaction(t *testing.T) {
 		p, base = start()
 	}
 	// One clean session, then let the journal drain and stop cleanly.
-	apiDo(t, "POST", base+"/connectors/1/plug", "")
+	apiDo(t, "POST", base+"/connectors/1/plug", `{"responseDelayMs":100}`)
 	apiDo(t, "POST", base+"/rfid", `{"idTag":"TAG-LAST"}`)
-	time.Sleep(time.Second)
+	time.Sleep(3 * time.Second)
 	apiDo(t, "POST", base+"/connectors/1/unplug", "")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		_, st := apiDo(t, "GET", base+"/status", "")
-		if st["journal"] == float64(0) {
-			break
+		conns, _ := st["connectors"].([]any)
+		if st["journal"] == float64(0) && len(conns) == 2 && conns[1].(map[string]any)["transaction"] == nil {
+			break // the last session is stopped and everything delivered
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("journal never drained: %v", st)
@@ -96,7 +99,7 @@ func TestCrashLosesNoTransaction(t *testing.T) {
 	if err := p.stop(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	checkTransactions(t, s.Records(), "CP-CRASH")
+	checkTransactions(t, s.Records(), "CP-CRASH", true)
 }
 
 type startMsg struct {
@@ -118,7 +121,7 @@ type stopMsg struct {
 // consistent meter values. A message sent again after a crash with the
 // same content (the charge point died between the answer and its own
 // note of it) is counted as a retransmission, not a second transaction.
-func checkTransactions(t *testing.T, recs []csmstest.Record, cp string) {
+func checkTransactions(t *testing.T, recs []csmstest.Record, cp string, wantEnergy bool) {
 	t.Helper()
 	answers := map[string]csmstest.Record{} // CALL id → the CSMS's answer
 	for _, r := range recs {
@@ -197,7 +200,7 @@ func checkTransactions(t *testing.T, recs []csmstest.Record, cp string) {
 		}
 		sn.stops = append(sn.stops, m)
 	}
-	var powerLoss int
+	var powerLoss, energy int
 	for _, sn := range sessions {
 		if len(sn.stops) != 1 {
 			t.Errorf("transaction started %+v was stopped %d times: %+v", sn.start, len(sn.stops), sn.stops)
@@ -209,18 +212,27 @@ func checkTransactions(t *testing.T, recs []csmstest.Record, cp string) {
 		if sn.stops[0].Reason == "PowerLoss" {
 			powerLoss++
 		}
+		energy += sn.stops[0].MeterStop - sn.start.MeterStart
 	}
-	// Across transactions of the connector, the meter never goes back.
+	// Transactions of a connector follow each other: the meter never goes
+	// back, and no energy flows between them (the contactor is open), so
+	// each starts where the one before stopped.
 	sort.Slice(sessions, func(i, j int) bool { return sessions[i].start.Timestamp < sessions[j].start.Timestamp })
 	for i := 1; i < len(sessions); i++ {
 		prev, cur := sessions[i-1], sessions[i]
-		if len(prev.stops) == 1 && cur.start.MeterStart < prev.stops[0].MeterStop {
-			t.Errorf("transaction started at %d Wh after one stopped at %d Wh", cur.start.MeterStart, prev.stops[0].MeterStop)
+		if prev.start.ConnectorId != cur.start.ConnectorId || len(prev.stops) != 1 {
+			continue
+		}
+		if cur.start.MeterStart != prev.stops[0].MeterStop {
+			t.Errorf("transaction started at %d Wh after the one before stopped at %d Wh", cur.start.MeterStart, prev.stops[0].MeterStop)
+		}
+		if cur.start.Timestamp < prev.stops[0].Timestamp {
+			t.Errorf("transaction started at %s before the one before stopped at %s", cur.start.Timestamp, prev.stops[0].Timestamp)
 		}
 	}
-	t.Logf("%d transactions, %d stopped with PowerLoss, %d StartTransaction and %d StopTransaction retransmissions",
-		len(sessions), powerLoss, startDupes, stopDupes)
-	if len(sessions) == 0 {
-		t.Error("no transaction at all")
+	t.Logf("%d transactions, %d Wh in all, %d stopped with PowerLoss, %d StartTransaction and %d StopTransaction retransmissions",
+		len(sessions), energy, powerLoss, startDupes, stopDupes)
+	if len(sessions) == 0 || (wantEnergy && energy == 0) {
+		t.Error("no transaction, or no energy at all: the test checks nothing")
 	}
 }

@@ -29,9 +29,17 @@ func TestCentralSystemOutage(t *testing.T) {
 	waitCall(t, s, 0, "CP-OUT", "StatusNotification", 10*time.Second)
 
 	// A session on connector 1 starts online.
-	apiDo(t, "POST", base+"/connectors/1/plug", "")
+	apiDo(t, "POST", base+"/connectors/1/plug", `{"responseDelayMs":100}`)
 	apiDo(t, "POST", base+"/rfid", `{"idTag":"ONLINE-1","connector":1}`)
 	waitCall(t, s, 0, "CP-OUT", "StartTransaction", 10*time.Second)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, st := apiDo(t, "GET", base+"/status", ""); st["journal"] == float64(0) {
+			break // the StartTransaction is answered
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("StartTransaction not confirmed")
+		}
+	}
 
 	// The central system goes away.
 	s.Close()
@@ -46,7 +54,7 @@ func TestCentralSystemOutage(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	apiDo(t, "POST", base+"/connectors/1/unplug", "")
 	for i := range 2 {
-		apiDo(t, "POST", base+"/connectors/2/plug", "")
+		apiDo(t, "POST", base+"/connectors/2/plug", `{"responseDelayMs":100}`)
 		apiDo(t, "POST", base+"/rfid", fmt.Sprintf(`{"idTag":"OFFLINE-%d","connector":2}`, i))
 		time.Sleep(1200 * time.Millisecond)
 		apiDo(t, "POST", base+"/connectors/2/unplug", "")
@@ -105,7 +113,7 @@ func TestCentralSystemOutage(t *testing.T) {
 		t.Errorf("after the outage the central system got %v, want %v", order, want)
 	}
 	// Both central systems together saw whole transactions.
-	checkTransactions(t, append(s.Records(), renumber(s2.Records(), len(s.Records()))...), "CP-OUT")
+	checkTransactions(t, append(s.Records(), renumber(s2.Records(), len(s.Records()))...), "CP-OUT", false)
 }
 
 // renumber shifts the sequence numbers of a second server's records after

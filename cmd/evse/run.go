@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -58,6 +59,7 @@ It stops cleanly on SIGINT or SIGTERM.`,
 	f.StringVar(&opts.CAFile, "ca", "", "PEM file of CA certificates for wss:// (default: the system's)")
 	f.BoolVar(&trace, "trace", false, "print every OCPP frame on stdout")
 	f.StringVar(&opts.Listen, "listen", "127.0.0.1:8080", `address of the local HTTP API (docs/api.md), or "off"`)
+	f.DurationVar(&opts.ReplaySpread, "replay-spread", 10*time.Second, "longest random wait before transaction messages kept offline are sent after a (re)connection")
 	logs.register(cmd, "info")
 	cmd.MarkFlagRequired("csms")
 	cmd.MarkFlagRequired("id")

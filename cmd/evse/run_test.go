@@ -20,7 +20,8 @@ import (
 )
 
 func runArgs(url, id, dir string, extra ...string) []string {
-	return append([]string{"run", "--csms", url, "--id", id, "--data", dir, "--log-level", "debug", "--listen", "127.0.0.1:0"}, extra...)
+	return append([]string{"run", "--csms", url, "--id", id, "--data", dir, "--log-level", "debug", "--listen", "127.0.0.1:0",
+		"--replay-spread", "500ms"}, extra...)
 }
 
 // keyValues returns GetConfiguration's configurationKey by key name.

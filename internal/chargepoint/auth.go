@@ -36,14 +36,6 @@ func entryFromInfo(info ocpp16.IdTagInfo) authEntry {
 	return e
 }
 
-func (e authEntry) info() ocpp16.IdTagInfo {
-	info := ocpp16.IdTagInfo{Status: e.Status, ParentIdTag: e.ParentIDTag}
-	if e.Expiry != nil {
-		info.ExpiryDate = &ocpp16.DateTime{Time: *e.Expiry}
-	}
-	return info
-}
-
 // authKeys are the configuration keys that decide authorization.
 type authKeys struct {
 	LocalPreAuthorize     bool
@@ -68,11 +60,10 @@ const (
 )
 
 // decision is the outcome of decideAuth: a verdict, the knowledge it rests
-// on (known is false for an unknown idTag), and why.
+// on, and why.
 type decision struct {
 	verdict verdict
 	entry   authEntry
-	known   bool
 	reason  string
 }
 
@@ -93,7 +84,7 @@ func decideAuth(online bool, keys authKeys, list, cache *authEntry, now time.Tim
 	}
 	if online {
 		if local != nil && local.valid(now) && keys.LocalPreAuthorize {
-			return decision{verdict: verdictAccept, entry: *local, known: true, reason: "valid in the " + from + " (LocalPreAuthorize)"}
+			return decision{verdict: verdictAccept, entry: *local, reason: "valid in the " + from + " (LocalPreAuthorize)"}
 		}
 		return decision{verdict: verdictAsk, reason: "online"}
 	}
@@ -103,12 +94,12 @@ func decideAuth(online bool, keys authKeys, list, cache *authEntry, now time.Tim
 			if e.Status == ocpp16.AuthorizationStatusAccepted {
 				e.Status = ocpp16.AuthorizationStatusExpired
 			}
-			return decision{verdict: verdictReject, entry: e, known: true, reason: string(e.Status) + " in the " + from}
+			return decision{verdict: verdictReject, entry: e, reason: string(e.Status) + " in the " + from}
 		}
 		if keys.LocalAuthorizeOffline {
-			return decision{verdict: verdictAccept, entry: e, known: true, reason: "valid in the " + from + " (LocalAuthorizeOffline)"}
+			return decision{verdict: verdictAccept, entry: e, reason: "valid in the " + from + " (LocalAuthorizeOffline)"}
 		}
-		return decision{verdict: verdictReject, entry: e, known: true, reason: "offline and LocalAuthorizeOffline is off"}
+		return decision{verdict: verdictReject, entry: e, reason: "offline and LocalAuthorizeOffline is off"}
 	}
 	if keys.OfflineUnknown != "false" {
 		return decision{verdict: verdictAccept, entry: authEntry{Status: ocpp16.AuthorizationStatusAccepted},

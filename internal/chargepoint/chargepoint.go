@@ -79,6 +79,10 @@ type ChargePoint struct {
 	// it has stopped taking any.
 	posts    chan func(*core)
 	coreDone chan struct{}
+	// coreNews holds what the core must look at again, coreWake wakes it;
+	// for callers that must not block (settings watchers, the transport).
+	coreNews atomic.Uint32
+	coreWake chan struct{} // buffered 1
 
 	reporter *reporter
 	// senderWake tells the journal sender to look again.
@@ -147,6 +151,7 @@ func New(opts Options) (*ChargePoint, error) {
 	}
 	cp := &ChargePoint{opts: opts, settings: opts.Settings, clock: opts.Clock, log: opts.Logger, store: opts.Store,
 		wake: make(chan struct{}, 1), posts: make(chan func(*core), 64), coreDone: make(chan struct{}),
+		coreWake:   make(chan struct{}, 1),
 		senderWake: make(chan struct{}, 1), reset: make(chan ocpp16.ResetType, 1)}
 	cp.reporter = newReporter(cp)
 	return cp, nil
@@ -209,6 +214,27 @@ func (cp *ChargePoint) Connected() {
 	})
 	cp.reporter.resendAll()
 	cp.nudgeSender()
+	cp.tellCore(newsConnection)
+}
+
+// Disconnected tells the charge point that the connection is down; the
+// transport calls it.
+func (cp *ChargePoint) Disconnected() { cp.tellCore(newsConnection) }
+
+// Kinds of news for the core.
+const (
+	newsConnection uint32 = 1 << iota // the connection came up or went down
+	newsMetering                      // a metering interval changed
+	newsSettings                      // a setting that changes what the hardware does
+)
+
+// tellCore records news for the core and wakes it, without blocking.
+func (cp *ChargePoint) tellCore(kind uint32) {
+	cp.coreNews.Or(kind)
+	select {
+	case cp.coreWake <- struct{}{}:
+	default:
+	}
 }
 
 func (cp *ChargePoint) connectionCount() int64 {
@@ -273,12 +299,12 @@ func (cp *ChargePoint) goAsync(f func(ctx context.Context)) {
 // stopped and their messages journaled).
 func (cp *ChargePoint) Run(ctx context.Context, caller Caller) error {
 	cp.callerV.Store(caller)
+	defer cp.async.Wait() // after cancel: deferred calls run last first
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cp.asyncMu.Lock()
 	cp.runCtx = ctx
 	cp.asyncMu.Unlock()
-	defer cp.async.Wait()
 
 	c, err := cp.newCore()
 	if err != nil {
@@ -289,10 +315,10 @@ func (cp *ChargePoint) Run(ctx context.Context, caller Caller) error {
 		case "HeartbeatInterval":
 			cp.note(func(n *news) { n.heartbeatChanged = true })
 		case "MeterValueSampleInterval", "ClockAlignedDataInterval":
-			cp.post(func(c *core) { c.rescheduleMetering() })
+			cp.tellCore(newsMetering)
 		case "FreeCharging", "FreeChargingMode":
 			cp.reporter.resendAll()
-			cp.post(func(c *core) { c.refresh() })
+			cp.tellCore(newsSettings)
 		}
 	})
 	defer stop()
@@ -313,6 +339,7 @@ func (cp *ChargePoint) Run(ctx context.Context, caller Caller) error {
 		}
 	})
 	err = g.Wait()
+	cancel() // ends the one-off calls still out (an unanswered Authorize)
 	if errors.Is(err, ErrReset) {
 		cp.log.Info("rebooting after Reset", "type", resetType)
 		return ErrReset

@@ -69,7 +69,22 @@ func (f *fakeCSMS) Call(ctx context.Context, action string, payload json.RawMess
 	if fn == nil {
 		return nil, rpc.Errorf(rpc.NotImplemented, "%s", action)
 	}
-	return fn(payload)
+	// Like a real transport, a call ends with its context.
+	type result struct {
+		raw json.RawMessage
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		raw, err := fn(payload)
+		done <- result{raw, err}
+	}()
+	select {
+	case r := <-done:
+		return r.raw, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 func (f *fakeCSMS) Connected() bool { return !f.offline.Load() }

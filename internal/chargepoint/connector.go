@@ -40,6 +40,9 @@ type connector struct {
 
 	offered    float64   // A per phase
 	nextSample time.Time // of MeterValuesSampledData, zero when none is due
+	// immediateAt is when ImmediatelyWhenPlugged looks again, zero when it
+	// does not.
+	immediateAt time.Time
 }
 
 // grant is what an authorization allows: a transaction in the name of
@@ -58,10 +61,10 @@ type pendingAuth struct {
 	deadline time.Time
 }
 
-// busy reports whether the connector is in use: a transaction, a pending
-// authorization or an EV plugged.
-func (c *connector) busy() bool {
-	return c.tx != nil || c.auth != nil || c.authorizing != "" || c.pilot.Plugged()
+// busyStarting reports whether the connector has a transaction or one on
+// its way (an authorization pending or out).
+func (c *connector) busyStarting() bool {
+	return c.tx != nil || c.auth != nil || c.authorizing != ""
 }
 
 // status derives the OCPP status of the connector and its error code.

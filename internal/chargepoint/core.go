@@ -2,7 +2,6 @@ package chargepoint
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -27,7 +26,16 @@ type core struct {
 	aligned time.Time
 	// checkpoint is when the running transactions' readings are next kept.
 	checkpoint time.Time
+	// offlineSince is when the connection to the central system was last
+	// lost (or the core started without one); zero while connected.
+	offlineSince time.Time
 }
+
+// offlineGrace is how long the charge point must have been without a
+// connection before AllowOfflineTxForUnknownId ImmediatelyWhenPlugged
+// starts a transaction on plug-in: at boot, or over a short blip, the
+// central system is not given up at once.
+const offlineGrace = 30 * time.Second
 
 // checkpointEvery is how often a running transaction's meter reading is
 // kept in the store, whatever the metering keys say: a crash loses at most
@@ -66,11 +74,14 @@ func (c *core) keys() authKeys {
 }
 
 // freeMode returns the FreeChargingMode when FreeCharging is on, else -1.
-func (c *core) freeMode() int {
-	if c.cp.settings.Int("FreeCharging") == 0 {
+func (c *core) freeMode() int { return c.cp.freeMode() }
+
+// freeMode returns the FreeChargingMode when FreeCharging is on, else -1.
+func (cp *ChargePoint) freeMode() int {
+	if cp.settings.Int("FreeCharging") == 0 {
 		return -1
 	}
-	return c.cp.settings.Int("FreeChargingMode")
+	return cp.settings.Int("FreeChargingMode")
 }
 
 // load restores what the store keeps: availability, and transactions that
@@ -163,6 +174,10 @@ func (c *core) sense(cn *connector, pilot hw.PilotState) {
 		pilot = cn.hw.Pilot()
 	}
 	fault := cn.hw.Fault()
+	if fault == "" && (pilot == hw.PilotE || pilot == hw.PilotF) {
+		fault = string(ocpp16.ChargePointErrorCodeEVCommunicationError)
+		pilot = cn.pilot // the EV is still there as far as we know
+	}
 	was := cn.pilot
 	cn.pilot = pilot
 	if fault != cn.fault {
@@ -204,10 +219,45 @@ func (c *core) plugged(cn *connector) {
 		c.start(cn, grant{idTag: c.fixedTag()})
 		return
 	}
-	if c.freeMode() < 0 && !c.online() && c.cp.settings.String("AllowOfflineTxForUnknownId") == "ImmediatelyWhenPlugged" {
-		c.cp.log.Info("offline: starting at once on plug-in (ImmediatelyWhenPlugged)", "connector", cn.id)
-		c.start(cn, grant{idTag: offlineTag})
+	c.immediateOffline(cn)
+}
+
+// immediateOffline starts a transaction on a plugged, idle connector when
+// AllowOfflineTxForUnknownId is ImmediatelyWhenPlugged and the charge
+// point has been offline for offlineGrace; earlier, it sets a deadline to
+// look again.
+func (c *core) immediateOffline(cn *connector) {
+	cn.immediateAt = time.Time{}
+	if c.freeMode() >= 0 || c.offlineSince.IsZero() || cn.busyStarting() || !cn.pilot.Plugged() ||
+		c.cp.settings.String("AllowOfflineTxForUnknownId") != "ImmediatelyWhenPlugged" {
+		return
 	}
+	if at := c.offlineSince.Add(offlineGrace); c.now().Before(at) {
+		cn.immediateAt = at
+		return
+	}
+	c.cp.log.Info("offline: starting at once on plug-in (ImmediatelyWhenPlugged)", "connector", cn.id)
+	c.start(cn, grant{idTag: offlineTag})
+}
+
+// connectionChanged follows the connection going up or down.
+func (c *core) connectionChanged() {
+	switch connected := c.cp.caller().Connected(); {
+	case connected:
+		c.offlineSince = time.Time{}
+		for _, cn := range c.conns {
+			cn.immediateAt = time.Time{}
+		}
+	case c.offlineSince.IsZero():
+		c.offlineSince = c.now()
+	}
+}
+
+// statusOnly reports a free-charging mode that sends no transaction
+// messages and no meter values (0 to 2).
+func (c *core) statusOnly() bool {
+	m := c.freeMode()
+	return m >= 0 && m <= 2
 }
 
 // fixedTag is the idTag of the fixed-tag free-charging modes.
@@ -226,22 +276,20 @@ func (c *core) unplugged(cn *connector) {
 		return
 	}
 	if cn.tx.Silent || c.cp.settings.Bool("StopTransactionOnEVSideDisconnect") {
-		tag := cn.tx.Holder
-		if tag == "" {
-			tag = cn.tx.IDTag
-		}
+		tag := cn.tx.presenter(c.fixedTag())
 		c.stop(cn, ocpp16.ReasonEVDisconnected, "")
 		cn.finishing = false
 		c.unlockAfterUnplug(cn, tag)
 		return
 	}
-	// The transaction goes on, suspended, until it is stopped otherwise.
-	cn.offered = 0
+	// The transaction goes on, suspended (drive offers nothing to an
+	// unplugged connector), until it is stopped otherwise.
 }
 
 // unlockAfterUnplug unlocks the cable at the charge point side after an
-// EV-side unplug, unless UnlockConnectorOnEVSideDisconnect is off: then it
-// stays locked until the idTag of the transaction is presented.
+// EV-side unplug, unless UnlockConnectorOnEVSideDisconnect is off and a
+// user's tag started the transaction: then it stays locked until that tag
+// is presented (or UnlockConnector).
 func (c *core) unlockAfterUnplug(cn *connector, idTag string) {
 	if c.cp.settings.Bool("UnlockConnectorOnEVSideDisconnect") || idTag == "" {
 		if err := cn.hw.SetLock(false); err != nil {
@@ -271,6 +319,17 @@ func (c *core) start(cn *connector, g grant) {
 			return err
 		}
 		t.Local = local
+		// A transaction whose stop the store failed to take is still
+		// recorded: it is stopped now, in the same write.
+		if raw := tx.Get(bucketOpenTx, pad(int64(cn.id))); raw != nil {
+			var old transaction
+			if json.Unmarshal(raw, &old) == nil && !old.Silent {
+				req := old.stopRequest(ocpp16.ReasonOther, "", wh(old.LastWh), old.LastAt)
+				if _, err := appendJournal(tx, "StopTransaction", old.Local, req); err != nil {
+					return err
+				}
+			}
+		}
 		if err := tx.Put(bucketOpenTx, pad(int64(cn.id)), t.encode()); err != nil {
 			return err
 		}
@@ -313,7 +372,7 @@ func (c *core) stop(cn *connector, reason ocpp16.Reason, idTag string) {
 	now := c.now()
 	r := cn.hw.Meter()
 	if end := meterValue(r, measurands(c.cp.settings.String("StopTxnSampledData")), ocpp16.ReadingContextTransactionEnd, now, c.cp.phases()); end != nil {
-		t.Data = append(t.Data, *end)
+		t.keep(*end)
 	}
 	var seq uint64
 	err := c.cp.store.Update(func(tx kv.Tx) error {
@@ -410,6 +469,7 @@ func (c *core) nextDeadline() time.Time {
 	earlier(c.checkpoint)
 	for _, cn := range c.conns {
 		earlier(cn.nextSample)
+		earlier(cn.immediateAt)
 		if cn.auth != nil {
 			earlier(cn.auth.deadline)
 		}
@@ -427,6 +487,9 @@ func (c *core) tick(now time.Time) {
 		if !cn.nextSample.IsZero() && !now.Before(cn.nextSample) {
 			c.sample(cn, now)
 			c.scheduleSample(cn, cn.nextSample)
+		}
+		if !cn.immediateAt.IsZero() && !now.Before(cn.immediateAt) {
+			c.immediateOffline(cn)
 		}
 	}
 	if !c.aligned.IsZero() && !now.Before(c.aligned) {
@@ -447,7 +510,7 @@ func (c *core) sample(cn *connector, at time.Time) {
 	}
 	r := cn.hw.Meter()
 	if mv := meterValue(r, measurands(c.cp.settings.String("StopTxnSampledData")), ocpp16.ReadingContextSamplePeriodic, at, c.cp.phases()); mv != nil {
-		t.Data = append(t.Data, *mv)
+		t.keep(*mv)
 	}
 	mv := meterValue(r, measurands(c.cp.settings.String("MeterValuesSampledData")), ocpp16.ReadingContextSamplePeriodic, at, c.cp.phases())
 	c.record(cn, r, at, mv)
@@ -462,12 +525,12 @@ func (c *core) alignedSample(at time.Time) {
 		mv := meterValue(r, measurands(c.cp.settings.String("MeterValuesAlignedData")), ocpp16.ReadingContextSampleClock, at, c.cp.phases())
 		if t := cn.tx; t != nil && !t.Silent {
 			if sv := meterValue(r, measurands(c.cp.settings.String("StopTxnAlignedData")), ocpp16.ReadingContextSampleClock, at, c.cp.phases()); sv != nil {
-				t.Data = append(t.Data, *sv)
+				t.keep(*sv)
 			}
 			c.record(cn, r, at, mv)
 			continue
 		}
-		if mv != nil && c.freeMode() != 0 {
+		if mv != nil && !c.statusOnly() {
 			c.cp.sendLater("MeterValues", ocpp16.MeterValuesRequest{ConnectorId: cn.id, MeterValue: []ocpp16.MeterValue{*mv}})
 		}
 	}
@@ -511,6 +574,3 @@ func (c *core) keepReadings(now time.Time) {
 		}
 	}
 }
-
-// errNoConnector is returned for a connector id the charge point does not have.
-var errNoConnector = errors.New("chargepoint: no such connector")

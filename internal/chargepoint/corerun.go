@@ -30,6 +30,7 @@ func (c *core) run(ctx context.Context) {
 		cn.hw.Offer(0)
 		cn.hw.SetContactor(false)
 	}
+	c.connectionChanged()
 	c.refresh()
 	c.rescheduleMetering()
 	timer := c.cp.clock.NewTimer(time.Hour)
@@ -48,12 +49,27 @@ func (c *core) run(ctx context.Context) {
 			c.onHardware(e)
 		case f := <-c.cp.posts:
 			f(c)
+		case <-c.cp.coreWake:
+			c.news(c.cp.coreNews.Swap(0))
 		case <-tick:
 			c.tick(c.now())
 		case <-ctx.Done():
 			c.shutdown()
 			return
 		}
+	}
+}
+
+// news acts on what the rest of the charge point told the core.
+func (c *core) news(kinds uint32) {
+	if kinds&newsConnection != 0 {
+		c.connectionChanged()
+	}
+	if kinds&newsMetering != 0 {
+		c.rescheduleMetering()
+	}
+	if kinds&newsSettings != 0 {
+		c.refresh()
 	}
 }
 
@@ -89,7 +105,7 @@ func (c *core) publish() {
 	c.cp.reporter.set(0, cp0, ocpp16.ChargePointErrorCodeNoError, now, 0)
 	for _, cn := range c.conns {
 		status, code := cn.status()
-		if c.inoperative && status == ocpp16.ChargePointStatusAvailable {
+		if c.inoperative && cn.tx == nil && status != ocpp16.ChargePointStatusFaulted {
 			status = ocpp16.ChargePointStatusUnavailable
 		}
 		c.cp.reporter.set(cn.id, status, code, now, cn.holdFor)
@@ -105,6 +121,19 @@ func (c *core) rescheduleMetering() {
 	}
 }
 
+// startGivenUp ends a transaction the central system never confirmed (its
+// StartTransaction was given up): nothing can report it, so it stops
+// without a StopTransaction rather than charge unseen.
+func (c *core) startGivenUp(local int64) {
+	for _, cn := range c.conns {
+		if t := cn.tx; t != nil && t.Local == local {
+			c.cp.log.Error("stopping a transaction the central system never confirmed", "connector", cn.id, "tx", local)
+			t.Silent = true
+			c.stop(cn, ocpp16.ReasonOther, "")
+		}
+	}
+}
+
 // startConfirmed takes the central system's answer to StartTransaction:
 // the transaction's id, and what it says of the idTag.
 func (c *core) startConfirmed(local int64, csmsID int, idTag string, info ocpp16.IdTagInfo) {
@@ -117,6 +146,9 @@ func (c *core) startConfirmed(local int64, csmsID int, idTag string, info ocpp16
 			continue
 		}
 		t.CSMSID = csmsID
+		if info.ParentIdTag != "" && t.ParentIDTag == "" {
+			t.ParentIDTag = info.ParentIdTag
+		}
 		if info.Status == ocpp16.AuthorizationStatusAccepted {
 			return
 		}

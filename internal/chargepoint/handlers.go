@@ -147,8 +147,14 @@ func (cp *ChargePoint) triggerMessage(ctx context.Context, req *ocpp16.TriggerMe
 	case ocpp16.MessageTriggerFirmwareStatusNotification:
 		send = func() { cp.note(func(n *news) { n.firmware = true }) }
 	case ocpp16.MessageTriggerStatusNotification:
+		if cp.freeMode() == 0 {
+			return &ocpp16.TriggerMessageResponse{Status: ocpp16.TriggerMessageStatusRejected} // no statuses in this mode
+		}
 		send = func() { cp.reporter.force(connector) }
 	case ocpp16.MessageTriggerMeterValues:
+		if m := cp.freeMode(); m >= 0 && m <= 2 {
+			return &ocpp16.TriggerMessageResponse{Status: ocpp16.TriggerMessageStatusRejected} // no meter values in these modes
+		}
 		send = func() { cp.post(func(c *core) { c.triggeredMeterValues(connector) }) }
 	default:
 		return &ocpp16.TriggerMessageResponse{Status: ocpp16.TriggerMessageStatusNotImplemented}

@@ -67,12 +67,17 @@ func appendJournal(tx kv.Tx, action string, txLocal int64, payload any) (uint64,
 	return uint64(seq), tx.Put(bucketJournal, pad(seq), e)
 }
 
-// journalHead returns the oldest message of the journal.
-func journalHead(store kv.Store) (journalEntry, bool, error) {
+// journalHead returns the oldest message of the journal and, read in the
+// same view, the sequence of the newest message ever journaled.
+func journalHead(store kv.Store) (journalEntry, bool, uint64, error) {
 	var e journalEntry
+	var last uint64
 	found := false
 	errStop := errors.New("stop")
 	err := store.View(func(tx kv.Tx) error {
+		if raw := tx.Get(bucketMeta, "journalSeq"); raw != nil {
+			last, _ = strconv.ParseUint(string(raw), 10, 64)
+		}
 		return tx.ForEach(bucketJournal, func(_ string, v []byte) error {
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("chargepoint: journal entry: %w", err)
@@ -84,7 +89,7 @@ func journalHead(store kv.Store) (journalEntry, bool, error) {
 	if errors.Is(err, errStop) {
 		err = nil
 	}
-	return e, found, err
+	return e, found, last, err
 }
 
 // journalLen counts the messages waiting.

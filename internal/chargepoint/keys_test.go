@@ -25,9 +25,9 @@ func TestFreeChargingModes(t *testing.T) {
 		{"0", "", "", false, ""},
 		{"1", "", "", true, ""},
 		{"2", "ANYCARD", "", true, ""},
-		{"3", "ANYCARD", "StartTransaction StopTransaction", true, "FREE-TAG"},
-		{"4", "", "StartTransaction StopTransaction", true, "FREE-TAG"},
-		{"5", "ANYCARD", "StartTransaction StopTransaction", true, "ANYCARD"},
+		{"3", "ANYCARD", "StartTransaction MeterValues StopTransaction", true, "FREE-TAG"},
+		{"4", "", "StartTransaction MeterValues StopTransaction", true, "FREE-TAG"},
+		{"5", "ANYCARD", "StartTransaction MeterValues StopTransaction", true, "ANYCARD"},
 	}
 	for _, c := range cases {
 		synctest.Test(t, func(t *testing.T) {
@@ -40,17 +40,21 @@ func TestFreeChargingModes(t *testing.T) {
 			if c.tag != "" {
 				r.board.Present(c.tag, 0)
 			}
-			time.Sleep(60 * time.Second)
+			time.Sleep(61 * time.Second) // one sample at 60 s in the full modes
 			snap, _ := r.board.Snapshot(1)
 			if snap.Meter.PowerW == 0 {
 				t.Errorf("mode %s: not charging", c.mode)
 			}
 			r.board.Unplug(1)
-			time.Sleep(5 * time.Second)
+			time.Sleep(20 * time.Minute) // a clock-aligned boundary at 15 min: none in modes 0 to 2
+			if out, _ := call(t, r.cp, "TriggerMessage", `{"requestedMessage":"MeterValues"}`); (out == `{"status":"Rejected"}`) != (c.mode <= "2") {
+				t.Errorf("mode %s: TriggerMessage MeterValues answered %s", c.mode, out)
+			}
+			time.Sleep(time.Second)
 			r.stop()
 			var calls []string
 			for _, a := range actions(csms) {
-				if a != "MeterValues" {
+				if a != "MeterValues" || len(calls) == 0 || calls[len(calls)-1] != "StopTransaction" {
 					calls = append(calls, a)
 				}
 			}
@@ -94,8 +98,33 @@ func TestFreeChargingFixedTagStopsOnlyByThePresenter(t *testing.T) {
 		if s := decode[ocpp16.StopTransactionRequest](t, stops[0]); s.Reason != ocpp16.ReasonLocal {
 			t.Errorf("stop %+v", s)
 		}
-		// RemoteStop works in the full modes; in mode 3 RemoteStart does too.
 	})
+}
+
+func TestFreeChargingRemoteStartAndTheFixedTag(t *testing.T) {
+	for _, mode := range []string{"3", "4"} {
+		synctest.Test(t, func(t *testing.T) {
+			csms := newFakeCSMS()
+			r := startRig(t, csms, map[string]string{"FreeCharging": "1", "FreeChargingMode": mode, "RfidTagFreeCharging": "FREE-TAG"}, &kv.Mem{})
+			synctest.Wait()
+			if mode == "3" {
+				if out, _ := call(t, r.cp, "RemoteStartTransaction", `{"idTag":"APP"}`); out != `{"status":"Accepted"}` {
+					t.Fatalf("remote start: %s", out)
+				}
+			}
+			r.board.Plug(1, sim.EV{})
+			time.Sleep(5 * time.Second)
+			r.board.Present("FREE-TAG", 0) // nobody presented it: it stops nothing
+			time.Sleep(5 * time.Second)
+			r.stop()
+			if got := strings.Join(actions(csms), " "); got != "StartTransaction" {
+				t.Errorf("mode %s: calls %q (no Authorize, and the fixed tag does not stop)", mode, got)
+			}
+			if s := decode[ocpp16.StartTransactionRequest](t, csms.sent("StartTransaction")[0]); s.IdTag != "FREE-TAG" {
+				t.Errorf("mode %s: idTag %q", mode, s.IdTag)
+			}
+		})
+	}
 }
 
 func TestClockAlignedDataAndStopTxnAlignedData(t *testing.T) {
@@ -173,8 +202,8 @@ func TestEVSideDisconnectKeys(t *testing.T) {
 			t.Errorf("statuses %v, want SuspendedEV while unplugged", st)
 		}
 		snap, _ := r.board.Snapshot(1)
-		if !snap.Locked {
-			t.Error("the cable unlocked")
+		if !snap.Locked || snap.Offered != 0 {
+			t.Errorf("unplugged, transaction on: locked %v, offering %v A; want locked and no offer", snap.Locked, snap.Offered)
 		}
 		r.board.Plug(1, sim.EV{}) // back: charging again
 		time.Sleep(5 * time.Second)

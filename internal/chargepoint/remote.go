@@ -39,6 +39,14 @@ func (cp *ChargePoint) remoteStart(ctx context.Context, req *ocpp16.RemoteStartT
 				if cn.tx != nil || cn.auth != nil || cn.authorizing != "" {
 					return // taken meanwhile
 				}
+				switch c.freeMode() {
+				case 3, 4: // free charging in the fixed tag's name
+					c.authorized(cn, grant{idTag: c.fixedTag()})
+					return
+				case 5:
+					c.authorized(cn, grant{idTag: idTag})
+					return
+				}
 				if c.cp.settings.Bool("AuthorizeRemoteTxRequests") {
 					c.authorize(cn, idTag, true)
 					return
@@ -57,11 +65,22 @@ func (cp *ChargePoint) remoteStart(ctx context.Context, req *ocpp16.RemoteStartT
 // is running, by its central-system id.
 func (cp *ChargePoint) remoteStop(ctx context.Context, req *ocpp16.RemoteStopTransactionRequest) (*ocpp16.RemoteStopTransactionResponse, error) {
 	status := ocpp16.RemoteStartStopStatusRejected
+	if cp.Registration() != ocpp16.RegistrationStatusAccepted {
+		return &ocpp16.RemoteStopTransactionResponse{Status: status}, nil // not while Pending
+	}
 	err := cp.exec(ctx, func(c *core) {
 		for _, cn := range c.conns {
 			if t := cn.tx; t != nil && !t.Silent && t.CSMSID != 0 && t.CSMSID == req.TransactionId {
 				status = ocpp16.RemoteStartStopStatusAccepted
-				c.stop(cn, ocpp16.ReasonRemote, "")
+				local := t.Local
+				// The StopTransaction follows the answer.
+				rpc.AfterAnswer(ctx, func() {
+					cp.post(func(c *core) {
+						if cn.tx != nil && cn.tx.Local == local {
+							c.stop(cn, ocpp16.ReasonRemote, "")
+						}
+					})
+				})
 				return
 			}
 		}
@@ -80,21 +99,20 @@ func (cp *ChargePoint) resetRequested(ctx context.Context, req *ocpp16.ResetRequ
 	if req.Type == ocpp16.ResetTypeHard {
 		reason = ocpp16.ReasonHardReset
 	}
-	err := cp.exec(ctx, func(c *core) {
-		for _, cn := range c.conns {
-			if cn.tx != nil {
-				c.stop(cn, reason, "")
-			}
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
+	// The transactions stop after the answer, then the charge point
+	// restarts.
 	rpc.AfterAnswer(ctx, func() {
-		select {
-		case cp.reset <- req.Type:
-		default:
-		}
+		cp.post(func(c *core) {
+			for _, cn := range c.conns {
+				if cn.tx != nil {
+					c.stop(cn, reason, "")
+				}
+			}
+			select {
+			case cp.reset <- req.Type:
+			default:
+			}
+		})
 	})
 	return &ocpp16.ResetResponse{Status: ocpp16.ResetStatusAccepted}, nil
 }
@@ -126,6 +144,11 @@ func (cp *ChargePoint) changeAvailability(ctx context.Context, req *ocpp16.Chang
 			if inoperative && cn.tx != nil {
 				cn.inoperativeLater = true
 				status = ocpp16.AvailabilityStatusScheduled
+				// Stored now: after a crash the transaction is stopped
+				// (PowerLoss) and the change holds.
+				if err := c.saveAvailability(cn.id, false); err != nil {
+					c.cp.log.Error("availability not stored", "err", err)
+				}
 				continue
 			}
 			cn.inoperativeLater = false
@@ -181,6 +204,9 @@ func (cp *ChargePoint) clearCache() (*ocpp16.ClearCacheResponse, error) {
 // triggeredMeterValues sends the readings of a connector (all with -1)
 // in answer to TriggerMessage MeterValues.
 func (c *core) triggeredMeterValues(connector int) {
+	if c.statusOnly() {
+		return
+	}
 	now := c.now()
 	list := measurands(c.cp.settings.String("MeterValuesSampledData"))
 	if len(list) == 0 {

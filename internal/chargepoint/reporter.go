@@ -145,7 +145,7 @@ func (r *reporter) silent() bool {
 	if cp.Registration() != ocpp16.RegistrationStatusAccepted || !cp.caller().Connected() {
 		return true
 	}
-	return cp.settings.Int("FreeCharging") == 1 && cp.settings.Int("FreeChargingMode") == 0
+	return cp.freeMode() == 0
 }
 
 // run sends statuses until ctx ends.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -20,7 +21,8 @@ import (
 // transaction its central-system id, which the messages after it carry.
 func (cp *ChargePoint) sendJournal(ctx context.Context) {
 	var lastSent time.Time
-	replayedFor := int64(-1) // connection count the journal was last replayed on
+	replayedFor := int64(0) // connection count the journal was last replayed on
+	lost := 0               // times the head entry was out when the connection dropped
 	for {
 		if !cp.sendReady() {
 			if !cp.waitSender(ctx, 0) {
@@ -28,7 +30,7 @@ func (cp *ChargePoint) sendJournal(ctx context.Context) {
 			}
 			continue
 		}
-		e, ok, err := journalHead(cp.store)
+		e, ok, last, err := journalHead(cp.store)
 		if err != nil {
 			cp.log.Error("journal unreadable", "err", err)
 			if !cp.waitSender(ctx, 5*time.Second) {
@@ -37,17 +39,18 @@ func (cp *ChargePoint) sendJournal(ctx context.Context) {
 			continue
 		}
 		if !ok {
-			cp.reporter.deliveredUpTo(lastJournalSeq(cp.store))
+			cp.reporter.deliveredUpTo(last)
 			replayedFor = cp.connectionCount()
 			if !cp.waitSender(ctx, 0) {
 				return
 			}
 			continue
 		}
-		// After a reconnect, a backlog waits a random spread first.
+		// After a (re)connection, a backlog waits a random spread first:
+		// a site coming back from a power cut does not all send at once.
 		if conn := cp.connectionCount(); conn != replayedFor {
 			replayedFor = conn
-			if spread := cp.opts.ReconnectSpread; journalLen(cp.store) > 0 && spread > 0 && conn > 1 {
+			if spread := cp.opts.ReconnectSpread; spread > 0 {
 				wait := rand.N(spread)
 				cp.log.Info("replaying the journal after a reconnect", "messages", journalLen(cp.store), "in", wait.Round(time.Millisecond))
 				if !cp.sleep(ctx, wait) {
@@ -62,9 +65,15 @@ func (cp *ChargePoint) sendJournal(ctx context.Context) {
 			}
 		}
 		lastSent = cp.clock.Now()
-		cp.deliver(ctx, e)
+		lost = cp.deliver(ctx, e, lost)
 	}
 }
+
+// maxLost is how often a message may be out when the connection drops
+// before that counts as a failed attempt: a message the central system
+// cannot take (one over its frame limit) must not hold the journal up for
+// ever, and a few outages must not cost a message an attempt.
+const maxLost = 5
 
 // sendReady reports whether journaled messages may go out now.
 func (cp *ChargePoint) sendReady() bool {
@@ -100,8 +109,10 @@ func (cp *ChargePoint) sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// deliver sends one journal entry and acts on the outcome.
-func (cp *ChargePoint) deliver(ctx context.Context, e journalEntry) {
+// deliver sends one journal entry and acts on the outcome. lost is how
+// often the entry was out when the connection dropped; it returns the new
+// count.
+func (cp *ChargePoint) deliver(ctx context.Context, e journalEntry, lost int) int {
 	payload := e.Payload
 	if e.Action != "StartTransaction" {
 		var id int
@@ -111,13 +122,13 @@ func (cp *ChargePoint) deliver(ctx context.Context, e journalEntry) {
 			// Its StartTransaction was given up: nothing can carry it.
 			cp.log.Error("dropping a message of a transaction the central system never confirmed", "action", e.Action, "tx", e.Tx)
 			cp.drop(e)
-			return
+			return 0
 		}
 		var err error
 		if payload, err = withTransactionID(payload, id); err != nil {
 			cp.log.Error("dropping a malformed journal entry", "seq", e.Seq, "err", err)
 			cp.drop(e)
-			return
+			return 0
 		}
 	}
 	cctx, cancel := context.WithTimeout(ctx, cp.opts.CallTimeout)
@@ -130,29 +141,45 @@ func (cp *ChargePoint) deliver(ctx context.Context, e journalEntry) {
 	switch {
 	case err == nil:
 		cp.confirmed(e, raw)
+		return 0
 	case ctx.Err() != nil:
-	case errors.As(err, &callErr): // a CALLERROR, or an answer that breaks the schema
-		// The central system failed to process it: count the attempt.
-		e.Attempts++
-		max := cp.settings.Int("TransactionMessageAttempts")
-		if e.Attempts >= max {
-			cp.log.Error("giving up a transaction message", "action", e.Action, "tx", e.Tx, "attempts", e.Attempts, "err", err)
-			cp.drop(e)
-			return
-		}
-		cp.store.Update(func(tx kv.Tx) error {
-			raw, _ := json.Marshal(e)
-			return tx.Put(bucketJournal, pad(int64(e.Seq)), raw)
-		})
-		wait := time.Duration(cp.settings.Int("TransactionMessageRetryInterval")*e.Attempts) * time.Second
-		cp.log.Warn("transaction message failed; retrying", "action", e.Action, "attempt", e.Attempts, "in", wait, "err", err)
-		cp.sleep(ctx, wait)
+		return lost
+	case errors.As(err, &callErr), // a CALLERROR, or an answer that breaks the schema
+		(errors.Is(err, rpc.ErrTimeout) || errors.Is(err, context.DeadlineExceeded)) && cp.caller().Connected(): // connected, never answered
+		cp.failedAttempt(ctx, e, err)
+		return 0
+	case lost+1 >= maxLost:
+		cp.failedAttempt(ctx, e, fmt.Errorf("out %d times when the connection dropped: %w", maxLost, err))
+		return 0
 	default:
-		// Not delivered (timeout, lost connection): it stays first in
-		// line for when the link is back.
+		// Not delivered (lost connection): it stays first in line for
+		// when the link is back.
 		cp.log.Warn("transaction message not delivered; kept", "action", e.Action, "err", err)
 		cp.sleep(ctx, time.Second)
+		return lost + 1
 	}
+}
+
+// failedAttempt counts a failed attempt to deliver e: it is tried again
+// after TransactionMessageRetryInterval times the attempt number, or
+// given up after TransactionMessageAttempts.
+func (cp *ChargePoint) failedAttempt(ctx context.Context, e journalEntry, err error) {
+	e.Attempts++
+	if e.Attempts >= cp.settings.Int("TransactionMessageAttempts") {
+		cp.log.Error("giving up a transaction message", "action", e.Action, "tx", e.Tx, "attempts", e.Attempts, "err", err)
+		cp.drop(e)
+		if e.Action == "StartTransaction" {
+			cp.post(func(c *core) { c.startGivenUp(e.Tx) })
+		}
+		return
+	}
+	raw, _ := json.Marshal(e)
+	if err := cp.store.Update(func(tx kv.Tx) error { return tx.Put(bucketJournal, pad(int64(e.Seq)), raw) }); err != nil {
+		cp.log.Error("journal not updated", "err", err)
+	}
+	wait := time.Duration(cp.settings.Int("TransactionMessageRetryInterval")*e.Attempts) * time.Second
+	cp.log.Warn("transaction message failed; retrying", "action", e.Action, "attempt", e.Attempts, "in", wait, "err", err)
+	cp.sleep(ctx, wait)
 }
 
 // confirmed removes a delivered entry; for StartTransaction it keeps the
@@ -195,21 +222,10 @@ func (cp *ChargePoint) confirmed(e journalEntry, raw json.RawMessage) {
 
 // drop removes an entry the central system will never get.
 func (cp *ChargePoint) drop(e journalEntry) {
-	cp.store.Update(func(tx kv.Tx) error { return tx.Delete(bucketJournal, pad(int64(e.Seq))) })
+	if err := cp.store.Update(func(tx kv.Tx) error { return tx.Delete(bucketJournal, pad(int64(e.Seq))) }); err != nil {
+		cp.log.Error("journal not updated", "err", err)
+	}
 	cp.reporter.deliveredUpTo(e.Seq)
-}
-
-// lastJournalSeq is the sequence of the last message ever journaled.
-func lastJournalSeq(store kv.Store) uint64 {
-	var n uint64
-	store.View(func(tx kv.Tx) error {
-		if raw := tx.Get(bucketMeta, "journalSeq"); raw != nil {
-			v, _ := strconv.ParseUint(string(raw), 10, 64)
-			n = v
-		}
-		return nil
-	})
-	return n
 }
 
 // flushJournal gives the journal up to d to be delivered (before a reset).

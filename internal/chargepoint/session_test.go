@@ -232,8 +232,14 @@ func TestImmediatelyWhenPluggedStartsOfflineOnPlugIn(t *testing.T) {
 		time.Sleep(5 * time.Second)
 		r.board.Unplug(1)
 		csms.offline.Store(true)
-		r.board.Plug(1, sim.EV{})
-		time.Sleep(5 * time.Second)
+		r.cp.Disconnected()
+		time.Sleep(10 * time.Second)
+		r.board.Plug(1, sim.EV{}) // offline for 10 s only: waits for the grace
+		time.Sleep(15 * time.Second)
+		if n := len(csms.sent("StartTransaction")) + journalLen(r.store); n != 0 {
+			t.Fatal("started before offlineGrace")
+		}
+		time.Sleep(10 * time.Second) // 30 s offline
 		csms.offline.Store(false)
 		r.cp.Connected()
 		time.Sleep(20 * time.Second)

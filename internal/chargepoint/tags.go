@@ -20,9 +20,12 @@ func (c *core) presented(idTag string, target int) {
 			return
 		}
 	}
+	if m := c.freeMode(); m == 0 || m == 1 || m == 4 {
+		return // no tags in these free-charging modes
+	}
 	// The tag of a running transaction stops it.
 	for _, cn := range c.conns {
-		if t := cn.tx; t != nil && (target == 0 || target == cn.id) && t.stoppableBy(idTag) {
+		if t := cn.tx; t != nil && (target == 0 || target == cn.id) && t.stoppableBy(idTag, c.fixedTag()) {
 			c.stop(cn, ocpp16.ReasonLocal, idTag)
 			return
 		}
@@ -35,8 +38,6 @@ func (c *core) presented(idTag string, target int) {
 		return
 	}
 	switch mode := c.freeMode(); mode {
-	case 0, 1, 4:
-		return // no tags in these modes
 	case 2: // any tag, no transaction messages
 		c.authorized(cn, grant{holder: idTag, silent: true})
 		return

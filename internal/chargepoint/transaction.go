@@ -41,12 +41,43 @@ type transaction struct {
 	Data []ocpp16.MeterValue `json:"data,omitempty"`
 }
 
-// stoppableBy reports whether presenting idTag stops the transaction.
-func (t *transaction) stoppableBy(idTag string) bool {
-	if t.Holder != "" {
-		return t.Holder == idTag
+// maxData bounds the values kept for StopTransaction's transactionData: a
+// long session keeps its first and last values and an even thinning of
+// those between, so that the message stays small.
+const maxData = 64
+
+// keep adds a value for transactionData, thinning the middle ones when
+// there are too many.
+func (t *transaction) keep(mv ocpp16.MeterValue) {
+	t.Data = append(t.Data, mv)
+	if len(t.Data) <= maxData {
+		return
 	}
-	return t.IDTag == idTag && idTag != ""
+	thinned := t.Data[:1]
+	for i := 1; i < len(t.Data)-1; i += 2 {
+		thinned = append(thinned, t.Data[i])
+	}
+	t.Data = append(thinned, t.Data[len(t.Data)-1])
+}
+
+// presenter is the tag a user presented to start the transaction, or ""
+// when none did (offline on plug-in, fixed-tag free charging).
+func (t *transaction) presenter(fixedTag string) string {
+	switch {
+	case t.Holder != "":
+		return t.Holder
+	case t.IDTag == offlineTag || t.IDTag == fixedTag:
+		return ""
+	}
+	return t.IDTag
+}
+
+// stoppableBy reports whether presenting idTag stops the transaction: the
+// tag that started it does; with none (fixedTag or offline sessions), no
+// tag does.
+func (t *transaction) stoppableBy(idTag, fixedTag string) bool {
+	p := t.presenter(fixedTag)
+	return p != "" && p == idTag
 }
 
 // wh rounds a register to whole Wh, as meterStart and meterStop carry it.

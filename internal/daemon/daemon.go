@@ -51,6 +51,10 @@ type Options struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Listen is the address of the local HTTP API ("": none).
 	Listen string
+	// ReplaySpread is the longest random wait before the journal is
+	// replayed after a (re)connection; zero takes the charge point's
+	// default (10 s).
+	ReplaySpread time.Duration
 	// OnListen, when set, is told the API's address once it listens.
 	OnListen func(addr string)
 }
@@ -267,6 +271,7 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 	})
 	cp, err := chargepoint.New(chargepoint.Options{
 		Model: opts.Model, Settings: settings, Board: hw.board, Store: db, Clock: clock.Real{}, Logger: log,
+		ReconnectSpread: opts.ReplaySpread,
 	})
 	if err != nil {
 		return err
@@ -284,6 +289,7 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 		Logger:       log,
 		Trace:        opts.Trace,
 		OnConnect:    cp.Connected,
+		OnDisconnect: func(error) { cp.Disconnected() },
 	})
 	if err != nil {
 		return err

@@ -1,11 +1,15 @@
 package ocppj
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
+)
 
 // Sentinel errors of [Client.Call].
 var (
 	// ErrTimeout: no answer came within the call timeout.
-	ErrTimeout = errors.New("ocppj: call timed out")
+	ErrTimeout = rpc.ErrTimeout
 	// ErrConnectionLost: the connection closed while the call was outstanding;
 	// the central system may or may not have received it.
 	ErrConnectionLost = errors.New("ocppj: connection lost before the answer")

@@ -157,7 +157,11 @@ func (c *Connector) advance(now time.Time, dt time.Duration) bool {
 	// The EV follows the offer after its response delay.
 	if l := c.limit(); l != c.target {
 		c.target = l
-		c.targetAt = now.Add(c.b.opts.ResponseDelay)
+		delay := c.b.opts.ResponseDelay
+		if c.ev.ResponseDelayMs > 0 {
+			delay = time.Duration(c.ev.ResponseDelayMs) * time.Millisecond
+		}
+		c.targetAt = now.Add(delay)
 	}
 	if !now.Before(c.targetAt) {
 		c.drawn = c.target

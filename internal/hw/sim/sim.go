@@ -27,6 +27,9 @@ type EV struct {
 	CapacityWh float64 `json:"capacityWh,omitempty"`
 	// SoCPercent is the state of charge when plugged in. Default 20.
 	SoCPercent float64 `json:"socPercent,omitempty"`
+	// ResponseDelayMs is how long the EV takes to follow a change of the
+	// offered current, in ms. Default: the board's ResponseDelay (2 s).
+	ResponseDelayMs int `json:"responseDelayMs,omitempty"`
 }
 
 func (ev EV) withDefaults() EV {
@@ -57,6 +60,8 @@ func (ev EV) Validate() error {
 		return errors.New("capacityWh must be above 0 and at most 1000000")
 	case ev.SoCPercent < 0 || ev.SoCPercent > 100:
 		return errors.New("socPercent must be 0 to 100")
+	case ev.ResponseDelayMs < 0 || ev.ResponseDelayMs > 60000:
+		return errors.New("responseDelayMs must be 0 to 60000")
 	}
 	return nil
 }
@@ -85,6 +90,12 @@ type Options struct {
 type Board struct {
 	opts   Options
 	events chan hw.Event
+
+	// overflow holds events the channel had no room for, oldest first;
+	// emit never blocks (the charge point emits from its own goroutine
+	// through Offer, and it is the one reading the channel).
+	omu      sync.Mutex
+	overflow []hw.Event
 
 	mu     sync.Mutex
 	conns  []*Connector
@@ -146,8 +157,27 @@ func (b *Board) Input(n int) bool {
 // Events delivers the changes.
 func (b *Board) Events() <-chan hw.Event { return b.events }
 
-// emit queues an event; b.mu must not be held (the queue may be full).
-func (b *Board) emit(e hw.Event) { b.events <- e }
+// emit queues an event without blocking, in order.
+func (b *Board) emit(e hw.Event) {
+	b.omu.Lock()
+	defer b.omu.Unlock()
+	b.overflow = append(b.overflow, e)
+	b.flushLocked()
+}
+
+// flushLocked moves what it can from the overflow to the channel; omu is
+// held.
+func (b *Board) flushLocked() {
+	for len(b.overflow) > 0 {
+		select {
+		case b.events <- b.overflow[0]:
+			b.overflow[0] = hw.Event{}
+			b.overflow = b.overflow[1:]
+		default:
+			return
+		}
+	}
+}
 
 // ErrNoConnector: the connector number is out of range.
 var ErrNoConnector = errors.New("sim: no such connector")
@@ -248,6 +278,9 @@ func (b *Board) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-t.C():
+			b.omu.Lock()
+			b.flushLocked()
+			b.omu.Unlock()
 			b.step(b.opts.Tick)
 			t.Reset(b.opts.Tick)
 		case <-ctx.Done():

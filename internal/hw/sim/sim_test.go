@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"math"
+	"strconv"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -158,4 +159,27 @@ func TestFaultsInputsAndTags(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Events never block their sender, even with nobody reading, and keep
+// their order.
+func TestEventsNeverBlockAndKeepTheirOrder(t *testing.T) {
+	b := New(Options{})
+	for i := range 5000 {
+		b.Present(strconv.Itoa(i), 0)
+	}
+	for i := range 5000 {
+		var e hw.Event
+		select {
+		case e = <-b.Events():
+		default:
+			b.omu.Lock()
+			b.flushLocked()
+			b.omu.Unlock()
+			e = <-b.Events()
+		}
+		if e.IDTag != strconv.Itoa(i) {
+			t.Fatalf("event %d is tag %q", i, e.IDTag)
+		}
+	}
 }

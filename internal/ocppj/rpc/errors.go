@@ -2,8 +2,13 @@ package rpc
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 )
+
+// ErrTimeout: a CALL got no answer in time. Transports return it (wrapped
+// or as is) so that callers can tell silence from a lost connection.
+var ErrTimeout = errors.New("ocpp: call timed out")
 
 // ErrorCode is an OCPP-J 1.6 CALLERROR code.
 type ErrorCode string
