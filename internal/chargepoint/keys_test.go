@@ -218,3 +218,33 @@ func TestEVSideDisconnectKeys(t *testing.T) {
 		}
 	})
 }
+
+func TestTheCableStaysLockedUntilTheTagComesBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS()
+		r := startRig(t, csms, map[string]string{"UnlockConnectorOnEVSideDisconnect": "false"}, &kv.Mem{})
+		synctest.Wait()
+		r.board.Plug(1, sim.EV{})
+		r.board.Present("TAG1", 0)
+		time.Sleep(5 * time.Second)
+		r.board.Unplug(1) // stops the transaction (EVDisconnected)
+		time.Sleep(time.Second)
+		if snap, _ := r.board.Snapshot(1); !snap.Locked {
+			t.Fatal("unlocked after the EV-side unplug with UnlockConnectorOnEVSideDisconnect off")
+		}
+		r.board.Present("OTHER", 0) // not the one: still locked (and it starts nothing without an EV)
+		time.Sleep(time.Second)
+		if snap, _ := r.board.Snapshot(1); !snap.Locked {
+			t.Fatal("another tag unlocked the cable")
+		}
+		r.board.Present("TAG1", 0)
+		time.Sleep(time.Second)
+		r.stop()
+		if snap, _ := r.board.Snapshot(1); snap.Locked {
+			t.Error("the tag that started the transaction did not unlock the cable")
+		}
+		if s := decode[ocpp16.StopTransactionRequest](t, csms.sent("StopTransaction")[0]); s.Reason != ocpp16.ReasonEVDisconnected {
+			t.Errorf("stop %+v", s)
+		}
+	})
+}
