@@ -194,8 +194,14 @@ func (cp *ChargePoint) confirmed(e journalEntry, raw json.RawMessage) {
 		json.Unmarshal(raw, &stop)
 	}
 	err := cp.store.Update(func(tx kv.Tx) error {
-		if e.Action == "StartTransaction" {
+		switch e.Action {
+		case "StartTransaction":
 			if err := tx.Put(bucketTxIDs, pad(e.Tx), []byte(strconv.Itoa(start.TransactionId))); err != nil {
+				return err
+			}
+		case "StopTransaction":
+			// Nothing of the transaction follows its stop.
+			if err := tx.Delete(bucketTxIDs, pad(e.Tx)); err != nil {
 				return err
 			}
 		}

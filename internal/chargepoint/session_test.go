@@ -201,6 +201,12 @@ func TestOfflineSessionIsDeliveredInOrderWithItsTransactionID(t *testing.T) {
 		if journalLen(r.store) != 0 {
 			t.Errorf("%d messages left in the journal", journalLen(r.store))
 		}
+		r.store.View(func(tx kv.Tx) error {
+			return tx.ForEach(bucketTxIDs, func(k string, _ []byte) error {
+				t.Errorf("transaction id %s kept after its StopTransaction was confirmed", k)
+				return nil
+			})
+		})
 	})
 }
 
