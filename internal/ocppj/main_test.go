@@ -10,8 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -20,6 +18,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/evse-dev/evse/internal/leakcheck"
 )
 
 // long bounds the wait for something that must happen; tests never wait
@@ -30,55 +30,8 @@ const (
 	short = 150 * time.Millisecond
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if leaks := waitForLeaks(5 * time.Second); len(leaks) > 0 {
-			fmt.Fprintf(os.Stderr, "%d goroutines leaked:\n\n%s\n", len(leaks), strings.Join(leaks, "\n\n"))
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// waitForLeaks returns the stacks of goroutines that belong to this
-// package, the WebSocket library or the network stack, giving them up to d
-// to end.
-func waitForLeaks(d time.Duration) []string {
-	deadline := time.Now().Add(d)
-	for {
-		leaks := leakedGoroutines()
-		if len(leaks) == 0 || time.Now().After(deadline) {
-			return leaks
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func leakedGoroutines() []string {
-	buf := make([]byte, 1<<16)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	var leaks []string
-	for g := range strings.SplitSeq(string(buf), "\n\n") {
-		if strings.Contains(g, "leakedGoroutines") {
-			continue // this one
-		}
-		for _, mark := range []string{"evse/internal/ocppj.", "coder/websocket", "net/http.", "crypto/tls.", "internal/poll."} {
-			if strings.Contains(g, mark) {
-				leaks = append(leaks, g)
-				break
-			}
-		}
-	}
-	return leaks
-}
+// TestMain fails the package when a test leaves a goroutine behind.
+func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 // logRecorder is a slog.Handler that keeps every record, for tests that
 // look at what the client logged.
