@@ -49,13 +49,16 @@ type TxStatus struct {
 
 // Status returns the charge point's state.
 func (cp *ChargePoint) Status(ctx context.Context) (Status, error) {
-	st := Status{Registration: cp.Registration(), Journal: journalLen(cp.store)}
+	st := Status{Registration: cp.Registration()}
 	if c := cp.caller(); c != nil {
 		st.Connected = c.Connected()
 	}
 	status, code := cp.reporter.status(0)
 	st.Connectors = append(st.Connectors, ConnectorStatus{ID: 0, Status: status, ErrorCode: code})
 	err := cp.exec(ctx, func(c *core) {
+		// Counted here, with the core's state: a transaction stopped is
+		// in the journal already.
+		st.Journal = journalLen(cp.store)
 		for _, cn := range c.conns {
 			r := cn.hw.Meter()
 			offered := cn.offered
