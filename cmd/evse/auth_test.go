@@ -41,11 +41,7 @@ func TestOfflineAuthorizationRules(t *testing.T) {
 	waitCall(t, s, 0, "CP-OFF", "StopTransaction", 10*time.Second)
 
 	s.Close() // the central system goes down
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if _, st := apiDo(t, "GET", base+"/status", ""); st["connected"] == false {
-			break
-		}
-	}
+	waitAPIStatus(t, base, 10*time.Second, "the charge point notices", disconnected)
 	for _, tag := range []string{"STRANGER", "CACHED", "LISTED"} {
 		session(tag)
 	}
@@ -60,14 +56,7 @@ func TestOfflineAuthorizationRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s2.Close() })
-	for deadline := time.Now().Add(40 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if _, st := apiDo(t, "GET", base+"/status", ""); st["journal"] == float64(0) && st["connected"] == true {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("journal not delivered")
-		}
-	}
+	waitAPIStatus(t, base, 40*time.Second, "journal delivered", drained)
 	p.stop(syscall.SIGTERM)
 	var started []string
 	for _, r := range s2.Records() {

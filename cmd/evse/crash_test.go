@@ -84,18 +84,10 @@ func TestCrashLosesNoTransaction(t *testing.T) {
 	apiDo(t, "POST", base+"/rfid", `{"idTag":"TAG-LAST"}`)
 	time.Sleep(3 * time.Second)
 	apiDo(t, "POST", base+"/connectors/1/unplug", "")
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		_, st := apiDo(t, "GET", base+"/status", "")
+	waitAPIStatus(t, base, 30*time.Second, "the last session stopped and everything delivered", func(st map[string]any) bool {
 		conns, _ := st["connectors"].([]any)
-		if st["journal"] == float64(0) && len(conns) == 2 && conns[1].(map[string]any)["transaction"] == nil {
-			break // the last session is stopped and everything delivered
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("journal never drained: %v", st)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return drained(st) && len(conns) == 2 && conns[1].(map[string]any)["transaction"] == nil
+	})
 	if err := p.stop(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -224,3 +224,24 @@ func apiDo(t *testing.T, method, url, body string) (int, map[string]any) {
 	json.Unmarshal(raw, &out)
 	return resp.StatusCode, out
 }
+
+// waitAPIStatus polls the local API's status until cond holds, failing
+// the test with what after d.
+func waitAPIStatus(t *testing.T, base string, d time.Duration, what string, cond func(st map[string]any) bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		_, st := apiDo(t, "GET", base+"/status", "")
+		if cond(st) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v; status %v", what, d, st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Conditions on a status for waitAPIStatus.
+func disconnected(st map[string]any) bool { return st["connected"] == false }
+func drained(st map[string]any) bool      { return st["journal"] == float64(0) && st["connected"] == true }

@@ -32,24 +32,11 @@ func TestCentralSystemOutage(t *testing.T) {
 	apiDo(t, "POST", base+"/connectors/1/plug", `{"responseDelayMs":100}`)
 	apiDo(t, "POST", base+"/rfid", `{"idTag":"ONLINE-1","connector":1}`)
 	waitCall(t, s, 0, "CP-OUT", "StartTransaction", 10*time.Second)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, st := apiDo(t, "GET", base+"/status", ""); st["journal"] == float64(0) {
-			break // the StartTransaction is answered
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("StartTransaction not confirmed")
-		}
-	}
+	waitAPIStatus(t, base, 10*time.Second, "StartTransaction confirmed", drained)
 
 	// The central system goes away.
 	s.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, st := apiDo(t, "GET", base+"/status", ""); st["connected"] == false {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitAPIStatus(t, base, 10*time.Second, "the charge point notices", disconnected)
 	// Offline: connector 1's session ends, two more run on connector 2.
 	time.Sleep(1500 * time.Millisecond)
 	apiDo(t, "POST", base+"/connectors/1/unplug", "")
@@ -75,16 +62,7 @@ func TestCentralSystemOutage(t *testing.T) {
 	if err := s2.WaitConnected(ctxFor(t, 30*time.Second), "CP-OUT"); err != nil {
 		t.Fatal(err)
 	}
-	deadline = time.Now().Add(40 * time.Second)
-	for {
-		if _, st := apiDo(t, "GET", base+"/status", ""); st["journal"] == float64(0) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the journal was not delivered after the central system came back")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitAPIStatus(t, base, 40*time.Second, "the journal delivered after the central system came back", drained)
 	p.stop(syscall.SIGTERM)
 
 	// The second central system got: the stop of the online session, then
