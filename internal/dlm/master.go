@@ -1,0 +1,605 @@
+package dlm
+
+import (
+	"math"
+	"slices"
+
+	"time"
+)
+
+// Site is the master's configuration: the limits of the installation.
+type Site struct {
+	// PhaseLimit is DlmPhase{1,2,3}Limit, the EVSE sub-distribution limit.
+	PhaseLimit Phases
+	// OperatorLimit is DlmOperatorPhase{1,2,3}Limit.
+	OperatorLimit Phases
+	// InputOffsets are DlmInput{1,2}CurrOffset Phase{1,2,3} (0 or negative);
+	// InputOpto says which opto input (1 or 2; 0: disabled) each DLM input
+	// follows (DlmInput{1,2}CurrOffset Cfg).
+	InputOffsets [2]Phases
+	InputOpto    [2]int
+	// Meter: DlmExtMeterEnabled; Excluding: DlmExtMeterLocation is
+	// Excluding EVSE Sub-Distribution; MainLimit and Fallback are
+	// DlmExtMeterMainDistributionLimitPhase and
+	// DlmExtMeterDisconnectedFallbackPhase.
+	Meter     bool
+	Excluding bool
+	MainLimit Phases
+	Fallback  Phases
+	// Recalc is DlmRecalcInterval.
+	Recalc time.Duration
+}
+
+// RecalcIntervals are the DlmRecalcInterval options by their number.
+var RecalcIntervals = []time.Duration{2 * time.Second, 5 * time.Second, 15 * time.Second, 30 * time.Second,
+	time.Minute, 10 * time.Minute, 15 * time.Minute}
+
+// Available is what may be handed to EVs on each grid phase: the lower of
+// the sub-distribution and operator limits, plus the offsets of the inputs
+// that are high, and with the external meter at most the main limit less
+// the other load. Never below 0.
+func (s Site) Available(optoHigh [2]bool, otherLoad Phases) Phases {
+	var a Phases
+	for p := range 3 {
+		a[p] = math.Min(s.PhaseLimit[p], s.OperatorLimit[p])
+		for in := range 2 {
+			if o := s.InputOpto[in]; o >= 1 && o <= 2 && optoHigh[o-1] {
+				a[p] += math.Min(s.InputOffsets[in][p], 0)
+			}
+		}
+		if s.Meter {
+			a[p] = math.Min(a[p], s.MainLimit[p]-otherLoad[p])
+		}
+		a[p] = math.Max(a[p], 0)
+	}
+	return a
+}
+
+// ConnectorReport is what a slave tells the master of one connector.
+type ConnectorReport struct {
+	// Ready: an EV is there and may charge (a transaction or free
+	// charging runs, the EV is not full).
+	Ready bool
+	// Phases the EV draws on: 1, 3, or 0 while not known.
+	Phases int
+	// Rotation maps connector phase L1, L2, L3 to a grid phase (0, 1, 2),
+	// from ConnectorPhaseRotation.
+	Rotation [3]int
+	// Max is the most the connector and its EV can take per phase, in A.
+	Max float64
+	// Drawn is the current drawn on connector phases L1..L3, in A.
+	Drawn Phases
+	// Min and Disconnected are the charger's DlmMinCurrentRating and
+	// DlmDisconnectedLimit.
+	Min, Disconnected float64
+}
+
+// gridUses returns the grid phases a connector's EV draws on: all three
+// when its phases are not known or it uses three; the grid phase of its
+// L1 when it uses one.
+func (c ConnectorReport) gridUses() [3]bool {
+	if c.Phases == 1 {
+		var u [3]bool
+		u[c.Rotation[0]%3] = true
+		return u
+	}
+	return [3]bool{true, true, true}
+}
+
+// gridDrawn returns the current drawn on each grid phase.
+func (c ConnectorReport) gridDrawn() Phases {
+	var g Phases
+	for i := range 3 {
+		g[c.Rotation[i]%3] += c.Drawn[i]
+	}
+	return g
+}
+
+// ConnectorID names a connector of the site.
+type ConnectorID struct {
+	Slave     string
+	Connector int
+}
+
+// Tuning of the master's behaviour over time; see docs/dlm.md.
+const (
+	// LowerDeadline is how long the master waits for a slave to confirm a
+	// lowered offer before it hands the current on anyway: an EV may take
+	// 5 s to follow a lower PWM, and the confirmation comes after that.
+	LowerDeadline = 8 * time.Second
+	// MinPause is how long an EV paused for want of current stays paused,
+	// so that shares do not flap.
+	MinPause = 60 * time.Second
+	// Hysteresis: a raise of less than this is not made (a lowering always
+	// is).
+	Hysteresis = 1.0
+	// Headroom: an EV that draws less than its offer keeps this much above
+	// what it draws; the rest goes to the others at the next recalculation.
+	Headroom = 2.0
+	// SlaveLost: a slave that has not reported for this long is lost.
+	SlaveLost = 10 * time.Second
+)
+
+// Offer tells a slave what one of its connectors may draw on each phase.
+type Offer struct {
+	ID   ConnectorID
+	Amps float64
+}
+
+// Master is the DLM master's decision logic, without I/O: reports,
+// confirmations, meter readings and input changes come in with the time
+// they happened; Step says which offers to send. It is not safe for
+// concurrent use: one goroutine owns it.
+type Master struct {
+	site   Site
+	slaves map[string]*slaveState
+	conns  map[ConnectorID]*connState
+	opto   [2]bool
+	meter  meterState
+	seq    int64 // arrival order
+
+	nextRecalc time.Time
+	force      bool // recalculate at the next Step (a limit changed)
+}
+
+type slaveState struct {
+	conns    map[int]ConnectorReport
+	lastSeen time.Time
+	lost     bool
+}
+
+type connState struct {
+	offer     float64   // as sent
+	raise     float64   // a raise waiting for the lowerings to be confirmed
+	lowering  bool      // a lowered offer sent, not confirmed
+	old       float64   // the offer before that lowering: the EV may still draw it
+	loweredAt time.Time // when it was sent
+	since     time.Time // when offer was sent
+	arrival   int64     // 0 while no EV is ready
+	paused    time.Time // paused for want of current until then
+}
+
+type meterState struct {
+	ok      bool
+	latest  Phases
+	sum     Phases
+	samples int
+	seen    bool
+}
+
+// NewMaster returns a master for a site.
+func NewMaster(site Site, now time.Time) *Master {
+	if site.Recalc <= 0 {
+		site.Recalc = 30 * time.Second
+	}
+	return &Master{site: site, slaves: map[string]*slaveState{}, conns: map[ConnectorID]*connState{},
+		nextRecalc: now, meter: meterState{ok: true}}
+}
+
+// SetSite changes the limits; they apply at the next Step.
+func (m *Master) SetSite(site Site) {
+	if site.Recalc <= 0 {
+		site.Recalc = m.site.Recalc
+	}
+	m.site, m.force = site, true
+}
+
+// Input sets opto input 1 or 2.
+func (m *Master) Input(opto int, high bool) {
+	if opto >= 1 && opto <= 2 && m.opto[opto-1] != high {
+		m.opto[opto-1], m.force = high, true
+	}
+}
+
+// MeterReading takes a reading of the external meter (the current on each
+// grid phase), or its failure (ok false).
+func (m *Master) MeterReading(r Phases, ok bool) {
+	if ok != m.meter.ok {
+		m.force = true
+	}
+	m.meter.ok, m.meter.seen = ok, true
+	if !ok {
+		return
+	}
+	m.meter.latest = r
+	for p := range 3 {
+		m.meter.sum[p] += r[p]
+	}
+	m.meter.samples++
+}
+
+// Report takes a slave's report of its connectors; it is also the
+// slave's sign of life.
+func (m *Master) Report(slave string, conns map[int]ConnectorReport, now time.Time) {
+	s := m.slaves[slave]
+	if s == nil {
+		s = &slaveState{}
+		m.slaves[slave] = s
+	}
+	if s.lost {
+		m.force = true // back: its reservation goes
+	}
+	s.conns, s.lastSeen, s.lost = conns, now, false
+	for n, r := range conns {
+		id := ConnectorID{slave, n}
+		c := m.conn(id)
+		switch {
+		case r.Ready && c.arrival == 0:
+			m.seq++
+			c.arrival = m.seq
+		case !r.Ready:
+			c.arrival, c.paused = 0, time.Time{}
+		}
+	}
+}
+
+func (m *Master) conn(id ConnectorID) *connState {
+	c := m.conns[id]
+	if c == nil {
+		c = &connState{}
+		m.conns[id] = c
+	}
+	return c
+}
+
+// Confirm takes a slave's confirmation that a connector now keeps within
+// amps.
+func (m *Master) Confirm(id ConnectorID, amps float64) {
+	if c := m.conns[id]; c != nil && c.lowering && amps <= c.offer+1e-9 {
+		c.lowering = false
+	}
+}
+
+// otherLoad is the site's load besides the EVs, per grid phase: from the
+// meter, averaged since the last recalculation but never below the latest
+// reading (averaging must not hide a rise); the fallback when the meter
+// failed.
+func (m *Master) otherLoad() Phases {
+	if !m.site.Meter {
+		return Phases{}
+	}
+	if !m.meter.ok || !m.meter.seen {
+		return m.site.Fallback
+	}
+	var evs Phases
+	if !m.site.Excluding { // the meter sees the EVs too
+		for _, s := range m.slaves {
+			for _, r := range s.conns {
+				g := r.gridDrawn()
+				for p := range 3 {
+					evs[p] += g[p]
+				}
+			}
+		}
+	}
+	var load Phases
+	for p := range 3 {
+		avg := m.meter.latest[p]
+		if m.meter.samples > 0 {
+			avg = m.meter.sum[p] / float64(m.meter.samples)
+		}
+		load[p] = math.Max(math.Max(avg, m.meter.latest[p])-evs[p], 0)
+	}
+	return load
+}
+
+// effective is what a connector may be drawing now: its offer, or the one
+// before while a lowering is not confirmed.
+func (c *connState) effective() float64 {
+	if c.lowering {
+		return math.Max(c.offer, c.old)
+	}
+	return c.offer
+}
+
+// MasterState is what the master tells of itself (DlmState, the API).
+type MasterState struct {
+	SlavesOnline, SlavesLost int
+	// Charging counts the connectors with an offer; Waiting the EVs ready
+	// without one.
+	Charging, Waiting int
+	Available         Phases // for EVs, after limits, inputs and meter
+	Offered           Phases // the offers in effect, with reservations of lost slaves
+	MeterOK           bool
+	// Warning is set when the disconnected limits of all slaves together
+	// could exceed a phase limit (if every link failed at once).
+	Warning string
+}
+
+// Step decides, at now, which offers to send: lowerings at once, raises
+// once the lowerings before them are confirmed (or overdue). Call it after
+// every event and at Next.
+func (m *Master) Step(now time.Time) []Offer {
+	for _, s := range m.slaves {
+		if !s.lost && now.Sub(s.lastSeen) >= SlaveLost {
+			s.lost, m.force = true, true
+		}
+	}
+	for _, c := range m.conns {
+		if c.lowering && now.Sub(c.loweredAt) >= LowerDeadline {
+			c.lowering = false // overdue: the EV has surely followed by now
+		}
+	}
+	avail := m.shareable()
+	ids := m.readyIDs(now)
+
+	targets := map[ConnectorID]float64{}
+	recalc := m.force || !now.Before(m.nextRecalc) || m.over(avail)
+	if recalc {
+		evs := make([]EV, len(ids))
+		for i, id := range ids {
+			evs[i] = m.ev(id, now)
+		}
+		for i, o := range Allocate(avail, evs) {
+			targets[ids[i]] = o
+		}
+		m.nextRecalc, m.force = now.Add(m.site.Recalc), false
+		m.meter.sum, m.meter.samples = Phases{}, 0
+	} else {
+		// Between recalculations: offers stay, and an EV that got ready
+		// is given what is free at once.
+		used := m.inUse()
+		for _, id := range ids {
+			c := m.conns[id]
+			targets[id] = math.Max(c.offer, c.raise) // a raise decided stays decided
+			if c.offer > 0 || c.raise > 0 {
+				continue
+			}
+			ev := m.ev(id, now)
+			free := math.Inf(1)
+			for p := range 3 {
+				if ev.Uses[p] {
+					free = math.Min(free, avail[p]-used[p])
+				}
+			}
+			if give := math.Floor(math.Min(free, ev.Max)*10) / 10; give >= math.Max(ev.Min, MinSignal) {
+				targets[id] = give
+				for p := range 3 {
+					if ev.Uses[p] {
+						used[p] += give
+					}
+				}
+			}
+		}
+	}
+	return m.apply(targets, now)
+}
+
+// apply turns targets into offers: lower at once, raise when no lowering
+// is pending. Connectors without a target (not ready, lost slave) go to 0,
+// but those of lost slaves, whose offers stand as reserved.
+func (m *Master) apply(targets map[ConnectorID]float64, now time.Time) []Offer {
+	var out []Offer
+	for _, id := range m.sortedIDs() {
+		c := m.conns[id]
+		if s := m.slaves[id.Slave]; s == nil || s.lost {
+			continue
+		}
+		t := targets[id]
+		switch {
+		case t < c.offer-1e-9:
+			if !c.lowering {
+				c.old = c.offer
+			}
+			c.offer, c.raise, c.lowering, c.loweredAt, c.since = t, 0, true, now, now
+			if t == 0 && c.arrival != 0 {
+				c.paused = now.Add(MinPause) // paused for want of current
+			}
+			out = append(out, Offer{id, t})
+		case t > c.offer+1e-9 && (c.offer == 0 || t-c.offer >= Hysteresis):
+			c.raise = t
+		default:
+			c.raise = 0
+		}
+	}
+	for _, c := range m.conns {
+		if c.lowering {
+			return out // raises wait for every lowering
+		}
+	}
+	// Each raise is checked against what may be shared now, which may
+	// have dropped since it was decided.
+	avail, used := m.shareable(), m.inUse()
+	for _, id := range m.sortedIDs() {
+		c := m.conns[id]
+		if c.raise <= c.offer {
+			continue
+		}
+		u := m.slaves[id.Slave].conns[id.Connector].gridUses()
+		fits := true
+		for p := range 3 {
+			if u[p] && used[p]+c.raise-c.offer > avail[p]+1e-9 {
+				fits = false
+			}
+		}
+		if !fits {
+			c.raise = 0 // the next recalculation decides again
+			m.force = true
+			continue
+		}
+		for p := range 3 {
+			if u[p] {
+				used[p] += c.raise - c.offer
+			}
+		}
+		c.offer, c.raise, c.since = c.raise, 0, now
+		out = append(out, Offer{id, c.offer})
+	}
+	return out
+}
+
+// shareable is what may be shared among the EVs of the slaves online:
+// what is available less the reservations of the lost slaves.
+func (m *Master) shareable() Phases {
+	avail := m.site.Available(m.opto, m.otherLoad())
+	for name, s := range m.slaves {
+		if !s.lost {
+			continue
+		}
+		for n, r := range s.conns {
+			c := m.conn(ConnectorID{name, n})
+			// It may be drawing its last share, or its fallback.
+			res := math.Max(c.offer, r.Disconnected)
+			u := r.gridUses()
+			for p := range 3 {
+				if u[p] {
+					avail[p] = math.Max(avail[p]-res, 0)
+				}
+			}
+		}
+	}
+	return avail
+}
+
+// readyIDs lists, in a fixed order, the connectors of slaves online with
+// an EV ready and not paused.
+func (m *Master) readyIDs(now time.Time) []ConnectorID {
+	var ids []ConnectorID
+	for _, id := range m.sortedIDs() {
+		s := m.slaves[id.Slave]
+		if s == nil || s.lost {
+			continue
+		}
+		r, ok := s.conns[id.Connector]
+		c := m.conns[id]
+		if !ok || !r.Ready || now.Before(c.paused) {
+			continue
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// ev describes a ready connector for Allocate.
+func (m *Master) ev(id ConnectorID, now time.Time) EV {
+	r := m.slaves[id.Slave].conns[id.Connector]
+	c := m.conns[id]
+	max := r.Max
+	// Current it does not take goes to the others: an EV that has drawn
+	// well below its offer for a while keeps Headroom above what it draws.
+	if c.offer > 0 && now.Sub(c.since) >= 10*time.Second {
+		drawn := 0.0
+		for _, d := range r.Drawn {
+			drawn = math.Max(drawn, d)
+		}
+		if drawn < c.offer-Headroom {
+			max = math.Min(max, math.Max(drawn+Headroom, math.Max(r.Min, MinSignal)))
+		}
+	}
+	return EV{Arrival: c.arrival, Uses: r.gridUses(), Min: r.Min, Max: max}
+}
+
+// inUse is what the connectors of slaves online may draw now, per grid
+// phase.
+func (m *Master) inUse() Phases {
+	var used Phases
+	for id, c := range m.conns {
+		s := m.slaves[id.Slave]
+		if s == nil || s.lost {
+			continue
+		}
+		u := s.conns[id.Connector].gridUses()
+		for p := range 3 {
+			if u[p] {
+				used[p] += c.effective()
+			}
+		}
+	}
+	return used
+}
+
+// over reports whether the offers in effect exceed what may be shared.
+func (m *Master) over(avail Phases) bool {
+	used := m.inUse()
+	for p := range 3 {
+		if used[p] > avail[p]+1e-9 {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Master) sortedIDs() []ConnectorID {
+	ids := make([]ConnectorID, 0, len(m.conns))
+	for id := range m.conns {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b ConnectorID) int {
+		if a.Slave != b.Slave {
+			if a.Slave < b.Slave {
+				return -1
+			}
+			return 1
+		}
+		return a.Connector - b.Connector
+	})
+	return ids
+}
+
+// Next is when Step must be called again if nothing happens before (at
+// once when it is not after the last Step).
+func (m *Master) Next() time.Time {
+	if m.force {
+		return time.Time{}
+	}
+	next := m.nextRecalc
+	earlier := func(t time.Time) {
+		if t.Before(next) {
+			next = t
+		}
+	}
+	for _, s := range m.slaves {
+		if !s.lost {
+			earlier(s.lastSeen.Add(SlaveLost))
+		}
+	}
+	for _, c := range m.conns {
+		if c.lowering {
+			earlier(c.loweredAt.Add(LowerDeadline))
+		}
+		if !c.paused.IsZero() {
+			earlier(c.paused)
+		}
+	}
+	return next
+}
+
+// State tells what the master is doing.
+func (m *Master) State(now time.Time) MasterState {
+	st := MasterState{Available: m.site.Available(m.opto, m.otherLoad()), MeterOK: !m.site.Meter || m.meter.ok}
+	var disconnected Phases
+	for name, s := range m.slaves {
+		if s.lost {
+			st.SlavesLost++
+		} else {
+			st.SlavesOnline++
+		}
+		for n, r := range s.conns {
+			c := m.conn(ConnectorID{name, n})
+			u := r.gridUses()
+			offered := c.effective()
+			if s.lost {
+				offered = math.Max(c.offer, r.Disconnected)
+			}
+			for p := range 3 {
+				if u[p] {
+					st.Offered[p] += offered
+				}
+				disconnected[p] += r.Disconnected
+			}
+			switch {
+			case c.offer > 0:
+				st.Charging++
+			case r.Ready:
+				st.Waiting++
+			}
+		}
+	}
+	for p := range 3 {
+		if disconnected[p] > math.Min(m.site.PhaseLimit[p], m.site.OperatorLimit[p]) {
+			st.Warning = "the slaves' DlmDisconnectedLimit together exceed the phase limit of L" + string(rune('1'+p))
+			break
+		}
+	}
+	return st
+}

@@ -1,0 +1,335 @@
+package dlm
+
+import (
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+)
+
+var t0 = time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
+
+func site16() Site {
+	return Site{PhaseLimit: Phases{32, 32, 32}, OperatorLimit: Phases{32, 32, 32}, Recalc: 30 * time.Second}
+}
+
+// threePhase is a ready three-phase car on a connector wired RST.
+func threePhase(max float64) ConnectorReport {
+	return ConnectorReport{Ready: true, Phases: 3, Rotation: [3]int{0, 1, 2}, Max: max, Min: 6, Disconnected: 6}
+}
+
+// report makes slave report one connector, drawing what it is offered
+// (its EV follows, so that the unused-current rule stays out of the way).
+func report(m *Master, slave string, r ConnectorReport, now time.Time) {
+	if c := m.conns[ConnectorID{slave, 1}]; c != nil && r.Ready {
+		o := c.effective()
+		r.Drawn = Phases{o, o, o}
+		if r.Phases == 1 {
+			r.Drawn = Phases{o, 0, 0}
+		}
+	}
+	m.Report(slave, map[int]ConnectorReport{1: r}, now)
+}
+
+func offersOf(out []Offer) string {
+	s := ""
+	for _, o := range out {
+		s += fmt.Sprintf("%s/%d=%g ", o.ID.Slave, o.ID.Connector, o.Amps)
+	}
+	return s
+}
+
+func TestAnEVGettingReadyIsServedAtOnceFromWhatIsFree(t *testing.T) {
+	m := NewMaster(site16(), t0)
+	report(m, "A", threePhase(20), t0)
+	if got := offersOf(m.Step(t0)); got != "A/1=20 " {
+		t.Fatalf("first EV: %q", got)
+	}
+	// Ten seconds later, before the next recalculation, a second EV: it
+	// gets what is free (12 A) at once, without waiting.
+	now := t0.Add(10 * time.Second)
+	report(m, "A", threePhase(20), now)
+	report(m, "B", threePhase(32), now)
+	if got := offersOf(m.Step(now)); got != "B/1=12 " {
+		t.Fatalf("second EV: %q", got)
+	}
+	// At the recalculation, fair shares: A is lowered first...
+	now = t0.Add(30 * time.Second)
+	report(m, "A", threePhase(20), now)
+	report(m, "B", threePhase(32), now)
+	if got := offersOf(m.Step(now)); got != "A/1=16 " {
+		t.Fatalf("recalculation: %q, want A lowered first", got)
+	}
+	// ...and B raised only once A confirmed.
+	if got := offersOf(m.Step(now.Add(time.Second))); got != "" {
+		t.Fatalf("raised before the lowering was confirmed: %q", got)
+	}
+	m.Confirm(ConnectorID{"A", 1}, 16)
+	if got := offersOf(m.Step(now.Add(2 * time.Second))); got != "B/1=16 " {
+		t.Fatalf("after the confirmation: %q", got)
+	}
+}
+
+func TestAnUnconfirmedLoweringIsWaitedForUntilItsDeadline(t *testing.T) {
+	m := NewMaster(site16(), t0)
+	report(m, "A", threePhase(32), t0)
+	m.Step(t0)
+	now := t0.Add(time.Second)
+	report(m, "B", threePhase(32), now)
+	m.SetSite(site16()) // force a recalculation
+	if got := offersOf(m.Step(now)); got != "A/1=16 " {
+		t.Fatalf("%q", got)
+	}
+	report(m, "A", threePhase(32), now.Add(5*time.Second))
+	report(m, "B", threePhase(32), now.Add(5*time.Second))
+	if got := offersOf(m.Step(now.Add(5 * time.Second))); got != "" {
+		t.Fatalf("raised 5 s after an unconfirmed lowering: %q", got)
+	}
+	report(m, "A", threePhase(32), now.Add(LowerDeadline))
+	report(m, "B", threePhase(32), now.Add(LowerDeadline))
+	if got := offersOf(m.Step(now.Add(LowerDeadline))); got != "B/1=16 " {
+		t.Fatalf("after the deadline: %q", got)
+	}
+}
+
+func TestALoweredOperatorLimitActsAtOnce(t *testing.T) {
+	m := NewMaster(site16(), t0)
+	report(m, "A", threePhase(32), t0)
+	m.Step(t0)
+	s := site16()
+	s.OperatorLimit = Phases{10, 32, 32}
+	m.SetSite(s)
+	if got := offersOf(m.Step(t0.Add(time.Second))); got != "A/1=10 " {
+		t.Fatalf("%q", got)
+	}
+}
+
+func TestALostSlaveKeepsItsShareReserved(t *testing.T) {
+	m := NewMaster(site16(), t0)
+	lost := threePhase(32)
+	lost.Disconnected = 10
+	report(m, "A", lost, t0)
+	report(m, "B", threePhase(32), t0)
+	m.Step(t0)
+	for i := 1; i <= 11; i++ { // A falls silent; B goes on reporting
+		now := t0.Add(time.Duration(i) * time.Second)
+		report(m, "B", threePhase(32), now)
+		m.Step(now)
+	}
+	st := m.State(t0.Add(11 * time.Second))
+	if st.SlavesLost != 1 {
+		t.Fatalf("state %+v", st)
+	}
+	// A's last share (16) is reserved: B stays at 16, not 32.
+	now := t0.Add(40 * time.Second)
+	report(m, "B", threePhase(32), now)
+	m.Step(now)
+	if o := m.conns[ConnectorID{"B", 1}].offer; o != 16 {
+		t.Fatalf("B offered %v while A is lost with 16 A", o)
+	}
+	// A is back: its reservation goes, fair shares again.
+	report(m, "A", lost, now.Add(time.Second))
+	report(m, "B", threePhase(32), now.Add(time.Second))
+	m.Step(now.Add(time.Second))
+	if o := m.conns[ConnectorID{"B", 1}].offer; o != 16 {
+		t.Fatalf("B offered %v after A came back", o)
+	}
+}
+
+func TestAnEVPausedForWantOfCurrentStaysPaused(t *testing.T) {
+	s := site16()
+	s.PhaseLimit = Phases{12, 12, 12}
+	m := NewMaster(s, t0)
+	report(m, "A", threePhase(32), t0)
+	report(m, "B", threePhase(32), t0)
+	m.Step(t0) // 6 and 6
+	s.OperatorLimit = Phases{11, 11, 11}
+	m.SetSite(s) // only one fits now: B (later) pauses
+	report(m, "A", threePhase(32), t0.Add(time.Second))
+	report(m, "B", threePhase(32), t0.Add(time.Second))
+	if got := offersOf(m.Step(t0.Add(time.Second))); got != "B/1=0 " {
+		t.Fatalf("%q", got)
+	}
+	// The limit comes back 5 s later, but B stays paused for MinPause.
+	s.OperatorLimit = Phases{32, 32, 32}
+	m.SetSite(s)
+	m.Confirm(ConnectorID{"B", 1}, 0)
+	for sec := 5; sec < 60; sec += 5 {
+		now := t0.Add(time.Duration(sec) * time.Second)
+		report(m, "A", threePhase(32), now)
+		report(m, "B", threePhase(32), now)
+		m.Step(now)
+		if o := m.conns[ConnectorID{"B", 1}].offer; o != 0 {
+			t.Fatalf("B offered %v at %ds, during its pause", o, sec)
+		}
+	}
+	// Its pause over, it takes part in the next recalculation (every
+	// 30 s: at 65 s), A being lowered first.
+	for _, sec := range []int{62, 65, 66} {
+		now := t0.Add(time.Duration(sec) * time.Second)
+		report(m, "A", threePhase(32), now)
+		report(m, "B", threePhase(32), now)
+		m.Step(now)
+		m.Confirm(ConnectorID{"A", 1}, m.conns[ConnectorID{"A", 1}].offer)
+	}
+	if o := m.conns[ConnectorID{"B", 1}].offer; o != 6 {
+		t.Fatalf("B offered %v after its pause and a recalculation, want 6 (12 A shared)", o)
+	}
+}
+
+func TestTheMeterLowersAtOnceAndRaisesOnlyAtTheRecalculation(t *testing.T) {
+	s := site16()
+	s.Meter, s.Excluding = true, true
+	s.MainLimit = Phases{50, 50, 50}
+	s.Fallback = Phases{9999, 9999, 9999}
+	m := NewMaster(s, t0)
+	m.MeterReading(Phases{10, 10, 10}, true)
+	report(m, "A", threePhase(32), t0)
+	m.Step(t0) // 32: the main limit leaves 40
+	// Other load jumps to 30: at once to 20.
+	m.MeterReading(Phases{30, 30, 30}, true)
+	report(m, "A", threePhase(32), t0.Add(time.Second))
+	if got := offersOf(m.Step(t0.Add(time.Second))); got != "A/1=20 " {
+		t.Fatalf("a rise of the other load: %q, want 20 at once", got)
+	}
+	m.Confirm(ConnectorID{"A", 1}, 20)
+	// It drops back: the EV waits for the recalculation to rise.
+	m.MeterReading(Phases{10, 10, 10}, true)
+	report(m, "A", threePhase(32), t0.Add(2*time.Second))
+	if got := offersOf(m.Step(t0.Add(2 * time.Second))); got != "" {
+		t.Fatalf("raised before the recalculation: %q", got)
+	}
+	// The meter fails: the fallback (9999) is the other load, nothing left.
+	m.MeterReading(Phases{}, false)
+	report(m, "A", threePhase(32), t0.Add(3*time.Second))
+	if got := offersOf(m.Step(t0.Add(3 * time.Second))); got != "A/1=0 " {
+		t.Fatalf("failed meter: %q", got)
+	}
+	if st := m.State(t0.Add(3 * time.Second)); st.MeterOK {
+		t.Error("state says the meter is fine")
+	}
+}
+
+func TestInputsLowerTheLimitWhileHigh(t *testing.T) {
+	s := site16()
+	s.InputOpto = [2]int{2, 0}
+	s.InputOffsets[0] = Phases{-10, -20, -30}
+	if a := s.Available([2]bool{true, false}, Phases{}); a != (Phases{32, 32, 32}) {
+		t.Errorf("opto 1 high, DLM input 1 follows opto 2: %v", a)
+	}
+	if a := s.Available([2]bool{false, true}, Phases{}); a != (Phases{22, 12, 2}) {
+		t.Errorf("opto 2 high: %v", a)
+	}
+	s.InputOffsets[0] = Phases{-40, 0, 0}
+	if a := s.Available([2]bool{false, true}, Phases{}); a[0] != 0 {
+		t.Errorf("never below 0: %v", a)
+	}
+}
+
+func TestDisconnectedLimitsWarning(t *testing.T) {
+	s := site16()
+	m := NewMaster(s, t0)
+	for _, n := range []string{"A", "B", "C", "D", "E", "F"} {
+		r := threePhase(32)
+		r.Disconnected = 6
+		m.Report(n, map[int]ConnectorReport{1: r}, t0)
+	}
+	if w := m.State(t0).Warning; w == "" {
+		t.Error("six slaves at 6 A each on a 32 A limit: no warning")
+	}
+}
+
+// TestNeverOverTheLimitNotEvenInTransition drives a master with random
+// events and checks that it never grants more than may be shared (the
+// offers it has sent add up to at most that on every phase), and that a
+// raise never goes out while an earlier lowering may still be drawing:
+// whenever it raises an offer, what may be drawn, lowerings not yet
+// confirmed at their old value, is within what may be shared.
+func TestNeverOverTheLimitNotEvenInTransition(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := site16()
+		s.PhaseLimit = Phases{float64(rapid.IntRange(0, 64).Draw(t, "l1")), 40, 40}
+		m := NewMaster(s, t0)
+		now := t0
+		slaves := []string{"A", "B", "C", "D"}
+		reports := map[string]ConnectorReport{}
+		for step := range 60 {
+			now = now.Add(time.Duration(rapid.IntRange(100, 4000).Draw(t, "dt")) * time.Millisecond)
+			switch rapid.IntRange(0, 5).Draw(t, "event") {
+			case 0, 1: // a connector changes: an EV comes, goes, fills up
+				sl := rapid.SampledFrom(slaves).Draw(t, "slave")
+				r := threePhase(float64(rapid.IntRange(6, 32).Draw(t, "max")))
+				r.Ready = rapid.Bool().Draw(t, "ready")
+				if rapid.Bool().Draw(t, "single") {
+					r.Phases = 1
+					r.Rotation = [3]int{rapid.IntRange(0, 2).Draw(t, "rot"), 0, 0}
+				}
+				reports[sl] = r
+			case 2: // the operator limit moves
+				s.OperatorLimit = Phases{float64(rapid.IntRange(0, 40).Draw(t, "op")), 40, 40}
+				m.SetSite(s)
+			case 3: // confirmations come in
+				for id, c := range m.conns {
+					if c.lowering && rapid.Bool().Draw(t, "confirm") {
+						m.Confirm(id, c.offer)
+					}
+				}
+			}
+			for sl, r := range reports {
+				if rapid.IntRange(0, 9).Draw(t, "silent") > 0 { // now and then a report is late
+					report(m, sl, r, now)
+				}
+			}
+			before := map[ConnectorID]float64{}
+			for id, c := range m.conns {
+				before[id] = c.offer
+			}
+			out := m.Step(now)
+			avail := m.shareable()
+			var granted Phases
+			for id, c := range m.conns {
+				sl := m.slaves[id.Slave]
+				if sl == nil || sl.lost {
+					continue
+				}
+				u := sl.conns[id.Connector].gridUses()
+				for p := range 3 {
+					if u[p] {
+						granted[p] += c.offer
+					}
+				}
+			}
+			raised := false
+			for _, o := range out {
+				if o.Amps > before[o.ID] {
+					raised = true
+				}
+			}
+			used := m.inUse()
+			for p := range 3 {
+				if granted[p] > avail[p]+1e-6 {
+					for id, c := range m.conns {
+						sl := m.slaves[id.Slave]
+						t.Logf("%v: %+v lost=%v report=%+v", id, *c, sl.lost, sl.conns[id.Connector])
+					}
+					t.Fatalf("step %d: L%d granted %v, %v shareable", step, p+1, granted[p], avail[p])
+				}
+				if raised && used[p] > avail[p]+1e-6 {
+					t.Fatalf("step %d: raised while L%d may draw %v of %v", step, p+1, used[p], avail[p])
+				}
+			}
+		}
+	})
+}
+
+func TestRecalcIntervalsMatchTheAppendix(t *testing.T) {
+	want := []string{"2s", "5s", "15s", "30s", "1m0s", "10m0s", "15m0s"}
+	for i, d := range RecalcIntervals {
+		if d.String() != want[i] {
+			t.Errorf("option %d is %v", i, d)
+		}
+	}
+	_ = math.Inf
+}
