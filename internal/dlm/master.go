@@ -72,7 +72,18 @@ type ConnectorReport struct {
 	// Min and Disconnected are the charger's DlmMinCurrentRating and
 	// DlmDisconnectedLimit.
 	Min, Disconnected float64
+	// Applied is the current the connector offers its EV now (PWM), in A:
+	// the master's last offer, or the slave's fallback while it had no
+	// master.
+	Applied float64
 }
+
+// maxDrawn is the most drawn on any phase.
+func (c ConnectorReport) maxDrawn() float64 { return max(c.Drawn[0], c.Drawn[1], c.Drawn[2]) }
+
+// ConfirmTolerance is how far above its offer an EV may draw and still
+// count as having followed it (meters and EVs are not exact).
+const ConfirmTolerance = 0.5
 
 // gridUses returns the grid phases a connector's EV draws on: all three
 // when its phases are not known or it uses three; the grid phase of its
@@ -223,6 +234,21 @@ func (m *Master) Report(slave string, conns map[int]ConnectorReport, now time.Ti
 	for n, r := range conns {
 		id := ConnectorID{slave, n}
 		c := m.conn(id)
+		// The slave's word on what it offers wins: after a restart of the
+		// master or a lost link, it may be at its fallback. Until it
+		// follows the master's offer, that is what it may draw.
+		if r.Applied > c.effective()+1e-9 {
+			if !c.lowering {
+				c.old = r.Applied
+			}
+			c.old = math.Max(c.old, r.Applied)
+			c.lowering, c.loweredAt = true, now
+		}
+		// A lowering is confirmed by a report that shows the connector
+		// offering no more than its offer, and its EV following.
+		if c.lowering && r.Applied <= c.offer+1e-9 && r.maxDrawn() <= c.offer+ConfirmTolerance {
+			c.lowering = false
+		}
 		switch {
 		case r.Ready && c.arrival == 0:
 			m.seq++
@@ -240,6 +266,21 @@ func (m *Master) conn(id ConnectorID) *connState {
 		m.conns[id] = c
 	}
 	return c
+}
+
+// Offers returns the offers in effect for a slave's connectors: what the
+// master last sent. A master sends them with every answer to a report, so
+// that a slave that missed one, or restarted, catches up.
+func (m *Master) Offers(slave string) map[int]float64 {
+	s := m.slaves[slave]
+	if s == nil {
+		return nil
+	}
+	out := make(map[int]float64, len(s.conns))
+	for n := range s.conns {
+		out[n] = m.conn(ConnectorID{slave, n}).offer
+	}
+	return out
 }
 
 // Confirm takes a slave's confirmation that a connector now keeps within

@@ -1,0 +1,60 @@
+package dlm
+
+import "time"
+
+// MasterLost: a slave that has heard nothing from its master for this long
+// falls back to its DlmDisconnectedLimit. A master answers every report,
+// and slaves report every ReportInterval, so a live link is never this
+// quiet.
+const MasterLost = 10 * time.Second
+
+// ReportInterval is how often a slave reports when nothing changes; the
+// report is its sign of life.
+const ReportInterval = 2 * time.Second
+
+// Slave is a DLM slave's decision logic, without I/O: what its connectors
+// may offer, from the master's offers and how long ago the master was
+// last heard. It is not safe for concurrent use: one goroutine owns it.
+type Slave struct {
+	disconnected float64
+	offers       map[int]float64
+	heard        time.Time
+	everHeard    bool
+}
+
+// NewSlave returns a slave started at now. Until its master is heard, its
+// connectors offer nothing; once MasterLost has passed without a word,
+// they offer disconnected (DlmDisconnectedLimit).
+func NewSlave(disconnected float64, now time.Time) *Slave {
+	return &Slave{disconnected: disconnected, offers: map[int]float64{}, heard: now}
+}
+
+// SetDisconnected changes DlmDisconnectedLimit.
+func (s *Slave) SetDisconnected(amps float64) { s.disconnected = amps }
+
+// Heard takes the offers of an answer from the master: every connector's,
+// as the master sees them. Connectors it does not name offer nothing.
+func (s *Slave) Heard(offers map[int]float64, now time.Time) {
+	clear(s.offers)
+	for n, a := range offers {
+		s.offers[n] = a
+	}
+	s.heard, s.everHeard = now, true
+}
+
+// Lost reports whether the master has been silent for MasterLost.
+func (s *Slave) Lost(now time.Time) bool { return now.Sub(s.heard) >= MasterLost }
+
+// Connected reports whether the master has been heard and is not lost.
+func (s *Slave) Connected(now time.Time) bool { return s.everHeard && !s.Lost(now) }
+
+// Limit is what connector n may offer at now.
+func (s *Slave) Limit(n int, now time.Time) float64 {
+	if s.Lost(now) {
+		return s.disconnected
+	}
+	return s.offers[n]
+}
+
+// Next is when the limits change if the master stays silent.
+func (s *Slave) Next() time.Time { return s.heard.Add(MasterLost) }
