@@ -85,6 +85,10 @@ type ChargePoint struct {
 	coreWake chan struct{} // buffered 1
 
 	reporter *reporter
+	// loads is the connectors' state for load management, published by
+	// the core; loadsChanged is signalled when it changes.
+	loads        atomic.Pointer[[]loadState]
+	loadsChanged chan struct{} // buffered 1
 	// senderWake tells the journal sender to look again.
 	senderWake chan struct{} // buffered 1
 
@@ -151,7 +155,7 @@ func New(opts Options) (*ChargePoint, error) {
 	}
 	cp := &ChargePoint{opts: opts, settings: opts.Settings, clock: opts.Clock, log: opts.Logger, store: opts.Store,
 		wake: make(chan struct{}, 1), posts: make(chan func(*core), 64), coreDone: make(chan struct{}),
-		coreWake:   make(chan struct{}, 1),
+		coreWake: make(chan struct{}, 1), loadsChanged: make(chan struct{}, 1),
 		senderWake: make(chan struct{}, 1), reset: make(chan ocpp16.ResetType, 1)}
 	cp.reporter = newReporter(cp)
 	return cp, nil

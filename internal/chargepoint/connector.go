@@ -38,7 +38,13 @@ type connector struct {
 	// Available again).
 	holdFor uint64
 
-	offered    float64   // A per phase
+	offered float64 // A per phase
+	// limit caps the offer (load management's share); negative: no cap.
+	limit float64
+	// idleSince: the EV has left the offer unused since then; evDone:
+	// long enough to be done charging (see evDoneAfter).
+	idleSince  time.Time
+	evDone     bool
 	nextSample time.Time // of MeterValuesSampledData, zero when none is due
 	// immediateAt is when ImmediatelyWhenPlugged looks again, zero when it
 	// does not.

@@ -426,12 +426,8 @@ func (c *core) saveAvailability(id int, operative bool) error {
 
 // drive sets each connector's offer and contactor from its state.
 func (c *core) drive() {
-	maxA := float64(c.cp.opts.Model.MaxCurrent)
 	for _, cn := range c.conns {
-		offer := 0.0
-		if t := cn.tx; t != nil && !t.Deauthorized && cn.fault == "" && cn.pilot.Plugged() {
-			offer = maxA
-		}
+		offer := c.offerFor(cn)
 		if offer != cn.offered {
 			cn.offered = offer
 			cn.hw.Offer(offer)
@@ -470,6 +466,7 @@ func (c *core) nextDeadline() time.Time {
 	for _, cn := range c.conns {
 		earlier(cn.nextSample)
 		earlier(cn.immediateAt)
+		earlier(cn.loadDeadline())
 		if cn.auth != nil {
 			earlier(cn.auth.deadline)
 		}

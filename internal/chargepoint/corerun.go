@@ -13,7 +13,7 @@ import (
 func (cp *ChargePoint) newCore() (*core, error) {
 	c := &core{cp: cp, board: cp.opts.Board}
 	for i, h := range cp.opts.Board.Connectors() {
-		c.conns = append(c.conns, &connector{id: i + 1, hw: h, pilot: hw.PilotA})
+		c.conns = append(c.conns, &connector{id: i + 1, hw: h, pilot: hw.PilotA, limit: -1})
 	}
 	if err := c.load(); err != nil {
 		return nil, err
@@ -38,6 +38,7 @@ func (c *core) run(ctx context.Context) {
 	for {
 		c.drive()
 		c.publish()
+		c.publishLoads(c.now())
 		timer.Stop()
 		var tick <-chan time.Time
 		if next := c.nextDeadline(); !next.IsZero() {

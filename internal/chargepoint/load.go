@@ -1,0 +1,129 @@
+package chargepoint
+
+import (
+	"math"
+	"time"
+
+	"github.com/evse-dev/evse/internal/hw"
+)
+
+// evDoneAfter: an EV that has left its offer unused (pilot B under PWM)
+// this long is done charging; it is no longer ready for load management
+// until it is unplugged or a new transaction starts.
+const evDoneAfter = 30 * time.Second
+
+// Load is what load management needs to know of one connector.
+type Load struct {
+	Connector int
+	// Ready: a session may charge here (authorized, plugged, no fault)
+	// and its EV has not finished.
+	Ready bool
+	// Applied is the current offered now (PWM), in A per phase.
+	Applied float64
+	// Drawn is the current drawn on the connector's phases L1, L2, L3.
+	Drawn [3]float64
+}
+
+// loadState is what the core publishes of a connector for Loads.
+type loadState struct {
+	ready   bool
+	applied float64
+}
+
+// Loads returns every connector's load. It does not wait for the core.
+func (cp *ChargePoint) Loads() []Load {
+	states := cp.loads.Load()
+	hwc := cp.opts.Board.Connectors()
+	out := make([]Load, len(hwc))
+	for i, h := range hwc {
+		out[i] = Load{Connector: i + 1, Drawn: h.Meter().Current}
+		if states != nil && i < len(*states) {
+			out[i].Ready, out[i].Applied = (*states)[i].ready, (*states)[i].applied
+		}
+	}
+	return out
+}
+
+// LoadsChanged delivers a value when a connector's readiness or offer
+// changed (not for drawn current, which moves all the time: poll Loads).
+func (cp *ChargePoint) LoadsChanged() <-chan struct{} { return cp.loadsChanged }
+
+// SetLimits caps connectors' offers: load management's shares. A
+// connector not named keeps its cap; a negative amount removes it. An
+// offer under hw.MinCurrent is no offer.
+func (cp *ChargePoint) SetLimits(limits map[int]float64) {
+	cp.post(func(c *core) {
+		for _, cn := range c.conns {
+			if a, ok := limits[cn.id]; ok {
+				cn.limit = a
+			}
+		}
+	})
+}
+
+// offerFor is what a connector offers its EV now: the model's maximum,
+// under load management's cap.
+func (c *core) offerFor(cn *connector) float64 {
+	if t := cn.tx; t == nil || t.Deauthorized || cn.fault != "" || !cn.pilot.Plugged() {
+		return 0
+	}
+	offer := float64(c.cp.opts.Model.MaxCurrent)
+	if cn.limit >= 0 {
+		offer = math.Min(offer, cn.limit)
+	}
+	if offer < hw.MinCurrent {
+		return 0
+	}
+	return offer
+}
+
+// ready tells load management whether connector cn wants current, and
+// notes when its EV leaves an offer unused.
+func (c *core) ready(cn *connector, now time.Time) bool {
+	t := cn.tx
+	if t == nil || t.Deauthorized || cn.fault != "" || !cn.pilot.Plugged() {
+		cn.idleSince, cn.evDone = time.Time{}, false
+		return false
+	}
+	switch {
+	case cn.offered < hw.MinCurrent || cn.pilot.Charging():
+		cn.idleSince = time.Time{}
+	case cn.idleSince.IsZero():
+		cn.idleSince = now
+	case now.Sub(cn.idleSince) >= evDoneAfter && !cn.evDone:
+		cn.evDone = true
+		c.cp.log.Info("EV left its offer unused: done charging", "connector", cn.id)
+	}
+	return !cn.evDone
+}
+
+// publishLoads makes the connectors' loads visible to Loads and signals a
+// change.
+func (c *core) publishLoads(now time.Time) {
+	states := make([]loadState, len(c.conns))
+	changed := false
+	old := c.cp.loads.Load()
+	for i, cn := range c.conns {
+		states[i] = loadState{ready: c.ready(cn, now), applied: cn.offered}
+		if old == nil || (*old)[i] != states[i] {
+			changed = true
+		}
+	}
+	if !changed {
+		return
+	}
+	c.cp.loads.Store(&states)
+	select {
+	case c.cp.loadsChanged <- struct{}{}:
+	default:
+	}
+}
+
+// loadDeadline is when a connector's EV counts as done if nothing
+// changes before.
+func (cn *connector) loadDeadline() time.Time {
+	if cn.idleSince.IsZero() || cn.evDone {
+		return time.Time{}
+	}
+	return cn.idleSince.Add(evDoneAfter)
+}

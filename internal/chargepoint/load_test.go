@@ -1,0 +1,62 @@
+package chargepoint
+
+import (
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/evse-dev/evse/internal/hw/sim"
+	"github.com/evse-dev/evse/internal/kv"
+)
+
+// TestLoadManagementCapsTheOfferAndSeesTheSession: a limit caps the PWM
+// offer (under 6 A: no offer, SuspendedEVSE), Loads tells readiness, the
+// offer and the current drawn, and an EV that leaves its offer unused is
+// done.
+func TestLoadManagementCapsTheOfferAndSeesTheSession(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS()
+		r := startRig(t, csms, map[string]string{"FreeCharging": "1", "FreeChargingMode": "4", "RfidTagFreeCharging": "FREE"}, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		if l := r.cp.Loads()[0]; l.Ready || l.Applied != 0 {
+			t.Fatalf("empty connector: %+v", l)
+		}
+		r.cp.SetLimits(map[int]float64{1: 10})
+		r.board.Plug(1, sim.EV{Phases: 3, MaxCurrent: 32, CapacityWh: 1000, SoCPercent: 90})
+		select {
+		case <-r.cp.LoadsChanged():
+		case <-time.After(5 * time.Second):
+			t.Fatal("no change signalled on plugging")
+		}
+		time.Sleep(5 * time.Second) // the EV follows
+		l := r.cp.Loads()[0]
+		if !l.Ready || l.Applied != 10 || l.Drawn[0] < 9 || l.Drawn[0] > 10 {
+			t.Fatalf("capped at 10 A: %+v", l)
+		}
+		r.cp.SetLimits(map[int]float64{1: 5})
+		time.Sleep(5 * time.Second)
+		if l := r.cp.Loads()[0]; !l.Ready || l.Applied != 0 || l.Drawn[0] != 0 {
+			t.Fatalf("a 5 A cap is no offer: %+v", l)
+		}
+		if st := statuses(csms, 1); st[len(st)-1] != "SuspendedEVSE" {
+			t.Errorf("statuses %v, want SuspendedEVSE last", st)
+		}
+		r.cp.SetLimits(map[int]float64{1: -1})
+		time.Sleep(5 * time.Second)
+		if l := r.cp.Loads()[0]; l.Applied != 32 {
+			t.Fatalf("uncapped: %+v, want the model's 32 A", l)
+		}
+		// 100 Wh left of a 1 kWh battery at 22 kW: full in well under a
+		// minute, then the offer goes unused.
+		time.Sleep(2 * time.Minute)
+		if l := r.cp.Loads()[0]; l.Ready {
+			t.Fatalf("a full EV is still ready: %+v", l)
+		}
+		r.board.Unplug(1)
+		time.Sleep(time.Second)
+		if l := r.cp.Loads()[0]; l.Ready || l.Applied != 0 {
+			t.Fatalf("after unplugging: %+v", l)
+		}
+	})
+}
