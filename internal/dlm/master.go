@@ -150,7 +150,7 @@ type Master struct {
 	seq    int64 // arrival order
 
 	nextRecalc time.Time
-	force      bool // recalculate at the next Step (a limit changed)
+	force      bool // recalculate at the next Step (a limit changed, an EV got ready)
 }
 
 type slaveState struct {
@@ -252,7 +252,7 @@ func (m *Master) Report(slave string, conns map[int]ConnectorReport, now time.Ti
 		switch {
 		case r.Ready && c.arrival == 0:
 			m.seq++
-			c.arrival = m.seq
+			c.arrival, m.force = m.seq, true
 		case !r.Ready:
 			c.arrival, c.paused = 0, time.Time{}
 		}
@@ -360,6 +360,9 @@ func (m *Master) Step(now time.Time) []Offer {
 		if c.lowering && now.Sub(c.loweredAt) >= LowerDeadline {
 			c.lowering = false // overdue: the EV has surely followed by now
 		}
+		if !c.paused.IsZero() && !now.Before(c.paused) {
+			c.paused, m.force = time.Time{}, true // its turn may have come
+		}
 	}
 	avail := m.shareable()
 	ids := m.readyIDs(now)
@@ -377,30 +380,11 @@ func (m *Master) Step(now time.Time) []Offer {
 		m.nextRecalc, m.force = now.Add(m.site.Recalc), false
 		m.meter.sum, m.meter.samples = Phases{}, 0
 	} else {
-		// Between recalculations: offers stay, and an EV that got ready
-		// is given what is free at once.
-		used := m.inUse()
+		// Between recalculations offers stay, and a raise decided stays
+		// decided.
 		for _, id := range ids {
 			c := m.conns[id]
-			targets[id] = math.Max(c.offer, c.raise) // a raise decided stays decided
-			if c.offer > 0 || c.raise > 0 {
-				continue
-			}
-			ev := m.ev(id, now)
-			free := math.Inf(1)
-			for p := range 3 {
-				if ev.Uses[p] {
-					free = math.Min(free, avail[p]-used[p])
-				}
-			}
-			if give := math.Floor(math.Min(free, ev.Max)*10) / 10; give >= math.Max(ev.Min, MinSignal) {
-				targets[id] = give
-				for p := range 3 {
-					if ev.Uses[p] {
-						used[p] += give
-					}
-				}
-			}
+			targets[id] = math.Max(c.offer, c.raise)
 		}
 	}
 	return m.apply(targets, now)
@@ -433,38 +417,48 @@ func (m *Master) apply(targets map[ConnectorID]float64, now time.Time) []Offer {
 			c.raise = 0
 		}
 	}
-	for _, c := range m.conns {
-		if c.lowering {
-			return out // raises wait for every lowering
-		}
-	}
-	// Each raise is checked against what may be shared now, which may
-	// have dropped since it was decided.
+	// Raises: each within what may be shared now, counting what the
+	// connectors being lowered may still draw, so that no phase is ever
+	// over even before the lowerings are confirmed. An EV without current
+	// takes what fits at once (at least its minimum) and the rest later.
 	avail, used := m.shareable(), m.inUse()
+	pending := false
+	for _, c := range m.conns {
+		pending = pending || c.lowering
+	}
 	for _, id := range m.sortedIDs() {
 		c := m.conns[id]
 		if c.raise <= c.offer {
 			continue
 		}
-		u := m.slaves[id.Slave].conns[id.Connector].gridUses()
-		fits := true
+		r := m.slaves[id.Slave].conns[id.Connector]
+		u := r.gridUses()
+		room := math.Inf(1)
 		for p := range 3 {
-			if u[p] && used[p]+c.raise-c.offer > avail[p]+1e-9 {
-				fits = false
+			if u[p] {
+				room = math.Min(room, avail[p]-used[p])
 			}
 		}
-		if !fits {
-			c.raise = 0 // the next recalculation decides again
+		give := math.Min(c.raise, math.Floor((c.offer+room)*10+1e-6)/10)
+		switch {
+		case give >= c.raise-1e-9:
+			c.raise = 0
+		case c.offer == 0 && give >= math.Max(r.Min, MinSignal):
+			// the rest of the raise stays decided
+		case pending:
+			continue // the lowerings will make room
+		default:
+			c.raise = 0 // the room is gone: the next recalculation decides again
 			m.force = true
 			continue
 		}
 		for p := range 3 {
 			if u[p] {
-				used[p] += c.raise - c.offer
+				used[p] += give - c.offer
 			}
 		}
-		c.offer, c.raise, c.since = c.raise, 0, now
-		out = append(out, Offer{id, c.offer})
+		c.offer, c.since = give, now
+		out = append(out, Offer{id, give})
 	}
 	return out
 }

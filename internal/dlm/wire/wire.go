@@ -167,6 +167,9 @@ func NewSession(key Key, master bool, slaveNonce, masterNonce []byte) *Session {
 	return &Session{key: key, master: master, slaveNonce: slaveNonce, masterNonce: masterNonce}
 }
 
+// MasterNonce returns the master's nonce.
+func (s *Session) MasterNonce() []byte { return s.masterNonce }
+
 // SetMasterNonce sets the master's nonce, taken from its welcome.
 func (s *Session) SetMasterNonce(n []byte) { s.masterNonce = n }
 
