@@ -101,7 +101,7 @@ func TestResetRebootsInPlace(t *testing.T) {
 	// reboot-required setting is in force.
 	waitStatus(t, s, boot.Seq, "CP-RESET", 1, "Preparing")
 	kv := keyValues(t, mustCall(t, s, "CP-RESET", "GetConfiguration", `{"key":["DlmState"]}`))
-	if !strings.Contains(kv["DlmState"]["value"].(string), "DLM Master") {
+	if !strings.HasPrefix(kv["DlmState"]["value"].(string), "Master: ") {
 		t.Errorf("DlmState after the reboot: %v", kv["DlmState"]["value"])
 	}
 	if boot.Seq < stop.Seq {

@@ -68,10 +68,22 @@ func TestRunBootsAndEveryKeyReadsBackItsDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := keyValues(t, all)
-	if len(got) != len(cat.Keys()) {
-		t.Errorf("GetConfiguration lists %d keys, the catalogue has %d", len(got), len(cat.Keys()))
-	}
+	var ocppKeys []config.Key
 	for _, k := range cat.Keys() {
+		if k.Section != config.Local {
+			ocppKeys = append(ocppKeys, k)
+			continue
+		}
+		// Local settings do not exist over OCPP.
+		one := mustCall(t, s, "CP-DEFAULTS", "GetConfiguration", fmt.Sprintf(`{"key":[%q]}`, k.Name))
+		if unknown, _ := one["unknownKey"].([]any); len(unknown) != 1 || got[k.Name] != nil {
+			t.Errorf("local setting %s seen over OCPP: %v", k.Name, one)
+		}
+	}
+	if len(got) != len(ocppKeys) {
+		t.Errorf("GetConfiguration lists %d keys, the catalogue has %d OCPP keys", len(got), len(ocppKeys))
+	}
+	for _, k := range ocppKeys {
 		want := k.Default
 		if k.Name == "DlmState" {
 			want = "Disabled"
@@ -244,6 +256,12 @@ func TestRunChangeConfigurationEveryKey(t *testing.T) {
 	var accepted, rebootRequired, rejected int
 	for _, k := range cat.Keys() {
 		good, bad := k.Examples()
+		if k.Section == config.Local {
+			if st := change(k.Name, good[0]); st != "NotSupported" {
+				t.Errorf("local setting %s over OCPP: %s, want NotSupported", k.Name, st)
+			}
+			continue
+		}
 		if k.Access == config.ReadOnly {
 			v := "1"
 			if len(good) > 0 {
@@ -362,7 +380,7 @@ func TestRunKeepsChangedValuesAcrossRestart(t *testing.T) {
 			t.Errorf("after restart %s = %v, want %s", k, got, v)
 		}
 	}
-	if !strings.Contains(fmt.Sprint(all["DlmState"]["value"]), "DLM Master (With internal DLM-Slave)") {
+	if !strings.HasPrefix(fmt.Sprint(all["DlmState"]["value"]), "Master: ") {
 		t.Errorf("DlmState after the reboot into DlmMode 1: %v", all["DlmState"]["value"])
 	}
 	if err := p.stop(syscall.SIGINT); err != nil {

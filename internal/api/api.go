@@ -119,7 +119,19 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusServiceUnavailable, "charge point not running: %v", err)
 		return
 	}
-	reply(w, http.StatusOK, st)
+	out := statusJSON{Status: st}
+	if s := a.b.Settings(); s != nil {
+		v, _ := s.Get("DlmState")
+		out.DLM = v.Value
+	}
+	reply(w, http.StatusOK, out)
+}
+
+// statusJSON is the status with the DLM state (DlmState: role, link,
+// currents, warnings).
+type statusJSON struct {
+	chargepoint.Status
+	DLM string `json:"dlm"`
 }
 
 // keyJSON is a key as the API shows it.

@@ -77,13 +77,15 @@ func (cp *ChargePoint) getConfiguration(req *ocpp16.GetConfigurationRequest) (*o
 	resp := &ocpp16.GetConfigurationResponse{}
 	if len(req.Key) == 0 {
 		for _, v := range cp.settings.All() {
-			resp.ConfigurationKey = append(resp.ConfigurationKey, keyValue(v))
+			if v.Key.Section != config.Local {
+				resp.ConfigurationKey = append(resp.ConfigurationKey, keyValue(v))
+			}
 		}
 		return resp, nil
 	}
 	for _, name := range req.Key {
 		v, err := cp.settings.Get(name)
-		if err != nil {
+		if err != nil || v.Key.Section == config.Local {
 			resp.UnknownKey = append(resp.UnknownKey, name)
 			continue
 		}

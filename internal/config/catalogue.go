@@ -62,6 +62,10 @@ const (
 	// Extra holds standard OCPP 1.6 keys the appendix leaves out but the
 	// six feature profiles (and the security extension) need.
 	Extra
+	// Local holds the charger's local settings, which are not OCPP keys:
+	// only the installer sees and sets them (evse config, the local API);
+	// over OCPP they do not exist.
+	Local
 )
 
 func (s Section) String() string {
@@ -74,6 +78,8 @@ func (s Section) String() string {
 		return "Dynamic Load Management keys (appendix)"
 	case Extra:
 		return "Standard OCPP 1.6 keys not in the appendix"
+	case Local:
+		return "Local settings (not OCPP keys: installer only)"
 	}
 	return fmt.Sprintf("Section(%d)", int(s))
 }

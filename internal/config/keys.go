@@ -191,6 +191,15 @@ var allKeys = []Key{
 	{Name: "SecurityProfile", Section: Extra, Access: ReadWrite, PrintedType: "integer", Kind: KindInt,
 		Min: 0, Max: 2, Default: "0",
 		Description: "0: no authentication; 1: HTTP Basic authentication; 2: Basic authentication over TLS (wss://). Profile 3 (TLS client certificates) is not supported. Over OCPP it can only be raised; 1 and 2 need an AuthorizationKey, 2 a wss:// URL. A change reconnects with the new profile."},
+
+	// Local settings: the appendix's "Meter configuration (Second)" and
+	// what DLM's network needs.
+	{Name: "DlmSiteKey", Section: Local, Access: WriteOnly, PrintedType: "String", Kind: KindString,
+		MaxLen: 64, Default: "",
+		Description: "Shared secret of a DLM site: the master and every slave must hold the same. It authenticates every DLM message, so that a LAN neighbour cannot pose as master or slave. DLM stays off (slaves at DlmDisconnectedLimit) while it is empty. Never read back."},
+	{Name: "DlmPort", Section: Local, Access: ReadWrite, PrintedType: "integer", Kind: KindInt,
+		Min: 1, Max: 65535, Default: "47810", Effect: Reboot,
+		Description: "TCP port a DLM master listens on and UDP port of DLM discovery; a DlmMasterIp without port means this port."},
 }
 
 var offOn = []string{"Off", "On"}

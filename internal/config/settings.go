@@ -332,6 +332,9 @@ func (s *Settings) check(p Pair, by Actor, get func(string) string) (Result, map
 		return Result{}, nil, fmt.Errorf("%q: %w", p.Key, ErrUnknownKey)
 	}
 	k := s.cat.keys[i]
+	if by == ActorOCPP && k.Section == Local {
+		return Result{}, nil, fmt.Errorf("%q: %w", p.Key, ErrUnknownKey)
+	}
 	if by == ActorOCPP && k.Access == ReadOnly {
 		return Result{}, nil, fmt.Errorf("%s: %w", k.Name, ErrReadOnly)
 	}

@@ -184,6 +184,7 @@ func TestRebootKeysAreExactlyTheInstallationSettings(t *testing.T) {
 		"DlmExtMeterDisconnectedFallbackPhase1":  true, "DlmExtMeterDisconnectedFallbackPhase2": true,
 		"DlmExtMeterDisconnectedFallbackPhase3": true,
 		"DlmInput1CurrOffset Cfg":               true, "DlmInput2CurrOffset Cfg": true,
+		"DlmPort": true,
 	}
 	for _, k := range mustCatalogue(t).Keys() {
 		if (k.Effect == Reboot) != want[k.Name] {
@@ -424,5 +425,17 @@ func TestSetAllIsAllOrNothingAndSeesEarlierPairs(t *testing.T) {
 	after, _ := st.LoadConfig()
 	if s.Int("ConnectionTimeOut") != 45 || len(after) != len(before) {
 		t.Fatalf("a refused SetAll changed something: %v", after)
+	}
+}
+
+func TestLocalSettingsDoNotExistOverOCPP(t *testing.T) {
+	s, _ := newSettings(t, nil)
+	for _, name := range []string{"DlmSiteKey", "DlmPort"} {
+		if _, err := s.Set(name, "1234", ActorOCPP); !errors.Is(err, ErrUnknownKey) {
+			t.Errorf("%s over OCPP: %v, want ErrUnknownKey", name, err)
+		}
+		if _, err := s.Set(name, "1234", ActorInstaller); err != nil {
+			t.Errorf("%s by the installer: %v", name, err)
+		}
 	}
 }

@@ -57,6 +57,9 @@ type Options struct {
 	ReplaySpread time.Duration
 	// OnListen, when set, is told the API's address once it listens.
 	OnListen func(addr string)
+	// OnDLMListen, when set, is told the DLM master's address once it
+	// listens.
+	OnDLMListen func(addr net.Addr)
 }
 
 // OpenSettings opens the store in dataDir (creating it unless mustExist)
@@ -79,16 +82,15 @@ func OpenSettings(dataDir string, m model.Model, mustExist bool, log *slog.Logge
 	return settings, db, nil
 }
 
-// dlmState is DlmState until load management is built: it tells the
-// configured role and that it is not active.
+// dlmState is DlmState while the charge point does not run (evse config
+// get); a running one tells its live state (runDLM).
 func dlmState(settings *config.Settings) func() string {
 	return func() string {
 		mode := settings.Int("DlmMode")
-		if mode == 0 {
+		if mode == dlmOff {
 			return "Disabled"
 		}
-		k, _ := settings.Catalogue().Lookup("DlmMode")
-		return k.Labels[mode] + "; load management not active in this version"
+		return modeLabel(settings, mode) + ": not running"
 	}
 }
 
@@ -322,6 +324,9 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 		err := cp.Run(gctx, client)
 		cancel() // a Reset stops the transport too
 		return err
+	})
+	g.Go(func() error {
+		return runDLM(gctx, opts.ID, settings, cp, hw.board, opts.Model, log, opts.OnDLMListen)
 	})
 	err = g.Wait()
 	log.Info("charge point stopped")

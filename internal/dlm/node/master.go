@@ -101,8 +101,13 @@ type linkEvent struct {
 	closed bool
 }
 
-// Run serves slaves until ctx ends.
+// Run serves slaves until ctx ends. With no Listen address it serves
+// only its own charger.
 func (m *Master) Run(ctx context.Context) error {
+	if m.cfg.Listen == "" {
+		m.loop(ctx, nil)
+		return nil
+	}
 	ln, err := net.Listen("tcp", m.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("dlm master: %w", err)

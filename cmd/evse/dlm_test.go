@@ -1,0 +1,157 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/evse-dev/evse/internal/csmstest"
+)
+
+// freePort returns a TCP port free on loopback now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// configure sets keys in a data directory with evse config set.
+func configure(t *testing.T, dir string, pairs ...string) {
+	t.Helper()
+	args := append([]string{"config", "set", "--data", dir}, pairs...)
+	if out, errOut, code := runEVSE(t, args...); code != 0 {
+		t.Fatalf("config set: %d\n%s%s", code, out, errOut)
+	}
+}
+
+// dlmCharger is one evse process of a DLM site.
+type dlmCharger struct {
+	id   string
+	p    *process
+	base string
+}
+
+// offered returns connector 1's offer and the DLM state.
+func (c *dlmCharger) offered(t *testing.T) (float64, string) {
+	t.Helper()
+	_, st := apiDo(t, "GET", c.base+"/status", "")
+	conns, _ := st["connectors"].([]any)
+	if len(conns) < 2 {
+		return -1, ""
+	}
+	c1, _ := conns[1].(map[string]any)
+	a, _ := c1["offeredA"].(float64)
+	s, _ := st["dlm"].(string)
+	return a, s
+}
+
+// startSite starts a master (DlmMode 1) and slaves (DlmMode 4) on
+// loopback, every charger free charging, on one central system.
+func startSite(t *testing.T, url string, slaves int, masterKeys ...string) (port int, site []*dlmCharger) {
+	port = freePort(t)
+	common := []string{"DlmSiteKey=site-secret", fmt.Sprintf("DlmPort=%d", port), "FreeCharging=1"}
+	for i := 0; i <= slaves; i++ {
+		id := "M"
+		keys := append([]string{"DlmMode=1", "FreeChargingMode=1"}, masterKeys...)
+		if i > 0 {
+			id = fmt.Sprintf("S%d", i)
+			keys = []string{"DlmMode=4", fmt.Sprintf("DlmMasterIp=127.0.0.1:%d", port), "DlmDisconnectedLimit=8"}
+		}
+		dir := t.TempDir()
+		configure(t, dir, append(common, keys...)...)
+		p := startEVSE(t, runArgs(url, "DLM-"+id, dir)...)
+		site = append(site, &dlmCharger{id: id, p: p, base: p.apiURL(t) + "/api/v1"})
+	}
+	return port, site
+}
+
+// waitOffers polls the chargers until want holds for their offers.
+func waitOffers(t *testing.T, site []*dlmCharger, d time.Duration, what string, want func(offers []float64) bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		offers := make([]float64, len(site))
+		var states []string
+		for i, c := range site {
+			var s string
+			offers[i], s = c.offered(t)
+			states = append(states, c.id+": "+s)
+		}
+		if want(offers) {
+			return time.Since(start)
+		}
+		if time.Since(start) > d {
+			t.Fatalf("%s: not within %v; offers %v\n%s", what, d, offers, strings.Join(states, "\n"))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func sum(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s
+}
+
+// TestDLMSiteOfRealProcesses: a master with its own connector and two
+// slaves, three evse processes on loopback, share 32 A; an operator limit
+// changed over OCPP on the master reaches every slave; the master's
+// FreeChargingMode is copied; killed, the master leaves the slaves at
+// their DlmDisconnectedLimit.
+func TestDLMSiteOfRealProcesses(t *testing.T) {
+	t.Parallel()
+	s, url := newCSMS(t, csmstest.Options{})
+	limits := []string{"DlmPhase1Limit=32", "DlmPhase2Limit=32", "DlmPhase3Limit=32",
+		"DlmOperatorPhase1Limit=32", "DlmOperatorPhase2Limit=32", "DlmOperatorPhase3Limit=32", "DlmRecalcInterval=0"}
+	_, site := startSite(t, url, 2, limits...)
+	m, s1 := site[0], site[1]
+	waitOffers(t, site, 15*time.Second, "slaves online", func([]float64) bool {
+		_, st := m.offered(t)
+		return strings.Contains(st, "2 slaves online")
+	})
+
+	// One car: it may take all 32 A.
+	apiDo(t, "POST", s1.base+"/connectors/1/plug", `{"phases":3,"maxCurrent":32}`)
+	took := waitOffers(t, site, 10*time.Second, "one car gets 32 A", func(o []float64) bool { return o[1] == 32 })
+	t.Logf("plug to 32 A offered on a slave: %v (includes the free-charging session's start)", took)
+	// Three cars: a third each, never more than 32 A in all.
+	for _, c := range []*dlmCharger{site[0], site[2]} {
+		apiDo(t, "POST", c.base+"/connectors/1/plug", `{"phases":3,"maxCurrent":32}`)
+	}
+	waitOffers(t, site, 20*time.Second, "fair shares of 10.6 A", func(o []float64) bool {
+		return o[0] == 10.6 && o[1] == 10.6 && o[2] == 10.6
+	})
+
+	// The operator limit, changed over OCPP on the master, reaches all.
+	for p := 1; p <= 3; p++ {
+		if _, err := csmsCall(t, s, "DLM-M", "ChangeConfiguration", fmt.Sprintf(`{"key":"DlmOperatorPhase%dLimit","value":"21"}`, p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	took = waitOffers(t, site, 10*time.Second, "operator limit 21 A", func(o []float64) bool { return sum(o) <= 21 && o[0] > 0 })
+	t.Logf("operator limit to every charger: %v (polled over HTTP every 5 ms)", took)
+	waitOffers(t, site, 10*time.Second, "three cars at 7 A", func(o []float64) bool { return o[0] == 7 && o[1] == 7 && o[2] == 7 })
+
+	// FreeChargingMode is the master's.
+	if _, v := apiDo(t, "GET", s1.base+"/config/FreeChargingMode", ""); v["value"] != "1" {
+		t.Errorf("slave's FreeChargingMode %v, want the master's 1", v["value"])
+	}
+
+	// The master dies: the slaves fall back to DlmDisconnectedLimit (8 A).
+	m.p.stop(syscall.SIGKILL)
+	took = waitOffers(t, site[1:], 30*time.Second, "fallback to 8 A", func(o []float64) bool { return o[0] == 8 && o[1] == 8 })
+	t.Logf("master killed to slaves at DlmDisconnectedLimit: %v", took)
+	if _, st := s1.offered(t); !strings.Contains(st, "master lost") {
+		t.Errorf("slave's DlmState %q", st)
+	}
+	noViolations(t, s)
+}

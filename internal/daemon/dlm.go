@@ -1,0 +1,250 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/evse-dev/evse/internal/chargepoint"
+	"github.com/evse-dev/evse/internal/config"
+	"github.com/evse-dev/evse/internal/dlm"
+	"github.com/evse-dev/evse/internal/dlm/node"
+	"github.com/evse-dev/evse/internal/dlm/wire"
+	"github.com/evse-dev/evse/internal/hw"
+	"github.com/evse-dev/evse/internal/model"
+)
+
+// DlmMode values.
+const (
+	dlmOff = iota
+	dlmMasterWithSlave
+	dlmMasterStandalone
+	dlmSlaveDiscovery
+	dlmSlaveFixed
+)
+
+// runDLM runs the charge point's DLM role (DlmMode) until ctx ends, and
+// makes DlmState tell it.
+func runDLM(ctx context.Context, id string, settings *config.Settings, cp *chargepoint.ChargePoint, board hw.Board,
+	m model.Model, log *slog.Logger, onListen func(net.Addr)) error {
+	mode := settings.Int("DlmMode")
+	label := modeLabel(settings, mode)
+	if mode == dlmOff {
+		settings.SetComputed("DlmState", func() string { return "Disabled" })
+		return nil
+	}
+	log = log.With("dlm", label)
+	self := &dlmCharger{cp: cp, settings: settings, model: m}
+	key := settings.String("DlmSiteKey")
+	port := settings.Int("DlmPort")
+	switch mode {
+	case dlmMasterWithSlave, dlmMasterStandalone:
+		cfg := node.MasterConfig{ID: id, Key: wire.NewKey(key), Net: settings.Int("DlmDiscoveryNetworkId"),
+			Site: func() dlm.Site { return siteOf(settings) }, Inputs: inputsOf(board),
+			FreeChargingMode: func() int { return settings.Int("FreeChargingMode") }, Logger: log,
+			Listen: net.JoinHostPort("", strconv.Itoa(port))}
+		if onListen != nil {
+			cfg.OnListen = func(tcp, _ net.Addr) { onListen(tcp) }
+		}
+		if mode == dlmMasterWithSlave {
+			cfg.Self = self
+		}
+		note := ""
+		if key == "" {
+			log.Error("DlmSiteKey is not set: the master serves no slaves; set the same key on every charger of the site")
+			cfg.Listen, note = "", "; no DlmSiteKey set, no slaves served"
+		}
+		master := node.NewMaster(cfg)
+		settings.SetComputed("DlmState", func() string { return master.State() + note })
+		err := master.Run(ctx)
+		if err != nil && ctx.Err() == nil {
+			// It cannot listen: it still manages its own connectors.
+			log.Error("DLM master cannot serve slaves", "err", err)
+			cfg.Listen, note = "", "; cannot serve slaves: "+err.Error()
+			master = node.NewMaster(cfg)
+			settings.SetComputed("DlmState", func() string { return master.State() + note })
+			err = master.Run(ctx)
+		}
+		return err
+	case dlmSlaveDiscovery, dlmSlaveFixed:
+		if key == "" {
+			log.Error("DlmSiteKey is not set: this slave stays at DlmDisconnectedLimit; set the same key on every charger of the site")
+			settings.SetComputed("DlmState", func() string {
+				return "Slave: no DlmSiteKey set, DlmDisconnectedLimit in use"
+			})
+			return fallbackOnly(ctx, self, settings)
+		}
+		cfg := node.SlaveConfig{ID: id, Port: port, Net: settings.Int("DlmDiscoveryNetworkId"), Key: wire.NewKey(key),
+			Charger: self, Logger: log,
+			Disconnected: func() float64 { return float64(settings.Int("DlmDisconnectedLimit")) },
+			SetFreeChargingMode: func(mode int) {
+				if settings.Int("FreeChargingMode") != mode {
+					if _, err := settings.Set("FreeChargingMode", strconv.Itoa(mode), config.ActorInstaller); err != nil {
+						log.Warn("cannot copy the master's FreeChargingMode", "mode", mode, "err", err)
+					} else {
+						log.Info("FreeChargingMode copied from the DLM master", "mode", mode)
+					}
+				}
+			}}
+		if mode == dlmSlaveFixed {
+			cfg.Master = settings.String("DlmMasterIp")
+			if cfg.Master == "" {
+				log.Error("DlmMode 4 needs DlmMasterIp; this slave stays at DlmDisconnectedLimit")
+				settings.SetComputed("DlmState", func() string { return "Slave: no DlmMasterIp set, DlmDisconnectedLimit in use" })
+				return fallbackOnly(ctx, self, settings)
+			}
+		}
+		slave := node.NewSlave(cfg)
+		settings.SetComputed("DlmState", slave.State)
+		return slave.Run(ctx)
+	}
+	return errors.New("unknown DlmMode")
+}
+
+// fallbackOnly holds a charger at DlmDisconnectedLimit until ctx ends.
+func fallbackOnly(ctx context.Context, ch *dlmCharger, settings *config.Settings) error {
+	for {
+		limits := map[int]float64{}
+		for n := range ch.Reports() {
+			limits[n] = float64(settings.Int("DlmDisconnectedLimit"))
+		}
+		ch.SetLimits(limits)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func modeLabel(settings *config.Settings, mode int) string {
+	k, _ := settings.Catalogue().Lookup("DlmMode")
+	if mode >= 0 && mode < len(k.Labels) {
+		return k.Labels[mode]
+	}
+	return strconv.Itoa(mode)
+}
+
+// siteOf reads the master's limits from the settings.
+func siteOf(s *config.Settings) dlm.Site {
+	var site dlm.Site
+	for p := range 3 {
+		n := strconv.Itoa(p + 1)
+		site.PhaseLimit[p] = float64(s.Int("DlmPhase" + n + "Limit"))
+		site.OperatorLimit[p] = float64(s.Int("DlmOperatorPhase" + n + "Limit"))
+		site.MainLimit[p] = float64(s.Int("DlmExtMeterMainDistributionLimitPhase" + n))
+		site.Fallback[p] = float64(s.Int("DlmExtMeterDisconnectedFallbackPhase" + n))
+		for in := range 2 {
+			site.InputOffsets[in][p] = float64(s.Int("DlmInput" + strconv.Itoa(in+1) + "CurrOffset Phase" + n))
+		}
+	}
+	for in := range 2 {
+		site.InputOpto[in] = s.Int("DlmInput" + strconv.Itoa(in+1) + "CurrOffset Cfg")
+	}
+	site.Meter = s.Bool("DlmExtMeterEnabled")
+	site.Excluding = s.Int("DlmExtMeterLocation") == 1
+	if i := s.Int("DlmRecalcInterval"); i >= 0 && i < len(dlm.RecalcIntervals) {
+		site.Recalc = dlm.RecalcIntervals[i]
+	}
+	return site
+}
+
+// inputsOf reads the board's opto inputs.
+func inputsOf(b hw.Board) func() [2]bool {
+	return func() [2]bool { return [2]bool{b.Input(1), b.Input(2)} }
+}
+
+// dlmCharger is the charge point as DLM sees it. Reports is called by one
+// goroutine only (the node's loop).
+type dlmCharger struct {
+	cp       *chargepoint.ChargePoint
+	settings *config.Settings
+	model    model.Model
+	phases   map[int]int // phases seen drawn during the present session
+}
+
+func (d *dlmCharger) Changed() <-chan struct{}         { return d.cp.LoadsChanged() }
+func (d *dlmCharger) SetLimits(limits map[int]float64) { d.cp.SetLimits(limits) }
+
+func (d *dlmCharger) Reports() map[int]dlm.ConnectorReport {
+	if d.phases == nil {
+		d.phases = map[int]int{}
+	}
+	rot := rotations(d.settings.String("ConnectorPhaseRotation"))
+	out := map[int]dlm.ConnectorReport{}
+	for _, l := range d.cp.Loads() {
+		r := dlm.ConnectorReport{Ready: l.Ready, Rotation: [3]int{0, 1, 2}, Max: float64(d.model.MaxCurrent),
+			Min:          float64(d.settings.Int("DlmMinCurrentRating")),
+			Disconnected: float64(d.settings.Int("DlmDisconnectedLimit")),
+			Applied:      l.Applied, Drawn: l.Drawn}
+		if x, ok := rot[l.Connector]; ok {
+			r.Rotation = x
+		} else if x, ok := rot[0]; ok {
+			r.Rotation = x
+		}
+		if !l.Ready {
+			delete(d.phases, l.Connector)
+		} else if n := drawingPhases(l.Drawn); n > d.phases[l.Connector] {
+			d.phases[l.Connector] = n
+		}
+		r.Phases = d.phases[l.Connector]
+		if d.model.Phases == 1 {
+			r.Phases = 1
+		}
+		out[l.Connector] = r
+	}
+	return out
+}
+
+// drawingPhases is 1 or 3 when an EV draws on one or more phases, 0 while
+// it draws nothing.
+func drawingPhases(d [3]float64) int {
+	n := 0
+	for _, a := range d {
+		if a >= 1 {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return 0
+	case n == 1:
+		return 1
+	}
+	return 3
+}
+
+// rotations parses ConnectorPhaseRotation ("0.RST,1.STR") into grid
+// phase indexes per connector; NotApplicable and Unknown are left out.
+func rotations(v string) map[int][3]int {
+	out := map[int][3]int{}
+	for _, item := range strings.Split(v, ",") {
+		c, r, ok := strings.Cut(strings.TrimSpace(item), ".")
+		n, err := strconv.Atoi(c)
+		if !ok || err != nil || len(r) != 3 {
+			continue
+		}
+		var x [3]int
+		good := true
+		for i, ch := range r {
+			switch ch {
+			case 'R':
+				x[i] = 0
+			case 'S':
+				x[i] = 1
+			case 'T':
+				x[i] = 2
+			default:
+				good = false
+			}
+		}
+		if good {
+			out[n] = x
+		}
+	}
+	return out
+}
