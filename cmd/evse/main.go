@@ -20,9 +20,21 @@ func main() {
 	defer stop()
 	if err := newRootCommand().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "evse:", err)
-		os.Exit(1)
+		code := 1
+		if e, ok := err.(exitError); ok {
+			code = e.code
+		}
+		os.Exit(code)
 	}
 }
+
+// exitError is an error with its own exit status.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
 
 func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
@@ -37,7 +49,7 @@ on loopback, printing the OCPP traffic.`,
 		SilenceErrors: true,
 		Version:       model.Version,
 	}
-	root.AddCommand(newRunCommand(), newDemoCommand(), newConfigCommand(), newKeysCommand())
+	root.AddCommand(newRunCommand(), newDemoCommand(), newConfigCommand(), newKeysCommand(), newSiteCommand())
 	return root
 }
 

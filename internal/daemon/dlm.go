@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/evse-dev/evse/internal/chargepoint"
@@ -44,7 +43,7 @@ func runDLM(ctx context.Context, id string, settings *config.Settings, cp *charg
 	switch mode {
 	case dlmMasterWithSlave, dlmMasterStandalone:
 		cfg := node.MasterConfig{ID: id, Key: wire.NewKey(key), Net: settings.Int("DlmDiscoveryNetworkId"),
-			Site: func() dlm.Site { return siteOf(settings) }, Inputs: inputsOf(board),
+			Site: func() dlm.Site { return dlm.SiteFromSettings(settings) }, Inputs: inputsOf(board),
 			FreeChargingMode: func() int { return settings.Int("FreeChargingMode") }, Logger: log,
 			Listen: net.JoinHostPort("", strconv.Itoa(port))}
 		if onListen != nil {
@@ -129,30 +128,6 @@ func modeLabel(settings *config.Settings, mode int) string {
 	return strconv.Itoa(mode)
 }
 
-// siteOf reads the master's limits from the settings.
-func siteOf(s *config.Settings) dlm.Site {
-	var site dlm.Site
-	for p := range 3 {
-		n := strconv.Itoa(p + 1)
-		site.PhaseLimit[p] = float64(s.Int("DlmPhase" + n + "Limit"))
-		site.OperatorLimit[p] = float64(s.Int("DlmOperatorPhase" + n + "Limit"))
-		site.MainLimit[p] = float64(s.Int("DlmExtMeterMainDistributionLimitPhase" + n))
-		site.Fallback[p] = float64(s.Int("DlmExtMeterDisconnectedFallbackPhase" + n))
-		for in := range 2 {
-			site.InputOffsets[in][p] = float64(s.Int("DlmInput" + strconv.Itoa(in+1) + "CurrOffset Phase" + n))
-		}
-	}
-	for in := range 2 {
-		site.InputOpto[in] = s.Int("DlmInput" + strconv.Itoa(in+1) + "CurrOffset Cfg")
-	}
-	site.Meter = s.Bool("DlmExtMeterEnabled")
-	site.Excluding = s.Int("DlmExtMeterLocation") == 1
-	if i := s.Int("DlmRecalcInterval"); i >= 0 && i < len(dlm.RecalcIntervals) {
-		site.Recalc = dlm.RecalcIntervals[i]
-	}
-	return site
-}
-
 // inputsOf reads the board's opto inputs.
 func inputsOf(b hw.Board) func() [2]bool {
 	return func() [2]bool { return [2]bool{b.Input(1), b.Input(2)} }
@@ -174,18 +149,13 @@ func (d *dlmCharger) Reports() map[int]dlm.ConnectorReport {
 	if d.phases == nil {
 		d.phases = map[int]int{}
 	}
-	rot := rotations(d.settings.String("ConnectorPhaseRotation"))
+	rot := dlm.Rotations(d.settings.String("ConnectorPhaseRotation"))
 	out := map[int]dlm.ConnectorReport{}
 	for _, l := range d.cp.Loads() {
-		r := dlm.ConnectorReport{Ready: l.Ready, Rotation: [3]int{0, 1, 2}, Max: float64(d.model.MaxCurrent),
+		r := dlm.ConnectorReport{Ready: l.Ready, Rotation: dlm.RotationOf(rot, l.Connector), Max: float64(d.model.MaxCurrent),
 			Min:          float64(d.settings.Int("DlmMinCurrentRating")),
 			Disconnected: float64(d.settings.Int("DlmDisconnectedLimit")),
 			Applied:      l.Applied, Drawn: l.Drawn}
-		if x, ok := rot[l.Connector]; ok {
-			r.Rotation = x
-		} else if x, ok := rot[0]; ok {
-			r.Rotation = x
-		}
 		if !l.Ready {
 			delete(d.phases, l.Connector)
 		} else if n := drawingPhases(l.Drawn); n > d.phases[l.Connector] {
@@ -216,35 +186,4 @@ func drawingPhases(d [3]float64) int {
 		return 1
 	}
 	return 3
-}
-
-// rotations parses ConnectorPhaseRotation ("0.RST,1.STR") into grid
-// phase indexes per connector; NotApplicable and Unknown are left out.
-func rotations(v string) map[int][3]int {
-	out := map[int][3]int{}
-	for _, item := range strings.Split(v, ",") {
-		c, r, ok := strings.Cut(strings.TrimSpace(item), ".")
-		n, err := strconv.Atoi(c)
-		if !ok || err != nil || len(r) != 3 {
-			continue
-		}
-		var x [3]int
-		good := true
-		for i, ch := range r {
-			switch ch {
-			case 'R':
-				x[i] = 0
-			case 'S':
-				x[i] = 1
-			case 'T':
-				x[i] = 2
-			default:
-				good = false
-			}
-		}
-		if good {
-			out[n] = x
-		}
-	}
-	return out
 }

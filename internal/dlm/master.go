@@ -127,8 +127,16 @@ const (
 	// Headroom: an EV that draws less than its offer keeps this much above
 	// what it draws; the rest goes to the others at the next recalculation.
 	Headroom = 2.0
+	// ApplyDeadline: a slave that has not reported a lowered offer in
+	// force this long after it was sent may not have got it (its link may
+	// be gone before it counts as lost): until it does, its old offer is
+	// reserved and the others share the rest, so that the offers on a
+	// phase are back within what is available in well under a second.
+	ApplyDeadline = 500 * time.Millisecond
 	// SlaveLost: a slave that has not reported for this long is lost.
-	SlaveLost = 10 * time.Second
+	// It is shorter than the slave's MasterLost, so that the master
+	// reserves a lost slave's fallback before the slave may take it.
+	SlaveLost = 6 * time.Second
 )
 
 // Offer tells a slave what one of its connectors may draw on each phase.
@@ -149,6 +157,15 @@ type Master struct {
 	meter  meterState
 	seq    int64 // arrival order
 
+	ids []ConnectorID // sorted keys of conns; nil when stale
+
+	// gen counts the changes; Available and Next keep their last answer
+	// for the generation they computed it in.
+	gen               uint64
+	availGen, nextGen uint64
+	availMemo         Phases
+	nextMemo          time.Time
+
 	nextRecalc time.Time
 	force      bool // recalculate at the next Step (a limit changed, an EV got ready)
 }
@@ -165,9 +182,13 @@ type connState struct {
 	lowering  bool      // a lowered offer sent, not confirmed
 	old       float64   // the offer before that lowering: the EV may still draw it
 	loweredAt time.Time // when it was sent
-	since     time.Time // when offer was sent
-	arrival   int64     // 0 while no EV is ready
-	paused    time.Time // paused for want of current until then
+	// applied: a report showed the lowered offer in force (PWM), though
+	// the EV may still draw more; stuck: not applied within
+	// ApplyDeadline, so the slave may not have got it.
+	applied, stuck bool
+	since          time.Time // when offer was sent
+	arrival        int64     // 0 while no EV is ready
+	paused         time.Time // paused for want of current until then
 }
 
 type meterState struct {
@@ -189,6 +210,7 @@ func NewMaster(site Site, now time.Time) *Master {
 
 // SetSite changes the limits; they apply at the next Step.
 func (m *Master) SetSite(site Site) {
+	m.gen++
 	if site.Recalc <= 0 {
 		site.Recalc = m.site.Recalc
 	}
@@ -197,6 +219,7 @@ func (m *Master) SetSite(site Site) {
 
 // Input sets opto input 1 or 2.
 func (m *Master) Input(opto int, high bool) {
+	m.gen++
 	if opto >= 1 && opto <= 2 && m.opto[opto-1] != high {
 		m.opto[opto-1], m.force = high, true
 	}
@@ -205,6 +228,7 @@ func (m *Master) Input(opto int, high bool) {
 // MeterReading takes a reading of the external meter (the current on each
 // grid phase), or its failure (ok false).
 func (m *Master) MeterReading(r Phases, ok bool) {
+	m.gen++
 	if ok != m.meter.ok {
 		m.force = true
 	}
@@ -222,6 +246,7 @@ func (m *Master) MeterReading(r Phases, ok bool) {
 // Report takes a slave's report of its connectors; it is also the
 // slave's sign of life.
 func (m *Master) Report(slave string, conns map[int]ConnectorReport, now time.Time) {
+	m.gen++
 	s := m.slaves[slave]
 	if s == nil {
 		s = &slaveState{}
@@ -230,10 +255,14 @@ func (m *Master) Report(slave string, conns map[int]ConnectorReport, now time.Ti
 	if s.lost {
 		m.force = true // back: its reservation goes
 	}
+	prev := s.conns
 	s.conns, s.lastSeen, s.lost = conns, now, false
 	for n, r := range conns {
 		id := ConnectorID{slave, n}
 		c := m.conn(id)
+		if p, ok := prev[n]; !ok || p.gridUses() != r.gridUses() {
+			m.force = true // its offer now counts on other phases
+		}
 		// The slave's word on what it offers wins: after a restart of the
 		// master or a lost link, it may be at its fallback. Until it
 		// follows the master's offer, that is what it may draw.
@@ -246,15 +275,21 @@ func (m *Master) Report(slave string, conns map[int]ConnectorReport, now time.Ti
 		}
 		// A lowering is confirmed by a report that shows the connector
 		// offering no more than its offer, and its EV following.
+		if c.lowering && !c.applied && r.Applied <= c.offer+1e-9 {
+			c.applied = true
+			if c.stuck {
+				c.stuck, m.force = false, true // its reservation goes
+			}
+		}
 		if c.lowering && r.Applied <= c.offer+1e-9 && r.maxDrawn() <= c.offer+ConfirmTolerance {
-			c.lowering = false
+			c.lowering, m.force = false, true // raises may follow
 		}
 		switch {
 		case r.Ready && c.arrival == 0:
 			m.seq++
 			c.arrival, m.force = m.seq, true
-		case !r.Ready:
-			c.arrival, c.paused = 0, time.Time{}
+		case !r.Ready && c.arrival != 0:
+			c.arrival, c.paused, m.force = 0, time.Time{}, true // its share is free
 		}
 	}
 }
@@ -264,6 +299,7 @@ func (m *Master) conn(id ConnectorID) *connState {
 	if c == nil {
 		c = &connState{}
 		m.conns[id] = c
+		m.ids = nil
 	}
 	return c
 }
@@ -286,6 +322,7 @@ func (m *Master) Offers(slave string) map[int]float64 {
 // Confirm takes a slave's confirmation that a connector now keeps within
 // amps.
 func (m *Master) Confirm(id ConnectorID, amps float64) {
+	m.gen++
 	if c := m.conns[id]; c != nil && c.lowering && amps <= c.offer+1e-9 {
 		c.lowering = false
 	}
@@ -347,18 +384,35 @@ type MasterState struct {
 	Warning string
 }
 
+// Available is what may be handed to EVs now on each grid phase, before
+// the reservations of lost slaves.
+func (m *Master) Available() Phases {
+	if m.availGen != m.gen || m.gen == 0 {
+		m.availMemo, m.availGen = m.site.Available(m.opto, m.otherLoad()), m.gen
+	}
+	return m.availMemo
+}
+
 // Step decides, at now, which offers to send: lowerings at once, raises
 // once the lowerings before them are confirmed (or overdue). Call it after
 // every event and at Next.
 func (m *Master) Step(now time.Time) []Offer {
+	m.gen++
 	for _, s := range m.slaves {
 		if !s.lost && now.Sub(s.lastSeen) >= SlaveLost {
 			s.lost, m.force = true, true
 		}
 	}
-	for _, c := range m.conns {
-		if c.lowering && now.Sub(c.loweredAt) >= LowerDeadline {
-			c.lowering = false // overdue: the EV has surely followed by now
+	for id, c := range m.conns {
+		// Overdue: the EV has surely followed by now, if the slave got the
+		// offer; a lost slave may not have, so its lowering stands.
+		lost := m.slaves[id.Slave].lost
+		if c.lowering && now.Sub(c.loweredAt) >= LowerDeadline && !lost && !c.stuck {
+			c.lowering = false
+		}
+		stuck := c.lowering && !c.applied && now.Sub(c.loweredAt) >= ApplyDeadline
+		if stuck != c.stuck {
+			c.stuck, m.force = stuck, true
 		}
 		if !c.paused.IsZero() && !now.Before(c.paused) {
 			c.paused, m.force = time.Time{}, true // its turn may have come
@@ -387,7 +441,9 @@ func (m *Master) Step(now time.Time) []Offer {
 			targets[id] = math.Max(c.offer, c.raise)
 		}
 	}
-	return m.apply(targets, now)
+	out := m.apply(targets, now)
+	m.gen++ // what Step changed invalidates what it computed on the way
+	return out
 }
 
 // apply turns targets into offers: lower at once, raise when no lowering
@@ -397,8 +453,8 @@ func (m *Master) apply(targets map[ConnectorID]float64, now time.Time) []Offer {
 	var out []Offer
 	for _, id := range m.sortedIDs() {
 		c := m.conns[id]
-		if s := m.slaves[id.Slave]; s == nil || s.lost {
-			continue
+		if s := m.slaves[id.Slave]; s == nil || s.lost || c.stuck {
+			continue // its offer stands, reserved
 		}
 		t := targets[id]
 		switch {
@@ -407,6 +463,7 @@ func (m *Master) apply(targets map[ConnectorID]float64, now time.Time) []Offer {
 				c.old = c.offer
 			}
 			c.offer, c.raise, c.lowering, c.loweredAt, c.since = t, 0, true, now, now
+			c.applied, c.stuck = false, false
 			if t == 0 && c.arrival != 0 {
 				c.paused = now.Add(MinPause) // paused for want of current
 			}
@@ -466,16 +523,23 @@ func (m *Master) apply(targets map[ConnectorID]float64, now time.Time) []Offer {
 // shareable is what may be shared among the EVs of the slaves online:
 // what is available less the reservations of the lost slaves.
 func (m *Master) shareable() Phases {
-	avail := m.site.Available(m.opto, m.otherLoad())
+	avail := m.Available()
 	for name, s := range m.slaves {
-		if !s.lost {
-			continue
-		}
 		for n, r := range s.conns {
 			c := m.conn(ConnectorID{name, n})
-			// It may be drawing its last share, or its fallback.
-			res := math.Max(c.offer, r.Disconnected)
+			var res float64
 			u := r.gridUses()
+			switch {
+			case s.lost:
+				// It may be drawing its last share, or its fallback, and
+				// on any phase: another EV may have come meanwhile.
+				res = math.Max(c.effective(), r.Disconnected)
+				u = [3]bool{true, true, true}
+			case c.stuck: // it may not have got its lowered offer
+				res = c.effective()
+			default:
+				continue
+			}
 			for p := range 3 {
 				if u[p] {
 					avail[p] = math.Max(avail[p]-res, 0)
@@ -497,7 +561,7 @@ func (m *Master) readyIDs(now time.Time) []ConnectorID {
 		}
 		r, ok := s.conns[id.Connector]
 		c := m.conns[id]
-		if !ok || !r.Ready || now.Before(c.paused) {
+		if !ok || !r.Ready || now.Before(c.paused) || c.stuck {
 			continue
 		}
 		ids = append(ids, id)
@@ -530,7 +594,7 @@ func (m *Master) inUse() Phases {
 	var used Phases
 	for id, c := range m.conns {
 		s := m.slaves[id.Slave]
-		if s == nil || s.lost {
+		if s == nil || s.lost || c.stuck { // reserved in shareable
 			continue
 		}
 		u := s.conns[id.Connector].gridUses()
@@ -555,6 +619,9 @@ func (m *Master) over(avail Phases) bool {
 }
 
 func (m *Master) sortedIDs() []ConnectorID {
+	if m.ids != nil {
+		return m.ids
+	}
 	ids := make([]ConnectorID, 0, len(m.conns))
 	for id := range m.conns {
 		ids = append(ids, id)
@@ -568,12 +635,20 @@ func (m *Master) sortedIDs() []ConnectorID {
 		}
 		return a.Connector - b.Connector
 	})
+	m.ids = ids
 	return ids
 }
 
 // Next is when Step must be called again if nothing happens before (at
 // once when it is not after the last Step).
 func (m *Master) Next() time.Time {
+	if m.nextGen != m.gen || m.gen == 0 {
+		m.nextMemo, m.nextGen = m.next(), m.gen
+	}
+	return m.nextMemo
+}
+
+func (m *Master) next() time.Time {
 	if m.force {
 		return time.Time{}
 	}
@@ -588,9 +663,12 @@ func (m *Master) Next() time.Time {
 			earlier(s.lastSeen.Add(SlaveLost))
 		}
 	}
-	for _, c := range m.conns {
-		if c.lowering {
+	for id, c := range m.conns {
+		if c.lowering && !m.slaves[id.Slave].lost {
 			earlier(c.loweredAt.Add(LowerDeadline))
+			if !c.applied && !c.stuck {
+				earlier(c.loweredAt.Add(ApplyDeadline))
+			}
 		}
 		if !c.paused.IsZero() {
 			earlier(c.paused)
@@ -614,7 +692,8 @@ func (m *Master) State(now time.Time) MasterState {
 			u := r.gridUses()
 			offered := c.effective()
 			if s.lost {
-				offered = math.Max(c.offer, r.Disconnected)
+				offered = math.Max(c.effective(), r.Disconnected)
+				u = [3]bool{true, true, true}
 			}
 			for p := range 3 {
 				if u[p] {

@@ -42,6 +42,11 @@ func (s *Slave) Heard(offers map[int]float64, now time.Time) {
 	s.heard, s.everHeard = now, true
 }
 
+// Ended tells that connector n's session ended (its EV left): its offer
+// is 0 until the master sends a new one, so that the next EV, perhaps on
+// other phases, does not inherit it.
+func (s *Slave) Ended(n int) { s.offers[n] = 0 }
+
 // Lost reports whether the master has been silent for MasterLost.
 func (s *Slave) Lost(now time.Time) bool { return now.Sub(s.heard) >= MasterLost }
 

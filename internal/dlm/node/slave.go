@@ -104,6 +104,7 @@ func (s *Slave) loop(ctx context.Context, events <-chan slaveEvent) {
 	ds := dlm.NewSlave(s.cfg.Disconnected(), now)
 	var link *masterLink
 	applied := map[int]float64{}
+	wasReady := map[int]bool{}
 	report := s.cfg.Clock.NewTimer(0)
 	defer report.Stop()
 	lost := s.cfg.Clock.NewTimer(dlm.MasterLost)
@@ -148,6 +149,12 @@ func (s *Slave) loop(ctx context.Context, events <-chan slaveEvent) {
 		}
 		ds.SetDisconnected(s.cfg.Disconnected())
 		reports := s.cfg.Charger.Reports()
+		for n, r := range reports {
+			if wasReady[n] && !r.Ready {
+				ds.Ended(n) // the next EV does not inherit the offer
+			}
+			wasReady[n] = r.Ready
+		}
 		limits, changed := map[int]float64{}, false
 		for n := range reports {
 			limits[n] = ds.Limit(n, now)

@@ -21,9 +21,8 @@ type Connector struct {
 
 	ev       *EV // nil when nothing is plugged; SoCPercent moves as it charges
 	pilot    hw.PilotState
-	drawn    float64   // A per phase now
-	target   float64   // A per phase the EV moves to
-	targetAt time.Time // when drawn becomes target
+	drawn    float64 // A per phase now
+	response Response
 }
 
 var _ hw.Connector = (*Connector)(nil)
@@ -74,7 +73,7 @@ func (c *Connector) SetContactor(closed bool) {
 	defer c.b.mu.Unlock()
 	c.contactor = closed
 	if !closed {
-		c.drawn, c.target = 0, 0
+		c.drawn, c.response = 0, Response{}
 	}
 }
 
@@ -127,19 +126,31 @@ func (c *Connector) phases() int {
 	return min(c.ev.Phases, c.b.opts.Phases)
 }
 
-// limit is what the EV would draw now, per phase: the offer, its own
-// maximum, and less as the battery fills past 80 %.
-func (c *Connector) limit() float64 {
-	ev := c.ev
-	if ev == nil || ev.SoCPercent >= 100 || c.offered < hw.MinCurrent || !c.contactor || c.fault != "" {
+// usable is the offer the EV may follow: none while the contactor is
+// open or a fault stands.
+func (c *Connector) usable() float64 {
+	if c.ev == nil || !c.contactor || c.fault != "" {
 		return 0
 	}
-	l := min(c.offered, ev.MaxCurrent)
-	if ev.SoCPercent > 80 {
-		taper := max((100-ev.SoCPercent)/20, 0.1)
-		l = min(l, max(ev.MaxCurrent*taper, hw.MinCurrent))
+	return c.offered
+}
+
+// Response is how an EV follows its offer: a change of the offer reaches
+// the EV's current after its response delay.
+type Response struct {
+	followed, pending float64
+	pendingAt         time.Time
+}
+
+// Step takes the offer at now and returns the offer the EV follows.
+func (r *Response) Step(offer float64, delay time.Duration, now time.Time) float64 {
+	if offer != r.pending {
+		r.pending, r.pendingAt = offer, now.Add(delay)
 	}
-	return l
+	if !now.Before(r.pendingAt) {
+		r.followed = r.pending
+	}
+	return r.followed
 }
 
 // advance moves the connector dt forward and reports whether its pilot
@@ -154,17 +165,15 @@ func (c *Connector) advance(now time.Time, dt time.Duration) bool {
 		c.register += wh
 		c.ev.SoCPercent = min(100, c.ev.SoCPercent+100*wh/c.ev.CapacityWh)
 	}
-	// The EV follows the offer after its response delay.
-	if l := c.limit(); l != c.target {
-		c.target = l
-		delay := c.b.opts.ResponseDelay
-		if c.ev.ResponseDelayMs > 0 {
-			delay = time.Duration(c.ev.ResponseDelayMs) * time.Millisecond
-		}
-		c.targetAt = now.Add(delay)
+	// The EV follows the offer after its response delay; its own limits
+	// (taper, full) apply at once.
+	delay := c.b.opts.ResponseDelay
+	if c.ev.ResponseDelayMs > 0 {
+		delay = time.Duration(c.ev.ResponseDelayMs) * time.Millisecond
 	}
-	if !now.Before(c.targetAt) {
-		c.drawn = c.target
+	c.drawn = 0
+	if followed := c.response.Step(c.usable(), delay, now); c.contactor && c.fault == "" {
+		c.drawn = c.ev.Draws(followed)
 	}
 	// It asks for energy while PWM is offered and it is not full.
 	return c.updatePilot()

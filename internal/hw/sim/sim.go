@@ -32,6 +32,24 @@ type EV struct {
 	ResponseDelayMs int `json:"responseDelayMs,omitempty"`
 }
 
+// Draws is the current per phase the EV draws under an offer, once it
+// has followed it: the offer (none under hw.MinCurrent), its own maximum,
+// less as the battery fills past 80 %, nothing when full.
+func (ev EV) Draws(offer float64) float64 {
+	if ev.SoCPercent >= 100 || offer < hw.MinCurrent {
+		return 0
+	}
+	l := min(offer, ev.MaxCurrent)
+	if ev.SoCPercent > 80 {
+		taper := max((100-ev.SoCPercent)/20, 0.1)
+		l = min(l, max(ev.MaxCurrent*taper, hw.MinCurrent))
+	}
+	return l
+}
+
+// WithDefaults returns the EV with the defaults of its zero fields.
+func (ev EV) WithDefaults() EV { return ev.withDefaults() }
+
 func (ev EV) withDefaults() EV {
 	if ev.Phases == 0 {
 		ev.Phases = 3
@@ -224,7 +242,7 @@ func (b *Board) Unplug(n int) error {
 	}
 	c.ev = nil
 	c.pilot = hw.PilotA
-	c.drawn, c.target = 0, 0
+	c.drawn, c.response = 0, Response{}
 	b.mu.Unlock()
 	b.emit(hw.Event{Kind: hw.ConnectorChanged, Connector: n, Pilot: hw.PilotA})
 	return nil
@@ -264,7 +282,7 @@ func (b *Board) SetFault(n int, code string) error {
 	b.mu.Lock()
 	c.fault = code
 	if code != "" {
-		c.drawn, c.target = 0, 0
+		c.drawn, c.response = 0, Response{}
 	}
 	b.mu.Unlock()
 	b.emit(hw.Event{Kind: hw.ConnectorChanged, Connector: n})

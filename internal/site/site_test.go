@@ -1,0 +1,365 @@
+package site
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/evse-dev/evse/internal/hw/sim"
+)
+
+func load(t testing.TB, path string) *Scenario {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc, err := Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// tb is what run needs of a *testing.T or *rapid.T.
+type tb interface {
+	Helper()
+	Fatal(args ...any)
+	Errorf(format string, args ...any)
+}
+
+// run simulates a scenario and returns its trace.
+func run(t tb, sc *Scenario) (*Site, Stats, []Line) {
+	t.Helper()
+	s, err := New(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var trace bytes.Buffer
+	st, err := s.Run(&TraceOptions{W: &trace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []Line
+	if err := ReadTrace(bytes.NewReader(trace.Bytes()), func(l Line) error { lines = append(lines, l); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	offerGrace, drawnGrace := Graces(sc)
+	v, err := CheckTrace(bytes.NewReader(trace.Bytes()), offerGrace, drawnGrace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range v {
+		t.Errorf("trace: %v", x)
+	}
+	if len(v) > 0 && os.Getenv("EVSE_SITE_DUMP") != "" {
+		b, _ := json.MarshalIndent(sc, "", " ")
+		os.WriteFile(os.Getenv("EVSE_SITE_DUMP")+".json", b, 0o644)
+		os.WriteFile(os.Getenv("EVSE_SITE_DUMP")+".jsonl", trace.Bytes(), 0o644)
+	}
+	return s, st, lines
+}
+
+// at returns the connector's entry in the first line at or after t
+// seconds where cond holds, and that line's time.
+func at(lines []Line, charger string, conn int, from, to float64, cond func(TraceEntry, Line) bool) (float64, bool) {
+	for _, l := range lines {
+		if l.T < from || l.T > to {
+			continue
+		}
+		for _, c := range l.Connectors {
+			if c.Charger == charger && c.Connector == conn && cond(c, l) {
+				return l.T, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// TestADayOfTheExampleSite runs the day of docs/site.md's example: three
+// chargers, cars of one and three phases on rotated wiring, other load,
+// the meter failing, an input, a slave's link cut, operator limits. The
+// trace never shows a phase over what is available beyond the bounds, and
+// each bound of the issue holds.
+func TestADayOfTheExampleSite(t *testing.T) {
+	sc := load(t, "testdata/day.json")
+	s, st, lines := run(t, sc)
+	t.Logf("%+v, %d lines", st, len(lines))
+	if lines[0].T != 0 || lines[len(lines)-1].T != 86400 {
+		t.Errorf("first line at %g, last at %g", lines[0].T, lines[len(lines)-1].T)
+	}
+	// A car getting ready with current free: at least the minimum within 3 s.
+	if t1, ok := at(lines, "S1", 1, 10, 13, func(c TraceEntry, _ Line) bool { return c.Offered[1] >= 6 }); !ok {
+		t.Errorf("S1's car not offered 6 A within 3 s of plugging")
+	} else {
+		t.Logf("S1's car offered current %gs after plugging", t1-10)
+	}
+	// S1 is wired STR: its three-phase car's connector L1 is grid L2; all
+	// three grid phases carry it.
+	if _, ok := at(lines, "S1", 1, 60, 600, func(c TraceEntry, _ Line) bool {
+		return c.Drawn[0] > 0 && c.Drawn[0] == c.Drawn[1] && c.Drawn[1] == c.Drawn[2]
+	}); !ok {
+		t.Error("S1's three-phase car does not draw on all three grid phases")
+	}
+	// S2 is wired TRS: a one-phase car draws on grid L3 only.
+	if _, ok := at(lines, "S2", 1, 2400, 3600, func(c TraceEntry, _ Line) bool {
+		return c.Drawn[2] > 0 && c.Drawn[0] == 0 && c.Drawn[1] == 0 && c.Offered[0] == 0
+	}); !ok {
+		t.Error("S2's one-phase car on TRS wiring does not draw on grid L3 alone")
+	}
+	// The meter fails at 3h: reported and acted on within the
+	// recalculation interval plus 15 s.
+	if _, ok := at(lines, "M", 1, 10800, 10800+30+15, func(_ TraceEntry, l Line) bool {
+		return l.Meter == "failed" && l.Available[0] == 23 // main limit 63 - fallback 40
+	}); !ok {
+		t.Error("the failed meter's fallback not in use within 45 s")
+	}
+	// S2's link is cut at 5h: within 60 s its connectors offer its
+	// DlmDisconnectedLimit (8 A), and the site stays within limits (the
+	// trace check).
+	if t1, ok := at(lines, "S2", 1, 18000, 18060, func(c TraceEntry, _ Line) bool { return c.Offered[2] == 8 }); !ok {
+		t.Error("S2 not at its DlmDisconnectedLimit within 60 s of losing the master")
+	} else {
+		t.Logf("S2 at its fallback %gs after its link was cut", t1-18000)
+	}
+	// The operator limit on L1 drops to 10 A at 6h: offers obey within 1 s.
+	if _, ok := at(lines, "M", 1, 21600, 21601, func(_ TraceEntry, l Line) bool {
+		sum := 0.0
+		for _, c := range l.Connectors {
+			sum += c.Offered[0]
+		}
+		return l.Available[0] == 10 && sum <= 10
+	}); !ok {
+		t.Error("offers over the lowered operator limit for more than 1 s")
+	}
+	if st.EnergyWh < 50000 {
+		t.Errorf("only %.0f Wh delivered in a day", st.EnergyWh)
+	}
+	_ = s
+}
+
+func TestTheMastersFreeChargingModeReachesItsSlaves(t *testing.T) {
+	sc, err := Parse(strings.NewReader(`{"duration":"1m","chargers":[{"id":"M","mode":2,"config":{"FreeChargingMode":"3"}},
+		{"id":"S","mode":3}],"events":[{"at":"30s","charger":"M","config":{"FreeChargingMode":"5"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, _ := run(t, sc)
+	if got := s.byID["S"].settings.Int("FreeChargingMode"); got != 5 {
+		t.Errorf("slave's FreeChargingMode %d, want the master's 5", got)
+	}
+}
+
+func TestBadScenariosAreRefusedClearly(t *testing.T) {
+	for _, c := range []struct{ json, want string }{
+		{`{"duration":"0s","chargers":[{"id":"M","mode":1}]}`, "duration"},
+		{`{"duration":"1h","chargers":[]}`, "chargers"},
+		{`{"duration":"1h","chargers":[{"id":"M","mode":1},{"id":"M","mode":3}]}`, "twice"},
+		{`{"duration":"1h","chargers":[{"id":"S","mode":3}]}`, "without a master"},
+		{`{"duration":"1h","chargers":[{"id":"M","mode":1},{"id":"N","mode":2}]}`, "2 masters"},
+		{`{"duration":"1h","chargers":[{"id":"M","mode":7}]}`, "mode 7"},
+		{`{"duration":"1h","chargers":[{"id":"M","mode":1,"phaseRotation":"RRS"}]}`, "phaseRotation"},
+		{`{"duration":"1h","chargers":[{"id":"M","mode":1}],"events":[{"at":"2h","otherLoad":[1,2,3]}]}`, "outside"},
+		{`{"duration":"1h","chargers":[{"id":"M","mode":1}],"events":[{"at":"1m","charger":"X","connector":1,"unplug":true}]}`, "no charger"},
+		{`{"duration":"1h","chargers":[{"id":"M","mode":1}],"events":[{"at":"1m","charger":"M","connector":2,"unplug":true}]}`, "no connector 2"},
+		{`{"duration":"1h","chargers":[{"id":"M","mode":1}],"events":[{"at":"1m","charger":"M","link":"down"}]}`, "not a slave"},
+		{`{"duration":"1h","chargers":[{"id":"M","mode":1}],"events":[{"at":"1m","meter":"broken"}]}`, "meter"},
+		{`{"duration":"1h","chargers":[{"id":"M","mode":1}],"events":[{"at":"1m","charger":"M","connector":1,"plug":{"phases":2}}]}`, "phases"},
+		{`{"duration":"1h","chargers":[{"id":"M","mode":1}],"events":[{"at":"1m","charger":"M","connector":1,"unplug":true,"input":1}]}`, "exactly one"},
+		{`{"duration":"1h","chargers":[{"id":"M","mode":1}],"nonsense":1}`, "unknown field"},
+	} {
+		_, err := Parse(strings.NewReader(c.json))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error naming %q", c.json, err, c.want)
+		}
+	}
+	// A bad key or value in a charger's config.
+	sc, _ := Parse(strings.NewReader(`{"duration":"1h","chargers":[{"id":"M","mode":1,"config":{"DlmPhase1Limit":"x"}}]}`))
+	if _, err := New(sc); err == nil || !strings.Contains(err.Error(), "DlmPhase1Limit") {
+		t.Errorf("bad config value: %v", err)
+	}
+}
+
+// randomScenario is a site of a master and up to four slaves with random
+// wiring, limits and events over an hour, kept where the lost slaves'
+// fallbacks always fit (otherwise no master could keep the site within
+// its limits).
+func randomScenario(t *rapid.T) *Scenario {
+	sc := &Scenario{Duration: Duration(time.Hour)}
+	rots := []string{"RST", "RTS", "SRT", "STR", "TRS", "TSR"}
+	n := rapid.IntRange(1, 4).Draw(t, "slaves")
+	meter := rapid.Bool().Draw(t, "meter")
+	master := Charger{ID: "M", Mode: rapid.IntRange(1, 2).Draw(t, "masterMode"), Connectors: rapid.IntRange(1, 2).Draw(t, "mconns"),
+		PhaseRotation: rapid.SampledFrom(rots).Draw(t, "mrot"),
+		Config: map[string]string{"DlmPhase1Limit": "63", "DlmPhase2Limit": "63", "DlmPhase3Limit": "63",
+			"DlmOperatorPhase1Limit": "63", "DlmOperatorPhase2Limit": "63", "DlmOperatorPhase3Limit": "63",
+			"DlmRecalcInterval":      fmt.Sprint(rapid.IntRange(0, 4).Draw(t, "recalc")),
+			"DlmInput1CurrOffset Cfg": "1", "DlmInput1CurrOffset Phase1": "-6", "DlmInput1CurrOffset Phase2": "-6", "DlmInput1CurrOffset Phase3": "-6"}}
+	if meter {
+		master.Config["DlmExtMeterEnabled"] = "1"
+		master.Config["DlmExtMeterLocation"] = fmt.Sprint(rapid.IntRange(0, 1).Draw(t, "location"))
+		for p := 1; p <= 3; p++ {
+			master.Config[fmt.Sprintf("DlmExtMeterMainDistributionLimitPhase%d", p)] = "120"
+			master.Config[fmt.Sprintf("DlmExtMeterDisconnectedFallbackPhase%d", p)] = "30"
+		}
+	}
+	sc.Chargers = append(sc.Chargers, master)
+	conns := map[string]int{"M": master.Connectors}
+	var slaves []string
+	for i := 1; i <= n; i++ {
+		id := fmt.Sprintf("S%d", i)
+		c := Charger{ID: id, Mode: rapid.IntRange(3, 4).Draw(t, "mode"), Connectors: rapid.IntRange(1, 2).Draw(t, "conns"),
+			PhaseRotation: rapid.SampledFrom(rots).Draw(t, "rot"),
+			Config: map[string]string{"DlmMinCurrentRating": fmt.Sprint(rapid.IntRange(6, 10).Draw(t, "min")),
+				"DlmDisconnectedLimit": fmt.Sprint(rapid.IntRange(0, 5).Draw(t, "disc"))}}
+		sc.Chargers = append(sc.Chargers, c)
+		conns[id] = c.Connectors
+		slaves = append(slaves, id)
+	}
+	ids := slaves // a standalone master's own connectors are not under DLM: no cars there
+	if master.Mode == 1 {
+		ids = append([]string{"M"}, slaves...)
+	}
+	for range rapid.IntRange(5, 40).Draw(t, "events") {
+		e := Event{At: Duration(time.Duration(rapid.IntRange(0, 1799).Draw(t, "at")) * time.Second)}
+		if rapid.Bool().Draw(t, "late") {
+			e.At += Duration(30 * time.Minute) // plugs, unplugs: any time
+		}
+		switch rapid.IntRange(0, 9).Draw(t, "kind") {
+		case 0, 1, 2:
+			e.Charger = rapid.SampledFrom(ids).Draw(t, "plugAt")
+			e.Connector = rapid.IntRange(1, conns[e.Charger]).Draw(t, "plugConn")
+			e.Plug = &sim.EV{Phases: rapid.SampledFrom([]int{1, 3}).Draw(t, "phases"), MaxCurrent: float64(rapid.IntRange(6, 32).Draw(t, "max")),
+				CapacityWh: 20000, SoCPercent: float64(rapid.IntRange(1, 95).Draw(t, "soc")),
+				ResponseDelayMs: rapid.IntRange(0, 5000).Draw(t, "delay")}
+		case 3:
+			e.Charger = rapid.SampledFrom(ids).Draw(t, "unplugAt")
+			e.Connector = rapid.IntRange(1, conns[e.Charger]).Draw(t, "unplugConn")
+			e.Unplug = true
+		case 4:
+			e.At %= Duration(30 * time.Minute) // limits change in the first half hour
+			e.OtherLoad = &[3]float64{float64(rapid.IntRange(0, 60).Draw(t, "l1")), float64(rapid.IntRange(0, 60).Draw(t, "l2")), float64(rapid.IntRange(0, 60).Draw(t, "l3"))}
+		case 5:
+			e.At %= Duration(30 * time.Minute) // limits change in the first half hour
+			e.Meter = rapid.SampledFrom([]string{"fail", "ok"}).Draw(t, "meterEvent")
+		case 6:
+			e.At %= Duration(30 * time.Minute) // limits change in the first half hour
+			e.Charger, e.Input, e.High = "M", 1, rapid.Bool().Draw(t, "high")
+		case 7:
+			// One fault at a time: while a slave is cut off, nothing can
+			// lower what it offers, so the limits and the other load
+			// change in the first half hour and links go down in the
+			// second (once every slave has reported: a slave that never
+			// reached its master falls back to its DlmDisconnectedLimit
+			// unseen, and no master can reserve for it).
+			e.At = Duration(time.Duration(rapid.IntRange(1800, 3600).Draw(t, "linkAt")) * time.Second)
+			e.Charger = rapid.SampledFrom(slaves).Draw(t, "linkOf")
+			e.Link = rapid.SampledFrom([]string{"down", "up"}).Draw(t, "link")
+		default:
+			e.At %= Duration(30 * time.Minute) // limits change in the first half hour
+			e.Charger = "M"
+			e.Config = map[string]string{fmt.Sprintf("DlmOperatorPhase%d", rapid.IntRange(1, 3).Draw(t, "opPhase")) + "Limit": fmt.Sprint(rapid.IntRange(48, 63).Draw(t, "op"))}
+		}
+		sc.Events = append(sc.Events, e)
+	}
+	if err := sc.check(); err != nil {
+		t.Fatalf("generated scenario: %v", err)
+	}
+	return sc
+}
+
+// TestNeverOverAPhaseLimitInRandomSites: over random sites and faults
+// (links cut, meter failing, limits lowered, inputs), the trace never
+// shows a phase over what is available for longer than an offer takes to
+// arrive (1 s), nor drawn longer than that plus the slowest EV's response.
+func TestNeverOverAPhaseLimitInRandomSites(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		run(rt, randomScenario(rt))
+	})
+}
+
+// dayOf100 is a 24 h day of an office car park: a master and 99 slaves
+// on rotated wiring, one car a charger arriving 7-10 h and leaving 16-19 h.
+func dayOf100(seed uint64) *Scenario {
+	r := rand.New(rand.NewPCG(seed, 1))
+	rots := []string{"RST", "STR", "TRS"}
+	sc := &Scenario{Duration: Duration(24 * time.Hour)}
+	for i := range 100 {
+		c := Charger{ID: fmt.Sprintf("C%03d", i), Mode: 4, PhaseRotation: rots[i%3]}
+		if i == 0 {
+			c.Mode = 1
+			c.Config = map[string]string{"DlmPhase1Limit": "400", "DlmPhase2Limit": "400", "DlmPhase3Limit": "400",
+				"DlmOperatorPhase1Limit": "400", "DlmOperatorPhase2Limit": "400", "DlmOperatorPhase3Limit": "400",
+				"DlmExtMeterEnabled": "1", "DlmExtMeterMainDistributionLimitPhase1": "630",
+				"DlmExtMeterMainDistributionLimitPhase2": "630", "DlmExtMeterMainDistributionLimitPhase3": "630"}
+		}
+		sc.Chargers = append(sc.Chargers, c)
+		in := 7*3600 + r.IntN(3*3600)
+		out := 16*3600 + r.IntN(3*3600)
+		phases := 3
+		if r.IntN(4) == 0 {
+			phases = 1
+		}
+		sc.Events = append(sc.Events,
+			Event{At: Duration(time.Duration(in) * time.Second), Charger: c.ID, Connector: 1,
+				Plug: &sim.EV{Phases: phases, MaxCurrent: float64(16 + 16*r.IntN(2)), CapacityWh: float64(40000 + r.IntN(40000)), SoCPercent: float64(10 + r.IntN(60))}},
+			Event{At: Duration(time.Duration(out) * time.Second), Charger: c.ID, Connector: 1, Unplug: true})
+	}
+	for h := range 24 {
+		load := float64(50 + 150*max(0, 1-abs(float64(h)-12)/6))
+		sc.Events = append(sc.Events, Event{At: Duration(time.Duration(h) * time.Hour), OtherLoad: &[3]float64{load, load * 0.8, load * 0.6}})
+	}
+	if err := sc.check(); err != nil {
+		panic(err)
+	}
+	return sc
+}
+
+func abs(x float64) float64 { return max(x, -x) }
+
+// TestADayOf100Chargers checks the trace of the benchmark's day; it
+// takes half a minute, so it runs only with EVSE_LONG=1.
+func TestADayOf100Chargers(t *testing.T) {
+	if os.Getenv("EVSE_LONG") == "" {
+		t.Skip("a day of 100 chargers takes half a minute: EVSE_LONG=1 runs it")
+	}
+	_, st, lines := run(t, dayOf100(1))
+	t.Logf("%+v, %d lines", st, len(lines))
+	if st.EnergyWh < 1e6 {
+		t.Errorf("only %.0f kWh delivered to 100 cars", st.EnergyWh/1000)
+	}
+}
+
+// BenchmarkDayOf100Chargers: a 24 h day of a 100-charger site in virtual
+// time, its trace written to a file (aim: under 30 s).
+func BenchmarkDayOf100Chargers(b *testing.B) {
+	sc := dayOf100(1)
+	path := filepath.Join(b.TempDir(), "trace.jsonl")
+	for b.Loop() {
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, err := New(sc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, err := s.Run(&TraceOptions{W: f})
+		f.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		fi, _ := os.Stat(path)
+		b.ReportMetric(float64(st.Lines), "lines")
+		b.ReportMetric(float64(fi.Size())/1e6, "MB")
+	}
+}
