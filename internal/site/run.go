@@ -67,7 +67,7 @@ type charger struct {
 	linkUp   bool
 	opto     [2]bool
 	reported time.Time
-	heard    bool // offers arrived this tick
+	heard    bool        // offers arrived this tick
 	sig      []signature // of the last report sent, to send changes at once
 
 	// Settings read often, kept until a config event.
@@ -143,7 +143,7 @@ type Site struct {
 
 	otherLoad [3]float64
 	meterOK   bool
-	force     bool // the master must step
+	force     bool       // the master must step
 	reporters []*charger // slaves whose report reached the master this tick
 	dirty     bool       // an offer, a drawn current or what is available moved this tick
 	lastAvail dlm.Phases
@@ -221,7 +221,9 @@ func newCharger(spec Charger) (*charger, error) {
 }
 
 // underDLM reports whether the charger's connectors follow DLM.
-func (ch *charger) underDLM() bool { return ch.spec.Mode == 1 || ch.spec.Mode == 3 || ch.spec.Mode == 4 }
+func (ch *charger) underDLM() bool {
+	return ch.spec.Mode == 1 || ch.spec.Mode == 3 || ch.spec.Mode == 4
+}
 
 // Run simulates the scenario, writing the trace to w (nil: none).
 func (s *Site) Run(tw *TraceOptions) (Stats, error) {

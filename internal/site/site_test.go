@@ -202,7 +202,7 @@ func randomScenario(t *rapid.T) *Scenario {
 		PhaseRotation: rapid.SampledFrom(rots).Draw(t, "mrot"),
 		Config: map[string]string{"DlmPhase1Limit": "63", "DlmPhase2Limit": "63", "DlmPhase3Limit": "63",
 			"DlmOperatorPhase1Limit": "63", "DlmOperatorPhase2Limit": "63", "DlmOperatorPhase3Limit": "63",
-			"DlmRecalcInterval":      fmt.Sprint(rapid.IntRange(0, 4).Draw(t, "recalc")),
+			"DlmRecalcInterval":       fmt.Sprint(rapid.IntRange(0, 4).Draw(t, "recalc")),
 			"DlmInput1CurrOffset Cfg": "1", "DlmInput1CurrOffset Phase1": "-6", "DlmInput1CurrOffset Phase2": "-6", "DlmInput1CurrOffset Phase3": "-6"}}
 	if meter {
 		master.Config["DlmExtMeterEnabled"] = "1"
