@@ -63,3 +63,70 @@ func vmRSS(b *testing.B, pid int) int {
 	b.Fatal("no VmRSS")
 	return 0
 }
+
+// BenchmarkDLMLatency runs a master and one slave as real evse processes
+// on loopback and reports, as medians over the iterations: ready-ms, from
+// plugging a car into the slave (the local API's answer) to the slave
+// offering it current, which includes the free-charging session's start;
+// and limit-ms, from the master's answer to a ChangeConfiguration of the
+// operator limits to the slave offering the new share. Both are seen by
+// polling the slave's local API every 2 ms, which adds up to that much.
+func BenchmarkDLMLatency(b *testing.B) {
+	s, url := newCSMS(b, csmstest.Options{})
+	_, site := startSite(b, url, 1, "DlmPhase1Limit=32", "DlmPhase2Limit=32", "DlmPhase3Limit=32",
+		"DlmOperatorPhase1Limit=32", "DlmOperatorPhase2Limit=32", "DlmOperatorPhase3Limit=32")
+	m, slave := site[0], site[1]
+	wait := func(what string, cond func(float64) bool) time.Duration {
+		start := time.Now()
+		for time.Since(start) < 20*time.Second {
+			if a, _ := slave.offered(b); cond(a) {
+				return time.Since(start)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		b.Fatalf("%s: not within 20 s", what)
+		return 0
+	}
+	waitOffers(b, site, 15*time.Second, "slave online", func([]float64) bool {
+		_, st := m.offered(b)
+		return strings.Contains(st, "1 slaves online")
+	})
+	var ready, limit []time.Duration
+	setLimit := func(a int) {
+		for p := 1; p <= 3; p++ {
+			if _, err := csmsCall(b, s, "DLM-M", "ChangeConfiguration", fmt.Sprintf(`{"key":"DlmOperatorPhase%dLimit","value":"%d"}`, p, a)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	i := 0
+	for b.Loop() {
+		apiDo(b, "POST", slave.base+"/connectors/1/plug", `{"phases":3,"maxCurrent":32}`)
+		ready = append(ready, wait("current offered", func(a float64) bool { return a >= 6 }))
+		want := []float64{20, 32}[i%2]
+		wait("settled", func(a float64) bool { return a == 32 })
+		setLimit(int(want))
+		if want == 32 {
+			setLimit(20)
+			wait("lowered", func(a float64) bool { return a == 20 })
+			setLimit(32)
+		}
+		limit = append(limit, wait("limit followed", func(a float64) bool { return a == want }))
+		setLimit(32)
+		apiDo(b, "POST", slave.base+"/connectors/1/unplug", "")
+		wait("unplugged", func(a float64) bool { return a == 0 })
+		i++
+	}
+	b.ReportMetric(float64(median(ready).Microseconds())/1000, "ready-ms")
+	b.ReportMetric(float64(median(limit).Microseconds())/1000, "limit-ms")
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	return s[len(s)/2]
+}

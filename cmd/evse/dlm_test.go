@@ -12,7 +12,7 @@ import (
 )
 
 // freePort returns a TCP port free on loopback now.
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -23,7 +23,7 @@ func freePort(t *testing.T) int {
 }
 
 // configure sets keys in a data directory with evse config set.
-func configure(t *testing.T, dir string, pairs ...string) {
+func configure(t testing.TB, dir string, pairs ...string) {
 	t.Helper()
 	args := append([]string{"config", "set", "--data", dir}, pairs...)
 	if out, errOut, code := runEVSE(t, args...); code != 0 {
@@ -39,7 +39,7 @@ type dlmCharger struct {
 }
 
 // offered returns connector 1's offer and the DLM state.
-func (c *dlmCharger) offered(t *testing.T) (float64, string) {
+func (c *dlmCharger) offered(t testing.TB) (float64, string) {
 	t.Helper()
 	_, st := apiDo(t, "GET", c.base+"/status", "")
 	conns, _ := st["connectors"].([]any)
@@ -54,7 +54,7 @@ func (c *dlmCharger) offered(t *testing.T) (float64, string) {
 
 // startSite starts a master (DlmMode 1) and slaves (DlmMode 4) on
 // loopback, every charger free charging, on one central system.
-func startSite(t *testing.T, url string, slaves int, masterKeys ...string) (port int, site []*dlmCharger) {
+func startSite(t testing.TB, url string, slaves int, masterKeys ...string) (port int, site []*dlmCharger) {
 	port = freePort(t)
 	common := []string{"DlmSiteKey=site-secret", fmt.Sprintf("DlmPort=%d", port), "FreeCharging=1"}
 	for i := 0; i <= slaves; i++ {
@@ -73,7 +73,7 @@ func startSite(t *testing.T, url string, slaves int, masterKeys ...string) (port
 }
 
 // waitOffers polls the chargers until want holds for their offers.
-func waitOffers(t *testing.T, site []*dlmCharger, d time.Duration, what string, want func(offers []float64) bool) time.Duration {
+func waitOffers(t testing.TB, site []*dlmCharger, d time.Duration, what string, want func(offers []float64) bool) time.Duration {
 	t.Helper()
 	start := time.Now()
 	for {

@@ -48,7 +48,7 @@ func TestMain(m *testing.M) {
 
 // process is a running evse binary.
 type process struct {
-	t      *testing.T
+	t      testing.TB
 	cmd    *exec.Cmd
 	out    *syncBuffer // stdout
 	errOut *syncBuffer // stderr
@@ -75,7 +75,7 @@ func (s *syncBuffer) String() string {
 
 // startEVSE starts the binary with args; the test's cleanup kills it if it
 // is still running and logs its output when the test failed.
-func startEVSE(t *testing.T, args ...string) *process {
+func startEVSE(t testing.TB, args ...string) *process {
 	t.Helper()
 	p := &process{t: t, cmd: exec.Command(evseBin, args...), out: &syncBuffer{}, errOut: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.errOut
@@ -111,7 +111,7 @@ func (p *process) stop(sig os.Signal) error {
 
 // runEVSE runs the binary to completion (at most a minute) and returns its
 // output and exit code.
-func runEVSE(t *testing.T, args ...string) (stdout, stderr string, code int) {
+func runEVSE(t testing.TB, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -128,7 +128,7 @@ func runEVSE(t *testing.T, args ...string) (stdout, stderr string, code int) {
 }
 
 // newCSMS starts a test central system on loopback.
-func newCSMS(t *testing.T, opts csmstest.Options) (*csmstest.Server, string) {
+func newCSMS(t testing.TB, opts csmstest.Options) (*csmstest.Server, string) {
 	t.Helper()
 	s := csmstest.New(opts)
 	url, err := s.Listen("127.0.0.1:0")
@@ -139,14 +139,14 @@ func newCSMS(t *testing.T, opts csmstest.Options) (*csmstest.Server, string) {
 	return s, url
 }
 
-func ctxFor(t *testing.T, d time.Duration) context.Context {
+func ctxFor(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
 }
 
 // waitCall waits for a CALL of action from cp recorded at or after from.
-func waitCall(t *testing.T, s *csmstest.Server, from int, cp, action string, d time.Duration) csmstest.Record {
+func waitCall(t testing.TB, s *csmstest.Server, from int, cp, action string, d time.Duration) csmstest.Record {
 	t.Helper()
 	r, err := s.WaitFor(ctxFor(t, d), from, csmstest.IsCall(cp, action))
 	if err != nil {
@@ -156,7 +156,7 @@ func waitCall(t *testing.T, s *csmstest.Server, from int, cp, action string, d t
 }
 
 // csmsCall sends a CALL and returns the answer payload decoded into a map.
-func csmsCall(t *testing.T, s *csmstest.Server, cp, action, payload string) (map[string]any, error) {
+func csmsCall(t testing.TB, s *csmstest.Server, cp, action, payload string) (map[string]any, error) {
 	t.Helper()
 	raw, err := s.Call(ctxFor(t, 10*time.Second), cp, action, json.RawMessage(payload))
 	if err != nil {
@@ -171,7 +171,7 @@ func csmsCall(t *testing.T, s *csmstest.Server, cp, action, payload string) (map
 
 // noViolations fails the test if the charge point sent anything that breaks
 // the OCPP 1.6 schemas.
-func noViolations(t *testing.T, s *csmstest.Server) {
+func noViolations(t testing.TB, s *csmstest.Server) {
 	t.Helper()
 	for _, r := range s.Records() {
 		if r.Dir == csmstest.FromChargePoint && r.Invalid != "" {
@@ -189,7 +189,7 @@ func callErrorCode(err error) rpc.ErrorCode {
 
 // apiURL waits for the process to log its local API address and returns
 // the API's base URL.
-func (p *process) apiURL(t *testing.T) string {
+func (p *process) apiURL(t testing.TB) string {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -208,7 +208,7 @@ func (p *process) apiURL(t *testing.T) string {
 }
 
 // apiDo sends a request to the local API and decodes the JSON answer.
-func apiDo(t *testing.T, method, url, body string) (int, map[string]any) {
+func apiDo(t testing.TB, method, url, body string) (int, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
@@ -227,7 +227,7 @@ func apiDo(t *testing.T, method, url, body string) (int, map[string]any) {
 
 // waitAPIStatus polls the local API's status until cond holds, failing
 // the test with what after d.
-func waitAPIStatus(t *testing.T, base string, d time.Duration, what string, cond func(st map[string]any) bool) {
+func waitAPIStatus(t testing.TB, base string, d time.Duration, what string, cond func(st map[string]any) bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {

@@ -25,7 +25,7 @@ func runArgs(url, id, dir string, extra ...string) []string {
 }
 
 // keyValues returns GetConfiguration's configurationKey by key name.
-func keyValues(t *testing.T, answer map[string]any) map[string]map[string]any {
+func keyValues(t testing.TB, answer map[string]any) map[string]map[string]any {
 	t.Helper()
 	out := map[string]map[string]any{}
 	list, _ := answer["configurationKey"].([]any)
@@ -216,7 +216,7 @@ func TestRunHeartbeatFollowsAKeyChangeAtOnce(t *testing.T) {
 	noViolations(t, s)
 }
 
-func mustCall(t *testing.T, s *csmstest.Server, cp, action, payload string) map[string]any {
+func mustCall(t testing.TB, s *csmstest.Server, cp, action, payload string) map[string]any {
 	t.Helper()
 	a, err := csmsCall(t, s, cp, action, payload)
 	if err != nil {

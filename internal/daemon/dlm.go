@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/evse-dev/evse/internal/chargepoint"
@@ -42,8 +43,18 @@ func runDLM(ctx context.Context, id string, settings *config.Settings, cp *charg
 	port := settings.Int("DlmPort")
 	switch mode {
 	case dlmMasterWithSlave, dlmMasterStandalone:
+		siteChanged := make(chan struct{}, 1)
+		stop := settings.Watch(func(c config.Change) {
+			if strings.HasPrefix(c.Key.Name, "Dlm") {
+				select {
+				case siteChanged <- struct{}{}:
+				default:
+				}
+			}
+		})
+		defer stop()
 		cfg := node.MasterConfig{ID: id, Key: wire.NewKey(key), Net: settings.Int("DlmDiscoveryNetworkId"),
-			Site: func() dlm.Site { return dlm.SiteFromSettings(settings) }, Inputs: inputsOf(board),
+			Site: func() dlm.Site { return dlm.SiteFromSettings(settings) }, SiteChanged: siteChanged, Inputs: inputsOf(board),
 			FreeChargingMode: func() int { return settings.Int("FreeChargingMode") }, Logger: log,
 			Listen: net.JoinHostPort("", strconv.Itoa(port))}
 		if onListen != nil {

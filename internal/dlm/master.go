@@ -133,6 +133,9 @@ const (
 	// reserved and the others share the rest, so that the offers on a
 	// phase are back within what is available in well under a second.
 	ApplyDeadline = 500 * time.Millisecond
+	// Settle is how long an EV has its offer before what it draws tells
+	// whether it uses it.
+	Settle = 10 * time.Second
 	// SlaveLost: a slave that has not reported for this long is lost.
 	// It is shorter than the slave's MasterLost, so that the master
 	// reserves a lost slave's fallback before the slave may take it.
@@ -186,6 +189,7 @@ type connState struct {
 	// the EV may still draw more; stuck: not applied within
 	// ApplyDeadline, so the slave may not have got it.
 	applied, stuck bool
+	capped         bool      // held below its maximum because its EV draws less
 	since          time.Time // when offer was sent
 	arrival        int64     // 0 while no EV is ready
 	paused         time.Time // paused for want of current until then
@@ -573,19 +577,21 @@ func (m *Master) readyIDs(now time.Time) []ConnectorID {
 func (m *Master) ev(id ConnectorID, now time.Time) EV {
 	r := m.slaves[id.Slave].conns[id.Connector]
 	c := m.conns[id]
-	max := r.Max
+	limit := r.Max
 	// Current it does not take goes to the others: an EV that has drawn
-	// well below its offer for a while keeps Headroom above what it draws.
-	if c.offer > 0 && now.Sub(c.since) >= 10*time.Second {
-		drawn := 0.0
-		for _, d := range r.Drawn {
-			drawn = math.Max(drawn, d)
-		}
-		if drawn < c.offer-Headroom {
-			max = math.Min(max, math.Max(drawn+Headroom, math.Max(r.Min, MinSignal)))
-		}
+	// well below its offer for a while keeps Headroom above what it draws;
+	// and an EV that does not use all it has gets no more, so that its
+	// offer does not swing up and down at every recalculation.
+	drawn := r.maxDrawn()
+	settled := c.offer > 0 && now.Sub(c.since) >= Settle
+	switch {
+	case settled && drawn+Headroom <= c.offer-Hysteresis:
+		limit = math.Min(limit, math.Max(drawn+Headroom, math.Max(r.Min, MinSignal)))
+	case (settled || c.capped) && drawn < c.offer-ConfirmTolerance:
+		limit = math.Min(limit, c.offer)
 	}
-	return EV{Arrival: c.arrival, Uses: r.gridUses(), Min: r.Min, Max: max}
+	c.capped = limit < r.Max
+	return EV{Arrival: c.arrival, Uses: r.gridUses(), Min: r.Min, Max: limit}
 }
 
 // inUse is what the connectors of slaves online may draw now, per grid
@@ -679,7 +685,7 @@ func (m *Master) next() time.Time {
 
 // State tells what the master is doing.
 func (m *Master) State(now time.Time) MasterState {
-	st := MasterState{Available: m.site.Available(m.opto, m.otherLoad()), MeterOK: !m.site.Meter || m.meter.ok}
+	st := MasterState{Available: m.site.Available(m.opto, m.otherLoad()), MeterOK: !m.site.Meter || (m.meter.ok && m.meter.seen)}
 	var disconnected Phases
 	for name, s := range m.slaves {
 		if s.lost {

@@ -77,7 +77,7 @@ func Plot(trace io.Reader, w io.Writer) error {
 	height := marginT + 3*(panelH+panelGap) + 20*legendRows + 20
 	fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", plotWidth, height)
 	fmt.Fprintf(bw, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
-	fmt.Fprintf(bw, `<text x="%d" y="20" font-size="14">Current per grid phase: drawn by each connector (stacked), offered in all (dashed), available (black)</text>`+"\n", marginL)
+	fmt.Fprintf(bw, `<text x="%d" y="20" font-size="14">Current per grid phase: drawn by each connector (stacked), offered in all (dashed), available for EVs (solid)</text>`+"\n", marginL)
 	for p := range 3 {
 		top := marginT + p*(panelH+panelGap)
 		ymax := 1.0
@@ -114,7 +114,7 @@ func Plot(trace io.Reader, w io.Writer) error {
 				}
 				hi := below[k] + s.drawn[i][p]
 				upper = append(upper, pt(x0, y(hi)), pt(x1, y(hi)))
-				lower = append(lower, pt(x1, y(below[k])), pt(x0, y(below[k])))
+				lower = append(lower, pt(x0, y(below[k])), pt(x1, y(below[k])))
 				below[k] = hi
 			}
 			for a, b := 0, len(lower)-1; a < b; a, b = a+1, b-1 {
@@ -123,7 +123,7 @@ func Plot(trace io.Reader, w io.Writer) error {
 			fmt.Fprintf(bw, `<polygon points="%s %s" fill="%s" fill-opacity="0.85" stroke="none"><title>%s</title></polygon>`+"\n",
 				strings.Join(upper, " "), strings.Join(lower, " "), palette[i%len(palette)], html.EscapeString(names[i]))
 		}
-		fmt.Fprintf(bw, `<polyline points="%s" fill="none" stroke="#d62728" stroke-width="1.2" stroke-dasharray="5,3"/>`+"\n",
+		fmt.Fprintf(bw, `<polyline points="%s" fill="none" stroke="#333" stroke-width="1.2" stroke-dasharray="5,3"/>`+"\n",
 			steps(samples, end, x, y, func(s sample) float64 { return s.offered[p] }))
 		fmt.Fprintf(bw, `<polyline points="%s" fill="none" stroke="black" stroke-width="1.6"/>`+"\n",
 			steps(samples, end, x, y, func(s sample) float64 { return s.avail[p] }))

@@ -91,7 +91,7 @@ func at(lines []Line, charger string, conn int, from, to float64, cond func(Trac
 // trace never shows a phase over what is available beyond the bounds, and
 // each bound of the issue holds.
 func TestADayOfTheExampleSite(t *testing.T) {
-	sc := load(t, "testdata/day.json")
+	sc := load(t, "../../docs/site-example.json")
 	s, st, lines := run(t, sc)
 	t.Logf("%+v, %d lines", st, len(lines))
 	if lines[0].T != 0 || lines[len(lines)-1].T != 86400 {
@@ -105,7 +105,7 @@ func TestADayOfTheExampleSite(t *testing.T) {
 	}
 	// S1 is wired STR: its three-phase car's connector L1 is grid L2; all
 	// three grid phases carry it.
-	if _, ok := at(lines, "S1", 1, 60, 600, func(c TraceEntry, _ Line) bool {
+	if _, ok := at(lines, "S1", 1, 10, 7200, func(c TraceEntry, _ Line) bool {
 		return c.Drawn[0] > 0 && c.Drawn[0] == c.Drawn[1] && c.Drawn[1] == c.Drawn[2]
 	}); !ok {
 		t.Error("S1's three-phase car does not draw on all three grid phases")

@@ -59,6 +59,7 @@ func (t *traceWriter) tick(now time.Time, last bool) error {
 	avail, meter := round3(t.s.available()), t.s.meterState()
 	must := first || last || avail != t.avail || meter != t.meter
 	moved := false
+	var sumNow, sumWritten [3]float64
 	i := 0
 	for _, ch := range t.s.chargers {
 		for _, c := range ch.conns {
@@ -70,8 +71,17 @@ func (t *traceWriter) tick(now time.Time, last bool) error {
 				if math.Abs(d[p]-t.drawn[i][p]) >= 0.5 {
 					moved = true
 				}
+				sumNow[p] += d[p]
+				sumWritten[p] += t.drawn[i][p]
 			}
 			i++
+		}
+	}
+	// Small moves that take a phase over what is available, or back
+	// under, are written at once: the trace must not hide either.
+	for p := range 3 {
+		if (sumNow[p] > avail[p]+1e-6) != (sumWritten[p] > avail[p]+1e-6) {
+			must = true
 		}
 	}
 	if !must && !(moved && now.Sub(t.lastLine) >= time.Second) {

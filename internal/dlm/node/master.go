@@ -26,9 +26,11 @@ type MasterConfig struct {
 	Key    wire.Key
 	// Net is DlmDiscoveryNetworkId.
 	Net int
-	// Site returns the limits now; it is read often, so that a change
-	// (an operator limit over OCPP) applies at once.
-	Site func() dlm.Site
+	// Site returns the limits now; it is read every Poll and whenever
+	// SiteChanged delivers, so that a change (an operator limit over
+	// OCPP) applies at once.
+	Site        func() dlm.Site
+	SiteChanged <-chan struct{}
 	// Inputs reads the opto inputs 1 and 2. Nil: none high.
 	Inputs func() [2]bool
 	// Meter reads the external meter (the current on each grid phase),
@@ -308,6 +310,15 @@ func (m *Master) loop(ctx context.Context, events <-chan linkEvent) {
 		selfChanged = m.cfg.Self.Changed()
 	}
 	selfOffers := map[int]float64{}
+	if m.cfg.Self != nil {
+		// Nothing until the master has decided: the charger's own cap is
+		// none at all before this.
+		none := map[int]float64{}
+		for n := range m.cfg.Self.Reports() {
+			none[n] = 0
+		}
+		m.applySelf(none, selfOffers)
+	}
 
 	for {
 		answer := map[string]bool{} // slaves to answer whatever changed
@@ -340,6 +351,12 @@ func (m *Master) loop(ctx context.Context, events <-chan linkEvent) {
 		case <-selfChanged:
 			now = m.cfg.Clock.Now()
 			m.reportSelf(dm, selfOffers, now)
+		case <-m.cfg.SiteChanged:
+			now = m.cfg.Clock.Now()
+			if s := m.cfg.Site(); s != site {
+				site = s
+				dm.SetSite(s)
+			}
 		case <-poll.C():
 			now = m.cfg.Clock.Now()
 			poll.Reset(m.cfg.Poll)
@@ -417,7 +434,7 @@ func (m *Master) reportSelf(dm *dlm.Master, applied map[int]float64, now time.Ti
 func (m *Master) applySelf(offers, applied map[int]float64) {
 	changed := false
 	for n, a := range offers {
-		if applied[n] != a {
+		if b, ok := applied[n]; !ok || b != a {
 			applied[n], changed = a, true
 		}
 	}

@@ -234,3 +234,21 @@ func atoi(t *testing.T, s string) int {
 	}
 	return n
 }
+
+func TestAMastersOwnConnectorIsManagedFromTheStart(t *testing.T) {
+	self := newFakeCharger(false)
+	self.limit = -1 // uncapped, as a charge point starts
+	site := site32()
+	addr := make(chan string, 1)
+	m := NewMaster(MasterConfig{ID: "M", Listen: "127.0.0.1:0", Key: wire.NewKey("k"), Site: site.get, Self: self,
+		Logger: logger(t), OnListen: func(tcp, _ net.Addr) { addr <- tcp.String() }})
+	run(t, m.Run)
+	// Before any car: capped at nothing, so that a car plugged now does
+	// not get the charger's maximum before the master has decided.
+	eventually(t, "the master's own connector capped at 0", func() bool { return self.Limit() == 0 })
+	self.setReady(true)
+	eventually(t, "the master's own car gets the site", func() bool { return self.Limit() == 32 })
+	s := newFakeCharger(true)
+	startSlave(t, "S", "k", <-addr, s)
+	eventually(t, "own car and slave share", func() bool { return self.Limit() == 16 && s.Limit() == 16 })
+}

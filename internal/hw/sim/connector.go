@@ -135,20 +135,37 @@ func (c *Connector) usable() float64 {
 	return c.offered
 }
 
-// Response is how an EV follows its offer: a change of the offer reaches
-// the EV's current after its response delay.
+// Response is how an EV follows its offer: it draws under the offer as
+// it was its response delay ago (a pure delay: a series of changes is
+// followed change by change, each one delay later).
 type Response struct {
-	followed, pending float64
-	pendingAt         time.Time
+	followed float64
+	changes  []change // offers not yet followed, oldest first
 }
+
+type change struct {
+	at    time.Time // when the EV follows it
+	offer float64
+}
+
+// maxChanges bounds the changes an EV remembers; beyond them the oldest
+// is followed early (it changed so often that the details do not matter).
+const maxChanges = 64
 
 // Step takes the offer at now and returns the offer the EV follows.
 func (r *Response) Step(offer float64, delay time.Duration, now time.Time) float64 {
-	if offer != r.pending {
-		r.pending, r.pendingAt = offer, now.Add(delay)
+	last := r.followed
+	if n := len(r.changes); n > 0 {
+		last = r.changes[n-1].offer
 	}
-	if !now.Before(r.pendingAt) {
-		r.followed = r.pending
+	if offer != last {
+		if len(r.changes) == maxChanges {
+			r.followed, r.changes = r.changes[0].offer, r.changes[1:]
+		}
+		r.changes = append(r.changes, change{now.Add(delay), offer})
+	}
+	for len(r.changes) > 0 && !now.Before(r.changes[0].at) {
+		r.followed, r.changes = r.changes[0].offer, r.changes[1:]
 	}
 	return r.followed
 }

@@ -183,3 +183,23 @@ func TestEventsNeverBlockAndKeepTheirOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestAnEVFollowsASeriesOfOffersEachOneDelayLater(t *testing.T) {
+	var r Response
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	steps := []struct {
+		ms    int
+		offer float64
+		want  float64
+	}{
+		{0, 32, 0}, {1999, 32, 0}, {2000, 32, 32},
+		{3000, 20, 32}, {4000, 10, 32}, // two lowerings a second apart
+		{5000, 10, 20}, {6000, 10, 10}, // each followed 2 s after it came
+	}
+	for _, s := range steps {
+		if got := r.Step(s.offer, 2*time.Second, at(s.ms)); got != s.want {
+			t.Errorf("at %d ms: follows %g, want %g", s.ms, got, s.want)
+		}
+	}
+}
