@@ -112,7 +112,7 @@ func TestLocalAPIConfigAndBadRequests(t *testing.T) {
 	var keys []map[string]any
 	json.NewDecoder(resp.Body).Decode(&keys)
 	resp.Body.Close()
-	if len(keys) != 73 {
+	if len(keys) != 74 {
 		t.Errorf("GET /config lists %d keys", len(keys))
 	}
 	for _, c := range []struct {

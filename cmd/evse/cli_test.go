@@ -38,8 +38,8 @@ func TestConfigSetAndGetAsInstaller(t *testing.T) {
 		t.Errorf("config get: exit %d:\n%s", code, out)
 	}
 	all, _, _ := runEVSE(t, "config", "get", "--data", dir)
-	if n := strings.Count(all, "\n"); n != 73 {
-		t.Errorf("config get lists %d keys, want 73", n)
+	if n := strings.Count(all, "\n"); n != 74 {
+		t.Errorf("config get lists %d keys, want 74", n)
 	}
 
 	// A bad value: exit 1, a clear message, nothing changed (not even

@@ -2,11 +2,17 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"log"
+	"math"
 	"net"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/simonvetter/modbus"
 
 	"github.com/evse-dev/evse/internal/csmstest"
 )
@@ -154,4 +160,95 @@ func TestDLMSiteOfRealProcesses(t *testing.T) {
 		t.Errorf("slave's DlmState %q", st)
 	}
 	noViolations(t, s)
+}
+
+// meterRegisters serves an Eastron SDM630's phase currents over Modbus TCP.
+type meterRegisters struct {
+	mu   sync.Mutex
+	amps [3]float32
+}
+
+func (m *meterRegisters) HandleCoils(*modbus.CoilsRequest) ([]bool, error) {
+	return nil, modbus.ErrIllegalFunction
+}
+func (m *meterRegisters) HandleDiscreteInputs(*modbus.DiscreteInputsRequest) ([]bool, error) {
+	return nil, modbus.ErrIllegalFunction
+}
+func (m *meterRegisters) HandleHoldingRegisters(*modbus.HoldingRegistersRequest) ([]uint16, error) {
+	return nil, modbus.ErrIllegalFunction
+}
+func (m *meterRegisters) HandleInputRegisters(r *modbus.InputRegistersRequest) ([]uint16, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	regs := make([]uint16, 12)
+	for p, a := range m.amps {
+		bits := math.Float32bits(a)
+		regs[6+2*p], regs[7+2*p] = uint16(bits>>16), uint16(bits)
+	}
+	if int(r.Addr)+int(r.Quantity) > len(regs) {
+		return nil, modbus.ErrIllegalDataAddress
+	}
+	return regs[r.Addr : r.Addr+r.Quantity], nil
+}
+
+func startMeterServer(t *testing.T, port int, m *meterRegisters) *modbus.ModbusServer {
+	t.Helper()
+	s, err := modbus.NewServer(&modbus.ServerConfiguration{URL: fmt.Sprintf("tcp://127.0.0.1:%d", port), Timeout: time.Minute,
+		MaxClients: 2, Logger: log.New(io.Discard, "", 0)}, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Stop() })
+	return s
+}
+
+// TestDLMExternalMeterOverModbus: a master reads the other load from an
+// SDM630 over Modbus TCP on loopback; the current available to its car is
+// the main limit less that load; when the meter stops answering the
+// fallback applies (DlmState says so), and when it is back, its reading.
+func TestDLMExternalMeterOverModbus(t *testing.T) {
+	t.Parallel()
+	meterPort := freePort(t)
+	regs := &meterRegisters{amps: [3]float32{20, 10, 5}}
+	srv := startMeterServer(t, meterPort, regs)
+	_, url := newCSMS(t, csmstest.Options{})
+	dir := t.TempDir()
+	configure(t, dir, "DlmMode=1", "DlmSiteKey=k", fmt.Sprintf("DlmPort=%d", freePort(t)), "FreeCharging=1",
+		"DlmPhase1Limit=32", "DlmPhase2Limit=32", "DlmPhase3Limit=32",
+		"DlmOperatorPhase1Limit=32", "DlmOperatorPhase2Limit=32", "DlmOperatorPhase3Limit=32",
+		"DlmExtMeterEnabled=1", "DlmExtMeterLocation=1",
+		"DlmExtMeterMainDistributionLimitPhase1=40", "DlmExtMeterMainDistributionLimitPhase2=40", "DlmExtMeterMainDistributionLimitPhase3=40",
+		"DlmExtMeterDisconnectedFallbackPhase1=35", "DlmExtMeterDisconnectedFallbackPhase2=35", "DlmExtMeterDisconnectedFallbackPhase3=35",
+		fmt.Sprintf("DlmExtMeter=tcp://127.0.0.1:%d?map=sdm630", meterPort))
+	p := startEVSE(t, runArgs(url, "DLM-METER", dir)...)
+	m := &dlmCharger{id: "M", p: p, base: p.apiURL(t) + "/api/v1"}
+	apiDo(t, "POST", m.base+"/connectors/1/plug", `{"phases":3,"maxCurrent":32}`)
+	state := func(want string) {
+		t.Helper()
+		waitOffers(t, []*dlmCharger{m}, 15*time.Second, "DlmState with "+want, func([]float64) bool {
+			_, st := m.offered(t)
+			return strings.Contains(st, want)
+		})
+	}
+	// 40 A main limit less 20/10/5 A of other load: 20/30/32 A for cars;
+	// the three-phase car gets the lowest, 20 A.
+	state("L1 20.0/20.0 A, L2 20.0/30.0 A, L3 20.0/32.0 A")
+	srv.Stop()
+	state("L1 0.0/5.0 A, L2 0.0/5.0 A, L3 0.0/5.0 A; meter failed, fallback in use")
+	if a, _ := m.offered(t); a != 0 {
+		t.Errorf("5 A available, yet the car is offered %g A (under 6 A is none)", a)
+	}
+	regs.mu.Lock()
+	regs.amps = [3]float32{2, 2, 2}
+	regs.mu.Unlock()
+	startMeterServer(t, meterPort, regs)
+	// Back: 38 A free but the 32 A limits; the car, paused for want of
+	// current, waits out its minimum pause (60 s) before it is served.
+	waitOffers(t, []*dlmCharger{m}, 15*time.Second, "the meter back", func([]float64) bool {
+		_, st := m.offered(t)
+		return strings.Contains(st, "/32.0 A, L2") && strings.Contains(st, "/32.0 A, L3") && !strings.Contains(st, "meter failed")
+	})
 }

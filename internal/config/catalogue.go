@@ -120,6 +120,9 @@ const (
 	KindHexKey
 	// KindComputed is a value computed at run time, never stored.
 	KindComputed
+	// KindMeterURL is the external meter's connection (package meter), or
+	// empty.
+	KindMeterURL
 )
 
 // Key describes one configuration key. The catalogue's keys are values:

@@ -63,6 +63,9 @@ func (k Key) Examples() (good, bad []string) {
 	case KindIPPort:
 		good = []string{"192.168.1.10:5050", "10.0.0.2", "[fd00::1]:4000", "fd00::2", ""}
 		bad = []string{"master.local", "192.168.1.300", "10.0.0.2:99999", "10.0.0.2:0", "10.0.0.2:"}
+	case KindMeterURL:
+		good = []string{"tcp://192.168.1.50:502?map=sdm630&unit=1", "rtu:///dev/ttyUSB0?map=abb-b23&unit=1&baud=9600&parity=even", ""}
+		bad = []string{"192.168.1.50:502", "tcp://192.168.1.50:502?map=unknown", "tcp://192.168.1.50:502", "ftp://h:21?map=sdm630"}
 	case KindHexKey:
 		good = []string{"00112233445566778899aabbccddeeff", "00112233445566778899AABBCCDDEEFF00112233", ""}
 		bad = []string{"secret", "0011", "00112233445566778899aabbccddeeff0011223344", "0g112233445566778899aabbccddeeff"}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/evse-dev/evse/internal/meter"
 	"strconv"
 	"strings"
 )
@@ -73,6 +74,8 @@ func (k Key) valueRange() string {
 		return "32 to 40 hex digits (16 to 20 bytes), or empty"
 	case KindComputed:
 		return "computed at run time"
+	case KindMeterURL:
+		return "tcp://HOST:PORT, rtu:///dev/PORT or rtuovertcp://HOST:PORT, with ?map=" + strings.Join(meter.Models(), "|") + "[&unit=N][&baud=N][&parity=none|even|odd], or empty"
 	}
 	return ""
 }

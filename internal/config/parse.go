@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/hex"
+	"github.com/evse-dev/evse/internal/meter"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -108,6 +109,12 @@ func (k Key) parse(value string) (string, error) {
 			return bad(err.Error())
 		}
 		return value, nil
+	case KindMeterURL:
+		c, err := meter.Parse(value)
+		if err != nil {
+			return bad(strings.TrimPrefix(err.Error(), meter.ErrConfig.Error()+": "))
+		}
+		return c.String(), nil
 	case KindHexKey:
 		if value == "" {
 			return "", nil

@@ -184,7 +184,7 @@ func TestRebootKeysAreExactlyTheInstallationSettings(t *testing.T) {
 		"DlmExtMeterDisconnectedFallbackPhase1":  true, "DlmExtMeterDisconnectedFallbackPhase2": true,
 		"DlmExtMeterDisconnectedFallbackPhase3": true,
 		"DlmInput1CurrOffset Cfg":               true, "DlmInput2CurrOffset Cfg": true,
-		"DlmPort": true,
+		"DlmPort": true, "DlmExtMeter": true,
 	}
 	for _, k := range mustCatalogue(t).Keys() {
 		if (k.Effect == Reboot) != want[k.Name] {

@@ -15,6 +15,8 @@ import (
 	"github.com/evse-dev/evse/internal/dlm/node"
 	"github.com/evse-dev/evse/internal/dlm/wire"
 	"github.com/evse-dev/evse/internal/hw"
+	"github.com/evse-dev/evse/internal/meter"
+	"github.com/evse-dev/evse/internal/meter/modbusmeter"
 	"github.com/evse-dev/evse/internal/model"
 )
 
@@ -62,6 +64,11 @@ func runDLM(ctx context.Context, id string, settings *config.Settings, cp *charg
 		}
 		if mode == dlmMasterWithSlave {
 			cfg.Self = self
+		}
+		if settings.Int("DlmExtMeterEnabled") == 1 {
+			read, wait := startMeter(ctx, settings, log)
+			defer wait()
+			cfg.Meter = read
 		}
 		note := ""
 		if key == "" {
@@ -197,4 +204,31 @@ func drawingPhases(d [3]float64) int {
 		return 1
 	}
 	return 3
+}
+
+// startMeter starts reading the external meter (DlmExtMeter) until ctx
+// ends and returns the master's view of it: the latest reading, or not ok
+// while it fails (then DlmExtMeterDisconnectedFallback applies); wait
+// waits for the reader to stop after ctx ended.
+func startMeter(ctx context.Context, settings *config.Settings, log *slog.Logger) (read func() (dlm.Phases, bool), wait func()) {
+	none := func() (dlm.Phases, bool) { return dlm.Phases{}, false }
+	cfg, err := meter.Parse(settings.String("DlmExtMeter"))
+	switch {
+	case err != nil:
+		log.Error("DlmExtMeter cannot be used; the meter fallback values apply", "err", err)
+		return none, func() {}
+	case cfg.URL == "":
+		log.Error("DlmExtMeterEnabled is On but DlmExtMeter is not set (evse config set DlmExtMeter=tcp://HOST:502?map=sdm630); the meter fallback values apply")
+		return none, func() {}
+	}
+	p := modbusmeter.NewPoller(cfg, log.With("meter", cfg.String()))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.Run(ctx)
+	}()
+	return func() (dlm.Phases, bool) {
+		v, ok := p.Latest()
+		return dlm.Phases(v), ok
+	}, func() { <-done }
 }
