@@ -180,3 +180,27 @@ func TestDemoShowsTheConfigurationTour(t *testing.T) {
 		t.Errorf("demo exit after Ctrl-C: %v", err)
 	}
 }
+
+// TestDemoSiteSharesTheSite runs evse demo --site until three cars share
+// the site: a third of 32 A each on the grid phase they all load, and the
+// one-phase car counted on its grid phase only.
+func TestDemoSiteSharesTheSite(t *testing.T) {
+	t.Parallel()
+	p := startEVSE(t, "demo", "--site")
+	deadline := time.Now().Add(60 * time.Second)
+	// S2's one-phase car is wired to grid L2, which carries all three.
+	want := "3 charging, 0 waiting; L1 21.2/32.0 A, L2 31.8/32.0 A, L3 21.2/32.0 A"
+	for !strings.Contains(p.out.String(), want) && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	out := p.out.String()
+	if !strings.Contains(out, want) {
+		t.Fatalf("no line %q in:\n%s", want, out)
+	}
+	if !strings.Contains(out, "SITE-S2 Charging      offered 10.6 A") {
+		t.Errorf("the slave's car is not offered its share")
+	}
+	if err := p.stop(syscall.SIGINT); err != nil {
+		t.Errorf("exit after Ctrl-C: %v", err)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -19,7 +18,7 @@ import (
 func newDemoCommand() *cobra.Command {
 	var (
 		id, listen, listenAPI, dataDir string
-		full                           bool
+		full, site                     bool
 		logs                           logFlags
 	)
 	cmd := &cobra.Command{
@@ -31,22 +30,39 @@ The central system walks through the configuration model: it reads every
 key, changes the heartbeat interval, and shows the answers to a read-only
 key, an unknown key, a bad value and a key that needs a reboot. Then a
 simulated car arrives, its driver presents a card, it charges with meter
-values every 5 s, and leaves.`,
+values every 5 s, and leaves.
+
+With --site it runs a Dynamic Load Management site instead: a master that
+charges too and two slaves, three full charge points on the test central
+system, sharing 32 A per phase while cars come and go and the central
+system moves the operator limit; it prints each connector's offer and the
+master's DlmState every 2 s.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := logs.logger()
 			if err != nil {
 				return err
 			}
-			if dataDir == "" {
-				dir, err := os.MkdirTemp("", "evse-demo-")
+			dataDir, cleanup, err := demoDataDir(dataDir)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			out := cmd.OutOrStdout()
+			if site {
+				csms := csmstest.New(csmstest.Options{HeartbeatInterval: 60})
+				url, err := csms.Listen(listen)
 				if err != nil {
 					return err
 				}
-				defer os.RemoveAll(dir)
-				dataDir = dir
+				defer csms.Close()
+				fmt.Fprintf(out, "evse demo --site: test central system at %s, data in %s\nPress Ctrl-C to stop.\n", url, dataDir)
+				err = runSiteDemo(cmd.Context(), out, log, csms, url, dataDir)
+				if cmd.Context().Err() != nil {
+					return nil // Ctrl-C
+				}
+				return err
 			}
-			out := cmd.OutOrStdout()
 			p := newTracePrinter(out, full)
 			csms := csmstest.New(csmstest.Options{
 				HeartbeatInterval: 60,
@@ -97,6 +113,7 @@ values every 5 s, and leaves.`,
 	f.StringVar(&listenAPI, "api", "127.0.0.1:0", "address of the charge point's local API")
 	f.StringVar(&dataDir, "data", "", "store directory (default: a temporary one, removed at exit)")
 	f.BoolVar(&full, "full", false, "print whole frames instead of cutting long ones")
+	f.BoolVar(&site, "site", false, "run a DLM site: a master and two slaves sharing 32 A while cars come and go")
 	logs.register(cmd, "warn")
 	return cmd
 }
