@@ -29,7 +29,9 @@ type SlaveConfig struct {
 	// Net is DlmDiscoveryNetworkId.
 	Net int
 	Key wire.Key
-	// Broadcast is where discovery asks; default 255.255.255.255.
+	// Broadcast is where discovery asks; default: the broadcast address
+	// of every IPv4 network of the host's interfaces, and
+	// 255.255.255.255 (which needs a default route).
 	Broadcast string
 	Charger   Charger
 	// Disconnected returns DlmDisconnectedLimit.
@@ -56,9 +58,6 @@ func NewSlave(cfg SlaveConfig) *Slave {
 	}
 	if cfg.Port == 0 {
 		cfg.Port = wire.DefaultPort
-	}
-	if cfg.Broadcast == "" {
-		cfg.Broadcast = "255.255.255.255"
 	}
 	s := &Slave{cfg: cfg}
 	s.state.Store("Slave: starting")
@@ -244,14 +243,20 @@ func (s *Slave) findMaster(ctx context.Context) (string, error) {
 	stop := context.AfterFunc(ctx, func() { pc.Close() })
 	defer stop()
 	// Go sets SO_BROADCAST on UDP sockets.
-	to, err := net.ResolveUDPAddr("udp4", net.JoinHostPort(s.cfg.Broadcast, strconv.Itoa(s.cfg.Port)))
-	if err != nil {
-		return "", fmt.Errorf("discovery: %w", err)
-	}
 	nonce, netID := wire.Nonce(), s.cfg.Net
 	ask, _ := wire.Unsigned(wire.Message{Type: wire.TypeDiscover, Nonce: nonce, Net: &netID})
-	if _, err := pc.WriteTo(ask, to); err != nil {
-		return "", fmt.Errorf("discovery: %w", err)
+	sent := 0
+	var sendErr error
+	for _, b := range s.broadcasts() {
+		to := &net.UDPAddr{IP: b, Port: s.cfg.Port}
+		if _, err := pc.WriteTo(ask, to); err != nil {
+			sendErr = err
+			continue
+		}
+		sent++
+	}
+	if sent == 0 {
+		return "", fmt.Errorf("discovery: no broadcast could be sent: %v", sendErr)
 	}
 	pc.SetReadDeadline(time.Now().Add(2 * time.Second))
 	buf := make([]byte, 2048)
@@ -367,4 +372,37 @@ func (s *Slave) session(ctx context.Context, addr string, events chan<- slaveEve
 			return nil
 		}
 	}
+}
+
+// broadcasts are the addresses discovery asks at.
+func (s *Slave) broadcasts() []net.IP {
+	if s.cfg.Broadcast != "" {
+		if ip := net.ParseIP(s.cfg.Broadcast); ip != nil {
+			return []net.IP{ip}
+		}
+	}
+	out := []net.IP{net.IPv4bcast}
+	ifs, _ := net.Interfaces()
+	for _, ifc := range ifs {
+		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagBroadcast == 0 {
+			continue
+		}
+		addrs, _ := ifc.Addrs()
+		for _, a := range addrs {
+			n, ok := a.(*net.IPNet)
+			if !ok || n.IP.To4() == nil {
+				continue
+			}
+			ip, mask := n.IP.To4(), net.IP(n.Mask).To4()
+			if mask == nil {
+				continue
+			}
+			b := make(net.IP, 4)
+			for i := range 4 {
+				b[i] = ip[i] | ^mask[i]
+			}
+			out = append(out, b)
+		}
+	}
+	return out
 }
