@@ -110,14 +110,16 @@ func sum(xs []float64) float64 {
 
 // TestDLMSiteOfRealProcesses: a master with its own connector and two
 // slaves, three evse processes on loopback, share 32 A; an operator limit
-// changed over OCPP on the master reaches every slave; the master's
-// FreeChargingMode is copied; killed, the master leaves the slaves at
+// changed over OCPP on the master reaches every slave; the master's input
+// applies its offsets; the master's FreeChargingMode is copied; a killed
+// slave's share stays reserved; killed, the master leaves the slaves at
 // their DlmDisconnectedLimit.
 func TestDLMSiteOfRealProcesses(t *testing.T) {
 	t.Parallel()
 	s, url := newCSMS(t, csmstest.Options{})
 	limits := []string{"DlmPhase1Limit=32", "DlmPhase2Limit=32", "DlmPhase3Limit=32",
-		"DlmOperatorPhase1Limit=32", "DlmOperatorPhase2Limit=32", "DlmOperatorPhase3Limit=32", "DlmRecalcInterval=0"}
+		"DlmOperatorPhase1Limit=32", "DlmOperatorPhase2Limit=32", "DlmOperatorPhase3Limit=32", "DlmRecalcInterval=0",
+		"DlmInput1CurrOffset Cfg=1", "DlmInput1CurrOffset Phase1=-3", "DlmInput1CurrOffset Phase2=-3", "DlmInput1CurrOffset Phase3=-3"}
 	_, site := startSite(t, url, 2, limits...)
 	m, s1 := site[0], site[1]
 	waitOffers(t, site, 15*time.Second, "slaves online", func([]float64) bool {
@@ -152,9 +154,24 @@ func TestDLMSiteOfRealProcesses(t *testing.T) {
 		t.Errorf("slave's FreeChargingMode %v, want the master's 1", v["value"])
 	}
 
-	// The master dies: the slaves fall back to DlmDisconnectedLimit (8 A).
+	// The master's opto input 1 goes high: its offsets (-3 A) apply.
+	apiDo(t, "POST", m.base+"/inputs/1", `{"high":true}`)
+	waitOffers(t, site, 10*time.Second, "input high: three cars at 6 A", func(o []float64) bool { return o[0] == 6 && o[1] == 6 && o[2] == 6 })
+	apiDo(t, "POST", m.base+"/inputs/1", `{"high":false}`)
+	waitOffers(t, site, 10*time.Second, "input low: three cars at 7 A", func(o []float64) bool { return o[0] == 7 && o[1] == 7 && o[2] == 7 })
+
+	// A slave dies: the master reserves the larger of its last share (7 A)
+	// and its DlmDisconnectedLimit (8 A); the others share the rest.
+	site[2].p.stop(syscall.SIGKILL)
+	took = waitOffers(t, site[:2], 30*time.Second, "6.5 A each beside the lost slave's 8 A", func(o []float64) bool { return o[0] == 6.5 && o[1] == 6.5 })
+	t.Logf("slave killed to the others' new shares: %v", took)
+	if _, st := m.offered(t); !strings.Contains(st, "1 slaves online, 1 lost") {
+		t.Errorf("master's DlmState %q", st)
+	}
+
+	// The master dies: the slave falls back to DlmDisconnectedLimit (8 A).
 	m.p.stop(syscall.SIGKILL)
-	took = waitOffers(t, site[1:], 30*time.Second, "fallback to 8 A", func(o []float64) bool { return o[0] == 8 && o[1] == 8 })
+	took = waitOffers(t, site[1:2], 30*time.Second, "fallback to 8 A", func(o []float64) bool { return o[0] == 8 })
 	t.Logf("master killed to slaves at DlmDisconnectedLimit: %v", took)
 	if _, st := s1.offered(t); !strings.Contains(st, "master lost") {
 		t.Errorf("slave's DlmState %q", st)
