@@ -41,6 +41,9 @@ type connector struct {
 	offered float64 // A per phase
 	// limit caps the offer (load management's share); negative: no cap.
 	limit float64
+	// wantPhases is what load management asks (1 or 3; 0: never asked),
+	// phasesNow what the hardware is switched to (0: as wired, 3).
+	wantPhases, phasesNow int
 	// idleSince: the EV has left the offer unused since then; evDone:
 	// long enough to be done charging (see evDoneAfter).
 	idleSince  time.Time

@@ -427,6 +427,7 @@ func (c *core) saveAvailability(id int, operative bool) error {
 // drive sets each connector's offer and contactor from its state.
 func (c *core) drive() {
 	for _, cn := range c.conns {
+		c.switchPhases(cn)
 		offer := c.offerFor(cn)
 		if offer != cn.offered {
 			cn.offered = offer

@@ -61,6 +61,37 @@ func (cp *ChargePoint) SetLimits(limits map[int]float64) {
 	})
 }
 
+// SetPhases sets how many phases (1 or 3) connectors' sessions may use,
+// on hardware that can switch (hw.PhaseSwitcher); a connector not named
+// keeps its setting.
+func (cp *ChargePoint) SetPhases(phases map[int]int) {
+	cp.post(func(c *core) {
+		for _, cn := range c.conns {
+			if p, ok := phases[cn.id]; ok && (p == 1 || p == 3) {
+				cn.wantPhases = p
+			}
+		}
+	})
+}
+
+// switchPhases switches a connector's phases when load management asked
+// for it: the offer goes to nothing first, as switching under load would
+// not be safe for the EV.
+func (c *core) switchPhases(cn *connector) {
+	sw, ok := cn.hw.(hw.PhaseSwitcher)
+	if !ok || cn.wantPhases == 0 || cn.wantPhases == cn.phasesNow {
+		return
+	}
+	if cn.offered > 0 {
+		cn.offered = 0
+		cn.hw.Offer(0)
+		cn.hw.SetContactor(false)
+	}
+	sw.SetPhases(cn.wantPhases)
+	c.cp.log.Info("phases switched", "connector", cn.id, "phases", cn.wantPhases)
+	cn.phasesNow = cn.wantPhases
+}
+
 // offerFor is what a connector offers its EV now: the model's maximum,
 // under load management's cap.
 func (c *core) offerFor(cn *connector) float64 {

@@ -60,3 +60,30 @@ func TestLoadManagementCapsTheOfferAndSeesTheSession(t *testing.T) {
 		}
 	})
 }
+
+// TestLoadManagementSwitchesPhasesWithNoOfferOn: told one phase, the
+// connector stops offering, switches and offers again; the EV then draws
+// on L1 only; told three, it draws on three again.
+func TestLoadManagementSwitchesPhasesWithNoOfferOn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS()
+		r := startRig(t, csms, map[string]string{"FreeCharging": "1"}, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		r.board.Plug(1, sim.EV{Phases: 3, MaxCurrent: 16, CapacityWh: 80000})
+		time.Sleep(5 * time.Second)
+		if l := r.cp.Loads()[0]; l.Drawn != [3]float64{16, 16, 16} {
+			t.Fatalf("before: %+v", l)
+		}
+		r.cp.SetPhases(map[int]int{1: 1})
+		time.Sleep(5 * time.Second)
+		if l := r.cp.Loads()[0]; l.Drawn != [3]float64{16, 0, 0} || l.Applied != 32 {
+			t.Fatalf("on one phase: %+v", l)
+		}
+		r.cp.SetPhases(map[int]int{1: 3})
+		time.Sleep(5 * time.Second)
+		if l := r.cp.Loads()[0]; l.Drawn != [3]float64{16, 16, 16} {
+			t.Fatalf("back on three: %+v", l)
+		}
+	})
+}

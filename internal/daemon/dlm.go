@@ -162,6 +162,7 @@ type dlmCharger struct {
 
 func (d *dlmCharger) Changed() <-chan struct{}         { return d.cp.LoadsChanged() }
 func (d *dlmCharger) SetLimits(limits map[int]float64) { d.cp.SetLimits(limits) }
+func (d *dlmCharger) SetPhases(phases map[int]int)     { d.cp.SetPhases(phases) }
 
 func (d *dlmCharger) Reports() map[int]dlm.ConnectorReport {
 	if d.phases == nil {
@@ -173,7 +174,7 @@ func (d *dlmCharger) Reports() map[int]dlm.ConnectorReport {
 		r := dlm.ConnectorReport{Ready: l.Ready, Rotation: dlm.RotationOf(rot, l.Connector), Max: float64(d.model.MaxCurrent),
 			Min:          float64(d.settings.Int("DlmMinCurrentRating")),
 			Disconnected: float64(d.settings.Int("DlmDisconnectedLimit")),
-			Applied:      l.Applied, Drawn: l.Drawn}
+			Applied:      l.Applied, Drawn: l.Drawn, CanSwitch: d.settings.Bool("ConnectorSwitch3to1PhaseSupported")}
 		if !l.Ready {
 			delete(d.phases, l.Connector)
 		} else if n := drawingPhases(l.Drawn); n > d.phases[l.Connector] {

@@ -76,6 +76,9 @@ type ConnectorReport struct {
 	// the master's last offer, or the slave's fallback while it had no
 	// master.
 	Applied float64
+	// CanSwitch: the charger may switch a session from three phases to
+	// one (ConnectorSwitch3to1PhaseSupported).
+	CanSwitch bool
 }
 
 // maxDrawn is the most drawn on any phase.
@@ -95,6 +98,17 @@ func (c ConnectorReport) gridUses() [3]bool {
 		return u
 	}
 	return [3]bool{true, true, true}
+}
+
+// uses returns the grid phases a connector's EV draws on, as the master
+// has it: its connector's L1 only while switched to one phase.
+func (m *Master) uses(id ConnectorID, r ConnectorReport) [3]bool {
+	if c := m.conns[id]; c != nil && c.onePhase {
+		var u [3]bool
+		u[r.Rotation[0]%3] = true
+		return u
+	}
+	return r.gridUses()
 }
 
 // gridDrawn returns the current drawn on each grid phase.
@@ -133,6 +147,10 @@ const (
 	// reserved and the others share the rest, so that the offers on a
 	// phase are back within what is available in well under a second.
 	ApplyDeadline = 500 * time.Millisecond
+	// SwitchHold is the least time between two phase switches of a
+	// connector (ConnectorSwitch3to1PhaseSupported): switching stops the
+	// charge and wears the contactors, so shares must not flap through it.
+	SwitchHold = 5 * time.Minute
 	// Settle is how long an EV has its offer before what it draws tells
 	// whether it uses it.
 	Settle = 10 * time.Second
@@ -189,10 +207,15 @@ type connState struct {
 	// the EV may still draw more; stuck: not applied within
 	// ApplyDeadline, so the slave may not have got it.
 	applied, stuck bool
-	capped         bool      // held below its maximum because its EV draws less
-	since          time.Time // when offer was sent
-	arrival        int64     // 0 while no EV is ready
-	paused         time.Time // paused for want of current until then
+	capped         bool // held below its maximum because its EV draws less
+	// onePhase: switched to one phase (its connector's L1) by the master;
+	// switchedAt: when it last switched either way.
+	onePhase   bool
+	switchedAt time.Time
+	toThree    bool      // going back to three phases: at 0 on purpose, not paused
+	since      time.Time // when offer was sent
+	arrival    int64     // 0 while no EV is ready
+	paused     time.Time // paused for want of current until then
 }
 
 type meterState struct {
@@ -294,6 +317,7 @@ func (m *Master) Report(slave string, conns map[int]ConnectorReport, now time.Ti
 			c.arrival, m.force = m.seq, true
 		case !r.Ready && c.arrival != 0:
 			c.arrival, c.paused, m.force = 0, time.Time{}, true // its share is free
+			c.onePhase, c.toThree = false, false                // the next EV starts as wired
 		}
 	}
 }
@@ -432,7 +456,8 @@ func (m *Master) Step(now time.Time) []Offer {
 		for i, id := range ids {
 			evs[i] = m.ev(id, now)
 		}
-		for i, o := range Allocate(avail, evs) {
+		shares := m.switchPhases(avail, ids, evs, Allocate(avail, evs), now)
+		for i, o := range shares {
 			targets[ids[i]] = o
 		}
 		m.nextRecalc, m.force = now.Add(m.site.Recalc), false
@@ -468,7 +493,7 @@ func (m *Master) apply(targets map[ConnectorID]float64, now time.Time) []Offer {
 			}
 			c.offer, c.raise, c.lowering, c.loweredAt, c.since = t, 0, true, now, now
 			c.applied, c.stuck = false, false
-			if t == 0 && c.arrival != 0 {
+			if t == 0 && c.arrival != 0 && !c.toThree {
 				c.paused = now.Add(MinPause) // paused for want of current
 			}
 			out = append(out, Offer{id, t})
@@ -489,11 +514,15 @@ func (m *Master) apply(targets map[ConnectorID]float64, now time.Time) []Offer {
 	}
 	for _, id := range m.sortedIDs() {
 		c := m.conns[id]
+		if s := m.slaves[id.Slave]; s == nil || s.lost || c.stuck {
+			c.raise = 0 // it cannot be told; its offer stands, reserved
+			continue
+		}
 		if c.raise <= c.offer {
 			continue
 		}
 		r := m.slaves[id.Slave].conns[id.Connector]
-		u := r.gridUses()
+		u := m.uses(id, r)
 		room := math.Inf(1)
 		for p := range 3 {
 			if u[p] {
@@ -518,7 +547,7 @@ func (m *Master) apply(targets map[ConnectorID]float64, now time.Time) []Offer {
 				used[p] += give - c.offer
 			}
 		}
-		c.offer, c.since = give, now
+		c.offer, c.since, c.toThree = give, now, false
 		out = append(out, Offer{id, give})
 	}
 	return out
@@ -532,7 +561,7 @@ func (m *Master) shareable() Phases {
 		for n, r := range s.conns {
 			c := m.conn(ConnectorID{name, n})
 			var res float64
-			u := r.gridUses()
+			u := m.uses(ConnectorID{name, n}, r)
 			switch {
 			case s.lost:
 				// It may be drawing its last share, or its fallback, and
@@ -591,7 +620,7 @@ func (m *Master) ev(id ConnectorID, now time.Time) EV {
 		limit = math.Min(limit, c.offer)
 	}
 	c.capped = limit < r.Max
-	return EV{Arrival: c.arrival, Uses: r.gridUses(), Min: r.Min, Max: limit}
+	return EV{Arrival: c.arrival, Uses: m.uses(id, r), Min: r.Min, Max: limit}
 }
 
 // inUse is what the connectors of slaves online may draw now, per grid
@@ -603,7 +632,7 @@ func (m *Master) inUse() Phases {
 		if s == nil || s.lost || c.stuck { // reserved in shareable
 			continue
 		}
-		u := s.conns[id.Connector].gridUses()
+		u := m.uses(id, s.conns[id.Connector])
 		for p := range 3 {
 			if u[p] {
 				used[p] += c.effective()
@@ -695,7 +724,7 @@ func (m *Master) State(now time.Time) MasterState {
 		}
 		for n, r := range s.conns {
 			c := m.conn(ConnectorID{name, n})
-			u := r.gridUses()
+			u := m.uses(ConnectorID{name, n}, r)
 			offered := c.effective()
 			if s.lost {
 				offered = math.Max(c.effective(), r.Disconnected)
@@ -722,4 +751,61 @@ func (m *Master) State(now time.Time) MasterState {
 		}
 	}
 	return st
+}
+
+// switchPhases applies the three-to-one phase policy to an allocation and
+// returns the shares to use. An EV not known to draw on one phase, whose
+// charger may switch (CanSwitch) and that would wait, with no current
+// now, is switched to
+// one phase when that gives it at least its minimum; a switched EV goes
+// back to three phases when they would give it its minimum. Between two
+// switches of a connector SwitchHold passes. Going back to three phases
+// takes the EV to 0 first: it is raised on three phases once that is
+// confirmed, within the room there is then.
+func (m *Master) switchPhases(avail Phases, ids []ConnectorID, evs []EV, shares []float64, now time.Time) []float64 {
+	for i, id := range ids {
+		c := m.conns[id]
+		r := m.slaves[id.Slave].conns[id.Connector]
+		if !r.CanSwitch || (!c.switchedAt.IsZero() && now.Sub(c.switchedAt) < SwitchHold) {
+			continue
+		}
+		minimum := math.Max(r.Min, MinSignal)
+		switch {
+		case !c.onePhase && shares[i] == 0 && r.Phases != 1 && c.offer == 0 && !c.lowering:
+			// (A waiting EV's phases are not known yet: it has not drawn.)
+			one := [3]bool{}
+			one[r.Rotation[0]%3] = true
+			saved := evs[i].Uses
+			evs[i].Uses = one
+			if alt := Allocate(avail, evs); alt[i] >= minimum {
+				c.onePhase, c.switchedAt, shares = true, now, alt
+				continue
+			}
+			evs[i].Uses = saved
+		case c.onePhase:
+			saved := evs[i].Uses
+			evs[i].Uses = [3]bool{true, true, true}
+			if alt := Allocate(avail, evs); alt[i] >= minimum {
+				c.onePhase, c.switchedAt, c.toThree, shares = false, now, true, alt
+				shares[i] = 0 // to 0 first; raised on three phases once confirmed
+				m.force = true
+				continue
+			}
+			evs[i].Uses = saved
+		}
+	}
+	return shares
+}
+
+// OnePhase returns the connectors of a slave switched to one phase.
+func (m *Master) OnePhase(slave string) map[int]bool {
+	out := map[int]bool{}
+	if s := m.slaves[slave]; s != nil {
+		for n := range s.conns {
+			if c := m.conns[ConnectorID{slave, n}]; c != nil && c.onePhase {
+				out[n] = true
+			}
+		}
+	}
+	return out
 }

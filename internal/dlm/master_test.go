@@ -250,12 +250,13 @@ func TestNeverOverTheLimitNotEvenInTransition(t *testing.T) {
 		slaves := []string{"A", "B", "C", "D"}
 		reports := map[string]ConnectorReport{}
 		for step := range 60 {
-			now = now.Add(time.Duration(rapid.IntRange(100, 4000).Draw(t, "dt")) * time.Millisecond)
+			now = now.Add(time.Duration(rapid.IntRange(100, 20000).Draw(t, "dt")) * time.Millisecond)
 			switch rapid.IntRange(0, 5).Draw(t, "event") {
 			case 0, 1: // a connector changes: an EV comes, goes, fills up
 				sl := rapid.SampledFrom(slaves).Draw(t, "slave")
 				r := threePhase(float64(rapid.IntRange(6, 32).Draw(t, "max")))
 				r.Ready = rapid.Bool().Draw(t, "ready")
+				r.CanSwitch = rapid.Bool().Draw(t, "canSwitch")
 				if rapid.Bool().Draw(t, "single") {
 					r.Phases = 1
 					r.Rotation = [3]int{rapid.IntRange(0, 2).Draw(t, "rot"), 0, 0}
@@ -265,14 +266,15 @@ func TestNeverOverTheLimitNotEvenInTransition(t *testing.T) {
 				s.OperatorLimit = Phases{float64(rapid.IntRange(0, 40).Draw(t, "op")), 40, 40}
 				m.SetSite(s)
 			case 3: // confirmations come in
-				for id, c := range m.conns {
-					if c.lowering && rapid.Bool().Draw(t, "confirm") {
+				for _, id := range m.sortedIDs() { // in order: rapid must replay the same draws
+					if c := m.conns[id]; c.lowering && rapid.Bool().Draw(t, "confirm") {
 						m.Confirm(id, c.offer)
 					}
 				}
 			}
-			for sl, r := range reports {
-				if rapid.IntRange(0, 9).Draw(t, "silent") > 0 { // now and then a report is late
+			for _, sl := range slaves {
+				r, ok := reports[sl]
+				if ok && rapid.IntRange(0, 9).Draw(t, "silent") > 0 { // now and then a report is late
 					report(m, sl, r, now)
 				}
 			}
@@ -288,7 +290,7 @@ func TestNeverOverTheLimitNotEvenInTransition(t *testing.T) {
 				if sl == nil || sl.lost || c.stuck { // reserved in shareable
 					continue
 				}
-				u := sl.conns[id.Connector].gridUses()
+				u := m.uses(id, sl.conns[id.Connector])
 				for p := range 3 {
 					if u[p] {
 						granted[p] += c.offer
@@ -298,7 +300,7 @@ func TestNeverOverTheLimitNotEvenInTransition(t *testing.T) {
 			var raisedOn [3]bool // phases a raise of this step uses
 			for _, o := range out {
 				if o.Amps > before[o.ID] {
-					u := m.slaves[o.ID.Slave].conns[o.ID.Connector].gridUses()
+					u := m.uses(o.ID, m.slaves[o.ID.Slave].conns[o.ID.Connector])
 					for p := range 3 {
 						raisedOn[p] = raisedOn[p] || u[p]
 					}
@@ -329,4 +331,61 @@ func TestRecalcIntervalsMatchTheAppendix(t *testing.T) {
 		}
 	}
 	_ = math.Inf
+}
+
+func TestAThreePhaseEVThatWouldWaitIsSwitchedToOnePhaseAndBack(t *testing.T) {
+	s := Site{PhaseLimit: Phases{10, 32, 32}, OperatorLimit: Phases{10, 32, 32}, Recalc: 30 * time.Second}
+	m := NewMaster(s, t0)
+	a := ConnectorReport{Ready: true, Phases: 1, Rotation: [3]int{0, 1, 2}, Max: 16, Min: 6, Disconnected: 6}
+	// B: three phases, wired STR (its L1 on grid L2), on a charger that
+	// may switch.
+	b := ConnectorReport{Ready: true, Phases: 3, Rotation: [3]int{1, 2, 0}, Max: 32, Min: 6, Disconnected: 6, CanSwitch: true}
+	m.Report("A", map[int]ConnectorReport{1: a}, t0)
+	m.Step(t0)
+	m.Report("B", map[int]ConnectorReport{1: b}, t0)
+	// A holds grid L1 (10 A): on three phases B would wait; on one, on
+	// grid L2, it gets its maximum.
+	got := offersOf(m.Step(t0))
+	if got != "B/1=32 " || !m.OnePhase("B")[1] {
+		t.Fatalf("offers %q, one phase %v; want B switched to one phase with 32 A", got, m.OnePhase("B"))
+	}
+	if st := m.State(t0); st.Offered != (Phases{10, 32, 0}) {
+		t.Fatalf("offered %v, want B on grid L2 only", st.Offered)
+	}
+	// B without the switch: it would wait.
+	b2 := b
+	b2.CanSwitch = false
+	m2 := NewMaster(s, t0)
+	m2.Report("A", map[int]ConnectorReport{1: a}, t0)
+	m2.Step(t0)
+	m2.Report("B", map[int]ConnectorReport{1: b2}, t0)
+	if got := offersOf(m2.Step(t0)); got != "" {
+		t.Fatalf("without ConnectorSwitch3to1PhaseSupported: %q, want B waiting", got)
+	}
+	// A leaves. B stays on one phase until SwitchHold has passed...
+	a.Ready = false
+	now := t0.Add(time.Minute)
+	b.Applied, b.Drawn = 32, Phases{32, 0, 0}
+	m.Report("A", map[int]ConnectorReport{1: a}, now)
+	m.Report("B", map[int]ConnectorReport{1: b}, now)
+	m.Step(now)
+	if !m.OnePhase("B")[1] {
+		t.Fatal("switched back before SwitchHold")
+	}
+	// ...then goes back to three phases: to 0 first, then 10 A on three.
+	now = t0.Add(SwitchHold + time.Minute)
+	m.Report("A", map[int]ConnectorReport{1: a}, now)
+	m.Report("B", map[int]ConnectorReport{1: b}, now)
+	if got := offersOf(m.Step(now)); got != "B/1=0 " || m.OnePhase("B")[1] {
+		t.Fatalf("switching back: %q, one phase %v; want B to 0 first", got, m.OnePhase("B"))
+	}
+	b.Applied, b.Drawn = 0, Phases{}
+	now = now.Add(3 * time.Second)
+	m.Report("B", map[int]ConnectorReport{1: b}, now)
+	if got := offersOf(m.Step(now)); got != "B/1=10 " {
+		t.Fatalf("after the switch: %q, want 10 A on three phases", got)
+	}
+	if st := m.State(now); st.Offered != (Phases{10, 10, 10}) {
+		t.Fatalf("offered %v, want 10 A on every phase", st.Offered)
+	}
 }

@@ -18,6 +18,7 @@ const ReportInterval = 2 * time.Second
 type Slave struct {
 	disconnected float64
 	offers       map[int]float64
+	onePhase     map[int]bool
 	heard        time.Time
 	everHeard    bool
 }
@@ -26,20 +27,35 @@ type Slave struct {
 // connectors offer nothing; once MasterLost has passed without a word,
 // they offer disconnected (DlmDisconnectedLimit).
 func NewSlave(disconnected float64, now time.Time) *Slave {
-	return &Slave{disconnected: disconnected, offers: map[int]float64{}, heard: now}
+	return &Slave{disconnected: disconnected, offers: map[int]float64{}, onePhase: map[int]bool{}, heard: now}
 }
 
 // SetDisconnected changes DlmDisconnectedLimit.
 func (s *Slave) SetDisconnected(amps float64) { s.disconnected = amps }
 
 // Heard takes the offers of an answer from the master: every connector's,
-// as the master sees them. Connectors it does not name offer nothing.
-func (s *Slave) Heard(offers map[int]float64, now time.Time) {
+// as the master sees them, and those it switched to one phase.
+// Connectors it does not name offer nothing.
+func (s *Slave) Heard(offers map[int]float64, onePhase map[int]bool, now time.Time) {
 	clear(s.offers)
 	for n, a := range offers {
 		s.offers[n] = a
 	}
+	clear(s.onePhase)
+	for n, one := range onePhase {
+		s.onePhase[n] = one
+	}
 	s.heard, s.everHeard = now, true
+}
+
+// Phases is how many phases connector n's session may use: 1 when the
+// master switched it to one phase, else 3. It stays as the master last
+// said while the master is lost: nothing switches without it.
+func (s *Slave) Phases(n int) int {
+	if s.onePhase[n] {
+		return 1
+	}
+	return 3
 }
 
 // Ended tells that connector n's session ended (its EV left): its offer

@@ -24,7 +24,7 @@ func TestASlaveOffersNothingUntilItsMasterSpeaksAndItsFallbackWhenTheMasterIsLos
 	for _, st := range steps {
 		now := t0.Add(st.at)
 		if st.offers != nil {
-			s.Heard(st.offers, now)
+			s.Heard(st.offers, nil, now)
 		}
 		if got := s.Limit(1, now); got != st.want {
 			t.Errorf("at %v: limit %g, want %g", st.at, got, st.want)

@@ -74,6 +74,14 @@ type Connector interface {
 	Fault() string
 }
 
+// PhaseSwitcher is a connector that can switch a session between three
+// phases and one (ConnectorSwitch3to1PhaseSupported). The charge point
+// switches only while it offers nothing.
+type PhaseSwitcher interface {
+	// SetPhases connects the EV to 1 phase (the connector's L1) or 3.
+	SetPhases(n int)
+}
+
 // EventKind says what an [Event] is about.
 type EventKind int
 

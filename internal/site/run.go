@@ -38,17 +38,41 @@ type connector struct {
 	phases   int // known from drawing: 0, 1 or 3
 	idle     time.Time
 	done     bool
+	onePhase bool // switched to one phase by the master
 	energyWh float64
 }
 
 func (c *connector) ready() bool { return c.ev != nil && !c.done }
+
+// evPhases is how many phases the EV draws on: one while the connector is
+// switched to one phase.
+func (c *connector) evPhases() int {
+	if c.onePhase {
+		return 1
+	}
+	return c.ev.Phases
+}
+
+// setPhases switches the connector as the master said: offer nothing
+// first, as a real charger does; the EV's phases are then not known until
+// it draws again.
+func (c *connector) setPhases(one bool) {
+	if c.onePhase == one {
+		return
+	}
+	c.onePhase, c.applied, c.drawn, c.response = one, 0, 0, sim.Response{}
+	c.phases = 0
+	if one && c.ev != nil {
+		c.phases = 1
+	}
+}
 
 // report is the connector as its charger tells the master.
 func (c *connector) report(min, disconnected float64) dlm.ConnectorReport {
 	r := dlm.ConnectorReport{Ready: c.ready(), Phases: c.phases, Rotation: c.rotation, Max: maxCurrent,
 		Min: min, Disconnected: disconnected, Applied: c.applied}
 	if c.ev != nil && c.drawn > 0 {
-		for i := range c.ev.Phases {
+		for i := range c.evPhases() {
 			r.Drawn[i] = c.drawn
 		}
 	}
@@ -74,6 +98,7 @@ type charger struct {
 	minA, disconnectedA float64
 	fcm                 int
 	meterOn, including  bool
+	canSwitch           bool // ConnectorSwitch3to1PhaseSupported
 }
 
 // signature is what of a connector must reach the master at once.
@@ -90,6 +115,7 @@ func (ch *charger) refresh() {
 	ch.fcm = ch.settings.Int("FreeChargingMode")
 	ch.meterOn = ch.settings.Int("DlmExtMeterEnabled") == 1
 	ch.including = ch.settings.Int("DlmExtMeterLocation") == 0
+	ch.canSwitch = ch.settings.Bool("ConnectorSwitch3to1PhaseSupported")
 }
 
 func (ch *charger) disconnected() float64 { return ch.disconnectedA }
@@ -97,7 +123,9 @@ func (ch *charger) disconnected() float64 { return ch.disconnectedA }
 func (ch *charger) reports() map[int]dlm.ConnectorReport {
 	out := make(map[int]dlm.ConnectorReport, len(ch.conns))
 	for _, c := range ch.conns {
-		out[c.n] = c.report(ch.minA, ch.disconnectedA)
+		r := c.report(ch.minA, ch.disconnectedA)
+		r.CanSwitch = ch.canSwitch
+		out[c.n] = r
 	}
 	return out
 }
@@ -128,6 +156,7 @@ type message struct {
 	slave  *charger
 	report map[int]dlm.ConnectorReport // to the master; nil: offers to the slave
 	offers map[int]float64
+	one    map[int]bool // connectors switched to one phase
 	fcm    int
 }
 
@@ -293,14 +322,14 @@ func (s *Site) apply(e Event) error {
 		}
 		ev := e.Plug.WithDefaults()
 		*c = connector{n: c.n, rotation: c.rotation, limit: c.limit, energyWh: c.energyWh, ev: &ev,
-			arrival: s.now.Sub(start).Seconds()}
+			arrival: s.now.Sub(start).Seconds(), onePhase: c.onePhase}
 	case e.Unplug:
 		c := ch.conns[e.Connector-1]
 		if ch.slave != nil {
 			ch.slave.Ended(c.n)
 			c.limit = ch.slave.Limit(c.n, s.now)
 		}
-		*c = connector{n: c.n, rotation: c.rotation, limit: c.limit, energyWh: c.energyWh}
+		*c = connector{n: c.n, rotation: c.rotation, limit: c.limit, energyWh: c.energyWh, onePhase: c.onePhase}
 	case e.Input != 0:
 		ch.opto[e.Input-1] = e.High
 		if ch == s.master {
@@ -345,7 +374,10 @@ func (s *Site) deliver() {
 			s.reporters = append(s.reporters, m.slave)
 			continue
 		}
-		m.slave.slave.Heard(m.offers, s.now)
+		m.slave.slave.Heard(m.offers, m.one, s.now)
+		for _, c := range m.slave.conns {
+			c.setPhases(m.slave.slave.Phases(c.n) == 1)
+		}
 		m.slave.heard = true
 		if m.slave.fcm != m.fcm {
 			m.slave.settings.Set("FreeChargingMode", itoa(m.fcm), config.ActorInstaller)
@@ -388,7 +420,7 @@ func (s *Site) physics() {
 				c.applied, s.dirty = offer, true
 			}
 			if c.drawn > 0 {
-				wh := voltage * c.drawn * float64(c.ev.Phases) * dt
+				wh := voltage * c.drawn * float64(c.evPhases()) * dt
 				c.energyWh += wh
 				c.ev.SoCPercent = math.Min(100, c.ev.SoCPercent+100*wh/c.ev.CapacityWh)
 			}
@@ -401,7 +433,7 @@ func (s *Site) physics() {
 				c.drawn, s.dirty = d, true
 			}
 			if c.drawn >= 1 && c.phases == 0 {
-				c.phases = c.ev.Phases
+				c.phases = c.evPhases()
 				if c.phases != 1 {
 					c.phases = 3
 				}
@@ -455,9 +487,10 @@ func (s *Site) step() {
 			changedIDs = append(changedIDs, o.ID.Slave)
 		}
 		if s.master.spec.Mode == 1 {
-			offers := s.dm.Offers(s.master.spec.ID)
+			offers, one := s.dm.Offers(s.master.spec.ID), s.dm.OnePhase(s.master.spec.ID)
 			for _, c := range s.master.conns {
 				c.limit = offers[c.n]
+				c.setPhases(one[c.n])
 			}
 		}
 	}
@@ -467,7 +500,8 @@ func (s *Site) step() {
 	send := func(ch *charger) {
 		if ch.slave != nil && ch.linkUp && !sent[ch] {
 			sent[ch] = true
-			s.net = append(s.net, message{at: s.now.Add(latency), slave: ch, offers: s.dm.Offers(ch.spec.ID), fcm: fcm})
+			s.net = append(s.net, message{at: s.now.Add(latency), slave: ch, offers: s.dm.Offers(ch.spec.ID),
+				one: s.dm.OnePhase(ch.spec.ID), fcm: fcm})
 		}
 	}
 	// Every change is sent, every report answered (the slave's sign of
@@ -504,7 +538,7 @@ func (c *connector) gridDrawn() [3]float64 {
 	if c.ev == nil || c.drawn == 0 {
 		return g
 	}
-	for i := range c.ev.Phases {
+	for i := range c.evPhases() {
 		g[c.rotation[i]] += c.drawn
 	}
 	return g
@@ -517,7 +551,7 @@ func (c *connector) gridOffered() [3]float64 {
 	if c.ev == nil || c.applied == 0 {
 		return g
 	}
-	if c.phases == 1 {
+	if c.phases == 1 || c.onePhase { // a switched connector has one phase whatever the EV
 		g[c.rotation[0]] = c.applied
 		return g
 	}

@@ -13,6 +13,7 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/evse-dev/evse/internal/dlm"
 	"github.com/evse-dev/evse/internal/hw/sim"
 )
 
@@ -220,7 +221,8 @@ func randomScenario(t *rapid.T) *Scenario {
 		c := Charger{ID: id, Mode: rapid.IntRange(3, 4).Draw(t, "mode"), Connectors: rapid.IntRange(1, 2).Draw(t, "conns"),
 			PhaseRotation: rapid.SampledFrom(rots).Draw(t, "rot"),
 			Config: map[string]string{"DlmMinCurrentRating": fmt.Sprint(rapid.IntRange(6, 10).Draw(t, "min")),
-				"DlmDisconnectedLimit": fmt.Sprint(rapid.IntRange(0, 5).Draw(t, "disc"))}}
+				"DlmDisconnectedLimit":              fmt.Sprint(rapid.IntRange(0, 5).Draw(t, "disc")),
+				"ConnectorSwitch3to1PhaseSupported": fmt.Sprint(rapid.Bool().Draw(t, "canSwitch"))}}
 		sc.Chargers = append(sc.Chargers, c)
 		conns[id] = c.Connectors
 		slaves = append(slaves, id)
@@ -363,3 +365,52 @@ func BenchmarkDayOf100Chargers(b *testing.B) {
 		b.ReportMetric(float64(fi.Size())/1e6, "MB")
 	}
 }
+
+// TestAThreePhaseCarIsSwitchedToOnePhaseWhereTheChargerMay: grid L1 is
+// full; a three-phase car on a charger with
+// ConnectorSwitch3to1PhaseSupported charges on one phase (its L1, wired
+// to grid L2) instead of waiting, and goes back to three phases once L1
+// is free and SwitchHold has passed. On a charger without the switch the
+// same car waits.
+func TestAThreePhaseCarIsSwitchedToOnePhaseWhereTheChargerMay(t *testing.T) {
+	for _, canSwitch := range []string{"true", "false"} {
+		sc, err := Parse(strings.NewReader(`{"duration":"30m","chargers":[
+			{"id":"M","mode":1,"config":{"DlmPhase1Limit":"10","DlmPhase2Limit":"32","DlmPhase3Limit":"32",
+				"DlmOperatorPhase1Limit":"10","DlmOperatorPhase2Limit":"32","DlmOperatorPhase3Limit":"32"}},
+			{"id":"S","mode":4,"phaseRotation":"STR","config":{"ConnectorSwitch3to1PhaseSupported":"` + canSwitch + `"}}],
+			"events":[{"at":"1s","charger":"M","connector":1,"plug":{"phases":1,"maxCurrent":16,"capacityWh":80000}},
+				{"at":"10s","charger":"S","connector":1,"plug":{"phases":3,"maxCurrent":32,"capacityWh":80000}},
+				{"at":"2m","charger":"M","connector":1,"unplug":true}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, lines := run(t, sc)
+		onOne, ok := at(lines, "S", 1, 10, 60, func(c TraceEntry, _ Line) bool {
+			return c.Drawn[1] > 20 && c.Drawn[0] == 0 && c.Drawn[2] == 0 && c.Offered[0] == 0
+		})
+		if canSwitch == "false" {
+			if ok {
+				t.Errorf("without the switch the car charged on one phase at %gs", onOne)
+			}
+			if _, charging := at(lines, "S", 1, 10, 119, func(c TraceEntry, _ Line) bool { return c.Drawn[1] > 0 }); charging {
+				t.Error("without the switch the car did not wait while L1 was full")
+			}
+			continue
+		}
+		if !ok {
+			t.Fatal("the three-phase car did not charge on one phase (grid L2) while L1 was full")
+		}
+		// Back on three phases after M's car left (2 min) and SwitchHold.
+		back, ok := at(lines, "S", 1, 120, 1800, func(c TraceEntry, _ Line) bool { return c.Drawn[0] > 6 && c.Drawn[2] > 6 })
+		if !ok {
+			t.Fatal("the car never went back to three phases")
+		}
+		if back < onOne+SwitchHoldSeconds {
+			t.Errorf("back on three phases at %gs, less than SwitchHold after the switch at %gs", back, onOne)
+		}
+		t.Logf("one phase from %gs, three again from %gs", onOne, back)
+	}
+}
+
+// SwitchHoldSeconds is dlm.SwitchHold in seconds.
+var SwitchHoldSeconds = dlm.SwitchHold.Seconds()

@@ -24,6 +24,7 @@ type traceWriter struct {
 	lines int
 	// last written, per connector in site order
 	offered, drawn [][3]float64
+	states         []string
 	avail          [3]float64
 	meter          string
 	lastLine       time.Time
@@ -37,6 +38,7 @@ func newTraceWriter(s *Site, o TraceOptions) *traceWriter {
 	for _, ch := range s.chargers {
 		for range ch.conns {
 			t.offered = append(t.offered, [3]float64{})
+			t.states = append(t.states, "")
 			t.drawn = append(t.drawn, [3]float64{})
 		}
 	}
@@ -64,7 +66,7 @@ func (t *traceWriter) tick(now time.Time, last bool) error {
 	for _, ch := range t.s.chargers {
 		for _, c := range ch.conns {
 			o, d := round3(c.gridOffered()), round3(c.gridDrawn())
-			if o != t.offered[i] {
+			if o != t.offered[i] || c.state() != t.states[i] {
 				must = true
 			}
 			for p := range 3 {
@@ -101,7 +103,7 @@ func (t *traceWriter) tick(now time.Time, last bool) error {
 	for _, ch := range t.s.chargers {
 		for _, c := range ch.conns {
 			o, d := round3(c.gridOffered()), round3(c.gridDrawn())
-			t.offered[i], t.drawn[i] = o, d
+			t.offered[i], t.drawn[i], t.states[i] = o, d, c.state()
 			if i > 0 {
 				b = append(b, ',')
 			}

@@ -309,7 +309,7 @@ func (m *Master) loop(ctx context.Context, events <-chan linkEvent) {
 	if m.cfg.Self != nil {
 		selfChanged = m.cfg.Self.Changed()
 	}
-	selfOffers := map[int]float64{}
+	selfOffers, selfPhases := map[int]float64{}, map[int]int{}
 	if m.cfg.Self != nil {
 		// Nothing until the master has decided: the charger's own cap is
 		// none at all before this.
@@ -386,8 +386,10 @@ func (m *Master) loop(ctx context.Context, events <-chan linkEvent) {
 		}
 		for id := range answer {
 			offers := dm.Offers(id)
+			onePhase := dm.OnePhase(id)
 			if m.cfg.Self != nil && id == m.cfg.ID {
 				m.applySelf(offers, selfOffers)
+				m.applySelfPhases(onePhase, selfPhases)
 				continue
 			}
 			l := links[id]
@@ -397,7 +399,11 @@ func (m *Master) loop(ctx context.Context, events <-chan linkEvent) {
 			msg := wire.Message{Type: wire.TypeOffers, FreeChargingMode: &fcm}
 			for n := 1; n <= 255 && len(msg.Offers) < len(offers); n++ {
 				if a, ok := offers[n]; ok {
-					msg.Offers = append(msg.Offers, wire.Offer{N: n, A: a})
+					o := wire.Offer{N: n, A: a}
+					if onePhase[n] {
+						o.Phases = 1
+					}
+					msg.Offers = append(msg.Offers, o)
 				}
 			}
 			select {
@@ -440,6 +446,24 @@ func (m *Master) applySelf(offers, applied map[int]float64) {
 	}
 	if changed {
 		m.cfg.Self.SetLimits(offers)
+	}
+}
+
+// applySelfPhases gives the master's own connectors their phases.
+func (m *Master) applySelfPhases(onePhase map[int]bool, applied map[int]int) {
+	want := map[int]int{}
+	changed := false
+	for n := range m.cfg.Self.Reports() {
+		want[n] = 3
+		if onePhase[n] {
+			want[n] = 1
+		}
+		if applied[n] != want[n] {
+			applied[n], changed = want[n], true
+		}
+	}
+	if changed {
+		m.cfg.Self.SetPhases(want)
 	}
 }
 

@@ -21,6 +21,10 @@ type Charger interface {
 	Reports() map[int]dlm.ConnectorReport
 	// SetLimits caps connectors' offers.
 	SetLimits(limits map[int]float64)
+	// SetPhases sets how many phases (1 or 3) connectors' sessions may
+	// use; only chargers with ConnectorSwitch3to1PhaseSupported are ever
+	// told 1.
+	SetPhases(phases map[int]int)
 	// Changed delivers a value when a connector's readiness or offer
 	// changed.
 	Changed() <-chan struct{}
@@ -77,7 +81,7 @@ func toReports(cs []wire.Connector) map[int]dlm.ConnectorReport {
 			rot[i] = ((g % 3) + 3) % 3
 		}
 		out[c.N] = dlm.ConnectorReport{Ready: c.Ready, Phases: c.Phases, Rotation: rot, Max: c.Max,
-			Min: c.Min, Disconnected: c.Disconnected, Applied: c.Applied, Drawn: c.Drawn}
+			Min: c.Min, Disconnected: c.Disconnected, Applied: c.Applied, Drawn: c.Drawn, CanSwitch: c.CanSwitch}
 	}
 	return out
 }
@@ -92,7 +96,7 @@ func fromReports(rs map[int]dlm.ConnectorReport) []wire.Connector {
 			continue
 		}
 		out = append(out, wire.Connector{N: n, Ready: r.Ready, Phases: r.Phases, Rotation: r.Rotation, Max: r.Max,
-			Min: r.Min, Disconnected: r.Disconnected, Applied: r.Applied, Drawn: r.Drawn})
+			Min: r.Min, Disconnected: r.Disconnected, Applied: r.Applied, Drawn: r.Drawn, CanSwitch: r.CanSwitch})
 	}
 	return out
 }

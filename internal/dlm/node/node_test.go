@@ -50,6 +50,8 @@ func (f *fakeCharger) SetLimits(l map[int]float64) {
 	f.signal()
 }
 
+func (f *fakeCharger) SetPhases(map[int]int) {}
+
 func (f *fakeCharger) signal() {
 	select {
 	case f.changed <- struct{}{}:

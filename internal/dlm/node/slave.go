@@ -104,6 +104,7 @@ func (s *Slave) loop(ctx context.Context, events <-chan slaveEvent) {
 	var link *masterLink
 	applied := map[int]float64{}
 	wasReady := map[int]bool{}
+	appliedPhases := map[int]int{}
 	report := s.cfg.Clock.NewTimer(0)
 	defer report.Stop()
 	lost := s.cfg.Clock.NewTimer(dlm.MasterLost)
@@ -121,11 +122,12 @@ func (s *Slave) loop(ctx context.Context, events <-chan slaveEvent) {
 					link = nil
 				}
 			case ev.offers != nil:
-				offers := map[int]float64{}
+				offers, onePhase := map[int]float64{}, map[int]bool{}
 				for _, o := range ev.offers.Offers {
 					offers[o.N] = o.A
+					onePhase[o.N] = o.Phases == 1
 				}
-				ds.Heard(offers, now)
+				ds.Heard(offers, onePhase, now)
 				if f := ev.offers.FreeChargingMode; f != nil && s.cfg.SetFreeChargingMode != nil {
 					s.cfg.SetFreeChargingMode(*f)
 				}
@@ -154,12 +156,19 @@ func (s *Slave) loop(ctx context.Context, events <-chan slaveEvent) {
 			}
 			wasReady[n] = r.Ready
 		}
-		limits, changed := map[int]float64{}, false
+		limits, phases, changed, switched := map[int]float64{}, map[int]int{}, false, false
 		for n := range reports {
-			limits[n] = ds.Limit(n, now)
+			limits[n], phases[n] = ds.Limit(n, now), ds.Phases(n)
 			if a, ok := applied[n]; !ok || a != limits[n] {
 				changed = true
 			}
+			if p, ok := appliedPhases[n]; !ok || p != phases[n] {
+				switched = true
+			}
+		}
+		if switched {
+			s.cfg.Charger.SetPhases(phases)
+			appliedPhases = phases
 		}
 		if changed {
 			s.cfg.Charger.SetLimits(limits)

@@ -66,6 +66,7 @@ type Message struct {
 type Connector struct {
 	N            int        `json:"n"`
 	Ready        bool       `json:"ready"`
+	CanSwitch    bool       `json:"canSwitch,omitempty"`
 	Phases       int        `json:"phases"`
 	Rotation     [3]int     `json:"rotation"`
 	Max          float64    `json:"max"`
@@ -76,9 +77,12 @@ type Connector struct {
 }
 
 // Offer is the master's offer to one connector, in A per phase.
+// Phases is 1 when the master has switched the connector's session to
+// one phase (ConnectorSwitch3to1PhaseSupported), else 0 (as wired).
 type Offer struct {
-	N int     `json:"n"`
-	A float64 `json:"a"`
+	N      int     `json:"n"`
+	A      float64 `json:"a"`
+	Phases int     `json:"phases,omitempty"`
 }
 
 // Errors of reading a line.

@@ -23,6 +23,16 @@ type Connector struct {
 	pilot    hw.PilotState
 	drawn    float64 // A per phase now
 	response Response
+	oneOnly  bool // switched to one phase (hw.PhaseSwitcher)
+}
+
+var _ hw.PhaseSwitcher = (*Connector)(nil)
+
+// SetPhases switches the connector to 1 phase or back to 3.
+func (c *Connector) SetPhases(n int) {
+	c.b.mu.Lock()
+	defer c.b.mu.Unlock()
+	c.oneOnly = n == 1
 }
 
 var _ hw.Connector = (*Connector)(nil)
@@ -122,6 +132,9 @@ func (c *Connector) Fault() string {
 func (c *Connector) phases() int {
 	if c.ev == nil {
 		return 0
+	}
+	if c.oneOnly {
+		return 1
 	}
 	return min(c.ev.Phases, c.b.opts.Phases)
 }
