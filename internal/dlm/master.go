@@ -178,7 +178,8 @@ type Master struct {
 	meter  meterState
 	seq    int64 // arrival order
 
-	ids []ConnectorID // sorted keys of conns; nil when stale
+	ids      []ConnectorID // sorted keys of conns; nil when stale
+	evsDrawn Phases        // what all reported connectors draw, per grid phase
 
 	// gen counts the changes; Available and Next keep their last answer
 	// for the generation they computed it in.
@@ -193,6 +194,7 @@ type Master struct {
 
 type slaveState struct {
 	conns    map[int]ConnectorReport
+	drawn    Phases // what its connectors draw, per grid phase
 	lastSeen time.Time
 	lost     bool
 }
@@ -284,6 +286,17 @@ func (m *Master) Report(slave string, conns map[int]ConnectorReport, now time.Ti
 	}
 	prev := s.conns
 	s.conns, s.lastSeen, s.lost = conns, now, false
+	var drawn Phases
+	for _, r := range conns {
+		g := r.gridDrawn()
+		for p := range 3 {
+			drawn[p] += g[p]
+		}
+	}
+	for p := range 3 {
+		m.evsDrawn[p] += drawn[p] - s.drawn[p]
+	}
+	s.drawn = drawn
 	for n, r := range conns {
 		id := ConnectorID{slave, n}
 		c := m.conn(id)
@@ -369,14 +382,7 @@ func (m *Master) otherLoad() Phases {
 	}
 	var evs Phases
 	if !m.site.Excluding { // the meter sees the EVs too
-		for _, s := range m.slaves {
-			for _, r := range s.conns {
-				g := r.gridDrawn()
-				for p := range 3 {
-					evs[p] += g[p]
-				}
-			}
-		}
+		evs = m.evsDrawn
 	}
 	var load Phases
 	for p := range 3 {

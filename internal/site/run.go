@@ -370,8 +370,16 @@ func (s *Site) deliver() {
 			continue // lost with the link
 		}
 		if m.report != nil {
+			before := s.dm.Available()
 			s.dm.Report(m.slave.spec.ID, m.report, s.now)
 			s.reporters = append(s.reporters, m.slave)
+			// What the EVs draw moves the meter's other load: less
+			// available is acted on at once, as by the real master, which
+			// steps after every report.
+			after := s.dm.Available()
+			for p := range 3 {
+				s.force = s.force || after[p] < before[p]
+			}
 			continue
 		}
 		m.slave.slave.Heard(m.offers, m.one, s.now)
@@ -476,12 +484,20 @@ func (s *Site) step() {
 	if s.dm == nil {
 		return
 	}
-	meterDue := s.master.meterOn && s.now.Sub(start)%time.Second == 0
-	if meterDue {
+	// A meter reading matters at once only when less is available (the
+	// other load rose, the meter failed): raising waits for the
+	// recalculation anyway.
+	lower := false
+	if s.master.meterOn && s.now.Sub(start)%time.Second == 0 {
+		before := s.dm.Available()
 		s.dm.MeterReading(s.meterReading(), s.meterOK)
+		after := s.dm.Available()
+		for p := range 3 {
+			lower = lower || after[p] < before[p]
+		}
 	}
 	var changedIDs []string
-	if s.force || meterDue || !s.now.Before(s.dm.Next()) {
+	if s.force || lower || !s.now.Before(s.dm.Next()) {
 		s.force = false
 		for _, o := range s.dm.Step(s.now) {
 			changedIDs = append(changedIDs, o.ID.Slave)
