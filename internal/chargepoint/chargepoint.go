@@ -52,6 +52,9 @@ type Options struct {
 	// Pacing bounds the rate of journaled messages: at least this long
 	// between two. Default 200 ms.
 	Pacing time.Duration
+	// Managed: load management caps the connectors' offers; until it has
+	// decided, they offer nothing (instead of the model's maximum).
+	Managed bool
 	// ReconnectSpread is the longest random wait before the journal is
 	// replayed after a reconnect, so that many charge points coming back
 	// at once do not all send at the same moment. Default 10 s.

@@ -130,7 +130,7 @@ type rig struct {
 	done     chan struct{}
 }
 
-func startRig(t *testing.T, csms *fakeCSMS, defaults map[string]string, store *kv.Mem) *rig {
+func startRig(t *testing.T, csms *fakeCSMS, defaults map[string]string, store *kv.Mem, options ...func(*Options)) *rig {
 	t.Helper()
 	cat, err := config.NewCatalogue(defaults)
 	if err != nil {
@@ -142,7 +142,11 @@ func startRig(t *testing.T, csms *fakeCSMS, defaults map[string]string, store *k
 	}
 	registers, _ := LastRegisters(store, settings.Int("NumberOfConnectors"))
 	board := sim.New(sim.Options{Connectors: settings.Int("NumberOfConnectors"), Registers: registers})
-	cp, err := New(Options{Settings: settings, Board: board, Store: store, Clock: clock.Real{}, ReconnectSpread: time.Second})
+	opts := Options{Settings: settings, Board: board, Store: store, Clock: clock.Real{}, ReconnectSpread: time.Second}
+	for _, o := range options {
+		o(&opts)
+	}
+	cp, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

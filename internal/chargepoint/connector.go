@@ -46,9 +46,12 @@ type connector struct {
 	wantPhases, phasesNow int
 	// idleSince: the EV has left the offer unused since then; evDone:
 	// long enough to be done charging (see evDoneAfter).
-	idleSince  time.Time
-	evDone     bool
-	nextSample time.Time // of MeterValuesSampledData, zero when none is due
+	idleSince time.Time
+	evDone    bool
+	doneAt    time.Time
+	// switchSince: a phase switch waits for the EV to stop drawing since.
+	switchSince time.Time
+	nextSample  time.Time // of MeterValuesSampledData, zero when none is due
 	// immediateAt is when ImmediatelyWhenPlugged looks again, zero when it
 	// does not.
 	immediateAt time.Time

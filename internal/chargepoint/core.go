@@ -426,8 +426,9 @@ func (c *core) saveAvailability(id int, operative bool) error {
 
 // drive sets each connector's offer and contactor from its state.
 func (c *core) drive() {
+	now := c.now()
 	for _, cn := range c.conns {
-		c.switchPhases(cn)
+		c.switchPhases(cn, now)
 		offer := c.offerFor(cn)
 		if offer != cn.offered {
 			cn.offered = offer

@@ -12,8 +12,12 @@ import (
 // is restored and transactions a crash interrupted are stopped.
 func (cp *ChargePoint) newCore() (*core, error) {
 	c := &core{cp: cp, board: cp.opts.Board}
+	limit := -1.0 // no cap
+	if cp.opts.Managed {
+		limit = 0 // nothing until load management decides
+	}
 	for i, h := range cp.opts.Board.Connectors() {
-		c.conns = append(c.conns, &connector{id: i + 1, hw: h, pilot: hw.PilotA, limit: -1})
+		c.conns = append(c.conns, &connector{id: i + 1, hw: h, pilot: hw.PilotA, limit: limit})
 	}
 	if err := c.load(); err != nil {
 		return nil, err

@@ -9,8 +9,17 @@ import (
 
 // evDoneAfter: an EV that has left its offer unused (pilot B under PWM)
 // this long is done charging; it is no longer ready for load management
-// until it is unplugged or a new transaction starts.
-const evDoneAfter = 30 * time.Second
+// until it is unplugged, a new transaction starts, or evRetryAfter has
+// passed (an EV with a departure timer may want current later: it is
+// offered again, and is done again if it still leaves it unused).
+const (
+	evDoneAfter  = 30 * time.Second
+	evRetryAfter = 15 * time.Minute
+)
+
+// switchWait bounds how long a phase switch waits for the EV to stop
+// drawing after its offer went to 0; then the contactor opens anyway.
+const switchWait = 5 * time.Second
 
 // Load is what load management needs to know of one connector.
 type Load struct {
@@ -75,27 +84,36 @@ func (cp *ChargePoint) SetPhases(phases map[int]int) {
 }
 
 // switchPhases switches a connector's phases when load management asked
-// for it: the offer goes to nothing first, as switching under load would
-// not be safe for the EV.
-func (c *core) switchPhases(cn *connector) {
+// for it, never under load: the offer goes to nothing first, and the
+// contactor opens and switches once the EV has stopped drawing (or
+// switchWait has passed).
+func (c *core) switchPhases(cn *connector, now time.Time) {
 	sw, ok := cn.hw.(hw.PhaseSwitcher)
 	if !ok || cn.wantPhases == 0 || cn.wantPhases == cn.phasesNow {
+		cn.switchSince = time.Time{}
 		return
+	}
+	if cn.switchSince.IsZero() {
+		cn.switchSince = now
 	}
 	if cn.offered > 0 {
 		cn.offered = 0
 		cn.hw.Offer(0)
-		cn.hw.SetContactor(false)
 	}
+	r := cn.hw.Meter()
+	if max(r.Current[0], r.Current[1], r.Current[2]) >= 1 && now.Sub(cn.switchSince) < switchWait {
+		return // the EV is still following the 0 offer
+	}
+	cn.hw.SetContactor(false)
 	sw.SetPhases(cn.wantPhases)
 	c.cp.log.Info("phases switched", "connector", cn.id, "phases", cn.wantPhases)
-	cn.phasesNow = cn.wantPhases
+	cn.phasesNow, cn.switchSince = cn.wantPhases, time.Time{}
 }
 
 // offerFor is what a connector offers its EV now: the model's maximum,
 // under load management's cap.
 func (c *core) offerFor(cn *connector) float64 {
-	if t := cn.tx; t == nil || t.Deauthorized || cn.fault != "" || !cn.pilot.Plugged() {
+	if t := cn.tx; t == nil || t.Deauthorized || cn.fault != "" || !cn.pilot.Plugged() || !cn.switchSince.IsZero() {
 		return 0
 	}
 	offer := float64(c.cp.opts.Model.MaxCurrent)
@@ -117,12 +135,15 @@ func (c *core) ready(cn *connector, now time.Time) bool {
 		return false
 	}
 	switch {
+	case cn.evDone && now.Sub(cn.doneAt) >= evRetryAfter:
+		cn.evDone, cn.idleSince = false, time.Time{}
+		c.cp.log.Info("offering current again to an EV that was done", "connector", cn.id)
 	case cn.offered < hw.MinCurrent || cn.pilot.Charging():
 		cn.idleSince = time.Time{}
 	case cn.idleSince.IsZero():
 		cn.idleSince = now
 	case now.Sub(cn.idleSince) >= evDoneAfter && !cn.evDone:
-		cn.evDone = true
+		cn.evDone, cn.doneAt = true, now
 		c.cp.log.Info("EV left its offer unused: done charging", "connector", cn.id)
 	}
 	return !cn.evDone
@@ -153,7 +174,12 @@ func (c *core) publishLoads(now time.Time) {
 // loadDeadline is when a connector's EV counts as done if nothing
 // changes before.
 func (cn *connector) loadDeadline() time.Time {
-	if cn.idleSince.IsZero() || cn.evDone {
+	switch {
+	case !cn.switchSince.IsZero():
+		return cn.switchSince.Add(switchWait)
+	case cn.evDone:
+		return cn.doneAt.Add(evRetryAfter)
+	case cn.idleSince.IsZero():
 		return time.Time{}
 	}
 	return cn.idleSince.Add(evDoneAfter)

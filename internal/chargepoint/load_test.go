@@ -53,6 +53,16 @@ func TestLoadManagementCapsTheOfferAndSeesTheSession(t *testing.T) {
 		if l := r.cp.Loads()[0]; l.Ready {
 			t.Fatalf("a full EV is still ready: %+v", l)
 		}
+		// A quarter of an hour later it is offered current again (it may
+		// have a departure timer), and is done again when it leaves it.
+		time.Sleep(evRetryAfter)
+		if l := r.cp.Loads()[0]; !l.Ready {
+			t.Fatalf("not offered again after %v: %+v", evRetryAfter, l)
+		}
+		time.Sleep(time.Minute)
+		if l := r.cp.Loads()[0]; l.Ready {
+			t.Fatalf("still ready a minute after the retry: %+v", l)
+		}
 		r.board.Unplug(1)
 		time.Sleep(time.Second)
 		if l := r.cp.Loads()[0]; l.Ready || l.Applied != 0 {
@@ -84,6 +94,28 @@ func TestLoadManagementSwitchesPhasesWithNoOfferOn(t *testing.T) {
 		time.Sleep(5 * time.Second)
 		if l := r.cp.Loads()[0]; l.Drawn != [3]float64{16, 16, 16} {
 			t.Fatalf("back on three: %+v", l)
+		}
+	})
+}
+
+// TestAManagedConnectorOffersNothingUntilLoadManagementDecides: with
+// Managed, a car plugged before any share is not offered the model's
+// maximum.
+func TestAManagedConnectorOffersNothingUntilLoadManagementDecides(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS()
+		r := startRig(t, csms, map[string]string{"FreeCharging": "1"}, &kv.Mem{}, func(o *Options) { o.Managed = true })
+		defer r.stop()
+		synctest.Wait()
+		r.board.Plug(1, sim.EV{})
+		time.Sleep(5 * time.Second)
+		if l := r.cp.Loads()[0]; !l.Ready || l.Applied != 0 {
+			t.Fatalf("before a share: %+v", l)
+		}
+		r.cp.SetLimits(map[int]float64{1: 10})
+		time.Sleep(time.Second)
+		if l := r.cp.Loads()[0]; l.Applied != 10 {
+			t.Fatalf("after a share of 10 A: %+v", l)
 		}
 	})
 }

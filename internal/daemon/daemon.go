@@ -273,7 +273,7 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 	})
 	cp, err := chargepoint.New(chargepoint.Options{
 		Model: opts.Model, Settings: settings, Board: hw.board, Store: db, Clock: clock.Real{}, Logger: log,
-		ReconnectSpread: opts.ReplaySpread,
+		ReconnectSpread: opts.ReplaySpread, Managed: managedByDLM(settings.Int("DlmMode")),
 	})
 	if err != nil {
 		return err

@@ -56,7 +56,7 @@ func runDLM(ctx context.Context, id string, settings *config.Settings, cp *charg
 		})
 		defer stop()
 		cfg := node.MasterConfig{ID: id, Key: wire.NewKey(key), Net: settings.Int("DlmDiscoveryNetworkId"),
-			Site: func() dlm.Site { return dlm.SiteFromSettings(settings) }, SiteChanged: siteChanged, Inputs: inputsOf(board),
+			Site: siteAtStart(settings), SiteChanged: siteChanged, Inputs: inputsOf(board), StartGrace: dlm.StartGrace,
 			FreeChargingMode: func() int { return settings.Int("FreeChargingMode") }, Logger: log,
 			Listen: net.JoinHostPort("", strconv.Itoa(port))}
 		if onListen != nil {
@@ -120,6 +120,24 @@ func runDLM(ctx context.Context, id string, settings *config.Settings, cp *charg
 		return slave.Run(ctx)
 	}
 	return errors.New("unknown DlmMode")
+}
+
+// siteAtStart reads the master's limits live, but for the external
+// meter's keys, which take effect at the next start (RebootRequired): a
+// meter switched on without its reader would read as failed.
+func siteAtStart(settings *config.Settings) func() dlm.Site {
+	start := dlm.SiteFromSettings(settings)
+	return func() dlm.Site {
+		s := dlm.SiteFromSettings(settings)
+		s.Meter, s.Excluding = start.Meter, start.Excluding
+		return s
+	}
+}
+
+// managedByDLM reports whether a DlmMode caps the charger's own
+// connectors (a standalone master's are not).
+func managedByDLM(mode int) bool {
+	return mode == dlmMasterWithSlave || mode == dlmSlaveDiscovery || mode == dlmSlaveFixed
 }
 
 // fallbackOnly holds a charger at DlmDisconnectedLimit until ctx ends.
@@ -226,7 +244,9 @@ func startMeter(ctx context.Context, settings *config.Settings, log *slog.Logger
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		p.Run(ctx)
+		if err := p.Run(ctx); err != nil {
+			log.Error("external meter cannot be read; the meter fallback values apply", "err", err)
+		}
 	}()
 	return func() (dlm.Phases, bool) {
 		v, ok := p.Latest()

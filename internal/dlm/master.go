@@ -103,10 +103,14 @@ func (c ConnectorReport) gridUses() [3]bool {
 // uses returns the grid phases a connector's EV draws on, as the master
 // has it: its connector's L1 only while switched to one phase.
 func (m *Master) uses(id ConnectorID, r ConnectorReport) [3]bool {
-	if c := m.conns[id]; c != nil && c.onePhase {
+	c := m.conns[id]
+	switch {
+	case c != nil && c.onePhase:
 		var u [3]bool
 		u[r.Rotation[0]%3] = true
 		return u
+	case c != nil && c.wasOne:
+		return [3]bool{true, true, true} // its report may still say one phase
 	}
 	return r.gridUses()
 }
@@ -189,7 +193,8 @@ type Master struct {
 	nextMemo          time.Time
 
 	nextRecalc time.Time
-	force      bool // recalculate at the next Step (a limit changed, an EV got ready)
+	holdUntil  time.Time // no raise before this (HoldRaisesUntil)
+	force      bool      // recalculate at the next Step (a limit changed, an EV got ready)
 }
 
 type slaveState struct {
@@ -215,6 +220,7 @@ type connState struct {
 	onePhase   bool
 	switchedAt time.Time
 	toThree    bool      // going back to three phases: at 0 on purpose, not paused
+	wasOne     bool      // back from one phase: counted on three until a report shows three
 	since      time.Time // when offer was sent
 	arrival    int64     // 0 while no EV is ready
 	paused     time.Time // paused for want of current until then
@@ -286,22 +292,15 @@ func (m *Master) Report(slave string, conns map[int]ConnectorReport, now time.Ti
 	}
 	prev := s.conns
 	s.conns, s.lastSeen, s.lost = conns, now, false
-	var drawn Phases
-	for _, r := range conns {
-		g := r.gridDrawn()
-		for p := range 3 {
-			drawn[p] += g[p]
-		}
-	}
-	for p := range 3 {
-		m.evsDrawn[p] += drawn[p] - s.drawn[p]
-	}
-	s.drawn = drawn
+	defer m.recount(slave)
 	for n, r := range conns {
 		id := ConnectorID{slave, n}
 		c := m.conn(id)
 		if p, ok := prev[n]; !ok || p.gridUses() != r.gridUses() {
 			m.force = true // its offer now counts on other phases
+		}
+		if c.wasOne && (r.Phases == 3 || !r.Ready) {
+			c.wasOne = false
 		}
 		// The slave's word on what it offers wins: after a restart of the
 		// master or a lost link, it may be at its fallback. Until it
@@ -311,7 +310,7 @@ func (m *Master) Report(slave string, conns map[int]ConnectorReport, now time.Ti
 				c.old = r.Applied
 			}
 			c.old = math.Max(c.old, r.Applied)
-			c.lowering, c.loweredAt = true, now
+			c.lowering, c.loweredAt, c.applied = true, now, false
 		}
 		// A lowering is confirmed by a report that shows the connector
 		// offering no more than its offer, and its EV following.
@@ -343,6 +342,45 @@ func (m *Master) conn(id ConnectorID) *connState {
 		m.ids = nil
 	}
 	return c
+}
+
+// HoldRaisesUntil makes no raise before t, only lowerings. A master that
+// starts may be a master that restarted: slaves that have not reported
+// yet may still offer their last share (for up to MasterLost), and then
+// their fallback, which it cannot count. See StartGrace.
+func (m *Master) HoldRaisesUntil(t time.Time) {
+	m.gen++
+	m.holdUntil = t
+}
+
+// StartGrace is how long a master that starts holds raises: slaves that
+// had a master before reconnect within a second or two (their backoff
+// starts at 1 s) and report what they offer, which the master then counts.
+// A slave that comes back later is counted from its first report on.
+const StartGrace = 5 * time.Second
+
+// recount updates what a slave's EVs draw, as the Including meter's
+// other load subtracts it: what each connector reported, but no more than
+// its offer now. A report may be 2 s old; an EV lowered since has
+// followed its offer or will soon, and counting it at its offer errs on
+// the side of less available, never more.
+func (m *Master) recount(slave string) {
+	s := m.slaves[slave]
+	if s == nil {
+		return
+	}
+	var drawn Phases
+	for n, r := range s.conns {
+		g := r.gridDrawn()
+		c := m.conn(ConnectorID{slave, n})
+		for p := range 3 {
+			drawn[p] += math.Min(g[p], c.offer)
+		}
+	}
+	for p := range 3 {
+		m.evsDrawn[p] += drawn[p] - s.drawn[p]
+	}
+	s.drawn = drawn
 }
 
 // Offers returns the offers in effect for a slave's connectors: what the
@@ -437,11 +475,15 @@ func (m *Master) Step(now time.Time) []Offer {
 			s.lost, m.force = true, true
 		}
 	}
+	if !m.holdUntil.IsZero() && !now.Before(m.holdUntil) {
+		m.holdUntil, m.force = time.Time{}, true // the hold is over: raise what may be
+	}
 	for id, c := range m.conns {
 		// Overdue: the EV has surely followed by now, if the slave got the
 		// offer; a lost slave may not have, so its lowering stands.
-		lost := m.slaves[id.Slave].lost
-		if c.lowering && now.Sub(c.loweredAt) >= LowerDeadline && !lost && !c.stuck {
+		sl := m.slaves[id.Slave]
+		if c.lowering && now.Sub(c.loweredAt) >= LowerDeadline && !sl.lost && !c.stuck &&
+			sl.conns[id.Connector].Applied <= c.offer+1e-9 { // its last report shows the lowered offer
 			c.lowering = false
 		}
 		stuck := c.lowering && !c.applied && now.Sub(c.loweredAt) >= ApplyDeadline
@@ -499,6 +541,7 @@ func (m *Master) apply(targets map[ConnectorID]float64, now time.Time) []Offer {
 			}
 			c.offer, c.raise, c.lowering, c.loweredAt, c.since = t, 0, true, now, now
 			c.applied, c.stuck = false, false
+			m.recount(id.Slave)
 			if t == 0 && c.arrival != 0 && !c.toThree {
 				c.paused = now.Add(MinPause) // paused for want of current
 			}
@@ -513,6 +556,12 @@ func (m *Master) apply(targets map[ConnectorID]float64, now time.Time) []Offer {
 	// connectors being lowered may still draw, so that no phase is ever
 	// over even before the lowerings are confirmed. An EV without current
 	// takes what fits at once (at least its minimum) and the rest later.
+	if now.Before(m.holdUntil) {
+		for _, c := range m.conns {
+			c.raise = 0 // decided again when the hold ends
+		}
+		return out
+	}
 	avail, used := m.shareable(), m.inUse()
 	pending := false
 	for _, c := range m.conns {
@@ -704,6 +753,9 @@ func (m *Master) next() time.Time {
 			earlier(s.lastSeen.Add(SlaveLost))
 		}
 	}
+	if !m.holdUntil.IsZero() {
+		earlier(m.holdUntil)
+	}
 	for id, c := range m.conns {
 		if c.lowering && !m.slaves[id.Slave].lost {
 			earlier(c.loweredAt.Add(LowerDeadline))
@@ -792,7 +844,7 @@ func (m *Master) switchPhases(avail Phases, ids []ConnectorID, evs []EV, shares 
 			saved := evs[i].Uses
 			evs[i].Uses = [3]bool{true, true, true}
 			if alt := Allocate(avail, evs); alt[i] >= minimum {
-				c.onePhase, c.switchedAt, c.toThree, shares = false, now, true, alt
+				c.onePhase, c.switchedAt, c.toThree, c.wasOne, shares = false, now, true, true, alt
 				shares[i] = 0 // to 0 first; raised on three phases once confirmed
 				m.force = true
 				continue

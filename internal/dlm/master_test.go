@@ -379,7 +379,9 @@ func TestAThreePhaseEVThatWouldWaitIsSwitchedToOnePhaseAndBack(t *testing.T) {
 	if got := offersOf(m.Step(now)); got != "B/1=0 " || m.OnePhase("B")[1] {
 		t.Fatalf("switching back: %q, one phase %v; want B to 0 first", got, m.OnePhase("B"))
 	}
-	b.Applied, b.Drawn = 0, Phases{}
+	// Its charger reports 0 A, and still one phase (it has not drawn on
+	// three yet): the raise is counted on three phases all the same.
+	b.Applied, b.Drawn, b.Phases = 0, Phases{}, 1
 	now = now.Add(3 * time.Second)
 	m.Report("B", map[int]ConnectorReport{1: b}, now)
 	if got := offersOf(m.Step(now)); got != "B/1=10 " {
@@ -387,5 +389,52 @@ func TestAThreePhaseEVThatWouldWaitIsSwitchedToOnePhaseAndBack(t *testing.T) {
 	}
 	if st := m.State(now); st.Offered != (Phases{10, 10, 10}) {
 		t.Fatalf("offered %v, want 10 A on every phase", st.Offered)
+	}
+}
+
+func TestASlaveThatKeepsOfferingMoreIsCountedAtWhatItReports(t *testing.T) {
+	// The master's offers do not reach the slave (a one-way fault), its
+	// reports do: it keeps reporting 16 A against an offer of 6 A.
+	m := NewMaster(site16(), t0)
+	r := threePhase(32)
+	m.Report("A", map[int]ConnectorReport{1: r}, t0)
+	m.Step(t0)
+	r.Applied, r.Drawn = 32, Phases{32, 32, 32}
+	m.Report("A", map[int]ConnectorReport{1: r}, t0.Add(time.Second))
+	m.Step(t0.Add(time.Second))
+	m.Report("B", map[int]ConnectorReport{1: threePhase(32)}, t0.Add(2*time.Second))
+	m.Step(t0.Add(2 * time.Second)) // A lowered to 16
+	// A follows once (confirmed)...
+	followed := r
+	followed.Applied, followed.Drawn = 16, Phases{16, 16, 16}
+	m.Report("A", map[int]ConnectorReport{1: followed}, t0.Add(2500*time.Millisecond))
+	m.Step(t0.Add(2500 * time.Millisecond))
+	// ...then, its answers lost, it is back at 32 A and says so.
+	for s := 3; s <= 30; s++ {
+		now := t0.Add(time.Duration(s) * time.Second)
+		m.Report("A", map[int]ConnectorReport{1: r}, now)
+		b := threePhase(32)
+		m.Report("B", map[int]ConnectorReport{1: b}, now)
+		m.Step(now)
+		if e := m.conns[ConnectorID{"A", 1}].effective(); e < 32 {
+			t.Fatalf("at %ds: A counted at %g A while it reports %g A", s, e, r.Applied)
+		}
+	}
+}
+
+func TestARestartedMasterHoldsRaisesForItsGrace(t *testing.T) {
+	m := NewMaster(site16(), t0)
+	m.HoldRaisesUntil(t0.Add(StartGrace))
+	m.Report("A", map[int]ConnectorReport{1: threePhase(32)}, t0)
+	if got := offersOf(m.Step(t0)); got != "" {
+		t.Fatalf("raised during the grace: %q", got)
+	}
+	if next := m.Next(); !next.Equal(t0.Add(StartGrace)) && !next.Before(t0.Add(StartGrace)) {
+		t.Fatalf("next step %v, want by the end of the grace", next)
+	}
+	now := t0.Add(StartGrace)
+	m.Report("A", map[int]ConnectorReport{1: threePhase(32)}, now)
+	if got := offersOf(m.Step(now)); got != "A/1=32 " {
+		t.Fatalf("after the grace: %q", got)
 	}
 }

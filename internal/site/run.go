@@ -208,6 +208,11 @@ func New(sc *Scenario) (*Site, error) {
 	}
 	if s.master != nil {
 		s.dm = dlm.NewMaster(dlm.SiteFromSettings(s.master.settings), s.now)
+		if s.master.spec.Mode == 1 {
+			for _, c := range s.master.conns {
+				c.limit = 0 // nothing until the master has decided
+			}
+		}
 	}
 	for _, ch := range s.chargers {
 		if ch.spec.Mode == 3 || ch.spec.Mode == 4 {

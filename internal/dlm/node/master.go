@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -48,13 +47,26 @@ type MasterConfig struct {
 	// Poll is how often limits, inputs and the own charger are looked at.
 	// Default 100 ms.
 	Poll time.Duration
+	// StartGrace holds raises for this long after the start (see
+	// dlm.StartGrace); 0 for none.
+	StartGrace time.Duration
 }
+
+// maxHandshakes bounds the links not yet authenticated, so that a LAN
+// peer cannot exhaust the master's file descriptors.
+const maxHandshakes = 32
 
 // Master is a running DLM master.
 type Master struct {
 	cfg   MasterConfig
 	state atomic.Value // string, for DlmState
 	st    atomic.Pointer[dlm.MasterState]
+
+	handshakes chan struct{} // a token per link in its handshake
+	linkSeq    atomic.Uint64
+	warnMu     sync.Mutex
+	warnAt     time.Time // of the last handshake warning
+	warnSkip   int       // warnings not logged since
 
 	lastWarning string // owned by loop
 }
@@ -76,7 +88,7 @@ func NewMaster(cfg MasterConfig) *Master {
 	if cfg.FreeChargingMode == nil {
 		cfg.FreeChargingMode = func() int { return 0 }
 	}
-	m := &Master{cfg: cfg}
+	m := &Master{cfg: cfg, handshakes: make(chan struct{}, maxHandshakes)}
 	m.state.Store("Master: starting")
 	return m
 }
@@ -91,6 +103,7 @@ func (m *Master) Snapshot() *dlm.MasterState { return m.st.Load() }
 // slaveLink is one connected, authenticated slave.
 type slaveLink struct {
 	id   string
+	seq  uint64 // accept order: a newer link of the same slave wins
 	conn net.Conn
 	sess *wire.Session // written by the writer only after the handshake
 	out  chan wire.Message
@@ -152,10 +165,24 @@ func (m *Master) accept(ctx context.Context, ln net.Listener, events chan<- link
 	for {
 		c, err := ln.Accept()
 		if err != nil {
-			if ctx.Err() == nil {
-				m.cfg.Logger.Warn("DLM accept", "err", err)
+			if ctx.Err() != nil {
+				return
 			}
-			return
+			// Out of file descriptors or the like: try again soon.
+			m.cfg.Logger.Warn("DLM accept", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
+		}
+		select {
+		case m.handshakes <- struct{}{}:
+		default:
+			c.Close() // too many links in their handshake
+			m.handshakeWarn("too many DLM links in their handshake; one closed", "remote", c.RemoteAddr().String())
+			continue
 		}
 		wg.Add(1)
 		go func() {
@@ -172,16 +199,24 @@ func (m *Master) serve(ctx context.Context, c net.Conn, events chan<- linkEvent)
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	log := m.cfg.Logger.With("remote", c.RemoteAddr().String())
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			<-m.handshakes
+		}
+	}
+	defer release()
 	lr := newLineReader(c)
 	c.SetReadDeadline(time.Now().Add(handshakeTimeout))
 	hello, err := lr.next()
 	if err != nil {
-		log.Warn("DLM slave: no hello", "err", err)
+		m.handshakeWarn("DLM slave: no hello", "remote", c.RemoteAddr().String(), "err", err)
 		return
 	}
 	switch h := hello.Msg; {
 	case h.Type != wire.TypeHello:
-		log.Warn("DLM slave: expected hello", "type", h.Type)
+		m.handshakeWarn("DLM slave: expected hello", "remote", c.RemoteAddr().String(), "type", h.Type)
 		return
 	case h.V != wire.Version:
 		line, _ := wire.Unsigned(wire.Message{Type: wire.TypeRefuse, Reason: fmt.Sprintf("protocol version %d not supported; this master speaks %d", h.V, wire.Version)})
@@ -189,10 +224,15 @@ func (m *Master) serve(ctx context.Context, c net.Conn, events chan<- linkEvent)
 		log.Warn("DLM slave speaks another protocol version", "v", h.V)
 		return
 	case h.Slave == "" || len(h.Slave) > 64 || len(h.Nonce) != 16:
-		log.Warn("DLM slave: bad hello")
+		m.handshakeWarn("DLM slave: bad hello", "remote", c.RemoteAddr().String())
+		return
+	case h.Slave == m.cfg.ID:
+		line, _ := wire.Unsigned(wire.Message{Type: wire.TypeRefuse, Reason: "a slave may not have the master's id " + m.cfg.ID})
+		writeLine(c, line)
+		log.Warn("DLM slave with the master's own id refused", "slave", h.Slave)
 		return
 	}
-	link := &slaveLink{id: hello.Msg.Slave, conn: c, out: make(chan wire.Message, 16), done: make(chan struct{})}
+	link := &slaveLink{id: hello.Msg.Slave, seq: m.linkSeq.Add(1), conn: c, out: make(chan wire.Message, 16), done: make(chan struct{})}
 	link.sess = wire.NewSession(m.cfg.Key, true, hello.Msg.Nonce, wire.Nonce())
 	line, err := link.sess.Seal(wire.Message{Type: wire.TypeWelcome, Nonce: link.sess.MasterNonce()})
 	if err != nil || writeLine(c, line) != nil {
@@ -204,9 +244,11 @@ func (m *Master) serve(ctx context.Context, c net.Conn, events chan<- linkEvent)
 		err = link.sess.Verify(first)
 	}
 	if err != nil {
-		log.Warn("DLM slave failed authentication", "slave", link.id, "err", err)
+		m.handshakeWarn("DLM slave failed authentication (is the site key the same?)", "remote", c.RemoteAddr().String(),
+			"slave", link.id, "err", err)
 		return
 	}
+	release()
 	log = log.With("slave", link.id)
 	go m.write(link, log)
 	defer close(link.done)
@@ -299,6 +341,9 @@ func (m *Master) loop(ctx context.Context, events <-chan linkEvent) {
 	now := m.cfg.Clock.Now()
 	site := m.cfg.Site()
 	dm := dlm.NewMaster(site, now)
+	if m.cfg.StartGrace > 0 {
+		dm.HoldRaisesUntil(now.Add(m.cfg.StartGrace))
+	}
 	links := map[string]*slaveLink{}
 	lastMeter := time.Time{}
 	poll := m.cfg.Clock.NewTimer(0)
@@ -336,6 +381,8 @@ func (m *Master) loop(ctx context.Context, events <-chan linkEvent) {
 				if cur == ev.link {
 					delete(links, ev.link.id)
 				}
+			case cur != nil && ev.link.seq < cur.seq:
+				// A report from a link a newer one replaced: dropped.
 			default:
 				if cur != nil && cur != ev.link {
 					m.cfg.Logger.Info("DLM slave connected again; old link closed", "slave", ev.link.id)
@@ -494,4 +541,18 @@ func masterText(st dlm.MasterState, withSelf bool) string {
 	return b.String()
 }
 
-var errNoKey = errors.New("no DlmSiteKey set: DLM needs the same site key on the master and every slave")
+// handshakeWarn logs a failed handshake, at most once every 10 s (with
+// the number not logged since), so that a LAN peer cannot flood the log.
+func (m *Master) handshakeWarn(msg string, args ...any) {
+	m.warnMu.Lock()
+	defer m.warnMu.Unlock()
+	if now := time.Now(); now.Sub(m.warnAt) >= 10*time.Second {
+		if m.warnSkip > 0 {
+			args = append(args, "not_logged_since", m.warnSkip)
+		}
+		m.cfg.Logger.Warn(msg, args...)
+		m.warnAt, m.warnSkip = now, 0
+		return
+	}
+	m.warnSkip++
+}

@@ -254,3 +254,13 @@ func TestAMastersOwnConnectorIsManagedFromTheStart(t *testing.T) {
 	startSlave(t, "S", "k", <-addr, s)
 	eventually(t, "own car and slave share", func() bool { return self.Limit() == 16 && s.Limit() == 16 })
 }
+
+func TestASlaveWithTheMastersIDIsRefused(t *testing.T) {
+	_, addr := startMaster(t, "k", 0, site32())
+	c := newFakeCharger(true)
+	s := startSlave(t, "M", "k", addr, c) // the master's own id
+	time.Sleep(time.Second)
+	if c.Limit() != 0 || !strings.Contains(s.State(), "looking for the master") {
+		t.Fatalf("a slave posing as the master got %g A (%s)", c.Limit(), s.State())
+	}
+}

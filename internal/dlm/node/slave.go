@@ -124,7 +124,7 @@ func (s *Slave) loop(ctx context.Context, events <-chan slaveEvent) {
 			case ev.offers != nil:
 				offers, onePhase := map[int]float64{}, map[int]bool{}
 				for _, o := range ev.offers.Offers {
-					offers[o.N] = o.A
+					offers[o.N] = min(max(o.A, 0), 1000) // never "no cap" (negative), never absurd
 					onePhase[o.N] = o.Phases == 1
 				}
 				ds.Heard(offers, onePhase, now)
@@ -212,9 +212,10 @@ func (s *Slave) connect(ctx context.Context, events chan<- slaveEvent) {
 	for ctx.Err() == nil {
 		addr, err := s.findMaster(ctx)
 		if err == nil {
-			err = s.session(ctx, addr, events)
-			if err == nil {
-				backoff = time.Second
+			var linked bool
+			linked, err = s.session(ctx, addr, events)
+			if linked {
+				backoff = time.Second // it worked: the next try comes soon
 			}
 		}
 		if ctx.Err() != nil {
@@ -292,12 +293,13 @@ func (s *Slave) findMaster(ctx context.Context) (string, error) {
 
 var errRefused = errors.New("refused by the master")
 
-// session runs one link to the master until it fails.
-func (s *Slave) session(ctx context.Context, addr string, events chan<- slaveEvent) error {
+// session runs one link to the master until it fails; linked tells
+// whether it got as far as an authenticated link.
+func (s *Slave) session(ctx context.Context, addr string, events chan<- slaveEvent) (linked bool, err error) {
 	d := net.Dialer{Timeout: handshakeTimeout}
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
@@ -305,31 +307,31 @@ func (s *Slave) session(ctx context.Context, addr string, events chan<- slaveEve
 	nonce := wire.Nonce()
 	hello, _ := wire.Unsigned(wire.Message{Type: wire.TypeHello, Slave: s.cfg.ID, Nonce: nonce})
 	if err := writeLine(c, hello); err != nil {
-		return err
+		return false, err
 	}
 	lr := newLineReader(c)
 	c.SetReadDeadline(time.Now().Add(handshakeTimeout))
 	w, err := lr.next()
 	if err != nil {
-		return fmt.Errorf("%s: no welcome: %w", addr, err)
+		return false, fmt.Errorf("%s: no welcome: %w", addr, err)
 	}
 	if w.Msg.Type == wire.TypeRefuse {
-		return fmt.Errorf("%s: %w: %s", addr, errRefused, w.Msg.Reason)
+		return false, fmt.Errorf("%s: %w: %s", addr, errRefused, w.Msg.Reason)
 	}
 	sess := wire.NewSession(s.cfg.Key, false, nonce, nil)
 	if w.Msg.Type != wire.TypeWelcome || len(w.Msg.Nonce) != 16 {
-		return fmt.Errorf("%s: expected welcome, got %q", addr, w.Msg.Type)
+		return false, fmt.Errorf("%s: expected welcome, got %q", addr, w.Msg.Type)
 	}
 	sess.SetMasterNonce(w.Msg.Nonce)
 	if err := sess.Verify(w); err != nil {
-		return fmt.Errorf("%s: the master %w", addr, err)
+		return false, fmt.Errorf("%s: the master %w", addr, err)
 	}
 	s.cfg.Logger.Info("DLM master online", "master", addr)
 	link := &masterLink{addr: addr, out: make(chan []wire.Connector, 1)}
 	select {
 	case events <- slaveEvent{link: link}:
 	case <-ctx.Done():
-		return nil
+		return true, nil
 	}
 	defer func() {
 		select {
@@ -369,7 +371,7 @@ func (s *Slave) session(ctx context.Context, addr string, events chan<- slaveEve
 			err = sess.Verify(l)
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", addr, err)
+			return true, fmt.Errorf("%s: %w", addr, err)
 		}
 		if l.Msg.Type != wire.TypeOffers {
 			continue
@@ -378,7 +380,7 @@ func (s *Slave) session(ctx context.Context, addr string, events chan<- slaveEve
 		select {
 		case events <- slaveEvent{link: link, offers: &msg}:
 		case <-ctx.Done():
-			return nil
+			return true, nil
 		}
 	}
 }
