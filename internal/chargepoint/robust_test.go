@@ -25,10 +25,10 @@ func TestAStopTheStoreFailedIsJournaledAtTheNextStart(t *testing.T) {
 		r.board.Plug(1, sim.EV{})
 		r.board.Present("TAG1", 0)
 		time.Sleep(5 * time.Second)
-		store.Fail = errors.New("disk full")
+		store.SetFail(errors.New("disk full"))
 		r.board.Unplug(1)
 		time.Sleep(time.Second)
-		store.Fail = nil
+		store.SetFail(nil)
 		r.board.Plug(1, sim.EV{})
 		r.board.Present("TAG2", 0)
 		time.Sleep(5 * time.Second)

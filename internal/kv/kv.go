@@ -39,9 +39,15 @@ var ErrReadOnly = errors.New("kv: write in a read-only transaction")
 type Mem struct {
 	mu      sync.RWMutex
 	buckets map[string]map[string][]byte
-	// Fail, when set, makes every Update fail with it after running fn
-	// (nothing is applied).
-	Fail error
+	fail    error // see SetFail; guarded by mu
+}
+
+// SetFail makes every Update fail with err after running fn (nothing is
+// applied), or, with nil, succeed again.
+func (m *Mem) SetFail(err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.fail = err
 }
 
 var _ Store = (*Mem)(nil)
@@ -61,8 +67,8 @@ func (m *Mem) Update(fn func(tx Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	if m.Fail != nil {
-		return m.Fail
+	if m.fail != nil {
+		return m.fail
 	}
 	if m.buckets == nil {
 		m.buckets = map[string]map[string][]byte{}
