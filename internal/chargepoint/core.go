@@ -395,6 +395,9 @@ func (c *core) stop(cn *connector, reason ocpp16.Reason, idTag string) {
 		c.cp.log.Error("StopTransaction not journaled: the store failed", "connector", cn.id, "err", err)
 	}
 	cn.tx, cn.offered, cn.nextSample = nil, 0, time.Time{}
+	if c.cp.opts.Managed {
+		cn.limit = 0 // the next session waits for its own share
+	}
 	cn.holdFor = max(cn.holdFor, seq)
 	cn.finishing = cn.pilot.Plugged()
 	cn.hw.Offer(0)

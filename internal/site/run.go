@@ -321,19 +321,13 @@ func (s *Site) apply(e Event) error {
 		s.meterOK = e.Meter == "ok"
 	case e.Plug != nil:
 		c := ch.conns[e.Connector-1]
-		if ch.slave != nil {
-			ch.slave.Ended(c.n)
-			c.limit = ch.slave.Limit(c.n, s.now)
-		}
+		s.sessionEnded(ch, c)
 		ev := e.Plug.WithDefaults()
 		*c = connector{n: c.n, rotation: c.rotation, limit: c.limit, energyWh: c.energyWh, ev: &ev,
 			arrival: s.now.Sub(start).Seconds(), onePhase: c.onePhase}
 	case e.Unplug:
 		c := ch.conns[e.Connector-1]
-		if ch.slave != nil {
-			ch.slave.Ended(c.n)
-			c.limit = ch.slave.Limit(c.n, s.now)
-		}
+		s.sessionEnded(ch, c)
 		*c = connector{n: c.n, rotation: c.rotation, limit: c.limit, energyWh: c.energyWh, onePhase: c.onePhase}
 	case e.Input != 0:
 		ch.opto[e.Input-1] = e.High
@@ -361,6 +355,19 @@ func (s *Site) apply(e Event) error {
 	}
 	s.force = true
 	return nil
+}
+
+// sessionEnded: a managed connector's session ends (its EV leaves, or
+// another takes its place), and the next one waits for its own share, as
+// on a real charge point.
+func (s *Site) sessionEnded(ch *charger, c *connector) {
+	switch {
+	case ch.slave != nil:
+		ch.slave.Ended(c.n)
+		c.limit = ch.slave.Limit(c.n, s.now)
+	case ch == s.master && ch.spec.Mode == 1:
+		c.limit = 0
+	}
 }
 
 // deliver hands over the messages due.
