@@ -204,3 +204,35 @@ func TestDemoSiteSharesTheSite(t *testing.T) {
 		t.Errorf("exit after Ctrl-C: %v", err)
 	}
 }
+
+// TestSiteCommandWritesTraceAndPlotAndFlagsAnOverload runs evse site on
+// the documented example (clean: exit 0, a trace, an SVG) and on a site
+// whose standalone master charges a car outside DLM (over the limit:
+// exit 3 and the times named).
+func TestSiteCommandWritesTraceAndPlotAndFlagsAnOverload(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	trace, plot := filepath.Join(dir, "day.jsonl"), filepath.Join(dir, "day.svg")
+	out, errOut, code := runEVSE(t, "site", "--scenario", "../../docs/site-example.json", "--trace", trace, "--plot", plot)
+	if code != 0 || !strings.Contains(out, "no phase over what was available") {
+		t.Fatalf("example: exit %d\n%s%s", code, out, errOut)
+	}
+	if b, err := os.ReadFile(plot); err != nil || !strings.HasPrefix(string(b), "<svg") {
+		t.Errorf("plot: %v, %.20q", err, b)
+	}
+	if b, err := os.ReadFile(trace); err != nil || strings.Count(string(b), "\n") < 10 {
+		t.Errorf("trace: %v, %d lines", err, strings.Count(string(b), "\n"))
+	}
+	over := filepath.Join(dir, "over.json")
+	os.WriteFile(over, []byte(`{"duration":"10m","chargers":[{"id":"M","mode":2},{"id":"S","mode":4}],
+		"events":[{"at":"1s","charger":"M","connector":1,"plug":{}},{"at":"2s","charger":"S","connector":1,"plug":{}}]}`), 0o644)
+	out, errOut, code = runEVSE(t, "site", "--scenario", over, "--trace", filepath.Join(dir, "over.jsonl"))
+	if code != 3 || !strings.Contains(out, "OVER LIMIT: L1 offered over what is available") {
+		t.Fatalf("overload: exit %d, want 3\n%s%s", code, out, errOut)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"duration":"10m","chargers":[{"id":"S","mode":3}]}`), 0o644)
+	if _, errOut, code = runEVSE(t, "site", "--scenario", bad, "--trace", filepath.Join(dir, "bad.jsonl")); code != 1 || !strings.Contains(errOut, "slaves without a master") {
+		t.Fatalf("bad scenario: exit %d: %s", code, errOut)
+	}
+}
