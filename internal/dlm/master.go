@@ -361,9 +361,12 @@ const StartGrace = 5 * time.Second
 
 // recount updates what a slave's EVs draw, as the Including meter's
 // other load subtracts it: what each connector reported, but no more than
-// its offer now. A report may be 2 s old; an EV lowered since has
+// its offer now (a report may be 2 s old; an EV lowered since has
 // followed its offer or will soon, and counting it at its offer errs on
-// the side of less available, never more.
+// the side of less available, never more). A connector whose current the
+// master reserves (a lost slave's, a stuck lowering) counts at its
+// reservation: the meter sees what it draws, and the reservation already
+// keeps room for it, so it must not count twice.
 func (m *Master) recount(slave string) {
 	s := m.slaves[slave]
 	if s == nil {
@@ -371,8 +374,22 @@ func (m *Master) recount(slave string) {
 	}
 	var drawn Phases
 	for n, r := range s.conns {
+		id := ConnectorID{slave, n}
+		c := m.conn(id)
+		if s.lost || c.stuck {
+			res := c.effective()
+			u := m.uses(id, r)
+			if s.lost {
+				res, u = math.Max(res, r.Disconnected), [3]bool{true, true, true}
+			}
+			for p := range 3 {
+				if u[p] {
+					drawn[p] += res
+				}
+			}
+			continue
+		}
 		g := r.gridDrawn()
-		c := m.conn(ConnectorID{slave, n})
 		for p := range 3 {
 			drawn[p] += math.Min(g[p], c.offer)
 		}
@@ -470,9 +487,10 @@ func (m *Master) Available() Phases {
 // every event and at Next.
 func (m *Master) Step(now time.Time) []Offer {
 	m.gen++
-	for _, s := range m.slaves {
+	recount := map[string]bool{}
+	for name, s := range m.slaves {
 		if !s.lost && now.Sub(s.lastSeen) >= SlaveLost {
-			s.lost, m.force = true, true
+			s.lost, m.force, recount[name] = true, true, true
 		}
 	}
 	if !m.holdUntil.IsZero() && !now.Before(m.holdUntil) {
@@ -488,12 +506,16 @@ func (m *Master) Step(now time.Time) []Offer {
 		}
 		stuck := c.lowering && !c.applied && now.Sub(c.loweredAt) >= ApplyDeadline
 		if stuck != c.stuck {
-			c.stuck, m.force = stuck, true
+			c.stuck, m.force, recount[id.Slave] = stuck, true, true
 		}
 		if !c.paused.IsZero() && !now.Before(c.paused) {
 			c.paused, m.force = time.Time{}, true // its turn may have come
 		}
 	}
+	for name := range recount {
+		m.recount(name)
+	}
+	m.gen++ // what is available may have moved with the recount
 	avail := m.shareable()
 	ids := m.readyIDs(now)
 
@@ -697,11 +719,26 @@ func (m *Master) inUse() Phases {
 	return used
 }
 
-// over reports whether the offers in effect exceed what may be shared.
+// over reports whether the offers exceed what may be shared.
 func (m *Master) over(avail Phases) bool {
-	used := m.inUse()
+	// The offers as sent: what connectors being lowered may still draw
+	// is being dealt with already, and recalculating for it at every
+	// step would only throw the meter's average away.
+	var offered Phases
+	for id, c := range m.conns {
+		s := m.slaves[id.Slave]
+		if s == nil || s.lost || c.stuck {
+			continue
+		}
+		u := m.uses(id, s.conns[id.Connector])
+		for p := range 3 {
+			if u[p] {
+				offered[p] += c.offer
+			}
+		}
+	}
 	for p := range 3 {
-		if used[p] > avail[p]+1e-9 {
+		if offered[p] > avail[p]+1e-9 {
 			return true
 		}
 	}

@@ -12,6 +12,15 @@ const MasterLost = 10 * time.Second
 // report is its sign of life.
 const ReportInterval = 2 * time.Second
 
+// DrawnReport: a slave reports at once when a connector's drawn current
+// has moved this much since its last report (the master's view of the
+// Including meter's other load depends on it).
+const DrawnReport = 1.0
+
+// DrawnPoll is how often a slave looks at the drawn currents between
+// reports.
+const DrawnPoll = 250 * time.Millisecond
+
 // Slave is a DLM slave's decision logic, without I/O: what its connectors
 // may offer, from the master's offers and how long ago the master was
 // last heard. It is not safe for concurrent use: one goroutine owns it.

@@ -106,6 +106,7 @@ type signature struct {
 	ready   bool
 	phases  int
 	applied float64
+	drawn   float64 // as last reported; a move of dlm.DrawnReport is reported
 }
 
 // refresh reads the settings the simulation uses all the time.
@@ -138,7 +139,10 @@ func (ch *charger) due(now time.Time) bool {
 		ch.sig = make([]signature, len(ch.conns))
 	}
 	for i, c := range ch.conns {
-		sg := signature{c.ready(), c.phases, c.applied}
+		sg := signature{c.ready(), c.phases, c.applied, ch.sig[i].drawn}
+		if math.Abs(c.drawn-sg.drawn) >= dlm.DrawnReport {
+			sg.drawn = c.drawn
+		}
 		if sg != ch.sig[i] {
 			ch.sig[i], changed = sg, true
 		}
@@ -353,7 +357,7 @@ func (s *Site) apply(e Event) error {
 			ch.slave.SetDisconnected(ch.disconnected())
 		}
 	}
-	s.force = true
+	s.force, s.dirty = true, true // the trace looks again too
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"strconv"
@@ -109,6 +110,9 @@ func (s *Slave) loop(ctx context.Context, events <-chan slaveEvent) {
 	defer report.Stop()
 	lost := s.cfg.Clock.NewTimer(dlm.MasterLost)
 	defer lost.Stop()
+	poll := s.cfg.Clock.NewTimer(dlm.DrawnPoll)
+	defer poll.Stop()
+	lastDrawn := map[int]dlm.Phases{}
 	for {
 		sendReport := false
 		select {
@@ -142,6 +146,10 @@ func (s *Slave) loop(ctx context.Context, events <-chan slaveEvent) {
 		case <-report.C():
 			now = s.cfg.Clock.Now()
 			sendReport = true
+		case <-poll.C():
+			now = s.cfg.Clock.Now()
+			poll.Reset(dlm.DrawnPoll)
+			sendReport = drawnMoved(lastDrawn, s.cfg.Charger.Reports())
 		case <-lost.C():
 			now = s.cfg.Clock.Now()
 			if ds.Lost(now) {
@@ -182,6 +190,9 @@ func (s *Slave) loop(ctx context.Context, events <-chan slaveEvent) {
 				default:
 				}
 				link.out <- fromReports(reports)
+				for n, r := range reports {
+					lastDrawn[n] = r.Drawn
+				}
 			}
 			report.Stop()
 			report.Reset(dlm.ReportInterval)
@@ -416,4 +427,17 @@ func (s *Slave) broadcasts() []net.IP {
 		}
 	}
 	return out
+}
+
+// drawnMoved reports whether a connector's drawn current moved by
+// dlm.DrawnReport since it was last reported.
+func drawnMoved(last map[int]dlm.Phases, now map[int]dlm.ConnectorReport) bool {
+	for n, r := range now {
+		for p := range 3 {
+			if math.Abs(r.Drawn[p]-last[n][p]) >= dlm.DrawnReport {
+				return true
+			}
+		}
+	}
+	return false
 }
