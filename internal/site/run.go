@@ -89,6 +89,7 @@ type charger struct {
 	conns    []*connector
 	slave    *dlm.Slave // modes 3 and 4
 	linkUp   bool
+	off      bool // powered off: no current, no messages, no decisions
 	opto     [2]bool
 	reported time.Time
 	heard    bool        // offers arrived this tick
@@ -340,6 +341,8 @@ func (s *Site) apply(e Event) error {
 		}
 	case e.Link != "":
 		ch.linkUp = e.Link == "up"
+	case e.Power != "":
+		s.power(ch, e.Power == "on")
 	case e.Config != nil:
 		var pairs []config.Pair
 		for k, v := range e.Config {
@@ -359,6 +362,39 @@ func (s *Site) apply(e Event) error {
 	}
 	s.force, s.dirty = true, true // the trace looks again too
 	return nil
+}
+
+// power turns a charger off (it dies: its EVs draw nothing, it sends and
+// hears nothing, a master decides nothing) or on again (it starts afresh:
+// a slave offers nothing until its master speaks, a master holds raises
+// for dlm.StartGrace).
+func (s *Site) power(ch *charger, on bool) {
+	if ch.off != on {
+		return // already so
+	}
+	ch.off = !on
+	for _, c := range ch.conns {
+		c.limit, c.applied, c.drawn, c.response = 0, 0, 0, sim.Response{}
+		c.phases, c.onePhase, c.idle, c.done = 0, false, time.Time{}, false
+	}
+	if !on {
+		return
+	}
+	ch.sig, ch.reported = nil, time.Time{}
+	switch {
+	case ch.slave != nil:
+		ch.slave = dlm.NewSlave(ch.disconnected(), s.now)
+	case ch == s.master:
+		s.dm = dlm.NewMaster(dlm.SiteFromSettings(ch.settings), s.now)
+		s.dm.HoldRaisesUntil(s.now.Add(dlm.StartGrace))
+		for p := range 2 {
+			s.dm.Input(p+1, ch.opto[p])
+		}
+	default:
+		for _, c := range ch.conns {
+			c.limit = -1
+		}
+	}
 }
 
 // sessionEnded: a managed connector's session ends (its EV leaves, or
@@ -382,8 +418,8 @@ func (s *Site) deliver() {
 			break
 		}
 		n++
-		if !m.slave.linkUp {
-			continue // lost with the link
+		if !m.slave.linkUp || m.slave.off || s.master.off {
+			continue // lost with the link, or with a dead end
 		}
 		if m.report != nil {
 			before := s.dm.Available()
@@ -414,7 +450,7 @@ func (s *Site) deliver() {
 // slaves apply their limits: the master's offers, or the fallback.
 func (s *Site) slaves() {
 	for _, ch := range s.chargers {
-		if ch.slave == nil || (!ch.heard && s.now.Before(ch.slave.Next())) {
+		if ch.slave == nil || ch.off || (!ch.heard && s.now.Before(ch.slave.Next())) {
 			continue // nothing new, and not lost now
 		}
 		ch.heard = false
@@ -429,6 +465,9 @@ func (s *Site) slaves() {
 func (s *Site) physics() {
 	dt := Tick.Hours()
 	for _, ch := range s.chargers {
+		if ch.off {
+			continue
+		}
 		for _, c := range ch.conns {
 			if c.ev == nil {
 				continue
@@ -481,6 +520,7 @@ func (s *Site) report() {
 	latency := time.Duration(s.sc.Latency)
 	for _, ch := range s.chargers {
 		switch {
+		case ch.off:
 		case ch == s.master && ch.spec.Mode == 1:
 			if ch.due(s.now) {
 				s.dm.Report(ch.spec.ID, ch.reports(), s.now)
@@ -497,7 +537,8 @@ func (s *Site) report() {
 // step runs the master when something happened or is due, and sends its
 // offers.
 func (s *Site) step() {
-	if s.dm == nil {
+	if s.dm == nil || s.master.off {
+		s.reporters = s.reporters[:0]
 		return
 	}
 	// A meter reading matters at once only when less is available (the

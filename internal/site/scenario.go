@@ -69,7 +69,7 @@ type Charger struct {
 }
 
 // Event is one thing that happens at a time. Exactly one of Plug,
-// Unplug, OtherLoad, Meter, Input, Link and Config is set.
+// Unplug, OtherLoad, Meter, Input, Link, Config and Power is set.
 type Event struct {
 	At        Duration          `json:"at"`
 	Charger   string            `json:"charger,omitempty"`
@@ -80,7 +80,8 @@ type Event struct {
 	Meter     string            `json:"meter,omitempty"` // "fail" or "ok"
 	Input     int               `json:"input,omitempty"` // opto input 1 or 2 of the charger
 	High      bool              `json:"high,omitempty"`
-	Link      string            `json:"link,omitempty"` // "down" or "up"
+	Link      string            `json:"link,omitempty"`  // "down" or "up"
+	Power     string            `json:"power,omitempty"` // "off" or "on": the charger dies or starts again
 	Config    map[string]string `json:"config,omitempty"`
 }
 
@@ -176,13 +177,13 @@ func (e *Event) check(d time.Duration, byID map[string]*Charger) error {
 		return errors.New("outside the scenario's duration")
 	}
 	kinds := 0
-	for _, set := range []bool{e.Plug != nil, e.Unplug, e.OtherLoad != nil, e.Meter != "", e.Input != 0, e.Link != "", e.Config != nil} {
+	for _, set := range []bool{e.Plug != nil, e.Unplug, e.OtherLoad != nil, e.Meter != "", e.Input != 0, e.Link != "", e.Config != nil, e.Power != ""} {
 		if set {
 			kinds++
 		}
 	}
 	if kinds != 1 {
-		return errors.New("want exactly one of plug, unplug, otherLoad, meter, input, link, config")
+		return errors.New("want exactly one of plug, unplug, otherLoad, meter, input, link, config, power")
 	}
 	if e.OtherLoad != nil || e.Meter != "" {
 		if e.Charger != "" {
@@ -217,6 +218,10 @@ func (e *Event) check(d time.Duration, byID map[string]*Charger) error {
 	case e.Input != 0:
 		if e.Input != 1 && e.Input != 2 {
 			return fmt.Errorf("input %d: want 1 or 2", e.Input)
+		}
+	case e.Power != "":
+		if e.Power != "off" && e.Power != "on" {
+			return fmt.Errorf("power %q: want off or on", e.Power)
 		}
 	case e.Link != "":
 		if e.Link != "down" && e.Link != "up" {

@@ -174,6 +174,7 @@ func TestBadScenariosAreRefusedClearly(t *testing.T) {
 		{`{"duration":"1h","chargers":[{"id":"M","mode":1}],"events":[{"at":"1m","charger":"M","connector":2,"unplug":true}]}`, "no connector 2"},
 		{`{"duration":"1h","chargers":[{"id":"M","mode":1}],"events":[{"at":"1m","charger":"M","link":"down"}]}`, "not a slave"},
 		{`{"duration":"1h","chargers":[{"id":"M","mode":1}],"events":[{"at":"1m","meter":"broken"}]}`, "meter"},
+		{`{"duration":"1h","chargers":[{"id":"M","mode":1}],"events":[{"at":"1m","charger":"M","power":"maybe"}]}`, "power"},
 		{`{"duration":"1h","chargers":[{"id":"M","mode":1}],"events":[{"at":"1m","charger":"M","connector":1,"plug":{"phases":2}}]}`, "phases"},
 		{`{"duration":"1h","chargers":[{"id":"M","mode":1}],"events":[{"at":"1m","charger":"M","connector":1,"unplug":true,"input":1}]}`, "exactly one"},
 		{`{"duration":"1h","chargers":[{"id":"M","mode":1}],"nonsense":1}`, "unknown field"},
@@ -263,7 +264,14 @@ func randomScenario(t *rapid.T) *Scenario {
 			// second (once every slave has reported: a slave that never
 			// reached its master falls back to its DlmDisconnectedLimit
 			// unseen, and no master can reserve for it).
+			// Chargers die and start again in the second half too (a
+			// master killed, a slave killed).
 			e.At = Duration(time.Duration(rapid.IntRange(1800, 3600).Draw(t, "linkAt")) * time.Second)
+			if rapid.Bool().Draw(t, "power") {
+				e.Charger = rapid.SampledFrom(append([]string{"M"}, slaves...)).Draw(t, "powerOf")
+				e.Power = rapid.SampledFrom([]string{"off", "on"}).Draw(t, "onOff")
+				break
+			}
 			e.Charger = rapid.SampledFrom(slaves).Draw(t, "linkOf")
 			e.Link = rapid.SampledFrom([]string{"down", "up"}).Draw(t, "link")
 		default:
@@ -280,7 +288,8 @@ func randomScenario(t *rapid.T) *Scenario {
 }
 
 // TestNeverOverAPhaseLimitInRandomSites: over random sites and faults
-// (links cut, meter failing, limits lowered, inputs), the trace never
+// (links cut, chargers killed and restarted, the master too, meter
+// failing, limits lowered, inputs), the trace never
 // shows a phase over what is available for longer than an offer takes to
 // arrive (1 s), nor drawn longer than that plus the slowest EV's response.
 func TestNeverOverAPhaseLimitInRandomSites(t *testing.T) {
