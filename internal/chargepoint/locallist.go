@@ -9,8 +9,25 @@ import (
 	"github.com/evse-dev/evse/internal/ocpp16"
 )
 
-// The local list's version lives in the meta bucket.
-const metaListVersion = "localListVersion"
+// The local list's version and size live in the meta bucket.
+const (
+	metaListVersion = "localListVersion"
+	metaListSize    = "localListSize"
+)
+
+// listSize is the number of entries of the local list: kept in the meta
+// bucket, so that a Differential update of a list of a million entries
+// does not count them; counted once for a store written before.
+func listSize(tx kv.Tx) int {
+	if raw := tx.Get(bucketMeta, metaListSize); raw != nil {
+		if n, err := strconv.Atoi(string(raw)); err == nil {
+			return n
+		}
+	}
+	n := 0
+	tx.ForEach(bucketLocalList, func(string, []byte) error { n++; return nil })
+	return n
+}
 
 // getLocalListVersion answers GetLocalListVersion: 0 for an empty list, -1
 // while the list is disabled (LocalAuthListEnabled off).
@@ -81,7 +98,7 @@ func (cp *ChargePoint) sendLocalList(req *ocpp16.SendLocalListRequest) (*ocpp16.
 				return err
 			}
 		} else {
-			tx.ForEach(bucketLocalList, func(string, []byte) error { size++; return nil })
+			size = listSize(tx)
 		}
 		for _, e := range req.LocalAuthorizationList {
 			had := !full && tx.Get(bucketLocalList, e.IdTag) != nil
@@ -108,6 +125,9 @@ func (cp *ChargePoint) sendLocalList(req *ocpp16.SendLocalListRequest) (*ocpp16.
 		if size > maxLen {
 			status = ocpp16.UpdateStatusFailed
 			return errTooLong // rolls the whole update back
+		}
+		if err := tx.Put(bucketMeta, metaListSize, []byte(strconv.Itoa(size))); err != nil {
+			return err
 		}
 		return tx.Put(bucketMeta, metaListVersion, []byte(strconv.Itoa(req.ListVersion)))
 	})
