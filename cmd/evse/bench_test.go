@@ -49,7 +49,7 @@ func BenchmarkIdleRunRSS(b *testing.B) {
 }
 
 // vmRSS reads a process's resident set size in KiB.
-func vmRSS(b *testing.B, pid int) int {
+func vmRSS(b testing.TB, pid int) int {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		b.Skipf("no /proc: %v", err)
@@ -129,4 +129,51 @@ func median(ds []time.Duration) time.Duration {
 		}
 	}
 	return s[len(s)/2]
+}
+
+// BenchmarkLocalListRSS installs a local list of LocalAuthListMaxLength
+// (1,000,000) entries in a running evse, by SendLocalList over OCPP (one
+// Full and 22 Differential updates of 45,000), and reports the process's
+// resident memory before and after (aim: under 64 MB more).
+func BenchmarkLocalListRSS(b *testing.B) {
+	for b.Loop() {
+		s, url := newCSMS(b, csmstest.Options{})
+		dir := b.TempDir()
+		if out, errOut, code := runEVSE(b, "config", "set", "--data", dir, "LocalAuthListEnabled=true"); code != 0 {
+			b.Fatalf("config set: %s%s", out, errOut)
+		}
+		p := startEVSE(b, runArgs(url, "CP-LIST", dir)...)
+		waitCall(b, s, 0, "CP-LIST", "StatusNotification", 10*time.Second)
+		time.Sleep(500 * time.Millisecond)
+		before := vmRSS(b, p.cmd.Process.Pid)
+		const size, chunk = 1_000_000, 45_000
+		for first, v := 0, 1; first < size; first, v = first+chunk, v+1 {
+			kind := "Differential"
+			if first == 0 {
+				kind = "Full"
+			}
+			var sb strings.Builder
+			fmt.Fprintf(&sb, `{"listVersion":%d,"updateType":%q,"localAuthorizationList":[`, v, kind)
+			for i := first; i < min(first+chunk, size); i++ {
+				if i > first {
+					sb.WriteByte(',')
+				}
+				fmt.Fprintf(&sb, `{"idTag":"TAG%016d","idTagInfo":{"status":"Accepted"}}`, i)
+			}
+			sb.WriteString("]}")
+			answer, err := csmsCall(b, s, "CP-LIST", "SendLocalList", sb.String())
+			if err != nil || answer["status"] != "Accepted" {
+				b.Fatalf("SendLocalList %d: %v, %v", v, answer, err)
+			}
+		}
+		if v, err := csmsCall(b, s, "CP-LIST", "GetLocalListVersion", `{}`); err != nil || v["listVersion"] != float64(23) {
+			b.Fatalf("GetLocalListVersion: %v, %v", v, err)
+		}
+		time.Sleep(time.Second)
+		after := vmRSS(b, p.cmd.Process.Pid)
+		b.ReportMetric(float64(before)/1024, "rss-empty-MiB")
+		b.ReportMetric(float64(after)/1024, "rss-1M-MiB")
+		b.ReportMetric(float64(after-before)/1024, "more-MiB")
+		p.stop(syscall.SIGTERM)
+	}
 }

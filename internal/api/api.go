@@ -18,6 +18,7 @@ import (
 	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/hw/sim"
+	"github.com/evse-dev/evse/internal/ocpp16"
 )
 
 // Backend is the charge point the API serves. Its parts may change (a
@@ -32,6 +33,15 @@ type Backend interface {
 	Board() *sim.Board
 	// EmergencyStop stops every transaction (reason EmergencyStop).
 	EmergencyStop(ctx context.Context) error
+	// LocalList returns the running charge point, for its local list;
+	// nil while starting.
+	LocalList() LocalList
+}
+
+// LocalList is the installer's view of the local authorization list.
+type LocalList interface {
+	LocalListInfo() (version, size int, err error)
+	LocalListEntry(idTag string) (ocpp16.IdTagInfo, bool, error)
 }
 
 // Handler returns the API's HTTP handler.
@@ -52,6 +62,8 @@ func Handler(b Backend, log *slog.Logger) http.Handler {
 	mux.HandleFunc("POST /api/v1/rfid", a.rfid)
 	mux.HandleFunc("POST /api/v1/inputs/{n}", a.input)
 	mux.HandleFunc("POST /api/v1/emergency-stop", a.emergencyStop)
+	mux.HandleFunc("GET /api/v1/locallist", a.localList)
+	mux.HandleFunc("GET /api/v1/locallist/{idTag}", a.localListEntry)
 	return mux
 }
 
@@ -345,4 +357,35 @@ func (a *api) snapshot(w http.ResponseWriter, n int) {
 		sim.Snapshot
 		Pilot string `json:"pilot"`
 	}{s, s.Pilot.String()})
+}
+
+func (a *api) localList(w http.ResponseWriter, r *http.Request) {
+	l := a.b.LocalList()
+	if l == nil {
+		fail(w, http.StatusServiceUnavailable, "charge point starting")
+		return
+	}
+	v, n, err := l.LocalListInfo()
+	if err != nil {
+		fail(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	reply(w, http.StatusOK, map[string]int{"listVersion": v, "size": n})
+}
+
+func (a *api) localListEntry(w http.ResponseWriter, r *http.Request) {
+	l := a.b.LocalList()
+	if l == nil {
+		fail(w, http.StatusServiceUnavailable, "charge point starting")
+		return
+	}
+	info, ok, err := l.LocalListEntry(r.PathValue("idTag"))
+	switch {
+	case err != nil:
+		fail(w, http.StatusInternalServerError, "%v", err)
+	case !ok:
+		fail(w, http.StatusNotFound, "%q is not in the local list", r.PathValue("idTag"))
+	default:
+		reply(w, http.StatusOK, info)
+	}
 }

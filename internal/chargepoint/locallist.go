@@ -143,3 +143,34 @@ func (cp *ChargePoint) sendLocalList(req *ocpp16.SendLocalListRequest) (*ocpp16.
 }
 
 var errTooLong = errors.New("chargepoint: the local list would exceed LocalAuthListMaxLength")
+
+// LocalListInfo tells the local list's version and size, for the
+// installer (the local API).
+func (cp *ChargePoint) LocalListInfo() (version, size int, err error) {
+	err = cp.store.View(func(tx kv.Tx) error {
+		if raw := tx.Get(bucketMeta, metaListVersion); raw != nil {
+			version, _ = strconv.Atoi(string(raw))
+		}
+		size = listSize(tx)
+		return nil
+	})
+	return version, size, err
+}
+
+// LocalListEntry returns an idTag's entry in the local list, for the
+// installer: its status, parent and expiry; ok false when not listed.
+func (cp *ChargePoint) LocalListEntry(idTag string) (info ocpp16.IdTagInfo, ok bool, err error) {
+	err = cp.store.View(func(tx kv.Tx) error {
+		e := readEntry(tx, bucketLocalList, idTag)
+		if e == nil {
+			return nil
+		}
+		ok = true
+		info = ocpp16.IdTagInfo{Status: e.Status, ParentIdTag: e.ParentIDTag}
+		if e.Expiry != nil {
+			info.ExpiryDate = &ocpp16.DateTime{Time: *e.Expiry}
+		}
+		return nil
+	})
+	return info, ok, err
+}

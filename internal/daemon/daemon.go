@@ -214,6 +214,15 @@ func (l *liveCP) Settings() *config.Settings {
 
 func (l *liveCP) Board() *sim.Board { return l.hw.board }
 
+func (l *liveCP) LocalList() api.LocalList {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cp == nil {
+		return nil
+	}
+	return l.cp
+}
+
 // hardware is the simulated board, made once and kept across resets.
 type hardware struct {
 	board  *sim.Board
