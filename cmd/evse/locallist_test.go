@@ -103,3 +103,84 @@ func TestALocalListUpdateKilledHalfwayLeavesTheOldListOrTheNew(t *testing.T) {
 	}
 	t.Logf("%d kills during Full updates of %d tags: %d kept the old list, %d had the new one, none a mix", kills, size, kept, replaced)
 }
+
+// diffList is a Differential SendLocalList adding tags prefix-first ...
+// prefix-(first+n-1), and removing the tags named in remove.
+func diffList(version int, prefix string, first, n int, remove ...string) string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, `{"listVersion":%d,"updateType":"Differential","localAuthorizationList":[`, version)
+	for i := range n {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"idTag":"%s-%d","idTagInfo":{"status":"Accepted"}}`, prefix, first+i)
+	}
+	for i, tag := range remove {
+		if n > 0 || i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"idTag":%q}`, tag)
+	}
+	sb.WriteString("]}")
+	return sb.String()
+}
+
+// TestTheLocalListAtTheAppendixSizes drives the real binary through the
+// local list's answers at full size: disabled (-1, NotSupported), empty
+// (0), an update over SendLocalListMaxLength (Failed, nothing applied), a
+// stale Differential (VersionMismatch), a list filled to
+// LocalAuthListMaxLength (1,000,000), one tag more (Failed, nothing
+// applied), and a change that keeps the size (Accepted).
+func TestTheLocalListAtTheAppendixSizes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills a list of a million entries")
+	}
+	t.Parallel()
+	s, url := newCSMS(t, csmstest.Options{})
+	p := startEVSE(t, runArgs(url, "CP-SIZES", t.TempDir())...)
+	base := p.apiURL(t) + "/api/v1"
+	waitCall(t, s, 0, "CP-SIZES", "StatusNotification", 10*time.Second)
+	call := func(action, payload string) map[string]any {
+		t.Helper()
+		a, err := csmsCall(t, s, "CP-SIZES", action, payload)
+		if err != nil {
+			t.Fatalf("%s: %v", action, err)
+		}
+		return a
+	}
+	expect := func(what string, got map[string]any, key string, want any) {
+		t.Helper()
+		if got[key] != want {
+			t.Fatalf("%s: %s = %v, want %v", what, key, got[key], want)
+		}
+	}
+	expect("disabled", call("GetLocalListVersion", `{}`), "listVersion", float64(-1))
+	expect("disabled", call("SendLocalList", fullList(1, "A", 1)), "status", "NotSupported")
+	if code, body := apiDo(t, "PUT", base+"/config/LocalAuthListEnabled", `{"value":"true"}`); code != 200 {
+		t.Fatalf("enabling the list: %d %v", code, body)
+	}
+	expect("empty", call("GetLocalListVersion", `{}`), "listVersion", float64(0))
+	expect("45,001 entries", call("SendLocalList", fullList(1, "A", 45001)), "status", "Failed")
+	expect("after 45,001", call("GetLocalListVersion", `{}`), "listVersion", float64(0))
+	expect("45,000 entries", call("SendLocalList", fullList(1, "A", 45000)), "status", "Accepted")
+	expect("a stale Differential", call("SendLocalList", diffList(1, "B", 0, 1)), "status", "VersionMismatch")
+	const size, chunk = 1_000_000, 45_000
+	v := 1
+	for first := 45000; first < size; first += chunk {
+		v++
+		expect(fmt.Sprintf("version %d", v), call("SendLocalList", diffList(v, "A", first, min(chunk, size-first))), "status", "Accepted")
+	}
+	if _, info := apiDo(t, "GET", base+"/locallist", ""); info["size"] != float64(size) || info["listVersion"] != float64(v) {
+		t.Fatalf("full list: %v", info)
+	}
+	expect("one more tag", call("SendLocalList", diffList(v+1, "C", 0, 1)), "status", "Failed")
+	expect("after one more", call("GetLocalListVersion", `{}`), "listVersion", float64(v))
+	if code, _ := apiDo(t, "GET", base+"/locallist/C-0", ""); code != 404 {
+		t.Errorf("a tag of the failed update is in the list (%d)", code)
+	}
+	expect("one out, one in", call("SendLocalList", diffList(v+1, "C", 0, 1, "A-7")), "status", "Accepted")
+	if _, info := apiDo(t, "GET", base+"/locallist", ""); info["size"] != float64(size) || info["listVersion"] != float64(v+1) {
+		t.Fatalf("after one out, one in: %v", info)
+	}
+	noViolations(t, s)
+}
