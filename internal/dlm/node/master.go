@@ -234,6 +234,7 @@ func (m *Master) serve(ctx context.Context, c net.Conn, events chan<- linkEvent)
 	}
 	link := &slaveLink{id: hello.Msg.Slave, seq: m.linkSeq.Add(1), conn: c, out: make(chan wire.Message, 16), done: make(chan struct{})}
 	link.sess = wire.NewSession(m.cfg.Key, true, hello.Msg.Nonce, wire.Nonce())
+	link.sess.SetSlave(link.id)
 	line, err := link.sess.Seal(wire.Message{Type: wire.TypeWelcome, Nonce: link.sess.MasterNonce()})
 	if err != nil || writeLine(c, line) != nil {
 		return

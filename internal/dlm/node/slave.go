@@ -330,6 +330,7 @@ func (s *Slave) session(ctx context.Context, addr string, events chan<- slaveEve
 		return false, fmt.Errorf("%s: %w: %s", addr, errRefused, w.Msg.Reason)
 	}
 	sess := wire.NewSession(s.cfg.Key, false, nonce, nil)
+	sess.SetSlave(s.cfg.ID)
 	if w.Msg.Type != wire.TypeWelcome || len(w.Msg.Nonce) != 16 {
 		return false, fmt.Errorf("%s: expected welcome, got %q", addr, w.Msg.Type)
 	}

@@ -161,7 +161,8 @@ func Nonce() []byte {
 type Session struct {
 	key                     Key
 	slaveNonce, masterNonce []byte
-	master                  bool // this end is the master
+	slave                   string // the slave's id, as in its hello
+	master                  bool   // this end is the master
 	sent, received          uint64
 }
 
@@ -173,6 +174,10 @@ func NewSession(key Key, master bool, slaveNonce, masterNonce []byte) *Session {
 
 // MasterNonce returns the master's nonce.
 func (s *Session) MasterNonce() []byte { return s.masterNonce }
+
+// SetSlave binds the session to the slave's id of the hello, so that a
+// hello rewritten on the way (the hello carries no MAC) breaks the link.
+func (s *Session) SetSlave(id string) { s.slave = id }
 
 // SetMasterNonce sets the master's nonce, taken from its welcome.
 func (s *Session) SetMasterNonce(n []byte) { s.masterNonce = n }
@@ -192,6 +197,8 @@ func (s *Session) mac(fromMaster bool, seq uint64, body []byte) []byte {
 	h.Write(s.slaveNonce)
 	h.Write([]byte{byte(len(s.masterNonce))})
 	h.Write(s.masterNonce)
+	h.Write([]byte{byte(len(s.slave))})
+	h.Write([]byte(s.slave))
 	h.Write(body)
 	return h.Sum(nil)
 }

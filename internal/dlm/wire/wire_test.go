@@ -112,3 +112,15 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestARenamedHelloBreaksTheLink(t *testing.T) {
+	// A hello carries no MAC: a peer on the path could rename the slave.
+	// The id is part of every MAC, so the link does not survive that.
+	m, s := pair("k", "k")
+	m.SetSlave("S2") // what the master read in the rewritten hello
+	s.SetSlave("S1") // who the slave is
+	line, _ := s.Seal(Message{Type: TypeReport})
+	if _, err := receive(t, m, line); !errors.Is(err, ErrBadMAC) {
+		t.Fatalf("a renamed slave's report verified: %v", err)
+	}
+}
