@@ -41,6 +41,8 @@ type connector struct {
 	offered float64 // A per phase
 	// limit caps the offer (load management's share); negative: no cap.
 	limit float64
+	// reserved: a reservation keeps the connector (core.markReserved).
+	reserved bool
 	// wantPhases is what load management asks (1 or 3; 0: never asked),
 	// phasesNow what the hardware is switched to (0: as wired, 3).
 	wantPhases, phasesNow int
@@ -103,6 +105,8 @@ func (c *connector) status() (ocpp16.ChargePointStatus, ocpp16.ChargePointErrorC
 		return ocpp16.ChargePointStatusFinishing, ok
 	case c.pilot.Plugged() || c.auth != nil || c.authorizing != "":
 		return ocpp16.ChargePointStatusPreparing, ok
+	case c.reserved:
+		return ocpp16.ChargePointStatusReserved, ok
 	}
 	return ocpp16.ChargePointStatusAvailable, ok
 }

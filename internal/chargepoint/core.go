@@ -29,6 +29,8 @@ type core struct {
 	// offlineSince is when the connection to the central system was last
 	// lost (or the core started without one); zero while connected.
 	offlineSince time.Time
+	// res are the reservations, by reservationId.
+	res map[int]*reservation
 }
 
 // offlineGrace is how long the charge point must have been without a
@@ -93,6 +95,9 @@ func (c *core) load() error {
 		}
 		for _, cn := range c.conns {
 			cn.inoperative = tx.Get(bucketAvail, pad(int64(cn.id))) != nil
+		}
+		if err := c.loadReservations(tx, c.now()); err != nil {
+			return err
 		}
 		var lost []transaction
 		err := tx.ForEach(bucketOpenTx, func(_ string, v []byte) error {
@@ -303,11 +308,20 @@ func (c *core) unlockAfterUnplug(cn *connector, idTag string) {
 // start begins a transaction (or a silent free-charging session) on a
 // connector with an EV, durably before anything is sent.
 func (c *core) start(cn *connector, g grant) {
+	use, ok := c.claim(cn, g)
+	if !ok {
+		c.cp.log.Info("connector reserved for another idTag; not starting", "connector", cn.id, "id_tag", g.idTag)
+		return
+	}
 	now := c.now()
 	r := cn.hw.Meter()
 	idTag, silent := g.idTag, g.silent
 	t := &transaction{Connector: cn.id, IDTag: idTag, ParentIDTag: g.parent, Holder: g.holder, MeterStart: wh(r.EnergyWh),
 		Started: now, Silent: silent, LastWh: r.EnergyWh, LastAt: now}
+	if use != nil {
+		id := use.ID
+		t.ReservationID = &id
+	}
 	begin := meterValue(r, measurands(c.cp.settings.String("StopTxnSampledData")), ocpp16.ReadingContextTransactionBegin, now, c.cp.phases())
 	if begin != nil && !silent {
 		t.Data = append(t.Data, *begin)
@@ -351,6 +365,9 @@ func (c *core) start(cn *connector, g grant) {
 	}
 	cn.tx, cn.auth, cn.finishing, cn.heldFor = t, nil, false, ""
 	cn.holdFor = max(cn.holdFor, seq)
+	if use != nil {
+		c.consume(use) // the reservation is used up
+	}
 	if err := cn.hw.SetLock(true); err != nil {
 		c.cp.log.Warn("cable did not lock", "connector", cn.id, "err", err)
 	}
@@ -476,11 +493,13 @@ func (c *core) nextDeadline() time.Time {
 			earlier(cn.auth.deadline)
 		}
 	}
+	earlier(c.nextExpiry())
 	return next
 }
 
 // tick does what is due at now.
 func (c *core) tick(now time.Time) {
+	c.expireReservations(now)
 	for _, cn := range c.conns {
 		if a := cn.auth; a != nil && !now.Before(a.deadline) {
 			c.cp.log.Info("no cable within ConnectionTimeOut; authorization dropped", "connector", cn.id, "id_tag", a.idTag)

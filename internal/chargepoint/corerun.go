@@ -41,6 +41,7 @@ func (c *core) run(ctx context.Context) {
 	defer timer.Stop()
 	for {
 		c.drive()
+		c.markReserved()
 		c.publish()
 		c.publishLoads(c.now())
 		timer.Stop()

@@ -54,6 +54,10 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 		resp, err = cp.getLocalListVersion()
 	case *ocpp16.SendLocalListRequest:
 		resp, err = cp.sendLocalList(r)
+	case *ocpp16.ReserveNowRequest:
+		resp, err = cp.reserveNow(ctx, r)
+	case *ocpp16.CancelReservationRequest:
+		resp, err = cp.cancelReservation(ctx, r)
 	case *ocpp16.DataTransferRequest:
 		resp = &ocpp16.DataTransferResponse{Status: ocpp16.DataTransferStatusUnknownVendorId}
 	default:

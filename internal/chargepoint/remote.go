@@ -28,7 +28,7 @@ func (cp *ChargePoint) remoteStart(ctx context.Context, req *ocpp16.RemoteStartT
 				return
 			}
 		}
-		cn := c.pickConnector(target)
+		cn := c.pickConnector(target, req.IdTag)
 		if cn == nil || c.busyWith(req.IdTag) {
 			return
 		}

@@ -30,7 +30,7 @@ func (c *core) presented(idTag string, target int) {
 			return
 		}
 	}
-	cn := c.pickConnector(target)
+	cn := c.pickConnector(target, idTag)
 	if cn == nil {
 		// Maybe a tag of the same group as a running transaction's: that
 		// stops it too, once the group is known.
@@ -56,9 +56,14 @@ func (c *core) presented(idTag string, target int) {
 }
 
 // pickConnector chooses the connector a tag starts on: the one asked for,
-// else one with an EV waiting, else a free one.
-func (c *core) pickConnector(target int) *connector {
+// else one with an EV waiting, else a free one; never one reserved for
+// another tag (a reservation with a parentIdTag may still match: that is
+// decided once the tag's parent is known).
+func (c *core) pickConnector(target int, idTag string) *connector {
 	usable := func(cn *connector) bool {
+		if r := c.reservationOn(cn); r != nil && r.IDTag != idTag && r.Parent == "" {
+			return false
+		}
 		return cn.tx == nil && cn.auth == nil && cn.authorizing == "" && !cn.inoperative && !c.inoperative && cn.fault == ""
 	}
 	if target != 0 {
@@ -142,6 +147,10 @@ func (c *core) answered(cn *connector, idTag string, info *ocpp16.IdTagInfo, err
 // ConnectionTimeOut.
 func (c *core) authorized(cn *connector, g grant) {
 	if cn.tx != nil {
+		return
+	}
+	if _, ok := c.claim(cn, g); !ok {
+		c.cp.log.Info("connector reserved for another idTag", "connector", cn.id, "id_tag", g.idTag)
 		return
 	}
 	if cn.pilot.Plugged() {
