@@ -52,6 +52,9 @@ type Options struct {
 	// Pacing bounds the rate of journaled messages: at least this long
 	// between two. Default 200 ms.
 	Pacing time.Duration
+	// Firmware downloads UpdateFirmware's file; nil: UpdateFirmware is
+	// answered NotSupported.
+	Firmware Fetcher
 	// Managed: load management caps the connectors' offers; until it has
 	// decided, they offer nothing (instead of the model's maximum).
 	Managed bool
@@ -88,6 +91,7 @@ type ChargePoint struct {
 	coreWake chan struct{} // buffered 1
 
 	reporter *reporter
+	fw       firmwareState
 	// loads is the connectors' state for load management, published by
 	// the core; loadsChanged is signalled when it changes.
 	loads        atomic.Pointer[[]loadState]

@@ -93,7 +93,7 @@ func (s *session) boot(ctx context.Context) (ocpp16.RegistrationStatus, time.Dur
 		ChargePointModel:        m.Model,
 		ChargePointSerialNumber: m.SerialNumber,
 		ChargeBoxSerialNumber:   m.ChargeBoxSerialNumber,
-		FirmwareVersion:         m.FirmwareVersion,
+		FirmwareVersion:         cp.firmwareVersion(),
 		Iccid:                   m.ICCID,
 		Imsi:                    m.IMSI,
 		MeterType:               m.MeterType,
@@ -141,6 +141,7 @@ func (s *session) adoptHeartbeatInterval(seconds int) {
 // Accepted; it then returns that status and the wait before the next boot.
 func (s *session) accepted(ctx context.Context) (ocpp16.RegistrationStatus, time.Duration) {
 	cp := s.cp
+	cp.reportInstalled(ctx) // after the boot into a new firmware
 	interval := func() time.Duration { return time.Duration(cp.settings.Int("HeartbeatInterval")) * time.Second }
 	hb := cp.clock.NewTimer(interval())
 	defer hb.Stop()
@@ -183,7 +184,7 @@ func (s *session) sendTriggered(ctx context.Context, n news) {
 	}
 	if n.firmware {
 		s.call(ctx, "FirmwareStatusNotification",
-			&ocpp16.FirmwareStatusNotificationRequest{Status: ocpp16.FirmwareStatusIdle},
+			&ocpp16.FirmwareStatusNotificationRequest{Status: s.cp.fw.get()},
 			&ocpp16.FirmwareStatusNotificationResponse{})
 	}
 }

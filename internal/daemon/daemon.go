@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -283,6 +284,7 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 	cp, err := chargepoint.New(chargepoint.Options{
 		Model: opts.Model, Settings: settings, Board: hw.board, Store: db, Clock: clock.Real{}, Logger: log,
 		ReconnectSpread: opts.ReplaySpread, Managed: managedByDLM(settings.Int("DlmMode")),
+		Firmware: newHTTPFetcher(tlsConfig),
 	})
 	if err != nil {
 		return err
@@ -356,4 +358,42 @@ func password(settings *config.Settings) func() []byte {
 		}
 		return b
 	}
+}
+
+// maxFirmware bounds a firmware download.
+const maxFirmware = 64 << 20
+
+// httpFetcher downloads firmware over HTTP(S).
+type httpFetcher struct{ client *http.Client }
+
+func newHTTPFetcher(tlsConfig *tls.Config) httpFetcher {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if tlsConfig != nil {
+		tr.TLSClientConfig = tlsConfig
+	}
+	return httpFetcher{client: &http.Client{Transport: tr, Timeout: 5 * time.Minute}}
+}
+
+// Fetch GETs url: at most 64 MiB, and only with status 200.
+func (f httpFetcher) Fetch(ctx context.Context, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxFirmware+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > maxFirmware {
+		return nil, fmt.Errorf("GET %s: over %d bytes", url, maxFirmware)
+	}
+	return body, nil
 }
