@@ -1,11 +1,18 @@
 package main
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"path"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,5 +69,70 @@ func TestUpdateFirmwareWithTheRealBinary(t *testing.T) {
 		t.Fatalf("BootNotification after the update: %s", boot.Frame.Payload)
 	}
 	statusesFrom(boot.Seq, "Installed")
+	noViolations(t, s)
+}
+
+// TestGetDiagnosticsWithTheRealBinary: the charge point uploads a tar.gz
+// by HTTP PUT to a server on loopback, named as it answered, holding its
+// log (what it logged at boot included), its status and its
+// configuration; an upload refused by the server ends in UploadFailed.
+func TestGetDiagnosticsWithTheRealBinary(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	uploads := map[string][]byte{}
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPut || strings.HasPrefix(r.URL.Path, "/refuse/") {
+			http.Error(w, "no", http.StatusForbidden)
+			return
+		}
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		uploads[path.Base(r.URL.Path)] = b
+		mu.Unlock()
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer web.Close()
+	s, url := newCSMS(t, csmstest.Options{})
+	startEVSE(t, runArgs(url, "CP-DIAG", t.TempDir())...)
+	waitCall(t, s, 0, "CP-DIAG", "StatusNotification", 10*time.Second)
+	diag := func(location, want string) string {
+		t.Helper()
+		mark := len(s.Records())
+		a := mustCall(t, s, "CP-DIAG", "GetDiagnostics", `{"location":"`+location+`"}`)
+		for _, st := range []string{"Uploading", want} {
+			r, err := s.WaitFor(ctxFor(t, 10*time.Second), mark, func(r csmstest.Record) bool {
+				return csmstest.IsCall("CP-DIAG", "DiagnosticsStatusNotification")(r) && string(r.Frame.Payload) == `{"status":"`+st+`"}`
+			})
+			if err != nil {
+				t.Fatalf("no DiagnosticsStatusNotification %s: %v", st, err)
+			}
+			mark = r.Seq
+		}
+		name, _ := a["fileName"].(string)
+		return name
+	}
+	name := diag(web.URL+"/diag/", "Uploaded")
+	mu.Lock()
+	data := uploads[name]
+	mu.Unlock()
+	if data == nil {
+		t.Fatalf("no upload named %q (got %v)", name, len(uploads))
+	}
+	gz, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	got := map[string]string{}
+	for h, err := tr.Next(); err == nil; h, err = tr.Next() {
+		b, _ := io.ReadAll(tr)
+		got[h.Name] = string(b)
+	}
+	if !strings.Contains(got["log.jsonl"], "registered with the central system") ||
+		!strings.Contains(got["status.json"], `"registration": "Accepted"`) ||
+		!strings.Contains(got["configuration.txt"], "NumberOfConnectors=1") {
+		t.Errorf("archive: %v", got)
+	}
+	diag(web.URL+"/refuse/", "UploadFailed")
 	noViolations(t, s)
 }

@@ -55,6 +55,9 @@ type Options struct {
 	// Firmware downloads UpdateFirmware's file; nil: UpdateFirmware is
 	// answered NotSupported.
 	Firmware Fetcher
+	// Diagnostics gives GetDiagnostics the logs and the upload; nil:
+	// GetDiagnostics is answered NotSupported.
+	Diagnostics Diagnostics
 	// Managed: load management caps the connectors' offers; until it has
 	// decided, they offer nothing (instead of the model's maximum).
 	Managed bool
@@ -92,6 +95,7 @@ type ChargePoint struct {
 
 	reporter *reporter
 	fw       firmwareState
+	diag     diagState
 	// loads is the connectors' state for load management, published by
 	// the core; loadsChanged is signalled when it changes.
 	loads        atomic.Pointer[[]loadState]

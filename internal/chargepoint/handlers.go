@@ -60,6 +60,8 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 		resp, err = cp.cancelReservation(ctx, r)
 	case *ocpp16.UpdateFirmwareRequest:
 		resp, err = cp.updateFirmware(ctx, r)
+	case *ocpp16.GetDiagnosticsRequest:
+		resp, err = cp.getDiagnostics(ctx, r)
 	case *ocpp16.DataTransferRequest:
 		resp = &ocpp16.DataTransferResponse{Status: ocpp16.DataTransferStatusUnknownVendorId}
 	default:

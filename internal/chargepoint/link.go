@@ -179,7 +179,7 @@ func (s *session) sendTriggered(ctx context.Context, n news) {
 	}
 	if n.diagnostics {
 		s.call(ctx, "DiagnosticsStatusNotification",
-			&ocpp16.DiagnosticsStatusNotificationRequest{Status: ocpp16.DiagnosticsStatusIdle},
+			&ocpp16.DiagnosticsStatusNotificationRequest{Status: s.cp.diag.get()},
 			&ocpp16.DiagnosticsStatusNotificationResponse{})
 	}
 	if n.firmware {

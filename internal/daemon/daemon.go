@@ -111,7 +111,8 @@ func Run(ctx context.Context, opts Options) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	log = log.With("cp", opts.ID)
+	ring := newLogRing() // what GetDiagnostics uploads
+	log = slog.New(newRingHandler(log.Handler(), ring)).With("cp", opts.ID)
 	var tlsConfig *tls.Config
 	if opts.CAFile != "" {
 		pem, err := os.ReadFile(opts.CAFile)
@@ -138,7 +139,7 @@ func Run(ctx context.Context, opts Options) error {
 		defer stopAPI()
 	}
 	for {
-		err := runOnce(ctx, opts, log, tlsConfig, hw, live)
+		err := runOnce(ctx, opts, log, tlsConfig, hw, live, ring)
 		if !errors.Is(err, chargepoint.ErrReset) {
 			return err
 		}
@@ -263,7 +264,7 @@ func (h *hardware) stop() {
 
 // runOnce runs the charge point's software once: until ctx ends, or a
 // Reset (chargepoint.ErrReset).
-func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls.Config, hw *hardware, live *liveCP) error {
+func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls.Config, hw *hardware, live *liveCP, ring *logRing) error {
 	settings, db, err := OpenSettings(opts.DataDir, opts.Model, false, log)
 	if err != nil {
 		return err
@@ -284,7 +285,7 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 	cp, err := chargepoint.New(chargepoint.Options{
 		Model: opts.Model, Settings: settings, Board: hw.board, Store: db, Clock: clock.Real{}, Logger: log,
 		ReconnectSpread: opts.ReplaySpread, Managed: managedByDLM(settings.Int("DlmMode")),
-		Firmware: newHTTPFetcher(tlsConfig),
+		Firmware: newHTTPFetcher(tlsConfig), Diagnostics: newDiagnostics(ring, tlsConfig),
 	})
 	if err != nil {
 		return err

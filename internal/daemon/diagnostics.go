@@ -1,0 +1,135 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// logRing keeps the last log records, as JSON lines with their time, for
+// GetDiagnostics.
+type logRing struct {
+	mu   sync.Mutex
+	recs []logRec
+	next int
+	full bool
+}
+
+type logRec struct {
+	at   time.Time
+	line []byte
+}
+
+// ringSize is how many log records GetDiagnostics can reach back.
+const ringSize = 5000
+
+func newLogRing() *logRing { return &logRing{recs: make([]logRec, ringSize)} }
+
+func (l *logRing) add(at time.Time, line []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.recs[l.next] = logRec{at, bytes.Clone(line)}
+	l.next = (l.next + 1) % len(l.recs)
+	l.full = l.full || l.next == 0
+}
+
+// Logs returns the records from from to to (zero: no bound), oldest first.
+func (l *logRing) Logs(from, to time.Time) []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []byte
+	n, start := l.next, 0
+	if l.full {
+		n, start = len(l.recs), l.next
+	}
+	for i := range n {
+		r := l.recs[(start+i)%len(l.recs)]
+		if (!from.IsZero() && r.at.Before(from)) || (!to.IsZero() && r.at.After(to)) {
+			continue
+		}
+		out = append(out, r.line...)
+	}
+	return out
+}
+
+// ringHandler is a slog.Handler that keeps every record of level Info and
+// up in the ring (whatever the console's level) and passes what the inner
+// handler wants to it.
+type ringHandler struct {
+	inner slog.Handler
+	ring  *logRing
+	wrap  func(slog.Handler) slog.Handler // the attributes and groups added so far
+}
+
+func newRingHandler(inner slog.Handler, ring *logRing) slog.Handler {
+	return ringHandler{inner: inner, ring: ring, wrap: func(h slog.Handler) slog.Handler { return h }}
+}
+
+func (h ringHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelInfo || h.inner.Enabled(ctx, l)
+}
+
+func (h ringHandler) Handle(ctx context.Context, r slog.Record) error {
+	var buf bytes.Buffer
+	h.wrap(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})).Handle(ctx, r)
+	h.ring.add(r.Time, buf.Bytes())
+	if h.inner.Enabled(ctx, r.Level) {
+		return h.inner.Handle(ctx, r)
+	}
+	return nil
+}
+
+func (h ringHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	wrap := h.wrap
+	return ringHandler{inner: h.inner.WithAttrs(as), ring: h.ring, wrap: func(j slog.Handler) slog.Handler { return wrap(j).WithAttrs(as) }}
+}
+
+func (h ringHandler) WithGroup(name string) slog.Handler {
+	wrap := h.wrap
+	return ringHandler{inner: h.inner.WithGroup(name), ring: h.ring, wrap: func(j slog.Handler) slog.Handler { return wrap(j).WithGroup(name) }}
+}
+
+// diagnostics gives GetDiagnostics the log ring and an HTTP(S) upload.
+type diagnostics struct {
+	*logRing
+	client *http.Client
+}
+
+func newDiagnostics(ring *logRing, tlsConfig *tls.Config) diagnostics {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if tlsConfig != nil {
+		tr.TLSClientConfig = tlsConfig
+	}
+	return diagnostics{logRing: ring, client: &http.Client{Transport: tr, Timeout: 5 * time.Minute}}
+}
+
+// Upload PUTs the file to location, or to location/name when location
+// ends in a slash. Other schemes (ftp) are not supported.
+func (d diagnostics) Upload(ctx context.Context, location, name string, data []byte) error {
+	if !strings.HasPrefix(location, "http://") && !strings.HasPrefix(location, "https://") {
+		return fmt.Errorf("diagnostics: %q: only http and https uploads are supported", location)
+	}
+	if strings.HasSuffix(location, "/") {
+		location += name
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, location, bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/gzip")
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("PUT %s: %s", location, resp.Status)
+	}
+	return nil
+}
