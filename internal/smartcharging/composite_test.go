@@ -12,7 +12,7 @@ import (
 var day = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 
 func dt(t time.Time) *ocpp16.DateTime { return &ocpp16.DateTime{Time: t} }
-func ptr[T any](v T) *T                { return &v }
+func ptr[T any](v T) *T               { return &v }
 
 // profile builds a profile; periods are "seconds:limit" or
 // "seconds:limit:phases".
