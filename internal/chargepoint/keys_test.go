@@ -1,6 +1,7 @@
 package chargepoint
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -245,6 +246,32 @@ func TestTheCableStaysLockedUntilTheTagComesBack(t *testing.T) {
 		}
 		if s := decode[ocpp16.StopTransactionRequest](t, csms.sent("StopTransaction")[0]); s.Reason != ocpp16.ReasonEVDisconnected {
 			t.Errorf("stop %+v", s)
+		}
+	})
+}
+
+// TestATriggerWhileAStatusIsOutIsNotLost: a TriggerMessage for every
+// status that comes while the one triggered before is still out gets its
+// own StatusNotification.
+func TestATriggerWhileAStatusIsOutIsNotLost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS()
+		r := startRig(t, csms, nil, &kv.Mem{})
+		defer r.stop()
+		time.Sleep(time.Minute)
+		before := len(statuses(csms, 0))
+		csms.mu.Lock()
+		csms.answers["StatusNotification"] = func(json.RawMessage) (json.RawMessage, error) {
+			time.Sleep(2 * time.Second) // a slow central system
+			return json.RawMessage(`{}`), nil
+		}
+		csms.mu.Unlock()
+		call(t, r.cp, "TriggerMessage", `{"requestedMessage":"StatusNotification","connectorId":0}`)
+		time.Sleep(time.Second) // the first is out
+		call(t, r.cp, "TriggerMessage", `{"requestedMessage":"StatusNotification"}`)
+		time.Sleep(10 * time.Second)
+		if n := len(statuses(csms, 0)) - before; n != 2 {
+			t.Errorf("%d StatusNotifications for connector 0, want 2 (one per trigger)", n)
 		}
 	})
 }

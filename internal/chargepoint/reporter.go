@@ -19,7 +19,8 @@ type reporter struct {
 	mu        sync.Mutex
 	current   map[int]connStatus // as the core sees it now
 	sent      map[int]connStatus // as the central system was told
-	forced    map[int]bool       // triggered: sent even if unchanged
+	forced    map[int]uint64     // triggered (by trigger number): sent even if unchanged
+	triggers  uint64             // numbers the triggers
 	delivered uint64             // journal messages up to this sequence are delivered (or given up)
 }
 
@@ -30,13 +31,15 @@ type connStatus struct {
 	// holdFor is a journal sequence that must be delivered before this
 	// status is reported.
 	holdFor uint64
+	// trigger is the number of the TriggerMessage it answers, 0: none.
+	trigger uint64
 }
 
 func (a connStatus) same(b connStatus) bool { return a.status == b.status && a.code == b.code }
 
 func newReporter(cp *ChargePoint) *reporter {
 	return &reporter{cp: cp, wake: make(chan struct{}, 1),
-		current: map[int]connStatus{}, sent: map[int]connStatus{}, forced: map[int]bool{}}
+		current: map[int]connStatus{}, sent: map[int]connStatus{}, forced: map[int]uint64{}}
 }
 
 func (r *reporter) poke() {
@@ -88,12 +91,13 @@ func (r *reporter) resendAll() {
 // force sends a connector's status (all with -1) even if unchanged.
 func (r *reporter) force(id int) {
 	r.mu.Lock()
+	r.triggers++
 	if id < 0 {
 		for c := range r.current {
-			r.forced[c] = true
+			r.forced[c] = r.triggers
 		}
 	} else {
-		r.forced[id] = true
+		r.forced[id] = r.triggers
 	}
 	r.mu.Unlock()
 	r.poke()
@@ -110,7 +114,8 @@ func (r *reporter) due(now time.Time, min time.Duration) (int, connStatus, bool,
 		if !ok {
 			continue
 		}
-		if r.forced[id] {
+		if r.forced[id] != 0 {
+			cur.trigger = r.forced[id]
 			return id, cur, true, later
 		}
 		if sent, ok := r.sent[id]; ok && sent.same(cur) {
@@ -135,7 +140,11 @@ func (r *reporter) due(now time.Time, min time.Duration) (int, connStatus, bool,
 func (r *reporter) done(id int, s connStatus) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	delete(r.forced, id)
+	// A trigger that came while this one was out is still due.
+	if r.forced[id] == s.trigger {
+		delete(r.forced, id)
+	}
+	s.trigger = 0
 	r.sent[id] = s
 }
 
