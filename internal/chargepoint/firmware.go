@@ -106,9 +106,12 @@ func (cp *ChargePoint) updateFirmware(ctx context.Context, req *ocpp16.UpdateFir
 		interval = time.Duration(max(*req.RetryInterval, 0)) * time.Second
 	}
 	cp.log.Info("UpdateFirmware", "location", req.Location, "retrieve_date", req.RetrieveDate.Time, "retries", retries)
-	cp.goAsync(func(ctx context.Context) {
-		defer cp.fw.busy.Store(false)
-		cp.runFirmwareUpdate(ctx, req.Location, req.RetrieveDate.Time, retries, interval)
+	// The first status follows the answer, never precedes it.
+	rpc.AfterAnswer(ctx, func() {
+		cp.goAsync(func(ctx context.Context) {
+			defer cp.fw.busy.Store(false)
+			cp.runFirmwareUpdate(ctx, req.Location, req.RetrieveDate.Time, retries, interval)
+		})
 	})
 	return &ocpp16.UpdateFirmwareResponse{}, nil
 }
