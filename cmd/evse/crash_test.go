@@ -126,7 +126,6 @@ func checkTransactions(t *testing.T, recs []csmstest.Record, cp string, wantEner
 		ids      map[int]bool // transactionIds the central system gave it
 		firstSeq int
 		stops    []stopMsg
-		stopSeq  int
 	}
 	byContent := map[string]*session{}
 	byID := map[int]*session{}

@@ -109,8 +109,7 @@ type ChargePoint struct {
 	asyncMu sync.Mutex
 	runCtx  context.Context // of the current Run; guarded by asyncMu
 
-	resetOnce sync.Once
-	reset     chan ocpp16.ResetType // buffered 1: a Reset was accepted
+	reset chan ocpp16.ResetType // buffered 1: a Reset was accepted
 
 	mu           sync.Mutex
 	pending      news                      // guarded by mu

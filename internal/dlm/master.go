@@ -702,29 +702,19 @@ func (m *Master) ev(id ConnectorID, now time.Time) EV {
 
 // inUse is what the connectors of slaves online may draw now, per grid
 // phase.
-func (m *Master) inUse() Phases {
-	var used Phases
-	for id, c := range m.conns {
-		s := m.slaves[id.Slave]
-		if s == nil || s.lost || c.stuck { // reserved in shareable
-			continue
-		}
-		u := m.uses(id, s.conns[id.Connector])
-		for p := range 3 {
-			if u[p] {
-				used[p] += c.effective()
-			}
-		}
-	}
-	return used
+func (m *Master) inUse() Phases { return m.perPhase((*connState).effective) }
+
+// offered is what the connectors of slaves online are offered, per grid
+// phase.
+func (m *Master) offered() Phases {
+	return m.perPhase(func(c *connState) float64 { return c.offer })
 }
 
-// over reports whether the offers exceed what may be shared.
-func (m *Master) over(avail Phases) bool {
-	// The offers as sent: what connectors being lowered may still draw
-	// is being dealt with already, and recalculating for it at every
-	// step would only throw the meter's average away.
-	var offered Phases
+// perPhase sums a value of the connectors of slaves online over the grid
+// phases each draws on; lost and stuck ones are left out (they are
+// reserved in shareable).
+func (m *Master) perPhase(value func(*connState) float64) Phases {
+	var sum Phases
 	for id, c := range m.conns {
 		s := m.slaves[id.Slave]
 		if s == nil || s.lost || c.stuck {
@@ -733,10 +723,19 @@ func (m *Master) over(avail Phases) bool {
 		u := m.uses(id, s.conns[id.Connector])
 		for p := range 3 {
 			if u[p] {
-				offered[p] += c.offer
+				sum[p] += value(c)
 			}
 		}
 	}
+	return sum
+}
+
+// over reports whether the offers exceed what may be shared: the offers
+// as sent, as what connectors being lowered may still draw is being dealt
+// with already, and recalculating for it at every step would only throw
+// the meter's average away.
+func (m *Master) over(avail Phases) bool {
+	offered := m.offered()
 	for p := range 3 {
 		if offered[p] > avail[p]+1e-9 {
 			return true
