@@ -62,7 +62,8 @@ func (v Violation) String() string {
 // CheckTrace reads a trace and returns the times the offers on a phase
 // exceeded what was available for longer than offerGrace (the time an
 // offer takes to reach a slave), or the drawn current for longer than
-// drawnGrace (that plus the slowest EV's response).
+// drawnGrace (that plus the slowest EV's response). Each drop of what is
+// available starts a new transition with its own allowance.
 func CheckTrace(r io.Reader, offerGrace, drawnGrace time.Duration) ([]Violation, error) {
 	var out []Violation
 	type run struct {
@@ -80,6 +81,7 @@ func CheckTrace(r io.Reader, offerGrace, drawnGrace time.Duration) ([]Violation,
 		*r = run{}
 	}
 	last := 0.0
+	var prevAvail [3]float64
 	err := ReadTrace(r, func(l Line) error {
 		last = l.T
 		var sums [2][3]float64
@@ -96,6 +98,11 @@ func CheckTrace(r io.Reader, offerGrace, drawnGrace time.Duration) ([]Violation,
 					closeRun(k, p, l.T)
 					continue
 				}
+				if l.Available[p] < prevAvail[p] {
+					// Less available again: a new transition, with its
+					// own allowance (the one before is judged up to here).
+					closeRun(k, p, l.T)
+				}
 				r := &runs[k][p]
 				if !r.on {
 					r.on, r.from = true, l.T
@@ -103,6 +110,7 @@ func CheckTrace(r io.Reader, offerGrace, drawnGrace time.Duration) ([]Violation,
 				r.max = max(r.max, over)
 			}
 		}
+		prevAvail = l.Available
 		return nil
 	})
 	for k := range 2 {

@@ -423,3 +423,20 @@ func TestAThreePhaseCarIsSwitchedToOnePhaseWhereTheChargerMay(t *testing.T) {
 
 // SwitchHoldSeconds is dlm.SwitchHold in seconds.
 var SwitchHoldSeconds = dlm.SwitchHold.Seconds()
+
+// TestCheckTraceGivesEachDropItsOwnAllowance: two drops 5 s apart, each
+// followed within 6 s, are fine; a run that outlasts its allowance before
+// the next drop is still caught.
+func TestCheckTraceGivesEachDropItsOwnAllowance(t *testing.T) {
+	line := func(t float64, avail, drawn float64) string {
+		return fmt.Sprintf(`{"t":%g,"available":[%g,0,0],"meter":"off","connectors":[{"charger":"S","connector":1,"state":"charging","arrival":0,"offered":[0,0,0],"drawn":[%g,0,0]}]}`+"\n", t, avail, drawn)
+	}
+	ok := line(0, 60, 50) + line(10, 48, 50) + line(15, 42, 48) + line(20, 42, 42)
+	if v, err := CheckTrace(strings.NewReader(ok), time.Second, 6*time.Second); err != nil || len(v) != 0 {
+		t.Errorf("two drops each followed in time: %v, %v", v, err)
+	}
+	late := line(0, 60, 50) + line(10, 48, 50) + line(18, 42, 48) + line(20, 42, 42)
+	if v, _ := CheckTrace(strings.NewReader(late), time.Second, 6*time.Second); len(v) != 1 || v[0].From != 10 || v[0].To != 18 {
+		t.Errorf("a run of 8 s before the next drop: %v", v)
+	}
+}
