@@ -195,6 +195,7 @@ type Master struct {
 	nextRecalc time.Time
 	holdUntil  time.Time // no raise before this (HoldRaisesUntil)
 	force      bool      // recalculate at the next Step (a limit changed, an EV got ready)
+	wake       bool      // step soon, without recalculating (a lowering was confirmed: raises may follow)
 }
 
 type slaveState struct {
@@ -321,7 +322,10 @@ func (m *Master) Report(slave string, conns map[int]ConnectorReport, now time.Ti
 			}
 		}
 		if c.lowering && r.Applied <= c.offer+1e-9 && r.maxDrawn() <= c.offer+ConfirmTolerance {
-			c.lowering, m.force = false, true // raises may follow
+			// Raises decided may follow at the next Step; no new
+			// allocation (that waits for the interval, as the meter
+			// average does).
+			c.lowering, m.wake = false, true
 		}
 		switch {
 		case r.Ready && c.arrival == 0:
@@ -415,15 +419,6 @@ func (m *Master) Offers(slave string) map[int]float64 {
 	return out
 }
 
-// Confirm takes a slave's confirmation that a connector now keeps within
-// amps.
-func (m *Master) Confirm(id ConnectorID, amps float64) {
-	m.gen++
-	if c := m.conns[id]; c != nil && c.lowering && amps <= c.offer+1e-9 {
-		c.lowering = false
-	}
-}
-
 // otherLoad is the site's load besides the EVs, per grid phase: from the
 // meter, averaged since the last recalculation but never below the latest
 // reading (averaging must not hide a rise); the fallback when the meter
@@ -487,6 +482,7 @@ func (m *Master) Available() Phases {
 // every event and at Next.
 func (m *Master) Step(now time.Time) []Offer {
 	m.gen++
+	m.wake = false
 	recount := map[string]bool{}
 	for name, s := range m.slaves {
 		if !s.lost && now.Sub(s.lastSeen) >= SlaveLost {
@@ -775,7 +771,7 @@ func (m *Master) Next() time.Time {
 }
 
 func (m *Master) next() time.Time {
-	if m.force {
+	if m.force || m.wake {
 		return time.Time{}
 	}
 	next := m.nextRecalc

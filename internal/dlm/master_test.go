@@ -2,6 +2,7 @@ package dlm
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"testing"
 	"time"
@@ -33,6 +34,19 @@ func report(m *Master, slave string, r ConnectorReport, now time.Time) {
 	m.Report(slave, map[int]ConnectorReport{1: r}, now)
 }
 
+// confirm makes a connector's slave report that it follows its offer:
+// the offer in force, its EV drawing it.
+func confirm(m *Master, id ConnectorID, now time.Time) {
+	conns := maps.Clone(m.slaves[id.Slave].conns)
+	r, o := conns[id.Connector], m.conns[id].offer
+	r.Applied, r.Drawn = o, Phases{o, o, o}
+	if r.Phases == 1 {
+		r.Drawn = Phases{o, 0, 0}
+	}
+	conns[id.Connector] = r
+	m.Report(id.Slave, conns, now)
+}
+
 func offersOf(out []Offer) string {
 	s := ""
 	for _, o := range out {
@@ -60,7 +74,7 @@ func TestAnEVGettingReadyIsServedAtOnceFromWhatIsFree(t *testing.T) {
 	if got := offersOf(m.Step(now.Add(time.Second))); got != "" {
 		t.Fatalf("raised before the lowering was confirmed: %q", got)
 	}
-	m.Confirm(ConnectorID{"A", 1}, 16)
+	confirm(m, ConnectorID{"A", 1}, now.Add(time.Second))
 	if got := offersOf(m.Step(now.Add(2 * time.Second))); got != "B/1=16 " {
 		t.Fatalf("after the confirmation: %q", got)
 	}
@@ -149,7 +163,7 @@ func TestAnEVPausedForWantOfCurrentStaysPaused(t *testing.T) {
 	// The limit comes back 5 s later, but B stays paused for MinPause.
 	s.OperatorLimit = Phases{32, 32, 32}
 	m.SetSite(s)
-	m.Confirm(ConnectorID{"B", 1}, 0)
+	confirm(m, ConnectorID{"B", 1}, t0.Add(2*time.Second))
 	for sec := 5; sec < 60; sec += 5 {
 		now := t0.Add(time.Duration(sec) * time.Second)
 		report(m, "A", threePhase(32), now)
@@ -166,7 +180,7 @@ func TestAnEVPausedForWantOfCurrentStaysPaused(t *testing.T) {
 		report(m, "A", threePhase(32), now)
 		report(m, "B", threePhase(32), now)
 		m.Step(now)
-		m.Confirm(ConnectorID{"A", 1}, m.conns[ConnectorID{"A", 1}].offer)
+		confirm(m, ConnectorID{"A", 1}, now)
 	}
 	if o := m.conns[ConnectorID{"B", 1}].offer; o != 6 {
 		t.Fatalf("B offered %v after its pause and a recalculation, want 6 (12 A shared)", o)
@@ -188,7 +202,7 @@ func TestTheMeterLowersAtOnceAndRaisesOnlyAtTheRecalculation(t *testing.T) {
 	if got := offersOf(m.Step(t0.Add(time.Second))); got != "A/1=20 " {
 		t.Fatalf("a rise of the other load: %q, want 20 at once", got)
 	}
-	m.Confirm(ConnectorID{"A", 1}, 20)
+	confirm(m, ConnectorID{"A", 1}, t0.Add(time.Second))
 	// It drops back: the EV waits for the recalculation to rise.
 	m.MeterReading(Phases{10, 10, 10}, true)
 	report(m, "A", threePhase(32), t0.Add(2*time.Second))
@@ -268,7 +282,7 @@ func TestNeverOverTheLimitNotEvenInTransition(t *testing.T) {
 			case 3: // confirmations come in
 				for _, id := range m.sortedIDs() { // in order: rapid must replay the same draws
 					if c := m.conns[id]; c.lowering && rapid.Bool().Draw(t, "confirm") {
-						m.Confirm(id, c.offer)
+						confirm(m, id, now)
 					}
 				}
 			}

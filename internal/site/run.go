@@ -635,7 +635,7 @@ func (c *connector) gridOffered() [3]float64 {
 }
 
 // available is what the master may hand to cars now (the trace's
-// "available"); without a master, the sum of what the chargers offer.
+// "available"); 0 without a master.
 func (s *Site) available() dlm.Phases {
 	if s.dm == nil {
 		return dlm.Phases{}
@@ -643,8 +643,7 @@ func (s *Site) available() dlm.Phases {
 	return s.dm.Available()
 }
 
-// underDLMOffered sums what connectors under DLM offer and draw, per grid
-// phase.
+// underDLM sums what connectors under DLM offer and draw, per grid phase.
 func (s *Site) underDLM() (offered, drawn [3]float64) {
 	for _, ch := range s.chargers {
 		if !ch.underDLM() {
