@@ -368,11 +368,17 @@ const maxFirmware = 64 << 20
 type httpFetcher struct{ client *http.Client }
 
 func newHTTPFetcher(tlsConfig *tls.Config) httpFetcher {
+	return httpFetcher{client: newHTTPClient(tlsConfig)}
+}
+
+// newHTTPClient is the client of firmware downloads and diagnostics
+// uploads: the --ca pool when given, 5 minutes at most.
+func newHTTPClient(tlsConfig *tls.Config) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if tlsConfig != nil {
 		tr.TLSClientConfig = tlsConfig
 	}
-	return httpFetcher{client: &http.Client{Transport: tr, Timeout: 5 * time.Minute}}
+	return &http.Client{Transport: tr, Timeout: 5 * time.Minute}
 }
 
 // Fetch GETs url: at most 64 MiB, and only with status 200.

@@ -102,11 +102,7 @@ type diagnostics struct {
 }
 
 func newDiagnostics(ring *logRing, tlsConfig *tls.Config) diagnostics {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	if tlsConfig != nil {
-		tr.TLSClientConfig = tlsConfig
-	}
-	return diagnostics{logRing: ring, client: &http.Client{Transport: tr, Timeout: 5 * time.Minute}}
+	return diagnostics{logRing: ring, client: newHTTPClient(tlsConfig)}
 }
 
 // Upload PUTs the file to location, or to location/name when location
