@@ -94,8 +94,8 @@ type ChargePoint struct {
 	coreWake chan struct{} // buffered 1
 
 	reporter *reporter
-	fw       firmwareState
-	diag     diagState
+	fw       progress[ocpp16.FirmwareStatus]
+	diag     progress[ocpp16.DiagnosticsStatus]
 	// loads is the connectors' state for load management, published by
 	// the core; loadsChanged is signalled when it changes.
 	loads        atomic.Pointer[[]loadState]
@@ -168,6 +168,7 @@ func New(opts Options) (*ChargePoint, error) {
 		coreWake: make(chan struct{}, 1), loadsChanged: make(chan struct{}, 1),
 		senderWake: make(chan struct{}, 1), reset: make(chan ocpp16.ResetType, 1)}
 	cp.reporter = newReporter(cp)
+	cp.fw.idle, cp.diag.idle = ocpp16.FirmwareStatusIdle, ocpp16.DiagnosticsStatusIdle
 	return cp, nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/evse-dev/evse/internal/config"
@@ -27,19 +26,6 @@ type Diagnostics interface {
 }
 
 var errNoDiagnostics = rpc.Errorf(rpc.NotSupported, "this charge point cannot upload diagnostics")
-
-// diagState is the diagnostics status TriggerMessage reports.
-type diagState struct {
-	status atomic.Value // ocpp16.DiagnosticsStatus
-	busy   atomic.Bool
-}
-
-func (d *diagState) get() ocpp16.DiagnosticsStatus {
-	if s, ok := d.status.Load().(ocpp16.DiagnosticsStatus); ok {
-		return s
-	}
-	return ocpp16.DiagnosticsStatusIdle
-}
 
 // getDiagnostics answers GetDiagnostics with the file's name; the archive
 // is made and uploaded after the answer.

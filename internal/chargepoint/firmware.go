@@ -74,17 +74,20 @@ func ParseFirmware(image []byte) (version string, err error) {
 // errNoFirmware answers UpdateFirmware where nothing can download.
 var errNoFirmware = rpc.Errorf(rpc.NotSupported, "this charge point cannot download firmware")
 
-// firmwareState is the firmware status TriggerMessage reports.
-type firmwareState struct {
-	status atomic.Value // ocpp16.FirmwareStatus
+// progress is the state of a firmware update or a diagnostics upload:
+// whether one is under way, and the status TriggerMessage reports (idle
+// when none has been set).
+type progress[S ~string] struct {
+	status atomic.Value // S
 	busy   atomic.Bool
+	idle   S
 }
 
-func (f *firmwareState) get() ocpp16.FirmwareStatus {
-	if s, ok := f.status.Load().(ocpp16.FirmwareStatus); ok {
+func (p *progress[S]) get() S {
+	if s, ok := p.status.Load().(S); ok {
 		return s
 	}
-	return ocpp16.FirmwareStatusIdle
+	return p.idle
 }
 
 // updateFirmware answers UpdateFirmware: the download starts at
