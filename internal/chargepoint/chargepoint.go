@@ -190,11 +190,15 @@ func (cp *ChargePoint) Registration() ocpp16.RegistrationStatus {
 }
 
 func (cp *ChargePoint) setRegistration(s ocpp16.RegistrationStatus) {
+	if s == ocpp16.RegistrationStatusAccepted {
+		// Before Accepted is visible: the reporter may send the moment it
+		// is, and a later resendAll would send every status twice.
+		cp.reporter.resendAll()
+	}
 	cp.mu.Lock()
 	cp.registration = s
 	cp.mu.Unlock()
 	if s == ocpp16.RegistrationStatusAccepted {
-		cp.reporter.resendAll()
 		cp.nudgeSender()
 	}
 }
@@ -223,11 +227,11 @@ func (cp *ChargePoint) take() news {
 // is up (again); the transport calls it. The status of every connector is
 // sent again, and the journal replayed.
 func (cp *ChargePoint) Connected() {
+	cp.reporter.resendAll()
 	cp.note(func(n *news) {
 		n.connected = true
 		cp.connections++
 	})
-	cp.reporter.resendAll()
 	cp.nudgeSender()
 	cp.tellCore(newsConnection)
 }
