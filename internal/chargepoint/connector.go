@@ -41,6 +41,11 @@ type connector struct {
 	offered float64 // A per phase
 	// limit caps the offer (load management's share); negative: no cap.
 	limit float64
+	// sched is what the charging profiles allow now.
+	sched schedule
+	// remoteProfile is the TxProfile of a RemoteStartTransaction waiting
+	// for its transaction.
+	remoteProfile *pendingProfile
 	// reserved: a reservation keeps the connector (core.markReserved).
 	reserved bool
 	// wantPhases is what load management asks (1 or 3; 0: never asked),

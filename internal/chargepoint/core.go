@@ -31,6 +31,15 @@ type core struct {
 	offlineSince time.Time
 	// res are the reservations, by reservationId.
 	res map[int]*reservation
+
+	// profiles are the installed charging profiles.
+	profiles []installedProfile
+	// schedDirty: a profile changed; schedKey: the sessions the
+	// connectors' schedules were worked out for; schedUntil: when a
+	// period boundary comes (zero: none known).
+	schedDirty bool
+	schedKey   string
+	schedUntil time.Time
 }
 
 // offlineGrace is how long the charge point must have been without a
@@ -97,6 +106,9 @@ func (c *core) load() error {
 			cn.inoperative = tx.Get(bucketAvail, pad(int64(cn.id))) != nil
 		}
 		if err := c.loadReservations(tx, c.now()); err != nil {
+			return err
+		}
+		if err := c.loadProfiles(tx); err != nil {
 			return err
 		}
 		var lost []transaction
@@ -368,6 +380,7 @@ func (c *core) start(cn *connector, g grant) {
 	if use != nil {
 		c.consume(use) // the reservation is used up
 	}
+	c.startTxProfile(cn)
 	if err := cn.hw.SetLock(true); err != nil {
 		c.cp.log.Warn("cable did not lock", "connector", cn.id, "err", err)
 	}
@@ -412,6 +425,7 @@ func (c *core) stop(cn *connector, reason ocpp16.Reason, idTag string) {
 		c.cp.log.Error("StopTransaction not journaled: the store failed", "connector", cn.id, "err", err)
 	}
 	cn.tx, cn.offered, cn.nextSample = nil, 0, time.Time{}
+	c.endTxProfiles(cn)
 	if c.cp.opts.Managed {
 		cn.limit = 0 // the next session waits for its own share
 	}
@@ -447,6 +461,7 @@ func (c *core) saveAvailability(id int, operative bool) error {
 // drive sets each connector's offer and contactor from its state.
 func (c *core) drive() {
 	now := c.now()
+	c.refreshSchedules(now)
 	for _, cn := range c.conns {
 		c.switchPhases(cn, now)
 		offer := c.offerFor(cn)
@@ -494,6 +509,7 @@ func (c *core) nextDeadline() time.Time {
 		}
 	}
 	earlier(c.nextExpiry())
+	earlier(c.schedUntil)
 	return next
 }
 

@@ -17,7 +17,7 @@ func (cp *ChargePoint) newCore() (*core, error) {
 		limit = 0 // nothing until load management decides
 	}
 	for i, h := range cp.opts.Board.Connectors() {
-		c.conns = append(c.conns, &connector{id: i + 1, hw: h, pilot: hw.PilotA, limit: limit})
+		c.conns = append(c.conns, &connector{id: i + 1, hw: h, pilot: hw.PilotA, limit: limit, sched: noSchedule})
 	}
 	if err := c.load(); err != nil {
 		return nil, err

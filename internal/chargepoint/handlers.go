@@ -62,6 +62,12 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 		resp, err = cp.updateFirmware(ctx, r)
 	case *ocpp16.GetDiagnosticsRequest:
 		resp, err = cp.getDiagnostics(ctx, r)
+	case *ocpp16.SetChargingProfileRequest:
+		resp, err = cp.setChargingProfile(ctx, r)
+	case *ocpp16.ClearChargingProfileRequest:
+		resp, err = cp.clearChargingProfile(ctx, r)
+	case *ocpp16.GetCompositeScheduleRequest:
+		resp, err = cp.getCompositeSchedule(ctx, r)
 	case *ocpp16.DataTransferRequest:
 		resp = &ocpp16.DataTransferResponse{Status: ocpp16.DataTransferStatusUnknownVendorId}
 	default:

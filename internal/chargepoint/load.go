@@ -89,7 +89,8 @@ func (cp *ChargePoint) SetPhases(phases map[int]int) {
 // switchWait has passed).
 func (c *core) switchPhases(cn *connector, now time.Time) {
 	sw, ok := cn.hw.(hw.PhaseSwitcher)
-	if !ok || cn.wantPhases == 0 || cn.wantPhases == cn.phasesNow {
+	want := c.targetPhases(cn)
+	if !ok || want == 0 || want == cn.phasesNow || want == 3 && cn.phasesNow == 0 {
 		cn.switchSince = time.Time{}
 		return
 	}
@@ -105,13 +106,13 @@ func (c *core) switchPhases(cn *connector, now time.Time) {
 		return // the EV is still following the 0 offer
 	}
 	cn.hw.SetContactor(false)
-	sw.SetPhases(cn.wantPhases)
-	c.cp.log.Info("phases switched", "connector", cn.id, "phases", cn.wantPhases)
-	cn.phasesNow, cn.switchSince = cn.wantPhases, time.Time{}
+	sw.SetPhases(want)
+	c.cp.log.Info("phases switched", "connector", cn.id, "phases", want)
+	cn.phasesNow, cn.switchSince = want, time.Time{}
 }
 
 // offerFor is what a connector offers its EV now: the model's maximum,
-// under load management's cap.
+// under load management's cap and the charging schedule.
 func (c *core) offerFor(cn *connector) float64 {
 	if t := cn.tx; t == nil || t.Deauthorized || cn.fault != "" || !cn.pilot.Plugged() || !cn.switchSince.IsZero() {
 		return 0
@@ -120,6 +121,7 @@ func (c *core) offerFor(cn *connector) float64 {
 	if cn.limit >= 0 {
 		offer = math.Min(offer, cn.limit)
 	}
+	offer = cn.scheduleCap(offer)
 	if offer < hw.MinCurrent {
 		return 0
 	}

@@ -32,6 +32,20 @@ func (cp *ChargePoint) remoteStart(ctx context.Context, req *ocpp16.RemoteStartT
 		if cn == nil || c.busyWith(req.IdTag) {
 			return
 		}
+		var pp *pendingProfile
+		if p := req.ChargingProfile; p != nil {
+			why := c.checkProfile(cn.id, *p)
+			if why == "" && p.ChargingProfilePurpose != ocpp16.ChargingProfilePurposeTypeTxProfile {
+				why = "the profile of a RemoteStartTransaction is a TxProfile"
+			}
+			if why != "" {
+				cp.log.Info("RemoteStartTransaction rejected: its charging profile", "why", why)
+				return
+			}
+			prof := *p
+			prof.TransactionId = nil // it is for the transaction about to start
+			pp = &pendingProfile{idTag: req.IdTag, profile: prof}
+		}
 		status = ocpp16.RemoteStartStopStatusAccepted
 		idTag := req.IdTag
 		rpc.AfterAnswer(ctx, func() {
@@ -39,6 +53,7 @@ func (cp *ChargePoint) remoteStart(ctx context.Context, req *ocpp16.RemoteStartT
 				if cn.tx != nil || cn.auth != nil || cn.authorizing != "" {
 					return // taken meanwhile
 				}
+				cn.remoteProfile = pp
 				switch c.freeMode() {
 				case 3, 4: // free charging in the fixed tag's name
 					c.authorized(cn, grant{idTag: c.fixedTag()})

@@ -13,11 +13,15 @@ import (
 // Session is what a connector's schedule depends on besides the profiles:
 // its transaction, if any.
 type Session struct {
-	// TransactionID is the central system's id of the transaction; 0:
-	// none (TxProfiles do not apply).
+	// Active: the connector has a transaction; TxProfiles apply to it
+	// only then.
+	Active bool
+	// TransactionID is the central system's id of the transaction, 0
+	// while unknown: a TxProfile naming a transactionId applies only to
+	// that transaction.
 	TransactionID int
-	// Start is when the transaction started: Relative profiles count from
-	// it.
+	// Start is when the transaction started: Relative profiles, and
+	// Absolute ones without a startSchedule, count from it.
 	Start time.Time
 }
 
@@ -29,6 +33,9 @@ type Period struct {
 	Limit float64
 	// Phases is the number of phases the schedule allows (1 or 3).
 	Phases int
+	// MinRate is the minChargingRate of the connector's deciding
+	// schedule, 0 when it has none: the EV does not charge below it.
+	MinRate float64
 }
 
 // NoLimit is the Limit of a period no profile limits.
@@ -56,57 +63,140 @@ func Composite(cpMax, connector []ocpp16.ChargingProfile, s Session, start time.
 	times = slices.CompactFunc(times, func(a, b time.Time) bool { return a.Equal(b) })
 	var out []Period
 	for _, t := range times {
-		limit, phases := at(cpMax, connector, s, t)
-		if n := len(out); n > 0 && out[n-1].Limit == limit && out[n-1].Phases == phases {
+		p := at(cpMax, connector, s, t)
+		if n := len(out); n > 0 && out[n-1].Limit == p.Limit && out[n-1].Phases == p.Phases && out[n-1].MinRate == p.MinRate {
 			continue
 		}
-		out = append(out, Period{Start: t.Sub(start), Limit: limit, Phases: phases})
+		p.Start = t.Sub(start)
+		out = append(out, p)
 	}
 	return out
 }
 
-// LimitAt is the limit in force at t (NoLimit when none), and the phases.
-func LimitAt(cpMax, connector []ocpp16.ChargingProfile, s Session, t time.Time) (float64, int) {
-	return at(cpMax, connector, s, t)
+// horizon bounds how far Next looks for the next change: a week and a
+// day covers every occurrence of a weekly schedule.
+const horizon = 8 * 24 * time.Hour
+
+// Next is the period in force at t (its Start is 0) and when the limit may
+// next change: the first boundary of any profile after t, zero when none
+// comes within eight days. It costs one pass over the profiles, where
+// Composite costs one per boundary: a charge point calls it at every
+// boundary to know its limit.
+func Next(cpMax, connector []ocpp16.ChargingProfile, s Session, t time.Time) (Period, time.Time) {
+	var until time.Time
+	for _, list := range [][]ocpp16.ChargingProfile{cpMax, connector} {
+		for _, p := range list {
+			for _, b := range boundaries(p, s, t, t.Add(horizon)) {
+				if b.After(t) && (until.IsZero() || b.Before(until)) {
+					until = b
+				}
+			}
+		}
+	}
+	return at(cpMax, connector, s, t), until
 }
 
-func at(cpMax, connector []ocpp16.ChargingProfile, s Session, t time.Time) (float64, int) {
-	limit, phases := float64(NoLimit), 3
-	lower := func(l float64, ph int, ok bool) {
+// Scale returns profiles with every limit multiplied by f: a charge
+// point's maximum shared by n connectors is Scale(cpMax, 1/n).
+func Scale(profiles []ocpp16.ChargingProfile, f float64) []ocpp16.ChargingProfile {
+	out := make([]ocpp16.ChargingProfile, len(profiles))
+	for i, p := range profiles {
+		p.ChargingSchedule.ChargingSchedulePeriod = slices.Clone(p.ChargingSchedule.ChargingSchedulePeriod)
+		for j := range p.ChargingSchedule.ChargingSchedulePeriod {
+			p.ChargingSchedule.ChargingSchedulePeriod[j].Limit *= f
+		}
+		out[i] = p
+	}
+	return out
+}
+
+// Merge combines schedules that start at the same time into one: in each
+// span, combine of the limits the schedules have then (NoLimit included).
+// Phases are the fewest any of them allows; MinRate is dropped.
+func Merge(schedules [][]Period, combine func(limits []float64) float64) []Period {
+	var starts []time.Duration
+	for _, s := range schedules {
+		for _, p := range s {
+			starts = append(starts, p.Start)
+		}
+	}
+	slices.Sort(starts)
+	starts = slices.Compact(starts)
+	var out []Period
+	limits := make([]float64, len(schedules))
+	for _, st := range starts {
+		phases := 3
+		for i, s := range schedules {
+			limits[i] = NoLimit
+			for _, p := range s {
+				if p.Start > st {
+					break
+				}
+				limits[i] = p.Limit
+				phases = min(phases, p.Phases)
+			}
+		}
+		l := combine(limits)
+		if n := len(out); n > 0 && out[n-1].Limit == l && out[n-1].Phases == phases {
+			continue
+		}
+		out = append(out, Period{Start: st, Limit: l, Phases: phases})
+	}
+	return out
+}
+
+// at is the period in force at t.
+func at(cpMax, connector []ocpp16.ChargingProfile, s Session, t time.Time) Period {
+	out := Period{Limit: NoLimit, Phases: 3}
+	lower := func(d decision, ok bool) {
 		if !ok {
 			return
 		}
-		if limit < 0 || l < limit {
-			limit = l
+		if out.Limit < 0 || d.limit < out.Limit {
+			out.Limit = d.limit
 		}
-		phases = min(phases, ph)
+		out.Phases = min(out.Phases, d.phases)
 	}
 	lower(purposeAt(cpMax, ocpp16.ChargingProfilePurposeTypeChargePointMaxProfile, s, t))
-	if l, ph, ok := purposeAt(connector, ocpp16.ChargingProfilePurposeTypeTxProfile, s, t); ok {
-		lower(l, ph, ok)
-	} else {
-		lower(purposeAt(connector, ocpp16.ChargingProfilePurposeTypeTxDefaultProfile, s, t))
+	d, ok := purposeAt(connector, ocpp16.ChargingProfilePurposeTypeTxProfile, s, t)
+	if !ok {
+		d, ok = purposeAt(connector, ocpp16.ChargingProfilePurposeTypeTxDefaultProfile, s, t)
 	}
-	return limit, phases
+	lower(d, ok)
+	if ok {
+		out.MinRate = d.minRate
+	}
+	return out
 }
 
-// purposeAt is the limit of the highest stack level among the profiles of
-// a purpose that have a period at t.
-func purposeAt(profiles []ocpp16.ChargingProfile, purpose ocpp16.ChargingProfilePurposeType, s Session, t time.Time) (float64, int, bool) {
-	best, bestLevel, phases, found := 0.0, -1, 3, false
+// decision is what the profile that decides at a time allows.
+type decision struct {
+	limit   float64
+	phases  int
+	minRate float64
+}
+
+// purposeAt is what the highest stack level among the profiles of a
+// purpose that have a period at t allows.
+func purposeAt(profiles []ocpp16.ChargingProfile, purpose ocpp16.ChargingProfilePurposeType, s Session, t time.Time) (decision, bool) {
+	var best decision
+	bestLevel, found := -1, false
 	for _, p := range profiles {
 		if p.ChargingProfilePurpose != purpose || p.StackLevel <= bestLevel {
 			continue
 		}
 		if purpose == ocpp16.ChargingProfilePurposeTypeTxProfile &&
-			(s.TransactionID == 0 || (p.TransactionId != nil && *p.TransactionId != s.TransactionID)) {
+			(!s.Active || (p.TransactionId != nil && *p.TransactionId != s.TransactionID)) {
 			continue
 		}
 		if l, ph, ok := limitAt(p, s, t); ok {
-			best, bestLevel, phases, found = l, p.StackLevel, ph, true
+			best, bestLevel, found = decision{limit: l, phases: ph}, p.StackLevel, true
+			if m := p.ChargingSchedule.MinChargingRate; m != nil {
+				best.minRate = *m
+			}
 		}
 	}
-	return best, phases, found
+	return best, found
 }
 
 // scheduleStart is when the occurrence of a profile's schedule that t
@@ -114,7 +204,7 @@ func purposeAt(profiles []ocpp16.ChargingProfile, purpose ocpp16.ChargingProfile
 func scheduleStart(p ocpp16.ChargingProfile, s Session, t time.Time) (time.Time, bool) {
 	switch p.ChargingProfileKind {
 	case ocpp16.ChargingProfileKindTypeRelative:
-		return s.Start, !s.Start.IsZero() && !t.Before(s.Start)
+		return s.Start, s.Active && !s.Start.IsZero() && !t.Before(s.Start)
 	case ocpp16.ChargingProfileKindTypeRecurring:
 		if p.ChargingSchedule.StartSchedule == nil {
 			return time.Time{}, false
@@ -127,7 +217,9 @@ func scheduleStart(p ocpp16.ChargingProfile, s Session, t time.Time) (time.Time,
 		return base.Add(t.Sub(base) / every * every), true
 	default: // Absolute
 		if p.ChargingSchedule.StartSchedule == nil {
-			return time.Time{}, false
+			// Without a startSchedule the schedule counts from the
+			// start of charging.
+			return s.Start, s.Active && !s.Start.IsZero() && !t.Before(s.Start)
 		}
 		st := p.ChargingSchedule.StartSchedule.Time
 		return st, !t.Before(st)
@@ -184,7 +276,7 @@ func boundaries(p ocpp16.ChargingProfile, s Session, from, to time.Time) []time.
 	var starts []time.Time
 	switch p.ChargingProfileKind {
 	case ocpp16.ChargingProfileKindTypeRelative:
-		if !s.Start.IsZero() {
+		if s.Active && !s.Start.IsZero() {
 			starts = append(starts, s.Start)
 		}
 	case ocpp16.ChargingProfileKindTypeRecurring:
@@ -202,6 +294,8 @@ func boundaries(p ocpp16.ChargingProfile, s Session, from, to time.Time) []time.
 	default:
 		if p.ChargingSchedule.StartSchedule != nil {
 			starts = append(starts, p.ChargingSchedule.StartSchedule.Time)
+		} else if s.Active && !s.Start.IsZero() {
+			starts = append(starts, s.Start)
 		}
 	}
 	for _, st := range starts {

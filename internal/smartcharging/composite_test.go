@@ -68,7 +68,7 @@ func TestCompositeSchedules(t *testing.T) {
 	txOnly := profile(9, 0, tx, rel, nil, "0:6", "1800:16")
 	otherTx := txOnly
 	otherTx.TransactionId = ptr(99)
-	session := Session{TransactionID: 42, Start: day.Add(time.Hour)}
+	session := Session{Active: true, TransactionID: 42, Start: day.Add(time.Hour)}
 	for _, c := range []struct {
 		name      string
 		max, conn []ocpp16.ChargingProfile
@@ -97,6 +97,26 @@ func TestCompositeSchedules(t *testing.T) {
 		{"a TxProfile of another transaction does not apply", nil, []ocpp16.ChargingProfile{profile(1, 0, txDef, abs, dt(day), "0:32"), otherTx}, session, day, 3 * time.Hour,
 			"0s=32"},
 		{"no transaction: no TxProfile", nil, []ocpp16.ChargingProfile{txOnly}, Session{}, day, time.Hour, "0s=-1"},
+		{"an Absolute schedule without startSchedule counts from the transaction", nil,
+			[]ocpp16.ChargingProfile{profile(1, 0, txDef, abs, nil, "0:10", "600:20")}, session, day, 3 * time.Hour,
+			"0s=-1 1h0m0s=10 1h10m0s=20"},
+		{"a TxProfile without transactionId applies to a transaction whose id is not known yet", nil,
+			[]ocpp16.ChargingProfile{txOnly}, Session{Active: true, Start: day}, day, time.Hour, "0s=6 30m0s=16"},
+		// OCPP 1.6 CTT TC_072 (Stacking Charging Profiles), worked by hand:
+		// stack level 0 gives 6, 8, 10 A from 0, 100, 200 s for 400 s;
+		// stack level 1 gives 10 A then 8 A from 50 s for 150 s. Level 1
+		// decides while it has a period (0-150 s), level 0 after it: 8 A
+		// from 50 s runs on through 150 s into level 0's 8 A.
+		{"the CTT's stacking case", nil, []ocpp16.ChargingProfile{
+			withDuration(profile(1, 0, txDef, abs, dt(day), "0:6", "100:8", "200:10"), 400),
+			withDuration(profile(2, 1, txDef, abs, dt(day), "0:10", "50:8"), 150),
+		}, Session{}, day, 400 * time.Second, "0s=10 50s=8 3m20s=10"},
+		// OCPP 1.6 section 3.13.4's combination: the lower of
+		// ChargePointMaxProfile and the TxProfile (which overrides the
+		// TxDefaultProfile while its transaction runs).
+		{"the charge point's maximum over a TxProfile and a default", []ocpp16.ChargingProfile{profile(1, 0, cpMax, abs, dt(day), "0:10")},
+			[]ocpp16.ChargingProfile{profile(2, 0, txDef, abs, dt(day), "0:16"), profile(3, 0, tx, abs, dt(day), "0:6", "3600:32")}, Session{Active: true, TransactionID: 7, Start: day},
+			day, 2 * time.Hour, "0s=6 1h0m0s=10"},
 		{"one phase", nil, []ocpp16.ChargingProfile{profile(1, 0, txDef, abs, dt(day), "0:16:3", "600:16:1")}, Session{}, day, time.Hour,
 			"0s=16 10m0s=16/1ph"},
 	} {
@@ -104,6 +124,62 @@ func TestCompositeSchedules(t *testing.T) {
 		if got != c.want {
 			t.Errorf("%s:\n got %s\nwant %s", c.name, got, c.want)
 		}
+	}
+}
+
+func withDuration(p ocpp16.ChargingProfile, seconds int) ocpp16.ChargingProfile {
+	p.ChargingSchedule.Duration = ptr(seconds)
+	return p
+}
+
+func TestNextGivesTheLimitNowAndTheNextBoundary(t *testing.T) {
+	daily := profile(5, 0, txDef, recurr, dt(day), "0:32", "61200:10", "75600:32")
+	daily.RecurrencyKind = ocpp16.RecurrencyKindTypeDaily
+	minRate := profile(6, 1, txDef, abs, dt(day.Add(72*time.Hour)), "0:8")
+	minRate.ChargingSchedule.MinChargingRate = ptr(10.0)
+	for _, c := range []struct {
+		name      string
+		at        time.Time
+		wantLimit float64
+		wantMin   float64
+		wantUntil time.Time
+	}{
+		{"before the evening peak", day.Add(time.Hour), 32, 0, day.Add(17 * time.Hour)},
+		{"at the peak's first second", day.Add(17 * time.Hour), 10, 0, day.Add(21 * time.Hour)},
+		{"the next day, after the peak", day.Add(46 * time.Hour), 32, 0, day.Add(48 * time.Hour)},
+		{"a minimum charging rate", day.Add(72 * time.Hour), 8, 10, day.Add(89 * time.Hour)},
+	} {
+		p, until := Next(nil, []ocpp16.ChargingProfile{daily, minRate}, Session{}, c.at)
+		if p.Limit != c.wantLimit || p.MinRate != c.wantMin || !until.Equal(c.wantUntil) {
+			t.Errorf("%s: limit %g min %g until %v, want %g %g %v", c.name, p.Limit, p.MinRate, until, c.wantLimit, c.wantMin, c.wantUntil)
+		}
+	}
+	if p, until := Next(nil, nil, Session{}, day); p.Limit != NoLimit || !until.IsZero() {
+		t.Errorf("no profiles: %+v until %v", p, until)
+	}
+}
+
+func TestScaleSharesTheChargePointMaximum(t *testing.T) {
+	max := []ocpp16.ChargingProfile{profile(1, 0, cpMax, abs, dt(day), "0:32", "3600:20")}
+	got := show(Composite(Scale(max, 0.5), nil, Session{}, day, 2*time.Hour))
+	if got != "0s=16 1h0m0s=10" {
+		t.Errorf("halved: %s", got)
+	}
+	if max[0].ChargingSchedule.ChargingSchedulePeriod[0].Limit != 32 {
+		t.Error("Scale changed its input")
+	}
+}
+
+func TestMergeSumsConnectorsUnderTheMaximum(t *testing.T) {
+	a := []Period{{Start: 0, Limit: 16, Phases: 3}, {Start: time.Hour, Limit: 10, Phases: 3}}
+	b := []Period{{Start: 0, Limit: 6, Phases: 3}, {Start: 30 * time.Minute, Limit: 16, Phases: 1}}
+	max := []Period{{Start: 0, Limit: 30, Phases: 3}}
+	sum := func(ls []float64) float64 {
+		total := ls[0] + ls[1]
+		return min(total, ls[2])
+	}
+	if got := show(Merge([][]Period{a, b, max}, sum)); got != "0s=22 30m0s=30/1ph 1h0m0s=26/1ph" {
+		t.Errorf("merged: %s", got)
 	}
 }
 

@@ -1,0 +1,462 @@
+package chargepoint
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/evse-dev/evse/internal/hw"
+	"github.com/evse-dev/evse/internal/kv"
+	"github.com/evse-dev/evse/internal/ocpp16"
+	"github.com/evse-dev/evse/internal/smartcharging"
+)
+
+// bucketProfiles keeps the installed charging profiles: chargingProfileId,
+// zero-padded → installedProfile.
+const bucketProfiles = "profiles"
+
+// installedProfile is a charging profile with the connector it was set on
+// (0: the charge point).
+type installedProfile struct {
+	Connector int                    `json:"connector"`
+	Profile   ocpp16.ChargingProfile `json:"profile"`
+}
+
+// schedule is what the charging profiles allow a connector now.
+type schedule struct {
+	limit   float64 // A per phase; negative: no profile limits it
+	phases  int     // 1 or 3
+	minRate float64 // the EV does not charge below it; 0: unknown
+}
+
+var noSchedule = schedule{limit: smartcharging.NoLimit, phases: 3}
+
+// pendingProfile is the TxProfile of a RemoteStartTransaction, for the
+// transaction it asked for.
+type pendingProfile struct {
+	idTag   string
+	profile ocpp16.ChargingProfile
+}
+
+// loadProfiles reads the installed profiles. TxProfiles are dropped: no
+// transaction survives a restart.
+func (c *core) loadProfiles(tx kv.Tx) error {
+	var stale []string
+	err := tx.ForEach(bucketProfiles, func(k string, v []byte) error {
+		var p installedProfile
+		if err := json.Unmarshal(v, &p); err != nil {
+			return fmt.Errorf("chargepoint: charging profile %s: %w", k, err)
+		}
+		if p.Profile.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTypeTxProfile {
+			stale = append(stale, k)
+			return nil
+		}
+		c.profiles = append(c.profiles, p)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range stale {
+		if err := tx.Delete(bucketProfiles, k); err != nil {
+			return err
+		}
+	}
+	c.schedDirty = true
+	return nil
+}
+
+// stacks returns the profiles that bear on a connector: the charge
+// point's maximum, and the connector's own (its TxProfiles, and the
+// TxDefaultProfiles set on it or on connector 0).
+func (c *core) stacks(id int) (cpMax, own []ocpp16.ChargingProfile) {
+	for _, p := range c.profiles {
+		switch p.Profile.ChargingProfilePurpose {
+		case ocpp16.ChargingProfilePurposeTypeChargePointMaxProfile:
+			cpMax = append(cpMax, p.Profile)
+		case ocpp16.ChargingProfilePurposeTypeTxDefaultProfile:
+			if p.Connector == 0 || p.Connector == id {
+				own = append(own, p.Profile)
+			}
+		case ocpp16.ChargingProfilePurposeTypeTxProfile:
+			if p.Connector == id {
+				own = append(own, p.Profile)
+			}
+		}
+	}
+	return cpMax, own
+}
+
+// chargingSession is what a connector's schedule depends on besides
+// profiles.
+func chargingSession(cn *connector) smartcharging.Session {
+	if t := cn.tx; t != nil {
+		return smartcharging.Session{Active: true, TransactionID: t.CSMSID, Start: t.Started}
+	}
+	return smartcharging.Session{}
+}
+
+// sharing is how many connectors share the ChargePointMaxProfile: those
+// with a transaction, at least one.
+func (c *core) sharing() int {
+	n := 0
+	for _, cn := range c.conns {
+		if cn.tx != nil {
+			n++
+		}
+	}
+	return max(n, 1)
+}
+
+// maxShare returns the ChargePointMaxProfiles as one connector's share.
+func (c *core) maxShare(cpMax []ocpp16.ChargingProfile) []ocpp16.ChargingProfile {
+	if n := c.sharing(); n > 1 && len(cpMax) > 0 {
+		return smartcharging.Scale(cpMax, 1/float64(n))
+	}
+	return cpMax
+}
+
+// scheduleKey changes whenever a connector's session changes in a way its
+// schedule depends on.
+func (c *core) scheduleKey() string {
+	b := make([]byte, 0, 32*len(c.conns))
+	for _, cn := range c.conns {
+		s := chargingSession(cn)
+		b = fmt.Appendf(b, "%t/%d/%d;", s.Active, s.TransactionID, s.Start.UnixNano())
+	}
+	return string(b)
+}
+
+// refreshSchedules works out each connector's schedule when a profile, a
+// session or a period boundary asks for it.
+func (c *core) refreshSchedules(now time.Time) {
+	key := c.scheduleKey()
+	if !c.schedDirty && key == c.schedKey && (c.schedUntil.IsZero() || now.Before(c.schedUntil)) {
+		return
+	}
+	c.schedDirty, c.schedKey, c.schedUntil = false, key, time.Time{}
+	for _, cn := range c.conns {
+		cpMax, own := c.stacks(cn.id)
+		p, until := smartcharging.Next(c.maxShare(cpMax), own, chargingSession(cn), now)
+		s := schedule{limit: p.Limit, phases: p.Phases, minRate: p.MinRate}
+		if s != cn.sched {
+			c.cp.log.Info("charging schedule", "connector", cn.id, "limit", s.limit, "phases", s.phases, "min_rate", s.minRate)
+		}
+		cn.sched = s
+		if !until.IsZero() && (c.schedUntil.IsZero() || until.Before(c.schedUntil)) {
+			c.schedUntil = until
+		}
+	}
+}
+
+// scheduleCap applies a connector's schedule to an offer.
+func (cn *connector) scheduleCap(offer float64) float64 {
+	s := cn.sched
+	if s.limit < 0 {
+		return offer
+	}
+	if s.limit < s.minRate {
+		return 0 // below what the EV charges at: a pause, not a trickle
+	}
+	return math.Min(offer, s.limit)
+}
+
+// canSwitchPhases reports whether a schedule's numberPhases 1 switches
+// the connector, rather than only limiting its current.
+func (c *core) canSwitchPhases(cn *connector) bool {
+	_, ok := cn.hw.(hw.PhaseSwitcher)
+	return ok && c.cp.settings.Bool("ConnectorSwitch3to1PhaseSupported")
+}
+
+// targetPhases is what a connector should be switched to: one phase when
+// load management or the schedule asks for it (the schedule only with
+// ConnectorSwitch3to1PhaseSupported On), else what load management asked
+// for, else three once the schedule lets go; 0 for no switch.
+func (c *core) targetPhases(cn *connector) int {
+	if cn.sched.phases == 1 && c.canSwitchPhases(cn) {
+		return 1
+	}
+	if cn.wantPhases == 0 && cn.phasesNow == 1 {
+		return 3
+	}
+	return cn.wantPhases
+}
+
+// checkProfile tells why a charging profile for connector id cannot be
+// installed, "" when it can.
+func (c *core) checkProfile(id int, p ocpp16.ChargingProfile) string {
+	s := c.cp.settings
+	sched := p.ChargingSchedule
+	switch {
+	case id < 0 || id > len(c.conns):
+		return fmt.Sprintf("no connector %d", id)
+	case sched.ChargingRateUnit != ocpp16.ChargingRateUnitTypeA:
+		return fmt.Sprintf("chargingRateUnit %s: ChargingScheduleAllowedChargingRateUnit is Current", sched.ChargingRateUnit)
+	case p.StackLevel < 0 || p.StackLevel > s.Int("ChargeProfileMaxStackLevel"):
+		return fmt.Sprintf("stackLevel %d is over ChargeProfileMaxStackLevel %d", p.StackLevel, s.Int("ChargeProfileMaxStackLevel"))
+	case len(sched.ChargingSchedulePeriod) == 0:
+		return "no chargingSchedulePeriod"
+	case len(sched.ChargingSchedulePeriod) > s.Int("ChargingScheduleMaxPeriods"):
+		return fmt.Sprintf("%d periods are over ChargingScheduleMaxPeriods %d", len(sched.ChargingSchedulePeriod), s.Int("ChargingScheduleMaxPeriods"))
+	case sched.Duration != nil && *sched.Duration < 0:
+		return "a negative duration"
+	case p.ChargingProfileKind == ocpp16.ChargingProfileKindTypeRecurring && (p.RecurrencyKind == "" || sched.StartSchedule == nil):
+		return "a Recurring profile needs recurrencyKind and startSchedule"
+	case p.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTypeChargePointMaxProfile && id != 0:
+		return "a ChargePointMaxProfile is set on connector 0 only"
+	case p.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTypeTxProfile && id == 0:
+		return "a TxProfile is set on a connector, not on 0"
+	case p.TransactionId != nil && p.ChargingProfilePurpose != ocpp16.ChargingProfilePurposeTypeTxProfile:
+		return "transactionId is for TxProfiles only"
+	}
+	last := -1
+	for _, per := range sched.ChargingSchedulePeriod {
+		switch {
+		case per.StartPeriod <= last:
+			return "periods' startPeriod must increase"
+		case per.Limit < 0:
+			return fmt.Sprintf("a negative limit %g", per.Limit)
+		case per.NumberPhases != nil && (*per.NumberPhases < 1 || *per.NumberPhases > 3):
+			return fmt.Sprintf("numberPhases %d", *per.NumberPhases)
+		}
+		last = per.StartPeriod
+	}
+	return ""
+}
+
+// setProfile installs a charging profile on connector id, durably; it
+// replaces a profile of the same id, and one of the same connector,
+// purpose and stack level. It returns why not, "" when installed.
+func (c *core) setProfile(id int, p ocpp16.ChargingProfile) string {
+	if why := c.checkProfile(id, p); why != "" {
+		return why
+	}
+	if p.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTypeTxProfile {
+		t := c.conn(id).tx
+		switch {
+		case t == nil:
+			return fmt.Sprintf("no transaction on connector %d", id)
+		case p.TransactionId != nil && *p.TransactionId != t.CSMSID:
+			return fmt.Sprintf("transaction %d is not the one on connector %d", *p.TransactionId, id)
+		}
+	}
+	replaced := func(q installedProfile) bool {
+		return q.Profile.ChargingProfileId == p.ChargingProfileId ||
+			q.Connector == id && q.Profile.ChargingProfilePurpose == p.ChargingProfilePurpose && q.Profile.StackLevel == p.StackLevel
+	}
+	kept := slices.DeleteFunc(slices.Clone(c.profiles), replaced)
+	if max := c.cp.settings.Int("MaxChargingProfilesInstalled"); len(kept)+1 > max {
+		return fmt.Sprintf("MaxChargingProfilesInstalled %d are installed", max)
+	}
+	err := c.cp.store.Update(func(tx kv.Tx) error {
+		for _, q := range c.profiles {
+			if replaced(q) {
+				if err := tx.Delete(bucketProfiles, pad(int64(q.Profile.ChargingProfileId))); err != nil {
+					return err
+				}
+			}
+		}
+		raw, err := json.Marshal(installedProfile{Connector: id, Profile: p})
+		if err != nil {
+			return err
+		}
+		return tx.Put(bucketProfiles, pad(int64(p.ChargingProfileId)), raw)
+	})
+	if err != nil {
+		c.cp.log.Error("charging profile not stored", "err", err)
+		return "the store failed"
+	}
+	c.profiles = append(kept, installedProfile{Connector: id, Profile: p})
+	c.schedDirty = true
+	return ""
+}
+
+// clearProfiles removes the profiles match selects, durably, and reports
+// how many.
+func (c *core) clearProfiles(match func(installedProfile) bool) (int, error) {
+	var gone []installedProfile
+	for _, q := range c.profiles {
+		if match(q) {
+			gone = append(gone, q)
+		}
+	}
+	if len(gone) == 0 {
+		return 0, nil
+	}
+	err := c.cp.store.Update(func(tx kv.Tx) error {
+		for _, q := range gone {
+			if err := tx.Delete(bucketProfiles, pad(int64(q.Profile.ChargingProfileId))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("chargepoint: clear charging profiles: %w", err)
+	}
+	c.profiles = slices.DeleteFunc(c.profiles, match)
+	c.schedDirty = true
+	return len(gone), nil
+}
+
+// endTxProfiles removes a connector's TxProfiles when its transaction
+// ends, and starts the one a RemoteStartTransaction brought.
+func (c *core) endTxProfiles(cn *connector) {
+	_, err := c.clearProfiles(func(q installedProfile) bool {
+		return q.Connector == cn.id && q.Profile.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTypeTxProfile
+	})
+	if err != nil {
+		c.cp.log.Error("TxProfiles not removed", "connector", cn.id, "err", err)
+	}
+}
+
+// startTxProfile installs the TxProfile a RemoteStartTransaction brought
+// for this transaction, if it is the one it asked for.
+func (c *core) startTxProfile(cn *connector) {
+	pp := cn.remoteProfile
+	cn.remoteProfile = nil
+	if pp == nil || cn.tx == nil || cn.tx.IDTag != pp.idTag {
+		return
+	}
+	if why := c.setProfile(cn.id, pp.profile); why != "" {
+		c.cp.log.Warn("RemoteStartTransaction's charging profile not installed", "connector", cn.id, "why", why)
+	}
+}
+
+func (cp *ChargePoint) setChargingProfile(ctx context.Context, req *ocpp16.SetChargingProfileRequest) (*ocpp16.SetChargingProfileResponse, error) {
+	status := ocpp16.ChargingProfileStatusRejected
+	err := cp.exec(ctx, func(c *core) {
+		if why := c.setProfile(req.ConnectorId, req.CsChargingProfiles); why != "" {
+			cp.log.Info("SetChargingProfile rejected", "connector", req.ConnectorId, "id", req.CsChargingProfiles.ChargingProfileId, "why", why)
+			return
+		}
+		status = ocpp16.ChargingProfileStatusAccepted
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ocpp16.SetChargingProfileResponse{Status: status}, nil
+}
+
+// clearChargingProfile answers ClearChargingProfile: with an id, that
+// profile; else every profile matching all the filters given (none: all).
+func (cp *ChargePoint) clearChargingProfile(ctx context.Context, req *ocpp16.ClearChargingProfileRequest) (*ocpp16.ClearChargingProfileResponse, error) {
+	match := func(q installedProfile) bool {
+		if req.Id != nil {
+			return q.Profile.ChargingProfileId == *req.Id
+		}
+		return (req.ConnectorId == nil || q.Connector == *req.ConnectorId) &&
+			(req.ChargingProfilePurpose == "" || q.Profile.ChargingProfilePurpose == req.ChargingProfilePurpose) &&
+			(req.StackLevel == nil || q.Profile.StackLevel == *req.StackLevel)
+	}
+	var n int
+	var clearErr error
+	if err := cp.exec(ctx, func(c *core) { n, clearErr = c.clearProfiles(match) }); err != nil {
+		return nil, err
+	}
+	if clearErr != nil {
+		return nil, clearErr
+	}
+	if n == 0 {
+		return &ocpp16.ClearChargingProfileResponse{Status: ocpp16.ClearChargingProfileStatusUnknown}, nil
+	}
+	return &ocpp16.ClearChargingProfileResponse{Status: ocpp16.ClearChargingProfileStatusAccepted}, nil
+}
+
+// getCompositeSchedule answers GetCompositeSchedule in A (the only unit
+// this charge point supports; W is Rejected). For a connector: what its
+// profiles allow, its share of the ChargePointMaxProfile and the
+// hardware maximum; where no profile limits it, the hardware maximum.
+// For connector 0: the most the charge point may draw, the connectors'
+// schedules summed under the ChargePointMaxProfile. A period of one phase
+// is reported as such only where the connector can switch to one phase
+// (ConnectorSwitch3to1PhaseSupported On); else it is honoured as a
+// current limit only and reported with three.
+func (cp *ChargePoint) getCompositeSchedule(ctx context.Context, req *ocpp16.GetCompositeScheduleRequest) (*ocpp16.GetCompositeScheduleResponse, error) {
+	rejected := &ocpp16.GetCompositeScheduleResponse{Status: ocpp16.GetCompositeScheduleStatusRejected}
+	if req.ChargingRateUnit != "" && req.ChargingRateUnit != ocpp16.ChargingRateUnitTypeA || req.Duration < 0 {
+		return rejected, nil
+	}
+	var resp *ocpp16.GetCompositeScheduleResponse
+	err := cp.exec(ctx, func(c *core) {
+		if req.ConnectorId < 0 || req.ConnectorId > len(c.conns) {
+			return
+		}
+		start := c.now().Truncate(time.Second)
+		dur := time.Duration(req.Duration) * time.Second
+		var periods []smartcharging.Period
+		if req.ConnectorId > 0 {
+			cn := c.conn(req.ConnectorId)
+			cpMax, own := c.stacks(cn.id)
+			periods = c.reported(cn, smartcharging.Composite(c.maxShare(cpMax), own, chargingSession(cn), start, dur))
+		} else {
+			var all [][]smartcharging.Period
+			var cpMax []ocpp16.ChargingProfile
+			for _, cn := range c.conns {
+				var own []ocpp16.ChargingProfile
+				cpMax, own = c.stacks(cn.id)
+				all = append(all, c.reported(cn, smartcharging.Composite(nil, own, chargingSession(cn), start, dur)))
+			}
+			all = append(all, smartcharging.Composite(cpMax, nil, smartcharging.Session{}, start, dur))
+			periods = smartcharging.Merge(all, func(ls []float64) float64 {
+				sum := 0.0
+				for _, l := range ls[:len(ls)-1] {
+					sum += l
+				}
+				if m := ls[len(ls)-1]; m >= 0 {
+					return min(sum, m)
+				}
+				return sum
+			})
+		}
+		sched := &ocpp16.ChargingSchedule{Duration: &req.Duration, StartSchedule: &ocpp16.DateTime{Time: start},
+			ChargingRateUnit: ocpp16.ChargingRateUnitTypeA}
+		for _, p := range periods {
+			per := ocpp16.ChargingSchedulePeriod{StartPeriod: int(p.Start / time.Second), Limit: math.Floor(p.Limit*10) / 10}
+			if p.Phases != 3 {
+				ph := p.Phases
+				per.NumberPhases = &ph
+			}
+			sched.ChargingSchedulePeriod = append(sched.ChargingSchedulePeriod, per)
+		}
+		if len(periods) > 0 && periods[0].MinRate > 0 {
+			m := periods[0].MinRate
+			sched.MinChargingRate = &m
+		}
+		id := req.ConnectorId
+		resp = &ocpp16.GetCompositeScheduleResponse{Status: ocpp16.GetCompositeScheduleStatusAccepted,
+			ConnectorId: &id, ScheduleStart: &ocpp16.DateTime{Time: start}, ChargingSchedule: sched}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if resp == nil {
+		return rejected, nil
+	}
+	return resp, nil
+}
+
+// reported is a connector's schedule as it will be followed: capped at
+// the hardware maximum, which also stands where no profile limits, and
+// with three phases where the connector cannot switch to one.
+func (c *core) reported(cn *connector, ps []smartcharging.Period) []smartcharging.Period {
+	hwMax := float64(c.cp.opts.Model.MaxCurrent)
+	switchable := c.canSwitchPhases(cn)
+	var out []smartcharging.Period
+	for _, p := range ps {
+		if p.Limit < 0 || p.Limit > hwMax {
+			p.Limit = hwMax
+		}
+		if !switchable {
+			p.Phases = 3
+		}
+		if n := len(out); n > 0 && out[n-1].Limit == p.Limit && out[n-1].Phases == p.Phases && out[n-1].MinRate == p.MinRate {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
