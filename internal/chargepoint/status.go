@@ -26,6 +26,9 @@ type ConnectorStatus struct {
 	Pilot     string                      `json:"pilot,omitempty"`
 	// OfferedA is the current offered per phase (PWM), in A.
 	OfferedA *float64 `json:"offeredA,omitempty"`
+	// ScheduleA is what the charging profiles allow now, in A per
+	// phase; absent when no profile limits the connector.
+	ScheduleA *float64 `json:"scheduleA,omitempty"`
 	// CurrentA is the current drawn on each phase, in A.
 	CurrentA    []float64 `json:"currentA,omitempty"`
 	PowerW      *float64  `json:"powerW,omitempty"`
@@ -65,6 +68,9 @@ func (cp *ChargePoint) Status(ctx context.Context) (Status, error) {
 			status, code := cp.reporter.status(cn.id)
 			cs := ConnectorStatus{ID: cn.id, Status: status, ErrorCode: code, Pilot: cn.pilot.String(),
 				OfferedA: &offered, CurrentA: r.Current[:cp.phases()], PowerW: &r.PowerW, EnergyWh: &r.EnergyWh}
+			if l := cn.sched.limit; l >= 0 {
+				cs.ScheduleA = &l
+			}
 			if t := cn.tx; t != nil {
 				cs.Transaction = &TxStatus{ID: t.CSMSID, LocalID: t.Local, IDTag: t.IDTag, Started: t.Started,
 					MeterStart: t.MeterStart, EnergyWh: r.EnergyWh - float64(t.MeterStart), Silent: t.Silent}
