@@ -177,3 +177,50 @@ func BenchmarkLocalListRSS(b *testing.B) {
 		p.stop(syscall.SIGTERM)
 	}
 }
+
+// BenchmarkGetCompositeSchedule255 asks the real binary for a day's
+// composite schedule over 255 stacked TxDefaultProfiles (the appendix's
+// ChargeProfileMaxStackLevel and MaxChargingProfilesInstalled) of 24
+// periods each, over the WebSocket. baseline-ms is the same request over
+// one profile, measured in the same run.
+func BenchmarkGetCompositeSchedule255(b *testing.B) {
+	s, url := newCSMS(b, csmstest.Options{})
+	p := startEVSE(b, runArgs(url, "CP-CS", b.TempDir())...)
+	waitCall(b, s, 0, "CP-CS", "StatusNotification", 10*time.Second)
+	day := time.Now().Truncate(time.Hour)
+	install := func(level int) {
+		var periods []string
+		for h := range 24 {
+			periods = append(periods, fmt.Sprintf("%d:%d", h*3600+level, 6+(level+h)%26))
+		}
+		// The higher levels end earlier, so that every level decides
+		// somewhere in the day.
+		validTo := fmt.Sprintf(`"validTo":%q,`, day.Add(time.Duration(12+level%12)*time.Hour).UTC().Format(time.RFC3339))
+		prof := chargingProfile(level+1, level, "TxDefaultProfile", day, validTo, periods...)
+		a := mustCall(b, s, "CP-CS", "SetChargingProfile", fmt.Sprintf(`{"connectorId":1,"csChargingProfiles":%s}`, prof))
+		if a["status"] != "Accepted" {
+			b.Fatalf("profile %d: %v", level, a)
+		}
+	}
+	ask := func() time.Duration {
+		start := time.Now()
+		a := mustCall(b, s, "CP-CS", "GetCompositeSchedule", `{"connectorId":1,"duration":86400}`)
+		if a["status"] != "Accepted" {
+			b.Fatalf("GetCompositeSchedule: %v", a)
+		}
+		return time.Since(start)
+	}
+	install(0)
+	var base time.Duration
+	for range 20 {
+		base += ask()
+	}
+	for level := 1; level < 255; level++ {
+		install(level)
+	}
+	for b.Loop() {
+		ask()
+	}
+	b.ReportMetric(float64(base.Microseconds())/20/1000, "baseline-ms")
+	p.stop(syscall.SIGTERM)
+}

@@ -71,23 +71,22 @@ func (c *core) loadProfiles(tx kv.Tx) error {
 
 // stacks returns the profiles that bear on a connector: the charge
 // point's maximum, and the connector's own (its TxProfiles, and the
-// TxDefaultProfiles set on it or on connector 0).
+// TxDefaultProfiles set on it or on connector 0). At the same stack
+// level, a connector's own TxDefaultProfile comes first, and so wins over
+// connector 0's.
 func (c *core) stacks(id int) (cpMax, own []ocpp16.ChargingProfile) {
+	var shared []ocpp16.ChargingProfile
 	for _, p := range c.profiles {
-		switch p.Profile.ChargingProfilePurpose {
-		case ocpp16.ChargingProfilePurposeTypeChargePointMaxProfile:
+		switch {
+		case p.Profile.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTypeChargePointMaxProfile:
 			cpMax = append(cpMax, p.Profile)
-		case ocpp16.ChargingProfilePurposeTypeTxDefaultProfile:
-			if p.Connector == 0 || p.Connector == id {
-				own = append(own, p.Profile)
-			}
-		case ocpp16.ChargingProfilePurposeTypeTxProfile:
-			if p.Connector == id {
-				own = append(own, p.Profile)
-			}
+		case p.Connector == id:
+			own = append(own, p.Profile)
+		case p.Connector == 0 && p.Profile.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTypeTxDefaultProfile:
+			shared = append(shared, p.Profile)
 		}
 	}
-	return cpMax, own
+	return cpMax, append(own, shared...)
 }
 
 // chargingSession is what a connector's schedule depends on besides

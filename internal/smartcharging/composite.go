@@ -48,6 +48,7 @@ const NoLimit = -1
 // valid profile of the highest stack level that has a period at that time
 // decides. Equal neighbouring spans are merged.
 func Composite(cpMax, connector []ocpp16.ChargingProfile, s Session, start time.Time, duration time.Duration) []Period {
+	cpMax, connector = byLevel(cpMax), byLevel(connector)
 	end := start.Add(duration)
 	var all []ocpp16.ChargingProfile
 	all = append(append(all, cpMax...), connector...)
@@ -93,7 +94,15 @@ func Next(cpMax, connector []ocpp16.ChargingProfile, s Session, t time.Time) (Pe
 			}
 		}
 	}
-	return at(cpMax, connector, s, t), until
+	return at(byLevel(cpMax), byLevel(connector), s, t), until
+}
+
+// byLevel returns the profiles from the highest stack level down, so
+// that the first profile of a purpose with a period at a time decides.
+func byLevel(ps []ocpp16.ChargingProfile) []ocpp16.ChargingProfile {
+	out := slices.Clone(ps)
+	slices.SortStableFunc(out, func(a, b ocpp16.ChargingProfile) int { return b.StackLevel - a.StackLevel })
+	return out
 }
 
 // Scale returns profiles with every limit multiplied by f: a charge
@@ -177,12 +186,11 @@ type decision struct {
 }
 
 // purposeAt is what the highest stack level among the profiles of a
-// purpose that have a period at t allows.
+// purpose that have a period at t allows; profiles come sorted by
+// byLevel.
 func purposeAt(profiles []ocpp16.ChargingProfile, purpose ocpp16.ChargingProfilePurposeType, s Session, t time.Time) (decision, bool) {
-	var best decision
-	bestLevel, found := -1, false
 	for _, p := range profiles {
-		if p.ChargingProfilePurpose != purpose || p.StackLevel <= bestLevel {
+		if p.ChargingProfilePurpose != purpose {
 			continue
 		}
 		if purpose == ocpp16.ChargingProfilePurposeTypeTxProfile &&
@@ -190,13 +198,14 @@ func purposeAt(profiles []ocpp16.ChargingProfile, purpose ocpp16.ChargingProfile
 			continue
 		}
 		if l, ph, ok := limitAt(p, s, t); ok {
-			best, bestLevel, found = decision{limit: l, phases: ph}, p.StackLevel, true
+			d := decision{limit: l, phases: ph}
 			if m := p.ChargingSchedule.MinChargingRate; m != nil {
-				best.minRate = *m
+				d.minRate = *m
 			}
+			return d, true
 		}
 	}
-	return best, found
+	return decision{}, false
 }
 
 // scheduleStart is when the occurrence of a profile's schedule that t
