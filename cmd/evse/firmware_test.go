@@ -17,13 +17,14 @@ import (
 	"time"
 
 	"github.com/evse-dev/evse/internal/csmstest"
+	"github.com/evse-dev/evse/internal/ftptest"
 )
 
 // TestUpdateFirmwareWithTheRealBinary serves a firmware image over HTTP
 // on loopback: the charge point reports Downloading, Downloaded and
 // Installing, reboots in place with the new version in its
 // BootNotification, and reports Installed. An address that answers 404
-// ends in DownloadFailed.
+// ends in DownloadFailed. A second update comes over FTP.
 func TestUpdateFirmwareWithTheRealBinary(t *testing.T) {
 	t.Parallel()
 	payload := "the new firmware"
@@ -69,6 +70,25 @@ func TestUpdateFirmwareWithTheRealBinary(t *testing.T) {
 		t.Fatalf("BootNotification after the update: %s", boot.Frame.Payload)
 	}
 	statusesFrom(boot.Seq, "Installed")
+
+	// The same over FTP.
+	ftpd, err := ftptest.Start("fw", "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ftpd.Close()
+	payload = "the newer firmware"
+	sum = sha256.Sum256([]byte(payload))
+	ftpd.Put("/fw/7.0.1", []byte("EVSE-FIRMWARE 1\nversion: 7.0.1\nsha256: "+hex.EncodeToString(sum[:])+"\n\n"+payload))
+	mark = len(s.Records())
+	mustCall(t, s, "CP-FW", "UpdateFirmware", `{"location":"`+ftpd.URL("/fw/7.0.1")+`","retrieveDate":"`+now+`"}`)
+	statusesFrom(mark, "Downloading", "Downloaded", "Installing")
+	boot = waitCall(t, s, mark, "CP-FW", "BootNotification", 15*time.Second)
+	json.Unmarshal(boot.Frame.Payload, &req)
+	if req.FirmwareVersion != "7.0.1" {
+		t.Fatalf("BootNotification after the FTP update: %s", boot.Frame.Payload)
+	}
+	statusesFrom(boot.Seq, "Installed")
 	noViolations(t, s)
 }
 
@@ -76,6 +96,7 @@ func TestUpdateFirmwareWithTheRealBinary(t *testing.T) {
 // by HTTP PUT to a server on loopback, named as it answered, holding its
 // log (what it logged at boot included), its status and its
 // configuration; an upload refused by the server ends in UploadFailed.
+// The same over FTP.
 func TestGetDiagnosticsWithTheRealBinary(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
@@ -134,5 +155,17 @@ func TestGetDiagnosticsWithTheRealBinary(t *testing.T) {
 		t.Errorf("archive: %v", got)
 	}
 	diag(web.URL+"/refuse/", "UploadFailed")
+
+	// Over FTP: to a directory, and refused for a wrong password.
+	ftpd, err := ftptest.Start("diag", "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ftpd.Close()
+	name = diag(ftpd.URL("/in/"), "Uploaded")
+	if b, ok := ftpd.File("/in/" + name); !ok || len(b) == 0 {
+		t.Errorf("no FTP upload named %q", name)
+	}
+	diag(strings.Replace(ftpd.URL("/in/"), ":pw@", ":wrong@", 1), "UploadFailed")
 	noViolations(t, s)
 }

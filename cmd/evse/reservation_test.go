@@ -13,7 +13,8 @@ import (
 // Reserved; another tag cannot start there; the reserved tag starts with
 // the reservationId; a second reservation is Occupied, an unknown
 // connector Rejected; CancelReservation answers; one left to expire makes
-// the connector Available again.
+// the connector Available again; connector 0 holds the connector; a
+// faulted connector answers Faulted, an inoperative one Unavailable.
 func TestReservationsWithTheRealBinary(t *testing.T) {
 	t.Parallel()
 	s, url := newCSMS(t, csmstest.Options{})
@@ -67,6 +68,29 @@ func TestReservationsWithTheRealBinary(t *testing.T) {
 	waitStatus(t, s, reserved.Seq, "CP-RES", 1, "Available")
 	if a := mustCall(t, s, "CP-RES", "CancelReservation", `{"reservationId":4}`); a["status"] != "Rejected" {
 		t.Errorf("cancelling an expired reservation: %v", a)
+	}
+	// Connector 0 (ReserveConnectorZeroSupported On): the one connector
+	// is held for the tag.
+	mark = len(s.Records())
+	if st := reserve(5, 0, "ANY", time.Hour); st != "Accepted" {
+		t.Errorf("a connector-0 reservation: %s", st)
+	}
+	waitStatus(t, s, mark, "CP-RES", 1, "Reserved")
+	if a := mustCall(t, s, "CP-RES", "CancelReservation", `{"reservationId":5}`); a["status"] != "Accepted" {
+		t.Errorf("cancelling the connector-0 reservation: %v", a)
+	}
+	// A faulted connector, then an inoperative one.
+	apiDo(t, "POST", base+"/connectors/1/fault", `{"errorCode":"GroundFailure"}`)
+	waitStatus(t, s, mark, "CP-RES", 1, "Faulted")
+	if st := reserve(6, 1, "RES-TAG", time.Hour); st != "Faulted" {
+		t.Errorf("reserving a faulted connector: %s, want Faulted", st)
+	}
+	apiDo(t, "POST", base+"/connectors/1/clear", "")
+	if a := mustCall(t, s, "CP-RES", "ChangeAvailability", `{"connectorId":1,"type":"Inoperative"}`); a["status"] != "Accepted" {
+		t.Fatalf("ChangeAvailability: %v", a)
+	}
+	if st := reserve(7, 1, "RES-TAG", time.Hour); st != "Unavailable" {
+		t.Errorf("reserving an inoperative connector: %s, want Unavailable", st)
 	}
 	noViolations(t, s)
 }

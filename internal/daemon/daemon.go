@@ -364,7 +364,7 @@ func password(settings *config.Settings) func() []byte {
 // maxFirmware bounds a firmware download.
 const maxFirmware = 64 << 20
 
-// httpFetcher downloads firmware over HTTP(S).
+// httpFetcher downloads firmware over HTTP(S) and FTP.
 type httpFetcher struct{ client *http.Client }
 
 func newHTTPFetcher(tlsConfig *tls.Config) httpFetcher {
@@ -381,8 +381,12 @@ func newHTTPClient(tlsConfig *tls.Config) *http.Client {
 	return &http.Client{Transport: tr, Timeout: 5 * time.Minute}
 }
 
-// Fetch GETs url: at most 64 MiB, and only with status 200.
+// Fetch GETs url (status 200 only), or retrieves it over FTP: at most
+// 64 MiB.
 func (f httpFetcher) Fetch(ctx context.Context, url string) ([]byte, error) {
+	if strings.HasPrefix(url, "ftp://") {
+		return ftpFetch(ctx, url, maxFirmware)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err

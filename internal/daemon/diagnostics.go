@@ -105,11 +105,14 @@ func newDiagnostics(ring *logRing, tlsConfig *tls.Config) diagnostics {
 	return diagnostics{logRing: ring, client: newHTTPClient(tlsConfig)}
 }
 
-// Upload PUTs the file to location, or to location/name when location
-// ends in a slash. Other schemes (ftp) are not supported.
+// Upload PUTs the file to location over HTTP(S), or stores it there over
+// FTP; at location/name when location ends in a slash.
 func (d diagnostics) Upload(ctx context.Context, location, name string, data []byte) error {
+	if strings.HasPrefix(location, "ftp://") {
+		return ftpUpload(ctx, location, name, data)
+	}
 	if !strings.HasPrefix(location, "http://") && !strings.HasPrefix(location, "https://") {
-		return fmt.Errorf("diagnostics: %q: only http and https uploads are supported", location)
+		return fmt.Errorf("diagnostics: %q: only http, https and ftp uploads are supported", location)
 	}
 	if strings.HasSuffix(location, "/") {
 		location += name
