@@ -295,8 +295,11 @@ func boundaries(p ocpp16.ChargingProfile, s Session, from, to time.Time) []time.
 				starts = append(starts, o)
 			}
 		} else if p.ChargingSchedule.StartSchedule != nil {
+			// Not begun by from: its first occurrence counts even past
+			// to, so that Next finds a start weeks away.
 			base := p.ChargingSchedule.StartSchedule.Time
-			for o := base; o.Before(to) && recurrence(p) > 0; o = o.Add(recurrence(p)) {
+			starts = append(starts, base)
+			for o := base.Add(recurrence(p)); o.Before(to) && recurrence(p) > 0; o = o.Add(recurrence(p)) {
 				starts = append(starts, o)
 			}
 		}

@@ -154,6 +154,11 @@ func TestNextGivesTheLimitNowAndTheNextBoundary(t *testing.T) {
 			t.Errorf("%s: limit %g min %g until %v, want %g %g %v", c.name, p.Limit, p.MinRate, until, c.wantLimit, c.wantMin, c.wantUntil)
 		}
 	}
+	later := profile(7, 0, txDef, recurr, dt(day.Add(30*24*time.Hour)), "0:12")
+	later.RecurrencyKind = ocpp16.RecurrencyKindTypeDaily
+	if p, until := Next(nil, []ocpp16.ChargingProfile{later}, Session{}, day); p.Limit != NoLimit || !until.Equal(day.Add(30*24*time.Hour)) {
+		t.Errorf("a daily profile starting in 30 days: %+v until %v, want no limit until it starts", p, until)
+	}
 	if p, until := Next(nil, nil, Session{}, day); p.Limit != NoLimit || !until.IsZero() {
 		t.Errorf("no profiles: %+v until %v", p, until)
 	}
