@@ -88,12 +88,12 @@ func TestSmartChargingWithTheRealBinary(t *testing.T) {
 	apiDo(t, "POST", base+"/rfid", `{"idTag":"SC-TAG"}`)
 	waitCall(t, s, mark, "CP-SC", "StartTransaction", 10*time.Second)
 	for time.Now().Before(boundary.Add(3 * time.Second)) {
-		polled := time.Now()
 		offered := connectorField(t, base, "offeredA")
-		if polled.Before(boundary) && offered == 16 {
-			t.Fatalf("offered 16 A at %v, before the period starting at %v", polled, boundary)
+		answered := time.Now() // the offer read was taken before this
+		if offered == 16 && answered.Before(boundary) {
+			t.Fatalf("offered 16 A by %v, before the period starting at %v", answered, boundary)
 		}
-		if !polled.Before(boundary) && offered == 16 {
+		if offered == 16 {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -119,6 +119,9 @@ func TestSmartChargingWithTheRealBinary(t *testing.T) {
 	waitAPI(t, 5*time.Second, "the TxProfile's 12 A", func() bool { return connectorField(t, base, "offeredA") == 12 })
 	if a := mustCall(t, s, "CP-SC", "GetCompositeSchedule", `{"connectorId":1,"duration":600}`); schedulePeriods(a) != "0=12" {
 		t.Errorf("GetCompositeSchedule: %v", a)
+	}
+	if a := mustCall(t, s, "CP-SC", "GetCompositeSchedule", `{"connectorId":1,"duration":31536000}`); a["chargingSchedule"].(map[string]any)["duration"] != float64(7*86400) {
+		t.Errorf("GetCompositeSchedule for a year: %v, want a week", a)
 	}
 	if a := mustCall(t, s, "CP-SC", "GetCompositeSchedule", `{"connectorId":1,"duration":600,"chargingRateUnit":"W"}`); a["status"] != "Rejected" {
 		t.Errorf("GetCompositeSchedule in W: %v", a)

@@ -43,9 +43,6 @@ type connector struct {
 	limit float64
 	// sched is what the charging profiles allow now.
 	sched schedule
-	// remoteProfile is the TxProfile of a RemoteStartTransaction waiting
-	// for its transaction.
-	remoteProfile *pendingProfile
 	// reserved: a reservation keeps the connector (core.markReserved).
 	reserved bool
 	// wantPhases is what load management asks (1 or 3; 0: never asked),
@@ -72,6 +69,9 @@ type grant struct {
 	parent string
 	// silent: a free-charging session without transaction messages.
 	silent bool
+	// profile is the TxProfile of the RemoteStartTransaction that asked
+	// for the transaction, if any.
+	profile *ocpp16.ChargingProfile
 }
 
 // pendingAuth is an authorization waiting for an EV.

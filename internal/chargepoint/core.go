@@ -380,7 +380,11 @@ func (c *core) start(cn *connector, g grant) {
 	if use != nil {
 		c.consume(use) // the reservation is used up
 	}
-	c.startTxProfile(cn)
+	if g.profile != nil {
+		if why := c.setProfile(cn.id, *g.profile); why != "" {
+			c.cp.log.Error("RemoteStartTransaction's charging profile not installed", "connector", cn.id, "why", why)
+		}
+	}
 	if err := cn.hw.SetLock(true); err != nil {
 		c.cp.log.Warn("cable did not lock", "connector", cn.id, "err", err)
 	}

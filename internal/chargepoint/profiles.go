@@ -34,13 +34,6 @@ type schedule struct {
 
 var noSchedule = schedule{limit: smartcharging.NoLimit, phases: 3}
 
-// pendingProfile is the TxProfile of a RemoteStartTransaction, for the
-// transaction it asked for.
-type pendingProfile struct {
-	idTag   string
-	profile ocpp16.ChargingProfile
-}
-
 // loadProfiles reads the installed profiles. TxProfiles are dropped: no
 // transaction survives a restart.
 func (c *core) loadProfiles(tx kv.Tx) error {
@@ -151,16 +144,18 @@ func (c *core) refreshSchedules(now time.Time) {
 	}
 }
 
-// scheduleCap applies a connector's schedule to an offer.
+// scheduleCap applies a connector's schedule to an offer (under every
+// other cap): its limit, and its minChargingRate, under which the EV is
+// said not to charge: a pause, not a trickle.
 func (cn *connector) scheduleCap(offer float64) float64 {
 	s := cn.sched
-	if s.limit < 0 {
-		return offer
+	if s.limit >= 0 {
+		offer = math.Min(offer, s.limit)
 	}
-	if s.limit < s.minRate {
-		return 0 // below what the EV charges at: a pause, not a trickle
+	if offer < s.minRate {
+		return 0
 	}
-	return math.Min(offer, s.limit)
+	return offer
 }
 
 // canSwitchPhases reports whether a schedule's numberPhases 1 switches
@@ -210,6 +205,8 @@ func (c *core) checkProfile(id int, p ocpp16.ChargingProfile) string {
 		return "a TxProfile is set on a connector, not on 0"
 	case p.TransactionId != nil && p.ChargingProfilePurpose != ocpp16.ChargingProfilePurposeTypeTxProfile:
 		return "transactionId is for TxProfiles only"
+	case p.ValidFrom != nil && p.ValidTo != nil && !p.ValidTo.Time.After(p.ValidFrom.Time):
+		return "validTo is not after validFrom"
 	}
 	last := -1
 	for _, per := range sched.ChargingSchedulePeriod {
@@ -247,8 +244,8 @@ func (c *core) setProfile(id int, p ocpp16.ChargingProfile) string {
 			q.Connector == id && q.Profile.ChargingProfilePurpose == p.ChargingProfilePurpose && q.Profile.StackLevel == p.StackLevel
 	}
 	kept := slices.DeleteFunc(slices.Clone(c.profiles), replaced)
-	if max := c.cp.settings.Int("MaxChargingProfilesInstalled"); len(kept)+1 > max {
-		return fmt.Sprintf("MaxChargingProfilesInstalled %d are installed", max)
+	if max := c.cp.settings.Int("MaxChargingProfilesInstalled"); len(kept)+c.promised()+1 > max {
+		return fmt.Sprintf("MaxChargingProfilesInstalled %d are installed or promised", max)
 	}
 	err := c.cp.store.Update(func(tx kv.Tx) error {
 		for _, q := range c.profiles {
@@ -302,7 +299,7 @@ func (c *core) clearProfiles(match func(installedProfile) bool) (int, error) {
 }
 
 // endTxProfiles removes a connector's TxProfiles when its transaction
-// ends, and starts the one a RemoteStartTransaction brought.
+// ends.
 func (c *core) endTxProfiles(cn *connector) {
 	_, err := c.clearProfiles(func(q installedProfile) bool {
 		return q.Connector == cn.id && q.Profile.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTypeTxProfile
@@ -312,17 +309,33 @@ func (c *core) endTxProfiles(cn *connector) {
 	}
 }
 
-// startTxProfile installs the TxProfile a RemoteStartTransaction brought
-// for this transaction, if it is the one it asked for.
-func (c *core) startTxProfile(cn *connector) {
-	pp := cn.remoteProfile
-	cn.remoteProfile = nil
-	if pp == nil || cn.tx == nil || cn.tx.IDTag != pp.idTag {
-		return
+// promised counts the TxProfiles of accepted RemoteStartTransactions
+// still waiting for their EV: they count toward
+// MaxChargingProfilesInstalled, so that they can be installed when their
+// transaction starts.
+func (c *core) promised() int {
+	n := 0
+	for _, cn := range c.conns {
+		if cn.auth != nil && cn.auth.profile != nil {
+			n++
+		}
 	}
-	if why := c.setProfile(cn.id, pp.profile); why != "" {
-		c.cp.log.Warn("RemoteStartTransaction's charging profile not installed", "connector", cn.id, "why", why)
+	return n
+}
+
+// checkRemoteProfile tells why the charging profile of a
+// RemoteStartTransaction on connector id cannot be taken, "" when it can.
+func (c *core) checkRemoteProfile(id int, p ocpp16.ChargingProfile) string {
+	if p.ChargingProfilePurpose != ocpp16.ChargingProfilePurposeTypeTxProfile {
+		return "the profile of a RemoteStartTransaction is a TxProfile"
 	}
+	if why := c.checkProfile(id, p); why != "" {
+		return why
+	}
+	if max := c.cp.settings.Int("MaxChargingProfilesInstalled"); len(c.profiles)+c.promised()+1 > max {
+		return fmt.Sprintf("MaxChargingProfilesInstalled %d are installed or promised", max)
+	}
+	return ""
 }
 
 func (cp *ChargePoint) setChargingProfile(ctx context.Context, req *ocpp16.SetChargingProfileRequest) (*ocpp16.SetChargingProfileResponse, error) {
@@ -365,85 +378,106 @@ func (cp *ChargePoint) clearChargingProfile(ctx context.Context, req *ocpp16.Cle
 	return &ocpp16.ClearChargingProfileResponse{Status: ocpp16.ClearChargingProfileStatusAccepted}, nil
 }
 
+// maxCompositeDuration bounds what GetCompositeSchedule computes: a week
+// covers every recurrence, and a year of 255 daily profiles of 255
+// periods would hold the answer up for a minute.
+const maxCompositeDuration = 7 * 24 * time.Hour
+
+// stackCopy is what one connector's composite schedule is computed from,
+// taken from the core so that the computation runs outside it.
+type stackCopy struct {
+	cpMax, own []ocpp16.ChargingProfile
+	session    smartcharging.Session
+	switchable bool
+}
+
 // getCompositeSchedule answers GetCompositeSchedule in A (the only unit
-// this charge point supports; W is Rejected). For a connector: what its
-// profiles allow, its share of the ChargePointMaxProfile and the
-// hardware maximum; where no profile limits it, the hardware maximum.
-// For connector 0: the most the charge point may draw, the connectors'
-// schedules summed under the ChargePointMaxProfile. A period of one phase
-// is reported as such only where the connector can switch to one phase
+// this charge point supports; W is Rejected), for at most a week. For a
+// connector: what its profiles allow, its share of the
+// ChargePointMaxProfile and the hardware maximum; where no profile
+// limits it, the hardware maximum. For connector 0: the most the charge
+// point may draw, the connectors' schedules summed under the
+// ChargePointMaxProfile. A period of one phase is reported as such only
+// where the connector can switch to one phase
 // (ConnectorSwitch3to1PhaseSupported On); else it is honoured as a
-// current limit only and reported with three.
+// current limit only and reported with three. The core only copies the
+// profiles: the computation does not hold up charging.
 func (cp *ChargePoint) getCompositeSchedule(ctx context.Context, req *ocpp16.GetCompositeScheduleRequest) (*ocpp16.GetCompositeScheduleResponse, error) {
 	rejected := &ocpp16.GetCompositeScheduleResponse{Status: ocpp16.GetCompositeScheduleStatusRejected}
 	if req.ChargingRateUnit != "" && req.ChargingRateUnit != ocpp16.ChargingRateUnitTypeA || req.Duration < 0 {
 		return rejected, nil
 	}
-	var resp *ocpp16.GetCompositeScheduleResponse
+	var start time.Time
+	var stacks []stackCopy // one per connector, or every connector for 0
 	err := cp.exec(ctx, func(c *core) {
 		if req.ConnectorId < 0 || req.ConnectorId > len(c.conns) {
 			return
 		}
-		start := c.now().Truncate(time.Second)
-		dur := time.Duration(req.Duration) * time.Second
-		var periods []smartcharging.Period
-		if req.ConnectorId > 0 {
-			cn := c.conn(req.ConnectorId)
+		start = c.now().Truncate(time.Second)
+		for _, cn := range c.conns {
+			if req.ConnectorId != 0 && cn.id != req.ConnectorId {
+				continue
+			}
 			cpMax, own := c.stacks(cn.id)
-			periods = c.reported(cn, smartcharging.Composite(c.maxShare(cpMax), own, chargingSession(cn), start, dur))
-		} else {
-			var all [][]smartcharging.Period
-			var cpMax []ocpp16.ChargingProfile
-			for _, cn := range c.conns {
-				var own []ocpp16.ChargingProfile
-				cpMax, own = c.stacks(cn.id)
-				all = append(all, c.reported(cn, smartcharging.Composite(nil, own, chargingSession(cn), start, dur)))
+			if req.ConnectorId != 0 {
+				cpMax = c.maxShare(cpMax)
 			}
-			all = append(all, smartcharging.Composite(cpMax, nil, smartcharging.Session{}, start, dur))
-			periods = smartcharging.Merge(all, func(ls []float64) float64 {
-				sum := 0.0
-				for _, l := range ls[:len(ls)-1] {
-					sum += l
-				}
-				if m := ls[len(ls)-1]; m >= 0 {
-					return min(sum, m)
-				}
-				return sum
-			})
+			stacks = append(stacks, stackCopy{cpMax: cpMax, own: own, session: chargingSession(cn), switchable: c.canSwitchPhases(cn)})
 		}
-		sched := &ocpp16.ChargingSchedule{Duration: &req.Duration, StartSchedule: &ocpp16.DateTime{Time: start},
-			ChargingRateUnit: ocpp16.ChargingRateUnitTypeA}
-		for _, p := range periods {
-			per := ocpp16.ChargingSchedulePeriod{StartPeriod: int(p.Start / time.Second), Limit: math.Floor(p.Limit*10) / 10}
-			if p.Phases != 3 {
-				ph := p.Phases
-				per.NumberPhases = &ph
-			}
-			sched.ChargingSchedulePeriod = append(sched.ChargingSchedulePeriod, per)
-		}
-		if len(periods) > 0 && periods[0].MinRate > 0 {
-			m := periods[0].MinRate
-			sched.MinChargingRate = &m
-		}
-		id := req.ConnectorId
-		resp = &ocpp16.GetCompositeScheduleResponse{Status: ocpp16.GetCompositeScheduleStatusAccepted,
-			ConnectorId: &id, ScheduleStart: &ocpp16.DateTime{Time: start}, ChargingSchedule: sched}
 	})
 	if err != nil {
 		return nil, err
 	}
-	if resp == nil {
+	if stacks == nil {
 		return rejected, nil
 	}
-	return resp, nil
+	dur := min(time.Duration(req.Duration)*time.Second, maxCompositeDuration)
+	hwMax := float64(cp.opts.Model.MaxCurrent)
+	var periods []smartcharging.Period
+	if req.ConnectorId > 0 {
+		st := stacks[0]
+		periods = reported(smartcharging.Composite(st.cpMax, st.own, st.session, start, dur), hwMax, st.switchable)
+	} else {
+		var all [][]smartcharging.Period
+		for _, st := range stacks {
+			all = append(all, reported(smartcharging.Composite(nil, st.own, st.session, start, dur), hwMax, st.switchable))
+		}
+		all = append(all, smartcharging.Composite(stacks[0].cpMax, nil, smartcharging.Session{}, start, dur))
+		periods = smartcharging.Merge(all, func(ls []float64) float64 {
+			sum := 0.0
+			for _, l := range ls[:len(ls)-1] {
+				sum += l
+			}
+			if m := ls[len(ls)-1]; m >= 0 {
+				return min(sum, m)
+			}
+			return sum
+		})
+	}
+	seconds := int(dur / time.Second)
+	sched := &ocpp16.ChargingSchedule{Duration: &seconds, StartSchedule: &ocpp16.DateTime{Time: start},
+		ChargingRateUnit: ocpp16.ChargingRateUnitTypeA}
+	for _, p := range periods {
+		per := ocpp16.ChargingSchedulePeriod{StartPeriod: int(p.Start / time.Second), Limit: math.Floor(p.Limit*10) / 10}
+		if p.Phases != 3 {
+			ph := p.Phases
+			per.NumberPhases = &ph
+		}
+		sched.ChargingSchedulePeriod = append(sched.ChargingSchedulePeriod, per)
+	}
+	if len(periods) > 0 && periods[0].MinRate > 0 {
+		m := periods[0].MinRate
+		sched.MinChargingRate = &m
+	}
+	id := req.ConnectorId
+	return &ocpp16.GetCompositeScheduleResponse{Status: ocpp16.GetCompositeScheduleStatusAccepted,
+		ConnectorId: &id, ScheduleStart: &ocpp16.DateTime{Time: start}, ChargingSchedule: sched}, nil
 }
 
 // reported is a connector's schedule as it will be followed: capped at
 // the hardware maximum, which also stands where no profile limits, and
 // with three phases where the connector cannot switch to one.
-func (c *core) reported(cn *connector, ps []smartcharging.Period) []smartcharging.Period {
-	hwMax := float64(c.cp.opts.Model.MaxCurrent)
-	switchable := c.canSwitchPhases(cn)
+func reported(ps []smartcharging.Period, hwMax float64, switchable bool) []smartcharging.Period {
 	var out []smartcharging.Period
 	for _, p := range ps {
 		if p.Limit < 0 || p.Limit > hwMax {

@@ -116,6 +116,8 @@ func TestSetChargingProfileRejectsWhatTheChargePointCannotKeep(t *testing.T) {
 			{"a Recurring profile without recurrencyKind", 1, profileJSON(2, 1, "TxDefaultProfile", "Recurring", now, "", "0:16")},
 			{"periods out of order", 1, def(2, 1, "60:16", "0:10")},
 			{"transactionId on a default", 1, profileJSON(2, 1, "TxDefaultProfile", "Absolute", now, `"transactionId":5,`, "0:16")},
+			{"validTo not after validFrom", 1, profileJSON(2, 1, "TxDefaultProfile", "Absolute", now,
+				fmt.Sprintf(`"validFrom":%q,"validTo":%q,`, now.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339)), "0:16")},
 		} {
 			if got := setProfile(t, r.cp, c.connector, c.profile); got != "Rejected" {
 				t.Errorf("%s: %s, want Rejected", c.name, got)
@@ -134,11 +136,18 @@ func TestSetChargingProfileRejectsWhatTheChargePointCannotKeep(t *testing.T) {
 				t.Fatalf("profile %d: %s", id, got)
 			}
 		}
+		// 1 + 1 + 252 installed: one more fits, then the limit holds.
 		if got := setProfile(t, r.cp, 2, def(256, 254, "0:20")); got != "Accepted" {
-			t.Errorf("replacing connector 2's stack level 254 at the limit: %s", got)
+			t.Errorf("the 255th profile: %s", got)
 		}
 		if got := setProfile(t, r.cp, 1, def(300, 7, "0:20")); got != "Rejected" {
 			t.Errorf("a 256th profile: %s", got)
+		}
+		if got := setProfile(t, r.cp, 2, def(301, 254, "0:24")); got != "Accepted" {
+			t.Errorf("replacing connector 2's stack level 254 (a new id) at the limit: %s", got)
+		}
+		if got := periodsOf(composite(t, r.cp, `{"connectorId":2,"duration":60}`)); got != "0=24" {
+			t.Errorf("connector 2 after the replacement: %s, want the new 24 A", got)
 		}
 		if got := setProfile(t, r.cp, 1, def(1, 0, "0:12")); got != "Accepted" {
 			t.Errorf("replacing profile 1 by id at the limit: %s", got)
@@ -193,6 +202,18 @@ func TestTheOfferChangesExactlyAtPeriodBoundaries(t *testing.T) {
 		synctest.Wait()
 		if got := applied(); got != 0 {
 			t.Errorf("8 A under a minChargingRate of 10: offer %g, want a pause", got)
+		}
+		withMin = strings.Replace(withMin, `"limit":8`, `"limit":16`, 1)
+		setProfile(t, r.cp, 1, withMin)
+		r.cp.SetLimits(map[int]float64{1: 9})
+		synctest.Wait()
+		if got := applied(); got != 0 {
+			t.Errorf("a 9 A share under a minChargingRate of 10: offer %g, want a pause", got)
+		}
+		r.cp.SetLimits(map[int]float64{1: 12})
+		synctest.Wait()
+		if got := applied(); got != 12 {
+			t.Errorf("a 12 A share over a minChargingRate of 10: offer %g", got)
 		}
 	})
 }
@@ -252,6 +273,53 @@ func TestTxProfilesBelongToTheirTransaction(t *testing.T) {
 		if out, _ := call(t, r.cp, "RemoteStartTransaction", bad); out != `{"status":"Rejected"}` {
 			t.Errorf("RemoteStartTransaction with a TxDefaultProfile: %s", out)
 		}
+	})
+}
+
+// TestARemoteStartsProfileGoesWithItsAuthorization: the TxProfile of a
+// RemoteStartTransaction applies to the transaction it starts in a
+// fixed-tag free-charging mode too, and lapses with its authorization:
+// the same tag presented later at the charger charges without it.
+func TestARemoteStartsProfileGoesWithItsAuthorization(t *testing.T) {
+	rs := fmt.Sprintf(`{"connectorId":1,"idTag":"TAG-R","chargingProfile":%s}`,
+		profileJSON(7, 0, "TxProfile", "Relative", time.Time{}, "", "0:10"))
+	t.Run("fixed tag", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			csms := newFakeCSMS()
+			r := startRig(t, csms, map[string]string{"FreeCharging": "1", "FreeChargingMode": "3", "RfidTagFreeCharging": "FREE"}, &kv.Mem{})
+			defer r.stop()
+			synctest.Wait()
+			if out, _ := call(t, r.cp, "RemoteStartTransaction", rs); out != `{"status":"Accepted"}` {
+				t.Fatalf("RemoteStartTransaction: %s", out)
+			}
+			r.board.Plug(1, sim.EV{Phases: 3, MaxCurrent: 32, CapacityWh: 80000})
+			time.Sleep(time.Second)
+			if got := r.cp.Loads()[0].Applied; got != 10 {
+				t.Errorf("in the fixed tag's name: %g, want the TxProfile's 10", got)
+			}
+		})
+	})
+	t.Run("lapsed", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			csms := newFakeCSMS()
+			r := startRig(t, csms, map[string]string{"AuthorizeRemoteTxRequests": "false", "ConnectionTimeOut": "30"}, &kv.Mem{})
+			defer r.stop()
+			synctest.Wait()
+			if out, _ := call(t, r.cp, "RemoteStartTransaction", rs); out != `{"status":"Accepted"}` {
+				t.Fatalf("RemoteStartTransaction: %s", out)
+			}
+			time.Sleep(time.Hour)
+			r.board.Present("TAG-R", 1)
+			time.Sleep(time.Second)
+			r.board.Plug(1, sim.EV{Phases: 3, MaxCurrent: 32, CapacityWh: 80000})
+			time.Sleep(time.Second)
+			if len(startsOf(t, csms)) != 1 {
+				t.Fatalf("no local start: %v", startsOf(t, csms))
+			}
+			if got := r.cp.Loads()[0].Applied; got != 32 {
+				t.Errorf("a local session an hour later: %g, want 32 (no TxProfile)", got)
+			}
+		})
 	})
 }
 
@@ -412,11 +480,30 @@ func TestProfilesSurviveARestart(t *testing.T) {
 			t.Fatalf("TxProfile: %s", got)
 		}
 		r.stop()
+		// A crash leaves a TxProfile in the store (a clean stop removes
+		// it with its transaction).
+		raw, _ := json.Marshal(installedProfile{Connector: 1, Profile: ocpp16.ChargingProfile{ChargingProfileId: 3,
+			ChargingProfilePurpose: ocpp16.ChargingProfilePurposeTypeTxProfile, ChargingProfileKind: ocpp16.ChargingProfileKindTypeRelative,
+			ChargingSchedule: ocpp16.ChargingSchedule{ChargingRateUnit: ocpp16.ChargingRateUnitTypeA,
+				ChargingSchedulePeriod: []ocpp16.ChargingSchedulePeriod{{Limit: 8}}}}})
+		store.Update(func(tx kv.Tx) error { return tx.Put(bucketProfiles, pad(3), raw) })
 		r = startRig(t, newFakeCSMS(), map[string]string{"FreeCharging": "1", "FreeChargingMode": "4", "RfidTagFreeCharging": "FREE"}, store)
 		defer r.stop()
 		time.Sleep(time.Second)
 		if got := periodsOf(composite(t, r.cp, `{"connectorId":1,"duration":60}`)); got != "0=18" {
-			t.Errorf("after the restart: %s, want 18 (the maximum under the default; no TxProfile)", got)
+			t.Errorf("after the restart: %s, want 18 (the maximum under the default)", got)
 		}
+		// The transaction of a new session must not find it.
+		r.board.Plug(1, sim.EV{Phases: 3, MaxCurrent: 32, CapacityWh: 80000})
+		time.Sleep(5 * time.Second)
+		if got := r.cp.Loads()[0].Applied; got != 18 {
+			t.Errorf("the new session: %g, want 18 (no TxProfile of the old one)", got)
+		}
+		store.View(func(tx kv.Tx) error {
+			if tx.Get(bucketProfiles, pad(3)) != nil {
+				t.Error("the crashed transaction's TxProfile is still in the store")
+			}
+			return nil
+		})
 	})
 }

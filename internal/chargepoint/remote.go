@@ -32,19 +32,15 @@ func (cp *ChargePoint) remoteStart(ctx context.Context, req *ocpp16.RemoteStartT
 		if cn == nil || c.busyWith(req.IdTag) {
 			return
 		}
-		var pp *pendingProfile
+		var profile *ocpp16.ChargingProfile
 		if p := req.ChargingProfile; p != nil {
-			why := c.checkProfile(cn.id, *p)
-			if why == "" && p.ChargingProfilePurpose != ocpp16.ChargingProfilePurposeTypeTxProfile {
-				why = "the profile of a RemoteStartTransaction is a TxProfile"
-			}
-			if why != "" {
+			if why := c.checkRemoteProfile(cn.id, *p); why != "" {
 				cp.log.Info("RemoteStartTransaction rejected: its charging profile", "why", why)
 				return
 			}
 			prof := *p
 			prof.TransactionId = nil // it is for the transaction about to start
-			pp = &pendingProfile{idTag: req.IdTag, profile: prof}
+			profile = &prof
 		}
 		status = ocpp16.RemoteStartStopStatusAccepted
 		idTag := req.IdTag
@@ -53,20 +49,19 @@ func (cp *ChargePoint) remoteStart(ctx context.Context, req *ocpp16.RemoteStartT
 				if cn.tx != nil || cn.auth != nil || cn.authorizing != "" {
 					return // taken meanwhile
 				}
-				cn.remoteProfile = pp
 				switch c.freeMode() {
 				case 3, 4: // free charging in the fixed tag's name
-					c.authorized(cn, grant{idTag: c.fixedTag()})
+					c.authorized(cn, grant{idTag: c.fixedTag(), profile: profile})
 					return
 				case 5:
-					c.authorized(cn, grant{idTag: idTag})
+					c.authorized(cn, grant{idTag: idTag, profile: profile})
 					return
 				}
 				if c.cp.settings.Bool("AuthorizeRemoteTxRequests") {
-					c.authorize(cn, idTag, true)
+					c.authorize(cn, idTag, true, profile)
 					return
 				}
-				c.authorized(cn, grant{idTag: idTag})
+				c.authorized(cn, grant{idTag: idTag, profile: profile})
 			})
 		})
 	})

@@ -52,7 +52,7 @@ func (c *core) presented(idTag string, target int) {
 		c.cp.log.Info("tag already charging elsewhere (ConcurrentTx)", "id_tag", idTag, "connector", cn.id)
 		return
 	}
-	c.authorize(cn, idTag, false)
+	c.authorize(cn, idTag, false, nil)
 }
 
 // pickConnector chooses the connector a tag starts on: the one asked for,
@@ -97,7 +97,7 @@ func (c *core) busyWith(idTag string) bool {
 
 // authorize decides on an idTag for a connector: at once from local
 // knowledge, or through Authorize. remote marks a RemoteStartTransaction.
-func (c *core) authorize(cn *connector, idTag string, remote bool) {
+func (c *core) authorize(cn *connector, idTag string, remote bool, profile *ocpp16.ChargingProfile) {
 	list, cache, err := lookupAuth(c.cp.store, idTag)
 	if err != nil {
 		c.cp.log.Error("authorization data unreadable", "err", err)
@@ -107,20 +107,20 @@ func (c *core) authorize(cn *connector, idTag string, remote bool) {
 	c.cp.log.Info("authorization", "connector", cn.id, "id_tag", idTag, "verdict", d.verdict, "reason", d.reason, "remote", remote)
 	switch d.verdict {
 	case verdictAccept:
-		c.authorized(cn, grant{idTag: idTag, parent: d.entry.ParentIDTag})
+		c.authorized(cn, grant{idTag: idTag, parent: d.entry.ParentIDTag, profile: profile})
 	case verdictReject:
 	case verdictAsk:
 		cn.authorizing = idTag
 		c.cp.goAsync(func(ctx context.Context) {
 			info, err := c.cp.authorizeRemote(ctx, idTag)
-			c.cp.post(func(c *core) { c.answered(cn, idTag, info, err) })
+			c.cp.post(func(c *core) { c.answered(cn, idTag, profile, info, err) })
 		})
 	}
 }
 
 // answered handles the central system's answer to Authorize (or its
 // absence: then the idTag is decided as if offline).
-func (c *core) answered(cn *connector, idTag string, info *ocpp16.IdTagInfo, err error) {
+func (c *core) answered(cn *connector, idTag string, profile *ocpp16.ChargingProfile, info *ocpp16.IdTagInfo, err error) {
 	if cn.authorizing != idTag {
 		return // given up meanwhile
 	}
@@ -129,7 +129,7 @@ func (c *core) answered(cn *connector, idTag string, info *ocpp16.IdTagInfo, err
 		c.cp.log.Warn("Authorize got no answer; deciding offline", "id_tag", idTag, "err", err)
 		list, cache, _ := lookupAuth(c.cp.store, idTag)
 		if d := decideAuth(false, c.keys(), list, cache, c.now()); d.verdict == verdictAccept {
-			c.authorized(cn, grant{idTag: idTag, parent: d.entry.ParentIDTag})
+			c.authorized(cn, grant{idTag: idTag, parent: d.entry.ParentIDTag, profile: profile})
 		}
 		return
 	}
@@ -137,7 +137,7 @@ func (c *core) answered(cn *connector, idTag string, info *ocpp16.IdTagInfo, err
 		c.cp.log.Error("authorization cache not written", "err", err)
 	}
 	if entryFromInfo(*info).valid(c.now()) {
-		c.authorized(cn, grant{idTag: idTag, parent: info.ParentIdTag})
+		c.authorized(cn, grant{idTag: idTag, parent: info.ParentIdTag, profile: profile})
 		return
 	}
 	c.cp.log.Info("central system refused the tag", "id_tag", idTag, "status", info.Status)

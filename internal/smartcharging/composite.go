@@ -5,6 +5,7 @@ package smartcharging
 
 import (
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/evse-dev/evse/internal/ocpp16"
@@ -137,13 +138,14 @@ func Merge(schedules [][]Period, combine func(limits []float64) float64) []Perio
 		phases := 3
 		for i, s := range schedules {
 			limits[i] = NoLimit
+			inForce := 3
 			for _, p := range s {
 				if p.Start > st {
 					break
 				}
-				limits[i] = p.Limit
-				phases = min(phases, p.Phases)
+				limits[i], inForce = p.Limit, p.Phases
 			}
+			phases = min(phases, inForce)
 		}
 		l := combine(limits)
 		if n := len(out); n > 0 && out[n-1].Limit == l && out[n-1].Phases == phases {
@@ -258,18 +260,18 @@ func limitAt(p ocpp16.ChargingProfile, s Session, t time.Time) (float64, int, bo
 	if d := p.ChargingSchedule.Duration; d != nil && off >= time.Duration(*d)*time.Second {
 		return 0, 0, false
 	}
-	// The period in force is the one that started last, by off.
-	limit, phases, latest := 0.0, 3, -1
-	for _, per := range p.ChargingSchedule.ChargingSchedulePeriod {
-		if time.Duration(per.StartPeriod)*time.Second > off || per.StartPeriod <= latest {
-			continue
-		}
-		limit, latest, phases = per.Limit, per.StartPeriod, 3
-		if per.NumberPhases != nil {
-			phases = *per.NumberPhases
-		}
+	// The period in force is the last to start by off (the charge point
+	// takes periods in increasing order of startPeriod only).
+	periods := p.ChargingSchedule.ChargingSchedulePeriod
+	i := sort.Search(len(periods), func(i int) bool { return time.Duration(periods[i].StartPeriod)*time.Second > off }) - 1
+	if i < 0 {
+		return 0, 0, false
 	}
-	return limit, phases, latest >= 0
+	phases := 3
+	if n := periods[i].NumberPhases; n != nil {
+		phases = *n
+	}
+	return periods[i].Limit, phases, true
 }
 
 // boundaries lists the times a profile's limit may change around [from,

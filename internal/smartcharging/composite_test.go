@@ -177,13 +177,13 @@ func TestScaleSharesTheChargePointMaximum(t *testing.T) {
 
 func TestMergeSumsConnectorsUnderTheMaximum(t *testing.T) {
 	a := []Period{{Start: 0, Limit: 16, Phases: 3}, {Start: time.Hour, Limit: 10, Phases: 3}}
-	b := []Period{{Start: 0, Limit: 6, Phases: 3}, {Start: 30 * time.Minute, Limit: 16, Phases: 1}}
+	b := []Period{{Start: 0, Limit: 6, Phases: 3}, {Start: 30 * time.Minute, Limit: 16, Phases: 1}, {Start: 2 * time.Hour, Limit: 16, Phases: 3}}
 	max := []Period{{Start: 0, Limit: 30, Phases: 3}}
 	sum := func(ls []float64) float64 {
 		total := ls[0] + ls[1]
 		return min(total, ls[2])
 	}
-	if got := show(Merge([][]Period{a, b, max}, sum)); got != "0s=22 30m0s=30/1ph 1h0m0s=26/1ph" {
+	if got := show(Merge([][]Period{a, b, max}, sum)); got != "0s=22 30m0s=30/1ph 1h0m0s=26/1ph 2h0m0s=26" {
 		t.Errorf("merged: %s", got)
 	}
 }
