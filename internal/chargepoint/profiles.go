@@ -34,6 +34,12 @@ type schedule struct {
 
 var noSchedule = schedule{limit: smartcharging.NoLimit, phases: 3}
 
+// The startSchedule a profile may have.
+var (
+	earliestSchedule = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	latestSchedule   = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 // loadProfiles reads the installed profiles. TxProfiles are dropped: no
 // transaction survives a restart.
 func (c *core) loadProfiles(tx kv.Tx) error {
@@ -207,6 +213,11 @@ func (c *core) checkProfile(id int, p ocpp16.ChargingProfile) string {
 		return "transactionId is for TxProfiles only"
 	case p.ValidFrom != nil && p.ValidTo != nil && !p.ValidTo.Time.After(p.ValidFrom.Time):
 		return "validTo is not after validFrom"
+	case sched.StartSchedule != nil && (sched.StartSchedule.Time.Before(earliestSchedule) || sched.StartSchedule.Time.After(latestSchedule)):
+		// Time arithmetic saturates about 292 years from now; a
+		// Recurring schedule from year 1 would also take the charge
+		// point through every day since.
+		return fmt.Sprintf("startSchedule %v is out of range", sched.StartSchedule.Time)
 	}
 	last := -1
 	for _, per := range sched.ChargingSchedulePeriod {

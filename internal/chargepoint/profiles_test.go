@@ -116,6 +116,7 @@ func TestSetChargingProfileRejectsWhatTheChargePointCannotKeep(t *testing.T) {
 			{"a Recurring profile without recurrencyKind", 1, profileJSON(2, 1, "TxDefaultProfile", "Recurring", now, "", "0:16")},
 			{"periods out of order", 1, def(2, 1, "60:16", "0:10")},
 			{"transactionId on a default", 1, profileJSON(2, 1, "TxDefaultProfile", "Absolute", now, `"transactionId":5,`, "0:16")},
+			{"a startSchedule in 1900", 1, profileJSON(2, 1, "TxDefaultProfile", "Absolute", time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), "", "0:16")},
 			{"validTo not after validFrom", 1, profileJSON(2, 1, "TxDefaultProfile", "Absolute", now,
 				fmt.Sprintf(`"validFrom":%q,"validTo":%q,`, now.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339)), "0:16")},
 		} {
