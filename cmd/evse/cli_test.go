@@ -154,7 +154,7 @@ func TestRunSecurityProfile2OverTLSWithAGivenCA(t *testing.T) {
 func TestDemoShowsTheConfigurationTour(t *testing.T) {
 	t.Parallel()
 	p := startEVSE(t, "demo")
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(p.out.String(), "# done;") && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -167,11 +167,19 @@ func TestDemoShowsTheConfigurationTour(t *testing.T) {
 		`{"status":"Rejected"}`,
 		`{"status":"NotSupported"}`,
 		`{"status":"RebootRequired"}`,
+		`CSMS→CP CALL       SetChargingProfile`,
 		`# done;`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
+	}
+	composite := false
+	for _, line := range strings.Split(out, "\n") {
+		composite = composite || strings.Contains(line, "CALLRESULT GetCompositeSchedule") && strings.Contains(line, `"limit":10`)
+	}
+	if !composite {
+		t.Error("demo output lacks a composite schedule of 10 A")
 	}
 	if strings.Contains(out, "schema violation") {
 		t.Error("demo shows a schema violation")

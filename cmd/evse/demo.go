@@ -178,7 +178,42 @@ func demoScript(ctx context.Context, csms *csmstest.Server, p *tracePrinter, id,
 	}
 	p.note("its driver presents card DEMO-CARD: Authorize, then StartTransaction")
 	local("/rfid", `{"idTag":"DEMO-CARD"}`)
-	if !pause(16 * time.Second) {
+	if !pause(6 * time.Second) {
+		return nil
+	}
+	call := func(action, payload string) {
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		csms.Call(cctx, id, action, json.RawMessage(payload)) // the answer is printed with the traffic
+		cancel()
+	}
+	offered := func() string {
+		resp, err := http.Get(api + "/status")
+		if err != nil {
+			return err.Error()
+		}
+		defer resp.Body.Close()
+		var st struct {
+			Connectors []struct {
+				OfferedA *float64 `json:"offeredA"`
+			} `json:"connectors"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || len(st.Connectors) < 2 || st.Connectors[1].OfferedA == nil {
+			return "unknown"
+		}
+		return fmt.Sprintf("%g A", *st.Connectors[1].OfferedA)
+	}
+	p.note("connector 1 offers %s", offered())
+	p.note("smart charging: a TxDefaultProfile caps every session at 10 A")
+	call("SetChargingProfile", fmt.Sprintf(`{"connectorId":0,"csChargingProfiles":{"chargingProfileId":1,"stackLevel":0,`+
+		`"chargingProfilePurpose":"TxDefaultProfile","chargingProfileKind":"Absolute","chargingSchedule":{"startSchedule":%q,`+
+		`"chargingRateUnit":"A","chargingSchedulePeriod":[{"startPeriod":0,"limit":10}]}}}`, time.Now().UTC().Format(time.RFC3339)))
+	if !pause(6 * time.Second) {
+		return nil
+	}
+	p.note("connector 1 offers %s; what it will get in the next hour:", offered())
+	call("GetCompositeSchedule", `{"connectorId":1,"duration":3600}`)
+	call("ClearChargingProfile", `{"id":1}`)
+	if !pause(4 * time.Second) {
 		return nil
 	}
 	p.note("the driver unplugs at the car: StopTransaction with reason EVDisconnected")
