@@ -40,6 +40,9 @@ type core struct {
 	schedDirty bool
 	schedKey   string
 	schedUntil time.Time
+	// promises are the TxProfiles of accepted RemoteStartTransactions
+	// waiting for their transactions, with when they lapse.
+	promises map[*ocpp16.ChargingProfile]time.Time
 }
 
 // offlineGrace is how long the charge point must have been without a
@@ -381,6 +384,7 @@ func (c *core) start(cn *connector, g grant) {
 		c.consume(use) // the reservation is used up
 	}
 	if g.profile != nil {
+		delete(c.promises, g.profile) // its place is taken now
 		if why := c.setProfile(cn.id, *g.profile); why != "" {
 			c.cp.log.Error("RemoteStartTransaction's charging profile not installed", "connector", cn.id, "why", why)
 		}
@@ -523,6 +527,7 @@ func (c *core) tick(now time.Time) {
 	for _, cn := range c.conns {
 		if a := cn.auth; a != nil && !now.Before(a.deadline) {
 			c.cp.log.Info("no cable within ConnectionTimeOut; authorization dropped", "connector", cn.id, "id_tag", a.idTag)
+			delete(c.promises, a.profile)
 			cn.auth = nil
 		}
 		if !cn.nextSample.IsZero() && !now.Before(cn.nextSample) {

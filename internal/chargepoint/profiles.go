@@ -201,8 +201,8 @@ func (c *core) checkProfile(id int, p ocpp16.ChargingProfile) string {
 		return "no chargingSchedulePeriod"
 	case len(sched.ChargingSchedulePeriod) > s.Int("ChargingScheduleMaxPeriods"):
 		return fmt.Sprintf("%d periods are over ChargingScheduleMaxPeriods %d", len(sched.ChargingSchedulePeriod), s.Int("ChargingScheduleMaxPeriods"))
-	case sched.Duration != nil && *sched.Duration < 0:
-		return "a negative duration"
+	case sched.Duration != nil && (*sched.Duration < 0 || *sched.Duration > math.MaxInt32):
+		return fmt.Sprintf("duration %d", *sched.Duration)
 	case p.ChargingProfileKind == ocpp16.ChargingProfileKindTypeRecurring && (p.RecurrencyKind == "" || sched.StartSchedule == nil):
 		return "a Recurring profile needs recurrencyKind and startSchedule"
 	case p.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTypeChargePointMaxProfile && id != 0:
@@ -224,6 +224,8 @@ func (c *core) checkProfile(id int, p ocpp16.ChargingProfile) string {
 		switch {
 		case per.StartPeriod <= last:
 			return "periods' startPeriod must increase"
+		case per.StartPeriod > math.MaxInt32:
+			return fmt.Sprintf("startPeriod %d", per.StartPeriod)
 		case per.Limit < 0:
 			return fmt.Sprintf("a negative limit %g", per.Limit)
 		case per.NumberPhases != nil && (*per.NumberPhases < 1 || *per.NumberPhases > 3):
@@ -320,18 +322,31 @@ func (c *core) endTxProfiles(cn *connector) {
 	}
 }
 
-// promised counts the TxProfiles of accepted RemoteStartTransactions
-// still waiting for their EV: they count toward
-// MaxChargingProfilesInstalled, so that they can be installed when their
-// transaction starts.
+// promiseSlack is how long, besides ConnectionTimeOut, the TxProfile of
+// an accepted RemoteStartTransaction keeps its place: the Authorize it
+// may wait for.
+const promiseSlack = 2 * time.Minute
+
+// promise keeps a place among MaxChargingProfilesInstalled for the
+// TxProfile of an accepted RemoteStartTransaction until its transaction
+// starts (start keeps the promise), its authorization lapses, or
+// ConnectionTimeOut and promiseSlack have passed.
+func (c *core) promise(p *ocpp16.ChargingProfile) {
+	if c.promises == nil {
+		c.promises = map[*ocpp16.ChargingProfile]time.Time{}
+	}
+	c.promises[p] = c.now().Add(time.Duration(c.cp.settings.Int("ConnectionTimeOut"))*time.Second + promiseSlack)
+}
+
+// promised counts the places promised and not lapsed.
 func (c *core) promised() int {
-	n := 0
-	for _, cn := range c.conns {
-		if cn.auth != nil && cn.auth.profile != nil {
-			n++
+	now := c.now()
+	for p, until := range c.promises {
+		if !now.Before(until) {
+			delete(c.promises, p)
 		}
 	}
-	return n
+	return len(c.promises)
 }
 
 // checkRemoteProfile tells why the charging profile of a

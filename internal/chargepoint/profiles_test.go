@@ -115,6 +115,7 @@ func TestSetChargingProfileRejectsWhatTheChargePointCannotKeep(t *testing.T) {
 			{"a TxProfile without a transaction", 1, profileJSON(2, 0, "TxProfile", "Absolute", now, "", "0:16")},
 			{"a Recurring profile without recurrencyKind", 1, profileJSON(2, 1, "TxDefaultProfile", "Recurring", now, "", "0:16")},
 			{"periods out of order", 1, def(2, 1, "60:16", "0:10")},
+			{"a startPeriod past 2^31 s", 1, def(2, 1, "0:10", "9300000000:20")},
 			{"transactionId on a default", 1, profileJSON(2, 1, "TxDefaultProfile", "Absolute", now, `"transactionId":5,`, "0:16")},
 			{"a startSchedule in 1900", 1, profileJSON(2, 1, "TxDefaultProfile", "Absolute", time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), "", "0:16")},
 			{"validTo not after validFrom", 1, profileJSON(2, 1, "TxDefaultProfile", "Absolute", now,
@@ -506,5 +507,45 @@ func TestProfilesSurviveARestart(t *testing.T) {
 			}
 			return nil
 		})
+	})
+}
+
+// TestARemoteStartsProfileKeepsItsPlace: while the Authorize of a
+// RemoteStartTransaction is out, its TxProfile holds a place among
+// MaxChargingProfilesInstalled: a SetChargingProfile cannot take the last
+// one, and the session gets its TxProfile.
+func TestARemoteStartsProfileKeepsItsPlace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS()
+		csms.mu.Lock()
+		csms.answers["Authorize"] = func(json.RawMessage) (json.RawMessage, error) {
+			time.Sleep(10 * time.Second)
+			return json.RawMessage(`{"idTagInfo":{"status":"Accepted"}}`), nil
+		}
+		csms.mu.Unlock()
+		r := startRig(t, csms, map[string]string{"MaxChargingProfilesInstalled": "1", "NumberOfConnectors": "2"}, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		rs := fmt.Sprintf(`{"connectorId":1,"idTag":"TAG-R","chargingProfile":%s}`,
+			profileJSON(7, 0, "TxProfile", "Relative", time.Time{}, "", "0:10"))
+		if out, _ := call(t, r.cp, "RemoteStartTransaction", rs); out != `{"status":"Accepted"}` {
+			t.Fatalf("RemoteStartTransaction: %s", out)
+		}
+		time.Sleep(time.Second) // Authorize is out
+		if got := setProfile(t, r.cp, 2, profileJSON(8, 1, "TxDefaultProfile", "Absolute", time.Now(), "", "0:20")); got != "Rejected" {
+			t.Errorf("SetChargingProfile into the promised place: %s", got)
+		}
+		time.Sleep(20 * time.Second)
+		r.board.Plug(1, sim.EV{Phases: 3, MaxCurrent: 32, CapacityWh: 80000})
+		time.Sleep(5 * time.Second)
+		if a := r.cp.Loads()[0].Applied; a != 10 {
+			t.Errorf("the RemoteStart's TxProfile: applied %g, want 10", a)
+		}
+		// Unplugged, the TxProfile is gone and its place free again.
+		r.board.Unplug(1)
+		time.Sleep(time.Second)
+		if got := setProfile(t, r.cp, 2, profileJSON(8, 1, "TxDefaultProfile", "Absolute", time.Now(), "", "0:20")); got != "Accepted" {
+			t.Errorf("SetChargingProfile after the session: %s", got)
+		}
 	})
 }

@@ -41,12 +41,14 @@ func (cp *ChargePoint) remoteStart(ctx context.Context, req *ocpp16.RemoteStartT
 			prof := *p
 			prof.TransactionId = nil // it is for the transaction about to start
 			profile = &prof
+			c.promise(profile)
 		}
 		status = ocpp16.RemoteStartStopStatusAccepted
 		idTag := req.IdTag
 		rpc.AfterAnswer(ctx, func() {
 			cp.post(func(c *core) {
 				if cn.tx != nil || cn.auth != nil || cn.authorizing != "" {
+					delete(c.promises, profile)
 					return // taken meanwhile
 				}
 				switch c.freeMode() {

@@ -70,6 +70,7 @@ func TestAReservationKeepsAConnectorForItsTagAndIsUsedUp(t *testing.T) {
 			t.Fatalf("starts %+v, want TAG-A with reservation 7", s)
 		}
 		r.board.Present("TAG-A", 0) // stops it
+		time.Sleep(time.Second)     // before the unplug, not with it
 		r.board.Unplug(1)
 		time.Sleep(5 * time.Second)
 		if st := last(statuses(csms, 1)); st != "Available" {

@@ -5,30 +5,76 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jlaffaye/ftp"
 )
 
-// ftpTimeout bounds each FTP dial and exchange.
-const ftpTimeout = time.Minute
+// ftpTimeout bounds each FTP connection, control and data: the same five
+// minutes as the HTTP client's.
+const ftpTimeout = 5 * time.Minute
+
+// ftpConns dials an FTP session's connections with a deadline and closes
+// them all when the session's context ends: the library itself only
+// watches the context while dialling.
+type ftpConns struct {
+	ctx   context.Context
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func (f *ftpConns) dial(network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	c, err := d.DialContext(f.ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	c.SetDeadline(time.Now().Add(ftpTimeout))
+	f.mu.Lock()
+	f.conns = append(f.conns, c)
+	f.mu.Unlock()
+	return c, nil
+}
+
+func (f *ftpConns) closeAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.conns {
+		c.Close()
+	}
+}
 
 // ftpSession logs in to the server of an ftp:// URL (anonymous when the
-// URL has no user) and returns the connection and the URL's path.
-func ftpSession(ctx context.Context, location string) (*ftp.ServerConn, string, error) {
+// URL has no user). It returns the connection, the file's path, read as
+// RFC 1738 says (relative to the login directory; %2F at its start for an
+// absolute path; a ;type= suffix dropped), and the function that ends
+// the session.
+func ftpSession(ctx context.Context, location string) (*ftp.ServerConn, string, func(), error) {
 	u, err := url.Parse(location)
-	if err != nil || u.Scheme != "ftp" || u.Host == "" {
-		return nil, "", fmt.Errorf("ftp: bad location %q", location)
+	if err != nil || u.Scheme != "ftp" || u.Hostname() == "" {
+		return nil, "", nil, fmt.Errorf("ftp: bad location %q", location)
 	}
-	host := u.Host
-	if u.Port() == "" {
-		host += ":21"
+	port := u.Port()
+	if port == "" {
+		port = "21"
 	}
-	c, err := ftp.Dial(host, ftp.DialWithContext(ctx), ftp.DialWithTimeout(ftpTimeout))
+	host := net.JoinHostPort(u.Hostname(), port)
+	conns := &ftpConns{ctx: ctx}
+	stop := context.AfterFunc(ctx, conns.closeAll)
+	c, err := ftp.Dial(host, ftp.DialWithDialFunc(conns.dial))
 	if err != nil {
-		return nil, "", fmt.Errorf("ftp: dial %s: %w", host, err)
+		stop()
+		conns.closeAll()
+		return nil, "", nil, fmt.Errorf("ftp: dial %s: %w", host, err)
+	}
+	end := func() {
+		stop()
+		c.Quit()
+		conns.closeAll()
 	}
 	user, pass := "anonymous", "anonymous"
 	if u.User != nil {
@@ -36,21 +82,22 @@ func ftpSession(ctx context.Context, location string) (*ftp.ServerConn, string, 
 		pass, _ = u.User.Password()
 	}
 	if err := c.Login(user, pass); err != nil {
-		c.Quit()
-		return nil, "", fmt.Errorf("ftp: login to %s as %s: %w", host, user, err)
+		end()
+		return nil, "", nil, fmt.Errorf("ftp: login to %s as %s: %w", host, user, err)
 	}
-	return c, u.Path, nil
+	path, _, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), ";type=")
+	return c, path, end, nil
 }
 
 // ftpUpload stores data at location, or at location/name when location
-// ends in a slash.
+// ends in a slash (or names no file).
 func ftpUpload(ctx context.Context, location, name string, data []byte) error {
-	c, path, err := ftpSession(ctx, location)
+	c, path, end, err := ftpSession(ctx, location)
 	if err != nil {
 		return err
 	}
-	defer c.Quit()
-	if strings.HasSuffix(path, "/") || path == "" {
+	defer end()
+	if path == "" || strings.HasSuffix(path, "/") {
 		path += name
 	}
 	if err := c.Stor(path, bytes.NewReader(data)); err != nil {
@@ -61,11 +108,11 @@ func ftpUpload(ctx context.Context, location, name string, data []byte) error {
 
 // ftpFetch retrieves the file at an ftp:// URL, at most limit bytes.
 func ftpFetch(ctx context.Context, location string, limit int) ([]byte, error) {
-	c, path, err := ftpSession(ctx, location)
+	c, path, end, err := ftpSession(ctx, location)
 	if err != nil {
 		return nil, err
 	}
-	defer c.Quit()
+	defer end()
 	r, err := c.Retr(path)
 	if err != nil {
 		return nil, fmt.Errorf("ftp: RETR %s: %w", path, err)

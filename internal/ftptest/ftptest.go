@@ -19,10 +19,11 @@ type Server struct {
 	ln         net.Listener
 	user, pass string
 
-	mu    sync.Mutex
-	files map[string][]byte
-	wg    sync.WaitGroup
-	conns map[net.Conn]bool
+	mu     sync.Mutex
+	files  map[string][]byte
+	wg     sync.WaitGroup
+	open   map[io.Closer]bool // control and data connections, passive listeners
+	closed bool
 }
 
 // Start starts a server for user and pass on 127.0.0.1.
@@ -31,7 +32,7 @@ func Start(user, pass string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{ln: ln, user: user, pass: pass, files: map[string][]byte{}, conns: map[net.Conn]bool{}}
+	s := &Server{ln: ln, user: user, pass: pass, files: map[string][]byte{}, open: map[io.Closer]bool{}}
 	s.wg.Add(1)
 	go s.accept()
 	return s, nil
@@ -45,26 +46,56 @@ func (s *Server) URL(path string) string {
 	return fmt.Sprintf("ftp://%s:%s@%s%s", s.user, s.pass, s.Addr(), path)
 }
 
-// Put stores a file for RETR.
+// Put stores a file for RETR. Paths are absolute: a session's login
+// directory is /, and a relative path is taken from there.
 func (s *Server) Put(path string, data []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.files[path] = append([]byte(nil), data...)
+	s.files[absolute(path)] = append([]byte(nil), data...)
 }
 
-// File returns a file stored (by STOR or Put).
+// File returns a copy of a file stored (by STOR or Put).
 func (s *Server) File(path string) ([]byte, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b, ok := s.files[path]
-	return b, ok
+	b, ok := s.files[absolute(path)]
+	return append([]byte(nil), b...), ok
 }
 
-// Close stops the server and its sessions and waits for them.
+func absolute(path string) string {
+	if !strings.HasPrefix(path, "/") {
+		return "/" + path
+	}
+	return path
+}
+
+// track keeps c to be closed by Close; false (and c closed) when the
+// server is closed already.
+func (s *Server) track(c io.Closer) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		c.Close()
+		return false
+	}
+	s.open[c] = true
+	return true
+}
+
+func (s *Server) untrack(c io.Closer) {
+	c.Close()
+	s.mu.Lock()
+	delete(s.open, c)
+	s.mu.Unlock()
+}
+
+// Close stops the server and its sessions, transfers included, and waits
+// for them.
 func (s *Server) Close() {
 	s.ln.Close()
 	s.mu.Lock()
-	for c := range s.conns {
+	s.closed = true
+	for c := range s.open {
 		c.Close()
 	}
 	s.mu.Unlock()
@@ -78,23 +109,20 @@ func (s *Server) accept() {
 		if err != nil {
 			return
 		}
-		s.mu.Lock()
-		s.conns[c] = true
-		s.mu.Unlock()
+		if !s.track(c) {
+			return
+		}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
+			defer s.untrack(c)
 			s.serve(c)
-			s.mu.Lock()
-			delete(s.conns, c)
-			s.mu.Unlock()
 		}()
 	}
 }
 
 // serve runs one control connection.
 func (s *Server) serve(c net.Conn) {
-	defer c.Close()
 	r := bufio.NewReader(c)
 	reply := func(format string, args ...any) { fmt.Fprintf(c, format+"\r\n", args...) }
 	reply("220 ftptest ready")
@@ -103,7 +131,7 @@ func (s *Server) serve(c net.Conn) {
 	var data net.Listener // the passive listener, if any
 	defer func() {
 		if data != nil {
-			data.Close()
+			s.untrack(data)
 		}
 	}()
 	for {
@@ -133,10 +161,11 @@ func (s *Server) serve(c net.Conn) {
 			reply("200 type set")
 		case "EPSV", "PASV":
 			if data != nil {
-				data.Close()
+				s.untrack(data)
 			}
 			data, err = net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
+			if err != nil || !s.track(data) {
+				data = nil
 				reply("425 no data port")
 				continue
 			}
@@ -159,7 +188,7 @@ func (s *Server) serve(c net.Conn) {
 			}
 			reply("150 opening data connection")
 			s.transfer(cmd, arg, data, reply)
-			data.Close()
+			s.untrack(data)
 			data = nil
 		case "QUIT":
 			reply("221 bye")
@@ -170,20 +199,27 @@ func (s *Server) serve(c net.Conn) {
 	}
 }
 
+// maxFile bounds what STOR takes.
+const maxFile = 256 << 20
+
 // transfer runs one STOR or RETR over the passive listener.
 func (s *Server) transfer(cmd, path string, data net.Listener, reply func(string, ...any)) {
 	data.(*net.TCPListener).SetDeadline(time.Now().Add(10 * time.Second))
 	dc, err := data.Accept()
-	if err != nil {
+	if err != nil || !s.track(dc) {
 		reply("425 no data connection")
 		return
 	}
-	defer dc.Close()
+	defer s.untrack(dc)
 	dc.SetDeadline(time.Now().Add(time.Minute))
 	if cmd == "STOR" {
-		b, err := io.ReadAll(io.LimitReader(dc, 256<<20))
-		if err != nil {
+		b, err := io.ReadAll(io.LimitReader(dc, maxFile+1))
+		switch {
+		case err != nil:
 			reply("426 transfer aborted")
+			return
+		case len(b) > maxFile:
+			reply("552 over %d bytes", maxFile)
 			return
 		}
 		s.Put(path, b)

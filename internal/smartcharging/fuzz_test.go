@@ -2,6 +2,7 @@ package smartcharging
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 	"time"
 
@@ -54,12 +55,12 @@ func FuzzComposite(f *testing.F) {
 // start, and a startSchedule in range.
 func acceptable(p ocpp16.ChargingProfile) bool {
 	sched := p.ChargingSchedule
-	if len(sched.ChargingSchedulePeriod) == 0 || sched.Duration != nil && *sched.Duration < 0 {
+	if len(sched.ChargingSchedulePeriod) == 0 || sched.Duration != nil && (*sched.Duration < 0 || *sched.Duration > math.MaxInt32) {
 		return false
 	}
 	last := -1
 	for _, per := range sched.ChargingSchedulePeriod {
-		if per.StartPeriod <= last || per.Limit < 0 || per.NumberPhases != nil && (*per.NumberPhases < 1 || *per.NumberPhases > 3) {
+		if per.StartPeriod <= last || per.StartPeriod > math.MaxInt32 || per.Limit < 0 || per.NumberPhases != nil && (*per.NumberPhases < 1 || *per.NumberPhases > 3) {
 			return false
 		}
 		last = per.StartPeriod
