@@ -82,13 +82,18 @@ func (c *core) heldForAny() (held bool, zero []*reservation) {
 	if len(zero) == 0 {
 		return false, nil
 	}
+	return c.freeCount() <= len(zero), zero
+}
+
+// freeCount is how many connectors are free.
+func (c *core) freeCount() int {
 	n := 0
 	for _, cn := range c.conns {
 		if c.free(cn) {
 			n++
 		}
 	}
-	return n <= len(zero), zero
+	return n
 }
 
 // claim decides whether a grant may start on connector cn as far as
@@ -209,14 +214,9 @@ func (c *core) reserve(req *ocpp16.ReserveNowRequest) ocpp16.ReservationStatus {
 		if c.inoperative {
 			return restore(ocpp16.ReservationStatusUnavailable)
 		}
-		held, zero := c.heldForAny()
-		free := 0
-		for _, cn := range c.conns {
-			if c.free(cn) {
-				free++
-			}
-		}
-		if held || free <= len(zero) {
+		// Every free connector is held already (none when there are
+		// no reservations of connector 0).
+		if _, zero := c.heldForAny(); c.freeCount() <= len(zero) {
 			return restore(ocpp16.ReservationStatusOccupied)
 		}
 	} else {
