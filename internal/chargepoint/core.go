@@ -34,11 +34,10 @@ type core struct {
 
 	// profiles are the installed charging profiles.
 	profiles []installedProfile
-	// schedDirty: a profile changed; schedKey: the sessions the
-	// connectors' schedules were worked out for; schedUntil: when a
-	// period boundary comes (zero: none known).
+	// schedDirty: a profile or a session changed (a transaction began,
+	// ended or learnt its id); schedUntil: when a period boundary comes
+	// (zero: none known).
 	schedDirty bool
-	schedKey   string
 	schedUntil time.Time
 	// promises are the TxProfiles of accepted RemoteStartTransactions
 	// waiting for their transactions, with when they lapse.
@@ -379,6 +378,7 @@ func (c *core) start(cn *connector, g grant) {
 		return
 	}
 	cn.tx, cn.auth, cn.finishing, cn.heldFor = t, nil, false, ""
+	c.schedDirty = true
 	cn.holdFor = max(cn.holdFor, seq)
 	if use != nil {
 		c.consume(use) // the reservation is used up
@@ -433,6 +433,7 @@ func (c *core) stop(cn *connector, reason ocpp16.Reason, idTag string) {
 		c.cp.log.Error("StopTransaction not journaled: the store failed", "connector", cn.id, "err", err)
 	}
 	cn.tx, cn.offered, cn.nextSample = nil, 0, time.Time{}
+	c.schedDirty = true
 	c.endTxProfiles(cn)
 	if c.cp.opts.Managed {
 		cn.limit = 0 // the next session waits for its own share

@@ -152,6 +152,7 @@ func (c *core) startConfirmed(local int64, csmsID int, idTag string, info ocpp16
 			continue
 		}
 		t.CSMSID = csmsID
+		c.schedDirty = true // a TxProfile may name it
 		if info.ParentIdTag != "" && t.ParentIDTag == "" {
 			t.ParentIDTag = info.ParentIdTag
 		}

@@ -117,25 +117,13 @@ func (c *core) maxShare(cpMax []ocpp16.ChargingProfile) []ocpp16.ChargingProfile
 	return cpMax
 }
 
-// scheduleKey changes whenever a connector's session changes in a way its
-// schedule depends on.
-func (c *core) scheduleKey() string {
-	b := make([]byte, 0, 32*len(c.conns))
-	for _, cn := range c.conns {
-		s := chargingSession(cn)
-		b = fmt.Appendf(b, "%t/%d/%d;", s.Active, s.TransactionID, s.Start.UnixNano())
-	}
-	return string(b)
-}
-
 // refreshSchedules works out each connector's schedule when a profile, a
 // session or a period boundary asks for it.
 func (c *core) refreshSchedules(now time.Time) {
-	key := c.scheduleKey()
-	if !c.schedDirty && key == c.schedKey && (c.schedUntil.IsZero() || now.Before(c.schedUntil)) {
+	if !c.schedDirty && (c.schedUntil.IsZero() || now.Before(c.schedUntil)) {
 		return
 	}
-	c.schedDirty, c.schedKey, c.schedUntil = false, key, time.Time{}
+	c.schedDirty, c.schedUntil = false, time.Time{}
 	for _, cn := range c.conns {
 		cpMax, own := c.stacks(cn.id)
 		p, until := smartcharging.Next(c.maxShare(cpMax), own, chargingSession(cn), now)

@@ -549,3 +549,38 @@ func TestARemoteStartsProfileKeepsItsPlace(t *testing.T) {
 		}
 	})
 }
+
+// TestTheChargePointMaximumIsSharedByTheSessions: a ChargePointMaxProfile
+// is the charge point's total, shared equally by the connectors with a
+// transaction, and whole again for the one left.
+func TestTheChargePointMaximumIsSharedByTheSessions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS()
+		r := startRig(t, csms, map[string]string{"FreeCharging": "1", "NumberOfConnectors": "2"}, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		if got := setProfile(t, r.cp, 0, profileJSON(1, 0, "ChargePointMaxProfile", "Absolute", time.Now(), "", "0:20")); got != "Accepted" {
+			t.Fatal(got)
+		}
+		ev := sim.EV{Phases: 3, MaxCurrent: 32, CapacityWh: 80000}
+		offers := func() [2]float64 {
+			l := r.cp.Loads()
+			return [2]float64{l[0].Applied, l[1].Applied}
+		}
+		r.board.Plug(1, ev)
+		time.Sleep(time.Second)
+		if got := offers(); got != [2]float64{20, 0} {
+			t.Errorf("one session: %v, want the whole 20 A", got)
+		}
+		r.board.Plug(2, ev)
+		time.Sleep(time.Second)
+		if got := offers(); got != [2]float64{10, 10} {
+			t.Errorf("two sessions: %v, want 10 A each", got)
+		}
+		r.board.Unplug(1)
+		time.Sleep(time.Second)
+		if got := offers(); got != [2]float64{0, 20} {
+			t.Errorf("one left: %v, want the whole 20 A", got)
+		}
+	})
+}
