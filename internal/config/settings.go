@@ -6,6 +6,7 @@ import (
 	"maps"
 	"strconv"
 	"sync"
+	"sync/atomic"
 )
 
 // Storage keeps the stored values of one charge point.
@@ -82,6 +83,8 @@ type Settings struct {
 	mu       sync.RWMutex
 	values   map[string]string // stored values by root key name
 	computed map[string]func() string
+	// snap is the typed view of values, rebuilt with every commit.
+	snap atomic.Pointer[Snapshot]
 
 	subMu  sync.Mutex
 	subs   map[int]func(Change)
@@ -120,6 +123,7 @@ func Open(cat *Catalogue, storage Storage, log *slog.Logger) (*Settings, error) 
 		}
 		s.values[k.Name] = canon
 	}
+	s.rebuildSnapshot()
 	return s, nil
 }
 
@@ -295,6 +299,7 @@ func (s *Settings) SetAll(pairs []Pair, by Actor) ([]Result, error) {
 			changes = append(changes, Change{Key: k, Old: old.Value, New: v, By: by})
 		}
 	}
+	s.rebuildSnapshot()
 	s.mu.Unlock()
 
 	s.subMu.Lock()

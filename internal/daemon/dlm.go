@@ -126,9 +126,9 @@ func runDLM(ctx context.Context, id string, settings *config.Settings, cp *charg
 // meter's keys, which take effect at the next start (RebootRequired): a
 // meter switched on without its reader would read as failed.
 func siteAtStart(settings *config.Settings) func() dlm.Site {
-	start := dlm.SiteFromSettings(settings)
+	start := dlm.SiteOf(settings.Snapshot())
 	return func() dlm.Site {
-		s := dlm.SiteFromSettings(settings)
+		s := dlm.SiteOf(settings.Snapshot())
 		s.Meter, s.Excluding = start.Meter, start.Excluding
 		return s
 	}

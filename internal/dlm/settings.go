@@ -7,26 +7,25 @@ import (
 	"github.com/evse-dev/evse/internal/config"
 )
 
-// SiteFromSettings reads a master's limits from its settings: the Dlm*
-// keys of the appendix.
-func SiteFromSettings(s *config.Settings) Site {
-	var site Site
-	for p := range 3 {
-		n := strconv.Itoa(p + 1)
-		site.PhaseLimit[p] = float64(s.Int("DlmPhase" + n + "Limit"))
-		site.OperatorLimit[p] = float64(s.Int("DlmOperatorPhase" + n + "Limit"))
-		site.MainLimit[p] = float64(s.Int("DlmExtMeterMainDistributionLimitPhase" + n))
-		site.Fallback[p] = float64(s.Int("DlmExtMeterDisconnectedFallbackPhase" + n))
-		for in := range 2 {
-			site.InputOffsets[in][p] = float64(s.Int("DlmInput" + strconv.Itoa(in+1) + "CurrOffset Phase" + n))
-		}
+// SiteOf reads a master's limits from its settings: the Dlm* keys of the
+// appendix.
+func SiteOf(s *config.Snapshot) Site {
+	site := Site{
+		PhaseLimit:    [3]float64{float64(s.DlmPhase1Limit), float64(s.DlmPhase2Limit), float64(s.DlmPhase3Limit)},
+		OperatorLimit: [3]float64{float64(s.DlmOperatorPhase1Limit), float64(s.DlmOperatorPhase2Limit), float64(s.DlmOperatorPhase3Limit)},
+		MainLimit: [3]float64{float64(s.DlmExtMeterMainDistributionLimitPhase1), float64(s.DlmExtMeterMainDistributionLimitPhase2),
+			float64(s.DlmExtMeterMainDistributionLimitPhase3)},
+		Fallback: [3]float64{float64(s.DlmExtMeterDisconnectedFallbackPhase1), float64(s.DlmExtMeterDisconnectedFallbackPhase2),
+			float64(s.DlmExtMeterDisconnectedFallbackPhase3)},
+		InputOffsets: [2]Phases{
+			{float64(s.DlmInput1CurrOffsetPhase1), float64(s.DlmInput1CurrOffsetPhase2), float64(s.DlmInput1CurrOffsetPhase3)},
+			{float64(s.DlmInput2CurrOffsetPhase1), float64(s.DlmInput2CurrOffsetPhase2), float64(s.DlmInput2CurrOffsetPhase3)},
+		},
+		InputOpto: [2]int{s.DlmInput1CurrOffsetCfg, s.DlmInput2CurrOffsetCfg},
+		Meter:     s.DlmExtMeterEnabled == 1,
+		Excluding: s.DlmExtMeterLocation == 1,
 	}
-	for in := range 2 {
-		site.InputOpto[in] = s.Int("DlmInput" + strconv.Itoa(in+1) + "CurrOffset Cfg")
-	}
-	site.Meter = s.Int("DlmExtMeterEnabled") == 1
-	site.Excluding = s.Int("DlmExtMeterLocation") == 1
-	if i := s.Int("DlmRecalcInterval"); i >= 0 && i < len(RecalcIntervals) {
+	if i := s.DlmRecalcInterval; i >= 0 && i < len(RecalcIntervals) {
 		site.Recalc = RecalcIntervals[i]
 	}
 	return site

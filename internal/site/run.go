@@ -212,7 +212,7 @@ func New(sc *Scenario) (*Site, error) {
 		}
 	}
 	if s.master != nil {
-		s.dm = dlm.NewMaster(dlm.SiteFromSettings(s.master.settings), s.now)
+		s.dm = dlm.NewMaster(dlm.SiteOf(s.master.settings.Snapshot()), s.now)
 		if s.master.spec.Mode == 1 {
 			for _, c := range s.master.conns {
 				c.limit = 0 // nothing until the master has decided
@@ -354,7 +354,7 @@ func (s *Site) apply(e Event) error {
 		}
 		ch.refresh()
 		if ch == s.master {
-			s.dm.SetSite(dlm.SiteFromSettings(ch.settings))
+			s.dm.SetSite(dlm.SiteOf(ch.settings.Snapshot()))
 		}
 		if ch.slave != nil {
 			ch.slave.SetDisconnected(ch.disconnected())
@@ -385,7 +385,7 @@ func (s *Site) power(ch *charger, on bool) {
 	case ch.slave != nil:
 		ch.slave = dlm.NewSlave(ch.disconnected(), s.now)
 	case ch == s.master:
-		s.dm = dlm.NewMaster(dlm.SiteFromSettings(ch.settings), s.now)
+		s.dm = dlm.NewMaster(dlm.SiteOf(ch.settings.Snapshot()), s.now)
 		s.dm.HoldRaisesUntil(s.now.Add(dlm.StartGrace))
 		for p := range 2 {
 			s.dm.Input(p+1, ch.opto[p])
