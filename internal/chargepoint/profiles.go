@@ -73,16 +73,16 @@ func (c *core) loadProfiles(tx kv.Tx) error {
 // TxDefaultProfiles set on it or on connector 0). At the same stack
 // level, a connector's own TxDefaultProfile comes first, and so wins over
 // connector 0's.
-func (c *core) stacks(id int) (cpMax, own []ocpp16.ChargingProfile) {
-	var shared []ocpp16.ChargingProfile
+func (c *core) stacks(id int) (cpMax, own []smartcharging.Profile) {
+	var shared []smartcharging.Profile
 	for _, p := range c.profiles {
 		switch {
 		case p.Profile.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTypeChargePointMaxProfile:
-			cpMax = append(cpMax, p.Profile)
+			cpMax = append(cpMax, toDomain(p.Profile))
 		case p.Connector == id:
-			own = append(own, p.Profile)
+			own = append(own, toDomain(p.Profile))
 		case p.Connector == 0 && p.Profile.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTypeTxDefaultProfile:
-			shared = append(shared, p.Profile)
+			shared = append(shared, toDomain(p.Profile))
 		}
 	}
 	return cpMax, append(own, shared...)
@@ -110,7 +110,7 @@ func (c *core) sharing() int {
 }
 
 // maxShare returns the ChargePointMaxProfiles as one connector's share.
-func (c *core) maxShare(cpMax []ocpp16.ChargingProfile) []ocpp16.ChargingProfile {
+func (c *core) maxShare(cpMax []smartcharging.Profile) []smartcharging.Profile {
 	if n := c.sharing(); n > 1 && len(cpMax) > 0 {
 		return smartcharging.Scale(cpMax, 1/float64(n))
 	}
@@ -400,7 +400,7 @@ const maxCompositeDuration = 7 * 24 * time.Hour
 // stackCopy is what one connector's composite schedule is computed from,
 // taken from the core so that the computation runs outside it.
 type stackCopy struct {
-	cpMax, own []ocpp16.ChargingProfile
+	cpMax, own []smartcharging.Profile
 	session    smartcharging.Session
 	switchable bool
 }
@@ -504,6 +504,40 @@ func reported(ps []smartcharging.Period, hwMax float64, switchable bool) []smart
 			continue
 		}
 		out = append(out, p)
+	}
+	return out
+}
+
+// toDomain converts an OCPP 1.6 charging profile.
+func toDomain(p ocpp16.ChargingProfile) smartcharging.Profile {
+	purpose := map[ocpp16.ChargingProfilePurposeType]smartcharging.Purpose{
+		ocpp16.ChargingProfilePurposeTypeChargePointMaxProfile: smartcharging.ChargePointMax,
+		ocpp16.ChargingProfilePurposeTypeTxDefaultProfile:      smartcharging.TxDefault,
+		ocpp16.ChargingProfilePurposeTypeTxProfile:             smartcharging.Tx,
+	}[p.ChargingProfilePurpose]
+	out := smartcharging.Profile{ID: p.ChargingProfileId, StackLevel: p.StackLevel, Purpose: purpose,
+		Kind: smartcharging.Kind(p.ChargingProfileKind), Recurrency: smartcharging.Recurrency(p.RecurrencyKind),
+		TransactionID: p.TransactionId}
+	if p.ValidFrom != nil {
+		out.ValidFrom = p.ValidFrom.Time
+	}
+	if p.ValidTo != nil {
+		out.ValidTo = p.ValidTo.Time
+	}
+	s := p.ChargingSchedule
+	out.Schedule = smartcharging.Schedule{Duration: s.Duration, Unit: smartcharging.Unit(s.ChargingRateUnit)}
+	if s.StartSchedule != nil {
+		out.Schedule.Start = s.StartSchedule.Time
+	}
+	if s.MinChargingRate != nil {
+		out.Schedule.MinRate = *s.MinChargingRate
+	}
+	for _, per := range s.ChargingSchedulePeriod {
+		sp := smartcharging.SchedulePeriod{Start: per.StartPeriod, Limit: per.Limit}
+		if per.NumberPhases != nil {
+			sp.Phases = *per.NumberPhases
+		}
+		out.Schedule.Periods = append(out.Schedule.Periods, sp)
 	}
 	return out
 }

@@ -1,14 +1,13 @@
-// Package smartcharging computes what OCPP 1.6 charging profiles allow: the
-// composite schedule of a connector, without I/O. The charge point keeps
-// the profiles; this package only reads them.
+// Package smartcharging computes what charging profiles allow: the
+// composite schedule of a connector, without I/O. Its [Profile] is
+// protocol-neutral: the OCPP 1.6 and 2.0.1 adapters convert theirs. The
+// charge point keeps the profiles; this package only reads them.
 package smartcharging
 
 import (
 	"slices"
 	"sort"
 	"time"
-
-	"github.com/evse-dev/evse/internal/ocpp16"
 )
 
 // Session is what a connector's schedule depends on besides the profiles:
@@ -48,10 +47,10 @@ const NoLimit = -1
 // transaction) or else its TxDefaultProfile allows. Within a purpose, the
 // valid profile of the highest stack level that has a period at that time
 // decides. Equal neighbouring spans are merged.
-func Composite(cpMax, connector []ocpp16.ChargingProfile, s Session, start time.Time, duration time.Duration) []Period {
+func Composite(cpMax, connector []Profile, s Session, start time.Time, duration time.Duration) []Period {
 	cpMax, connector = byLevel(cpMax), byLevel(connector)
 	end := start.Add(duration)
-	var all []ocpp16.ChargingProfile
+	var all []Profile
 	all = append(append(all, cpMax...), connector...)
 	times := []time.Time{start}
 	for _, p := range all {
@@ -84,9 +83,9 @@ const horizon = 8 * 24 * time.Hour
 // comes within eight days. It costs one pass over the profiles, where
 // Composite costs one per boundary: a charge point calls it at every
 // boundary to know its limit.
-func Next(cpMax, connector []ocpp16.ChargingProfile, s Session, t time.Time) (Period, time.Time) {
+func Next(cpMax, connector []Profile, s Session, t time.Time) (Period, time.Time) {
 	var until time.Time
-	for _, list := range [][]ocpp16.ChargingProfile{cpMax, connector} {
+	for _, list := range [][]Profile{cpMax, connector} {
 		for _, p := range list {
 			for _, b := range boundaries(p, s, t, t.Add(horizon)) {
 				if b.After(t) && (until.IsZero() || b.Before(until)) {
@@ -100,20 +99,20 @@ func Next(cpMax, connector []ocpp16.ChargingProfile, s Session, t time.Time) (Pe
 
 // byLevel returns the profiles from the highest stack level down, so
 // that the first profile of a purpose with a period at a time decides.
-func byLevel(ps []ocpp16.ChargingProfile) []ocpp16.ChargingProfile {
+func byLevel(ps []Profile) []Profile {
 	out := slices.Clone(ps)
-	slices.SortStableFunc(out, func(a, b ocpp16.ChargingProfile) int { return b.StackLevel - a.StackLevel })
+	slices.SortStableFunc(out, func(a, b Profile) int { return b.StackLevel - a.StackLevel })
 	return out
 }
 
 // Scale returns profiles with every limit multiplied by f: a charge
 // point's maximum shared by n connectors is Scale(cpMax, 1/n).
-func Scale(profiles []ocpp16.ChargingProfile, f float64) []ocpp16.ChargingProfile {
-	out := make([]ocpp16.ChargingProfile, len(profiles))
+func Scale(profiles []Profile, f float64) []Profile {
+	out := make([]Profile, len(profiles))
 	for i, p := range profiles {
-		p.ChargingSchedule.ChargingSchedulePeriod = slices.Clone(p.ChargingSchedule.ChargingSchedulePeriod)
-		for j := range p.ChargingSchedule.ChargingSchedulePeriod {
-			p.ChargingSchedule.ChargingSchedulePeriod[j].Limit *= f
+		p.Schedule.Periods = slices.Clone(p.Schedule.Periods)
+		for j := range p.Schedule.Periods {
+			p.Schedule.Periods[j].Limit *= f
 		}
 		out[i] = p
 	}
@@ -157,7 +156,7 @@ func Merge(schedules [][]Period, combine func(limits []float64) float64) []Perio
 }
 
 // at is the period in force at t.
-func at(cpMax, connector []ocpp16.ChargingProfile, s Session, t time.Time) Period {
+func at(cpMax, connector []Profile, s Session, t time.Time) Period {
 	out := Period{Limit: NoLimit, Phases: 3}
 	lower := func(d decision, ok bool) {
 		if !ok {
@@ -168,10 +167,10 @@ func at(cpMax, connector []ocpp16.ChargingProfile, s Session, t time.Time) Perio
 		}
 		out.Phases = min(out.Phases, d.phases)
 	}
-	lower(purposeAt(cpMax, ocpp16.ChargingProfilePurposeTypeChargePointMaxProfile, s, t))
-	d, ok := purposeAt(connector, ocpp16.ChargingProfilePurposeTypeTxProfile, s, t)
+	lower(purposeAt(cpMax, ChargePointMax, s, t))
+	d, ok := purposeAt(connector, Tx, s, t)
 	if !ok {
-		d, ok = purposeAt(connector, ocpp16.ChargingProfilePurposeTypeTxDefaultProfile, s, t)
+		d, ok = purposeAt(connector, TxDefault, s, t)
 	}
 	lower(d, ok)
 	if ok {
@@ -190,20 +189,18 @@ type decision struct {
 // purposeAt is what the highest stack level among the profiles of a
 // purpose that have a period at t allows; profiles come sorted by
 // byLevel.
-func purposeAt(profiles []ocpp16.ChargingProfile, purpose ocpp16.ChargingProfilePurposeType, s Session, t time.Time) (decision, bool) {
+func purposeAt(profiles []Profile, purpose Purpose, s Session, t time.Time) (decision, bool) {
 	for _, p := range profiles {
-		if p.ChargingProfilePurpose != purpose {
+		if p.Purpose != purpose {
 			continue
 		}
-		if purpose == ocpp16.ChargingProfilePurposeTypeTxProfile &&
-			(!s.Active || (p.TransactionId != nil && *p.TransactionId != s.TransactionID)) {
+		if purpose == Tx &&
+			(!s.Active || (p.TransactionID != nil && *p.TransactionID != s.TransactionID)) {
 			continue
 		}
 		if l, ph, ok := limitAt(p, s, t); ok {
 			d := decision{limit: l, phases: ph}
-			if m := p.ChargingSchedule.MinChargingRate; m != nil {
-				d.minRate = *m
-			}
+			d.minRate = p.Schedule.MinRate
 			return d, true
 		}
 	}
@@ -212,44 +209,34 @@ func purposeAt(profiles []ocpp16.ChargingProfile, purpose ocpp16.ChargingProfile
 
 // scheduleStart is when the occurrence of a profile's schedule that t
 // falls in started; ok false when none has started by t.
-func scheduleStart(p ocpp16.ChargingProfile, s Session, t time.Time) (time.Time, bool) {
-	switch p.ChargingProfileKind {
-	case ocpp16.ChargingProfileKindTypeRelative:
+func scheduleStart(p Profile, s Session, t time.Time) (time.Time, bool) {
+	switch p.Kind {
+	case Relative:
 		return s.Start, s.Active && !s.Start.IsZero() && !t.Before(s.Start)
-	case ocpp16.ChargingProfileKindTypeRecurring:
-		if p.ChargingSchedule.StartSchedule == nil {
+	case Recurring:
+		base := p.Schedule.Start
+		every := p.Recurrency.Every()
+		if base.IsZero() {
 			return time.Time{}, false
 		}
-		base := p.ChargingSchedule.StartSchedule.Time
-		every := recurrence(p)
 		if t.Before(base) || every == 0 {
 			return time.Time{}, false
 		}
 		return base.Add(t.Sub(base) / every * every), true
 	default: // Absolute
-		if p.ChargingSchedule.StartSchedule == nil {
+		st := p.Schedule.Start
+		if st.IsZero() {
 			// Without a startSchedule the schedule counts from the
 			// start of charging.
 			return s.Start, s.Active && !s.Start.IsZero() && !t.Before(s.Start)
 		}
-		st := p.ChargingSchedule.StartSchedule.Time
 		return st, !t.Before(st)
 	}
 }
 
-func recurrence(p ocpp16.ChargingProfile) time.Duration {
-	switch p.RecurrencyKind {
-	case ocpp16.RecurrencyKindTypeDaily:
-		return 24 * time.Hour
-	case ocpp16.RecurrencyKindTypeWeekly:
-		return 7 * 24 * time.Hour
-	}
-	return 0
-}
-
 // limitAt is a profile's limit at t, if it has a period then.
-func limitAt(p ocpp16.ChargingProfile, s Session, t time.Time) (float64, int, bool) {
-	if p.ValidFrom != nil && t.Before(p.ValidFrom.Time) || p.ValidTo != nil && !t.Before(p.ValidTo.Time) {
+func limitAt(p Profile, s Session, t time.Time) (float64, int, bool) {
+	if !p.ValidFrom.IsZero() && t.Before(p.ValidFrom) || !p.ValidTo.IsZero() && !t.Before(p.ValidTo) {
 		return 0, 0, false
 	}
 	st, ok := scheduleStart(p, s, t)
@@ -257,66 +244,65 @@ func limitAt(p ocpp16.ChargingProfile, s Session, t time.Time) (float64, int, bo
 		return 0, 0, false
 	}
 	off := t.Sub(st)
-	if d := p.ChargingSchedule.Duration; d != nil && off >= time.Duration(*d)*time.Second {
+	if d := p.Schedule.Duration; d != nil && off >= time.Duration(*d)*time.Second {
 		return 0, 0, false
 	}
 	// The period in force is the last to start by off (the charge point
 	// takes periods in increasing order of startPeriod only).
-	periods := p.ChargingSchedule.ChargingSchedulePeriod
-	i := sort.Search(len(periods), func(i int) bool { return time.Duration(periods[i].StartPeriod)*time.Second > off }) - 1
+	periods := p.Schedule.Periods
+	i := sort.Search(len(periods), func(i int) bool { return time.Duration(periods[i].Start)*time.Second > off }) - 1
 	if i < 0 {
 		return 0, 0, false
 	}
 	phases := 3
-	if n := periods[i].NumberPhases; n != nil {
-		phases = *n
+	if n := periods[i].Phases; n != 0 {
+		phases = n
 	}
 	return periods[i].Limit, phases, true
 }
 
 // boundaries lists the times a profile's limit may change around [from,
 // to): its validity, and its periods' starts and end in every occurrence.
-func boundaries(p ocpp16.ChargingProfile, s Session, from, to time.Time) []time.Time {
+func boundaries(p Profile, s Session, from, to time.Time) []time.Time {
 	var out []time.Time
-	if p.ValidFrom != nil {
-		out = append(out, p.ValidFrom.Time)
+	if !p.ValidFrom.IsZero() {
+		out = append(out, p.ValidFrom)
 	}
-	if p.ValidTo != nil {
-		out = append(out, p.ValidTo.Time)
+	if !p.ValidTo.IsZero() {
+		out = append(out, p.ValidTo)
 	}
 	var starts []time.Time
-	switch p.ChargingProfileKind {
-	case ocpp16.ChargingProfileKindTypeRelative:
+	switch p.Kind {
+	case Relative:
 		if s.Active && !s.Start.IsZero() {
 			starts = append(starts, s.Start)
 		}
-	case ocpp16.ChargingProfileKindTypeRecurring:
+	case Recurring:
+		every := p.Recurrency.Every()
 		if st, ok := scheduleStart(p, s, from); ok {
-			every := recurrence(p)
 			for o := st; o.Before(to); o = o.Add(every) {
 				starts = append(starts, o)
 			}
-		} else if p.ChargingSchedule.StartSchedule != nil {
+		} else if base := p.Schedule.Start; !base.IsZero() {
 			// Not begun by from: its first occurrence counts even past
 			// to, so that Next finds a start weeks away.
-			base := p.ChargingSchedule.StartSchedule.Time
 			starts = append(starts, base)
-			for o := base.Add(recurrence(p)); o.Before(to) && recurrence(p) > 0; o = o.Add(recurrence(p)) {
+			for o := base.Add(every); o.Before(to) && every > 0; o = o.Add(every) {
 				starts = append(starts, o)
 			}
 		}
 	default:
-		if p.ChargingSchedule.StartSchedule != nil {
-			starts = append(starts, p.ChargingSchedule.StartSchedule.Time)
+		if !p.Schedule.Start.IsZero() {
+			starts = append(starts, p.Schedule.Start)
 		} else if s.Active && !s.Start.IsZero() {
 			starts = append(starts, s.Start)
 		}
 	}
 	for _, st := range starts {
-		for _, per := range p.ChargingSchedule.ChargingSchedulePeriod {
-			out = append(out, st.Add(time.Duration(per.StartPeriod)*time.Second))
+		for _, per := range p.Schedule.Periods {
+			out = append(out, st.Add(time.Duration(per.Start)*time.Second))
 		}
-		if d := p.ChargingSchedule.Duration; d != nil {
+		if d := p.Schedule.Duration; d != nil {
 			out = append(out, st.Add(time.Duration(*d)*time.Second))
 		}
 	}

@@ -5,8 +5,6 @@ import (
 	"math"
 	"testing"
 	"time"
-
-	"github.com/evse-dev/evse/internal/ocpp16"
 )
 
 // FuzzComposite feeds any profile the charge point would take (increasing
@@ -14,18 +12,18 @@ import (
 // the schedule covers the window in order, every period agrees with Next,
 // and limits are NoLimit or not negative.
 func FuzzComposite(f *testing.F) {
-	f.Add([]byte(`{"chargingProfileId":1,"stackLevel":0,"chargingProfilePurpose":"TxDefaultProfile","chargingProfileKind":"Recurring","recurrencyKind":"Daily","chargingSchedule":{"startSchedule":"2026-06-01T00:00:00Z","chargingRateUnit":"A","chargingSchedulePeriod":[{"startPeriod":0,"limit":16},{"startPeriod":3600,"limit":6,"numberPhases":1}]}}`), int64(0), true)
-	f.Add([]byte(`{"chargingProfileId":2,"stackLevel":3,"chargingProfilePurpose":"TxProfile","chargingProfileKind":"Relative","validTo":"2026-06-02T00:00:00Z","chargingSchedule":{"duration":7200,"chargingRateUnit":"A","minChargingRate":8,"chargingSchedulePeriod":[{"startPeriod":0,"limit":10}]}}`), int64(-3600), true)
-	f.Add([]byte(`{"chargingProfileId":3,"stackLevel":1,"chargingProfilePurpose":"ChargePointMaxProfile","chargingProfileKind":"Absolute","chargingSchedule":{"startSchedule":"2199-12-31T00:00:00Z","chargingRateUnit":"A","chargingSchedulePeriod":[{"startPeriod":0,"limit":20}]}}`), int64(86400), false)
+	f.Add([]byte(`{"id":1,"stackLevel":0,"purpose":"TxDefault","kind":"Recurring","recurrency":"Daily","schedule":{"start":"2026-06-01T00:00:00Z","unit":"A","periods":[{"start":0,"limit":16},{"start":3600,"limit":6,"phases":1}]}}`), int64(0), true)
+	f.Add([]byte(`{"id":2,"stackLevel":3,"purpose":"Tx","kind":"Relative","validTo":"2026-06-02T00:00:00Z","schedule":{"duration":7200,"unit":"A","minRate":8,"periods":[{"start":0,"limit":10}]}}`), int64(-3600), true)
+	f.Add([]byte(`{"id":3,"stackLevel":1,"purpose":"ChargePointMax","kind":"Absolute","schedule":{"start":"2199-12-31T00:00:00Z","unit":"A","periods":[{"start":0,"limit":20}]}}`), int64(86400), false)
 	f.Fuzz(func(t *testing.T, raw []byte, txOffset int64, active bool) {
-		var p ocpp16.ChargingProfile
+		var p Profile
 		if json.Unmarshal(raw, &p) != nil || !acceptable(p) {
 			return
 		}
 		s := Session{Active: active, TransactionID: 42, Start: day.Add(time.Duration(txOffset%(400*86400)) * time.Second)}
 		window := 3 * 24 * time.Hour
-		var maxes, own []ocpp16.ChargingProfile
-		if p.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTypeChargePointMaxProfile {
+		var maxes, own []Profile
+		if p.Purpose == ChargePointMax {
 			maxes = append(maxes, p)
 		} else {
 			own = append(own, p)
@@ -53,23 +51,28 @@ func FuzzComposite(f *testing.F) {
 // bear on computing: periods in increasing order, not negative, with 1-3
 // phases, a duration not negative, a Recurring profile with its kind and
 // start, and a startSchedule in range.
-func acceptable(p ocpp16.ChargingProfile) bool {
-	sched := p.ChargingSchedule
-	if len(sched.ChargingSchedulePeriod) == 0 || sched.Duration != nil && (*sched.Duration < 0 || *sched.Duration > math.MaxInt32) {
+func acceptable(p Profile) bool {
+	sched := p.Schedule
+	if len(sched.Periods) == 0 || sched.Duration != nil && (*sched.Duration < 0 || *sched.Duration > math.MaxInt32) {
 		return false
 	}
 	last := -1
-	for _, per := range sched.ChargingSchedulePeriod {
-		if per.StartPeriod <= last || per.StartPeriod > math.MaxInt32 || per.Limit < 0 || per.NumberPhases != nil && (*per.NumberPhases < 1 || *per.NumberPhases > 3) {
+	for _, per := range sched.Periods {
+		if per.Start <= last || per.Start > math.MaxInt32 || per.Limit < 0 || per.Phases < 0 || per.Phases > 3 {
 			return false
 		}
-		last = per.StartPeriod
+		last = per.Start
 	}
-	if p.ChargingProfileKind == ocpp16.ChargingProfileKindTypeRecurring && (recurrence(p) == 0 || sched.StartSchedule == nil) {
+	if p.Kind == Recurring && (p.Recurrency.Every() == 0 || sched.Start.IsZero()) {
 		return false
 	}
-	if st := sched.StartSchedule; st != nil && (st.Time.Year() < 1970 || st.Time.Year() >= 2200) {
+	if st := sched.Start; !st.IsZero() && (st.Year() < 1970 || st.Year() >= 2200) {
 		return false
+	}
+	for _, v := range []time.Time{p.ValidFrom, p.ValidTo} {
+		if !v.IsZero() && (v.Year() < 1 || v.Year() >= 9999) {
+			return false
+		}
 	}
 	return true
 }

@@ -4,30 +4,29 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evse-dev/evse/internal/ocpp16"
 	"pgregory.net/rapid"
 )
 
 // genProfile draws a profile of any kind, purpose, validity and
 // duration around day, with up to 5 periods.
-func genProfile(t *rapid.T, id int) ocpp16.ChargingProfile {
-	purposes := []ocpp16.ChargingProfilePurposeType{cpMax, txDef, tx}
-	kinds := []ocpp16.ChargingProfileKindType{abs, rel, recurr}
-	p := ocpp16.ChargingProfile{ChargingProfileId: id, StackLevel: rapid.IntRange(0, 5).Draw(t, "level"),
-		ChargingProfilePurpose: rapid.SampledFrom(purposes).Draw(t, "purpose"),
-		ChargingProfileKind:    rapid.SampledFrom(kinds).Draw(t, "kind")}
-	p.ChargingSchedule.ChargingRateUnit = ocpp16.ChargingRateUnitTypeA
-	if p.ChargingProfileKind == recurr {
-		p.RecurrencyKind = rapid.SampledFrom([]ocpp16.RecurrencyKindType{ocpp16.RecurrencyKindTypeDaily, ocpp16.RecurrencyKindTypeWeekly}).Draw(t, "every")
+func genProfile(t *rapid.T, id int) Profile {
+	purposes := []Purpose{cpMax, txDef, tx}
+	kinds := []Kind{abs, rel, recurr}
+	p := Profile{ID: id, StackLevel: rapid.IntRange(0, 5).Draw(t, "level"),
+		Purpose: rapid.SampledFrom(purposes).Draw(t, "purpose"),
+		Kind:    rapid.SampledFrom(kinds).Draw(t, "kind")}
+	p.Schedule.Unit = Amperes
+	if p.Kind == recurr {
+		p.Recurrency = rapid.SampledFrom([]Recurrency{Daily, Weekly}).Draw(t, "every")
 	}
-	if p.ChargingProfileKind != rel && rapid.IntRange(0, 4).Draw(t, "hasStart") > 0 {
-		p.ChargingSchedule.StartSchedule = dt(day.Add(time.Duration(rapid.IntRange(-48, 48).Draw(t, "startH")) * time.Hour))
+	if p.Kind != rel && rapid.IntRange(0, 4).Draw(t, "hasStart") > 0 {
+		p.Schedule.Start = day.Add(time.Duration(rapid.IntRange(-48, 48).Draw(t, "startH")) * time.Hour)
 	}
-	if p.ChargingProfileKind == recurr && p.ChargingSchedule.StartSchedule == nil {
-		p.ChargingSchedule.StartSchedule = dt(day)
+	if p.Kind == recurr && p.Schedule.Start.IsZero() {
+		p.Schedule.Start = day
 	}
 	if rapid.Bool().Draw(t, "hasDuration") {
-		p.ChargingSchedule.Duration = ptr(rapid.IntRange(60, 3*86400).Draw(t, "duration"))
+		p.Schedule.Duration = ptr(rapid.IntRange(60, 3*86400).Draw(t, "duration"))
 	}
 	if rapid.Bool().Draw(t, "hasValidity") {
 		from := day.Add(time.Duration(rapid.IntRange(-24, 72).Draw(t, "fromH")) * time.Hour)
@@ -39,11 +38,11 @@ func genProfile(t *rapid.T, id int) ocpp16.ChargingProfile {
 		if i > 0 {
 			at += rapid.IntRange(1, 40000).Draw(t, "gap")
 		}
-		per := ocpp16.ChargingSchedulePeriod{StartPeriod: at, Limit: float64(rapid.IntRange(0, 64).Draw(t, "limit"))}
+		per := SchedulePeriod{Start: at, Limit: float64(rapid.IntRange(0, 64).Draw(t, "limit"))}
 		if rapid.IntRange(0, 3).Draw(t, "onePhase") == 0 {
-			per.NumberPhases = ptr(1)
+			per.Phases = 1
 		}
-		p.ChargingSchedule.ChargingSchedulePeriod = append(p.ChargingSchedule.ChargingSchedulePeriod, per)
+		p.Schedule.Periods = append(p.Schedule.Periods, per)
 	}
 	return p
 }
@@ -55,10 +54,10 @@ func genProfile(t *rapid.T, id int) ocpp16.ChargingProfile {
 // at boundaries.
 func TestCompositeAgreesWithNext(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		var maxes, own []ocpp16.ChargingProfile
+		var maxes, own []Profile
 		for i := range rapid.IntRange(0, 6).Draw(t, "n") {
 			p := genProfile(t, i+1)
-			if p.ChargingProfilePurpose == cpMax {
+			if p.Purpose == cpMax {
 				maxes = append(maxes, p)
 			} else {
 				own = append(own, p)
