@@ -4,17 +4,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evse-dev/evse/internal/ocpp16"
+	"github.com/evse-dev/evse/internal/config"
 )
 
 func TestDecideAuth(t *testing.T) {
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	past, future := now.Add(-time.Hour), now.Add(time.Hour)
-	accepted := &authEntry{Status: ocpp16.AuthorizationStatusAccepted}
-	expired := &authEntry{Status: ocpp16.AuthorizationStatusAccepted, Expiry: &past}
-	valid := &authEntry{Status: ocpp16.AuthorizationStatusAccepted, Expiry: &future}
-	blocked := &authEntry{Status: ocpp16.AuthorizationStatusBlocked}
-	defaults := authKeys{LocalPreAuthorize: true, LocalAuthorizeOffline: true, CacheEnabled: true, OfflineUnknown: "false"}
+	accepted := &AuthInfo{Status: AuthAccepted}
+	expired := &AuthInfo{Status: AuthAccepted, Expiry: past}
+	valid := &AuthInfo{Status: AuthAccepted, Expiry: future}
+	blocked := &AuthInfo{Status: AuthBlocked}
+	defaults := authKeys{LocalPreAuthorize: true, LocalAuthorizeOffline: true, CacheEnabled: true, OfflineUnknown: config.OfflineTxOff}
 	with := func(f func(*authKeys)) authKeys { k := defaults; f(&k); return k }
 	listOn := with(func(k *authKeys) { k.ListEnabled = true })
 
@@ -22,9 +22,9 @@ func TestDecideAuth(t *testing.T) {
 		name        string
 		online      bool
 		keys        authKeys
-		list, cache *authEntry
+		list, cache *AuthInfo
 		want        verdict
-		wantStatus  ocpp16.AuthorizationStatus
+		wantStatus  AuthStatus
 	}{
 		{"online, cached: starts at once", true, defaults, nil, accepted, verdictAccept, "Accepted"},
 		{"online, cached, no pre-authorize: asks", true, with(func(k *authKeys) { k.LocalPreAuthorize = false }), nil, accepted, verdictAsk, ""},
@@ -38,16 +38,16 @@ func TestDecideAuth(t *testing.T) {
 		{"offline, cached: starts", false, defaults, nil, accepted, verdictAccept, "Accepted"},
 		{"offline, cached, no offline authorization: refused", false, with(func(k *authKeys) { k.LocalAuthorizeOffline = false }), nil, accepted, verdictReject, "Accepted"},
 		{"offline, cached expired: refused as Expired", false, defaults, nil, expired, verdictReject, "Expired"},
-		{"offline, cached blocked: refused even with unknown allowed", false, with(func(k *authKeys) { k.OfflineUnknown = "true" }), nil, blocked, verdictReject, "Blocked"},
+		{"offline, cached blocked: refused even with unknown allowed", false, with(func(k *authKeys) { k.OfflineUnknown = config.OfflineTxOn }), nil, blocked, verdictReject, "Blocked"},
 		{"offline, unknown: refused", false, defaults, nil, nil, verdictReject, "Invalid"},
-		{"offline, unknown, allowed: starts", false, with(func(k *authKeys) { k.OfflineUnknown = "true" }), nil, nil, verdictAccept, "Accepted"},
-		{"offline, unknown, immediately when plugged: starts", false, with(func(k *authKeys) { k.OfflineUnknown = "ImmediatelyWhenPlugged" }), nil, nil, verdictAccept, "Accepted"},
+		{"offline, unknown, allowed: starts", false, with(func(k *authKeys) { k.OfflineUnknown = config.OfflineTxOn }), nil, nil, verdictAccept, "Accepted"},
+		{"offline, unknown, immediately when plugged: starts", false, with(func(k *authKeys) { k.OfflineUnknown = config.OfflineTxImmediatelyWhenPlugged }), nil, nil, verdictAccept, "Accepted"},
 		{"offline, cache off: a cached tag is unknown", false, with(func(k *authKeys) { k.CacheEnabled = false }), nil, accepted, verdictReject, "Invalid"},
 	}
 	for _, c := range cases {
-		d := decideAuth(c.online, c.keys, c.list, c.cache, now)
-		if d.verdict != c.want || (c.wantStatus != "" && d.entry.Status != c.wantStatus) {
-			t.Errorf("%s: verdict %d status %q (%s), want %d %q", c.name, d.verdict, d.entry.Status, d.reason, c.want, c.wantStatus)
+		d := decideAuth(c.online, c.keys, Known{List: c.list, Cache: c.cache}, now)
+		if d.verdict != c.want || (c.wantStatus != "" && d.info.Status != c.wantStatus) {
+			t.Errorf("%s: verdict %v status %q (%s), want %v %q", c.name, d.verdict, d.info.Status, d.reason, c.want, c.wantStatus)
 		}
 	}
 }

@@ -4,16 +4,17 @@ import (
 	"time"
 
 	"github.com/evse-dev/evse/internal/hw"
-	"github.com/evse-dev/evse/internal/ocpp16"
+	"github.com/evse-dev/evse/internal/smartcharging"
 )
 
-// connector is the state of one connector, owned by the core goroutine.
+// connector is the state of one connector.
 type connector struct {
 	id int
-	hw hw.Connector
 
 	pilot hw.PilotState
-	fault string // hardware fault (ChargePointErrorCode), or ""
+	fault string // hardware fault (an OCPP error code), or ""
+	// cableMax is the plugged cable's rating, A; 0: not limited.
+	cableMax float64
 	// inoperative is set by ChangeAvailability (it survives restarts);
 	// inoperativeLater is an Inoperative scheduled for the end of the
 	// transaction.
@@ -24,32 +25,32 @@ type connector struct {
 	auth *pendingAuth
 	// authorizing is the idTag an Authorize is out for.
 	authorizing string
-	tx          *transaction
+	tx          *Transaction
 	// finishing: a transaction ended and the EV is still plugged.
 	finishing bool
 	// heldFor keeps the cable locked after an EV-side unplug until this
 	// idTag is presented (UnlockConnectorOnEVSideDisconnect off).
 	heldFor string
 
-	// holdFor is the journal sequence of the connector's last
-	// StartTransaction or StopTransaction: its status is not reported
-	// before that message is delivered, so that the central system learns
-	// of a transaction before it sees the connector Charging (or
-	// Available again).
+	// holdFor is the journal sequence of the connector's last start or
+	// stop: its status is not reported before that is delivered, so that
+	// the central system learns of a transaction before it sees the
+	// connector Charging (or Available again).
 	holdFor uint64
 
-	offered float64 // A per phase
+	offered   float64 // A per phase
+	contactor bool
 	// limit caps the offer (load management's share); negative: no cap.
 	limit float64
 	// sched is what the charging profiles allow now.
 	sched schedule
-	// reserved: a reservation keeps the connector (core.markReserved).
+	// reserved: a reservation keeps the connector (markReserved).
 	reserved bool
 	// wantPhases is what load management asks (1 or 3; 0: never asked),
 	// phasesNow what the hardware is switched to (0: as wired, 3).
 	wantPhases, phasesNow int
 	// idleSince: the EV has left the offer unused since then; evDone:
-	// long enough to be done charging (see evDoneAfter).
+	// long enough to be done charging (Rules.EVDoneAfter).
 	idleSince time.Time
 	evDone    bool
 	doneAt    time.Time
@@ -69,9 +70,9 @@ type grant struct {
 	parent string
 	// silent: a free-charging session without transaction messages.
 	silent bool
-	// profile is the TxProfile of the RemoteStartTransaction that asked
-	// for the transaction, if any.
-	profile *ocpp16.ChargingProfile
+	// profile is the Tx profile of the remote start that asked for the
+	// transaction, if any.
+	profile *smartcharging.Profile
 }
 
 // pendingAuth is an authorization waiting for an EV.
@@ -82,36 +83,35 @@ type pendingAuth struct {
 
 // busyStarting reports whether the connector has a transaction or one on
 // its way (an authorization pending or out).
-func (c *connector) busyStarting() bool {
-	return c.tx != nil || c.auth != nil || c.authorizing != ""
+func (cn *connector) busyStarting() bool {
+	return cn.tx != nil || cn.auth != nil || cn.authorizing != ""
 }
 
-// status derives the OCPP status of the connector and its error code.
-func (c *connector) status() (ocpp16.ChargePointStatus, ocpp16.ChargePointErrorCode) {
-	if c.fault != "" {
-		return ocpp16.ChargePointStatusFaulted, ocpp16.ChargePointErrorCode(c.fault)
+// state derives the connector's state and error code.
+func (cn *connector) state() (ConnectorState, string) {
+	if cn.fault != "" {
+		return Faulted, cn.fault
 	}
-	ok := ocpp16.ChargePointErrorCodeNoError
 	switch {
-	case c.tx != nil:
+	case cn.tx != nil:
 		switch {
-		case !c.pilot.Plugged(): // unplugged, StopTransactionOnEVSideDisconnect off
-			return ocpp16.ChargePointStatusSuspendedEV, ok
-		case c.tx.Deauthorized || c.offered < hw.MinCurrent:
-			return ocpp16.ChargePointStatusSuspendedEVSE, ok
-		case c.pilot.Charging():
-			return ocpp16.ChargePointStatusCharging, ok
+		case !cn.pilot.Plugged(): // unplugged, StopTransactionOnEVSideDisconnect off
+			return SuspendedEV, NoError
+		case cn.tx.Deauthorized || cn.offered < hw.MinCurrent:
+			return SuspendedEVSE, NoError
+		case cn.pilot.Charging():
+			return Charging, NoError
 		default: // the EV does not ask for energy
-			return ocpp16.ChargePointStatusSuspendedEV, ok
+			return SuspendedEV, NoError
 		}
-	case c.inoperative:
-		return ocpp16.ChargePointStatusUnavailable, ok
-	case c.finishing && c.pilot.Plugged():
-		return ocpp16.ChargePointStatusFinishing, ok
-	case c.pilot.Plugged() || c.auth != nil || c.authorizing != "":
-		return ocpp16.ChargePointStatusPreparing, ok
-	case c.reserved:
-		return ocpp16.ChargePointStatusReserved, ok
+	case cn.inoperative:
+		return Unavailable, NoError
+	case cn.finishing && cn.pilot.Plugged():
+		return Finishing, NoError
+	case cn.pilot.Plugged() || cn.auth != nil || cn.authorizing != "":
+		return Preparing, NoError
+	case cn.reserved:
+		return Reserved, NoError
 	}
-	return ocpp16.ChargePointStatusAvailable, ok
+	return Available, NoError
 }

@@ -1,27 +1,32 @@
-// Package chargepoint is the OCPP 1.6 charge point: registration
-// (BootNotification with Accepted, Pending and Rejected), heartbeats,
-// charging sessions on a hw.Board (authorization, transactions, metering,
-// free charging), the transaction journal that loses nothing offline or in
-// a crash, status reporting, and the answers to every CALL of the central
-// system.
+// Package chargepoint is the charging core of a charge point: a
+// deterministic state machine that owns the connectors, transactions,
+// authorizations, reservations, charging profiles, the registration with
+// the central system, the statuses it was told and the journal of
+// transaction events. It speaks no wire format and does no I/O.
 //
-// # Goroutines
+// # The one path
 //
-// [ChargePoint.Run] runs four, and owns them:
-//   - the core owns the connectors, transactions, authorizations and their
-//     timers; it reacts to the hardware's events, to work the others post
-//     to it, and to time, and never waits for the network;
-//   - the link registers and heartbeats;
-//   - the reporter sends StatusNotification;
-//   - the sender delivers the journal, oldest first.
+// Everything that happens reaches the core as an [Event] through
+// [Core.Step], with the time and the meters' readings: a hardware change,
+// a tag, the link going up or down, the answer to one of its messages, a
+// command a protocol adapter decoded, a settings change, load
+// management's shares, or only time passing. Step returns the
+// [Actuation]s at once (offer, contactor, lock, phases): a fault, an
+// emergency stop, an unplug or a lowered limit cuts the current in the
+// step that sees it. [Core.Ready] then returns what the steps leave to
+// do, in order: the [Record]s to make durable, the [Message]s to send
+// (the core's CALLs and the replies to commands), jobs (downloads and
+// uploads), and the next instant the core wants to be stepped.
 //
-// [ChargePoint.HandleCall] (an rpc.Handler) answers the central system's
-// CALLs on the transport's goroutine, asking the core where it must.
+// The runner (package chargepoint/runner) applies the actuations before it
+// writes the records, writes the records before it sends the messages
+// that follow them, and feeds the outcomes back as events. A protocol
+// adapter (chargepoint/v16) turns the core's messages into a protocol's
+// CALLs and the central system's CALLs into commands.
 //
-// # Storage
+// # Caveats
 //
-// Everything that must survive a crash is in the kv.Store given in
-// Options, each change in one durable write: the journal, the open
-// transactions with their last reading, the central system's transaction
-// ids, the authorization cache, the local list, the availability.
+// The core reads no clock: time is what Step is given. It keeps the
+// journal's entries but not their bodies, which are in the records; the
+// runner reads a body when it sends the entry.
 package chargepoint

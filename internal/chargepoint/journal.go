@@ -1,122 +1,234 @@
 package chargepoint
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"strconv"
-
-	"github.com/evse-dev/evse/internal/kv"
+	"time"
 )
 
-// Buckets of the transaction journal and of the state that must survive a
-// crash.
-const (
-	bucketJournal = "journal" // seq, zero-padded → journalEntry
-	bucketTxIDs   = "txids"   // local transaction id, zero-padded → the central system's id
-	bucketOpenTx  = "opentx"  // connector, zero-padded → transaction
-	bucketMeta    = "meta"    // counters
-	bucketMeter   = "meter"   // connector, zero-padded → last known register, Wh
-	bucketAvail   = "avail"   // connector, zero-padded → "Inoperative"
-)
-
-// journalEntry is a transaction message waiting for the central system's
-// confirmation: written before it is first sent, removed when it is
-// confirmed (or given up).
-type journalEntry struct {
-	Seq    uint64 `json:"seq"`
-	Action string `json:"action"`
-	// Tx is the charge point's own id of the transaction the message
-	// belongs to; its transactionId is filled in at sending time from the
-	// central system's id.
-	Tx       int64           `json:"tx"`
-	Payload  json.RawMessage `json:"payload"`
-	Attempts int             `json:"attempts,omitempty"`
+// journal is the core's view of the transaction journal: the entries
+// waiting for the central system, oldest first, and the one out. They go
+// one at a time, Pacing apart; an entry leaves the journal when the
+// central system confirmed it, or when it failed to process it
+// TransactionMessageAttempts times. A start's answer gives the
+// transaction its central-system id, which the entries after it carry.
+type journal struct {
+	entries []JournalEntry
+	csmsIDs map[int64]int
+	lastSeq uint64
+	out     bool
+	// lastSent paces the entries; retryAt holds the head back after a
+	// failure.
+	lastSent, retryAt time.Time
+	// lost is how often the head was out when the connection dropped.
+	lost int
+	// replayedFor is the connection the journal was last replayed on;
+	// replayAt holds a backlog back after a (re)connection.
+	replayedFor int
+	replayAt    time.Time
+	replayDelay time.Duration
 }
 
-func pad(n int64) string { return fmt.Sprintf("%020d", n) }
+func (j *journal) restore(r Restored) {
+	j.entries = append(j.entries, r.Journal...)
+	j.csmsIDs = map[int64]int{}
+	for k, v := range r.CSMSIDs {
+		j.csmsIDs[k] = v
+	}
+	j.lastSeq = r.LastSeq
+	for _, e := range r.Journal {
+		j.lastSeq = max(j.lastSeq, e.Seq)
+	}
+}
 
-// nextCounter increments and returns a counter of the meta bucket.
-func nextCounter(tx kv.Tx, name string) (int64, error) {
-	var n int64
-	if raw := tx.Get(bucketMeta, name); raw != nil {
-		var err error
-		if n, err = strconv.ParseInt(string(raw), 10, 64); err != nil {
-			return 0, fmt.Errorf("chargepoint: counter %s: %w", name, err)
+// append journals a transaction event and returns its sequence.
+func (j *journal) append(c *Core, tx int64, kind TxEventKind, ev TxEvent) uint64 {
+	j.lastSeq++
+	e := JournalEntry{Seq: j.lastSeq, Kind: kind, Tx: tx, IDTag: ev.IDTag}
+	j.entries = append(j.entries, e)
+	c.record(Journaled{Entry: e, Event: ev})
+	return e.Seq
+}
+
+// Journal is the number of transaction events waiting for the central
+// system.
+func (c *Core) Journal() int { return len(c.journal.entries) }
+
+// next is when the journal has something to do.
+func (j *journal) next(c *Core) time.Time {
+	if j.out || !c.online() || len(j.entries) == 0 {
+		return time.Time{}
+	}
+	at := j.lastSent.Add(c.rules.Pacing)
+	for _, t := range []time.Time{j.retryAt, j.replayAt} {
+		if t.After(at) {
+			at = t
 		}
 	}
-	n++
-	return n, tx.Put(bucketMeta, name, []byte(strconv.FormatInt(n, 10)))
+	return at
 }
 
-// appendJournal adds a message to the journal inside tx and returns its
-// sequence number.
-func appendJournal(tx kv.Tx, action string, txLocal int64, payload any) (uint64, error) {
-	raw, err := json.Marshal(payload)
-	if err != nil {
-		return 0, err
-	}
-	seq, err := nextCounter(tx, "journalSeq")
-	if err != nil {
-		return 0, err
-	}
-	e, err := json.Marshal(journalEntry{Seq: uint64(seq), Action: action, Tx: txLocal, Payload: raw})
-	if err != nil {
-		return 0, err
-	}
-	return uint64(seq), tx.Put(bucketJournal, pad(seq), e)
-}
-
-// journalHead returns the oldest message of the journal and, read in the
-// same view, the sequence of the newest message ever journaled.
-func journalHead(store kv.Store) (journalEntry, bool, uint64, error) {
-	var e journalEntry
-	var last uint64
-	found := false
-	errStop := errors.New("stop")
-	err := store.View(func(tx kv.Tx) error {
-		if raw := tx.Get(bucketMeta, "journalSeq"); raw != nil {
-			last, _ = strconv.ParseUint(string(raw), 10, 64)
+// sendJournal sends the head of the journal when it may go.
+func (c *Core) sendJournal() {
+	j := &c.journal
+	for !j.out && c.online() {
+		if len(j.entries) == 0 {
+			c.rep.delivered = j.lastSeq
+			j.replayedFor = c.connections
+			return
 		}
-		return tx.ForEach(bucketJournal, func(_ string, v []byte) error {
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("chargepoint: journal entry: %w", err)
+		// After a (re)connection, a backlog waits a random spread first:
+		// a site coming back from a power cut does not all send at once.
+		if j.replayedFor != c.connections {
+			j.replayedFor = c.connections
+			if j.replayDelay > 0 {
+				j.replayAt = c.now.Add(j.replayDelay)
+				c.log.Info("replaying the journal after a reconnect", "messages", len(j.entries), "in", j.replayDelay)
 			}
-			found = true
-			return errStop
-		})
-	})
-	if errors.Is(err, errStop) {
-		err = nil
+		}
+		if c.now.Before(j.replayAt) || c.now.Before(j.retryAt) || c.now.Before(j.lastSent.Add(c.rules.Pacing)) {
+			return
+		}
+		e := j.entries[0]
+		id, known := j.csmsIDs[e.Tx]
+		if e.Kind != TxStarted && !known {
+			// Its start was given up: nothing can carry it.
+			c.log.Error("dropping a message of a transaction the central system never confirmed", "kind", e.Kind, "tx", e.Tx)
+			c.dropHead()
+			continue
+		}
+		j.out, j.lastSent = true, c.now
+		c.call(TxMessage{Entry: e, CSMSID: id}, pendingCall{kind: callJournal, entry: e})
 	}
-	return e, found, last, err
 }
 
-// journalLen counts the messages waiting.
-func journalLen(store kv.Store) int {
-	n := 0
-	store.View(func(tx kv.Tx) error {
-		return tx.ForEach(bucketJournal, func(string, []byte) error { n++; return nil })
-	})
-	return n
+// dropHead removes the head of the journal.
+func (c *Core) dropHead() {
+	j := &c.journal
+	e := j.entries[0]
+	j.entries = j.entries[1:]
+	c.record(JournalRemoved{Seq: e.Seq})
+	if e.Kind == TxStopped {
+		// Nothing of the transaction follows its stop.
+		if _, ok := j.csmsIDs[e.Tx]; ok {
+			delete(j.csmsIDs, e.Tx)
+			c.record(CSMSIDForgotten{Local: e.Tx})
+		}
+	}
+	c.rep.delivered = max(c.rep.delivered, e.Seq)
+	j.lost = 0
 }
 
-// csmsTxID returns the central system's id of a local transaction.
-func csmsTxID(tx kv.Tx, local int64) (int, bool) {
-	raw := tx.Get(bucketTxIDs, pad(local))
-	if raw == nil {
-		return 0, false
+// journalAnswered acts on the outcome of the head's delivery.
+func (c *Core) journalAnswered(p pendingCall, e Answered) {
+	j := &c.journal
+	j.out = false
+	if len(j.entries) == 0 || j.entries[0].Seq != p.entry.Seq {
+		return
 	}
-	n, err := strconv.Atoi(string(raw))
-	return n, err == nil
+	switch {
+	case e.Failure == Delivered:
+		c.confirmed(p.entry, e.Answer)
+	case e.Failure == Refused, e.Failure == Unanswered && c.connected:
+		c.failedAttempt(e)
+	case j.lost+1 >= c.rules.MaxLost:
+		c.log.Warn("transaction message out when the connection dropped too often", "times", c.rules.MaxLost)
+		c.failedAttempt(e)
+	default:
+		// Not delivered (lost connection): it stays first in line for
+		// when the link is back.
+		c.log.Warn("transaction message not delivered; kept", "kind", p.entry.Kind, "err", e.Err)
+		j.lost++
+		j.retryAt = c.now.Add(c.rules.LostRetry)
+	}
 }
 
-// withTransactionID returns the payload with its transactionId set.
-func withTransactionID(payload json.RawMessage, id int) (json.RawMessage, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &m); err != nil {
-		return nil, err
+// failedAttempt counts a failed attempt to deliver the head: it is tried
+// again after TransactionMessageRetryInterval times the attempt number,
+// or given up after TransactionMessageAttempts.
+func (c *Core) failedAttempt(e Answered) {
+	j := &c.journal
+	head := &j.entries[0]
+	head.Attempts++
+	j.lost = 0
+	if head.Attempts >= c.s.TransactionMessageAttempts {
+		c.log.Error("giving up a transaction message", "kind", head.Kind, "tx", head.Tx, "attempts", head.Attempts, "err", e.Err)
+		given := *head
+		c.dropHead()
+		if given.Kind == TxStarted {
+			c.startGivenUp(given.Tx)
+		}
+		return
 	}
-	m["transactionId"] = json.RawMessage(strconv.Itoa(id))
-	return json.Marshal(m)
+	c.record(JournalUpdated{Entry: *head})
+	wait := time.Duration(c.s.TransactionMessageRetryInterval*head.Attempts) * time.Second
+	c.log.Warn("transaction message failed; retrying", "kind", head.Kind, "attempt", head.Attempts, "in", wait, "err", e.Err)
+	j.retryAt = c.now.Add(wait)
+}
+
+// confirmed removes a delivered entry; a start's answer gives the
+// transaction its central-system id, kept in the same records.
+func (c *Core) confirmed(e JournalEntry, answer any) {
+	j := &c.journal
+	j.entries = j.entries[1:]
+	j.lost = 0
+	switch e.Kind {
+	case TxStarted:
+		a, _ := answer.(StartAnswer)
+		j.csmsIDs[e.Tx] = a.TransactionID
+		c.record(CSMSIDKept{Local: e.Tx, ID: a.TransactionID})
+		c.record(JournalRemoved{Seq: e.Seq})
+		c.rep.delivered = max(c.rep.delivered, e.Seq)
+		c.remember(e.IDTag, a.Info)
+		c.startConfirmed(e.Tx, a)
+	case TxStopped:
+		c.record(JournalRemoved{Seq: e.Seq})
+		delete(j.csmsIDs, e.Tx)
+		c.record(CSMSIDForgotten{Local: e.Tx})
+		c.rep.delivered = max(c.rep.delivered, e.Seq)
+		if a, ok := answer.(StopAnswer); ok && a.Info != nil {
+			c.remember(e.IDTag, *a.Info)
+		}
+	default:
+		c.record(JournalRemoved{Seq: e.Seq})
+		c.rep.delivered = max(c.rep.delivered, e.Seq)
+	}
+}
+
+// startGivenUp ends a transaction the central system never confirmed (its
+// start was given up): nothing can report it, so it stops without a stop
+// message rather than charge unseen.
+func (c *Core) startGivenUp(local int64) {
+	for _, cn := range c.conns {
+		if t := cn.tx; t != nil && t.Local == local {
+			c.log.Error("stopping a transaction the central system never confirmed", "connector", cn.id, "tx", local)
+			t.Silent = true
+			c.stop(cn, ReasonOther, "")
+		}
+	}
+}
+
+// startConfirmed takes the central system's answer to a start: the
+// transaction's id, and what it says of the idTag.
+func (c *Core) startConfirmed(local int64, a StartAnswer) {
+	for _, cn := range c.conns {
+		t := cn.tx
+		if t == nil || t.Local != local {
+			continue
+		}
+		t.CSMSID = a.TransactionID
+		c.schedDirty = true // a Tx profile may name it
+		if a.Info.Parent != "" && t.ParentIDTag == "" {
+			t.ParentIDTag = a.Info.Parent
+		}
+		if a.Info.Status == AuthAccepted {
+			return
+		}
+		c.log.Warn("central system refused the idTag of a running transaction", "connector", cn.id, "status", a.Info.Status)
+		if c.s.StopTransactionOnInvalidId {
+			c.stop(cn, ReasonDeAuthorized, "")
+			return
+		}
+		t.Deauthorized = true
+		c.keepReading(cn, c.now, Sample{}, false)
+		return
+	}
 }

@@ -1,48 +1,133 @@
 package chargepoint
 
 import (
-	"strconv"
-	"strings"
 	"time"
-
-	"github.com/evse-dev/evse/internal/hw"
-	"github.com/evse-dev/evse/internal/ocpp16"
 )
 
-// measurands splits a measurand list key's value.
-func measurands(list string) []string {
-	if list == "" {
-		return nil
-	}
-	return strings.Split(list, ",")
-}
-
-// meterValue is one reading of the measurands, or nil when the list is
-// empty. Currents are reported for each phase the connector has.
-func meterValue(r hw.Reading, list []string, ctx ocpp16.ReadingContext, at time.Time, phases int) *ocpp16.MeterValue {
+// sampleOf is one reading of a connector's measurands, false when the
+// list is empty. Currents are given for each phase the connector has.
+func (c *Core) sampleOf(cn *connector, list []string, ctx ReadingContext, at time.Time) (Sample, bool) {
 	if len(list) == 0 {
-		return nil
+		return Sample{}, false
 	}
-	mv := &ocpp16.MeterValue{Timestamp: ocpp16.DateTime{Time: at}}
-	add := func(m ocpp16.Measurand, value string, unit ocpp16.UnitOfMeasure, phase ocpp16.Phase) {
-		mv.SampledValue = append(mv.SampledValue, ocpp16.SampledValue{
-			Value: value, Context: ctx, Format: ocpp16.ValueFormatRaw, Measurand: m,
-			Phase: phase, Location: ocpp16.LocationOutlet, Unit: unit,
-		})
-	}
+	r := c.meters[cn.id-1]
+	s := Sample{At: at, Context: ctx}
 	for _, m := range list {
-		switch ocpp16.Measurand(m) {
-		case ocpp16.MeasurandEnergyActiveImportRegister:
-			add(ocpp16.MeasurandEnergyActiveImportRegister, strconv.Itoa(wh(r.EnergyWh)), ocpp16.UnitOfMeasureWh, "")
-		case ocpp16.MeasurandPowerActiveImport:
-			add(ocpp16.MeasurandPowerActiveImport, strconv.FormatFloat(r.PowerW, 'f', 0, 64), ocpp16.UnitOfMeasureW, "")
-		case ocpp16.MeasurandCurrentImport:
-			for i, p := range []ocpp16.Phase{ocpp16.PhaseL1, ocpp16.PhaseL2, ocpp16.PhaseL3}[:phases] {
-				add(ocpp16.MeasurandCurrentImport, strconv.FormatFloat(r.Current[i], 'f', 1, 64), ocpp16.UnitOfMeasureA, p)
+		switch Measurand(m) {
+		case EnergyImport:
+			s.Values = append(s.Values, Value{Measurand: EnergyImport, Value: r.EnergyWh})
+		case PowerImport:
+			s.Values = append(s.Values, Value{Measurand: PowerImport, Value: r.PowerW})
+		case CurrentIn:
+			for i := range c.cfg.Phases {
+				s.Values = append(s.Values, Value{Measurand: CurrentIn, Phase: i + 1, Value: r.Current[i]})
 			}
 		}
 	}
-	return mv
+	return s, true
+}
+
+// sample sends MeterValuesSampledData of a transaction and keeps
+// StopTxnSampledData for its stop.
+func (c *Core) sample(cn *connector, at time.Time) {
+	t := cn.tx
+	if t == nil || t.Silent {
+		return
+	}
+	if s, ok := c.sampleOf(cn, c.s.StopTxnSampledData, ContextPeriodic, at); ok {
+		t.keep(s)
+	}
+	s, ok := c.sampleOf(cn, c.s.MeterValuesSampledData, ContextPeriodic, at)
+	c.keepReading(cn, at, s, ok)
+}
+
+// alignedSample sends MeterValuesAlignedData of every connector at a
+// clock-aligned boundary (journaled for a transaction, sent if online
+// otherwise) and keeps StopTxnAlignedData.
+func (c *Core) alignedSample(at time.Time) {
+	for _, cn := range c.conns {
+		s, ok := c.sampleOf(cn, c.s.MeterValuesAlignedData, ContextClock, at)
+		if t := cn.tx; t != nil && !t.Silent {
+			if sv, ok := c.sampleOf(cn, c.s.StopTxnAlignedData, ContextClock, at); ok {
+				t.keep(sv)
+			}
+			c.keepReading(cn, at, s, ok)
+			continue
+		}
+		if ok && !c.free.StatusOnly() && c.online() {
+			c.call(MeterValues{Connector: cn.id, Sample: s}, pendingCall{kind: callOther})
+		}
+	}
+}
+
+// keepReading keeps a transaction's reading and journals its sample, if
+// any, in the same records.
+func (c *Core) keepReading(cn *connector, at time.Time, s Sample, journal bool) {
+	t := cn.tx
+	r := c.meters[cn.id-1]
+	t.LastWh, t.LastAt = r.EnergyWh, at
+	c.record(TxOpened{Tx: t.copy()})
+	c.record(RegisterKept{Connector: cn.id, Wh: r.EnergyWh})
+	if journal {
+		c.journal.append(c, t.Local, TxUpdated, TxEvent{Connector: cn.id, At: at, Samples: []Sample{s}})
+	}
+}
+
+// keepReadings keeps the readings of the running transactions.
+func (c *Core) keepReadings() {
+	c.checkpoint = time.Time{}
+	for _, cn := range c.conns {
+		if cn.tx != nil {
+			c.keepReading(cn, c.now, Sample{}, false)
+			c.checkpoint = c.now.Add(c.rules.Checkpoint)
+		}
+	}
+}
+
+// scheduleSample sets when a transaction's next sampled meter value is due.
+func (c *Core) scheduleSample(cn *connector, from time.Time) {
+	cn.nextSample = time.Time{}
+	if iv := c.s.MeterValueSampleInterval; iv > 0 && cn.tx != nil && !cn.tx.Silent {
+		cn.nextSample = from.Add(time.Duration(iv) * time.Second)
+	}
+}
+
+// scheduleAligned sets the next clock-aligned boundary.
+func (c *Core) scheduleAligned(from time.Time) {
+	c.aligned = time.Time{}
+	if iv := c.s.ClockAlignedDataInterval; iv > 0 {
+		c.aligned = nextAligned(from, time.Duration(iv)*time.Second)
+	}
+}
+
+// rescheduleMetering applies a change of the metering intervals.
+func (c *Core) rescheduleMetering() {
+	c.scheduleAligned(c.now)
+	for _, cn := range c.conns {
+		c.scheduleSample(cn, c.now)
+	}
+}
+
+// triggeredMeterValues sends the readings of a connector (all with -1)
+// for a Trigger.
+func (c *Core) triggeredMeterValues(connector int) {
+	list := c.s.MeterValuesSampledData
+	if len(list) == 0 {
+		list = []string{string(EnergyImport)}
+	}
+	for _, cn := range c.conns {
+		if connector > 0 && cn.id != connector {
+			continue
+		}
+		s, _ := c.sampleOf(cn, list, ContextTrigger, c.now)
+		m := MeterValues{Connector: cn.id, Sample: s}
+		if t := cn.tx; t != nil {
+			m.CSMSID = t.CSMSID
+		}
+		if c.online() {
+			c.call(m, pendingCall{kind: callOther})
+		}
+	}
 }
 
 // nextAligned returns the next boundary of a clock-aligned interval after

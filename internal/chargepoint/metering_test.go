@@ -1,13 +1,8 @@
 package chargepoint
 
 import (
-	"encoding/json"
-	"fmt"
 	"testing"
 	"time"
-
-	"github.com/evse-dev/evse/internal/hw"
-	"github.com/evse-dev/evse/internal/ocpp16"
 )
 
 func TestNextAlignedCountsFromMidnight(t *testing.T) {
@@ -27,26 +22,5 @@ func TestNextAlignedCountsFromMidnight(t *testing.T) {
 		if got := nextAligned(day.Add(c.at), c.interval); !got.Equal(day.Add(c.want)) {
 			t.Errorf("after %v every %v: %v, want %v", c.at, c.interval, got.Sub(day), c.want)
 		}
-	}
-}
-
-func TestMeterValueHasEveryMeasurandAndIsValid(t *testing.T) {
-	r := hw.Reading{EnergyWh: 12345.9, PowerW: 11040, Current: [3]float64{16, 16, 16}}
-	mv := meterValue(r, measurands("Energy.Active.Import.Register,Power.Active.Import,Current.Import"),
-		ocpp16.ReadingContextSamplePeriodic, time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC), 3)
-	var got []string
-	for _, sv := range mv.SampledValue {
-		got = append(got, string(sv.Measurand)+"/"+string(sv.Phase)+"="+sv.Value+string(sv.Unit))
-	}
-	want := "[Energy.Active.Import.Register/=12345Wh Power.Active.Import/=11040W Current.Import/L1=16.0A Current.Import/L2=16.0A Current.Import/L3=16.0A]"
-	if s := fmt.Sprint(got); s != want {
-		t.Errorf("sampled values %s, want %s", s, want)
-	}
-	payload, _ := json.Marshal(ocpp16.MeterValuesRequest{ConnectorId: 1, MeterValue: []ocpp16.MeterValue{*mv}})
-	if err := ocpp16.ValidateRequest("MeterValues", payload); err != nil {
-		t.Errorf("MeterValues breaks the schema: %v", err)
-	}
-	if meterValue(r, nil, ocpp16.ReadingContextSampleClock, time.Now(), 3) != nil {
-		t.Error("an empty measurand list gave a meter value")
 	}
 }

@@ -1,29 +1,13 @@
 package chargepoint
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
 	"time"
 
-	"github.com/evse-dev/evse/internal/hw"
-	"github.com/evse-dev/evse/internal/kv"
-	"github.com/evse-dev/evse/internal/ocpp16"
 	"github.com/evse-dev/evse/internal/smartcharging"
 )
-
-// bucketProfiles keeps the installed charging profiles: chargingProfileId,
-// zero-padded → installedProfile.
-const bucketProfiles = "profiles"
-
-// installedProfile is a charging profile with the connector it was set on
-// (0: the charge point).
-type installedProfile struct {
-	Connector int                    `json:"connector"`
-	Profile   ocpp16.ChargingProfile `json:"profile"`
-}
 
 // schedule is what the charging profiles allow a connector now.
 type schedule struct {
@@ -40,49 +24,21 @@ var (
 	latestSchedule   = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
-// loadProfiles reads the installed profiles. TxProfiles are dropped: no
-// transaction survives a restart.
-func (c *core) loadProfiles(tx kv.Tx) error {
-	var stale []string
-	err := tx.ForEach(bucketProfiles, func(k string, v []byte) error {
-		var p installedProfile
-		if err := json.Unmarshal(v, &p); err != nil {
-			return fmt.Errorf("chargepoint: charging profile %s: %w", k, err)
-		}
-		if p.Profile.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTypeTxProfile {
-			stale = append(stale, k)
-			return nil
-		}
-		c.profiles = append(c.profiles, p)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, k := range stale {
-		if err := tx.Delete(bucketProfiles, k); err != nil {
-			return err
-		}
-	}
-	c.schedDirty = true
-	return nil
-}
-
 // stacks returns the profiles that bear on a connector: the charge
-// point's maximum, and the connector's own (its TxProfiles, and the
-// TxDefaultProfiles set on it or on connector 0). At the same stack
-// level, a connector's own TxDefaultProfile comes first, and so wins over
+// point's maximum, and the connector's own (its Tx profiles, and the
+// TxDefault profiles set on it or on connector 0). At the same stack
+// level, a connector's own TxDefault profile comes first, and so wins over
 // connector 0's.
-func (c *core) stacks(id int) (cpMax, own []smartcharging.Profile) {
+func (c *Core) stacks(id int) (cpMax, own []smartcharging.Profile) {
 	var shared []smartcharging.Profile
 	for _, p := range c.profiles {
 		switch {
-		case p.Profile.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTypeChargePointMaxProfile:
-			cpMax = append(cpMax, toDomain(p.Profile))
+		case p.Profile.Purpose == smartcharging.ChargePointMax:
+			cpMax = append(cpMax, p.Profile)
 		case p.Connector == id:
-			own = append(own, toDomain(p.Profile))
-		case p.Connector == 0 && p.Profile.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTypeTxDefaultProfile:
-			shared = append(shared, toDomain(p.Profile))
+			own = append(own, p.Profile)
+		case p.Connector == 0 && p.Profile.Purpose == smartcharging.TxDefault:
+			shared = append(shared, p.Profile)
 		}
 	}
 	return cpMax, append(own, shared...)
@@ -97,21 +53,17 @@ func chargingSession(cn *connector) smartcharging.Session {
 	return smartcharging.Session{}
 }
 
-// sharing is how many connectors share the ChargePointMaxProfile: those
-// with a transaction, at least one.
-func (c *core) sharing() int {
+// maxShare returns the ChargePointMax profiles as one connector's share:
+// the charge point's maximum is shared equally by the connectors with a
+// transaction.
+func (c *Core) maxShare(cpMax []smartcharging.Profile) []smartcharging.Profile {
 	n := 0
 	for _, cn := range c.conns {
 		if cn.tx != nil {
 			n++
 		}
 	}
-	return max(n, 1)
-}
-
-// maxShare returns the ChargePointMaxProfiles as one connector's share.
-func (c *core) maxShare(cpMax []smartcharging.Profile) []smartcharging.Profile {
-	if n := c.sharing(); n > 1 && len(cpMax) > 0 {
+	if n > 1 && len(cpMax) > 0 {
 		return smartcharging.Scale(cpMax, 1/float64(n))
 	}
 	return cpMax
@@ -119,17 +71,22 @@ func (c *core) maxShare(cpMax []smartcharging.Profile) []smartcharging.Profile {
 
 // refreshSchedules works out each connector's schedule when a profile, a
 // session or a period boundary asks for it.
-func (c *core) refreshSchedules(now time.Time) {
+func (c *Core) refreshSchedules() {
+	now := c.now
 	if !c.schedDirty && (c.schedUntil.IsZero() || now.Before(c.schedUntil)) {
 		return
 	}
 	c.schedDirty, c.schedUntil = false, time.Time{}
 	for _, cn := range c.conns {
-		cpMax, own := c.stacks(cn.id)
-		p, until := smartcharging.Next(c.maxShare(cpMax), own, chargingSession(cn), now)
-		s := schedule{limit: p.Limit, phases: p.Phases, minRate: p.MinRate}
+		s, until := noSchedule, time.Time{}
+		if len(c.profiles) > 0 {
+			cpMax, own := c.stacks(cn.id)
+			var p smartcharging.Period
+			p, until = smartcharging.Next(c.maxShare(cpMax), own, chargingSession(cn), now)
+			s = schedule{limit: p.Limit, phases: p.Phases, minRate: p.MinRate}
+		}
 		if s != cn.sched {
-			c.cp.log.Info("charging schedule", "connector", cn.id, "limit", s.limit, "phases", s.phases, "min_rate", s.minRate)
+			c.log.Info("charging schedule", "connector", cn.id, "limit", s.limit, "phases", s.phases, "min_rate", s.minRate)
 		}
 		cn.sched = s
 		if !until.IsZero() && (c.schedUntil.IsZero() || until.Before(c.schedUntil)) {
@@ -152,392 +109,182 @@ func (cn *connector) scheduleCap(offer float64) float64 {
 	return offer
 }
 
-// canSwitchPhases reports whether a schedule's numberPhases 1 switches
-// the connector, rather than only limiting its current.
-func (c *core) canSwitchPhases(cn *connector) bool {
-	_, ok := cn.hw.(hw.PhaseSwitcher)
-	return ok && c.cp.settings.Bool("ConnectorSwitch3to1PhaseSupported")
-}
-
-// targetPhases is what a connector should be switched to: one phase when
-// load management or the schedule asks for it (the schedule only with
-// ConnectorSwitch3to1PhaseSupported On), else what load management asked
-// for, else three once the schedule lets go; 0 for no switch.
-func (c *core) targetPhases(cn *connector) int {
-	if cn.sched.phases == 1 && c.canSwitchPhases(cn) {
-		return 1
-	}
-	if cn.wantPhases == 0 && cn.phasesNow == 1 {
-		return 3
-	}
-	return cn.wantPhases
-}
-
 // checkProfile tells why a charging profile for connector id cannot be
 // installed, "" when it can.
-func (c *core) checkProfile(id int, p ocpp16.ChargingProfile) string {
-	s := c.cp.settings
-	sched := p.ChargingSchedule
+func (c *Core) checkProfile(id int, p smartcharging.Profile) string {
+	s := c.s
+	sched := p.Schedule
 	switch {
 	case id < 0 || id > len(c.conns):
 		return fmt.Sprintf("no connector %d", id)
-	case sched.ChargingRateUnit != ocpp16.ChargingRateUnitTypeA:
-		return fmt.Sprintf("chargingRateUnit %s: ChargingScheduleAllowedChargingRateUnit is Current", sched.ChargingRateUnit)
-	case p.StackLevel < 0 || p.StackLevel > s.Int("ChargeProfileMaxStackLevel"):
-		return fmt.Sprintf("stackLevel %d is over ChargeProfileMaxStackLevel %d", p.StackLevel, s.Int("ChargeProfileMaxStackLevel"))
-	case len(sched.ChargingSchedulePeriod) == 0:
+	case sched.Unit != smartcharging.Amperes:
+		return fmt.Sprintf("chargingRateUnit %s: ChargingScheduleAllowedChargingRateUnit is Current", sched.Unit)
+	case p.StackLevel < 0 || p.StackLevel > s.ChargeProfileMaxStackLevel:
+		return fmt.Sprintf("stackLevel %d is over ChargeProfileMaxStackLevel %d", p.StackLevel, s.ChargeProfileMaxStackLevel)
+	case len(sched.Periods) == 0:
 		return "no chargingSchedulePeriod"
-	case len(sched.ChargingSchedulePeriod) > s.Int("ChargingScheduleMaxPeriods"):
-		return fmt.Sprintf("%d periods are over ChargingScheduleMaxPeriods %d", len(sched.ChargingSchedulePeriod), s.Int("ChargingScheduleMaxPeriods"))
+	case len(sched.Periods) > s.ChargingScheduleMaxPeriods:
+		return fmt.Sprintf("%d periods are over ChargingScheduleMaxPeriods %d", len(sched.Periods), s.ChargingScheduleMaxPeriods)
 	case sched.Duration != nil && (*sched.Duration < 0 || *sched.Duration > math.MaxInt32):
 		return fmt.Sprintf("duration %d", *sched.Duration)
-	case p.ChargingProfileKind == ocpp16.ChargingProfileKindTypeRecurring && (p.RecurrencyKind == "" || sched.StartSchedule == nil):
+	case p.Kind == smartcharging.Recurring && (p.Recurrency.Every() == 0 || sched.Start.IsZero()):
 		return "a Recurring profile needs recurrencyKind and startSchedule"
-	case p.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTypeChargePointMaxProfile && id != 0:
+	case p.Purpose == smartcharging.ChargePointMax && id != 0:
 		return "a ChargePointMaxProfile is set on connector 0 only"
-	case p.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTypeTxProfile && id == 0:
+	case p.Purpose == smartcharging.Tx && id == 0:
 		return "a TxProfile is set on a connector, not on 0"
-	case p.TransactionId != nil && p.ChargingProfilePurpose != ocpp16.ChargingProfilePurposeTypeTxProfile:
+	case p.TransactionID != nil && p.Purpose != smartcharging.Tx:
 		return "transactionId is for TxProfiles only"
-	case p.ValidFrom != nil && p.ValidTo != nil && !p.ValidTo.Time.After(p.ValidFrom.Time):
+	case !p.ValidFrom.IsZero() && !p.ValidTo.IsZero() && !p.ValidTo.After(p.ValidFrom):
 		return "validTo is not after validFrom"
-	case sched.StartSchedule != nil && (sched.StartSchedule.Time.Before(earliestSchedule) || sched.StartSchedule.Time.After(latestSchedule)):
+	case !sched.Start.IsZero() && (sched.Start.Before(earliestSchedule) || sched.Start.After(latestSchedule)):
 		// Time arithmetic saturates about 292 years from now; a
 		// Recurring schedule from year 1 would also take the charge
 		// point through every day since.
-		return fmt.Sprintf("startSchedule %v is out of range", sched.StartSchedule.Time)
+		return fmt.Sprintf("startSchedule %v is out of range", sched.Start)
 	}
 	last := -1
-	for _, per := range sched.ChargingSchedulePeriod {
+	for _, per := range sched.Periods {
 		switch {
-		case per.StartPeriod <= last:
+		case per.Start <= last:
 			return "periods' startPeriod must increase"
-		case per.StartPeriod > math.MaxInt32:
-			return fmt.Sprintf("startPeriod %d", per.StartPeriod)
+		case per.Start > math.MaxInt32:
+			return fmt.Sprintf("startPeriod %d", per.Start)
 		case per.Limit < 0:
 			return fmt.Sprintf("a negative limit %g", per.Limit)
-		case per.NumberPhases != nil && (*per.NumberPhases < 1 || *per.NumberPhases > 3):
-			return fmt.Sprintf("numberPhases %d", *per.NumberPhases)
+		case per.Phases < 0 || per.Phases > 3:
+			return fmt.Sprintf("numberPhases %d", per.Phases)
 		}
-		last = per.StartPeriod
+		last = per.Start
 	}
 	return ""
 }
 
-// setProfile installs a charging profile on connector id, durably; it
-// replaces a profile of the same id, and one of the same connector,
-// purpose and stack level. It returns why not, "" when installed.
-func (c *core) setProfile(id int, p ocpp16.ChargingProfile) string {
+// setProfile installs a charging profile on connector id; it replaces a
+// profile of the same id, and one of the same connector, purpose and
+// stack level. It returns why not, "" when installed.
+func (c *Core) setProfile(id int, p smartcharging.Profile) string {
 	if why := c.checkProfile(id, p); why != "" {
 		return why
 	}
-	if p.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTypeTxProfile {
+	if p.Purpose == smartcharging.Tx {
 		t := c.conn(id).tx
 		switch {
 		case t == nil:
 			return fmt.Sprintf("no transaction on connector %d", id)
-		case p.TransactionId != nil && *p.TransactionId != t.CSMSID:
-			return fmt.Sprintf("transaction %d is not the one on connector %d", *p.TransactionId, id)
+		case p.TransactionID != nil && *p.TransactionID != t.CSMSID:
+			return fmt.Sprintf("transaction %d is not the one on connector %d", *p.TransactionID, id)
 		}
 	}
-	replaced := func(q installedProfile) bool {
-		return q.Profile.ChargingProfileId == p.ChargingProfileId ||
-			q.Connector == id && q.Profile.ChargingProfilePurpose == p.ChargingProfilePurpose && q.Profile.StackLevel == p.StackLevel
+	replaced := func(q InstalledProfile) bool {
+		return q.Profile.ID == p.ID || q.Connector == id && q.Profile.Purpose == p.Purpose && q.Profile.StackLevel == p.StackLevel
 	}
 	kept := slices.DeleteFunc(slices.Clone(c.profiles), replaced)
-	if max := c.cp.settings.Int("MaxChargingProfilesInstalled"); len(kept)+c.promised()+1 > max {
+	if max := c.s.MaxChargingProfilesInstalled; len(kept)+c.promised()+1 > max {
 		return fmt.Sprintf("MaxChargingProfilesInstalled %d are installed or promised", max)
 	}
-	err := c.cp.store.Update(func(tx kv.Tx) error {
-		for _, q := range c.profiles {
-			if replaced(q) {
-				if err := tx.Delete(bucketProfiles, pad(int64(q.Profile.ChargingProfileId))); err != nil {
-					return err
-				}
-			}
+	for _, q := range c.profiles {
+		if replaced(q) {
+			c.record(ProfileRemoved{ID: q.Profile.ID})
 		}
-		raw, err := json.Marshal(installedProfile{Connector: id, Profile: p})
-		if err != nil {
-			return err
-		}
-		return tx.Put(bucketProfiles, pad(int64(p.ChargingProfileId)), raw)
-	})
-	if err != nil {
-		c.cp.log.Error("charging profile not stored", "err", err)
-		return "the store failed"
 	}
-	c.profiles = append(kept, installedProfile{Connector: id, Profile: p})
+	ip := InstalledProfile{Connector: id, Profile: p}
+	c.record(ProfileKept{Profile: ip})
+	c.profiles = append(kept, ip)
 	c.schedDirty = true
 	return ""
 }
 
-// clearProfiles removes the profiles match selects, durably, and reports
+// clearProfiles removes the profiles a ClearProfiles selects and reports
 // how many.
-func (c *core) clearProfiles(match func(installedProfile) bool) (int, error) {
-	var gone []installedProfile
+func (c *Core) clearProfiles(r ClearProfiles) int {
+	return c.removeProfiles(func(q InstalledProfile) bool {
+		if r.ID != nil {
+			return q.Profile.ID == *r.ID
+		}
+		return (r.Connector == nil || q.Connector == *r.Connector) &&
+			(r.Purpose == "" || q.Profile.Purpose == r.Purpose) &&
+			(r.StackLevel == nil || q.Profile.StackLevel == *r.StackLevel)
+	})
+}
+
+// removeProfiles removes the profiles match selects.
+func (c *Core) removeProfiles(match func(InstalledProfile) bool) int {
+	n := 0
 	for _, q := range c.profiles {
 		if match(q) {
-			gone = append(gone, q)
+			c.record(ProfileRemoved{ID: q.Profile.ID})
+			n++
 		}
 	}
-	if len(gone) == 0 {
-		return 0, nil
+	if n > 0 {
+		c.profiles = slices.DeleteFunc(c.profiles, match)
+		c.schedDirty = true
 	}
-	err := c.cp.store.Update(func(tx kv.Tx) error {
-		for _, q := range gone {
-			if err := tx.Delete(bucketProfiles, pad(int64(q.Profile.ChargingProfileId))); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("chargepoint: clear charging profiles: %w", err)
-	}
-	c.profiles = slices.DeleteFunc(c.profiles, match)
-	c.schedDirty = true
-	return len(gone), nil
+	return n
 }
 
-// endTxProfiles removes a connector's TxProfiles when its transaction
+// endTxProfiles removes a connector's Tx profiles when its transaction
 // ends.
-func (c *core) endTxProfiles(cn *connector) {
-	_, err := c.clearProfiles(func(q installedProfile) bool {
-		return q.Connector == cn.id && q.Profile.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTypeTxProfile
+func (c *Core) endTxProfiles(cn *connector) {
+	c.removeProfiles(func(q InstalledProfile) bool {
+		return q.Connector == cn.id && q.Profile.Purpose == smartcharging.Tx
 	})
-	if err != nil {
-		c.cp.log.Error("TxProfiles not removed", "connector", cn.id, "err", err)
-	}
 }
 
-// promiseSlack is how long, besides ConnectionTimeOut, the TxProfile of
-// an accepted RemoteStartTransaction keeps its place: the Authorize it
-// may wait for.
-const promiseSlack = 2 * time.Minute
-
-// promise keeps a place among MaxChargingProfilesInstalled for the
-// TxProfile of an accepted RemoteStartTransaction until its transaction
-// starts (start keeps the promise), its authorization lapses, or
-// ConnectionTimeOut and promiseSlack have passed.
-func (c *core) promise(p *ocpp16.ChargingProfile) {
+// promise keeps a place among MaxChargingProfilesInstalled for the Tx
+// profile of an accepted remote start until its transaction starts, its
+// authorization lapses, or ConnectionTimeOut and PromiseSlack have
+// passed.
+func (c *Core) promise(p *smartcharging.Profile) {
 	if c.promises == nil {
-		c.promises = map[*ocpp16.ChargingProfile]time.Time{}
+		c.promises = map[*smartcharging.Profile]time.Time{}
 	}
-	c.promises[p] = c.now().Add(time.Duration(c.cp.settings.Int("ConnectionTimeOut"))*time.Second + promiseSlack)
+	c.promises[p] = c.now.Add(time.Duration(c.s.ConnectionTimeOut)*time.Second + c.rules.PromiseSlack)
 }
 
 // promised counts the places promised and not lapsed.
-func (c *core) promised() int {
-	now := c.now()
+func (c *Core) promised() int {
 	for p, until := range c.promises {
-		if !now.Before(until) {
+		if !c.now.Before(until) {
 			delete(c.promises, p)
 		}
 	}
 	return len(c.promises)
 }
 
-// checkRemoteProfile tells why the charging profile of a
-// RemoteStartTransaction on connector id cannot be taken, "" when it can.
-func (c *core) checkRemoteProfile(id int, p ocpp16.ChargingProfile) string {
-	if p.ChargingProfilePurpose != ocpp16.ChargingProfilePurposeTypeTxProfile {
+// checkRemoteProfile tells why the charging profile of a remote start on
+// connector id cannot be taken, "" when it can.
+func (c *Core) checkRemoteProfile(id int, p smartcharging.Profile) string {
+	if p.Purpose != smartcharging.Tx {
 		return "the profile of a RemoteStartTransaction is a TxProfile"
 	}
 	if why := c.checkProfile(id, p); why != "" {
 		return why
 	}
-	if max := c.cp.settings.Int("MaxChargingProfilesInstalled"); len(c.profiles)+c.promised()+1 > max {
+	if max := c.s.MaxChargingProfilesInstalled; len(c.profiles)+c.promised()+1 > max {
 		return fmt.Sprintf("MaxChargingProfilesInstalled %d are installed or promised", max)
 	}
 	return ""
 }
 
-func (cp *ChargePoint) setChargingProfile(ctx context.Context, req *ocpp16.SetChargingProfileRequest) (*ocpp16.SetChargingProfileResponse, error) {
-	status := ocpp16.ChargingProfileStatusRejected
-	err := cp.exec(ctx, func(c *core) {
-		if why := c.setProfile(req.ConnectorId, req.CsChargingProfiles); why != "" {
-			cp.log.Info("SetChargingProfile rejected", "connector", req.ConnectorId, "id", req.CsChargingProfiles.ChargingProfileId, "why", why)
-			return
-		}
-		status = ocpp16.ChargingProfileStatusAccepted
-	})
-	if err != nil {
-		return nil, err
+// compositeInputs copies what connector id's composite schedule (0: the
+// charge point's) is computed from; nil for no such connector.
+func (c *Core) compositeInputs(id int) *CompositeInputs {
+	if id < 0 || id > len(c.conns) {
+		return nil
 	}
-	return &ocpp16.SetChargingProfileResponse{Status: status}, nil
-}
-
-// clearChargingProfile answers ClearChargingProfile: with an id, that
-// profile; else every profile matching all the filters given (none: all).
-func (cp *ChargePoint) clearChargingProfile(ctx context.Context, req *ocpp16.ClearChargingProfileRequest) (*ocpp16.ClearChargingProfileResponse, error) {
-	match := func(q installedProfile) bool {
-		if req.Id != nil {
-			return q.Profile.ChargingProfileId == *req.Id
-		}
-		return (req.ConnectorId == nil || q.Connector == *req.ConnectorId) &&
-			(req.ChargingProfilePurpose == "" || q.Profile.ChargingProfilePurpose == req.ChargingProfilePurpose) &&
-			(req.StackLevel == nil || q.Profile.StackLevel == *req.StackLevel)
-	}
-	var n int
-	var clearErr error
-	if err := cp.exec(ctx, func(c *core) { n, clearErr = c.clearProfiles(match) }); err != nil {
-		return nil, err
-	}
-	if clearErr != nil {
-		return nil, clearErr
-	}
-	if n == 0 {
-		return &ocpp16.ClearChargingProfileResponse{Status: ocpp16.ClearChargingProfileStatusUnknown}, nil
-	}
-	return &ocpp16.ClearChargingProfileResponse{Status: ocpp16.ClearChargingProfileStatusAccepted}, nil
-}
-
-// maxCompositeDuration bounds what GetCompositeSchedule computes: a week
-// covers every recurrence, and a year of 255 daily profiles of 255
-// periods would hold the answer up for a minute.
-const maxCompositeDuration = 7 * 24 * time.Hour
-
-// stackCopy is what one connector's composite schedule is computed from,
-// taken from the core so that the computation runs outside it.
-type stackCopy struct {
-	cpMax, own []smartcharging.Profile
-	session    smartcharging.Session
-	switchable bool
-}
-
-// getCompositeSchedule answers GetCompositeSchedule in A (the only unit
-// this charge point supports; W is Rejected), for at most a week. For a
-// connector: what its profiles allow, its share of the
-// ChargePointMaxProfile and the hardware maximum; where no profile
-// limits it, the hardware maximum. For connector 0: the most the charge
-// point may draw, the connectors' schedules summed under the
-// ChargePointMaxProfile. A period of one phase is reported as such only
-// where the connector can switch to one phase
-// (ConnectorSwitch3to1PhaseSupported On); else it is honoured as a
-// current limit only and reported with three. The core only copies the
-// profiles: the computation does not hold up charging.
-func (cp *ChargePoint) getCompositeSchedule(ctx context.Context, req *ocpp16.GetCompositeScheduleRequest) (*ocpp16.GetCompositeScheduleResponse, error) {
-	rejected := &ocpp16.GetCompositeScheduleResponse{Status: ocpp16.GetCompositeScheduleStatusRejected}
-	if req.ChargingRateUnit != "" && req.ChargingRateUnit != ocpp16.ChargingRateUnitTypeA || req.Duration < 0 {
-		return rejected, nil
-	}
-	var start time.Time
-	var stacks []stackCopy // one per connector, or every connector for 0
-	err := cp.exec(ctx, func(c *core) {
-		if req.ConnectorId < 0 || req.ConnectorId > len(c.conns) {
-			return
-		}
-		start = c.now().Truncate(time.Second)
-		for _, cn := range c.conns {
-			if req.ConnectorId != 0 && cn.id != req.ConnectorId {
-				continue
-			}
-			cpMax, own := c.stacks(cn.id)
-			if req.ConnectorId != 0 {
-				cpMax = c.maxShare(cpMax)
-			}
-			stacks = append(stacks, stackCopy{cpMax: cpMax, own: own, session: chargingSession(cn), switchable: c.canSwitchPhases(cn)})
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	if stacks == nil {
-		return rejected, nil
-	}
-	dur := min(time.Duration(req.Duration)*time.Second, maxCompositeDuration)
-	hwMax := float64(cp.opts.Model.MaxCurrent)
-	var periods []smartcharging.Period
-	if req.ConnectorId > 0 {
-		st := stacks[0]
-		periods = reported(smartcharging.Composite(st.cpMax, st.own, st.session, start, dur), hwMax, st.switchable)
-	} else {
-		var all [][]smartcharging.Period
-		for _, st := range stacks {
-			all = append(all, reported(smartcharging.Composite(nil, st.own, st.session, start, dur), hwMax, st.switchable))
-		}
-		all = append(all, smartcharging.Composite(stacks[0].cpMax, nil, smartcharging.Session{}, start, dur))
-		periods = smartcharging.Merge(all, func(ls []float64) float64 {
-			sum := 0.0
-			for _, l := range ls[:len(ls)-1] {
-				sum += l
-			}
-			if m := ls[len(ls)-1]; m >= 0 {
-				return min(sum, m)
-			}
-			return sum
-		})
-	}
-	seconds := int(dur / time.Second)
-	sched := &ocpp16.ChargingSchedule{Duration: &seconds, StartSchedule: &ocpp16.DateTime{Time: start},
-		ChargingRateUnit: ocpp16.ChargingRateUnitTypeA}
-	for _, p := range periods {
-		per := ocpp16.ChargingSchedulePeriod{StartPeriod: int(p.Start / time.Second), Limit: math.Floor(p.Limit*10) / 10}
-		if p.Phases != 3 {
-			ph := p.Phases
-			per.NumberPhases = &ph
-		}
-		sched.ChargingSchedulePeriod = append(sched.ChargingSchedulePeriod, per)
-	}
-	if len(periods) > 0 && periods[0].MinRate > 0 {
-		m := periods[0].MinRate
-		sched.MinChargingRate = &m
-	}
-	id := req.ConnectorId
-	return &ocpp16.GetCompositeScheduleResponse{Status: ocpp16.GetCompositeScheduleStatusAccepted,
-		ConnectorId: &id, ScheduleStart: &ocpp16.DateTime{Time: start}, ChargingSchedule: sched}, nil
-}
-
-// reported is a connector's schedule as it will be followed: capped at
-// the hardware maximum, which also stands where no profile limits, and
-// with three phases where the connector cannot switch to one.
-func reported(ps []smartcharging.Period, hwMax float64, switchable bool) []smartcharging.Period {
-	var out []smartcharging.Period
-	for _, p := range ps {
-		if p.Limit < 0 || p.Limit > hwMax {
-			p.Limit = hwMax
-		}
-		if !switchable {
-			p.Phases = 3
-		}
-		if n := len(out); n > 0 && out[n-1].Limit == p.Limit && out[n-1].Phases == p.Phases && out[n-1].MinRate == p.MinRate {
+	in := &CompositeInputs{Start: c.now.Truncate(time.Second), MaxCurrent: c.cfg.MaxCurrent}
+	for _, cn := range c.conns {
+		if id != 0 && cn.id != id {
 			continue
 		}
-		out = append(out, p)
-	}
-	return out
-}
-
-// toDomain converts an OCPP 1.6 charging profile.
-func toDomain(p ocpp16.ChargingProfile) smartcharging.Profile {
-	purpose := map[ocpp16.ChargingProfilePurposeType]smartcharging.Purpose{
-		ocpp16.ChargingProfilePurposeTypeChargePointMaxProfile: smartcharging.ChargePointMax,
-		ocpp16.ChargingProfilePurposeTypeTxDefaultProfile:      smartcharging.TxDefault,
-		ocpp16.ChargingProfilePurposeTypeTxProfile:             smartcharging.Tx,
-	}[p.ChargingProfilePurpose]
-	out := smartcharging.Profile{ID: p.ChargingProfileId, StackLevel: p.StackLevel, Purpose: purpose,
-		Kind: smartcharging.Kind(p.ChargingProfileKind), Recurrency: smartcharging.Recurrency(p.RecurrencyKind),
-		TransactionID: p.TransactionId}
-	if p.ValidFrom != nil {
-		out.ValidFrom = p.ValidFrom.Time
-	}
-	if p.ValidTo != nil {
-		out.ValidTo = p.ValidTo.Time
-	}
-	s := p.ChargingSchedule
-	out.Schedule = smartcharging.Schedule{Duration: s.Duration, Unit: smartcharging.Unit(s.ChargingRateUnit)}
-	if s.StartSchedule != nil {
-		out.Schedule.Start = s.StartSchedule.Time
-	}
-	if s.MinChargingRate != nil {
-		out.Schedule.MinRate = *s.MinChargingRate
-	}
-	for _, per := range s.ChargingSchedulePeriod {
-		sp := smartcharging.SchedulePeriod{Start: per.StartPeriod, Limit: per.Limit}
-		if per.NumberPhases != nil {
-			sp.Phases = *per.NumberPhases
+		cpMax, own := c.stacks(cn.id)
+		if id != 0 {
+			cpMax = c.maxShare(cpMax)
 		}
-		out.Schedule.Periods = append(out.Schedule.Periods, sp)
+		in.Stacks = append(in.Stacks, Stack{Connector: cn.id, CPMax: cpMax, Own: own, Session: chargingSession(cn),
+			Switchable: c.canSwitchPhases()})
 	}
-	return out
+	return in
 }

@@ -1,124 +1,91 @@
 package chargepoint
 
 import (
-	"context"
-	"sync"
 	"time"
-
-	"github.com/evse-dev/evse/internal/ocpp16"
 )
 
-// reporter sends StatusNotification. It is told every status the core
-// derives, and sends the latest status of each connector once it has
-// lasted MinimumStatusDuration; statuses are not queued while offline:
-// after a (re)connection the current status of every connector is sent.
+// reporter is what the central system was told of each connector's state
+// (0: the charge point): the latest state of each connector goes out once
+// it has lasted MinimumStatusDuration, one at a time; states are not
+// queued while offline: after a (re)connection every connector's state is
+// sent again.
 type reporter struct {
-	cp   *ChargePoint
-	wake chan struct{} // buffered 1
-
-	mu        sync.Mutex
-	current   map[int]connStatus // as the core sees it now
-	sent      map[int]connStatus // as the central system was told
-	forced    map[int]uint64     // triggered (by trigger number): sent even if unchanged
-	triggers  uint64             // numbers the triggers
-	delivered uint64             // journal messages up to this sequence are delivered (or given up)
+	current []connStatus // as the core sees it now, by connector
+	sent    []connStatus // as the central system was told
+	told    []bool       // sent[i] is valid
+	// forced are triggered connectors (by trigger number): sent even if
+	// unchanged.
+	forced   []uint64
+	triggers uint64
+	// delivered: journal entries up to this sequence are delivered (or
+	// given up).
+	delivered uint64
+	out       bool      // a StatusNotification is out
+	retryAt   time.Time // after a failure
 }
 
 type connStatus struct {
-	status ocpp16.ChargePointStatus
-	code   ocpp16.ChargePointErrorCode
-	since  time.Time // when it took this status
+	state ConnectorState
+	code  string
+	since time.Time // when it took this state
 	// holdFor is a journal sequence that must be delivered before this
-	// status is reported.
+	// state is told.
 	holdFor uint64
-	// trigger is the number of the TriggerMessage it answers, 0: none.
+	// trigger is the number of the Trigger it answers, 0: none.
 	trigger uint64
 }
 
-func (a connStatus) same(b connStatus) bool { return a.status == b.status && a.code == b.code }
+func (a connStatus) same(b connStatus) bool { return a.state == b.state && a.code == b.code }
 
-func newReporter(cp *ChargePoint) *reporter {
-	return &reporter{cp: cp, wake: make(chan struct{}, 1),
-		current: map[int]connStatus{}, sent: map[int]connStatus{}, forced: map[int]uint64{}}
+func (r *reporter) init(connectors int) {
+	r.current = make([]connStatus, connectors+1)
+	r.sent = make([]connStatus, connectors+1)
+	r.told = make([]bool, connectors+1)
+	r.forced = make([]uint64, connectors+1)
 }
 
-func (r *reporter) poke() {
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
-}
-
-// set records the status a connector (0: the charge point) has now, to be
-// reported once journal message holdFor is delivered.
-func (r *reporter) set(id int, status ocpp16.ChargePointStatus, code ocpp16.ChargePointErrorCode, now time.Time, holdFor uint64) {
-	r.mu.Lock()
-	cur, ok := r.current[id]
-	if !ok || cur.status != status || cur.code != code {
-		cur = connStatus{status: status, code: code, since: now}
+// set records the state a connector has now.
+func (r *reporter) set(id int, state ConnectorState, code string, now time.Time, holdFor uint64) {
+	cur := &r.current[id]
+	if cur.state != state || cur.code != code {
+		*cur = connStatus{state: state, code: code, since: now}
 	}
 	cur.holdFor = holdFor
-	r.current[id] = cur
-	r.mu.Unlock()
-	r.poke()
 }
 
-// deliveredUpTo notes that the journal is delivered up to seq.
-func (r *reporter) deliveredUpTo(seq uint64) {
-	r.mu.Lock()
-	r.delivered = max(r.delivered, seq)
-	r.mu.Unlock()
-	r.poke()
-}
-
-// status returns what a connector's status is now.
-func (r *reporter) status(id int) (ocpp16.ChargePointStatus, ocpp16.ChargePointErrorCode) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	s := r.current[id]
-	return s.status, s.code
-}
-
-// resendAll forgets what the central system was told: every status goes
+// resendAll forgets what the central system was told: every state goes
 // out again.
-func (r *reporter) resendAll() {
-	r.mu.Lock()
-	r.sent = map[int]connStatus{}
-	r.mu.Unlock()
-	r.poke()
-}
+func (r *reporter) resendAll() { clear(r.told) }
 
-// force sends a connector's status (all with -1) even if unchanged.
+// force sends a connector's state (all with -1) even if unchanged.
 func (r *reporter) force(id int) {
-	r.mu.Lock()
 	r.triggers++
 	if id < 0 {
-		for c := range r.current {
-			r.forced[c] = r.triggers
+		for i := range r.forced {
+			r.forced[i] = r.triggers
 		}
-	} else {
-		r.forced[id] = r.triggers
+		return
 	}
-	r.mu.Unlock()
-	r.poke()
+	r.forced[id] = r.triggers
 }
 
-// due returns the next connector whose status should go out now, and
-// when the next one that is not due yet will be.
+// silent reports whether no state may be sent now.
+func (c *Core) statusSilent() bool { return !c.online() || c.free.Silent() }
+
+// due returns the next connector whose state should go out now, and when
+// the next one that is not due yet will be.
 func (r *reporter) due(now time.Time, min time.Duration) (int, connStatus, bool, time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	var later time.Time
-	for id := 0; id <= len(r.current); id++ {
-		cur, ok := r.current[id]
-		if !ok {
+	for id := range r.current {
+		cur := r.current[id]
+		if cur.state == "" {
 			continue
 		}
 		if r.forced[id] != 0 {
 			cur.trigger = r.forced[id]
 			return id, cur, true, later
 		}
-		if sent, ok := r.sent[id]; ok && sent.same(cur) {
+		if r.told[id] && r.sent[id].same(cur) {
 			continue
 		}
 		if cur.holdFor > r.delivered {
@@ -135,67 +102,86 @@ func (r *reporter) due(now time.Time, min time.Duration) (int, connStatus, bool,
 	return 0, connStatus{}, false, later
 }
 
-// done notes what the central system was told; if the status moved on
-// meanwhile, the new one is due next.
-func (r *reporter) done(id int, s connStatus) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	// A trigger that came while this one was out is still due.
-	if r.forced[id] == s.trigger {
-		delete(r.forced, id)
+// next is when the reporter has something to do.
+func (r *reporter) next(c *Core) time.Time {
+	if r.out || c.statusSilent() {
+		return time.Time{}
 	}
-	s.trigger = 0
-	r.sent[id] = s
+	if !r.retryAt.IsZero() {
+		return r.retryAt
+	}
+	_, _, ok, later := r.due(c.now, c.minStatus())
+	if ok {
+		return c.now
+	}
+	return later
 }
 
-// silent reports whether no status may be sent now.
-func (r *reporter) silent() bool {
-	cp := r.cp
-	if cp.Registration() != ocpp16.RegistrationStatusAccepted || !cp.caller().Connected() {
-		return true
-	}
-	return cp.freeMode() == 0
+func (c *Core) minStatus() time.Duration {
+	return time.Duration(c.s.MinimumStatusDuration) * time.Second
 }
 
-// run sends statuses until ctx ends.
-func (r *reporter) run(ctx context.Context) {
-	cp := r.cp
-	timer := cp.clock.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		var later time.Time
-		if !r.silent() {
-			min := time.Duration(cp.settings.Int("MinimumStatusDuration")) * time.Second
-			id, s, ok, next := r.due(cp.clock.Now(), min)
-			if ok {
-				req := ocpp16.StatusNotificationRequest{ConnectorId: id, ErrorCode: s.code, Status: s.status,
-					Timestamp: &ocpp16.DateTime{Time: s.since}}
-				if err := cp.call(ctx, "StatusNotification", &req, &ocpp16.StatusNotificationResponse{}); err != nil {
-					if ctx.Err() != nil {
-						return
-					}
-					cp.log.Warn("StatusNotification failed", "connector", id, "err", err)
-					later = cp.clock.Now().Add(5 * time.Second) // not lost: tried again
-				} else {
-					r.done(id, s)
-					continue
-				}
-			}
-			if later.IsZero() {
-				later = next
-			}
+// publish derives every connector's state.
+func (c *Core) publish() {
+	cp0 := Available
+	if c.inoperative {
+		cp0 = Unavailable
+	}
+	c.rep.set(0, cp0, NoError, c.now, 0)
+	for _, cn := range c.conns {
+		state, code := cn.state()
+		if c.inoperative && cn.tx == nil && state != Faulted {
+			state = Unavailable
 		}
-		timer.Stop()
-		var tick <-chan time.Time
-		if !later.IsZero() {
-			timer.Reset(later.Sub(cp.clock.Now()))
-			tick = timer.C()
-		}
-		select {
-		case <-r.wake:
-		case <-tick:
-		case <-ctx.Done():
+		c.rep.set(cn.id, state, code, c.now, cn.holdFor)
+	}
+}
+
+// sendStatus sends the next state due.
+func (c *Core) sendStatus() {
+	r := &c.rep
+	if r.out || c.statusSilent() {
+		return
+	}
+	if !r.retryAt.IsZero() {
+		if c.now.Before(r.retryAt) {
 			return
 		}
+		r.retryAt = time.Time{}
 	}
+	id, s, ok, _ := r.due(c.now, c.minStatus())
+	if !ok {
+		return
+	}
+	r.out = true
+	c.call(StatusNotification{Connector: id, State: s.state, Error: s.code, Since: s.since},
+		pendingCall{kind: callStatus, conn: id, status: s})
+}
+
+// statusAnswered notes what the central system was told; if the state
+// moved on meanwhile, the new one is due next.
+func (c *Core) statusAnswered(p pendingCall, e Answered) {
+	r := &c.rep
+	r.out = false
+	if e.Failure != Delivered {
+		c.log.Warn("StatusNotification failed", "connector", p.conn, "err", e.Err)
+		r.retryAt = c.now.Add(c.rules.StatusRetry) // not lost: tried again
+		return
+	}
+	// A trigger that came while this one was out is still due.
+	if r.forced[p.conn] == p.status.trigger {
+		r.forced[p.conn] = 0
+	}
+	p.status.trigger = 0
+	r.sent[p.conn], r.told[p.conn] = p.status, true
+}
+
+// ConnectorStates returns what each connector's state is now (index 0:
+// the charge point), as last derived.
+func (c *Core) ConnectorStates() []ConnectorStatus {
+	out := make([]ConnectorStatus, len(c.rep.current))
+	for i, s := range c.rep.current {
+		out[i] = ConnectorStatus{ID: i, Status: s.state, ErrorCode: s.code}
+	}
+	return out
 }

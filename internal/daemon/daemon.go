@@ -22,6 +22,8 @@ import (
 
 	"github.com/evse-dev/evse/internal/api"
 	"github.com/evse-dev/evse/internal/chargepoint"
+	"github.com/evse-dev/evse/internal/chargepoint/runner"
+	v16 "github.com/evse-dev/evse/internal/chargepoint/v16"
 	"github.com/evse-dev/evse/internal/clock"
 	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/hw/sim"
@@ -87,7 +89,7 @@ func OpenSettings(dataDir string, m model.Model, mustExist bool, log *slog.Logge
 // get); a running one tells its live state (runDLM).
 func dlmState(settings *config.Settings) func() string {
 	return func() string {
-		mode := settings.Int("DlmMode")
+		mode := settings.Snapshot().DlmMode
 		if mode == dlmOff {
 			return "Disabled"
 		}
@@ -140,7 +142,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	for {
 		err := runOnce(ctx, opts, log, tlsConfig, hw, live, ring)
-		if !errors.Is(err, chargepoint.ErrReset) {
+		if !errors.Is(err, v16.ErrReset) {
 			return err
 		}
 		log.Info("restarting after Reset")
@@ -176,13 +178,13 @@ func serveAPI(opts Options, live *liveCP, log *slog.Logger) (func(), error) {
 type liveCP struct {
 	hw *hardware
 	mu sync.Mutex
-	cp *chargepoint.ChargePoint
+	cp *v16.ChargePoint
 	s  *config.Settings
 }
 
 var _ api.Backend = (*liveCP)(nil)
 
-func (l *liveCP) set(cp *chargepoint.ChargePoint, s *config.Settings) {
+func (l *liveCP) set(cp *v16.ChargePoint, s *config.Settings) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.cp, l.s = cp, s
@@ -240,8 +242,8 @@ func (h *hardware) start(opts Options, log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
-	connectors := settings.Int("NumberOfConnectors")
-	registers, err := chargepoint.LastRegisters(db, connectors)
+	connectors := settings.Snapshot().NumberOfConnectors
+	registers, err := runner.LastRegisters(db, connectors)
 	if err != nil {
 		return err
 	}
@@ -263,7 +265,7 @@ func (h *hardware) stop() {
 }
 
 // runOnce runs the charge point's software once: until ctx ends, or a
-// Reset (chargepoint.ErrReset).
+// Reset (v16.ErrReset).
 func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls.Config, hw *hardware, live *liveCP, ring *logRing) error {
 	settings, db, err := OpenSettings(opts.DataDir, opts.Model, false, log)
 	if err != nil {
@@ -271,8 +273,8 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 	}
 	defer db.Close()
 
-	profile := settings.Int("SecurityProfile")
-	if profile >= 1 && settings.String("AuthorizationKey") == "" {
+	profile := settings.Snapshot().SecurityProfile
+	if profile >= 1 && settings.Snapshot().AuthorizationKey == "" {
 		return fmt.Errorf("security profile %d needs an AuthorizationKey: evse config set --data %s AuthorizationKey=<32 to 40 hex digits>", profile, opts.DataDir)
 	}
 	tlsURL := strings.HasPrefix(strings.ToLower(opts.CSMSURL), "wss://")
@@ -282,9 +284,9 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 		}
 		return nil
 	})
-	cp, err := chargepoint.New(chargepoint.Options{
+	cp, err := v16.New(v16.Options{
 		Model: opts.Model, Settings: settings, Board: hw.board, Store: db, Clock: clock.Real{}, Logger: log,
-		ReconnectSpread: opts.ReplaySpread, Managed: managedByDLM(settings.Int("DlmMode")),
+		ReconnectSpread: opts.ReplaySpread, Managed: managedByDLM(settings.Snapshot().DlmMode),
 		Firmware: newHTTPFetcher(tlsConfig), Diagnostics: newDiagnostics(ring, tlsConfig),
 	})
 	if err != nil {
@@ -296,7 +298,7 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 		Password:     password(settings),
 		RequireTLS:   profile == 2,
 		TLSConfig:    tlsConfig,
-		PingInterval: time.Duration(settings.Int("WebSocketPingInterval")) * time.Second,
+		PingInterval: time.Duration(settings.Snapshot().WebSocketPingInterval) * time.Second,
 		MinBackoff:   opts.MinBackoff,
 		MaxBackoff:   opts.MaxBackoff,
 		Handler:      cp,
@@ -313,12 +315,12 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 	stop := settings.Watch(func(c config.Change) {
 		switch c.Key.Name {
 		case "WebSocketPingInterval":
-			client.SetPingInterval(time.Duration(settings.Int("WebSocketPingInterval")) * time.Second)
+			client.SetPingInterval(time.Duration(settings.Snapshot().WebSocketPingInterval) * time.Second)
 		case "SecurityProfile":
 			log.Info("security profile changed; reconnecting with it", "security_profile", c.New)
 			client.Reconnect() // after the answer to ChangeConfiguration
 		case "AuthorizationKey":
-			if settings.Int("SecurityProfile") >= 1 {
+			if settings.Snapshot().SecurityProfile >= 1 {
 				log.Info("AuthorizationKey changed; reconnecting with the new password")
 				client.Reconnect()
 			}
@@ -350,10 +352,11 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 // AuthorizationKey decoded from hex.
 func password(settings *config.Settings) func() []byte {
 	return func() []byte {
-		if settings.Int("SecurityProfile") == 0 {
+		s := settings.Snapshot()
+		if s.SecurityProfile == 0 {
 			return nil
 		}
-		b, err := hex.DecodeString(settings.String("AuthorizationKey"))
+		b, err := hex.DecodeString(string(s.AuthorizationKey))
 		if err != nil {
 			return nil
 		}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/evse-dev/evse/internal/chargepoint"
+	v16 "github.com/evse-dev/evse/internal/chargepoint/v16"
 	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/dlm"
 	"github.com/evse-dev/evse/internal/dlm/node"
@@ -31,9 +31,10 @@ const (
 
 // runDLM runs the charge point's DLM role (DlmMode) until ctx ends, and
 // makes DlmState tell it.
-func runDLM(ctx context.Context, id string, settings *config.Settings, cp *chargepoint.ChargePoint, board hw.Board,
+func runDLM(ctx context.Context, id string, settings *config.Settings, cp *v16.ChargePoint, board hw.Board,
 	m model.Model, log *slog.Logger, onListen func(net.Addr)) error {
-	mode := settings.Int("DlmMode")
+	s := settings.Snapshot()
+	mode := s.DlmMode
 	label := modeLabel(settings, mode)
 	if mode == dlmOff {
 		settings.SetComputed("DlmState", func() string { return "Disabled" })
@@ -41,8 +42,8 @@ func runDLM(ctx context.Context, id string, settings *config.Settings, cp *charg
 	}
 	log = log.With("dlm", label)
 	self := &dlmCharger{cp: cp, settings: settings, model: m}
-	key := settings.String("DlmSiteKey")
-	port := settings.Int("DlmPort")
+	key := string(s.DlmSiteKey)
+	port := s.DlmPort
 	switch mode {
 	case dlmMasterWithSlave, dlmMasterStandalone:
 		siteChanged := make(chan struct{}, 1)
@@ -55,9 +56,9 @@ func runDLM(ctx context.Context, id string, settings *config.Settings, cp *charg
 			}
 		})
 		defer stop()
-		cfg := node.MasterConfig{ID: id, Key: wire.NewKey(key), Net: settings.Int("DlmDiscoveryNetworkId"),
+		cfg := node.MasterConfig{ID: id, Key: wire.NewKey(key), Net: s.DlmDiscoveryNetworkId,
 			Site: siteAtStart(settings), SiteChanged: siteChanged, Inputs: inputsOf(board), StartGrace: dlm.StartGrace,
-			FreeChargingMode: func() int { return settings.Int("FreeChargingMode") }, Logger: log,
+			FreeChargingMode: func() int { return settings.Snapshot().FreeChargingMode }, Logger: log,
 			Listen: net.JoinHostPort("", strconv.Itoa(port))}
 		if onListen != nil {
 			cfg.OnListen = func(tcp, _ net.Addr) { onListen(tcp) }
@@ -65,7 +66,7 @@ func runDLM(ctx context.Context, id string, settings *config.Settings, cp *charg
 		if mode == dlmMasterWithSlave {
 			cfg.Self = self
 		}
-		if settings.Int("DlmExtMeterEnabled") == 1 {
+		if s.DlmExtMeterEnabled == 1 {
 			read, wait := startMeter(ctx, settings, log)
 			defer wait()
 			cfg.Meter = read
@@ -95,11 +96,11 @@ func runDLM(ctx context.Context, id string, settings *config.Settings, cp *charg
 			})
 			return fallbackOnly(ctx, self, settings)
 		}
-		cfg := node.SlaveConfig{ID: id, Port: port, Net: settings.Int("DlmDiscoveryNetworkId"), Key: wire.NewKey(key),
+		cfg := node.SlaveConfig{ID: id, Port: port, Net: s.DlmDiscoveryNetworkId, Key: wire.NewKey(key),
 			Charger: self, Logger: log,
-			Disconnected: func() float64 { return float64(settings.Int("DlmDisconnectedLimit")) },
+			Disconnected: func() float64 { return float64(settings.Snapshot().DlmDisconnectedLimit) },
 			SetFreeChargingMode: func(mode int) {
-				if settings.Int("FreeChargingMode") != mode {
+				if settings.Snapshot().FreeChargingMode != mode {
 					if _, err := settings.Set("FreeChargingMode", strconv.Itoa(mode), config.ActorInstaller); err != nil {
 						log.Warn("cannot copy the master's FreeChargingMode", "mode", mode, "err", err)
 					} else {
@@ -108,7 +109,7 @@ func runDLM(ctx context.Context, id string, settings *config.Settings, cp *charg
 				}
 			}}
 		if mode == dlmSlaveFixed {
-			cfg.Master = settings.String("DlmMasterIp")
+			cfg.Master = s.DlmMasterIp
 			if cfg.Master == "" {
 				log.Error("DlmMode 4 needs DlmMasterIp; this slave stays at DlmDisconnectedLimit")
 				settings.SetComputed("DlmState", func() string { return "Slave: no DlmMasterIp set, DlmDisconnectedLimit in use" })
@@ -145,7 +146,7 @@ func fallbackOnly(ctx context.Context, ch *dlmCharger, settings *config.Settings
 	for {
 		limits := map[int]float64{}
 		for n := range ch.Reports() {
-			limits[n] = float64(settings.Int("DlmDisconnectedLimit"))
+			limits[n] = float64(settings.Snapshot().DlmDisconnectedLimit)
 		}
 		ch.SetLimits(limits)
 		select {
@@ -172,10 +173,10 @@ func inputsOf(b hw.Board) func() [2]bool {
 // dlmCharger is the charge point as DLM sees it. Reports is called by one
 // goroutine only (the node's loop).
 type dlmCharger struct {
-	cp       *chargepoint.ChargePoint
+	cp       *v16.ChargePoint
 	settings *config.Settings
 	model    model.Model
-	phases   map[int]int // phases seen drawn during the present session
+	reporter dlm.Reporter
 }
 
 func (d *dlmCharger) Changed() <-chan struct{}         { return d.cp.LoadsChanged() }
@@ -183,46 +184,11 @@ func (d *dlmCharger) SetLimits(limits map[int]float64) { d.cp.SetLimits(limits) 
 func (d *dlmCharger) SetPhases(phases map[int]int)     { d.cp.SetPhases(phases) }
 
 func (d *dlmCharger) Reports() map[int]dlm.ConnectorReport {
-	if d.phases == nil {
-		d.phases = map[int]int{}
-	}
-	rot := dlm.Rotations(d.settings.String("ConnectorPhaseRotation"))
-	out := map[int]dlm.ConnectorReport{}
+	var loads []dlm.Load
 	for _, l := range d.cp.Loads() {
-		r := dlm.ConnectorReport{Ready: l.Ready, Rotation: dlm.RotationOf(rot, l.Connector), Max: float64(d.model.MaxCurrent),
-			Min:          float64(d.settings.Int("DlmMinCurrentRating")),
-			Disconnected: float64(d.settings.Int("DlmDisconnectedLimit")),
-			Applied:      l.Applied, Drawn: l.Drawn, CanSwitch: d.settings.Bool("ConnectorSwitch3to1PhaseSupported")}
-		if !l.Ready {
-			delete(d.phases, l.Connector)
-		} else if n := drawingPhases(l.Drawn); n > d.phases[l.Connector] {
-			d.phases[l.Connector] = n
-		}
-		r.Phases = d.phases[l.Connector]
-		if d.model.Phases == 1 {
-			r.Phases = 1
-		}
-		out[l.Connector] = r
+		loads = append(loads, dlm.Load{Connector: l.Connector, Ready: l.Ready, Applied: l.Applied, Drawn: l.Drawn})
 	}
-	return out
-}
-
-// drawingPhases is 1 or 3 when an EV draws on one or more phases, 0 while
-// it draws nothing.
-func drawingPhases(d [3]float64) int {
-	n := 0
-	for _, a := range d {
-		if a >= 1 {
-			n++
-		}
-	}
-	switch {
-	case n == 0:
-		return 0
-	case n == 1:
-		return 1
-	}
-	return 3
+	return d.reporter.Reports(loads, d.settings.Snapshot(), float64(d.model.MaxCurrent), d.model.Phases)
 }
 
 // startMeter starts reading the external meter (DlmExtMeter) until ctx
@@ -231,7 +197,7 @@ func drawingPhases(d [3]float64) int {
 // waits for the reader to stop after ctx ended.
 func startMeter(ctx context.Context, settings *config.Settings, log *slog.Logger) (read func() (dlm.Phases, bool), wait func()) {
 	none := func() (dlm.Phases, bool) { return dlm.Phases{}, false }
-	cfg, err := meter.Parse(settings.String("DlmExtMeter"))
+	cfg, err := meter.Parse(settings.Snapshot().DlmExtMeter)
 	switch {
 	case err != nil:
 		log.Error("DlmExtMeter cannot be used; the meter fallback values apply", "err", err)

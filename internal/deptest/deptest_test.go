@@ -2,7 +2,11 @@ package deptest
 
 import (
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -41,5 +45,52 @@ func TestDomainPackagesImportNoIO(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestTheCoreIsPureAndSpeaksNoProtocol: the charging core imports no
+// protocol, storage, clock or locking package, starts no goroutine and
+// reads no clock: everything reaches it as an event with its time.
+func TestTheCoreIsPureAndSpeaksNoProtocol(t *testing.T) {
+	const mod = "github.com/evse-dev/evse/internal/"
+	p := list(t, mod+"chargepoint")
+	for _, d := range p.Deps {
+		for _, f := range []string{mod + "ocpp16", mod + "ocppj", mod + "kv", mod + "store", mod + "clock", "net/http", "os/exec"} {
+			if d == f || strings.HasPrefix(d, f+"/") {
+				t.Errorf("the core depends on %s", d)
+			}
+		}
+
+	}
+	for _, d := range p.Imports {
+		switch d {
+		case "sync", "sync/atomic", "os", "math/rand", "math/rand/v2", "runtime":
+			t.Errorf("the core imports %s", d)
+		}
+	}
+	fset := token.NewFileSet()
+	files, _ := filepath.Glob("../chargepoint/*.go")
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.GoStmt:
+				t.Errorf("%s: the core starts a goroutine", fset.Position(n.Pos()))
+			case *ast.SelectorExpr:
+				if x, ok := n.X.(*ast.Ident); ok && x.Name == "time" {
+					switch n.Sel.Name {
+					case "Now", "Since", "Until", "Sleep", "After", "AfterFunc", "NewTimer", "NewTicker", "Tick":
+						t.Errorf("%s: the core calls time.%s", fset.Position(n.Pos()), n.Sel.Name)
+					}
+				}
+			}
+			return true
+		})
 	}
 }

@@ -72,6 +72,10 @@ type Connector interface {
 	// Fault returns the hardware fault as an OCPP ChargePointErrorCode
 	// (GroundFailure, OverCurrentFailure, ...), or "" when there is none.
 	Fault() string
+	// CableMax returns what the plugged cable is rated for, read from its
+	// proximity pilot, in A; 0 when it sets no limit (a tethered cable,
+	// or none plugged).
+	CableMax() float64
 }
 
 // PhaseSwitcher is a connector that can switch a session between three

@@ -128,6 +128,16 @@ func (c *Connector) Fault() string {
 	return c.fault
 }
 
+// CableMax returns the plugged cable's rating, 0 for none.
+func (c *Connector) CableMax() float64 {
+	c.b.mu.Lock()
+	defer c.b.mu.Unlock()
+	if c.ev == nil {
+		return 0
+	}
+	return c.ev.CableMaxCurrent
+}
+
 // phases is the number of phases current flows on.
 func (c *Connector) phases() int {
 	if c.ev == nil {

@@ -30,6 +30,10 @@ type EV struct {
 	// ResponseDelayMs is how long the EV takes to follow a change of the
 	// offered current, in ms. Default: the board's ResponseDelay (2 s).
 	ResponseDelayMs int `json:"responseDelayMs,omitempty"`
+	// CableMaxCurrent is the rating of the cable it is plugged in with
+	// (the proximity pilot of a socket outlet: 13, 20, 32 or 63 A), in
+	// A; 0: no limit (a tethered cable).
+	CableMaxCurrent float64 `json:"cableMaxCurrent,omitempty"`
 }
 
 // Draws is the current per phase the EV draws under an offer, once it
@@ -80,6 +84,8 @@ func (ev EV) Validate() error {
 		return errors.New("socPercent must be 0 to 100")
 	case ev.ResponseDelayMs < 0 || ev.ResponseDelayMs > 60000:
 		return errors.New("responseDelayMs must be 0 to 60000")
+	case ev.CableMaxCurrent != 0 && (ev.CableMaxCurrent < hw.MinCurrent || ev.CableMaxCurrent > 1000):
+		return fmt.Errorf("cableMaxCurrent must be 0 (none) or %d to 1000 A", hw.MinCurrent)
 	}
 	return nil
 }

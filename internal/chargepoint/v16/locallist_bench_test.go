@@ -1,4 +1,4 @@
-package chargepoint
+package v16
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 
 	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/hw/sim"
-	"github.com/evse-dev/evse/internal/kv"
 	"github.com/evse-dev/evse/internal/store"
 )
 
@@ -85,7 +84,7 @@ func BenchmarkSendLocalList45000(b *testing.B) {
 // updates of 45,000), as an authorization does, and reports the median
 // and the 99th percentile.
 func BenchmarkLocalListLookup1M(b *testing.B) {
-	cp, db := listChargePoint(b)
+	cp, _ := listChargePoint(b)
 	const size, chunk = 1_000_000, 45_000
 	for first, v := 0, 1; first < size; first, v = first+chunk, v+1 {
 		send(b, cp, listOf(v, first, min(chunk, size-first), first == 0))
@@ -95,8 +94,8 @@ func BenchmarkLocalListLookup1M(b *testing.B) {
 	for b.Loop() {
 		tag := fmt.Sprintf("TAG%016d", rand.IntN(size))
 		start := time.Now()
-		var e *authEntry
-		db.View(func(tx kv.Tx) error { e = readEntry(tx, bucketLocalList, tag); return nil })
+		known, _ := cp.unit.Auth().Lookup(tag)
+		e := known.List
 		times = append(times, time.Since(start))
 		if e == nil || e.Status != "Accepted" {
 			b.Fatalf("%s not found", tag)

@@ -1,4 +1,4 @@
-package chargepoint
+package v16
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/kv"
 	"github.com/evse-dev/evse/internal/ocpp16"
 )
@@ -19,7 +20,7 @@ import (
 // image makes a firmware image of a version.
 func image(version, payload string) []byte {
 	sum := sha256.Sum256([]byte(payload))
-	return []byte(firmwareMagic + "\nversion: " + version + "\nsha256: " + hex.EncodeToString(sum[:]) + "\n\n" + payload)
+	return []byte("EVSE-FIRMWARE 1" + "\nversion: " + version + "\nsha256: " + hex.EncodeToString(sum[:]) + "\n\n" + payload)
 }
 
 // fakeFetcher serves an image after failing a number of times.
@@ -51,16 +52,16 @@ func firmwareStatuses(t *testing.T, csms *fakeCSMS) string {
 
 func TestParseFirmwareChecksTheImage(t *testing.T) {
 	good := image("2.0.0", "payload bytes")
-	if v, err := ParseFirmware(good); err != nil || v != "2.0.0" {
+	if v, err := chargepoint.ParseFirmware(good); err != nil || v != "2.0.0" {
 		t.Fatalf("good image: %q, %v", v, err)
 	}
 	for name, img := range map[string][]byte{
 		"no header":    []byte("payload"),
 		"other magic":  []byte("ELF\nversion: 1\n\npayload"),
-		"no version":   []byte(firmwareMagic + "\nsha256: 00\n\npayload"),
+		"no version":   []byte("EVSE-FIRMWARE 1" + "\nsha256: 00\n\npayload"),
 		"bad checksum": append(image("2.0.0", "payload")[:len(image("2.0.0", "payload"))-1], 'X'),
 	} {
-		if _, err := ParseFirmware(img); err == nil {
+		if _, err := chargepoint.ParseFirmware(img); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}

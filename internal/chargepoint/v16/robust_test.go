@@ -1,4 +1,4 @@
-package chargepoint
+package v16
 
 import (
 	"encoding/json"
@@ -42,7 +42,9 @@ func TestAStopTheStoreFailedIsJournaledAtTheNextStart(t *testing.T) {
 				got = append(got, "stop:"+string(decode[ocpp16.StopTransactionRequest](t, c).Reason))
 			}
 		}
-		if s := strings.Join(got, " "); s != "start:TAG1 stop:Other start:TAG2" {
+		// The write that failed is tried again until the store takes it:
+		// the stop keeps its own reason.
+		if s := strings.Join(got, " "); s != "start:TAG1 stop:EVDisconnected start:TAG2" {
 			t.Errorf("got %q: the first transaction's stop must not be lost, and comes before the next start", s)
 		}
 	})
@@ -61,7 +63,7 @@ func TestTransactionDataStaysSmallInALongSession(t *testing.T) {
 		r.stop()
 		stop := csms.sent("StopTransaction")[0]
 		s := decode[ocpp16.StopTransactionRequest](t, stop)
-		if n := len(s.TransactionData); n > maxData || n < maxData/2 {
+		if n := len(s.TransactionData); n > 64 || n < 32 {
 			t.Errorf("%d values in transactionData after 10 hours", n)
 		}
 		first, last := s.TransactionData[0].SampledValue[0], s.TransactionData[len(s.TransactionData)-1].SampledValue[0]

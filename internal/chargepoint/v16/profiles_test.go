@@ -1,17 +1,20 @@
-package chargepoint
+package v16
 
 import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/hw/sim"
 	"github.com/evse-dev/evse/internal/kv"
 	"github.com/evse-dev/evse/internal/ocpp16"
+	"github.com/evse-dev/evse/internal/smartcharging"
 )
 
 // profileJSON builds a csChargingProfiles object; periods are
@@ -363,10 +366,12 @@ func TestClearChargingProfileFilters(t *testing.T) {
 				t.Errorf("%s: %s %v, want %s", c.req, out, err, c.want)
 			}
 			var left []int
-			r.cp.exec(t.Context(), func(co *core) {
-				for _, p := range co.profiles {
-					left = append(left, p.Profile.ChargingProfileId)
-				}
+			r.store.View(func(tx kv.Tx) error {
+				return tx.ForEach("profiles", func(k string, _ []byte) error {
+					n, _ := strconv.Atoi(k)
+					left = append(left, n)
+					return nil
+				})
 			})
 			if fmt.Sprint(sortedInts(left)) != fmt.Sprint(c.left) {
 				t.Errorf("%s: left %v, want %v", c.req, sortedInts(left), c.left)
@@ -484,11 +489,10 @@ func TestProfilesSurviveARestart(t *testing.T) {
 		r.stop()
 		// A crash leaves a TxProfile in the store (a clean stop removes
 		// it with its transaction).
-		raw, _ := json.Marshal(installedProfile{Connector: 1, Profile: ocpp16.ChargingProfile{ChargingProfileId: 3,
-			ChargingProfilePurpose: ocpp16.ChargingProfilePurposeTypeTxProfile, ChargingProfileKind: ocpp16.ChargingProfileKindTypeRelative,
-			ChargingSchedule: ocpp16.ChargingSchedule{ChargingRateUnit: ocpp16.ChargingRateUnitTypeA,
-				ChargingSchedulePeriod: []ocpp16.ChargingSchedulePeriod{{Limit: 8}}}}})
-		store.Update(func(tx kv.Tx) error { return tx.Put(bucketProfiles, pad(3), raw) })
+		raw, _ := json.Marshal(chargepoint.InstalledProfile{Connector: 1, Profile: smartcharging.Profile{ID: 3,
+			Purpose: smartcharging.Tx, Kind: smartcharging.Relative,
+			Schedule: smartcharging.Schedule{Unit: smartcharging.Amperes, Periods: []smartcharging.SchedulePeriod{{Limit: 8}}}}})
+		store.Update(func(tx kv.Tx) error { return tx.Put("profiles", key(3), raw) })
 		r = startRig(t, newFakeCSMS(), map[string]string{"FreeCharging": "1", "FreeChargingMode": "4", "RfidTagFreeCharging": "FREE"}, store)
 		defer r.stop()
 		time.Sleep(time.Second)
@@ -502,7 +506,7 @@ func TestProfilesSurviveARestart(t *testing.T) {
 			t.Errorf("the new session: %g, want 18 (no TxProfile of the old one)", got)
 		}
 		store.View(func(tx kv.Tx) error {
-			if tx.Get(bucketProfiles, pad(3)) != nil {
+			if tx.Get("profiles", key(3)) != nil {
 				t.Error("the crashed transaction's TxProfile is still in the store")
 			}
 			return nil

@@ -1,4 +1,4 @@
-package chargepoint
+package v16
 
 import (
 	"context"
@@ -289,7 +289,7 @@ func TestRejectedSendsNothingButBootNotification(t *testing.T) {
 		if !errors.Is(err, rpc.ErrNoAnswer) {
 			t.Errorf("GetConfiguration while rejected: %v, want no answer", err)
 		}
-		time.Sleep(20 * time.Second)
+		time.Sleep(20*time.Second + 500*time.Millisecond) // past the fourth boot, not at it
 		stop()
 		if got := csms.times(""); !equalTimes(got, seconds(0, 7, 14, 21)) {
 			t.Errorf("calls at %v, want BootNotification at [0s 7s 14s 21s] and nothing else", got)
@@ -554,9 +554,17 @@ func TestNewsWhileBusyIsNotLost(t *testing.T) {
 		close(release)
 		time.Sleep(25 * time.Second)
 		stop()
-		statuses := csms.sent("StatusNotification")[before:]
-		if len(statuses) != 1 || !strings.Contains(string(statuses[0].payload), `"connectorId":1`) {
-			t.Errorf("StatusNotifications after the busy spell: %d, want connector 1 once", len(statuses))
+		// One StatusNotification for connector 1, however often it was
+		// triggered (connector 0's was still waiting behind the
+		// Heartbeat: the link sends one CALL at a time).
+		ones := 0
+		for _, c := range csms.sent("StatusNotification")[before:] {
+			if strings.Contains(string(c.payload), `"connectorId":1`) {
+				ones++
+			}
+		}
+		if ones != 1 {
+			t.Errorf("StatusNotifications of connector 1 after the busy spell: %d, want 1", ones)
 		}
 		if n := len(csms.sent("FirmwareStatusNotification")); n != 1 {
 			t.Errorf("%d FirmwareStatusNotifications, want 1", n)
@@ -594,3 +602,19 @@ func TestStatusChangingWhileTheLastIsSentIsReported(t *testing.T) {
 		}
 	})
 }
+
+// key is a key of the store's buckets: a number, zero-padded.
+func key(n int64) string { return fmt.Sprintf("%020d", n) }
+
+// journalLen counts the journal's entries in the store.
+func journalLen(store kv.Store) int {
+	n := 0
+	store.View(func(tx kv.Tx) error {
+		return tx.ForEach("journal", func(string, []byte) error { n++; return nil })
+	})
+	return n
+}
+
+// evRetryAfter is the core's default wait before an EV that was done is
+// offered current again.
+const evRetryAfter = 15 * time.Minute

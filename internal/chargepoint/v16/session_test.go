@@ -1,4 +1,4 @@
-package chargepoint
+package v16
 
 import (
 	"encoding/json"
@@ -8,6 +8,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/hw/sim"
 	"github.com/evse-dev/evse/internal/kv"
 	"github.com/evse-dev/evse/internal/ocpp16"
@@ -175,6 +176,7 @@ func TestOfflineSessionIsDeliveredInOrderWithItsTransactionID(t *testing.T) {
 		r := startRig(t, csms, map[string]string{"AllowOfflineTxForUnknownId": "true"}, &kv.Mem{})
 		synctest.Wait()
 		csms.offline.Store(true)
+		r.cp.Disconnected() // as the transport tells it
 		r.board.Plug(1, sim.EV{})
 		r.board.Present("STRANGER", 0)
 		time.Sleep(130 * time.Second) // two samples
@@ -202,7 +204,7 @@ func TestOfflineSessionIsDeliveredInOrderWithItsTransactionID(t *testing.T) {
 			t.Errorf("%d messages left in the journal", journalLen(r.store))
 		}
 		r.store.View(func(tx kv.Tx) error {
-			return tx.ForEach(bucketTxIDs, func(k string, _ []byte) error {
+			return tx.ForEach("txids", func(k string, _ []byte) error {
 				t.Errorf("transaction id %s kept after its StopTransaction was confirmed", k)
 				return nil
 			})
@@ -216,6 +218,7 @@ func TestOfflineUnknownTagIsRefusedByDefault(t *testing.T) {
 		r := startRig(t, csms, nil, &kv.Mem{})
 		synctest.Wait()
 		csms.offline.Store(true)
+		r.cp.Disconnected() // as the transport tells it
 		r.board.Plug(1, sim.EV{})
 		r.board.Present("STRANGER", 0)
 		time.Sleep(10 * time.Second)
@@ -254,7 +257,7 @@ func TestImmediatelyWhenPluggedStartsOfflineOnPlugIn(t *testing.T) {
 		if len(starts) != 1 {
 			t.Fatalf("%d StartTransactions, want the offline one", len(starts))
 		}
-		if s := decode[ocpp16.StartTransactionRequest](t, starts[0]); s.IdTag != offlineTag {
+		if s := decode[ocpp16.StartTransactionRequest](t, starts[0]); s.IdTag != chargepoint.OfflineTag {
 			t.Errorf("idTag %q", s.IdTag)
 		}
 	})
@@ -265,12 +268,13 @@ func TestCrashedTransactionIsStoppedWithPowerLossOnce(t *testing.T) {
 		store := &kv.Mem{}
 		// What a crash leaves: an open transaction, its StartTransaction
 		// confirmed.
-		open := transaction{Local: 7, Connector: 1, IDTag: "TAG1", MeterStart: 1000, Started: time.Now(),
+		open := chargepoint.Transaction{Local: 7, Connector: 1, IDTag: "TAG1", MeterStart: 1000, Started: time.Now(),
 			CSMSID: 55, LastWh: 4321.7, LastAt: time.Now().Add(time.Minute)}
+		raw, _ := json.Marshal(open)
 		store.Update(func(tx kv.Tx) error {
-			tx.Put(bucketTxIDs, pad(7), []byte("55"))
-			tx.Put(bucketMeter, pad(1), []byte("4000"))
-			return tx.Put(bucketOpenTx, pad(1), open.encode())
+			tx.Put("txids", key(7), []byte("55"))
+			tx.Put("meter", key(1), []byte("4000"))
+			return tx.Put("opentx", key(1), raw)
 		})
 		if regs, _ := LastRegisters(store, 1); regs[0] != 4321.7 {
 			t.Errorf("last register %v, want the open transaction's 4321.7", regs)
@@ -343,6 +347,7 @@ func TestRefusedTagStopsOrSuspendsPerStopTransactionOnInvalidId(t *testing.T) {
 			r := startRig(t, csms, map[string]string{"StopTransactionOnInvalidId": stopOnInvalid, "AllowOfflineTxForUnknownId": "true"}, &kv.Mem{})
 			synctest.Wait()
 			csms.offline.Store(true) // started offline on an unknown tag
+			r.cp.Disconnected()      // as the transport tells it
 			r.board.Plug(1, sim.EV{})
 			r.board.Present("BAD", 0)
 			time.Sleep(5 * time.Second)

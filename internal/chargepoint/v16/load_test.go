@@ -1,4 +1,4 @@
-package chargepoint
+package v16
 
 import (
 	"testing"

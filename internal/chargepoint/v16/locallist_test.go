@@ -1,4 +1,4 @@
-package chargepoint
+package v16
 
 import (
 	"fmt"
@@ -49,7 +49,7 @@ func TestSendLocalList(t *testing.T) {
 		}
 		var tags []string
 		r.store.View(func(tx kv.Tx) error {
-			return tx.ForEach(bucketLocalList, func(k string, _ []byte) error { tags = append(tags, k); return nil })
+			return tx.ForEach("locallist", func(k string, _ []byte) error { tags = append(tags, k); return nil })
 		})
 		if fmt.Sprint(tags) != "[A C]" {
 			t.Errorf("list holds %v, want [A C]", tags)
@@ -75,6 +75,7 @@ func TestLocalListAuthorizesOfflineAndOnlineWithPreAuthorize(t *testing.T) {
 		time.Sleep(5 * time.Second)
 		// Offline: listed starts, blocked does not.
 		csms.offline.Store(true)
+		r.cp.Disconnected() // as the transport tells it
 		r.board.Plug(1, sim.EV{})
 		r.board.Present("BLOCKED", 0)
 		time.Sleep(5 * time.Second)
@@ -88,28 +89,5 @@ func TestLocalListAuthorizesOfflineAndOnlineWithPreAuthorize(t *testing.T) {
 		if got := strings.Join(actions(csms), " "); got != "StartTransaction StopTransaction StartTransaction StopTransaction" {
 			t.Errorf("calls %q", got)
 		}
-	})
-}
-
-// TestTheListSizeIsKeptAndCountedOnceForAnOlderStore: the size lives in
-// the meta bucket; a store written before it did is counted once.
-func TestTheListSizeIsKeptAndCountedOnceForAnOlderStore(t *testing.T) {
-	store := &kv.Mem{}
-	store.Update(func(tx kv.Tx) error {
-		tx.Put(bucketLocalList, "A", []byte(`{"status":"Accepted"}`))
-		return tx.Put(bucketLocalList, "B", []byte(`{"status":"Accepted"}`))
-	})
-	store.View(func(tx kv.Tx) error {
-		if n := listSize(tx); n != 2 {
-			t.Errorf("counted %d, want 2", n)
-		}
-		return nil
-	})
-	store.Update(func(tx kv.Tx) error { return tx.Put(bucketMeta, metaListSize, []byte("7")) })
-	store.View(func(tx kv.Tx) error {
-		if n := listSize(tx); n != 7 {
-			t.Errorf("kept size %d, want 7", n)
-		}
-		return nil
 	})
 }

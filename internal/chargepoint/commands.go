@@ -1,0 +1,310 @@
+package chargepoint
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/evse-dev/evse/internal/smartcharging"
+)
+
+// command carries out a command and replies to it.
+func (c *Core) command(e Command) {
+	switch cmd := e.Cmd.(type) {
+	case RemoteStart:
+		c.reply(e.ID, c.remoteStart(cmd))
+	case RemoteStop:
+		c.remoteStop(e.ID, cmd)
+	case Reset:
+		c.reply(e.ID, true)
+		reason := ReasonSoftReset
+		if cmd.Hard {
+			reason = ReasonHardReset
+		}
+		c.reset(reason, cmd.Hard)
+	case ChangeAvailability:
+		c.reply(e.ID, c.changeAvailability(cmd))
+	case Unlock:
+		c.unlock(e.ID, cmd)
+	case ReserveNow:
+		r := c.reserve(cmd.Reservation)
+		c.log.Info("ReserveNow", "reservation", cmd.Reservation.ID, "connector", cmd.Reservation.Connector, "id_tag", cmd.Reservation.IDTag, "status", r)
+		c.reply(e.ID, r)
+	case CancelReservation:
+		c.reply(e.ID, c.cancelReservation(cmd.ID))
+	case SetProfile:
+		why := c.setProfile(cmd.Connector, cmd.Profile)
+		if why != "" {
+			c.log.Info("SetChargingProfile rejected", "connector", cmd.Connector, "id", cmd.Profile.ID, "why", why)
+		}
+		c.reply(e.ID, ProfileResult{Why: why})
+	case ClearProfiles:
+		c.reply(e.ID, c.clearProfiles(cmd))
+	case CompositeRequest:
+		c.reply(e.ID, c.compositeInputs(cmd.Connector))
+	case Trigger:
+		c.trigger(e.ID, cmd)
+	case EmergencyStop:
+		for _, cn := range c.conns {
+			if cn.tx != nil {
+				c.stop(cn, ReasonEmergencyStop, "")
+			}
+		}
+		c.reply(e.ID, nil)
+	case Query:
+		c.reply(e.ID, c.status())
+	case UpdateFirmware:
+		c.reply(e.ID, c.updateFirmware(cmd))
+	case GetDiagnostics:
+		c.reply(e.ID, c.getDiagnostics(cmd))
+	default:
+		c.reply(e.ID, fmt.Errorf("chargepoint: unknown command %T", e.Cmd))
+	}
+}
+
+// remoteStart answers a remote start. Accepted means the charge point
+// will try: the idTag is authorized first when AuthorizeRemoteTxRequests
+// is on, and the EV may still have ConnectionTimeOut to plug in.
+func (c *Core) remoteStart(r RemoteStart) bool {
+	if c.reg.status != Accepted || !c.free.HasTransactions() {
+		return false // not while Pending; these free-charging modes have no transactions
+	}
+	if r.Connector < 0 || r.Connector > len(c.conns) {
+		return false
+	}
+	cn := c.pickConnector(r.Connector, r.IDTag)
+	if cn == nil || c.busyWith(r.IDTag) {
+		return false
+	}
+	var profile *smartcharging.Profile
+	if r.Profile != nil {
+		if why := c.checkRemoteProfile(cn.id, *r.Profile); why != "" {
+			c.log.Info("RemoteStartTransaction rejected: its charging profile", "why", why)
+			return false
+		}
+		p := *r.Profile
+		p.TransactionID = nil // it is for the transaction about to start
+		profile = &p
+		c.promise(profile)
+	}
+	switch {
+	case c.free == FreeFixedTagAnyTag || c.free == FreeFixedTagNoAuth: // free charging in the fixed tag's name
+		c.authorized(cn, grant{idTag: c.fixedTag(), profile: profile})
+	case c.free == FreeAnyTag:
+		c.authorized(cn, grant{idTag: r.IDTag, profile: profile})
+	case c.s.AuthorizeRemoteTxRequests:
+		c.authorize(cn, r.IDTag, true, profile, r.Known)
+	default:
+		c.authorized(cn, grant{idTag: r.IDTag, profile: profile})
+	}
+	return true
+}
+
+// remoteStop answers a remote stop: accepted for a transaction that is
+// running, by its central-system id; the stop follows the answer.
+func (c *Core) remoteStop(id uint64, r RemoteStop) {
+	if c.reg.status == Accepted {
+		for _, cn := range c.conns {
+			if t := cn.tx; t != nil && !t.Silent && t.CSMSID != 0 && t.CSMSID == r.TransactionID {
+				c.reply(id, true)
+				c.stop(cn, ReasonRemote, "")
+				return
+			}
+		}
+	}
+	c.reply(id, false)
+}
+
+// reset stops every transaction; the charge point halts once their stops
+// are delivered, or ResetFlush has passed.
+func (c *Core) reset(reason StopReason, hard bool) {
+	for _, cn := range c.conns {
+		if cn.tx != nil {
+			c.stop(cn, reason, "")
+		}
+	}
+	if c.halting == nil {
+		c.halting = &Halt{Hard: hard}
+		c.haltBy = c.now.Add(c.rules.ResetFlush)
+	}
+}
+
+// checkHalt halts once the journal is out, the link is down, or the time
+// is up.
+func (c *Core) checkHalt() {
+	if c.halting == nil {
+		return
+	}
+	if len(c.journal.entries) > 0 && c.online() && c.now.Before(c.haltBy) {
+		return
+	}
+	c.out.Halt = c.halting
+	c.halted = true
+}
+
+// changeAvailability answers ChangeAvailability: Inoperative while a
+// transaction runs is Scheduled for its end. Availability survives
+// restarts.
+func (c *Core) changeAvailability(r ChangeAvailability) AvailabilityResult {
+	var targets []*connector
+	switch {
+	case r.Connector == 0:
+		targets = c.conns
+	case c.conn(r.Connector) != nil:
+		targets = []*connector{c.conn(r.Connector)}
+	default:
+		return AvailabilityRejected
+	}
+	result := AvailabilityAccepted
+	if r.Connector == 0 {
+		c.inoperative = !r.Operative
+		c.record(AvailabilityKept{Connector: 0, Operative: r.Operative})
+	}
+	for _, cn := range targets {
+		if !r.Operative && cn.tx != nil {
+			cn.inoperativeLater = true
+			result = AvailabilityScheduled
+			// Kept now: after a crash the transaction is stopped
+			// (PowerLoss) and the change holds.
+			c.record(AvailabilityKept{Connector: cn.id, Operative: false})
+			continue
+		}
+		cn.inoperativeLater = false
+		if r.Connector != 0 || r.Operative {
+			cn.inoperative = !r.Operative
+			c.record(AvailabilityKept{Connector: cn.id, Operative: r.Operative})
+		}
+	}
+	return result
+}
+
+// unlock stops a connector's transaction (UnlockCommand) and unlocks its
+// cable; the reply waits for the lock.
+func (c *Core) unlock(id uint64, r Unlock) {
+	cn := c.conn(r.Connector)
+	if cn == nil {
+		c.reply(id, NoSuchLock)
+		return
+	}
+	if cn.tx != nil {
+		c.stop(cn, ReasonUnlockCommand, "")
+	}
+	cn.heldFor = ""
+	c.act(Actuation{Connector: cn.id, Kind: Lock, On: false, For: id})
+}
+
+// lockResult answers the command that waited for a lock.
+func (c *Core) lockResult(e LockResult) {
+	if e.Err != nil {
+		c.log.Warn("UnlockConnector: the cable did not unlock", "connector", e.Connector, "err", e.Err)
+		c.reply(e.For, UnlockFailed)
+		return
+	}
+	c.reply(e.For, Unlocked)
+}
+
+// trigger answers a Trigger; the message it asks for follows the answer.
+func (c *Core) trigger(id uint64, t Trigger) {
+	if t.Connector < -1 || t.Connector > len(c.conns) {
+		c.reply(id, TriggerRejected)
+		return
+	}
+	r := &c.reg
+	switch t.Message {
+	case TriggerBoot:
+		c.reply(id, TriggerAccepted)
+		if r.status != Rejected {
+			r.bootAt = c.now
+		}
+	case TriggerHeartbeat:
+		c.reply(id, TriggerAccepted)
+		r.heartbeat = true
+	case TriggerDiagnostics:
+		c.reply(id, TriggerAccepted)
+		r.diagnosticsStatus = true
+	case TriggerFirmware:
+		c.reply(id, TriggerAccepted)
+		r.firmwareStatus = true
+	case TriggerStatus:
+		if c.free.Silent() {
+			c.reply(id, TriggerRejected) // no statuses in this mode
+			return
+		}
+		c.reply(id, TriggerAccepted)
+		c.rep.force(t.Connector)
+	case TriggerMeterValues:
+		if c.free.StatusOnly() {
+			c.reply(id, TriggerRejected) // no meter values in these modes
+			return
+		}
+		c.reply(id, TriggerAccepted)
+		c.triggeredMeterValues(t.Connector)
+	default:
+		c.reply(id, TriggerNotImplemented)
+	}
+}
+
+// Status is what the charge point is doing, for the local API.
+type Status struct {
+	Connected    bool         `json:"connected"`
+	Registration Registration `json:"registration"`
+	// Journal is the number of transaction events waiting for the
+	// central system.
+	Journal    int               `json:"journal"`
+	Connectors []ConnectorStatus `json:"connectors"`
+}
+
+// ConnectorStatus is one connector's state; connector 0 is the charge
+// point itself and has only ID, Status and ErrorCode.
+type ConnectorStatus struct {
+	ID        int            `json:"id"`
+	Status    ConnectorState `json:"status"`
+	ErrorCode string         `json:"errorCode"`
+	Pilot     string         `json:"pilot,omitempty"`
+	// OfferedA is the current offered per phase (PWM), in A.
+	OfferedA *float64 `json:"offeredA,omitempty"`
+	// ScheduleA is what the charging profiles allow now, in A per
+	// phase; absent when no profile limits the connector.
+	ScheduleA *float64 `json:"scheduleA,omitempty"`
+	// CurrentA is the current drawn on each phase, in A.
+	CurrentA    []float64 `json:"currentA,omitempty"`
+	PowerW      *float64  `json:"powerW,omitempty"`
+	EnergyWh    *float64  `json:"energyWh,omitempty"`
+	Transaction *TxStatus `json:"transaction,omitempty"`
+}
+
+// TxStatus is the transaction in progress on a connector.
+type TxStatus struct {
+	// ID is the central system's transactionId, 0 until it is known.
+	ID         int       `json:"id"`
+	LocalID    int64     `json:"localId"`
+	IDTag      string    `json:"idTag,omitempty"`
+	Started    time.Time `json:"startedAt"`
+	MeterStart int       `json:"meterStart"`
+	// EnergyWh is the energy delivered so far.
+	EnergyWh float64 `json:"energyWh"`
+	// Silent: a free-charging session without transaction messages.
+	Silent bool `json:"silent,omitempty"`
+}
+
+// status is the charge point's state now.
+func (c *Core) status() Status {
+	c.publish()
+	st := Status{Connected: c.connected, Registration: c.reg.status, Journal: len(c.journal.entries)}
+	cur := c.rep.current
+	st.Connectors = append(st.Connectors, ConnectorStatus{ID: 0, Status: cur[0].state, ErrorCode: cur[0].code})
+	for _, cn := range c.conns {
+		r := c.meters[cn.id-1]
+		offered, power, energy := cn.offered, r.PowerW, r.EnergyWh
+		cs := ConnectorStatus{ID: cn.id, Status: cur[cn.id].state, ErrorCode: cur[cn.id].code, Pilot: cn.pilot.String(),
+			OfferedA: &offered, CurrentA: append([]float64(nil), r.Current[:c.cfg.Phases]...), PowerW: &power, EnergyWh: &energy}
+		if l := cn.sched.limit; l >= 0 {
+			cs.ScheduleA = &l
+		}
+		if t := cn.tx; t != nil {
+			cs.Transaction = &TxStatus{ID: t.CSMSID, LocalID: t.Local, IDTag: t.IDTag, Started: t.Started,
+				MeterStart: t.MeterStart, EnergyWh: r.EnergyWh - float64(t.MeterStart), Silent: t.Silent}
+		}
+		st.Connectors = append(st.Connectors, cs)
+	}
+	return st
+}

@@ -1,0 +1,337 @@
+package chargepoint
+
+import (
+	"time"
+
+	"github.com/evse-dev/evse/internal/config"
+	"github.com/evse-dev/evse/internal/hw"
+	"github.com/evse-dev/evse/internal/smartcharging"
+)
+
+// Event is an input of [Core.Step]: something that happened. The types of
+// this file are all the events there are.
+type Event interface{ event() }
+
+// Started is the first event of a core: the hardware as it is at the
+// start. The connectors offer nothing, their contactors are opened, and
+// the transactions a crash interrupted are stopped.
+type Started struct {
+	Sensed []Sensed // one per connector
+}
+
+// Sensed is a connector's hardware state after a change: the control
+// pilot and the fault the hardware reports ("" for none).
+type Sensed struct {
+	Connector int
+	Pilot     hw.PilotState
+	Fault     string
+	// CableMax is the current the plugged cable is rated for (its
+	// proximity pilot), in A; 0: not limited by a cable.
+	CableMax float64
+}
+
+// TagPresented is an RFID tag held to the reader, for a connector (0: the
+// charge point picks), with what the local list and the cache know of it.
+type TagPresented struct {
+	Connector int
+	IDTag     string
+	Known     Known
+}
+
+// LinkUp: the connection to the central system is up (again).
+// ReplayDelay is how long the journal waits before it is replayed, drawn
+// by the runner so that many charge points coming back at once do not
+// send together.
+type LinkUp struct {
+	ReplayDelay time.Duration
+}
+
+// LinkDown: the connection to the central system is lost.
+type LinkDown struct{}
+
+// Failure says how a CALL of the core failed.
+type Failure int
+
+// Failures of a CALL.
+const (
+	// Delivered: no failure.
+	Delivered Failure = iota
+	// Refused: a CALLERROR, or an answer that breaks the schema.
+	Refused
+	// Unanswered: it timed out while the connection stayed up.
+	Unanswered
+	// Lost: the connection dropped before the answer, or it could not be
+	// sent.
+	Lost
+)
+
+// Answered is the outcome of one of the core's CALLs: its answer (one of
+// the *Answer types, or nil for those that carry nothing) or how it
+// failed.
+type Answered struct {
+	Call    uint64
+	Answer  any
+	Failure Failure
+	// Err describes a failure, for the log.
+	Err error
+}
+
+// BootAnswer is the answer to BootNotification.
+type BootAnswer struct {
+	Status Registration
+	// Interval is the heartbeat interval (Accepted) or the wait before
+	// the next BootNotification (Pending, Rejected); 0: not given.
+	Interval time.Duration
+}
+
+// StartAnswer is the answer to a transaction's start.
+type StartAnswer struct {
+	// TransactionID is the central system's id of the transaction.
+	TransactionID int
+	Info          AuthInfo
+}
+
+// StopAnswer is the answer to a transaction's stop.
+type StopAnswer struct {
+	Info *AuthInfo
+}
+
+// AuthorizeAnswer is the answer to Authorize.
+type AuthorizeAnswer struct {
+	Info AuthInfo
+}
+
+// Command is a request to the core, from the central system through a
+// protocol adapter or from the installer; the core answers it with a
+// Message whose Reply is ID. Cmd is one of the command types below.
+type Command struct {
+	ID  uint64
+	Cmd any
+}
+
+// SettingsChanged brings the settings after a change.
+type SettingsChanged struct {
+	Settings *config.Snapshot
+}
+
+// LimitsSet caps connectors' offers: load management's shares, in A per
+// phase. A connector not named keeps its cap; a negative amount removes
+// it.
+type LimitsSet struct {
+	Limits map[int]float64
+}
+
+// PhasesSet sets how many phases (1 or 3) connectors' sessions may use,
+// where the hardware can switch; a connector not named keeps its setting.
+type PhasesSet struct {
+	Phases map[int]int
+}
+
+// LockResult is the outcome of a lock actuation that a command waits for.
+type LockResult struct {
+	Connector int
+	For       uint64 // the command
+	Err       error  // nil: the lock moved
+}
+
+// Downloaded is the outcome of a firmware download and check.
+type Downloaded struct {
+	// Err: the download failed (it may be tried again).
+	Err error
+	// Bad: the image was downloaded but is not valid (not retried).
+	Bad error
+	// Version is the image's version when it is valid.
+	Version string
+}
+
+// Uploaded is the outcome of a diagnostics upload.
+type Uploaded struct {
+	Err error
+}
+
+// Tick: only time passed.
+type Tick struct{}
+
+// Shutdown: the charge point is going down; running transactions stop
+// (reason Reboot).
+type Shutdown struct{}
+
+func (Started) event()         {}
+func (Sensed) event()          {}
+func (TagPresented) event()    {}
+func (LinkUp) event()          {}
+func (LinkDown) event()        {}
+func (Answered) event()        {}
+func (Command) event()         {}
+func (SettingsChanged) event() {}
+func (LimitsSet) event()       {}
+func (PhasesSet) event()       {}
+func (LockResult) event()      {}
+func (Downloaded) event()      {}
+func (Uploaded) event()        {}
+func (Tick) event()            {}
+func (Shutdown) event()        {}
+
+// The commands.
+
+// RemoteStart asks for a transaction for IDTag on a connector (0: the
+// charge point picks), with an optional Tx profile. Reply: bool accepted.
+type RemoteStart struct {
+	Connector int
+	IDTag     string
+	Profile   *smartcharging.Profile
+	Known     Known
+}
+
+// RemoteStop asks to stop the transaction with the central system's id.
+// Reply: bool accepted.
+type RemoteStop struct {
+	TransactionID int
+}
+
+// Reset asks for a restart after the transactions are stopped. Reply:
+// bool accepted.
+type Reset struct {
+	Hard bool
+}
+
+// ChangeAvailability makes a connector (0: all of them) operative or not.
+// Reply: AvailabilityResult.
+type ChangeAvailability struct {
+	Connector int
+	Operative bool
+}
+
+// AvailabilityResult is the answer to ChangeAvailability.
+type AvailabilityResult string
+
+// Answers to ChangeAvailability.
+const (
+	AvailabilityAccepted  AvailabilityResult = "Accepted"
+	AvailabilityRejected  AvailabilityResult = "Rejected"
+	AvailabilityScheduled AvailabilityResult = "Scheduled"
+)
+
+// Unlock stops a connector's transaction and unlocks its cable. Reply:
+// UnlockResult.
+type Unlock struct {
+	Connector int
+}
+
+// UnlockResult is the answer to Unlock.
+type UnlockResult string
+
+// Answers to Unlock.
+const (
+	Unlocked     UnlockResult = "Unlocked"
+	UnlockFailed UnlockResult = "UnlockFailed"
+	NoSuchLock   UnlockResult = "NotSupported"
+)
+
+// ReserveNow keeps a connector (0: any) for an idTag or its group. Reply:
+// ReserveResult.
+type ReserveNow struct {
+	Reservation Reservation
+}
+
+// ReserveResult is the answer to ReserveNow.
+type ReserveResult string
+
+// Answers to ReserveNow.
+const (
+	ReserveAccepted    ReserveResult = "Accepted"
+	ReserveFaulted     ReserveResult = "Faulted"
+	ReserveOccupied    ReserveResult = "Occupied"
+	ReserveRejected    ReserveResult = "Rejected"
+	ReserveUnavailable ReserveResult = "Unavailable"
+)
+
+// CancelReservation drops a reservation. Reply: bool accepted.
+type CancelReservation struct {
+	ID int
+}
+
+// SetProfile installs a charging profile on a connector (0: the charge
+// point). Reply: ProfileResult.
+type SetProfile struct {
+	Connector int
+	Profile   smartcharging.Profile
+}
+
+// ProfileResult is the answer to SetProfile: why the profile was not
+// installed, "" when it was.
+type ProfileResult struct {
+	Why string
+}
+
+// ClearProfiles removes the profile with ID, or else every profile that
+// matches all the filters given (none: all). Reply: int, how many.
+type ClearProfiles struct {
+	ID         *int
+	Connector  *int
+	Purpose    smartcharging.Purpose
+	StackLevel *int
+}
+
+// CompositeRequest asks what a connector's (0: the charge point's)
+// composite schedule is computed from. Reply: *CompositeInputs, nil for
+// no such connector.
+type CompositeRequest struct {
+	Connector int
+}
+
+// Trigger asks for a message now; Connector is -1 for all. Reply:
+// TriggerResult.
+type Trigger struct {
+	Message   TriggerMessage
+	Connector int
+}
+
+// TriggerMessage is a message Trigger may ask for.
+type TriggerMessage string
+
+// Messages a Trigger may ask for.
+const (
+	TriggerBoot        TriggerMessage = "BootNotification"
+	TriggerHeartbeat   TriggerMessage = "Heartbeat"
+	TriggerStatus      TriggerMessage = "StatusNotification"
+	TriggerMeterValues TriggerMessage = "MeterValues"
+	TriggerFirmware    TriggerMessage = "FirmwareStatusNotification"
+	TriggerDiagnostics TriggerMessage = "DiagnosticsStatusNotification"
+)
+
+// TriggerResult is the answer to Trigger.
+type TriggerResult string
+
+// Answers to Trigger.
+const (
+	TriggerAccepted       TriggerResult = "Accepted"
+	TriggerRejected       TriggerResult = "Rejected"
+	TriggerNotImplemented TriggerResult = "NotImplemented"
+)
+
+// EmergencyStop stops every transaction at once. Reply: nil.
+type EmergencyStop struct{}
+
+// Query asks for the charge point's state. Reply: Status.
+type Query struct{}
+
+// UpdateFirmware downloads, checks and installs a firmware image from At
+// on, with Retries more attempts Interval apart, then reboots. Reply:
+// bool, false when an update is under way already.
+type UpdateFirmware struct {
+	Location string
+	At       time.Time
+	Retries  int
+	Interval time.Duration
+}
+
+// GetDiagnostics uploads the logs of [From, To] (zero: open) with the
+// state and configuration, with Retries more attempts Interval apart.
+// Reply: string, the file name ("" when an upload is under way).
+type GetDiagnostics struct {
+	Location string
+	From, To time.Time
+	Retries  int
+	Interval time.Duration
+}

@@ -1,0 +1,118 @@
+package runner
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/evse-dev/evse/internal/chargepoint"
+	"github.com/evse-dev/evse/internal/config"
+)
+
+// Fetcher downloads a file (a firmware image).
+type Fetcher interface {
+	Fetch(ctx context.Context, url string) ([]byte, error)
+}
+
+// Diagnostics is what a diagnostics upload needs beyond the core: the
+// logs and a way to upload.
+type Diagnostics interface {
+	// Logs returns the log records from from to to (zero: no bound), as
+	// JSON lines.
+	Logs(from, to time.Time) []byte
+	// Upload sends a file to location.
+	Upload(ctx context.Context, location, name string, data []byte) error
+}
+
+// startJob runs a job of the core in a goroutine that reports back.
+func (u *Unit) startJob(j chargepoint.Job) {
+	if u.jobs == nil || u.ioCtx.Err() != nil {
+		return // the runner is stopping
+	}
+	ctx := u.ioCtx
+	u.jobs.Add(1)
+	go func() {
+		defer u.jobs.Done()
+		var ev chargepoint.Event
+		switch j := j.(type) {
+		case chargepoint.Download:
+			ev = u.download(ctx, j)
+		case chargepoint.Upload:
+			ev = u.upload(ctx, j)
+		}
+		if ctx.Err() == nil && ev != nil {
+			u.Post(ev)
+		}
+	}()
+}
+
+// download fetches and checks a firmware image.
+func (u *Unit) download(ctx context.Context, j chargepoint.Download) chargepoint.Event {
+	if u.opts.Firmware == nil {
+		return chargepoint.Downloaded{Err: fmt.Errorf("this charge point cannot download firmware")}
+	}
+	image, err := u.opts.Firmware.Fetch(ctx, j.Location)
+	if err != nil {
+		return chargepoint.Downloaded{Err: err}
+	}
+	version, err := chargepoint.ParseFirmware(image)
+	if err != nil {
+		return chargepoint.Downloaded{Bad: err}
+	}
+	return chargepoint.Downloaded{Version: version}
+}
+
+// upload makes the diagnostics archive and uploads it.
+func (u *Unit) upload(ctx context.Context, j chargepoint.Upload) chargepoint.Event {
+	if u.opts.Diagnostics == nil {
+		return chargepoint.Uploaded{Err: fmt.Errorf("this charge point cannot upload diagnostics")}
+	}
+	data, err := archive(u.opts.Diagnostics.Logs(j.From, j.To), j.Status, u.opts.Settings, u.r.opts.Clock.Now())
+	if err == nil {
+		err = u.opts.Diagnostics.Upload(ctx, j.Location, j.Name, data)
+	}
+	return chargepoint.Uploaded{Err: err}
+}
+
+// archive is a tar.gz of the logs, the charge point's state and its
+// configuration (write-only keys left out).
+func archive(logs []byte, st chargepoint.Status, settings *config.Settings, now time.Time) ([]byte, error) {
+	state, _ := json.MarshalIndent(st, "", "  ")
+	var conf strings.Builder
+	for _, v := range settings.All() {
+		if v.Key.Access == config.WriteOnly {
+			continue
+		}
+		fmt.Fprintf(&conf, "%s=%s\n", v.Key.Name, v.Value)
+	}
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{
+		{"log.jsonl", logs},
+		{"status.json", state},
+		{"configuration.txt", []byte(conf.String())},
+	} {
+		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.data)), ModTime: now}); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(f.data); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	if err := gz.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,113 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/evse-dev/evse/internal/chargepoint"
+	"github.com/evse-dev/evse/internal/kv"
+)
+
+// Link sends the core's CALLs to the central system in one protocol: a
+// protocol adapter implements it.
+type Link interface {
+	// Send sends one CALL (a message of the core; a TxMessage comes as a
+	// TxCall with its event) and returns the answer (one of the core's
+	// *Answer types, or nil for those that carry nothing), or how it
+	// failed: Refused for a CALLERROR or an answer breaking the schema,
+	// Unanswered for a timeout while the connection stayed up, Lost
+	// otherwise.
+	Send(ctx context.Context, msg any) (answer any, failure chargepoint.Failure, err error)
+}
+
+// TxCall is a journaled transaction event as it is sent.
+type TxCall struct {
+	chargepoint.TxMessage
+	Event chargepoint.TxEvent
+}
+
+// sender sends a unit's CALLs one at a time, in order, and posts their
+// outcomes back to the core. A halt queued after them is told once they
+// are done.
+type sender struct {
+	u     *Unit
+	mu    sync.Mutex
+	queue []outMsg
+	wake  chan struct{}
+}
+
+func newSender(u *Unit) *sender { return &sender{u: u, wake: make(chan struct{}, 1)} }
+
+func (s *sender) add(m outMsg) {
+	s.mu.Lock()
+	s.queue = append(s.queue, m)
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *sender) run(ctx context.Context) {
+	for {
+		s.mu.Lock()
+		var m outMsg
+		ok := len(s.queue) > 0
+		if ok {
+			m, s.queue = s.queue[0], s.queue[1:]
+		}
+		s.mu.Unlock()
+		if !ok {
+			select {
+			case <-s.wake:
+				continue
+			case <-ctx.Done():
+				return
+			}
+		}
+		if m.halt != nil {
+			s.u.halt(*m.halt)
+			continue
+		}
+		a := s.send(ctx, m.msg)
+		if ctx.Err() != nil {
+			return
+		}
+		s.u.Post(a)
+	}
+}
+
+// send sends one CALL within CallTimeout.
+func (s *sender) send(ctx context.Context, m chargepoint.Message) chargepoint.Answered {
+	body := m.Body
+	if tm, ok := body.(chargepoint.TxMessage); ok {
+		ev, err := readEvent(s.u.store, tm.Entry.Seq)
+		if err != nil {
+			// Not sent; it is tried again as a failed attempt.
+			return chargepoint.Answered{Call: m.Call, Failure: chargepoint.Refused, Err: err}
+		}
+		body = TxCall{TxMessage: tm, Event: ev}
+	}
+	cctx, cancel := context.WithTimeout(ctx, s.u.opts.CallTimeout)
+	defer cancel()
+	answer, failure, err := s.u.opts.Link.Send(cctx, body)
+	return chargepoint.Answered{Call: m.Call, Answer: answer, Failure: failure, Err: err}
+}
+
+// readEvent reads a journal entry's event.
+func readEvent(store kv.Store, seq uint64) (chargepoint.TxEvent, error) {
+	var jr journalRecord
+	err := store.View(func(tx kv.Tx) error {
+		raw := tx.Get(bucketJournal, pad(int64(seq)))
+		if raw == nil {
+			return fmt.Errorf("journal entry %d is not in the store", seq)
+		}
+		return json.Unmarshal(raw, &jr)
+	})
+	if err != nil {
+		return chargepoint.TxEvent{}, fmt.Errorf("runner: %w", err)
+	}
+	return jr.Event, nil
+}

@@ -1,0 +1,524 @@
+package runner
+
+import (
+	"container/heap"
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/evse-dev/evse/internal/chargepoint"
+	"github.com/evse-dev/evse/internal/clock"
+	"github.com/evse-dev/evse/internal/config"
+	"github.com/evse-dev/evse/internal/hw"
+	"github.com/evse-dev/evse/internal/kv"
+)
+
+// Options configure a [Runner]. Store is required; the zero value of the
+// others works.
+type Options struct {
+	// Store keeps every unit's durable state (each in its part, see
+	// Prefixed).
+	Store kv.Store
+	Clock clock.Clock
+	// Logger gets the runner's and the cores' logs.
+	Logger *slog.Logger
+	// Rand returns a random duration in [0, n); default math/rand.
+	Rand func(n time.Duration) time.Duration
+}
+
+// Runner steps the cores of one or many charge points in real time, on
+// one goroutine, and does their I/O: it applies each step's actuations at
+// once, writes the records in order off its goroutine (one write for the
+// records of many charge points), sends the messages once their records
+// are durable, and feeds the outcomes back. It owns every goroutine it
+// starts.
+type Runner struct {
+	opts  Options
+	log   *slog.Logger
+	units []*Unit
+
+	mu      sync.Mutex
+	ready   []*Unit // units with work in their inbox
+	durable uint64  // the last batch written
+	stopped bool
+	pending map[*waiter]bool // callers of Exec waiting
+	wake    chan struct{}    // buffered 1
+
+	writer *writer
+	timers timerHeap
+}
+
+// New returns a runner; add units, then Run it.
+func New(opts Options) *Runner {
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Rand == nil {
+		opts.Rand = func(n time.Duration) time.Duration {
+			if n <= 0 {
+				return 0
+			}
+			return rand.N(n)
+		}
+	}
+	r := &Runner{opts: opts, log: opts.Logger, pending: map[*waiter]bool{}, wake: make(chan struct{}, 1)}
+	r.writer = newWriter(opts.Store, opts.Clock, opts.Logger, r.noteDurable)
+	return r
+}
+
+// Add adds a charge point; it is restored from its store. Add before Run.
+func (r *Runner) Add(opts UnitOptions) (*Unit, error) {
+	u, err := newUnit(r, opts)
+	if err != nil {
+		return nil, err
+	}
+	r.units = append(r.units, u)
+	return u, nil
+}
+
+func (r *Runner) wakeUnit(u *Unit) {
+	r.mu.Lock()
+	if !u.queued {
+		u.queued = true
+		r.ready = append(r.ready, u)
+	}
+	r.mu.Unlock()
+	r.poke()
+}
+
+func (r *Runner) poke() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (r *Runner) noteDurable(seq uint64) {
+	r.mu.Lock()
+	r.durable = max(r.durable, seq)
+	r.mu.Unlock()
+	r.poke()
+}
+
+func (r *Runner) track(w *waiter) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return false
+	}
+	r.pending[w] = true
+	return true
+}
+
+func (r *Runner) untrack(w *waiter) {
+	r.mu.Lock()
+	delete(r.pending, w)
+	r.mu.Unlock()
+}
+
+// Run runs the charge points until ctx ends. Then their transactions are
+// stopped (reason Reboot) and the records written before it returns.
+func (r *Runner) Run(ctx context.Context) error {
+	wctx, stopWriter := context.WithCancel(context.Background())
+	go r.writer.run(wctx)
+	var wg sync.WaitGroup
+	ictx, stopIO := context.WithCancel(ctx)
+	for _, u := range r.units {
+		u.startIO(ictx, &wg)
+	}
+	now := r.opts.Clock.Now()
+	for _, u := range r.units {
+		u.begin(now)
+	}
+	timer := r.opts.Clock.NewTimer(time.Hour)
+	for ctx.Err() == nil {
+		r.turn()
+		timer.Stop()
+		var tick <-chan time.Time
+		if len(r.timers) > 0 {
+			timer.Reset(max(r.timers[0].next.Sub(r.opts.Clock.Now()), 0))
+			tick = timer.C()
+		}
+		select {
+		case <-r.wake:
+		case <-tick:
+		case <-ctx.Done():
+		}
+	}
+	timer.Stop()
+	// Going down: transactions stop, their records are written.
+	now = r.opts.Clock.Now()
+	for _, u := range r.units {
+		u.shutdown(now)
+	}
+	stopWriter()
+	<-r.writer.done
+	stopIO()
+	wg.Wait()
+	r.mu.Lock()
+	r.stopped = true
+	waiting := r.pending
+	r.pending = map[*waiter]bool{}
+	r.mu.Unlock()
+	for w := range waiting {
+		w.mu.Lock()
+		if !w.delivered {
+			w.delivered, w.stopped = true, true
+			close(w.done)
+		}
+		w.mu.Unlock()
+	}
+	return nil
+}
+
+// turn does what has come: the units' inboxes, what the writer made
+// durable, and the timers due.
+func (r *Runner) turn() {
+	r.mu.Lock()
+	ready := r.ready
+	r.ready = nil
+	durable := r.durable
+	for _, u := range ready {
+		u.queued = false
+	}
+	r.mu.Unlock()
+	now := r.opts.Clock.Now()
+	for _, u := range ready {
+		u.work(now)
+	}
+	var due []*Unit
+	for len(r.timers) > 0 && !r.timers[0].next.After(now) {
+		due = append(due, heap.Pop(&r.timers).(*Unit))
+	}
+	for _, u := range due {
+		u.step(now, []item{{ev: chargepoint.Tick{}}})
+	}
+	for _, u := range r.units {
+		u.flush(durable)
+	}
+}
+
+// startIO starts the unit's goroutines: its hardware's events and its
+// link's sender.
+func (u *Unit) startIO(ctx context.Context, wg *sync.WaitGroup) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case e := <-u.opts.Board.Events():
+				u.enqueue(item{hw: &e})
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	stop := u.opts.Settings.Watch(func(config.Change) { u.enqueue(item{settings: true}) })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		<-ctx.Done()
+		stop()
+	}()
+	if u.opts.Link != nil {
+		u.sender = newSender(u)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			u.sender.run(ctx)
+		}()
+	}
+	u.jobs = wg
+	u.ioCtx = ctx
+}
+
+// begin is the core's first step.
+func (u *Unit) begin(now time.Time) {
+	var sensed []chargepoint.Sensed
+	for i, h := range u.conns {
+		s := chargepoint.Sensed{Connector: i + 1, Pilot: h.Pilot(), Fault: h.Fault(), CableMax: h.CableMax()}
+		u.sensed[i] = s.Pilot
+		sensed = append(sensed, s)
+	}
+	u.step(now, []item{{ev: chargepoint.Started{Sensed: sensed}}})
+}
+
+// work takes the unit's inbox.
+func (u *Unit) work(now time.Time) {
+	u.mu.Lock()
+	items := u.inbox
+	u.inbox = nil
+	u.mu.Unlock()
+	if len(items) > 0 {
+		u.step(now, items)
+	}
+}
+
+// step steps the core through items, applying the actuations of each
+// step at once, then hands its Ready to the writer and the outbox.
+func (u *Unit) step(now time.Time, items []item) {
+	meters := u.readMeters()
+	for len(items) > 0 {
+		it := items[0]
+		items = items[1:]
+		if it.before != nil {
+			it.before()
+		}
+		if it.written != 0 {
+			delete(u.unwritten, it.written)
+		}
+		ev := it.ev
+		switch {
+		case it.hw != nil:
+			ev = u.fromHardware(*it.hw)
+		case it.settings:
+			ev = chargepoint.SettingsChanged{Settings: u.opts.Settings.Snapshot()}
+		}
+		if ev == nil {
+			continue
+		}
+		acts := u.core.Step(now, meters, ev)
+		if s, ok := ev.(chargepoint.Sensed); ok {
+			u.sensed[s.Connector-1] = s.Pilot
+		}
+		items = append(u.actuate(acts), items...)
+	}
+	u.handle(u.core.Ready())
+}
+
+// readMeters reads every connector's meter.
+func (u *Unit) readMeters() []hw.Reading {
+	m := make([]hw.Reading, len(u.conns))
+	for i, h := range u.conns {
+		m[i] = h.Meter()
+	}
+	return m
+}
+
+// fromHardware turns a hardware event into the core's: the connector's
+// state read now, a tag with what the list and the cache know of it.
+func (u *Unit) fromHardware(e hw.Event) chargepoint.Event {
+	switch e.Kind {
+	case hw.ConnectorChanged:
+		if e.Connector < 1 || e.Connector > len(u.conns) {
+			return nil
+		}
+		h := u.conns[e.Connector-1]
+		pilot := e.Pilot
+		if pilot == 0 {
+			pilot = h.Pilot()
+		}
+		return chargepoint.Sensed{Connector: e.Connector, Pilot: pilot, Fault: h.Fault(), CableMax: h.CableMax()}
+	case hw.TagPresented:
+		known, err := u.auth.Lookup(e.IDTag)
+		if err != nil {
+			u.log.Error("authorization data unreadable", "err", err)
+		}
+		return chargepoint.TagPresented{Connector: e.Connector, IDTag: e.IDTag, Known: known}
+	}
+	return nil // inputs are load management's
+}
+
+// actuate applies a step's actuations and returns the events they cause
+// at once: a lock's outcome a command waits for, and a connector whose
+// pilot answered a new offer (an EV asks for energy as soon as it is
+// offered some).
+func (u *Unit) actuate(acts []chargepoint.Actuation) []item {
+	var follow []item
+	touched := map[int]bool{}
+	for _, a := range acts {
+		if a.Connector < 1 || a.Connector > len(u.conns) {
+			continue
+		}
+		h := u.conns[a.Connector-1]
+		switch a.Kind {
+		case chargepoint.Offer:
+			h.Offer(a.Amps)
+			touched[a.Connector] = true
+		case chargepoint.Contactor:
+			h.SetContactor(a.On)
+			touched[a.Connector] = true
+		case chargepoint.Phases:
+			if sw, ok := h.(hw.PhaseSwitcher); ok {
+				sw.SetPhases(a.Phases)
+			}
+			touched[a.Connector] = true
+		case chargepoint.Lock:
+			err := h.SetLock(a.On)
+			if err != nil && a.For == 0 {
+				u.log.Warn("cable lock did not move", "connector", a.Connector, "locked", a.On, "err", err)
+			}
+			if a.For != 0 {
+				follow = append(follow, item{ev: chargepoint.LockResult{Connector: a.Connector, For: a.For, Err: err}})
+			}
+		}
+	}
+	for n := 1; n <= len(u.conns); n++ {
+		if !touched[n] {
+			continue
+		}
+		h := u.conns[n-1]
+		if p := h.Pilot(); p != u.sensed[n-1] {
+			follow = append(follow, item{ev: chargepoint.Sensed{Connector: n, Pilot: p, Fault: h.Fault(), CableMax: h.CableMax()}})
+		}
+	}
+	return follow
+}
+
+// handle takes a Ready: records and settings to the writer, messages to
+// the outbox, jobs started, the next wake-up set.
+func (u *Unit) handle(rd chargepoint.Ready) {
+	if rd.Loads != nil {
+		loads := slices.Clone(rd.Loads)
+		u.loads.Store(&loads)
+		select {
+		case u.loadsChanged <- struct{}{}:
+		default:
+		}
+	}
+	u.registration.Store(u.core.Registration())
+	var settings []setting
+	for _, s := range rd.Settings {
+		settings = append(settings, setting{what: s.Key, apply: func() error {
+			_, err := u.opts.Settings.Set(s.Key, s.Value, config.ActorOCPP)
+			return err
+		}})
+	}
+	b := u.r.writer.add(u.store, slices.Clone(rd.Records), settings)
+	for _, m := range rd.Messages {
+		u.outbox = append(u.outbox, outMsg{msg: m, batch: b})
+	}
+	if rd.Halt != nil {
+		u.outbox = append(u.outbox, outMsg{halt: rd.Halt, batch: b})
+	}
+	for _, j := range rd.Jobs {
+		u.startJob(j)
+	}
+	u.next = rd.Next
+	u.r.timers.set(u)
+}
+
+// flush sends what the writer made durable, in order: a reply to its
+// caller, a CALL to the link once the replies before it are written.
+func (u *Unit) flush(durable uint64) {
+	for len(u.outbox) > 0 {
+		m := u.outbox[0]
+		if m.batch > durable {
+			return
+		}
+		switch {
+		case m.halt != nil:
+			if u.sender == nil {
+				u.halt(*m.halt)
+				break
+			}
+			// Once the messages before it are out, or ResetFlush has
+			// passed (one may wait for an answer that never comes).
+			u.sender.add(m)
+			u.haltAfter(*m.halt, u.core.Rules().ResetFlush)
+		case m.msg.Reply != 0:
+			u.deliver(m.msg)
+		default:
+			if len(u.unwritten) > 0 {
+				return // the reply goes first
+			}
+			if u.sender == nil {
+				// No central system: it fails as a lost connection.
+				u.enqueue(item{ev: chargepoint.Answered{Call: m.msg.Call, Failure: chargepoint.Lost}})
+			} else {
+				u.sender.add(m)
+			}
+		}
+		u.outbox = u.outbox[1:]
+	}
+}
+
+// haltAfter tells the halt after d if the sender has not by then.
+func (u *Unit) haltAfter(h chargepoint.Halt, d time.Duration) {
+	if u.jobs == nil || u.ioCtx.Err() != nil {
+		u.halt(h)
+		return
+	}
+	t := u.r.opts.Clock.NewTimer(d)
+	u.jobs.Add(1)
+	go func() {
+		defer u.jobs.Done()
+		defer t.Stop()
+		select {
+		case <-t.C():
+			u.halt(h)
+		case <-u.ioCtx.Done():
+		}
+	}()
+}
+
+// halt tells that the core halted.
+func (u *Unit) halt(h chargepoint.Halt) {
+	select {
+	case u.halted <- h:
+	default:
+	}
+}
+
+// deliver gives a reply to its caller.
+func (u *Unit) deliver(m chargepoint.Message) {
+	w := u.waiters[m.Reply]
+	delete(u.waiters, m.Reply)
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.abandoned || w.delivered {
+		return
+	}
+	w.result, w.delivered = m.Body, true
+	u.unwritten[m.Reply] = true
+	close(w.done)
+}
+
+// shutdown stops the core's transactions and writes their records.
+func (u *Unit) shutdown(now time.Time) {
+	u.step(now, []item{{ev: chargepoint.Shutdown{}}})
+}
+
+// timerHeap orders the units by their next wake-up.
+type timerHeap []*Unit
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return h[i].next.Before(h[j].next) }
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].heapIndex, h[j].heapIndex = i, j
+}
+func (h *timerHeap) Push(x any) {
+	u := x.(*Unit)
+	u.heapIndex = len(*h)
+	*h = append(*h, u)
+}
+func (h *timerHeap) Pop() any {
+	old := *h
+	u := old[len(old)-1]
+	*h = old[:len(old)-1]
+	u.heapIndex = -1
+	return u
+}
+
+// set places a unit by its next wake-up (none: out of the heap).
+func (h *timerHeap) set(u *Unit) {
+	switch {
+	case u.next.IsZero() && u.heapIndex >= 0:
+		heap.Remove(h, u.heapIndex)
+	case u.next.IsZero():
+	case u.heapIndex >= 0:
+		heap.Fix(h, u.heapIndex)
+	default:
+		heap.Push(h, u)
+	}
+}

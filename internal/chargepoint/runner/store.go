@@ -1,0 +1,248 @@
+package runner
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/evse-dev/evse/internal/chargepoint"
+	"github.com/evse-dev/evse/internal/kv"
+)
+
+// The buckets of a charge point's durable state.
+const (
+	bucketJournal      = "journal"      // seq, zero-padded → journalRecord
+	bucketTxIDs        = "txids"        // local transaction id, zero-padded → the central system's id
+	bucketOpenTx       = "opentx"       // connector, zero-padded → chargepoint.Transaction
+	bucketMeta         = "meta"         // counters, versions, flags
+	bucketMeter        = "meter"        // connector, zero-padded → last known register, Wh
+	bucketAvail        = "avail"        // connector, zero-padded → "Inoperative"
+	bucketReservations = "reservations" // reservation id, zero-padded → chargepoint.Reservation
+	bucketProfiles     = "profiles"     // chargingProfileId, zero-padded → chargepoint.InstalledProfile
+	bucketCache        = "authcache"    // idTag → chargepoint.AuthInfo
+	bucketLocalList    = "locallist"    // idTag → chargepoint.AuthInfo
+)
+
+// Keys of the meta bucket.
+const (
+	metaSchema            = "schema"            // the layout's version: "2"
+	metaTx                = "tx"                // the last local transaction id
+	metaJournalSeq        = "journalSeq"        // the last journal sequence
+	metaFirmwareVersion   = "firmwareVersion"   // the version installed last
+	metaFirmwareInstalled = "firmwareInstalled" // set: Installed is due after boot
+	metaListVersion       = "localListVersion"
+	metaListSize          = "localListSize"
+)
+
+// schema is the version of the layout this package writes. Version 1
+// (before the core spoke domain terms) kept OCPP 1.6 payloads in the
+// journal and open transactions; it is converted when the store is opened
+// (see Migrate).
+const schema = "2"
+
+func pad(n int64) string { return fmt.Sprintf("%020d", n) }
+
+// journalRecord is a journal entry as stored: the entry and its event.
+type journalRecord struct {
+	chargepoint.JournalEntry
+	Event chargepoint.TxEvent `json:"event"`
+}
+
+// apply writes one record inside tx.
+func apply(tx kv.Tx, r chargepoint.Record) error {
+	put := func(bucket, key string, v any) error {
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		return tx.Put(bucket, key, raw)
+	}
+	switch r := r.(type) {
+	case chargepoint.TxOpened:
+		if err := put(bucketOpenTx, pad(int64(r.Tx.Connector)), r.Tx); err != nil {
+			return err
+		}
+		return keepMax(tx, metaTx, uint64(r.Tx.Local))
+	case chargepoint.TxClosed:
+		return tx.Delete(bucketOpenTx, pad(int64(r.Connector)))
+	case chargepoint.RegisterKept:
+		if raw := tx.Get(bucketMeter, pad(int64(r.Connector))); raw != nil {
+			if old, err := strconv.ParseFloat(string(raw), 64); err == nil && old > r.Wh {
+				return nil
+			}
+		}
+		return tx.Put(bucketMeter, pad(int64(r.Connector)), []byte(strconv.FormatFloat(r.Wh, 'f', 3, 64)))
+	case chargepoint.Journaled:
+		if err := put(bucketJournal, pad(int64(r.Entry.Seq)), journalRecord{r.Entry, r.Event}); err != nil {
+			return err
+		}
+		return keepMax(tx, metaJournalSeq, r.Entry.Seq)
+	case chargepoint.JournalUpdated:
+		raw := tx.Get(bucketJournal, pad(int64(r.Entry.Seq)))
+		if raw == nil {
+			return nil
+		}
+		var jr journalRecord
+		if err := json.Unmarshal(raw, &jr); err != nil {
+			return fmt.Errorf("journal entry %d: %w", r.Entry.Seq, err)
+		}
+		jr.JournalEntry = r.Entry
+		return put(bucketJournal, pad(int64(r.Entry.Seq)), jr)
+	case chargepoint.JournalRemoved:
+		return tx.Delete(bucketJournal, pad(int64(r.Seq)))
+	case chargepoint.CSMSIDKept:
+		return tx.Put(bucketTxIDs, pad(r.Local), []byte(strconv.Itoa(r.ID)))
+	case chargepoint.CSMSIDForgotten:
+		return tx.Delete(bucketTxIDs, pad(r.Local))
+	case chargepoint.AvailabilityKept:
+		if r.Operative {
+			return tx.Delete(bucketAvail, pad(int64(r.Connector)))
+		}
+		return tx.Put(bucketAvail, pad(int64(r.Connector)), []byte("Inoperative"))
+	case chargepoint.ReservationsKept:
+		if err := tx.DeleteBucket(bucketReservations); err != nil {
+			return err
+		}
+		for _, res := range r.All {
+			if err := put(bucketReservations, pad(int64(res.ID)), res); err != nil {
+				return err
+			}
+		}
+		return nil
+	case chargepoint.ProfileKept:
+		return put(bucketProfiles, pad(int64(r.Profile.Profile.ID)), r.Profile)
+	case chargepoint.ProfileRemoved:
+		return tx.Delete(bucketProfiles, pad(int64(r.ID)))
+	case chargepoint.Remembered:
+		if r.UnlessListed && tx.Get(bucketLocalList, r.IDTag) != nil {
+			return nil
+		}
+		return put(bucketCache, r.IDTag, r.Info)
+	case chargepoint.FirmwareKept:
+		if err := tx.Put(bucketMeta, metaFirmwareVersion, []byte(r.Version)); err != nil {
+			return err
+		}
+		return tx.Put(bucketMeta, metaFirmwareInstalled, []byte("1"))
+	case chargepoint.FirmwareReported:
+		return tx.Delete(bucketMeta, metaFirmwareInstalled)
+	}
+	return fmt.Errorf("runner: unknown record %T", r)
+}
+
+// keepMax raises a counter of the meta bucket to n.
+func keepMax(tx kv.Tx, name string, n uint64) error {
+	if raw := tx.Get(bucketMeta, name); raw != nil {
+		if old, err := strconv.ParseUint(string(raw), 10, 64); err == nil && old >= n {
+			return nil
+		}
+	}
+	return tx.Put(bucketMeta, name, []byte(strconv.FormatUint(n, 10)))
+}
+
+func counter(tx kv.Tx, name string) uint64 {
+	raw := tx.Get(bucketMeta, name)
+	if raw == nil {
+		return 0
+	}
+	n, _ := strconv.ParseUint(string(raw), 10, 64)
+	return n
+}
+
+// errStop ends a ForEach early.
+var errStop = errors.New("stop")
+
+// restore reads what a core starts from, converting a schema-1 store
+// with legacy (nil: such a store is refused).
+func restore(store kv.Store, connectors int, legacy Legacy) (chargepoint.Restored, error) {
+	var r chargepoint.Restored
+	err := store.Update(func(tx kv.Tx) error {
+		if err := upgrade(tx, legacy); err != nil {
+			return err
+		}
+		r = chargepoint.Restored{CSMSIDs: map[int64]int{}, Inoperative: map[int]bool{},
+			LastTx: int64(counter(tx, metaTx)), LastSeq: counter(tx, metaJournalSeq)}
+		for n := 0; n <= connectors; n++ {
+			if tx.Get(bucketAvail, pad(int64(n))) != nil {
+				r.Inoperative[n] = true
+			}
+		}
+		var err error
+		if r.Open, err = all[chargepoint.Transaction](tx, bucketOpenTx); err != nil {
+			return err
+		}
+		journal, err := all[journalRecord](tx, bucketJournal)
+		if err != nil {
+			return err
+		}
+		for _, jr := range journal {
+			r.Journal = append(r.Journal, jr.JournalEntry)
+		}
+		err = tx.ForEach(bucketTxIDs, func(k string, v []byte) error {
+			local, err1 := strconv.ParseInt(k, 10, 64)
+			id, err2 := strconv.Atoi(string(v))
+			if err1 == nil && err2 == nil {
+				r.CSMSIDs[local] = id
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if r.Reservations, err = all[chargepoint.Reservation](tx, bucketReservations); err != nil {
+			return err
+		}
+		if r.Profiles, err = all[chargepoint.InstalledProfile](tx, bucketProfiles); err != nil {
+			return err
+		}
+		if raw := tx.Get(bucketMeta, metaFirmwareVersion); raw != nil {
+			r.FirmwareVersion = string(raw)
+		}
+		r.FirmwareInstalled = tx.Get(bucketMeta, metaFirmwareInstalled) != nil
+		return nil
+	})
+	if err != nil {
+		return chargepoint.Restored{}, fmt.Errorf("runner: restore: %w", err)
+	}
+	return r, nil
+}
+
+// all reads every value of a bucket, in key order.
+func all[T any](tx kv.Tx, bucket string) ([]T, error) {
+	var out []T
+	err := tx.ForEach(bucket, func(k string, v []byte) error {
+		var x T
+		if err := json.Unmarshal(v, &x); err != nil {
+			return fmt.Errorf("%s %s: %w", bucket, k, err)
+		}
+		out = append(out, x)
+		return nil
+	})
+	return out, err
+}
+
+// LastRegisters returns the last meter register the store knows of each
+// connector (index 0: connector 1), for simulated meters to start from
+// after a restart.
+func LastRegisters(store kv.Store, connectors int) ([]float64, error) {
+	out := make([]float64, connectors)
+	err := store.View(func(tx kv.Tx) error {
+		for i := range out {
+			if raw := tx.Get(bucketMeter, pad(int64(i+1))); raw != nil {
+				v, err := strconv.ParseFloat(string(raw), 64)
+				if err != nil {
+					return err
+				}
+				out[i] = v
+			}
+			if raw := tx.Get(bucketOpenTx, pad(int64(i+1))); raw != nil {
+				var t chargepoint.Transaction
+				if json.Unmarshal(raw, &t) == nil {
+					out[i] = max(out[i], t.LastWh)
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
+}

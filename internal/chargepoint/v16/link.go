@@ -1,0 +1,159 @@
+package v16
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/evse-dev/evse/internal/chargepoint"
+	"github.com/evse-dev/evse/internal/chargepoint/runner"
+	"github.com/evse-dev/evse/internal/ocpp16"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
+)
+
+// Caller sends the charge point's CALLs to the central system.
+type Caller interface {
+	// Call sends a CALL and returns the CALLRESULT payload, or an error
+	// (an *rpc.Error for a CALLERROR).
+	Call(ctx context.Context, action string, payload json.RawMessage) (json.RawMessage, error)
+	// Connected reports whether the central system is reachable now.
+	Connected() bool
+}
+
+// link is the runner's Link in OCPP 1.6: the core's messages rendered as
+// 1.6 CALLs, their answers read back.
+type link struct {
+	caller Caller
+}
+
+var _ runner.Link = link{}
+
+// Send renders a message of the core, sends it and reads the answer.
+func (l link) Send(ctx context.Context, msg any) (any, chargepoint.Failure, error) {
+	action, req, err := render(msg)
+	if err != nil {
+		return nil, chargepoint.Refused, err
+	}
+	payload, err := json.Marshal(req)
+	if err != nil {
+		return nil, chargepoint.Refused, fmt.Errorf("v16: encode %s: %w", action, err)
+	}
+	raw, err := l.caller.Call(ctx, action, payload)
+	if err == nil {
+		if verr := ocpp16.ValidateResponse(action, raw); verr != nil {
+			return nil, chargepoint.Refused, fmt.Errorf("v16: %s: the central system's answer breaks the schema: %w", action, verr)
+		}
+		answer, err := readAnswer(action, raw, msg)
+		if err != nil {
+			return nil, chargepoint.Refused, err
+		}
+		return answer, chargepoint.Delivered, nil
+	}
+	err = fmt.Errorf("v16: %s: %w", action, err)
+	var callErr *rpc.Error
+	switch {
+	case errors.As(err, &callErr):
+		return nil, chargepoint.Refused, err
+	case (errors.Is(err, rpc.ErrTimeout) || errors.Is(err, context.DeadlineExceeded)) && l.caller.Connected():
+		return nil, chargepoint.Unanswered, err
+	}
+	return nil, chargepoint.Lost, err
+}
+
+// render turns a message of the core into a 1.6 CALL.
+func render(msg any) (string, any, error) {
+	switch m := msg.(type) {
+	case chargepoint.BootNotification:
+		id := m.Identity
+		return "BootNotification", &ocpp16.BootNotificationRequest{ChargePointVendor: id.Vendor, ChargePointModel: id.Model,
+			ChargePointSerialNumber: id.SerialNumber, ChargeBoxSerialNumber: id.ChargeBoxSerialNumber,
+			FirmwareVersion: id.FirmwareVersion, Iccid: id.ICCID, Imsi: id.IMSI, MeterType: id.MeterType,
+			MeterSerialNumber: id.MeterSerialNumber}, nil
+	case chargepoint.Heartbeat:
+		return "Heartbeat", &ocpp16.HeartbeatRequest{}, nil
+	case chargepoint.StatusNotification:
+		return "StatusNotification", &ocpp16.StatusNotificationRequest{ConnectorId: m.Connector,
+			ErrorCode: ocpp16.ChargePointErrorCode(m.Error), Status: ocpp16.ChargePointStatus(m.State),
+			Timestamp: &ocpp16.DateTime{Time: m.Since}}, nil
+	case chargepoint.Authorize:
+		return "Authorize", &ocpp16.AuthorizeRequest{IdTag: m.IDTag}, nil
+	case chargepoint.MeterValues:
+		req := &ocpp16.MeterValuesRequest{ConnectorId: m.Connector, MeterValue: []ocpp16.MeterValue{meterValue(m.Sample)}}
+		if m.CSMSID != 0 {
+			id := m.CSMSID
+			req.TransactionId = &id
+		}
+		return "MeterValues", req, nil
+	case chargepoint.FirmwareStatusNotification:
+		return "FirmwareStatusNotification", &ocpp16.FirmwareStatusNotificationRequest{Status: ocpp16.FirmwareStatus(m.Status)}, nil
+	case chargepoint.DiagnosticsStatusNotification:
+		return "DiagnosticsStatusNotification", &ocpp16.DiagnosticsStatusNotificationRequest{Status: ocpp16.DiagnosticsStatus(m.Status)}, nil
+	case runner.TxCall:
+		return renderTx(m)
+	}
+	return "", nil, fmt.Errorf("v16: no OCPP 1.6 message for %T", msg)
+}
+
+// renderTx renders a transaction event: StartTransaction, MeterValues or
+// StopTransaction, with the central system's id of the transaction.
+func renderTx(m runner.TxCall) (string, any, error) {
+	ev := m.Event
+	at := ocpp16.DateTime{Time: ev.At}
+	switch m.Entry.Kind {
+	case chargepoint.TxStarted:
+		return "StartTransaction", &ocpp16.StartTransactionRequest{ConnectorId: ev.Connector, IdTag: ev.IDTag,
+			MeterStart: ev.MeterWh, Timestamp: at, ReservationId: ev.ReservationID}, nil
+	case chargepoint.TxUpdated:
+		id := m.CSMSID
+		return "MeterValues", &ocpp16.MeterValuesRequest{ConnectorId: ev.Connector, TransactionId: &id,
+			MeterValue: meterValues(ev.Samples)}, nil
+	case chargepoint.TxStopped:
+		return "StopTransaction", &ocpp16.StopTransactionRequest{IdTag: ev.IDTag, MeterStop: ev.MeterWh, Timestamp: at,
+			TransactionId: m.CSMSID, Reason: ocpp16.Reason(ev.Reason), TransactionData: meterValues(ev.Samples)}, nil
+	}
+	return "", nil, fmt.Errorf("v16: a transaction event of kind %q", m.Entry.Kind)
+}
+
+// readAnswer reads a CALLRESULT into the core's answer.
+func readAnswer(action string, raw json.RawMessage, msg any) (any, error) {
+	decode := func(v any) error {
+		if err := json.Unmarshal(raw, v); err != nil {
+			return fmt.Errorf("v16: decode %s answer: %w", action, err)
+		}
+		return nil
+	}
+	switch action {
+	case "BootNotification":
+		var r ocpp16.BootNotificationResponse
+		if err := decode(&r); err != nil {
+			return nil, err
+		}
+		return chargepoint.BootAnswer{Status: chargepoint.Registration(r.Status), Interval: time.Duration(r.Interval) * time.Second}, nil
+	case "Authorize":
+		var r ocpp16.AuthorizeResponse
+		if err := decode(&r); err != nil {
+			return nil, err
+		}
+		return chargepoint.AuthorizeAnswer{Info: authInfo(r.IdTagInfo)}, nil
+	case "StartTransaction":
+		var r ocpp16.StartTransactionResponse
+		if err := decode(&r); err != nil {
+			return nil, err
+		}
+		return chargepoint.StartAnswer{TransactionID: r.TransactionId, Info: authInfo(r.IdTagInfo)}, nil
+	case "StopTransaction":
+		var r ocpp16.StopTransactionResponse
+		if err := decode(&r); err != nil {
+			return nil, err
+		}
+		a := chargepoint.StopAnswer{}
+		if r.IdTagInfo != nil {
+			info := authInfo(*r.IdTagInfo)
+			a.Info = &info
+		}
+		return a, nil
+	}
+	return nil, nil
+}

@@ -1,0 +1,9 @@
+package v16
+
+import (
+	"testing"
+
+	"github.com/evse-dev/evse/internal/leakcheck"
+)
+
+func TestMain(m *testing.M) { leakcheck.Main(m) }
