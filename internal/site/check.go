@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Line is one line of a trace.
+// Line is the whole site at one instant of a trace.
 type Line struct {
 	T          float64      `json:"t"`
 	Available  [3]float64   `json:"available"`
@@ -26,22 +26,91 @@ type TraceEntry struct {
 	Drawn     [3]float64 `json:"drawn"`
 }
 
-// ReadTrace calls f for each line of a trace.
+// record is one line of a trace as written (docs/site.md): the header,
+// a site line, or a connector line; version 1 traces hold whole Lines.
+type record struct {
+	Trace      string       `json:"trace"`
+	Version    int          `json:"version"`
+	T          *float64     `json:"t"`
+	Available  *[3]float64  `json:"available"`
+	Meter      string       `json:"meter"`
+	C          *int         `json:"c"`
+	State      string       `json:"state"`
+	Arrival    *float64     `json:"arrival"`
+	Offered    [3]float64   `json:"offered"`
+	Drawn      [3]float64   `json:"drawn"`
+	Connectors []TraceEntry `json:"connectors"`
+}
+
+// ReadTrace calls f with the whole site at each instant of a trace. The
+// Line and its connectors are valid until f returns: copy what you keep.
 func ReadTrace(r io.Reader, f func(Line) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	n := 0
+	var (
+		cur     Line
+		pending bool // cur holds changes not yet given to f
+		header  bool
+		n       int
+	)
+	flush := func() error {
+		if !pending {
+			return nil
+		}
+		pending = false
+		return f(cur)
+	}
 	for sc.Scan() {
 		n++
-		var l Line
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+		var rec record
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
 			return fmt.Errorf("trace line %d: %w", n, err)
 		}
-		if err := f(l); err != nil {
-			return err
+		switch {
+		case rec.Trace != "":
+			if rec.Version != traceVersion || n != 1 {
+				return fmt.Errorf("trace line %d: a header of version %d", n, rec.Version)
+			}
+			header = true
+			cur.Connectors = rec.Connectors
+			continue
+		case rec.T == nil:
+			return fmt.Errorf("trace line %d: no time", n)
+		case !header: // version 1: every line is the whole site
+			cur = Line{T: *rec.T, Meter: rec.Meter, Connectors: rec.Connectors}
+			if rec.Available != nil {
+				cur.Available = *rec.Available
+			}
+			pending = true
+			if err := flush(); err != nil {
+				return err
+			}
+			continue
 		}
+		if *rec.T != cur.T {
+			if err := flush(); err != nil {
+				return err
+			}
+			cur.T = *rec.T
+		}
+		pending = true
+		if rec.C == nil {
+			if rec.Available != nil {
+				cur.Available = *rec.Available
+			}
+			cur.Meter = rec.Meter
+			continue
+		}
+		if *rec.C < 0 || *rec.C >= len(cur.Connectors) {
+			return fmt.Errorf("trace line %d: no connector %d", n, *rec.C)
+		}
+		e := &cur.Connectors[*rec.C]
+		e.State, e.Arrival, e.Offered, e.Drawn = rec.State, rec.Arrival, rec.Offered, rec.Drawn
 	}
-	return sc.Err()
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	return flush()
 }
 
 // Violation is a time a phase carried more than was available for
@@ -134,3 +203,7 @@ func Graces(sc *Scenario) (offer, drawn time.Duration) {
 	}
 	return time.Second, time.Second + slowest
 }
+
+// responseDefault is the simulated EVs' response delay when a scenario
+// gives none (sim.Options' default).
+const responseDefault = 2 * time.Second

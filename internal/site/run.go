@@ -1,158 +1,73 @@
 package site
 
 import (
+	"container/heap"
 	"fmt"
-	"math"
+	"maps"
+	"sort"
+	"strconv"
 	"time"
 
+	"github.com/evse-dev/evse/internal/chargepoint"
+	"github.com/evse-dev/evse/internal/chargepoint/runner"
+	"github.com/evse-dev/evse/internal/clock"
 	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/dlm"
 	"github.com/evse-dev/evse/internal/hw"
 	"github.com/evse-dev/evse/internal/hw/sim"
+	"github.com/evse-dev/evse/internal/kv"
 	"github.com/evse-dev/evse/internal/model"
-)
-
-// Tick is the simulation's time step.
-const Tick = 100 * time.Millisecond
-
-// Tuning shared with the real charge point: see internal/chargepoint.
-const (
-	evDoneAfter     = 30 * time.Second // an offer left unused this long: the EV is done
-	responseDefault = 2 * time.Second  // sim.Board's default response delay
-	voltage         = 230.0
 )
 
 // start is the virtual clock's origin.
 var start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// connector is one simulated connector and its EV.
-type connector struct {
-	n        int
-	rotation [3]int
-	ev       *sim.EV // nil: empty
-	arrival  float64 // seconds, when ev != nil
-	limit    float64 // DLM cap; negative: none
-	applied  float64 // PWM offer now
-	drawn    float64 // A per phase now
-	response sim.Response
-	phases   int // known from drawing: 0, 1 or 3
-	idle     time.Time
-	done     bool
-	onePhase bool // switched to one phase by the master
-	energyWh float64
+// Options change how a site runs; the zero value runs it as the real
+// chargers would.
+type Options struct {
+	// Core, when set, changes each charger's core configuration (tests
+	// that show the site runs the charger's own rules).
+	Core func(*chargepoint.Config)
 }
 
-func (c *connector) ready() bool { return c.ev != nil && !c.done }
-
-// evPhases is how many phases the EV draws on: one while the connector is
-// switched to one phase.
-func (c *connector) evPhases() int {
-	if c.onePhase {
-		return 1
-	}
-	return c.ev.Phases
-}
-
-// setPhases switches the connector as the master said: offer nothing
-// first, as a real charger does; the EV's phases are then not known until
-// it draws again.
-func (c *connector) setPhases(one bool) {
-	if c.onePhase == one {
-		return
-	}
-	c.onePhase, c.applied, c.drawn, c.response = one, 0, 0, sim.Response{}
-	c.phases = 0
-	if one && c.ev != nil {
-		c.phases = 1
-	}
-}
-
-// report is the connector as its charger tells the master.
-func (c *connector) report(min, disconnected float64) dlm.ConnectorReport {
-	r := dlm.ConnectorReport{Ready: c.ready(), Phases: c.phases, Rotation: c.rotation, Max: maxCurrent,
-		Min: min, Disconnected: disconnected, Applied: c.applied}
-	if c.ev != nil && c.drawn > 0 {
-		for i := range c.evPhases() {
-			r.Drawn[i] = c.drawn
-		}
-	}
-	return r
-}
-
-// maxCurrent is what a charger offers at most: the default model's.
-var maxCurrent = float64(model.Default().MaxCurrent)
-
-// charger is one simulated charger.
+// charger is one charger of the site: the real charging core on
+// simulated hardware, its settings and store, and its DLM role.
 type charger struct {
 	spec     Charger
 	settings *config.Settings
-	conns    []*connector
-	slave    *dlm.Slave // modes 3 and 4
+	store    kv.Store
+	board    *sim.Board
+	unit     *runner.Unit
+	conns    []*conn
+	reporter dlm.Reporter
+	side     *dlm.SlaveSide // slaves (modes 3 and 4)
 	linkUp   bool
 	off      bool // powered off: no current, no messages, no decisions
 	opto     [2]bool
-	reported time.Time
-	heard    bool        // offers arrived this tick
-	sig      []signature // of the last report sent, to send changes at once
 
-	// Settings read often, kept until a config event.
-	minA, disconnectedA float64
-	fcm                 int
-	meterOn, including  bool
-	canSwitch           bool // ConnectorSwitch3to1PhaseSupported
+	// reports are the connectors' reports as last built; loads the
+	// loads they were built from (a change reports at once).
+	reports map[int]dlm.ConnectorReport
+	loads   []dlm.Load
+	// The master's own connectors (mode 1) report to it directly: on a
+	// change, and every ReportInterval.
+	reportedAt time.Time
+	// offers and phases are what the master last gave its own
+	// connectors.
+	offers map[int]float64
+	phases map[int]int
+	// touched: something happened to the charger at this instant.
+	touched   bool
+	next      time.Time
+	heapIndex int
 }
 
-// signature is what of a connector must reach the master at once.
-type signature struct {
-	ready   bool
-	phases  int
-	applied float64
-	drawn   float64 // as last reported; a move of dlm.DrawnReport is reported
-}
-
-// refresh reads the settings the simulation uses all the time.
-func (ch *charger) refresh() {
-	ch.minA = float64(ch.settings.Int("DlmMinCurrentRating"))
-	ch.disconnectedA = float64(ch.settings.Int("DlmDisconnectedLimit"))
-	ch.fcm = ch.settings.Int("FreeChargingMode")
-	ch.meterOn = ch.settings.Int("DlmExtMeterEnabled") == 1
-	ch.including = ch.settings.Int("DlmExtMeterLocation") == 0
-	ch.canSwitch = ch.settings.Bool("ConnectorSwitch3to1PhaseSupported")
-}
-
-func (ch *charger) disconnected() float64 { return ch.disconnectedA }
-
-func (ch *charger) reports() map[int]dlm.ConnectorReport {
-	out := make(map[int]dlm.ConnectorReport, len(ch.conns))
-	for _, c := range ch.conns {
-		r := c.report(ch.minA, ch.disconnectedA)
-		r.CanSwitch = ch.canSwitch
-		out[c.n] = r
-	}
-	return out
-}
-
-// due reports whether the charger must report now: a change, or
-// dlm.ReportInterval since the last report. It notes the report as sent.
-func (ch *charger) due(now time.Time) bool {
-	changed := len(ch.sig) != len(ch.conns)
-	if changed {
-		ch.sig = make([]signature, len(ch.conns))
-	}
-	for i, c := range ch.conns {
-		sg := signature{c.ready(), c.phases, c.applied, ch.sig[i].drawn}
-		if math.Abs(c.drawn-sg.drawn) >= dlm.DrawnReport {
-			sg.drawn = c.drawn
-		}
-		if sg != ch.sig[i] {
-			ch.sig[i], changed = sg, true
-		}
-	}
-	if !changed && now.Sub(ch.reported) < dlm.ReportInterval {
-		return false
-	}
-	ch.reported = now
-	return true
+// conn is what the site keeps of a connector for its trace.
+type conn struct {
+	n        int
+	rotation [3]int
+	arrival  float64 // seconds, while an EV is plugged
+	plugged  bool
 }
 
 // message travels the in-process network.
@@ -161,47 +76,64 @@ type message struct {
 	slave  *charger
 	report map[int]dlm.ConnectorReport // to the master; nil: offers to the slave
 	offers map[int]float64
-	one    map[int]bool // connectors switched to one phase
+	one    map[int]bool
 	fcm    int
 }
 
 // Site is a running simulation.
 type Site struct {
 	sc       *Scenario
+	opts     Options
+	clock    *clock.Virtual
+	now      time.Time
+	runner   *runner.Runner
+	store    *kv.Mem
 	chargers []*charger
 	byID     map[string]*charger
 	master   *charger
 	dm       *dlm.Master
-	net      []message
-	now      time.Time
+	net      []message // in order of arrival: every message has the same latency
+	wakes    wakeHeap
 
-	otherLoad [3]float64
-	meterOK   bool
-	force     bool       // the master must step
-	reporters []*charger // slaves whose report reached the master this tick
-	dirty     bool       // an offer, a drawn current or what is available moved this tick
-	lastAvail dlm.Phases
-	trace     *traceWriter
-	stats     Stats
+	otherLoad  [3]float64
+	meterOK    bool
+	lastMeter  time.Time
+	masterDue  bool       // the master must step
+	reporters  []*charger // slaves whose report reached the master at this instant
+	trace      *traceWriter
+	stats      Stats
+	overOffer  [3]time.Time // since when a phase's offers are over what is available
+	overDrawn  [3]time.Time
+	lastAvail  dlm.Phases
+	lastChange bool
 }
 
 // Stats sums up a run.
 type Stats struct {
 	Simulated time.Duration
 	Lines     int
-	EnergyWh  float64
+	// Bytes is the size of the trace.
+	Bytes    int64
+	EnergyWh float64
 	// OverOffered is the longest time the offers on a grid phase
 	// exceeded what was available; OverDrawn the same for the current
 	// drawn. Both include the time offers take to reach slaves and EVs to
 	// follow.
 	OverOffered, OverDrawn time.Duration
+	// Steps counts the instants the simulation stopped at.
+	Steps int
 }
 
 // New prepares a scenario's site.
-func New(sc *Scenario) (*Site, error) {
-	s := &Site{sc: sc, byID: map[string]*charger{}, now: start, meterOK: true}
+func New(sc *Scenario, opts ...Options) (*Site, error) {
+	s := &Site{sc: sc, byID: map[string]*charger{}, now: start, meterOK: true, clock: clock.NewVirtual(start),
+		store: &kv.Mem{}}
+	if len(opts) > 0 {
+		s.opts = opts[0]
+	}
+	s.runner = runner.New(runner.Options{Store: s.store, Clock: s.clock, Synchronous: true})
 	for _, spec := range sc.Chargers {
-		ch, err := newCharger(spec)
+		ch, err := s.newCharger(spec)
 		if err != nil {
 			return nil, err
 		}
@@ -213,27 +145,23 @@ func New(sc *Scenario) (*Site, error) {
 	}
 	if s.master != nil {
 		s.dm = dlm.NewMaster(dlm.SiteOf(s.master.settings.Snapshot()), s.now)
-		if s.master.spec.Mode == 1 {
-			for _, c := range s.master.conns {
-				c.limit = 0 // nothing until the master has decided
-			}
-		}
+		s.masterDue = true
 	}
 	for _, ch := range s.chargers {
-		if ch.spec.Mode == 3 || ch.spec.Mode == 4 {
-			ch.slave = dlm.NewSlave(ch.disconnected(), s.now)
+		if ch.slave() {
+			ch.side = dlm.NewSlaveSide(ch.disconnected(), s.now)
 			ch.linkUp = true
-			for _, c := range ch.conns {
-				c.limit = ch.slave.Limit(c.n, s.now) // nothing until the master speaks
-			}
+		}
+		if err := s.boot(ch); err != nil {
+			return nil, err
 		}
 	}
 	return s, nil
 }
 
-func newCharger(spec Charger) (*charger, error) {
+func (s *Site) newCharger(spec Charger) (*charger, error) {
 	defaults := model.Default().ConfigDefaults()
-	defaults["NumberOfConnectors"] = itoa(spec.Connectors)
+	defaults["NumberOfConnectors"] = strconv.Itoa(spec.Connectors)
 	cat, err := config.NewCatalogue(defaults)
 	if err != nil {
 		return nil, err
@@ -242,7 +170,10 @@ func newCharger(spec Charger) (*charger, error) {
 	if err != nil {
 		return nil, err
 	}
-	pairs := []config.Pair{{Key: "FreeCharging", Value: "1"}, {Key: "DlmMode", Value: itoa(spec.Mode)}}
+	// The charger's wiring is its ConnectorPhaseRotation, as the reports
+	// to the master read it.
+	pairs := []config.Pair{{Key: "FreeCharging", Value: "1"}, {Key: "DlmMode", Value: strconv.Itoa(spec.Mode)},
+		{Key: "ConnectorPhaseRotation", Value: "0." + spec.PhaseRotation}}
 	for k, v := range spec.Config {
 		pairs = append(pairs, config.Pair{Key: k, Value: v})
 	}
@@ -250,13 +181,32 @@ func newCharger(spec Charger) (*charger, error) {
 	if _, err := settings.SetAll(pairs, config.ActorInstaller); err != nil {
 		return nil, fmt.Errorf("charger %q: %w", spec.ID, err)
 	}
-	rot := dlm.Rotations("0." + spec.PhaseRotation)
-	ch := &charger{spec: spec, settings: settings}
-	ch.refresh()
+	rot := dlm.Rotations(settings.Snapshot().ConnectorPhaseRotation)
+	ch := &charger{spec: spec, settings: settings, store: runner.Prefixed(s.store, spec.ID+"/"), heapIndex: -1,
+		board: sim.New(sim.Options{Clock: s.clock, Connectors: spec.Connectors})}
 	for n := 1; n <= spec.Connectors; n++ {
-		ch.conns = append(ch.conns, &connector{n: n, rotation: dlm.RotationOf(rot, n), limit: -1})
+		ch.conns = append(ch.conns, &conn{n: n, rotation: dlm.RotationOf(rot, n)})
 	}
 	return ch, nil
+}
+
+// boot starts a charger's core, from what its store kept.
+func (s *Site) boot(ch *charger) error {
+	m := model.Default()
+	cfg := chargepoint.Config{Connectors: ch.spec.Connectors, Phases: 3, MaxCurrent: float64(m.MaxCurrent),
+		CanSwitchPhases: true, Managed: ch.underDLM(),
+		Identity: chargepoint.Identity{Vendor: m.Vendor, Model: m.Model, FirmwareVersion: m.FirmwareVersion}}
+	if s.opts.Core != nil {
+		s.opts.Core(&cfg)
+	}
+	u, err := s.runner.Add(runner.UnitOptions{ID: ch.spec.ID, Core: cfg, Settings: ch.settings, Board: ch.board, Store: ch.store})
+	if err != nil {
+		return fmt.Errorf("charger %q: %w", ch.spec.ID, err)
+	}
+	ch.unit, ch.reports, ch.loads, ch.reportedAt, ch.offers, ch.phases = u, nil, nil, time.Time{}, nil, nil
+	ch.reporter = dlm.Reporter{} // a new process knows nothing of the EVs it finds
+	ch.touched = true
+	return nil
 }
 
 // underDLM reports whether the charger's connectors follow DLM.
@@ -264,56 +214,130 @@ func (ch *charger) underDLM() bool {
 	return ch.spec.Mode == 1 || ch.spec.Mode == 3 || ch.spec.Mode == 4
 }
 
-// Run simulates the scenario, writing the trace to w (nil: none).
+func (ch *charger) slave() bool { return ch.spec.Mode == 3 || ch.spec.Mode == 4 }
+
+func (ch *charger) disconnected() float64 {
+	return float64(ch.settings.Snapshot().DlmDisconnectedLimit)
+}
+
+// Run simulates the scenario, writing the trace to tw (nil: none).
 func (s *Site) Run(tw *TraceOptions) (Stats, error) {
 	if tw != nil {
 		s.trace = newTraceWriter(s, *tw)
 	}
 	end := start.Add(time.Duration(s.sc.Duration))
 	next := 0
-	var over, overDrawn [3]time.Time
-	for s.now = start; ; s.now = s.now.Add(Tick) {
+	for {
+		s.stats.Steps++
 		for next < len(s.sc.Events) && !start.Add(time.Duration(s.sc.Events[next].At)).After(s.now) {
-			if err := s.apply(s.sc.Events[next]); err != nil {
-				return s.stats, fmt.Errorf("event %d at %v: %w", next+1, time.Duration(s.sc.Events[next].At), err)
+			e := s.sc.Events[next]
+			if err := s.apply(e); err != nil {
+				return s.stats, fmt.Errorf("event %d at %v: %w", next+1, time.Duration(e.At), err)
+			}
+			if e.Plug != nil || e.Unplug {
+				// The charger sees each car come and go, even two at one
+				// instant, and tells its master so.
+				s.drive(s.byID[e.Charger])
 			}
 			next++
 		}
-		s.deliver()
-		s.slaves()
-		s.physics()
-		s.report()
-		s.step()
-		// Trace and check look again only when something moved.
-		if avail := s.available(); avail != s.lastAvail {
-			s.lastAvail, s.dirty = avail, true
-		}
-		if s.trace != nil && (s.dirty || s.trace.pending || s.now.Equal(end)) {
-			if err := s.trace.tick(s.now, s.now.Equal(end)); err != nil {
+		s.instant()
+		last := !s.now.Before(end)
+		if s.trace != nil {
+			if err := s.trace.instant(s.now, last); err != nil {
 				return s.stats, err
 			}
 		}
-		if s.dirty {
-			s.check(&over, &overDrawn)
-		} else {
-			s.extend(&over, &overDrawn)
-		}
-		s.dirty = false
-		if !s.now.Before(end) {
+		s.check()
+		if last {
 			break
 		}
+		t := end
+		if next < len(s.sc.Events) {
+			t = earliest(t, start.Add(time.Duration(s.sc.Events[next].At)))
+		}
+		t = earliest(t, s.nextInstant())
+		if !t.After(s.now) {
+			t = s.now.Add(time.Millisecond) // never stand still
+		}
+		s.clock.Advance(t.Sub(s.now))
+		s.now = t
 	}
 	s.stats.Simulated = end.Sub(start)
 	for _, ch := range s.chargers {
-		for _, c := range ch.conns {
-			s.stats.EnergyWh += c.energyWh
+		for _, c := range ch.board.Connectors() {
+			s.stats.EnergyWh += c.Meter().EnergyWh
 		}
 	}
+	s.closeRuns()
 	if s.trace != nil {
-		s.stats.Lines = s.trace.lines
+		s.stats.Lines, s.stats.Bytes = s.trace.lines, s.trace.bytes
 		return s.stats, s.trace.flush()
 	}
 	return s.stats, nil
+}
+
+func earliest(a, b time.Time) time.Time {
+	if !b.IsZero() && b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// nextInstant is when something next happens: a message arrives, a
+// charger wakes (its core, its EVs, its DLM side), the master wakes or
+// reads its meter.
+func (s *Site) nextInstant() time.Time {
+	var t time.Time
+	if len(s.net) > 0 {
+		t = s.net[0].at
+	}
+	if len(s.wakes) > 0 {
+		t = earliestNonZero(t, s.wakes[0].next)
+	}
+	if s.trace != nil {
+		t = earliestNonZero(t, s.trace.pendingAt)
+	}
+	if s.dm != nil && !s.master.off {
+		t = earliestNonZero(t, s.dm.Next())
+		if s.master.settings.Snapshot().DlmExtMeterEnabled == 1 {
+			t = earliestNonZero(t, s.now.Truncate(time.Second).Add(time.Second))
+		}
+	}
+	return t
+}
+
+func earliestNonZero(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
+// instant does everything due at s.now, until nothing more happens at it.
+func (s *Site) instant() {
+	s.deliver()
+	for _, ch := range s.wakes.due(s.now) {
+		ch.touched = true
+	}
+	for round := 0; round < 8; round++ {
+		any := false
+		for _, ch := range s.chargers {
+			if ch.touched {
+				ch.touched, any = false, true
+				s.drive(ch)
+			}
+		}
+		if s.stepMaster() {
+			any = true
+		}
+		if !any {
+			break
+		}
+	}
+	for _, ch := range s.chargers {
+		s.schedule(ch)
+	}
 }
 
 // apply carries out one scenario event.
@@ -326,23 +350,30 @@ func (s *Site) apply(e Event) error {
 		s.meterOK = e.Meter == "ok"
 	case e.Plug != nil:
 		c := ch.conns[e.Connector-1]
-		s.sessionEnded(ch, c)
-		ev := e.Plug.WithDefaults()
-		*c = connector{n: c.n, rotation: c.rotation, limit: c.limit, energyWh: c.energyWh, ev: &ev,
-			arrival: s.now.Sub(start).Seconds(), onePhase: c.onePhase}
+		if c.plugged {
+			ch.board.Unplug(e.Connector) // another car takes its place
+			s.drive(ch)
+		}
+		if err := ch.board.Plug(e.Connector, e.Plug.WithDefaults()); err != nil {
+			return err
+		}
+		c.plugged, c.arrival = true, s.now.Sub(start).Seconds()
 	case e.Unplug:
 		c := ch.conns[e.Connector-1]
-		s.sessionEnded(ch, c)
-		*c = connector{n: c.n, rotation: c.rotation, limit: c.limit, energyWh: c.energyWh, onePhase: c.onePhase}
+		if c.plugged {
+			ch.board.Unplug(e.Connector)
+		}
+		c.plugged = false
 	case e.Input != 0:
 		ch.opto[e.Input-1] = e.High
+		ch.board.SetInput(e.Input, e.High)
 		if ch == s.master {
 			s.dm.Input(e.Input, e.High)
 		}
 	case e.Link != "":
 		ch.linkUp = e.Link == "up"
 	case e.Power != "":
-		s.power(ch, e.Power == "on")
+		return s.power(ch, e.Power == "on")
 	case e.Config != nil:
 		var pairs []config.Pair
 		for k, v := range e.Config {
@@ -352,62 +383,47 @@ func (s *Site) apply(e Event) error {
 		if _, err := ch.settings.SetAll(pairs, config.ActorInstaller); err != nil {
 			return err
 		}
-		ch.refresh()
 		if ch == s.master {
 			s.dm.SetSite(dlm.SiteOf(ch.settings.Snapshot()))
 		}
-		if ch.slave != nil {
-			ch.slave.SetDisconnected(ch.disconnected())
-		}
 	}
-	s.force, s.dirty = true, true // the trace looks again too
+	if ch != nil {
+		ch.touched = true
+	}
+	s.masterDue = true
 	return nil
 }
 
 // power turns a charger off (it dies: its EVs draw nothing, it sends and
-// hears nothing, a master decides nothing) or on again (it starts afresh:
-// a slave offers nothing until its master speaks, a master holds raises
-// for dlm.StartGrace).
-func (s *Site) power(ch *charger, on bool) {
+// hears nothing, a master decides nothing) or on again (it starts afresh
+// from its store: a slave offers nothing until its master speaks, a
+// master holds raises for dlm.StartGrace).
+func (s *Site) power(ch *charger, on bool) error {
 	if ch.off != on {
-		return // already so
+		return nil // already so
 	}
 	ch.off = !on
-	for _, c := range ch.conns {
-		c.limit, c.applied, c.drawn, c.response = 0, 0, 0, sim.Response{}
-		c.phases, c.onePhase, c.idle, c.done = 0, false, time.Time{}, false
-	}
 	if !on {
-		return
+		for _, c := range ch.board.Connectors() {
+			c.Offer(0)
+			c.SetContactor(false)
+			c.(hw.PhaseSwitcher).SetPhases(3)
+		}
+		s.runner.Remove(ch.unit)
+		s.wakes.remove(ch)
+		return nil
 	}
-	ch.sig, ch.reported = nil, time.Time{}
 	switch {
-	case ch.slave != nil:
-		ch.slave = dlm.NewSlave(ch.disconnected(), s.now)
+	case ch.slave():
+		ch.side = dlm.NewSlaveSide(ch.disconnected(), s.now)
 	case ch == s.master:
 		s.dm = dlm.NewMaster(dlm.SiteOf(ch.settings.Snapshot()), s.now)
 		s.dm.HoldRaisesUntil(s.now.Add(dlm.StartGrace))
 		for p := range 2 {
 			s.dm.Input(p+1, ch.opto[p])
 		}
-	default:
-		for _, c := range ch.conns {
-			c.limit = -1
-		}
 	}
-}
-
-// sessionEnded: a managed connector's session ends (its EV leaves, or
-// another takes its place), and the next one waits for its own share, as
-// on a real charge point.
-func (s *Site) sessionEnded(ch *charger, c *connector) {
-	switch {
-	case ch.slave != nil:
-		ch.slave.Ended(c.n)
-		c.limit = ch.slave.Limit(c.n, s.now)
-	case ch == s.master && ch.spec.Mode == 1:
-		c.limit = 0
-	}
+	return s.boot(ch)
 }
 
 // deliver hands over the messages due.
@@ -430,122 +446,91 @@ func (s *Site) deliver() {
 			// steps after every report.
 			after := s.dm.Available()
 			for p := range 3 {
-				s.force = s.force || after[p] < before[p]
+				s.masterDue = s.masterDue || after[p] < before[p]
 			}
 			continue
 		}
-		m.slave.slave.Heard(m.offers, m.one, s.now)
-		for _, c := range m.slave.conns {
-			c.setPhases(m.slave.slave.Phases(c.n) == 1)
+		m.slave.side.Heard(m.offers, m.one, s.now)
+		if m.slave.settings.Snapshot().FreeChargingMode != m.fcm {
+			m.slave.settings.Set("FreeChargingMode", strconv.Itoa(m.fcm), config.ActorInstaller)
 		}
-		m.slave.heard = true
-		if m.slave.fcm != m.fcm {
-			m.slave.settings.Set("FreeChargingMode", itoa(m.fcm), config.ActorInstaller)
-			m.slave.refresh()
-		}
+		m.slave.touched = true
 	}
 	s.net = s.net[n:]
 }
 
-// slaves apply their limits: the master's offers, or the fallback.
-func (s *Site) slaves() {
-	for _, ch := range s.chargers {
-		if ch.slave == nil || ch.off || (!ch.heard && s.now.Before(ch.slave.Next())) {
-			continue // nothing new, and not lost now
+// drive brings a charger to now: its EVs, its core, and its DLM side.
+func (s *Site) drive(ch *charger) {
+	if ch.off {
+		return
+	}
+	ch.board.Sync()
+	ch.unit.Drive(s.now)
+	switch {
+	case ch.side != nil:
+		// Limits and phases apply first; the report then tells them.
+		report := false
+		for i := range 4 {
+			changed := ch.readLoads()
+			a := ch.side.Update(ch.reports, ch.disconnected(), s.now, report || changed, ch.linkUp)
+			report = report || a.Report
+			if a.Limits == nil && a.Phases == nil || i == 3 {
+				break
+			}
+			var evs []chargepoint.Event
+			if a.Phases != nil {
+				evs = append(evs, chargepoint.PhasesSet{Phases: a.Phases})
+			}
+			if a.Limits != nil {
+				evs = append(evs, chargepoint.LimitsSet{Limits: a.Limits})
+			}
+			ch.unit.Drive(s.now, evs...)
 		}
-		ch.heard = false
-		for _, c := range ch.conns {
-			c.limit = ch.slave.Limit(c.n, s.now)
+		if report && ch.linkUp {
+			s.net = append(s.net, message{at: s.now.Add(time.Duration(s.sc.Latency)), slave: ch, report: maps.Clone(ch.reports)})
 		}
+	case ch == s.master && ch.spec.Mode == 1:
+		if ch.readLoads() || s.now.Sub(ch.reportedAt) >= dlm.ReportInterval {
+			s.dm.Report(ch.spec.ID, maps.Clone(ch.reports), s.now)
+			ch.reportedAt, s.masterDue = s.now, true
+		}
+	default:
+		ch.readLoads()
 	}
 }
 
-// physics moves every connector one tick: the offer, the EV following it,
-// energy.
-func (s *Site) physics() {
-	dt := Tick.Hours()
-	for _, ch := range s.chargers {
-		if ch.off {
-			continue
-		}
-		for _, c := range ch.conns {
-			if c.ev == nil {
-				continue
-			}
-			offer := maxCurrent
-			if c.limit >= 0 {
-				offer = math.Min(offer, c.limit)
-			}
-			if offer < hw.MinCurrent {
-				offer = 0
-			}
-			if c.applied != offer {
-				c.applied, s.dirty = offer, true
-			}
-			if c.drawn > 0 {
-				wh := voltage * c.drawn * float64(c.evPhases()) * dt
-				c.energyWh += wh
-				c.ev.SoCPercent = math.Min(100, c.ev.SoCPercent+100*wh/c.ev.CapacityWh)
-			}
-			delay := responseDefault
-			if c.ev.ResponseDelayMs > 0 {
-				delay = time.Duration(c.ev.ResponseDelayMs) * time.Millisecond
-			}
-			// Meters and EVs move in steps of 0.1 A.
-			if d := math.Floor(c.ev.Draws(c.response.Step(offer, delay, s.now))*10) / 10; d != c.drawn {
-				c.drawn, s.dirty = d, true
-			}
-			if c.drawn >= 1 && c.phases == 0 {
-				c.phases = c.evPhases()
-				if c.phases != 1 {
-					c.phases = 3
-				}
-			}
-			// Done: the offer goes unused for evDoneAfter.
-			switch {
-			case c.applied < hw.MinCurrent || c.drawn > 0:
-				c.idle = time.Time{}
-			case c.idle.IsZero():
-				c.idle = s.now
-			case s.now.Sub(c.idle) >= evDoneAfter:
-				c.done = true
-			}
+// readLoads builds the charger's reports from its core's loads, and
+// reports whether its loads changed since the last.
+func (ch *charger) readLoads() bool {
+	var loads []dlm.Load
+	for _, l := range ch.unit.Loads() {
+		loads = append(loads, dlm.Load{Connector: l.Connector, Ready: l.Ready, Applied: l.Applied, Drawn: l.Drawn})
+	}
+	changed := len(loads) != len(ch.loads)
+	for i := range loads {
+		if !changed && (loads[i].Ready != ch.loads[i].Ready || loads[i].Applied != ch.loads[i].Applied) {
+			changed = true
 		}
 	}
+	ch.loads = loads
+	ch.reports = ch.reporter.Reports(loads, ch.settings.Snapshot(), float64(model.Default().MaxCurrent), 3)
+	return changed
 }
 
-// report sends the slaves' reports: on change, and every
-// dlm.ReportInterval. The master's own connectors report directly.
-func (s *Site) report() {
-	latency := time.Duration(s.sc.Latency)
-	for _, ch := range s.chargers {
-		switch {
-		case ch.off:
-		case ch == s.master && ch.spec.Mode == 1:
-			if ch.due(s.now) {
-				s.dm.Report(ch.spec.ID, ch.reports(), s.now)
-				s.force = true
-			}
-		case ch.slave != nil:
-			if ch.due(s.now) && ch.linkUp {
-				s.net = append(s.net, message{at: s.now.Add(latency), slave: ch, report: ch.reports()})
-			}
-		}
-	}
-}
-
-// step runs the master when something happened or is due, and sends its
-// offers.
-func (s *Site) step() {
+// stepMaster runs the master when something happened or is due, and
+// sends its offers; it reports whether it did anything.
+func (s *Site) stepMaster() bool {
 	if s.dm == nil || s.master.off {
 		s.reporters = s.reporters[:0]
-		return
+		return false
 	}
 	// A meter reading matters at once only when less is available (the
 	// other load rose, the meter failed): raising waits for the
 	// recalculation anyway.
 	lower := false
-	if s.master.meterOn && s.now.Sub(start)%time.Second == 0 {
+	if s.master.settings.Snapshot().DlmExtMeterEnabled == 1 && s.now.Sub(s.lastMeter) >= time.Second &&
+		s.now.Truncate(time.Second).Equal(s.now) {
+		s.lastMeter = s.now
 		before := s.dm.Available()
 		s.dm.MeterReading(s.meterReading(), s.meterOK)
 		after := s.dm.Available()
@@ -553,25 +538,36 @@ func (s *Site) step() {
 			lower = lower || after[p] < before[p]
 		}
 	}
+	if !s.masterDue && !lower && s.now.Before(s.dm.Next()) && len(s.reporters) == 0 {
+		return false
+	}
 	var changedIDs []string
-	if s.force || lower || !s.now.Before(s.dm.Next()) {
-		s.force = false
+	if s.masterDue || lower || !s.now.Before(s.dm.Next()) {
+		s.masterDue = false
 		for _, o := range s.dm.Step(s.now) {
 			changedIDs = append(changedIDs, o.ID.Slave)
 		}
-		if s.master.spec.Mode == 1 {
-			offers, one := s.dm.Offers(s.master.spec.ID), s.dm.OnePhase(s.master.spec.ID)
-			for _, c := range s.master.conns {
-				c.limit = offers[c.n]
-				c.setPhases(one[c.n])
+		if m := s.master; m.spec.Mode == 1 {
+			offers, one := s.dm.Offers(m.spec.ID), s.dm.OnePhase(m.spec.ID)
+			phases := map[int]int{}
+			for n := range offers {
+				phases[n] = 3
+				if one[n] {
+					phases[n] = 1
+				}
+			}
+			if !maps.Equal(offers, m.offers) || !maps.Equal(phases, m.phases) {
+				m.offers, m.phases = offers, phases
+				m.unit.Drive(s.now, chargepoint.PhasesSet{Phases: phases}, chargepoint.LimitsSet{Limits: offers})
+				m.touched = true
 			}
 		}
 	}
 	latency := time.Duration(s.sc.Latency)
-	fcm := s.master.fcm
+	fcm := s.master.settings.Snapshot().FreeChargingMode
 	sent := map[*charger]bool{}
 	send := func(ch *charger) {
-		if ch.slave != nil && ch.linkUp && !sent[ch] {
+		if ch != nil && ch.side != nil && ch.linkUp && !ch.off && !sent[ch] {
 			sent[ch] = true
 			s.net = append(s.net, message{at: s.now.Add(latency), slave: ch, offers: s.dm.Offers(ch.spec.ID),
 				one: s.dm.OnePhase(ch.spec.ID), fcm: fcm})
@@ -579,6 +575,7 @@ func (s *Site) step() {
 	}
 	// Every change is sent, every report answered (the slave's sign of
 	// the master's life).
+	sort.Strings(changedIDs)
 	for _, id := range changedIDs {
 		send(s.byID[id])
 	}
@@ -586,16 +583,17 @@ func (s *Site) step() {
 		send(ch)
 	}
 	s.reporters = s.reporters[:0]
+	return len(changedIDs) > 0 || s.master.touched
 }
 
 // meterReading is what the external meter shows: the other load, plus
 // the EVs when it is located Including the EVSE sub-distribution.
 func (s *Site) meterReading() dlm.Phases {
 	r := dlm.Phases(s.otherLoad)
-	if s.master.including {
+	if s.master.settings.Snapshot().DlmExtMeterLocation == 0 {
 		for _, ch := range s.chargers {
 			for _, c := range ch.conns {
-				g := c.gridDrawn()
+				g := ch.gridDrawn(c)
 				for p := range 3 {
 					r[p] += g[p]
 				}
@@ -605,33 +603,64 @@ func (s *Site) meterReading() dlm.Phases {
 	return r
 }
 
-// gridDrawn is the current drawn on each grid phase.
-func (c *connector) gridDrawn() [3]float64 {
-	var g [3]float64
-	if c.ev == nil || c.drawn == 0 {
-		return g
+// schedule places a charger by its next wake-up: its core's, its EVs', its
+// DLM side's, its own report to the master.
+func (s *Site) schedule(ch *charger) {
+	var t time.Time
+	if !ch.off {
+		t = earliestNonZero(ch.unit.Next(), ch.board.Next())
+		if ch.side != nil {
+			t = earliestNonZero(t, ch.side.Next())
+		}
+		if ch == s.master && ch.spec.Mode == 1 {
+			t = earliestNonZero(t, ch.reportedAt.Add(dlm.ReportInterval))
+		}
 	}
-	for i := range c.evPhases() {
-		g[c.rotation[i]] += c.drawn
+	ch.next = t
+	s.wakes.set(ch)
+}
+
+// gridDrawn is what a connector draws on each grid phase.
+func (ch *charger) gridDrawn(c *conn) [3]float64 {
+	var g [3]float64
+	r := ch.board.Connectors()[c.n-1].Meter()
+	for i := range 3 {
+		g[c.rotation[i]] += r.Current[i]
 	}
 	return g
 }
 
-// gridOffered is what the connector may draw on each grid phase under its
-// offer: all three while its phases are not known.
-func (c *connector) gridOffered() [3]float64 {
+// gridOffered is what a connector may draw on each grid phase under its
+// offer: all three while its EV's phases are not known, its grid phase
+// only for an EV known to draw on one or a connector switched to one.
+func (ch *charger) gridOffered(c *conn) [3]float64 {
 	var g [3]float64
-	if c.ev == nil || c.applied == 0 {
+	snap, _ := ch.board.Snapshot(c.n)
+	if snap.EV == nil || snap.Offered == 0 {
 		return g
 	}
-	if c.phases == 1 || c.onePhase { // a switched connector has one phase whatever the EV
-		g[c.rotation[0]] = c.applied
+	if snap.OnePhase || ch.reports[c.n].Phases == 1 {
+		g[c.rotation[0]] = snap.Offered
 		return g
 	}
 	for i := range 3 {
-		g[c.rotation[i]] += c.applied
+		g[c.rotation[i]] += snap.Offered
 	}
 	return g
+}
+
+// state is the trace's connector state.
+func (ch *charger) state(c *conn) string {
+	snap, _ := ch.board.Snapshot(c.n)
+	switch {
+	case snap.EV == nil:
+		return "empty"
+	case snap.EV.SoCPercent >= 100 || !ch.reports[c.n].Ready:
+		return "finished"
+	case snap.Offered >= hw.MinCurrent:
+		return "charging"
+	}
+	return "waiting"
 }
 
 // available is what the master may hand to cars now (the trace's
@@ -650,7 +679,7 @@ func (s *Site) underDLM() (offered, drawn [3]float64) {
 			continue
 		}
 		for _, c := range ch.conns {
-			o, d := c.gridOffered(), c.gridDrawn()
+			o, d := ch.gridOffered(c), ch.gridDrawn(c)
 			for p := range 3 {
 				offered[p] += o[p]
 				drawn[p] += d[p]
@@ -662,40 +691,35 @@ func (s *Site) underDLM() (offered, drawn [3]float64) {
 
 // check keeps the longest time offers and draws exceeded what was
 // available.
-func (s *Site) check(over, overDrawn *[3]time.Time) {
+func (s *Site) check() {
 	if s.dm == nil {
 		return
 	}
 	avail := s.available()
 	offered, drawn := s.underDLM()
 	for p := range 3 {
-		track(&over[p], offered[p] > avail[p]+1e-6, s.now, &s.stats.OverOffered)
-		track(&overDrawn[p], drawn[p] > avail[p]+1e-6, s.now, &s.stats.OverDrawn)
+		track(&s.overOffer[p], offered[p] > avail[p]+1e-6, s.now, &s.stats.OverOffered)
+		track(&s.overDrawn[p], drawn[p] > avail[p]+1e-6, s.now, &s.stats.OverDrawn)
 	}
 }
 
-// extend carries the over-limit runs through a tick where nothing moved.
-func (s *Site) extend(over, overDrawn *[3]time.Time) {
-	for p := range 3 {
-		if !over[p].IsZero() {
-			s.stats.OverOffered = max(s.stats.OverOffered, s.now.Sub(over[p])+Tick)
-		}
-		if !overDrawn[p].IsZero() {
-			s.stats.OverDrawn = max(s.stats.OverDrawn, s.now.Sub(overDrawn[p])+Tick)
-		}
-	}
-}
-
+// track follows a run over the limit: it starts at the first instant
+// over and ends at the first instant not over.
 func track(since *time.Time, over bool, now time.Time, longest *time.Duration) {
-	if !over {
-		*since = time.Time{}
-		return
-	}
-	if since.IsZero() {
+	switch {
+	case over && since.IsZero():
 		*since = now
+	case !over && !since.IsZero():
+		*longest = max(*longest, now.Sub(*since))
+		*since = time.Time{}
 	}
-	if d := now.Sub(*since) + Tick; d > *longest {
-		*longest = d
+}
+
+// closeRuns ends the runs still over at the end.
+func (s *Site) closeRuns() {
+	for p := range 3 {
+		track(&s.overOffer[p], false, s.now, &s.stats.OverOffered)
+		track(&s.overDrawn[p], false, s.now, &s.stats.OverDrawn)
 	}
 }
 
@@ -708,13 +732,58 @@ func sortPairs(p []config.Pair) {
 		}
 		return 1
 	}
-	for i := 1; i < len(p); i++ {
-		for j := i; j > 0; j-- {
-			a, b := p[j-1], p[j]
-			if rank(a.Key) < rank(b.Key) || (rank(a.Key) == rank(b.Key) && a.Key <= b.Key) {
-				break
-			}
-			p[j-1], p[j] = b, a
+	sort.SliceStable(p, func(i, j int) bool {
+		if rank(p[i].Key) != rank(p[j].Key) {
+			return rank(p[i].Key) < rank(p[j].Key)
 		}
+		return p[i].Key < p[j].Key
+	})
+}
+
+// wakeHeap orders the chargers by their next wake-up.
+type wakeHeap []*charger
+
+func (h wakeHeap) Len() int           { return len(h) }
+func (h wakeHeap) Less(i, j int) bool { return h[i].next.Before(h[j].next) }
+func (h wakeHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].heapIndex, h[j].heapIndex = i, j
+}
+func (h *wakeHeap) Push(x any) {
+	ch := x.(*charger)
+	ch.heapIndex = len(*h)
+	*h = append(*h, ch)
+}
+func (h *wakeHeap) Pop() any {
+	old := *h
+	ch := old[len(old)-1]
+	*h = old[:len(old)-1]
+	ch.heapIndex = -1
+	return ch
+}
+
+func (h *wakeHeap) set(ch *charger) {
+	switch {
+	case ch.next.IsZero():
+		h.remove(ch)
+	case ch.heapIndex >= 0:
+		heap.Fix(h, ch.heapIndex)
+	default:
+		heap.Push(h, ch)
 	}
+}
+
+func (h *wakeHeap) remove(ch *charger) {
+	if ch.heapIndex >= 0 {
+		heap.Remove(h, ch.heapIndex)
+	}
+}
+
+// due takes the chargers whose wake-up has come.
+func (h *wakeHeap) due(now time.Time) []*charger {
+	var out []*charger
+	for len(*h) > 0 && !(*h)[0].next.After(now) {
+		out = append(out, heap.Pop(h).(*charger))
+	}
+	return out
 }

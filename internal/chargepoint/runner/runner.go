@@ -27,6 +27,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Rand returns a random duration in [0, n); default math/rand.
 	Rand func(n time.Duration) time.Duration
+	// Synchronous makes a runner for a simulation in virtual time: it
+	// starts no goroutine, writes records at once, and its units are
+	// driven one step at a time with Unit.Drive instead of Run.
+	Synchronous bool
 }
 
 // Runner steps the cores of one or many charge points in real time, on
@@ -69,10 +73,12 @@ func New(opts Options) *Runner {
 	}
 	r := &Runner{opts: opts, log: opts.Logger, pending: map[*waiter]bool{}, wake: make(chan struct{}, 1)}
 	r.writer = newWriter(opts.Store, opts.Clock, opts.Logger, r.noteDurable)
+	r.writer.synchronous = opts.Synchronous
 	return r
 }
 
-// Add adds a charge point; it is restored from its store. Add before Run.
+// Add adds a charge point; it is restored from its store. Add before Run
+// (a synchronous runner takes units at any time).
 func (r *Runner) Add(opts UnitOptions) (*Unit, error) {
 	u, err := newUnit(r, opts)
 	if err != nil {
@@ -81,6 +87,60 @@ func (r *Runner) Add(opts UnitOptions) (*Unit, error) {
 	r.units = append(r.units, u)
 	return u, nil
 }
+
+// Remove forgets a unit of a synchronous runner (a charge point that lost
+// its power: a new unit restored from the same store takes its place).
+func (r *Runner) Remove(u *Unit) {
+	r.units = slices.DeleteFunc(r.units, func(x *Unit) bool { return x == u })
+	if u.heapIndex >= 0 {
+		heap.Remove(&r.timers, u.heapIndex)
+	}
+}
+
+// Drive steps a unit of a synchronous runner at now: through its first
+// step if it has not started, a settings change, the hardware's pending
+// events, evs, what its inbox holds, and time if its next wake-up has
+// come. It returns when the records are written and the messages out.
+func (u *Unit) Drive(now time.Time, evs ...chargepoint.Event) {
+	if !u.started {
+		u.started = true
+		u.begin(now)
+	}
+	for round := 0; round < 4; round++ {
+		var items []item
+		if s := u.opts.Settings.Snapshot(); s != u.snapshot {
+			items = append(items, item{ev: chargepoint.SettingsChanged{Settings: s}})
+		}
+		for drained := false; !drained; {
+			select {
+			case e := <-u.opts.Board.Events():
+				items = append(items, item{hw: &e})
+			default:
+				drained = true
+			}
+		}
+		if round == 0 {
+			for _, ev := range evs {
+				items = append(items, item{ev: ev})
+			}
+		}
+		u.mu.Lock()
+		items = append(items, u.inbox...)
+		u.inbox = nil
+		u.mu.Unlock()
+		if !u.next.IsZero() && !now.Before(u.next) {
+			items = append(items, item{ev: chargepoint.Tick{}})
+		}
+		if len(items) == 0 {
+			return
+		}
+		u.step(now, items)
+		u.flush(u.r.durable)
+	}
+}
+
+// Next is when the unit's core wants to be stepped if nothing happens.
+func (u *Unit) Next() time.Time { return u.next }
 
 func (r *Runner) wakeUnit(u *Unit) {
 	r.mu.Lock()
@@ -284,8 +344,11 @@ func (u *Unit) step(now time.Time, items []item) {
 			continue
 		}
 		acts := u.core.Step(now, meters, ev)
-		if s, ok := ev.(chargepoint.Sensed); ok {
-			u.sensed[s.Connector-1] = s.Pilot
+		switch e := ev.(type) {
+		case chargepoint.Sensed:
+			u.sensed[e.Connector-1] = e.Pilot
+		case chargepoint.SettingsChanged:
+			u.snapshot = e.Settings
 		}
 		items = append(u.actuate(acts), items...)
 	}

@@ -64,6 +64,7 @@ type Unit struct {
 	next      time.Time
 	heapIndex int
 	started   bool
+	snapshot  *config.Snapshot // the settings the core last saw
 
 	// inbox holds the unit's work for the runner.
 	mu     sync.Mutex
@@ -133,7 +134,8 @@ func newUnit(r *Runner, opts UnitOptions) (*Unit, error) {
 	if err != nil {
 		return nil, err
 	}
-	if u.core, err = chargepoint.New(opts.Core, opts.Settings.Snapshot(), restored); err != nil {
+	u.snapshot = opts.Settings.Snapshot()
+	if u.core, err = chargepoint.New(opts.Core, u.snapshot, restored); err != nil {
 		return nil, err
 	}
 	u.sensed = make([]hw.PilotState, len(u.conns))

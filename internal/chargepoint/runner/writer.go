@@ -38,6 +38,9 @@ type writer struct {
 	// durable is called with the sequence of the last batch written.
 	durable func(seq uint64)
 
+	// synchronous: add writes at once (a simulation's runner).
+	synchronous bool
+
 	mu      sync.Mutex
 	queue   []batch
 	lastSeq uint64 // the last batch queued
@@ -59,7 +62,15 @@ func (w *writer) add(store kv.Store, records []chargepoint.Record, settings []se
 		return w.lastSeq
 	}
 	w.lastSeq++
-	w.queue = append(w.queue, batch{seq: w.lastSeq, store: store, records: records, settings: settings})
+	b := batch{seq: w.lastSeq, store: store, records: records, settings: settings}
+	if w.synchronous {
+		if err := w.write([]batch{b}); err != nil {
+			w.log.Error("records not written", "err", err)
+		}
+		w.durable(b.seq)
+		return b.seq
+	}
+	w.queue = append(w.queue, b)
 	select {
 	case w.wake <- struct{}{}:
 	default:

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"math/rand/v2"
 	"net"
 	"strconv"
@@ -98,28 +97,22 @@ func (s *Slave) Run(ctx context.Context) error {
 	return nil
 }
 
-// loop owns the decisions: the master's offers and time in, limits out.
+// loop owns the decisions (a dlm.SlaveSide): the master's offers and
+// time in, limits out.
 func (s *Slave) loop(ctx context.Context, events <-chan slaveEvent) {
 	now := s.cfg.Clock.Now()
-	ds := dlm.NewSlave(s.cfg.Disconnected(), now)
+	side := dlm.NewSlaveSide(s.cfg.Disconnected(), now)
 	var link *masterLink
-	applied := map[int]float64{}
-	wasReady := map[int]bool{}
-	appliedPhases := map[int]int{}
-	report := s.cfg.Clock.NewTimer(0)
-	defer report.Stop()
-	lost := s.cfg.Clock.NewTimer(dlm.MasterLost)
-	defer lost.Stop()
+	wake := s.cfg.Clock.NewTimer(0)
+	defer wake.Stop()
 	poll := s.cfg.Clock.NewTimer(dlm.DrawnPoll)
 	defer poll.Stop()
-	lastDrawn := map[int]dlm.Phases{}
 	for {
-		sendReport := false
+		report := false
 		select {
 		case <-ctx.Done():
 			return
 		case ev := <-events:
-			now = s.cfg.Clock.Now()
 			switch {
 			case ev.down:
 				if link == ev.link {
@@ -131,73 +124,42 @@ func (s *Slave) loop(ctx context.Context, events <-chan slaveEvent) {
 					offers[o.N] = min(max(o.A, 0), 1000) // never "no cap" (negative), never absurd
 					onePhase[o.N] = o.Phases == 1
 				}
-				ds.Heard(offers, onePhase, now)
+				side.Heard(offers, onePhase, s.cfg.Clock.Now())
 				if f := ev.offers.FreeChargingMode; f != nil && s.cfg.SetFreeChargingMode != nil {
 					s.cfg.SetFreeChargingMode(*f)
 				}
-				lost.Stop()
-				lost.Reset(dlm.MasterLost)
 			default:
-				link, sendReport = ev.link, true
+				link, report = ev.link, true
 			}
 		case <-s.cfg.Charger.Changed():
-			now = s.cfg.Clock.Now()
-			sendReport = true
-		case <-report.C():
-			now = s.cfg.Clock.Now()
-			sendReport = true
+			report = true
+		case <-wake.C():
 		case <-poll.C():
-			now = s.cfg.Clock.Now()
 			poll.Reset(dlm.DrawnPoll)
-			sendReport = drawnMoved(lastDrawn, s.cfg.Charger.Reports())
-		case <-lost.C():
-			now = s.cfg.Clock.Now()
-			if ds.Lost(now) {
-				s.cfg.Logger.Warn("DLM master lost: falling back to DlmDisconnectedLimit", "limit", s.cfg.Disconnected())
-			}
 		}
-		ds.SetDisconnected(s.cfg.Disconnected())
+		now = s.cfg.Clock.Now()
+		wasLost := side.Slave().Lost(now)
 		reports := s.cfg.Charger.Reports()
-		for n, r := range reports {
-			if wasReady[n] && !r.Ready {
-				ds.Ended(n) // the next EV does not inherit the offer
+		a := side.Update(reports, s.cfg.Disconnected(), now, report, link != nil)
+		if lost := side.Slave().Lost(now); lost && !wasLost {
+			s.cfg.Logger.Warn("DLM master lost: falling back to DlmDisconnectedLimit", "limit", s.cfg.Disconnected())
+		}
+		if a.Phases != nil {
+			s.cfg.Charger.SetPhases(a.Phases)
+		}
+		if a.Limits != nil {
+			s.cfg.Charger.SetLimits(a.Limits)
+		}
+		if a.Report && link != nil {
+			select {
+			case <-link.out: // an unsent report is replaced by this one
+			default:
 			}
-			wasReady[n] = r.Ready
+			link.out <- fromReports(reports)
 		}
-		limits, phases, changed, switched := map[int]float64{}, map[int]int{}, false, false
-		for n := range reports {
-			limits[n], phases[n] = ds.Limit(n, now), ds.Phases(n)
-			if a, ok := applied[n]; !ok || a != limits[n] {
-				changed = true
-			}
-			if p, ok := appliedPhases[n]; !ok || p != phases[n] {
-				switched = true
-			}
-		}
-		if switched {
-			s.cfg.Charger.SetPhases(phases)
-			appliedPhases = phases
-		}
-		if changed {
-			s.cfg.Charger.SetLimits(limits)
-			applied = limits
-			sendReport = true
-		}
-		if sendReport {
-			if link != nil {
-				select {
-				case <-link.out: // an unsent report is replaced by this one
-				default:
-				}
-				link.out <- fromReports(reports)
-				for n, r := range reports {
-					lastDrawn[n] = r.Drawn
-				}
-			}
-			report.Stop()
-			report.Reset(dlm.ReportInterval)
-		}
-		s.state.Store(s.text(ds, link, applied, now))
+		wake.Stop()
+		wake.Reset(max(side.Next().Sub(now), time.Millisecond))
+		s.state.Store(s.text(side.Slave(), link, side.Limits(), now))
 	}
 }
 
@@ -428,17 +390,4 @@ func (s *Slave) broadcasts() []net.IP {
 		}
 	}
 	return out
-}
-
-// drawnMoved reports whether a connector's drawn current moved by
-// dlm.DrawnReport since it was last reported.
-func drawnMoved(last map[int]dlm.Phases, now map[int]dlm.ConnectorReport) bool {
-	for n, r := range now {
-		for p := range 3 {
-			if math.Abs(r.Drawn[p]-last[n][p]) >= dlm.DrawnReport {
-				return true
-			}
-		}
-	}
-	return false
 }

@@ -2,13 +2,20 @@ package sim
 
 import (
 	"errors"
+	"math"
 	"time"
 
 	"github.com/evse-dev/evse/internal/hw"
 )
 
 // Connector is a simulated connector with its EV, if any. Its state is
-// guarded by its board's mutex.
+// guarded by its board's mutex and is as at its board's last sync.
+//
+// The physics are exact and event-driven: between two changes the
+// current drawn is constant (in steps of 0.1 A, as a meter shows it), so
+// energy and state of charge move linearly, and the next change is known
+// in advance: an offer followed after the EV's response delay, a step of
+// the taper above 80 %, the battery full.
 type Connector struct {
 	b *Board
 	n int
@@ -21,70 +28,51 @@ type Connector struct {
 
 	ev       *EV // nil when nothing is plugged; SoCPercent moves as it charges
 	pilot    hw.PilotState
-	drawn    float64 // A per phase now
+	drawn    float64 // A per phase now, a multiple of 0.1
 	response Response
-	oneOnly  bool // switched to one phase (hw.PhaseSwitcher)
+	oneOnly  bool      // switched to one phase (hw.PhaseSwitcher)
+	at       time.Time // the state is as at this instant
 }
 
-var _ hw.PhaseSwitcher = (*Connector)(nil)
+var (
+	_ hw.Connector     = (*Connector)(nil)
+	_ hw.PhaseSwitcher = (*Connector)(nil)
+)
 
 // SetPhases switches the connector to 1 phase or back to 3.
 func (c *Connector) SetPhases(n int) {
-	c.b.mu.Lock()
-	defer c.b.mu.Unlock()
-	c.oneOnly = n == 1
+	c.b.change(func() {
+		c.oneOnly = n == 1
+		c.settle()
+	})
 }
-
-var _ hw.Connector = (*Connector)(nil)
 
 // Pilot returns the pilot state.
 func (c *Connector) Pilot() hw.PilotState {
-	c.b.mu.Lock()
-	defer c.b.mu.Unlock()
-	return c.pilot
+	var p hw.PilotState
+	c.b.read(func() { p = c.pilot })
+	return p
 }
 
 // Offer sets the offered current. An EV that wants energy answers a PWM
 // offer at once by asking for it (pilot C); the current follows after the
 // response delay.
 func (c *Connector) Offer(amps float64) {
-	c.b.mu.Lock()
-	if amps < hw.MinCurrent {
-		amps = 0
-	}
-	c.offered = amps
-	changed, pilot := c.updatePilot(), c.pilot
-	c.b.mu.Unlock()
-	if changed {
-		c.b.emit(hw.Event{Kind: hw.ConnectorChanged, Connector: c.n, Pilot: pilot})
-	}
-}
-
-// updatePilot sets the pilot an EV shows for the offer, and reports
-// whether it changed. b.mu is held.
-func (c *Connector) updatePilot() bool {
-	if c.ev == nil {
-		return false
-	}
-	pilot := hw.PilotB
-	if c.offered >= hw.MinCurrent && c.ev.SoCPercent < 100 {
-		pilot = hw.PilotC
-	}
-	if pilot == c.pilot {
-		return false
-	}
-	c.pilot = pilot
-	return true
+	c.b.change(func() {
+		if amps < hw.MinCurrent {
+			amps = 0
+		}
+		c.offered = amps
+		c.follow()
+	})
 }
 
 // SetContactor closes or opens the contactor; opened, no current flows.
 func (c *Connector) SetContactor(closed bool) {
-	c.b.mu.Lock()
-	defer c.b.mu.Unlock()
-	c.contactor = closed
-	if !closed {
-		c.drawn, c.response = 0, Response{}
-	}
+	c.b.change(func() {
+		c.contactor = closed
+		c.follow()
+	})
 }
 
 // ErrLockFailure: the cable lock is faulty (fault ConnectorLockFailure).
@@ -93,23 +81,25 @@ var ErrLockFailure = errors.New("sim: cable lock failed")
 // SetLock locks or unlocks the cable; it fails while the connector has the
 // fault ConnectorLockFailure.
 func (c *Connector) SetLock(locked bool) error {
-	c.b.mu.Lock()
-	defer c.b.mu.Unlock()
-	if c.fault == "ConnectorLockFailure" {
-		return ErrLockFailure
-	}
-	c.locked = locked
-	return nil
+	var err error
+	c.b.change(func() {
+		if c.fault == "ConnectorLockFailure" {
+			err = ErrLockFailure
+			return
+		}
+		c.locked = locked
+	})
+	return err
 }
 
 // Meter reads the meter.
 func (c *Connector) Meter() hw.Reading {
-	c.b.mu.Lock()
-	defer c.b.mu.Unlock()
-	return c.readingLocked()
+	var r hw.Reading
+	c.b.read(func() { r = c.reading() })
+	return r
 }
 
-func (c *Connector) readingLocked() hw.Reading {
+func (c *Connector) reading() hw.Reading {
 	r := hw.Reading{EnergyWh: c.register}
 	if c.drawn > 0 && c.ev != nil {
 		phases := c.phases()
@@ -123,19 +113,20 @@ func (c *Connector) readingLocked() hw.Reading {
 
 // Fault returns the fault.
 func (c *Connector) Fault() string {
-	c.b.mu.Lock()
-	defer c.b.mu.Unlock()
-	return c.fault
+	var f string
+	c.b.read(func() { f = c.fault })
+	return f
 }
 
 // CableMax returns the plugged cable's rating, 0 for none.
 func (c *Connector) CableMax() float64 {
-	c.b.mu.Lock()
-	defer c.b.mu.Unlock()
-	if c.ev == nil {
-		return 0
-	}
-	return c.ev.CableMaxCurrent
+	var a float64
+	c.b.read(func() {
+		if c.ev != nil {
+			a = c.ev.CableMaxCurrent
+		}
+	})
+	return a
 }
 
 // phases is the number of phases current flows on.
@@ -158,6 +149,107 @@ func (c *Connector) usable() float64 {
 	return c.offered
 }
 
+// delay is how long the EV takes to follow a change of its offer.
+func (c *Connector) delay() time.Duration {
+	if c.ev != nil && c.ev.ResponseDelayMs > 0 {
+		return time.Duration(c.ev.ResponseDelayMs) * time.Millisecond
+	}
+	return c.b.opts.ResponseDelay
+}
+
+// follow takes a change of what the EV may use: an open contactor or a
+// fault cuts the current at once; an offer is followed after the delay.
+func (c *Connector) follow() {
+	if c.usable() == 0 && (!c.contactor || c.fault != "") {
+		c.response = Response{}
+	} else {
+		c.response.Set(c.usable(), c.delay(), c.at)
+	}
+	c.settle()
+}
+
+// settle works out what the EV draws and shows at c.at, and reports
+// whether its pilot changed.
+func (c *Connector) settle() bool {
+	c.drawn = 0
+	if c.ev == nil {
+		return false
+	}
+	if followed := c.response.At(c.at); c.contactor && c.fault == "" {
+		// Meters and EVs move in steps of 0.1 A.
+		c.drawn = math.Floor(c.ev.Draws(followed)*10) / 10
+	}
+	// It asks for energy while PWM is offered and it is not full.
+	pilot := hw.PilotB
+	if c.offered >= hw.MinCurrent && c.ev.SoCPercent < 100 {
+		pilot = hw.PilotC
+	}
+	changed := pilot != c.pilot
+	c.pilot = pilot
+	return changed
+}
+
+// integrate moves energy and charge from c.at to t at the current drawn.
+func (c *Connector) integrate(t time.Time) {
+	if c.drawn > 0 && c.ev != nil && t.After(c.at) {
+		wh := c.b.opts.Voltage * c.drawn * float64(c.phases()) * t.Sub(c.at).Hours()
+		c.register += wh
+		c.ev.SoCPercent = min(100, c.ev.SoCPercent+100*wh/c.ev.CapacityWh)
+	}
+	if t.After(c.at) {
+		c.at = t
+	}
+}
+
+// advance moves the connector to t through every change on the way, and
+// reports whether its pilot changed.
+func (c *Connector) advance(t time.Time) bool {
+	changed := false
+	for range 100000 { // bounded: changes come at least a millisecond apart
+		n := c.next()
+		if n.IsZero() || n.After(t) {
+			break
+		}
+		c.integrate(n)
+		if c.settle() {
+			changed = true
+		}
+	}
+	c.integrate(t)
+	return changed
+}
+
+// next is when what the EV draws next changes by itself, zero if never:
+// an offer followed, a step of the taper, the battery full.
+func (c *Connector) next() time.Time {
+	if c.ev == nil {
+		return time.Time{}
+	}
+	next := c.response.Next()
+	if c.drawn > 0 && c.ev.SoCPercent < 100 {
+		soc := c.ev.SoCPercent
+		perHour := 100 * c.b.opts.Voltage * c.drawn * float64(c.phases()) / c.ev.CapacityWh // % of charge
+		target := 100.0
+		// The taper (EV.Draws) lowers the draw below c.drawn once the
+		// charge passes 100 - 20*drawn/max, unless its floors hold it.
+		if m := c.ev.MaxCurrent; c.drawn > max(m*0.1, hw.MinCurrent) {
+			target = min(target, max(80, 100-20*c.drawn/m))
+		}
+		if target <= soc {
+			target = 100
+		}
+		hours := (target - soc) / perHour
+		t := c.at.Add(time.Duration(hours*float64(time.Hour)) + time.Millisecond)
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	if !next.IsZero() && !next.After(c.at) {
+		next = c.at.Add(time.Millisecond)
+	}
+	return next
+}
+
 // Response is how an EV follows its offer: it draws under the offer as
 // it was its response delay ago (a pure delay: a series of changes is
 // followed change by change, each one delay later).
@@ -175,46 +267,33 @@ type change struct {
 // is followed early (it changed so often that the details do not matter).
 const maxChanges = 64
 
-// Step takes the offer at now and returns the offer the EV follows.
-func (r *Response) Step(offer float64, delay time.Duration, now time.Time) float64 {
+// Set notes the offer at now, followed delay later.
+func (r *Response) Set(offer float64, delay time.Duration, now time.Time) {
 	last := r.followed
 	if n := len(r.changes); n > 0 {
 		last = r.changes[n-1].offer
 	}
-	if offer != last {
-		if len(r.changes) == maxChanges {
-			r.followed, r.changes = r.changes[0].offer, r.changes[1:]
-		}
-		r.changes = append(r.changes, change{now.Add(delay), offer})
+	if offer == last {
+		return
 	}
+	if len(r.changes) == maxChanges {
+		r.followed, r.changes = r.changes[0].offer, r.changes[1:]
+	}
+	r.changes = append(r.changes, change{now.Add(delay), offer})
+}
+
+// At returns the offer the EV follows at now.
+func (r *Response) At(now time.Time) float64 {
 	for len(r.changes) > 0 && !now.Before(r.changes[0].at) {
 		r.followed, r.changes = r.changes[0].offer, r.changes[1:]
 	}
 	return r.followed
 }
 
-// advance moves the connector dt forward and reports whether its pilot
-// changed. b.mu is held.
-func (c *Connector) advance(now time.Time, dt time.Duration) bool {
-	if c.ev == nil {
-		return false
+// Next is when the next change is followed, zero if none is pending.
+func (r *Response) Next() time.Time {
+	if len(r.changes) == 0 {
+		return time.Time{}
 	}
-	// Energy over the step at the current that flowed.
-	if c.drawn > 0 {
-		wh := c.b.opts.Voltage * c.drawn * float64(c.phases()) * dt.Hours()
-		c.register += wh
-		c.ev.SoCPercent = min(100, c.ev.SoCPercent+100*wh/c.ev.CapacityWh)
-	}
-	// The EV follows the offer after its response delay; its own limits
-	// (taper, full) apply at once.
-	delay := c.b.opts.ResponseDelay
-	if c.ev.ResponseDelayMs > 0 {
-		delay = time.Duration(c.ev.ResponseDelayMs) * time.Millisecond
-	}
-	c.drawn = 0
-	if followed := c.response.Step(c.usable(), delay, now); c.contactor && c.fault == "" {
-		c.drawn = c.ev.Draws(followed)
-	}
-	// It asks for energy while PWM is offered and it is not full.
-	return c.updatePilot()
+	return r.changes[0].at
 }

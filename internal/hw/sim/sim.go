@@ -103,8 +103,6 @@ type Options struct {
 	// ResponseDelay is how long an EV takes to follow a change of the
 	// offered current (IEC 61851 allows up to 5 s). Default 2 s.
 	ResponseDelay time.Duration
-	// Tick is the step of the simulation. Default 1 s.
-	Tick time.Duration
 	// Registers are the energy registers the meters start from, in Wh, by
 	// connector (index 0: connector 1); missing ones start at 0.
 	Registers []float64
@@ -121,9 +119,12 @@ type Board struct {
 	omu      sync.Mutex
 	overflow []hw.Event
 
-	mu     sync.Mutex
-	conns  []*Connector
-	inputs [2]bool
+	mu      sync.Mutex
+	conns   []*Connector
+	inputs  [2]bool
+	pending []hw.Event // to emit once mu is released
+	// wake tells Run that the next change may have moved.
+	wake chan struct{}
 }
 
 var _ hw.Board = (*Board)(nil)
@@ -145,12 +146,10 @@ func New(opts Options) *Board {
 	if opts.ResponseDelay <= 0 {
 		opts.ResponseDelay = 2 * time.Second
 	}
-	if opts.Tick <= 0 {
-		opts.Tick = time.Second
-	}
-	b := &Board{opts: opts, events: make(chan hw.Event, 1024)}
+	b := &Board{opts: opts, events: make(chan hw.Event, 1024), wake: make(chan struct{}, 1)}
+	now := opts.Clock.Now()
 	for i := range opts.Connectors {
-		c := &Connector{b: b, n: i + 1, pilot: hw.PilotA}
+		c := &Connector{b: b, n: i + 1, pilot: hw.PilotA, at: now}
 		if i < len(opts.Registers) {
 			c.register = opts.Registers[i]
 		}
@@ -223,16 +222,17 @@ func (b *Board) Plug(n int, ev EV) error {
 		return err
 	}
 	ev = ev.withDefaults()
-	b.mu.Lock()
-	if c.ev != nil {
-		b.mu.Unlock()
-		return fmt.Errorf("sim: connector %d already has an EV", n)
-	}
-	c.ev = &ev
-	c.pilot = hw.PilotB
-	b.mu.Unlock()
-	b.emit(hw.Event{Kind: hw.ConnectorChanged, Connector: n, Pilot: hw.PilotB})
-	return nil
+	err = fmt.Errorf("sim: connector %d already has an EV", n)
+	b.change(func() {
+		if c.ev != nil {
+			return
+		}
+		err = nil
+		c.ev, c.response, c.pilot = &ev, Response{}, hw.PilotB
+		b.queue(hw.Event{Kind: hw.ConnectorChanged, Connector: n, Pilot: hw.PilotB})
+		c.follow() // an offer standing already is answered at once
+	})
+	return err
 }
 
 // Unplug disconnects the EV of connector n (at the EV side).
@@ -241,17 +241,18 @@ func (b *Board) Unplug(n int) error {
 	if err != nil {
 		return err
 	}
-	b.mu.Lock()
-	if c.ev == nil {
-		b.mu.Unlock()
-		return fmt.Errorf("sim: no EV on connector %d", n)
-	}
-	c.ev = nil
-	c.pilot = hw.PilotA
-	c.drawn, c.response = 0, Response{}
-	b.mu.Unlock()
-	b.emit(hw.Event{Kind: hw.ConnectorChanged, Connector: n, Pilot: hw.PilotA})
-	return nil
+	err = fmt.Errorf("sim: no EV on connector %d", n)
+	b.change(func() {
+		if c.ev == nil {
+			return
+		}
+		err = nil
+		c.ev = nil
+		c.pilot = hw.PilotA
+		c.drawn, c.response = 0, Response{}
+		b.queue(hw.Event{Kind: hw.ConnectorChanged, Connector: n, Pilot: hw.PilotA})
+	})
+	return err
 }
 
 // Present holds an RFID tag to the reader, for connector n or, with 0,
@@ -262,7 +263,7 @@ func (b *Board) Present(idTag string, n int) error {
 			return err
 		}
 	}
-	b.emit(hw.Event{Kind: hw.TagPresented, IDTag: idTag, Connector: n})
+	b.change(func() { b.queue(hw.Event{Kind: hw.TagPresented, IDTag: idTag, Connector: n}) })
 	return nil
 }
 
@@ -271,10 +272,10 @@ func (b *Board) SetInput(n int, high bool) error {
 	if n < 1 || n > 2 {
 		return fmt.Errorf("sim: no input %d", n)
 	}
-	b.mu.Lock()
-	b.inputs[n-1] = high
-	b.mu.Unlock()
-	b.emit(hw.Event{Kind: hw.InputChanged, Input: n})
+	b.change(func() {
+		b.inputs[n-1] = high
+		b.queue(hw.Event{Kind: hw.InputChanged, Input: n})
+	})
 	return nil
 }
 
@@ -285,48 +286,122 @@ func (b *Board) SetFault(n int, code string) error {
 	if err != nil {
 		return err
 	}
-	b.mu.Lock()
-	c.fault = code
-	if code != "" {
-		c.drawn, c.response = 0, Response{}
-	}
-	b.mu.Unlock()
-	b.emit(hw.Event{Kind: hw.ConnectorChanged, Connector: n})
+	b.change(func() {
+		c.fault = code
+		c.follow()
+		b.queue(hw.Event{Kind: hw.ConnectorChanged, Connector: n})
+	})
 	return nil
 }
 
-// Run moves the simulation forward every Tick until ctx ends.
+// Run moves the simulation forward in real time until ctx ends: it wakes
+// at each change the EVs make by themselves (a battery full, a step of
+// the taper) and tells the events.
 func (b *Board) Run(ctx context.Context) error {
-	t := b.opts.Clock.NewTimer(b.opts.Tick)
+	t := b.opts.Clock.NewTimer(time.Hour)
 	defer t.Stop()
 	for {
+		b.Sync()
+		t.Stop()
+		var tick <-chan time.Time
+		if next := b.Next(); !next.IsZero() {
+			t.Reset(max(next.Sub(b.opts.Clock.Now()), 0))
+			tick = t.C()
+		}
+		b.omu.Lock()
+		waiting := len(b.overflow) > 0
+		b.omu.Unlock()
+		if waiting { // room in the channel, soon
+			t.Stop()
+			t.Reset(10 * time.Millisecond)
+			tick = t.C()
+		}
 		select {
-		case <-t.C():
+		case <-tick:
 			b.omu.Lock()
 			b.flushLocked()
 			b.omu.Unlock()
-			b.step(b.opts.Tick)
-			t.Reset(b.opts.Tick)
+		case <-b.wake:
 		case <-ctx.Done():
 			return nil
 		}
 	}
 }
 
-// step advances every connector by dt.
-func (b *Board) step(dt time.Duration) {
-	now := b.opts.Clock.Now()
-	var changed []hw.Event
+// Sync brings every connector to the clock's time, telling the events of
+// the changes on the way. A simulation in virtual time calls it at each
+// instant it stops at; Run calls it in real time.
+func (b *Board) Sync() { b.update(nil, false) }
+
+// Next is when an EV next changes what it draws or shows by itself, zero
+// if none will.
+func (b *Board) Next() time.Time {
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	var next time.Time
 	for _, c := range b.conns {
-		if c.advance(now, dt) {
-			changed = append(changed, hw.Event{Kind: hw.ConnectorChanged, Connector: c.n, Pilot: c.pilot})
+		if n := c.next(); !n.IsZero() && (next.IsZero() || n.Before(next)) {
+			next = n
 		}
 	}
+	return next
+}
+
+// read runs f on the state as it is now.
+func (b *Board) read(f func()) { b.update(f, false) }
+
+// change runs f, a change of the state as it is now.
+func (b *Board) change(f func()) { b.update(f, true) }
+
+// update brings the connectors to now, runs f (if any), and emits the
+// events that came of both; wake tells Run that the next change may have
+// moved.
+func (b *Board) update(f func(), wake bool) {
+	b.mu.Lock()
+	now := b.opts.Clock.Now()
+	for _, c := range b.conns {
+		if c.advance(now) {
+			b.queue(hw.Event{Kind: hw.ConnectorChanged, Connector: c.n, Pilot: c.pilot})
+		}
+	}
+	pilots := make([]hw.PilotState, len(b.conns))
+	for i, c := range b.conns {
+		pilots[i] = c.pilot
+	}
+	if f != nil {
+		f()
+	}
+	for i, c := range b.conns {
+		if c.pilot != pilots[i] && !b.queued(c.n, c.pilot) {
+			b.queue(hw.Event{Kind: hw.ConnectorChanged, Connector: c.n, Pilot: c.pilot})
+		}
+	}
+	out := b.pending
+	b.pending = nil
 	b.mu.Unlock()
-	for _, e := range changed {
+	for _, e := range out {
 		b.emit(e)
 	}
+	if wake {
+		select {
+		case b.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// queue notes an event to emit once b.mu is released.
+func (b *Board) queue(e hw.Event) { b.pending = append(b.pending, e) }
+
+// queued reports whether the last event queued for connector n is its
+// change to pilot p.
+func (b *Board) queued(n int, p hw.PilotState) bool {
+	for i := len(b.pending) - 1; i >= 0; i-- {
+		if e := b.pending[i]; e.Connector == n && e.Kind == hw.ConnectorChanged {
+			return e.Pilot == p
+		}
+	}
+	return false
 }
 
 // Snapshot is the full state of a simulated connector, for the local API.
@@ -338,6 +413,8 @@ type Snapshot struct {
 	Locked    bool          `json:"locked"`
 	Fault     string        `json:"fault,omitempty"`
 	Meter     hw.Reading    `json:"-"`
+	// OnePhase: the connector is switched to one phase.
+	OnePhase bool `json:"onePhase,omitempty"`
 	// EV is the plugged EV, with its state of charge now, or nil.
 	EV *EV `json:"ev,omitempty"`
 }
@@ -348,13 +425,14 @@ func (b *Board) Snapshot(n int) (Snapshot, error) {
 	if err != nil {
 		return Snapshot{}, err
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := Snapshot{Connector: n, Pilot: c.pilot, Offered: c.offered, Contactor: c.contactor,
-		Locked: c.locked, Fault: c.fault, Meter: c.readingLocked()}
-	if c.ev != nil {
-		ev := *c.ev
-		s.EV = &ev
-	}
+	var s Snapshot
+	b.read(func() {
+		s = Snapshot{Connector: n, Pilot: c.pilot, Offered: c.offered, Contactor: c.contactor,
+			Locked: c.locked, Fault: c.fault, Meter: c.reading(), OnePhase: c.oneOnly}
+		if c.ev != nil {
+			ev := *c.ev
+			s.EV = &ev
+		}
+	})
 	return s, nil
 }

@@ -198,7 +198,8 @@ func TestAnEVFollowsASeriesOfOffersEachOneDelayLater(t *testing.T) {
 		{5000, 10, 20}, {6000, 10, 10}, // each followed 2 s after it came
 	}
 	for _, s := range steps {
-		if got := r.Step(s.offer, 2*time.Second, at(s.ms)); got != s.want {
+		r.Set(s.offer, 2*time.Second, at(s.ms))
+		if got := r.At(at(s.ms)); got != s.want {
 			t.Errorf("at %d ms: follows %g, want %g", s.ms, got, s.want)
 		}
 	}
