@@ -109,3 +109,21 @@ func (s *SlaveSide) Next() time.Time {
 	}
 	return next
 }
+
+// Repeated tells that a report repeating the last one went at sent (a
+// simulation that does not send each of them): the next is due a
+// ReportInterval after it.
+func (s *SlaveSide) Repeated(sent time.Time) {
+	if sent.After(s.reportAt.Add(-ReportInterval)) {
+		s.reportAt = sent.Add(ReportInterval)
+	}
+}
+
+// Alive tells that the master's answer to such a report came at t, with
+// the offers it sent last.
+func (s *SlaveSide) Alive(t time.Time) {
+	if t.After(s.ds.heard) {
+		s.ds.heard = t
+	}
+	s.ds.everHeard = true
+}

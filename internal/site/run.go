@@ -42,8 +42,11 @@ type charger struct {
 	reporter dlm.Reporter
 	side     *dlm.SlaveSide // slaves (modes 3 and 4)
 	linkUp   bool
-	off      bool // powered off: no current, no messages, no decisions
-	opto     [2]bool
+	// linkedAnew: its link came up; it reports at once, as a slave does
+	// on every new link.
+	linkedAnew bool
+	off        bool // powered off: no current, no messages, no decisions
+	opto       [2]bool
 
 	// reports are the connectors' reports as last built; loads the
 	// loads they were built from (a change reports at once).
@@ -52,6 +55,18 @@ type charger struct {
 	// The master's own connectors (mode 1) report to it directly: on a
 	// change, and every ReportInterval.
 	reportedAt time.Time
+	// sent is the report last sent to the master, at sentAt; quiet:
+	// the next would repeat it (quiet.go), and the master has had the
+	// repeats up to masterAt.
+	sent             map[int]dlm.ConnectorReport
+	sentAt, masterAt time.Time
+	quiet            bool
+	answer           message // what the master answers a quiet link
+	// owes: the master changed its offers at owedSince; until a report
+	// of the charger sent since reaches it, a repeat is news to it (it
+	// confirms a lowering), so the link is not quiet.
+	owes      bool
+	owedSince time.Time
 	// offers and phases are what the master last gave its own
 	// connectors.
 	offers map[int]float64
@@ -62,12 +77,18 @@ type charger struct {
 	heapIndex int
 }
 
-// conn is what the site keeps of a connector for its trace.
+// conn is what the site keeps of a connector for its trace and checks:
+// what it offers and draws on each grid phase and its state, as of the
+// last time its charger was driven.
 type conn struct {
 	n        int
 	rotation [3]int
 	arrival  float64 // seconds, while an EV is plugged
 	plugged  bool
+
+	offered, drawn [3]float64
+	state          string
+	dirty          bool // changed since the trace last looked
 }
 
 // message travels the in-process network.
@@ -95,17 +116,29 @@ type Site struct {
 	net      []message // in order of arrival: every message has the same latency
 	wakes    wakeHeap
 
-	otherLoad  [3]float64
-	meterOK    bool
-	lastMeter  time.Time
-	masterDue  bool       // the master must step
-	reporters  []*charger // slaves whose report reached the master at this instant
-	trace      *traceWriter
-	stats      Stats
-	overOffer  [3]time.Time // since when a phase's offers are over what is available
-	overDrawn  [3]time.Time
-	lastAvail  dlm.Phases
-	lastChange bool
+	touched []*charger // chargers to drive at this instant
+	quiet   []*charger // slaves on a quiet link (quiet.go)
+	dirty   []*conn    // connectors whose trace values changed
+	// offeredDLM and drawnDLM are what the connectors under DLM offer
+	// and draw on each grid phase, kept as they change.
+	offeredDLM, drawnDLM [3]float64
+	// drawnAll is what every connector draws on each grid phase.
+	drawnAll [3]float64
+
+	otherLoad [3]float64
+	meterOK   bool
+	lastMeter time.Time
+	masterDue bool       // the master must step
+	reporters []*charger // slaves whose report reached the master at this instant
+	trace     *traceWriter
+	stats     Stats
+	// everyRoundTrip steps through every report and answer, quiet or
+	// not (tests compare it with the quiet links).
+	everyRoundTrip bool
+	overOffer      [3]time.Time // since when a phase's offers are over what is available
+	overDrawn      [3]time.Time
+	lastAvail      dlm.Phases
+	lastChange     bool
 }
 
 // Stats sums up a run.
@@ -203,9 +236,9 @@ func (s *Site) boot(ch *charger) error {
 	if err != nil {
 		return fmt.Errorf("charger %q: %w", ch.spec.ID, err)
 	}
-	ch.unit, ch.reports, ch.loads, ch.reportedAt, ch.offers, ch.phases = u, nil, nil, time.Time{}, nil, nil
+	ch.unit, ch.reports, ch.loads, ch.reportedAt, ch.offers, ch.phases, ch.sent = u, nil, nil, time.Time{}, nil, nil, nil
 	ch.reporter = dlm.Reporter{} // a new process knows nothing of the EVs it finds
-	ch.touched = true
+	s.touch(ch)
 	return nil
 }
 
@@ -314,29 +347,37 @@ func earliestNonZero(a, b time.Time) time.Time {
 	return a
 }
 
+// touch marks a charger to be driven at this instant.
+func (s *Site) touch(ch *charger) {
+	if !ch.touched {
+		ch.touched = true
+		s.touched = append(s.touched, ch)
+	}
+}
+
 // instant does everything due at s.now, until nothing more happens at it.
 func (s *Site) instant() {
 	s.deliver()
 	for _, ch := range s.wakes.due(s.now) {
-		ch.touched = true
+		s.touch(ch)
 	}
+	var driven []*charger
 	for round := 0; round < 8; round++ {
-		any := false
-		for _, ch := range s.chargers {
-			if ch.touched {
-				ch.touched, any = false, true
-				s.drive(ch)
-			}
+		touched := s.touched
+		s.touched = nil
+		for _, ch := range touched {
+			ch.touched = false
+			s.drive(ch)
+			driven = append(driven, ch)
 		}
-		if s.stepMaster() {
-			any = true
-		}
-		if !any {
+		if !s.stepMaster() && len(s.touched) == 0 {
 			break
 		}
 	}
-	for _, ch := range s.chargers {
-		s.schedule(ch)
+	for _, ch := range driven {
+		if ch.heapIndex < 0 || !ch.touched {
+			s.schedule(ch)
+		}
 	}
 }
 
@@ -371,10 +412,15 @@ func (s *Site) apply(e Event) error {
 			s.dm.Input(e.Input, e.High)
 		}
 	case e.Link != "":
+		s.wake(ch)
+		ch.linkedAnew = e.Link == "up" && !ch.linkUp
 		ch.linkUp = e.Link == "up"
 	case e.Power != "":
 		return s.power(ch, e.Power == "on")
 	case e.Config != nil:
+		if ch == s.master {
+			s.wakeAll() // its answers may carry another FreeChargingMode from now on
+		}
 		var pairs []config.Pair
 		for k, v := range e.Config {
 			pairs = append(pairs, config.Pair{Key: k, Value: v})
@@ -388,7 +434,7 @@ func (s *Site) apply(e Event) error {
 		}
 	}
 	if ch != nil {
-		ch.touched = true
+		s.touch(ch)
 	}
 	s.masterDue = true
 	return nil
@@ -402,6 +448,10 @@ func (s *Site) power(ch *charger, on bool) error {
 	if ch.off != on {
 		return nil // already so
 	}
+	s.wake(ch)
+	if ch == s.master {
+		s.wakeAll()
+	}
 	ch.off = !on
 	if !on {
 		for _, c := range ch.board.Connectors() {
@@ -411,6 +461,7 @@ func (s *Site) power(ch *charger, on bool) error {
 		}
 		s.runner.Remove(ch.unit)
 		s.wakes.remove(ch)
+		s.observe(ch)
 		return nil
 	}
 	switch {
@@ -450,11 +501,12 @@ func (s *Site) deliver() {
 			}
 			continue
 		}
+		s.wake(m.slave)
 		m.slave.side.Heard(m.offers, m.one, s.now)
 		if m.slave.settings.Snapshot().FreeChargingMode != m.fcm {
 			m.slave.settings.Set("FreeChargingMode", strconv.Itoa(m.fcm), config.ActorInstaller)
 		}
-		m.slave.touched = true
+		s.touch(m.slave)
 	}
 	s.net = s.net[n:]
 }
@@ -464,12 +516,16 @@ func (s *Site) drive(ch *charger) {
 	if ch.off {
 		return
 	}
+	defer s.observe(ch)
+	s.wake(ch)
 	ch.board.Sync()
 	ch.unit.Drive(s.now)
 	switch {
 	case ch.side != nil:
-		// Limits and phases apply first; the report then tells them.
-		report := false
+		// Limits and phases apply first; the report then tells them. A
+		// new link reports at once.
+		report := ch.linkedAnew
+		ch.linkedAnew = false
 		for i := range 4 {
 			changed := ch.readLoads()
 			a := ch.side.Update(ch.reports, ch.disconnected(), s.now, report || changed, ch.linkUp)
@@ -486,13 +542,26 @@ func (s *Site) drive(ch *charger) {
 			}
 			ch.unit.Drive(s.now, evs...)
 		}
-		if report && ch.linkUp {
-			s.net = append(s.net, message{at: s.now.Add(time.Duration(s.sc.Latency)), slave: ch, report: maps.Clone(ch.reports)})
+		if report {
+			ch.sentAt = s.now // the side reports on its schedule, linked or not
 		}
+		if report && ch.linkUp {
+			ch.sent = maps.Clone(ch.reports)
+			s.send(message{at: s.now.Add(time.Duration(s.sc.Latency)), slave: ch, report: ch.sent})
+			ch.owes = ch.owes && s.now.Before(ch.owedSince)
+		}
+		s.maybeQuiet(ch)
 	case ch == s.master && ch.spec.Mode == 1:
-		if ch.readLoads() || s.now.Sub(ch.reportedAt) >= dlm.ReportInterval {
-			s.dm.Report(ch.spec.ID, maps.Clone(ch.reports), s.now)
-			ch.reportedAt, s.masterDue = s.now, true
+		// Its repeats are the master's to take (quietMaster); a change
+		// goes at once.
+		due := s.now.Sub(ch.reportedAt) >= dlm.ReportInterval
+		changed := ch.readLoads() || !maps.Equal(ch.reports, ch.sent)
+		if changed || due && (ch.owes || s.everyRoundTrip) {
+			ch.owes = false
+			ch.sent = maps.Clone(ch.reports)
+			s.dm.Report(ch.spec.ID, ch.sent, s.now)
+			// A repeat is no news: the master steps if it says so (Next).
+			ch.reportedAt, s.masterDue = s.now, s.masterDue || changed
 		}
 	default:
 		ch.readLoads()
@@ -544,6 +613,7 @@ func (s *Site) stepMaster() bool {
 	var changedIDs []string
 	if s.masterDue || lower || !s.now.Before(s.dm.Next()) {
 		s.masterDue = false
+		s.quietMaster()
 		for _, o := range s.dm.Step(s.now) {
 			changedIDs = append(changedIDs, o.ID.Slave)
 		}
@@ -558,8 +628,9 @@ func (s *Site) stepMaster() bool {
 			}
 			if !maps.Equal(offers, m.offers) || !maps.Equal(phases, m.phases) {
 				m.offers, m.phases = offers, phases
+				m.owes, m.owedSince = true, s.now
 				m.unit.Drive(s.now, chargepoint.PhasesSet{Phases: phases}, chargepoint.LimitsSet{Limits: offers})
-				m.touched = true
+				s.touch(m)
 			}
 		}
 	}
@@ -569,7 +640,7 @@ func (s *Site) stepMaster() bool {
 	send := func(ch *charger) {
 		if ch != nil && ch.side != nil && ch.linkUp && !ch.off && !sent[ch] {
 			sent[ch] = true
-			s.net = append(s.net, message{at: s.now.Add(latency), slave: ch, offers: s.dm.Offers(ch.spec.ID),
+			s.send(message{at: s.now.Add(latency), slave: ch, offers: s.dm.Offers(ch.spec.ID),
 				one: s.dm.OnePhase(ch.spec.ID), fcm: fcm})
 		}
 	}
@@ -577,13 +648,17 @@ func (s *Site) stepMaster() bool {
 	// the master's life).
 	sort.Strings(changedIDs)
 	for _, id := range changedIDs {
+		if ch := s.byID[id]; ch != nil && ch.side != nil {
+			s.wake(ch)
+			ch.owes, ch.owedSince = true, s.now
+		}
 		send(s.byID[id])
 	}
 	for _, ch := range s.reporters {
 		send(ch)
 	}
 	s.reporters = s.reporters[:0]
-	return len(changedIDs) > 0 || s.master.touched
+	return len(changedIDs) > 0
 }
 
 // meterReading is what the external meter shows: the other load, plus
@@ -593,9 +668,8 @@ func (s *Site) meterReading() dlm.Phases {
 	if s.master.settings.Snapshot().DlmExtMeterLocation == 0 {
 		for _, ch := range s.chargers {
 			for _, c := range ch.conns {
-				g := ch.gridDrawn(c)
 				for p := range 3 {
-					r[p] += g[p]
+					r[p] += c.drawn[p]
 				}
 			}
 		}
@@ -609,10 +683,10 @@ func (s *Site) schedule(ch *charger) {
 	var t time.Time
 	if !ch.off {
 		t = earliestNonZero(ch.unit.Next(), ch.board.Next())
-		if ch.side != nil {
+		if ch.side != nil && !ch.quiet {
 			t = earliestNonZero(t, ch.side.Next())
 		}
-		if ch == s.master && ch.spec.Mode == 1 {
+		if ch == s.master && ch.spec.Mode == 1 && (s.everyRoundTrip || ch.owes) {
 			t = earliestNonZero(t, ch.reportedAt.Add(dlm.ReportInterval))
 		}
 	}
@@ -620,47 +694,52 @@ func (s *Site) schedule(ch *charger) {
 	s.wakes.set(ch)
 }
 
-// gridDrawn is what a connector draws on each grid phase.
-func (ch *charger) gridDrawn(c *conn) [3]float64 {
-	var g [3]float64
-	r := ch.board.Connectors()[c.n-1].Meter()
-	for i := range 3 {
-		g[c.rotation[i]] += r.Current[i]
+// observe takes what the charger's connectors offer and draw on each
+// grid phase, and their states, for the trace and the checks.
+func (s *Site) observe(ch *charger) {
+	for _, c := range ch.conns {
+		snap, _ := ch.board.Snapshot(c.n)
+		var offered, drawn [3]float64
+		for i := range 3 {
+			drawn[c.rotation[i]] += snap.Meter.Current[i]
+		}
+		if snap.EV != nil && snap.Offered > 0 {
+			// On all three phases while the EV's phases are not known;
+			// on its grid phase only for an EV known to draw on one or
+			// a connector switched to one.
+			if snap.OnePhase || ch.reports[c.n].Phases == 1 {
+				offered[c.rotation[0]] = snap.Offered
+			} else {
+				for i := range 3 {
+					offered[c.rotation[i]] += snap.Offered
+				}
+			}
+		}
+		state := "waiting"
+		switch {
+		case snap.EV == nil:
+			state = "empty"
+		case snap.EV.SoCPercent >= 100 || !ch.reports[c.n].Ready:
+			state = "finished"
+		case snap.Offered >= hw.MinCurrent:
+			state = "charging"
+		}
+		if offered == c.offered && drawn == c.drawn && state == c.state {
+			continue
+		}
+		for p := range 3 {
+			s.drawnAll[p] += drawn[p] - c.drawn[p]
+			if ch.underDLM() {
+				s.offeredDLM[p] += offered[p] - c.offered[p]
+				s.drawnDLM[p] += drawn[p] - c.drawn[p]
+			}
+		}
+		c.offered, c.drawn, c.state = offered, drawn, state
+		if !c.dirty {
+			c.dirty = true
+			s.dirty = append(s.dirty, c)
+		}
 	}
-	return g
-}
-
-// gridOffered is what a connector may draw on each grid phase under its
-// offer: all three while its EV's phases are not known, its grid phase
-// only for an EV known to draw on one or a connector switched to one.
-func (ch *charger) gridOffered(c *conn) [3]float64 {
-	var g [3]float64
-	snap, _ := ch.board.Snapshot(c.n)
-	if snap.EV == nil || snap.Offered == 0 {
-		return g
-	}
-	if snap.OnePhase || ch.reports[c.n].Phases == 1 {
-		g[c.rotation[0]] = snap.Offered
-		return g
-	}
-	for i := range 3 {
-		g[c.rotation[i]] += snap.Offered
-	}
-	return g
-}
-
-// state is the trace's connector state.
-func (ch *charger) state(c *conn) string {
-	snap, _ := ch.board.Snapshot(c.n)
-	switch {
-	case snap.EV == nil:
-		return "empty"
-	case snap.EV.SoCPercent >= 100 || !ch.reports[c.n].Ready:
-		return "finished"
-	case snap.Offered >= hw.MinCurrent:
-		return "charging"
-	}
-	return "waiting"
 }
 
 // available is what the master may hand to cars now (the trace's
@@ -672,23 +751,6 @@ func (s *Site) available() dlm.Phases {
 	return s.dm.Available()
 }
 
-// underDLM sums what connectors under DLM offer and draw, per grid phase.
-func (s *Site) underDLM() (offered, drawn [3]float64) {
-	for _, ch := range s.chargers {
-		if !ch.underDLM() {
-			continue
-		}
-		for _, c := range ch.conns {
-			o, d := ch.gridOffered(c), ch.gridDrawn(c)
-			for p := range 3 {
-				offered[p] += o[p]
-				drawn[p] += d[p]
-			}
-		}
-	}
-	return offered, drawn
-}
-
 // check keeps the longest time offers and draws exceeded what was
 // available.
 func (s *Site) check() {
@@ -696,10 +758,9 @@ func (s *Site) check() {
 		return
 	}
 	avail := s.available()
-	offered, drawn := s.underDLM()
 	for p := range 3 {
-		track(&s.overOffer[p], offered[p] > avail[p]+1e-6, s.now, &s.stats.OverOffered)
-		track(&s.overDrawn[p], drawn[p] > avail[p]+1e-6, s.now, &s.stats.OverDrawn)
+		track(&s.overOffer[p], s.offeredDLM[p] > avail[p]+1e-6, s.now, &s.stats.OverOffered)
+		track(&s.overDrawn[p], s.drawnDLM[p] > avail[p]+1e-6, s.now, &s.stats.OverDrawn)
 	}
 }
 

@@ -36,6 +36,7 @@ func load(t testing.TB, path string) *Scenario {
 type tb interface {
 	Helper()
 	Fatal(args ...any)
+	Fatalf(format string, args ...any)
 	Errorf(format string, args ...any)
 }
 
@@ -449,4 +450,60 @@ func TestCheckTraceGivesEachDropItsOwnAllowance(t *testing.T) {
 	if v, _ := CheckTrace(strings.NewReader(late), time.Second, 6*time.Second); len(v) != 1 || v[0].From != 10 || v[0].To != 18 {
 		t.Errorf("a run of 8 s before the next drop: %v", v)
 	}
+}
+
+// TestQuietLinksChangeNothing: a site that steps through every report
+// and answer of its quiet links writes the same trace as one that skips
+// them (quiet.go) for the example day; over
+// random sites, where a wake-up can fall on the very instant a message
+// arrives and the two then go in another order, both are within the
+// limits and deliver the same energy within 1 %.
+func TestQuietLinksChangeNothing(t *testing.T) {
+	runBoth := func(t tb, sc *Scenario) (quiet, every []byte, qs, es Stats) {
+		one := func(every bool) ([]byte, Stats) {
+			s, err := New(sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.everyRoundTrip = every
+			var b bytes.Buffer
+			st, err := s.Run(&TraceOptions{W: &b})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b.Bytes(), st
+		}
+		quiet, qs = one(false)
+		every, es = one(true)
+		return quiet, every, qs, es
+	}
+	for _, c := range []struct {
+		name string
+		sc   *Scenario
+	}{{"the example day", load(t, "../../docs/site-example.json")}} {
+		quiet, every, _, _ := runBoth(t, c.sc)
+		if !bytes.Equal(quiet, every) {
+			ql, el := strings.Split(string(quiet), "\n"), strings.Split(string(every), "\n")
+			for i := range min(len(ql), len(el)) {
+				if ql[i] != el[i] {
+					t.Fatalf("%s: the traces differ at line %d:\nquiet: %s\nevery: %s", c.name, i+1, ql[i], el[i])
+				}
+			}
+			t.Fatalf("%s: the traces differ in length: %d and %d lines", c.name, len(ql), len(el))
+		}
+	}
+	rapid.Check(t, func(rt *rapid.T) {
+		sc := randomScenario(rt)
+		quiet, every, qs, es := runBoth(rt, sc)
+		offer, drawn := Graces(sc)
+		for _, tr := range [][]byte{quiet, every} {
+			v, err := CheckTrace(bytes.NewReader(tr), offer, drawn)
+			if err != nil || len(v) > 0 {
+				rt.Fatalf("over the limits: %v %v", v, err)
+			}
+		}
+		if d := qs.EnergyWh - es.EnergyWh; d > 0.01*es.EnergyWh || -d > 0.01*es.EnergyWh {
+			rt.Errorf("energy %.0f Wh with quiet links, %.0f Wh with every round trip", qs.EnergyWh, es.EnergyWh)
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -25,38 +26,43 @@ const traceVersion = 2
 // available, or back under, are written at once. The first and last
 // instants are written whole.
 type traceWriter struct {
-	s     *Site
-	w     *bufio.Writer
-	buf   []byte
-	lines int
-	bytes int64
-	conns []written // per connector, in site order
-	avail [3]float64
-	meter string
-	// pendingAt is when a drawn move held back by the once a second
-	// limit may be written.
+	s      *Site
+	w      *bufio.Writer
+	buf    []byte
+	lines  int
+	bytes  int64
+	conns  []written // per connector, in site order
+	byConn map[*conn]*written
+	avail  [3]float64
+	meter  string
+	// writtenDrawn sums the drawn current written, per grid phase.
+	writtenDrawn [3]float64
+	// held are connectors whose drawn move waits for the once a second
+	// limit, until pendingAt.
+	held      []*written
 	pendingAt time.Time
 }
 
 // written is a connector as last written.
 type written struct {
-	ch              *charger
-	c               *conn
-	state           string
-	arrival         float64 // -1: empty
-	offered, drawn  [3]float64
-	at              time.Time
-	nowOff, nowDraw [3]float64 // as it is now
-	nowState        string
-	nowArrival      float64
+	ch             *charger
+	c              *conn
+	state          string
+	arrival        float64 // -1: empty
+	offered, drawn [3]float64
+	at             time.Time
+	index          int
 }
 
 func newTraceWriter(s *Site, o TraceOptions) *traceWriter {
-	t := &traceWriter{s: s, w: bufio.NewWriterSize(o.W, 1<<20)}
+	t := &traceWriter{s: s, w: bufio.NewWriterSize(o.W, 1<<20), byConn: map[*conn]*written{}}
 	for _, ch := range s.chargers {
 		for _, c := range ch.conns {
-			t.conns = append(t.conns, written{ch: ch, c: c})
+			t.conns = append(t.conns, written{ch: ch, c: c, index: len(t.conns)})
 		}
+	}
+	for i := range t.conns {
+		t.byConn[t.conns[i].c] = &t.conns[i]
 	}
 	return t
 }
@@ -72,7 +78,10 @@ func (s *Site) meterState() string {
 	return "ok"
 }
 
-// instant writes what changed at now.
+// instant writes what changed at now: the connectors the site marked
+// dirty, those whose drawn move waited for the once a second limit, and
+// all of them at the first and last instants or when a phase crosses what
+// is available.
 func (t *traceWriter) instant(now time.Time, last bool) error {
 	first := t.lines == 0
 	if first {
@@ -83,53 +92,64 @@ func (t *traceWriter) instant(now time.Time, last bool) error {
 		t.avail, t.meter = avail, meter
 		t.siteLine(now)
 	}
-	var sumNow, sumWritten [3]float64
-	for i := range t.conns {
-		w := &t.conns[i]
-		w.nowOff, w.nowDraw = round3(w.ch.gridOffered(w.c)), round3(w.ch.gridDrawn(w.c))
-		w.nowState, w.nowArrival = w.ch.state(w.c), -1
-		if w.c.plugged {
-			w.nowArrival = w.c.arrival
-		}
-		for p := range 3 {
-			sumNow[p] += w.nowDraw[p]
-			sumWritten[p] += w.drawn[p]
-		}
+	look := t.held
+	t.held = nil
+	for _, c := range t.s.dirty {
+		c.dirty = false
+		look = append(look, t.byConn[c])
 	}
+	t.s.dirty = t.s.dirty[:0]
 	// A phase going over what is available, or back under, by small
 	// moves is written at once: the trace must not hide either.
 	crossed := false
 	for p := range 3 {
-		if (sumNow[p] > avail[p]+1e-6) != (sumWritten[p] > avail[p]+1e-6) {
+		if (t.s.drawnAll[p] > avail[p]+1e-6) != (t.writtenDrawn[p] > avail[p]+1e-6) {
 			crossed = true
 		}
 	}
-	t.pendingAt = time.Time{}
-	for i := range t.conns {
-		w := &t.conns[i]
-		must := first || last || w.nowState != w.state || w.nowArrival != w.arrival || w.nowOff != w.offered
-		moved := false
-		for p := range 3 {
-			if math.Abs(w.nowDraw[p]-w.drawn[p]) >= 0.5 {
-				moved = true
-			}
-		}
-		if crossed && w.nowDraw != w.drawn {
-			must = true
-		}
-		if !must && moved {
-			if next := w.at.Add(time.Second); now.Before(next) {
-				t.pendingAt = earliestNonZero(t.pendingAt, next)
-				continue
-			}
-			must = true
-		}
-		if must {
-			w.state, w.arrival, w.offered, w.drawn, w.at = w.nowState, w.nowArrival, w.nowOff, w.nowDraw, now
-			t.connLine(now, i, w)
+	if first || last || crossed {
+		look = look[:0]
+		for i := range t.conns {
+			look = append(look, &t.conns[i])
 		}
 	}
+	t.pendingAt = time.Time{}
+	slices.SortFunc(look, func(a, b *written) int { return a.index - b.index }) // in site order
+	look = slices.Compact(look)
+	for _, w := range look {
+		t.consider(w, now, first || last, crossed)
+	}
 	return nil
+}
+
+// consider writes a connector's line if it must be written now.
+func (t *traceWriter) consider(w *written, now time.Time, all, crossed bool) {
+	c := w.c
+	offered, drawn := round3(c.offered), round3(c.drawn)
+	arrival := -1.0
+	if c.plugged {
+		arrival = c.arrival
+	}
+	must := all || c.state != w.state || arrival != w.arrival || offered != w.offered || crossed && drawn != w.drawn
+	if !must {
+		moved := false
+		for p := range 3 {
+			moved = moved || math.Abs(drawn[p]-w.drawn[p]) >= 0.5
+		}
+		if !moved {
+			return
+		}
+		if next := w.at.Add(time.Second); now.Before(next) {
+			t.pendingAt = earliestNonZero(t.pendingAt, next)
+			t.held = append(t.held, w)
+			return
+		}
+	}
+	for p := range 3 {
+		t.writtenDrawn[p] += drawn[p] - w.drawn[p]
+	}
+	w.state, w.arrival, w.offered, w.drawn, w.at = c.state, arrival, offered, drawn, now
+	t.connLine(now, w.index, w)
 }
 
 func (t *traceWriter) header() {

@@ -15,7 +15,10 @@ import (
 // current drawn is constant (in steps of 0.1 A, as a meter shows it), so
 // energy and state of charge move linearly, and the next change is known
 // in advance: an offer followed after the EV's response delay, a step of
-// the taper above 80 %, the battery full.
+// the taper above 80 %, the battery full. The state moves only at those
+// changes and when the connector is driven (an offer, a plug): reading it
+// in between computes without changing it, so when and how often it is
+// read changes nothing (not even the rounding).
 type Connector struct {
 	b *Board
 	n int
@@ -31,7 +34,7 @@ type Connector struct {
 	drawn    float64 // A per phase now, a multiple of 0.1
 	response Response
 	oneOnly  bool      // switched to one phase (hw.PhaseSwitcher)
-	at       time.Time // the state is as at this instant
+	at       time.Time // the state is as at this instant, its last change
 }
 
 var (
@@ -42,6 +45,7 @@ var (
 // SetPhases switches the connector to 1 phase or back to 3.
 func (c *Connector) SetPhases(n int) {
 	c.b.change(func() {
+		c.integrate(c.b.now)
 		c.oneOnly = n == 1
 		c.settle()
 	})
@@ -62,6 +66,7 @@ func (c *Connector) Offer(amps float64) {
 		if amps < hw.MinCurrent {
 			amps = 0
 		}
+		c.integrate(c.b.now)
 		c.offered = amps
 		c.follow()
 	})
@@ -70,6 +75,7 @@ func (c *Connector) Offer(amps float64) {
 // SetContactor closes or opens the contactor; opened, no current flows.
 func (c *Connector) SetContactor(closed bool) {
 	c.b.change(func() {
+		c.integrate(c.b.now)
 		c.contactor = closed
 		c.follow()
 	})
@@ -100,7 +106,7 @@ func (c *Connector) Meter() hw.Reading {
 }
 
 func (c *Connector) reading() hw.Reading {
-	r := hw.Reading{EnergyWh: c.register}
+	r := hw.Reading{EnergyWh: c.register + c.energySince(c.b.now)}
 	if c.drawn > 0 && c.ev != nil {
 		phases := c.phases()
 		r.PowerW = c.b.opts.Voltage * c.drawn * float64(phases)
@@ -189,20 +195,33 @@ func (c *Connector) settle() bool {
 	return changed
 }
 
-// integrate moves energy and charge from c.at to t at the current drawn.
+// energySince is the energy drawn from c.at to t, in Wh.
+func (c *Connector) energySince(t time.Time) float64 {
+	if c.drawn <= 0 || c.ev == nil || !t.After(c.at) {
+		return 0
+	}
+	return c.b.opts.Voltage * c.drawn * float64(c.phases()) * t.Sub(c.at).Hours()
+}
+
+// soc is the EV's state of charge at t.
+func (c *Connector) soc(t time.Time) float64 {
+	return min(100, c.ev.SoCPercent+100*c.energySince(t)/c.ev.CapacityWh)
+}
+
+// integrate moves the state from c.at to t at the current drawn: before a
+// change only.
 func (c *Connector) integrate(t time.Time) {
-	if c.drawn > 0 && c.ev != nil && t.After(c.at) {
-		wh := c.b.opts.Voltage * c.drawn * float64(c.phases()) * t.Sub(c.at).Hours()
-		c.register += wh
-		c.ev.SoCPercent = min(100, c.ev.SoCPercent+100*wh/c.ev.CapacityWh)
+	if c.ev != nil && t.After(c.at) {
+		c.ev.SoCPercent = c.soc(t)
+		c.register += c.energySince(t)
 	}
 	if t.After(c.at) {
 		c.at = t
 	}
 }
 
-// advance moves the connector to t through every change on the way, and
-// reports whether its pilot changed.
+// advance takes the connector through every change up to t, and reports
+// whether its pilot changed; it leaves the state at the last change.
 func (c *Connector) advance(t time.Time) bool {
 	changed := false
 	for range 100000 { // bounded: changes come at least a millisecond apart
@@ -215,7 +234,6 @@ func (c *Connector) advance(t time.Time) bool {
 			changed = true
 		}
 	}
-	c.integrate(t)
 	return changed
 }
 
@@ -235,10 +253,8 @@ func (c *Connector) next() time.Time {
 		if m := c.ev.MaxCurrent; c.drawn > max(m*0.1, hw.MinCurrent) {
 			target = min(target, max(80, 100-20*c.drawn/m))
 		}
-		if target <= soc {
-			target = 100
-		}
-		hours := (target - soc) / perHour
+		// At the threshold already (rounding kept the draw): a moment on.
+		hours := max(target-soc, 0) / perHour
 		t := c.at.Add(time.Duration(hours*float64(time.Hour)) + time.Millisecond)
 		if next.IsZero() || t.Before(next) {
 			next = t

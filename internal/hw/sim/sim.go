@@ -123,6 +123,7 @@ type Board struct {
 	conns   []*Connector
 	inputs  [2]bool
 	pending []hw.Event // to emit once mu is released
+	now     time.Time  // of the update under way
 	// wake tells Run that the next change may have moved.
 	wake chan struct{}
 }
@@ -228,6 +229,7 @@ func (b *Board) Plug(n int, ev EV) error {
 			return
 		}
 		err = nil
+		c.integrate(b.now)
 		c.ev, c.response, c.pilot = &ev, Response{}, hw.PilotB
 		b.queue(hw.Event{Kind: hw.ConnectorChanged, Connector: n, Pilot: hw.PilotB})
 		c.follow() // an offer standing already is answered at once
@@ -247,6 +249,7 @@ func (b *Board) Unplug(n int) error {
 			return
 		}
 		err = nil
+		c.integrate(b.now)
 		c.ev = nil
 		c.pilot = hw.PilotA
 		c.drawn, c.response = 0, Response{}
@@ -287,6 +290,7 @@ func (b *Board) SetFault(n int, code string) error {
 		return err
 	}
 	b.change(func() {
+		c.integrate(b.now)
 		c.fault = code
 		c.follow()
 		b.queue(hw.Event{Kind: hw.ConnectorChanged, Connector: n})
@@ -359,6 +363,7 @@ func (b *Board) change(f func()) { b.update(f, true) }
 func (b *Board) update(f func(), wake bool) {
 	b.mu.Lock()
 	now := b.opts.Clock.Now()
+	b.now = now
 	for _, c := range b.conns {
 		if c.advance(now) {
 			b.queue(hw.Event{Kind: hw.ConnectorChanged, Connector: c.n, Pilot: c.pilot})
@@ -431,6 +436,7 @@ func (b *Board) Snapshot(n int) (Snapshot, error) {
 			Locked: c.locked, Fault: c.fault, Meter: c.reading(), OnePhase: c.oneOnly}
 		if c.ev != nil {
 			ev := *c.ev
+			ev.SoCPercent = c.soc(b.now)
 			s.EV = &ev
 		}
 	})
