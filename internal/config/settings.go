@@ -197,31 +197,6 @@ func (s *Settings) AddCheck(c Check) {
 	s.checks = append(s.checks, c)
 }
 
-// String returns the value of a key the program knows exists; it panics on
-// an unknown name, which is a programming error.
-func (s *Settings) String(name string) string {
-	v, err := s.Get(name)
-	if err != nil {
-		panic(err)
-	}
-	return v.Value
-}
-
-// Int returns the value of an integer or enum key (see String).
-func (s *Settings) Int(name string) int {
-	v := s.String(name)
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		panic(fmt.Sprintf("config: %s = %q is not an integer", name, v))
-	}
-	return n
-}
-
-// Bool returns the value of a boolean key (see String).
-func (s *Settings) Bool(name string) bool {
-	return s.String(name) == "true"
-}
-
 // Watch calls fn after every committed change, in the goroutine that made
 // it, after the change is durable, in commit order. fn must not block and
 // must not call Set or SetAll (it may read).

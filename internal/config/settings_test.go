@@ -216,7 +216,7 @@ func TestOperatorLimitNeverAbovePhaseLimit(t *testing.T) {
 	if r, err := s.Set("DlmPhase2Limit", "20", ActorOCPP); err != nil || r.Effect != Reboot {
 		t.Fatalf("phase 20: %v %v", r, err)
 	}
-	if v := s.Int("DlmOperatorPhase2Limit"); v != 20 {
+	if v := s.Snapshot().DlmOperatorPhase2Limit; v != 20 {
 		t.Errorf("operator limit %d after phase limit lowered to 20", v)
 	}
 	if got := strings.Join(sorted(changed), " "); got != "DlmOperatorPhase2Limit=20 DlmPhase2Limit=20" {
@@ -241,7 +241,7 @@ func TestPhaseRotationFollowsConnectorsAndMaxLength(t *testing.T) {
 	if _, err := s.Set("ConnectorPhaseRotation", "0.RST, 1.STR,2.trs", ActorOCPP); err != nil {
 		t.Fatal(err)
 	}
-	if v := s.String("ConnectorPhaseRotation"); v != "0.RST,1.STR,2.TRS" {
+	if v := s.Snapshot().ConnectorPhaseRotation; v != "0.RST,1.STR,2.TRS" {
 		t.Errorf("read back %q", v)
 	}
 	if _, err := s.Set("ConnectorPhaseRotation", "3.RST", ActorOCPP); !errors.Is(err, ErrInvalid) {
@@ -318,7 +318,7 @@ func TestAddedChecksApplyToBothActors(t *testing.T) {
 // must not deadlock (it did when computed values ran under the read lock).
 func TestComputedValueReadingSettingsDoesNotDeadlockWithWriters(t *testing.T) {
 	s, _ := newSettings(t, nil)
-	s.SetComputed("DlmState", func() string { return "mode " + s.String("DlmMode") })
+	s.SetComputed("DlmState", func() string { v, _ := s.Get("DlmMode"); return "mode " + v.Value })
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -348,7 +348,7 @@ func TestFailedStoreChangesNothing(t *testing.T) {
 	if _, err := s.Set("ConnectionTimeOut", "60", ActorOCPP); err == nil {
 		t.Fatal("Set succeeded with a failing store")
 	}
-	if v := s.Int("ConnectionTimeOut"); v != 45 || called {
+	if v := s.Snapshot().ConnectionTimeOut; v != 45 || called {
 		t.Errorf("value %d, watcher called %v", v, called)
 	}
 }
@@ -361,17 +361,17 @@ func TestOpenIgnoresStaleStoredValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := s.Int("ConnectionTimeOut"); v != 45 {
+	if v := s.Snapshot().ConnectionTimeOut; v != 45 {
 		t.Errorf("out-of-range stored value used: %d", v)
 	}
-	if s.Bool("LocalPreAuthorize") {
+	if s.Snapshot().LocalPreAuthorize {
 		t.Error("valid stored value ignored")
 	}
 }
 
 func TestModelDefaults(t *testing.T) {
 	s, _ := newSettings(t, map[string]string{"GetConfigurationMaxKeys": "50", "heartbeatinterval": "60"})
-	if v := s.Int("GetConfigurationMaxKeys"); v != 50 {
+	if v := s.Snapshot().GetConfigurationMaxKeys; v != 50 {
 		t.Errorf("GetConfigurationMaxKeys %d", v)
 	}
 	if v, _ := s.Get("HeartBeatInterval"); v.Value != "60" || v.IsSet {
@@ -414,7 +414,7 @@ func TestSetAllIsAllOrNothingAndSeesEarlierPairs(t *testing.T) {
 	if err != nil || len(res) != 2 || res[0].Effect != Reboot || res[1].Effect != Immediate {
 		t.Fatalf("SetAll: %v %v", res, err)
 	}
-	if s.Int("DlmOperatorPhase1Limit") != 32 {
+	if s.Snapshot().DlmOperatorPhase1Limit != 32 {
 		t.Fatal("operator limit not set")
 	}
 	before, _ := st.LoadConfig()
@@ -423,7 +423,7 @@ func TestSetAllIsAllOrNothingAndSeesEarlierPairs(t *testing.T) {
 		t.Fatalf("second SetAll: %v", err)
 	}
 	after, _ := st.LoadConfig()
-	if s.Int("ConnectionTimeOut") != 45 || len(after) != len(before) {
+	if s.Snapshot().ConnectionTimeOut != 45 || len(after) != len(before) {
 		t.Fatalf("a refused SetAll changed something: %v", after)
 	}
 }

@@ -79,15 +79,22 @@ func (s *Site) quietMaster() {
 	}
 }
 
-// wake ends a slave's quiet: the round trips that happened by now are
-// applied, those under way put on the network.
+// wake ends a slave's quiet and has it driven at this instant.
 func (s *Site) wake(ch *charger) {
+	if ch.quiet {
+		s.unquiet(ch)
+		s.touch(ch) // its side wakes it again
+	}
+}
+
+// unquiet ends a slave's quiet: the round trips that happened by now are
+// applied, those under way put on the network.
+func (s *Site) unquiet(ch *charger) {
 	if !ch.quiet {
 		return
 	}
 	ch.quiet = false
 	s.quiet = slices.DeleteFunc(s.quiet, func(x *charger) bool { return x == ch })
-	s.touch(ch) // its side wakes it again
 	k := repeatsBy(ch, s.now)
 	if k < 1 {
 		return

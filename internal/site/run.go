@@ -517,7 +517,7 @@ func (s *Site) drive(ch *charger) {
 		return
 	}
 	defer s.observe(ch)
-	s.wake(ch)
+	s.unquiet(ch) // driven now: its quiet ends here
 	ch.board.Sync()
 	ch.unit.Drive(s.now)
 	switch {

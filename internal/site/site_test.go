@@ -8,12 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"pgregory.net/rapid"
 
+	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/dlm"
 	"github.com/evse-dev/evse/internal/hw/sim"
 )
@@ -162,7 +164,7 @@ func TestTheMastersFreeChargingModeReachesItsSlaves(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _, _ := run(t, sc)
-	if got := s.byID["S"].settings.Int("FreeChargingMode"); got != 5 {
+	if got := s.byID["S"].settings.Snapshot().FreeChargingMode; got != 5 {
 		t.Errorf("slave's FreeChargingMode %d, want the master's 5", got)
 	}
 }
@@ -311,18 +313,24 @@ func TestNeverOverAPhaseLimitInRandomSites(t *testing.T) {
 
 // dayOf100 is a 24 h day of an office car park: a master and 99 slaves
 // on rotated wiring, one car a charger arriving 7-10 h and leaving 16-19 h.
-func dayOf100(seed uint64) *Scenario {
+func dayOf100(seed uint64) *Scenario { return dayOf(100, seed) }
+
+// dayOf is dayOf100 with n chargers, the site's limits and other load
+// scaled with n.
+func dayOf(n int, seed uint64) *Scenario {
 	r := rand.New(rand.NewPCG(seed, 1))
 	rots := []string{"RST", "STR", "TRS"}
 	sc := &Scenario{Duration: Duration(24 * time.Hour)}
-	for i := range 100 {
-		c := Charger{ID: fmt.Sprintf("C%03d", i), Mode: 4, PhaseRotation: rots[i%3]}
+	scale := float64(n) / 100
+	limit, main := strconv.Itoa(min(4*n, 1000)), strconv.Itoa(int(6.3*float64(n)))
+	for i := range n {
+		c := Charger{ID: fmt.Sprintf("C%04d", i), Mode: 4, PhaseRotation: rots[i%3]}
 		if i == 0 {
 			c.Mode = 1
-			c.Config = map[string]string{"DlmPhase1Limit": "400", "DlmPhase2Limit": "400", "DlmPhase3Limit": "400",
-				"DlmOperatorPhase1Limit": "400", "DlmOperatorPhase2Limit": "400", "DlmOperatorPhase3Limit": "400",
-				"DlmExtMeterEnabled": "1", "DlmExtMeterMainDistributionLimitPhase1": "630",
-				"DlmExtMeterMainDistributionLimitPhase2": "630", "DlmExtMeterMainDistributionLimitPhase3": "630"}
+			c.Config = map[string]string{"DlmPhase1Limit": limit, "DlmPhase2Limit": limit, "DlmPhase3Limit": limit,
+				"DlmOperatorPhase1Limit": limit, "DlmOperatorPhase2Limit": limit, "DlmOperatorPhase3Limit": limit,
+				"DlmExtMeterEnabled": "1", "DlmExtMeterMainDistributionLimitPhase1": main,
+				"DlmExtMeterMainDistributionLimitPhase2": main, "DlmExtMeterMainDistributionLimitPhase3": main}
 		}
 		sc.Chargers = append(sc.Chargers, c)
 		in := 7*3600 + r.IntN(3*3600)
@@ -337,7 +345,7 @@ func dayOf100(seed uint64) *Scenario {
 			Event{At: Duration(time.Duration(out) * time.Second), Charger: c.ID, Connector: 1, Unplug: true})
 	}
 	for h := range 24 {
-		load := float64(50 + 150*max(0, 1-abs(float64(h)-12)/6))
+		load := scale * float64(50+150*max(0, 1-abs(float64(h)-12)/6))
 		sc.Events = append(sc.Events, Event{At: Duration(time.Duration(h) * time.Hour), OtherLoad: &[3]float64{load, load * 0.8, load * 0.6}})
 	}
 	if err := sc.check(); err != nil {
@@ -348,12 +356,8 @@ func dayOf100(seed uint64) *Scenario {
 
 func abs(x float64) float64 { return max(x, -x) }
 
-// TestADayOf100Chargers checks the trace of the benchmark's day; it
-// takes half a minute, so it runs only with EVSE_LONG=1.
+// TestADayOf100Chargers checks the trace of the benchmark's day.
 func TestADayOf100Chargers(t *testing.T) {
-	if os.Getenv("EVSE_LONG") == "" {
-		t.Skip("a day of 100 chargers takes half a minute: EVSE_LONG=1 runs it")
-	}
 	_, st, lines := run(t, dayOf100(1))
 	t.Logf("%+v, %d lines", st, len(lines))
 	if st.EnergyWh < 1e6 {
@@ -362,9 +366,14 @@ func TestADayOf100Chargers(t *testing.T) {
 }
 
 // BenchmarkDayOf100Chargers: a 24 h day of a 100-charger site in virtual
-// time, its trace written to a file (aim: under 30 s).
-func BenchmarkDayOf100Chargers(b *testing.B) {
-	sc := dayOf100(1)
+// time, its trace written to a file (aim: under 5 s).
+func BenchmarkDayOf100Chargers(b *testing.B) { benchmarkDay(b, dayOf(100, 1)) }
+
+// BenchmarkDayOf1000Chargers: the same day with 1,000 chargers (aim:
+// under 60 s).
+func BenchmarkDayOf1000Chargers(b *testing.B) { benchmarkDay(b, dayOf(1000, 1)) }
+
+func benchmarkDay(b *testing.B, sc *Scenario) {
 	path := filepath.Join(b.TempDir(), "trace.jsonl")
 	for b.Loop() {
 		f, err := os.Create(path)
@@ -380,9 +389,13 @@ func BenchmarkDayOf100Chargers(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		fi, _ := os.Stat(path)
+		fi, err := os.Stat(path)
+		if err != nil {
+			b.Fatal(err)
+		}
 		b.ReportMetric(float64(st.Lines), "lines")
-		b.ReportMetric(float64(fi.Size())/1e6, "MB")
+		b.ReportMetric(float64(fi.Size())/1e6, "trace-MB")
+		b.ReportMetric(st.EnergyWh/1e6, "MWh")
 	}
 }
 
@@ -506,4 +519,62 @@ func TestQuietLinksChangeNothing(t *testing.T) {
 			rt.Errorf("energy %.0f Wh with quiet links, %.0f Wh with every round trip", qs.EnergyWh, es.EnergyWh)
 		}
 	})
+}
+
+// TestTheSiteRunsTheChargersOwnRules: a full car stays plugged in; the
+// charger's core gives up on it after Rules.EVDoneAfter and offers it
+// current again after Rules.EVRetryAfter. Changing that rule in the core's
+// configuration, and nothing in the site, moves the moment the trace
+// shows the car offered current again.
+func TestTheSiteRunsTheChargersOwnRules(t *testing.T) {
+	sc, err := Parse(strings.NewReader(`{"duration":"30m","chargers":[{"id":"M","mode":1},{"id":"S","mode":4}],
+		"events":[{"at":"1m","charger":"S","connector":1,"plug":{"socPercent":100}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// offeredAgain returns when the full car, given up on, is first
+	// offered current again.
+	offeredAgain := func(opts Options) float64 {
+		t.Helper()
+		s, err := New(sc, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if _, err := s.Run(&TraceOptions{W: &b}); err != nil {
+			t.Fatal(err)
+		}
+		var lines []Line
+		err = ReadTrace(bytes.NewReader(b.Bytes()), func(l Line) error {
+			l.Connectors = slices.Clone(l.Connectors)
+			lines = append(lines, l)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		offered := func(c TraceEntry, _ Line) bool { return c.Offered[0] > 0 }
+		first, ok := at(lines, "S", 1, 60, 1800, offered)
+		if !ok {
+			t.Fatal("the plugged car was never offered current")
+		}
+		off, ok := at(lines, "S", 1, first, 1800, func(c TraceEntry, l Line) bool { return !offered(c, l) })
+		if !ok {
+			t.Fatal("the car that draws nothing was never given up on")
+		}
+		again, ok := at(lines, "S", 1, off, 1800, offered)
+		if !ok {
+			t.Fatal("the car given up on was never offered current again")
+		}
+		t.Logf("offered from %gs, given up on at %gs, offered again at %gs", first, off, again)
+		return again - off
+	}
+	byDefault := offeredAgain(Options{})
+	sooner := offeredAgain(Options{Core: func(c *chargepoint.Config) { c.Rules.EVRetryAfter = 5 * time.Minute }})
+	if byDefault < 14*60 || byDefault > 16*60 {
+		t.Errorf("with the default rule the car waited %gs, want about 15 min", byDefault)
+	}
+	if sooner < 4*60 || sooner > 6*60 {
+		t.Errorf("with EVRetryAfter 5 min the car waited %gs, want about 5 min", sooner)
+	}
 }

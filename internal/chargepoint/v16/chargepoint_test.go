@@ -140,8 +140,8 @@ func startRig(t *testing.T, csms *fakeCSMS, defaults map[string]string, store *k
 	if err != nil {
 		t.Fatal(err)
 	}
-	registers, _ := LastRegisters(store, settings.Int("NumberOfConnectors"))
-	board := sim.New(sim.Options{Connectors: settings.Int("NumberOfConnectors"), Registers: registers})
+	registers, _ := LastRegisters(store, settings.Snapshot().NumberOfConnectors)
+	board := sim.New(sim.Options{Connectors: settings.Snapshot().NumberOfConnectors, Registers: registers})
 	opts := Options{Settings: settings, Board: board, Store: store, Clock: clock.Real{}, ReconnectSpread: time.Second}
 	for _, o := range options {
 		o(&opts)
@@ -180,7 +180,7 @@ func TestAcceptedBootTakesTheIntervalAndHeartbeats(t *testing.T) {
 		_, settings, stop := start(t, csms, nil)
 		time.Sleep(150 * time.Second)
 		stop()
-		if got := settings.Int("HeartbeatInterval"); got != 60 {
+		if got := settings.Snapshot().HeartbeatInterval; got != 60 {
 			t.Errorf("HeartbeatInterval = %d, want the boot interval 60", got)
 		}
 		if v, _ := settings.Get("HeartBeatInterval"); v.Value != "60" {
@@ -233,7 +233,7 @@ func TestBootIntervalOutOfRangeIsClamped(t *testing.T) {
 			_, settings, stop := start(t, csms, nil)
 			synctest.Wait()
 			stop()
-			if got := settings.Int("HeartbeatInterval"); got != c.want {
+			if got := settings.Snapshot().HeartbeatInterval; got != c.want {
 				t.Errorf("boot interval %d: HeartbeatInterval %d, want %d", c.interval, got, c.want)
 			}
 		})
