@@ -125,6 +125,8 @@ func TestLocalAPIConfigAndBadRequests(t *testing.T) {
 		{"PUT", "/config/NoSuchKey", `{"value":"1"}`, 404},
 		{"PUT", "/config/DlmState", `{"value":"x"}`, 400},
 		{"GET", "/config/NoSuchKey", ``, 404},
+		{"GET", "/connectors/1", ``, 200},
+		{"GET", "/connectors/2", ``, 404},
 		{"POST", "/connectors/2/plug", `{}`, 404},
 		{"POST", "/connectors/x/plug", `{}`, 404},
 		{"POST", "/connectors/1/plug", `{"phases":2}`, 400},

@@ -55,6 +55,7 @@ func Handler(b Backend, log *slog.Logger) http.Handler {
 	mux.HandleFunc("GET /api/v1/config", a.getConfig)
 	mux.HandleFunc("GET /api/v1/config/{key}", a.getKey)
 	mux.HandleFunc("PUT /api/v1/config/{key}", a.putKey)
+	mux.HandleFunc("GET /api/v1/connectors/{n}", a.hardware)
 	mux.HandleFunc("POST /api/v1/connectors/{n}/plug", a.plug)
 	mux.HandleFunc("POST /api/v1/connectors/{n}/unplug", a.unplug)
 	mux.HandleFunc("POST /api/v1/connectors/{n}/fault", a.fault)
@@ -288,6 +289,14 @@ func (a *api) fault(w http.ResponseWriter, r *http.Request) {
 	}
 	a.b.Board().SetFault(n, body.ErrorCode)
 	a.snapshot(w, n)
+}
+
+// hardware answers the connector's hardware as it is now, without asking
+// the charging core (whose answers wait for its pending writes).
+func (a *api) hardware(w http.ResponseWriter, r *http.Request) {
+	if n, ok := a.connector(w, r); ok {
+		a.snapshot(w, n)
+	}
 }
 
 func (a *api) clear(w http.ResponseWriter, r *http.Request) {
