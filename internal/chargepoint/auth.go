@@ -159,7 +159,7 @@ func (c *Core) pickConnector(target int, idTag string) *connector {
 		if r := c.reservationOn(cn); r != nil && r.IDTag != idTag && r.Parent == "" {
 			return false
 		}
-		return !cn.busyStarting() && !cn.inoperative && !c.inoperative && cn.fault == ""
+		return !cn.busyStarting() && !c.closed(cn)
 	}
 	if target != 0 {
 		if cn := c.conn(target); cn != nil && usable(cn) {

@@ -115,3 +115,9 @@ func (cn *connector) state() (ConnectorState, string) {
 	}
 	return Available, NoError
 }
+
+// closed reports whether no transaction may start on the connector: it or
+// the charge point is inoperative, or it is faulted.
+func (c *Core) closed(cn *connector) bool {
+	return cn.inoperative || c.inoperative || cn.fault != ""
+}

@@ -47,7 +47,7 @@ func (c *Core) plugged(cn *connector) {
 	switch {
 	case cn.tx != nil:
 		return // back after an unplug that did not stop the transaction
-	case cn.inoperative || c.inoperative || cn.fault != "":
+	case c.closed(cn):
 		return
 	case cn.auth != nil:
 		g := cn.auth.grant
@@ -147,6 +147,12 @@ func (c *Core) unlockAfterUnplug(cn *connector, idTag string) {
 // start begins a transaction (or a silent free-charging session) on a
 // connector with an EV; its records come before anything is sent.
 func (c *Core) start(cn *connector, g grant) {
+	if c.closed(cn) {
+		// Made inoperative or faulted while the tag was being decided.
+		c.log.Info("connector unavailable or faulted; not starting", "connector", cn.id, "id_tag", g.idTag)
+		delete(c.promises, g.profile)
+		return
+	}
 	use, ok := c.claim(cn, g)
 	if !ok {
 		c.log.Info("connector reserved for another idTag; not starting", "connector", cn.id, "id_tag", g.idTag)

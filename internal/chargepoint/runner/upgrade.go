@@ -3,6 +3,8 @@ package runner
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/kv"
@@ -21,34 +23,53 @@ type Legacy interface {
 }
 
 // upgrade converts a store of an earlier layout, inside tx; it does
-// nothing to one of this layout.
+// nothing to one of this layout. Everything is read and converted before
+// anything is written, in key order, so a store that cannot be converted
+// names the same first bad entry every time and is left as it was.
 func upgrade(tx kv.Tx, legacy Legacy) error {
 	if string(tx.Get(bucketMeta, metaSchema)) == schema {
 		return nil
 	}
-	var journal, open, profiles map[string][]byte
-	collect := func(bucket string) (map[string][]byte, error) {
-		m := map[string][]byte{}
-		err := tx.ForEach(bucket, func(k string, v []byte) error {
-			m[k] = append([]byte(nil), v...)
-			return nil
-		})
-		return m, err
-	}
+	var journal, open, profiles []keyValue
 	var err error
-	if journal, err = collect(bucketJournal); err != nil {
+	if journal, err = collect(tx, bucketJournal); err != nil {
 		return err
 	}
-	if open, err = collect(bucketOpenTx); err != nil {
+	if open, err = collect(tx, bucketOpenTx); err != nil {
 		return err
 	}
-	if profiles, err = collect(bucketProfiles); err != nil {
+	if profiles, err = collect(tx, bucketProfiles); err != nil {
 		return err
 	}
-	if len(journal)+len(open)+len(profiles) > 0 && legacy == nil {
+	if len(journal)+len(open)+len(profiles) == 0 {
+		return tx.Put(bucketMeta, metaSchema, []byte(schema))
+	}
+	if legacy == nil {
 		return fmt.Errorf("the store was written by an earlier version and nothing here can convert it")
 	}
-	for k, v := range journal {
+	var records []chargepoint.Record
+	// connectorOf is each transaction's connector, from its open record or
+	// its other events: a 1.6 StopTransaction does not name it.
+	connectorOf := map[int64]int{}
+	for _, kv := range open {
+		var old struct {
+			chargepoint.Transaction
+			Data json.RawMessage `json:"data"`
+		}
+		if err := json.Unmarshal(kv.v, &old); err != nil {
+			return fmt.Errorf("open transaction %s: %w", kv.k, err)
+		}
+		t := old.Transaction
+		if len(old.Data) > 0 {
+			if t.Data, err = legacy.Samples(old.Data); err != nil {
+				return fmt.Errorf("open transaction %s: %w", kv.k, err)
+			}
+		}
+		connectorOf[t.Local] = t.Connector
+		records = append(records, chargepoint.TxOpened{Tx: t})
+	}
+	var entries []chargepoint.Journaled
+	for _, kv := range journal {
 		var old struct {
 			Seq      uint64          `json:"seq"`
 			Action   string          `json:"action"`
@@ -56,52 +77,61 @@ func upgrade(tx kv.Tx, legacy Legacy) error {
 			Payload  json.RawMessage `json:"payload"`
 			Attempts int             `json:"attempts"`
 		}
-		if err := json.Unmarshal(v, &old); err != nil {
-			return fmt.Errorf("journal entry %s: %w", k, err)
+		if err := json.Unmarshal(kv.v, &old); err != nil {
+			return fmt.Errorf("journal entry %s: %w", kv.k, err)
 		}
 		kind, ev, err := legacy.JournalEvent(old.Action, old.Payload)
 		if err != nil {
-			return fmt.Errorf("journal entry %s: %w", k, err)
+			return fmt.Errorf("journal entry %s: %w", kv.k, err)
+		}
+		if ev.Connector != 0 {
+			connectorOf[old.Tx] = ev.Connector
 		}
 		e := chargepoint.JournalEntry{Seq: old.Seq, Kind: kind, Tx: old.Tx, Attempts: old.Attempts, IDTag: ev.IDTag}
-		if err := apply(tx, chargepoint.Journaled{Entry: e, Event: ev}); err != nil {
-			return err
-		}
+		entries = append(entries, chargepoint.Journaled{Entry: e, Event: ev})
 	}
-	for k, v := range open {
-		var old struct {
-			chargepoint.Transaction
-			Data json.RawMessage `json:"data"`
+	for _, j := range entries {
+		if j.Event.Connector == 0 {
+			j.Event.Connector = connectorOf[j.Entry.Tx]
 		}
-		if err := json.Unmarshal(v, &old); err != nil {
-			return fmt.Errorf("open transaction %s: %w", k, err)
-		}
-		t := old.Transaction
-		if len(old.Data) > 0 {
-			if t.Data, err = legacy.Samples(old.Data); err != nil {
-				return fmt.Errorf("open transaction %s: %w", k, err)
-			}
-		}
-		if err := apply(tx, chargepoint.TxOpened{Tx: t}); err != nil {
-			return err
-		}
+		records = append(records, j)
 	}
-	for k, v := range profiles {
+	for _, kv := range profiles {
 		var old struct {
 			Connector int             `json:"connector"`
 			Profile   json.RawMessage `json:"profile"`
 		}
-		if err := json.Unmarshal(v, &old); err != nil {
-			return fmt.Errorf("charging profile %s: %w", k, err)
+		if err := json.Unmarshal(kv.v, &old); err != nil {
+			return fmt.Errorf("charging profile %s: %w", kv.k, err)
 		}
 		p, err := legacy.Profile(old.Profile)
 		if err != nil {
-			return fmt.Errorf("charging profile %s: %w", k, err)
+			return fmt.Errorf("charging profile %s: %w", kv.k, err)
 		}
-		if err := apply(tx, chargepoint.ProfileKept{Profile: chargepoint.InstalledProfile{Connector: old.Connector, Profile: p}}); err != nil {
+		records = append(records, chargepoint.ProfileKept{Profile: chargepoint.InstalledProfile{Connector: old.Connector, Profile: p}})
+	}
+	for _, r := range records {
+		if err := apply(tx, r); err != nil {
 			return err
 		}
 	}
 	// The cache and the local list hold the same fields as before.
 	return tx.Put(bucketMeta, metaSchema, []byte(schema))
+}
+
+// keyValue is an entry of a bucket.
+type keyValue struct {
+	k string
+	v []byte
+}
+
+// collect reads a bucket in key order.
+func collect(tx kv.Tx, bucket string) ([]keyValue, error) {
+	var out []keyValue
+	err := tx.ForEach(bucket, func(k string, v []byte) error {
+		out = append(out, keyValue{k, append([]byte(nil), v...)})
+		return nil
+	})
+	slices.SortFunc(out, func(a, b keyValue) int { return strings.Compare(a.k, b.k) })
+	return out, err
 }
