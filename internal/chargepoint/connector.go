@@ -117,7 +117,8 @@ func (cn *connector) state() (ConnectorState, string) {
 }
 
 // closed reports whether no transaction may start on the connector: it or
-// the charge point is inoperative, or it is faulted.
+// the charge point is inoperative, it is faulted, or the charge point is
+// going down for a reset.
 func (c *Core) closed(cn *connector) bool {
-	return cn.inoperative || c.inoperative || cn.fault != ""
+	return cn.inoperative || c.inoperative || cn.fault != "" || c.halting != nil
 }

@@ -3,6 +3,7 @@ package chargepoint
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"time"
 
@@ -161,6 +162,8 @@ type Core struct {
 	lastTx   int64
 	lastCall uint64
 	calls    map[uint64]pendingCall
+	// bestEffortOut counts the best-effort CALLs in calls.
+	bestEffortOut int
 
 	reg     registration
 	rep     reporter
@@ -285,10 +288,20 @@ func (c *Core) Halted() bool { return c.halted }
 func (c *Core) Step(now time.Time, meters []hw.Reading, ev Event) []Actuation {
 	c.now = now
 	c.acts = c.acts[:0]
-	if meters != nil {
-		copy(c.meters, meters)
+	for i, r := range meters {
+		if i < len(c.meters) && sane(r) {
+			c.meters[i] = r // a reading that is not a number is not taken
+		}
 	}
 	if c.halted {
+		if _, ok := ev.(Shutdown); ok {
+			// Whatever happened since, the hardware is left off.
+			for _, cn := range c.conns {
+				c.act(Actuation{Connector: cn.id, Kind: Offer})
+				c.act(Actuation{Connector: cn.id, Kind: Contactor})
+			}
+			return c.acts
+		}
 		return nil
 	}
 	c.due()
@@ -314,7 +327,7 @@ func (c *Core) Step(now time.Time, meters []hw.Reading, ev Event) []Actuation {
 	case LimitsSet:
 		for _, cn := range c.conns {
 			if a, ok := e.Limits[cn.id]; ok {
-				cn.limit = a
+				cn.limit = c.share(a)
 			}
 		}
 	case PhasesSet:
@@ -365,8 +378,25 @@ func (c *Core) act(a Actuation) { c.acts = append(c.acts, a) }
 // record adds a record.
 func (c *Core) record(r Record) { c.out.Records = append(c.out.Records, r) }
 
-// call sends a CALL and notes what its answer is for.
+// maxBestEffort bounds the CALLs out whose answers change nothing
+// (meter values not journaled, firmware and diagnostics statuses, a group
+// stop's Authorize): a central system that triggers them faster than it
+// answers must not make the queue grow without bound.
+const maxBestEffort = 32
+
+// bestEffort reports a kind of CALL that may be dropped.
+func (k callKind) bestEffort() bool { return k == callOther || k == callGroupStop }
+
+// call sends a CALL and notes what its answer is for; it returns 0 for a
+// best-effort CALL dropped because too many are out.
 func (c *Core) call(body any, p pendingCall) uint64 {
+	if p.kind.bestEffort() {
+		if c.bestEffortOut >= maxBestEffort {
+			c.log.Warn("too many messages waiting for the central system; dropping one", "message", fmt.Sprintf("%T", body))
+			return 0
+		}
+		c.bestEffortOut++
+	}
 	c.lastCall++
 	c.calls[c.lastCall] = p
 	c.out.Messages = append(c.out.Messages, Message{Call: c.lastCall, Body: body})
@@ -496,6 +526,9 @@ func (c *Core) answered(e Answered) {
 		return
 	}
 	delete(c.calls, e.Call)
+	if p.kind.bestEffort() {
+		c.bestEffortOut--
+	}
 	switch p.kind {
 	case callBoot:
 		c.bootAnswered(e)
@@ -517,6 +550,31 @@ func (c *Core) answered(e Answered) {
 			c.log.Warn("message not delivered", "err", e.Err)
 		}
 	}
+}
+
+// sane reports whether a meter reading holds only finite numbers.
+func sane(r hw.Reading) bool {
+	ok := !math.IsNaN(r.EnergyWh) && !math.IsInf(r.EnergyWh, 0) && !math.IsNaN(r.PowerW) && !math.IsInf(r.PowerW, 0)
+	for _, a := range r.Current {
+		ok = ok && !math.IsNaN(a) && !math.IsInf(a, 0)
+	}
+	return ok
+}
+
+// share is the cap a LimitsSet amount sets: under load management a
+// share that is not a number of amperes, or negative, is none at all
+// (the safe reading of a bad share); otherwise a negative amount removes
+// the cap.
+func (c *Core) share(a float64) float64 {
+	switch {
+	case math.IsNaN(a):
+		return 0
+	case a < 0 && c.cfg.Managed:
+		return 0
+	case a < 0:
+		return -1
+	}
+	return a
 }
 
 // Rules returns the core's timing rules, defaults filled in.

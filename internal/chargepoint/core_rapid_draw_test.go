@@ -72,7 +72,7 @@ func (w *propWorld) drawEvent() Event {
 		w.cmd++
 		return Command{ID: w.cmd, Cmd: w.drawCommand()}
 	case "limits":
-		amps := []float64{16, 0, 6, 10, 32, 4, 7.5, -1}
+		amps := []float64{16, 0, 6, 10, 32, 4, 7.5, -1, -5}
 		l := map[int]float64{rapid.IntRange(1, n).Draw(t, "connector"): rapid.SampledFrom(amps).Draw(t, "share")}
 		if n == 2 && rapid.Bool().Draw(t, "both") {
 			l[1], l[2] = rapid.SampledFrom(amps).Draw(t, "share1"), rapid.SampledFrom(amps).Draw(t, "share2")

@@ -503,6 +503,9 @@ func (w *propWorld) input(ev Event) {
 		for k, a := range e.Limits {
 			if o := w.conn(k); o != nil {
 				o.share = a
+				if a < 0 && w.cfg.Managed {
+					o.share = 0 // a bad share under load management is none
+				}
 			}
 		}
 	case LinkUp:

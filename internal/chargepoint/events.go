@@ -115,8 +115,9 @@ type SettingsChanged struct {
 }
 
 // LimitsSet caps connectors' offers: load management's shares, in A per
-// phase. A connector not named keeps its cap; a negative amount removes
-// it.
+// phase. A connector not named keeps its cap. A negative amount removes
+// it, unless the core is Managed: there a negative amount, like one that
+// is not a number, is a share of 0.
 type LimitsSet struct {
 	Limits map[int]float64
 }

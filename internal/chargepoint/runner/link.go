@@ -85,8 +85,10 @@ func (s *sender) send(ctx context.Context, m chargepoint.Message) chargepoint.An
 	if tm, ok := body.(chargepoint.TxMessage); ok {
 		ev, err := readEvent(s.u.store, tm.Entry.Seq)
 		if err != nil {
-			// Not sent; it is tried again as a failed attempt.
-			return chargepoint.Answered{Call: m.Call, Failure: chargepoint.Refused, Err: err}
+			// Not sent: tried again soon, as a message whose connection
+			// dropped (a passing read error does not cost an attempt; one
+			// that persists does, every MaxLost times).
+			return chargepoint.Answered{Call: m.Call, Failure: chargepoint.Lost, Err: err}
 		}
 		body = TxCall{TxMessage: tm, Event: ev}
 	}

@@ -477,6 +477,9 @@ func (u *Unit) flush(durable uint64) {
 		}
 		switch {
 		case m.halt != nil:
+			if len(u.unwritten) > 0 {
+				return // the reply (to the Reset) is written first
+			}
 			if u.sender == nil {
 				u.halt(*m.halt)
 				break

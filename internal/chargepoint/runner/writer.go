@@ -91,7 +91,13 @@ func (w *writer) run(ctx context.Context) {
 			case <-w.wake:
 				continue
 			case <-ctx.Done():
-				return
+				w.mu.Lock()
+				empty := len(w.queue) == 0
+				w.mu.Unlock()
+				if empty {
+					return
+				}
+				continue // the last batches came with the end: written too
 			}
 		}
 		if err := w.write(todo); err != nil {

@@ -1,6 +1,7 @@
 package v16
 
 import (
+	"context"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/evse-dev/evse/internal/hw/sim"
 	"github.com/evse-dev/evse/internal/kv"
 	"github.com/evse-dev/evse/internal/ocpp16"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
 // actions lists the CALLs sent, but heartbeats and statuses.
@@ -471,6 +473,35 @@ func TestResetStopsTransactionsAndReturnsErrReset(t *testing.T) {
 		stops := csms.sent("StopTransaction")
 		if len(stops) != 1 || decode[ocpp16.StopTransactionRequest](t, stops[0]).Reason != ocpp16.ReasonHardReset {
 			t.Errorf("StopTransactions %v, want one HardReset delivered before the restart", stops)
+		}
+	})
+}
+
+// TestTheResetIsAnsweredBeforeTheChargePointGoesDown: with no
+// transaction to stop, the charge point still waits until the answer to
+// Reset is written to the central system before Run returns ErrReset (the
+// daemon then closes the connection; an answer not yet written would be
+// lost with it).
+func TestTheResetIsAnsweredBeforeTheChargePointGoesDown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS()
+		r := startRig(t, csms, nil, &kv.Mem{})
+		synctest.Wait()
+		ctx, hooks := rpc.WithAnswerHooks(context.Background())
+		if out, err := r.cp.HandleCall(ctx, "Reset", json.RawMessage(`{"type":"Soft"}`)); err != nil || string(out) != `{"status":"Accepted"}` {
+			t.Fatalf("Reset: %s, %v", out, err)
+		}
+		time.Sleep(time.Minute) // the answer is not written yet
+		select {
+		case <-r.done:
+			t.Fatalf("Run returned %v before the answer to Reset was written", r.runErr)
+		default:
+		}
+		hooks.Run(nil) // the transport wrote the answer
+		<-r.done
+		r.stop()
+		if r.runErr != ErrReset {
+			t.Errorf("Run returned %v, want ErrReset", r.runErr)
 		}
 	})
 }
