@@ -578,3 +578,36 @@ func TestTheSiteRunsTheChargersOwnRules(t *testing.T) {
 		t.Errorf("with EVRetryAfter 5 min the car waited %gs, want about 5 min", sooner)
 	}
 }
+
+// TestTheIncludingMeterTransientStaysShort pins an open case of the
+// master (docs/dlm.md, Checked): with the external meter counting the
+// EVs, an EV that starts drawing before its report reaches the master
+// makes the meter's other load look higher for a moment, and one phase
+// is offered over what is available for about 2 s. Until the master
+// learns to tell those apart, this holds the case to what it is: one run
+// of at most 3 s, nothing else over.
+func TestTheIncludingMeterTransientStaysShort(t *testing.T) {
+	sc := load(t, "testdata/open-meter-including-transient.json")
+	s, err := New(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var trace bytes.Buffer
+	if _, err := s.Run(&TraceOptions{W: &trace}); err != nil {
+		t.Fatal(err)
+	}
+	offerGrace, drawnGrace := Graces(sc)
+	v, err := CheckTrace(bytes.NewReader(trace.Bytes()), offerGrace, drawnGrace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range v {
+		t.Logf("known: %v", x)
+		if x.To-x.From > 3 {
+			t.Errorf("over for longer than the known transient: %v", x)
+		}
+	}
+	if len(v) > 1 {
+		t.Errorf("%d runs over, want at most the known one", len(v))
+	}
+}

@@ -101,12 +101,7 @@ func (t *traceWriter) instant(now time.Time, last bool) error {
 	t.s.dirty = t.s.dirty[:0]
 	// A phase going over what is available, or back under, by small
 	// moves is written at once: the trace must not hide either.
-	crossed := false
-	for p := range 3 {
-		if (t.s.drawnAll[p] > avail[p]+1e-6) != (t.writtenDrawn[p] > avail[p]+1e-6) {
-			crossed = true
-		}
-	}
+	crossed := t.crosses(avail)
 	if first || last || crossed {
 		look = look[:0]
 		for i := range t.conns {
@@ -119,7 +114,26 @@ func (t *traceWriter) instant(now time.Time, last bool) error {
 	for _, w := range look {
 		t.consider(w, now, first || last, crossed)
 	}
+	// The lines written may make a phase look over what is available, or
+	// under it, when it is not: a small move not written yet on another
+	// connector tips it. Then every connector is written as it is.
+	if !crossed && t.crosses(avail) {
+		for i := range t.conns {
+			t.consider(&t.conns[i], now, false, true)
+		}
+	}
 	return nil
+}
+
+// crosses reports whether the trace as written shows a phase on the
+// other side of what is available than the site is.
+func (t *traceWriter) crosses(avail [3]float64) bool {
+	for p := range 3 {
+		if (t.s.drawnAll[p] > avail[p]+1e-6) != (t.writtenDrawn[p] > avail[p]+1e-6) {
+			return true
+		}
+	}
+	return false
 }
 
 // consider writes a connector's line if it must be written now.
