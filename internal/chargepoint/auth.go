@@ -109,7 +109,7 @@ func (c *Core) presented(e TagPresented) {
 	idTag, target := e.IDTag, e.Connector
 	// A tag keeping a cable locked after an EV-side unplug frees it.
 	for _, cn := range c.conns {
-		if cn.heldFor != "" && cn.heldFor == idTag {
+		if cn.heldFor != "" && SameTag(cn.heldFor, idTag) {
 			cn.heldFor = ""
 			c.act(Actuation{Connector: cn.id, Kind: Lock, On: false})
 			return
@@ -156,7 +156,7 @@ func (c *Core) presented(e TagPresented) {
 // decided once the tag's parent is known).
 func (c *Core) pickConnector(target int, idTag string) *connector {
 	usable := func(cn *connector) bool {
-		if r := c.reservationOn(cn); r != nil && r.IDTag != idTag && r.Parent == "" {
+		if r := c.reservationOn(cn); r != nil && !SameTag(r.IDTag, idTag) && r.Parent == "" {
 			return false
 		}
 		return !cn.busyStarting() && !c.closed(cn)
@@ -183,7 +183,7 @@ func (c *Core) pickConnector(target int, idTag string) *connector {
 // busyWith reports whether an idTag has a transaction already.
 func (c *Core) busyWith(idTag string) bool {
 	for _, cn := range c.conns {
-		if cn.tx != nil && cn.tx.IDTag == idTag {
+		if cn.tx != nil && SameTag(cn.tx.IDTag, idTag) {
 			return true
 		}
 	}
@@ -283,7 +283,7 @@ func (c *Core) tryGroupStop(idTag string, target int, known Known) {
 // stopGroup stops the first transaction of a group, for a tag of it.
 func (c *Core) stopGroup(idTag string, target int, parent string) {
 	for _, cn := range c.conns {
-		if t := cn.tx; t != nil && !t.Silent && t.ParentIDTag == parent && (target == 0 || target == cn.id) {
+		if t := cn.tx; t != nil && !t.Silent && SameTag(t.ParentIDTag, parent) && (target == 0 || target == cn.id) {
 			c.stop(cn, ReasonLocal, idTag)
 			return
 		}

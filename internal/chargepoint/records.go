@@ -177,7 +177,7 @@ func (t *Transaction) presenter(fixedTag string) string {
 	switch {
 	case t.Holder != "":
 		return t.Holder
-	case t.IDTag == OfflineTag || t.IDTag == fixedTag:
+	case t.IDTag == OfflineTag || SameTag(t.IDTag, fixedTag):
 		return ""
 	}
 	return t.IDTag
@@ -188,7 +188,7 @@ func (t *Transaction) presenter(fixedTag string) string {
 // tag does.
 func (t *Transaction) stoppableBy(idTag, fixedTag string) bool {
 	p := t.presenter(fixedTag)
-	return p != "" && p == idTag
+	return p != "" && SameTag(p, idTag)
 }
 
 // wh rounds a register to whole Wh, as a transaction's start and stop
@@ -258,7 +258,7 @@ type Reservation struct {
 // matches reports whether an idTag and its parent may use the
 // reservation.
 func (r *Reservation) matches(idTag, parent string) bool {
-	return r.IDTag == idTag || (r.Parent != "" && r.Parent == parent)
+	return SameTag(r.IDTag, idTag) || (r.Parent != "" && SameTag(r.Parent, parent))
 }
 
 // Restored is the durable state a core starts from, as the runner read

@@ -116,6 +116,28 @@ const (
 	Rejected      Registration = "Rejected"
 )
 
+// TagKey is an idTag's case-folded form: idTags are case-insensitive
+// (OCPP 1.6, IdToken), so two tags are the same when their keys are, and
+// the local list and the cache are kept by key. Only ASCII letters fold;
+// what is sent keeps the case the reader read.
+func TagKey(idTag string) string {
+	for i := 0; i < len(idTag); i++ {
+		if c := idTag[i]; c >= 'a' && c <= 'z' {
+			b := []byte(idTag)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'a' && b[j] <= 'z' {
+					b[j] -= 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return idTag
+}
+
+// SameTag reports whether two idTags are the same tag (case-insensitive).
+func SameTag(a, b string) bool { return len(a) == len(b) && TagKey(a) == TagKey(b) }
+
 // AuthStatus is what the central system, the local list or the cache says
 // of an idTag.
 type AuthStatus string

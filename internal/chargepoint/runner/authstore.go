@@ -23,8 +23,8 @@ func NewAuthStore(store kv.Store) *AuthStore { return &AuthStore{store: store} }
 func (a *AuthStore) Lookup(idTag string) (chargepoint.Known, error) {
 	var k chargepoint.Known
 	err := a.store.View(func(tx kv.Tx) error {
-		k.List = readInfo(tx, bucketLocalList, idTag)
-		k.Cache = readInfo(tx, bucketCache, idTag)
+		k.List = readInfo(tx, bucketLocalList, chargepoint.TagKey(idTag))
+		k.Cache = readInfo(tx, bucketCache, chargepoint.TagKey(idTag))
 		return nil
 	})
 	return k, err
@@ -86,10 +86,11 @@ func (a *AuthStore) UpdateList(u ListUpdate) (UpdateResult, error) {
 	}
 	seen := make(map[string]bool, len(u.Entries))
 	for _, e := range u.Entries {
-		if seen[e.IDTag] || (u.Full && e.Info == nil) {
-			return UpdateFailed, nil
+		key := chargepoint.TagKey(e.IDTag)
+		if seen[key] || (u.Full && e.Info == nil) {
+			return UpdateFailed, nil // listed twice, in any case
 		}
-		seen[e.IDTag] = true
+		seen[key] = true
 	}
 	result := UpdateAccepted
 	err := a.store.Update(func(tx kv.Tx) error {
@@ -110,12 +111,13 @@ func (a *AuthStore) UpdateList(u ListUpdate) (UpdateResult, error) {
 			size = listSize(tx)
 		}
 		for _, e := range u.Entries {
-			had := !u.Full && tx.Get(bucketLocalList, e.IDTag) != nil
+			key := chargepoint.TagKey(e.IDTag)
+			had := !u.Full && tx.Get(bucketLocalList, key) != nil
 			if e.Info == nil {
 				if had {
 					size--
 				}
-				if err := tx.Delete(bucketLocalList, e.IDTag); err != nil {
+				if err := tx.Delete(bucketLocalList, key); err != nil {
 					return err
 				}
 				continue
@@ -127,7 +129,7 @@ func (a *AuthStore) UpdateList(u ListUpdate) (UpdateResult, error) {
 			if err != nil {
 				return err
 			}
-			if err := tx.Put(bucketLocalList, e.IDTag, raw); err != nil {
+			if err := tx.Put(bucketLocalList, key, raw); err != nil {
 				return err
 			}
 		}
@@ -179,7 +181,7 @@ func (a *AuthStore) ListInfo() (version, size int, err error) {
 // not listed.
 func (a *AuthStore) ListEntryOf(idTag string) (info chargepoint.AuthInfo, ok bool, err error) {
 	err = a.store.View(func(tx kv.Tx) error {
-		if e := readInfo(tx, bucketLocalList, idTag); e != nil {
+		if e := readInfo(tx, bucketLocalList, chargepoint.TagKey(idTag)); e != nil {
 			info, ok = *e, true
 		}
 		return nil

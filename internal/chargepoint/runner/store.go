@@ -20,13 +20,13 @@ const (
 	bucketAvail        = "avail"        // connector, zero-padded → "Inoperative"
 	bucketReservations = "reservations" // reservation id, zero-padded → chargepoint.Reservation
 	bucketProfiles     = "profiles"     // chargingProfileId, zero-padded → chargepoint.InstalledProfile
-	bucketCache        = "authcache"    // idTag → chargepoint.AuthInfo
-	bucketLocalList    = "locallist"    // idTag → chargepoint.AuthInfo
+	bucketCache        = "authcache"    // chargepoint.TagKey(idTag) → chargepoint.AuthInfo
+	bucketLocalList    = "locallist"    // chargepoint.TagKey(idTag) → chargepoint.AuthInfo
 )
 
 // Keys of the meta bucket.
 const (
-	metaSchema            = "schema"            // the layout's version: "2"
+	metaSchema            = "schema"            // the layout's version: "3"
 	metaTx                = "tx"                // the last local transaction id
 	metaJournalSeq        = "journalSeq"        // the last journal sequence
 	metaFirmwareVersion   = "firmwareVersion"   // the version installed last
@@ -37,9 +37,10 @@ const (
 
 // schema is the version of the layout this package writes. Version 1
 // (before the core spoke domain terms) kept OCPP 1.6 payloads in the
-// journal and open transactions; it is converted when the store is opened
-// (see Migrate).
-const schema = "2"
+// journal and open transactions; version 2 kept the local list and the
+// cache by idTag as received, not case-folded. Both are converted when
+// the store is opened (see upgrade).
+const schema = "3"
 
 func pad(n int64) string { return fmt.Sprintf("%020d", n) }
 
@@ -115,10 +116,11 @@ func apply(tx kv.Tx, r chargepoint.Record) error {
 	case chargepoint.ProfileRemoved:
 		return tx.Delete(bucketProfiles, pad(int64(r.ID)))
 	case chargepoint.Remembered:
-		if r.UnlessListed && tx.Get(bucketLocalList, r.IDTag) != nil {
+		key := chargepoint.TagKey(r.IDTag)
+		if r.UnlessListed && tx.Get(bucketLocalList, key) != nil {
 			return nil
 		}
-		return put(bucketCache, r.IDTag, r.Info)
+		return put(bucketCache, key, r.Info)
 	case chargepoint.FirmwareKept:
 		if err := tx.Put(bucketMeta, metaFirmwareVersion, []byte(r.Version)); err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/evse-dev/evse/internal/chargepoint"
@@ -23,13 +24,68 @@ type Legacy interface {
 }
 
 // upgrade converts a store of an earlier layout, inside tx; it does
-// nothing to one of this layout. Everything is read and converted before
-// anything is written, in key order, so a store that cannot be converted
-// names the same first bad entry every time and is left as it was.
+// nothing to one of this layout and refuses one of a later layout.
 func upgrade(tx kv.Tx, legacy Legacy) error {
-	if string(tx.Get(bucketMeta, metaSchema)) == schema {
+	switch v := string(tx.Get(bucketMeta, metaSchema)); v {
+	case schema:
 		return nil
+	case "": // schema 1, or a new store
+		if err := fromSchema1(tx, legacy); err != nil {
+			return err
+		}
+	case "2":
+	default:
+		return fmt.Errorf("the store's layout %q is newer than this evse's (%s): use the evse that wrote it", v, schema)
 	}
+	if err := foldTagKeys(tx); err != nil {
+		return err
+	}
+	return tx.Put(bucketMeta, metaSchema, []byte(schema))
+}
+
+// foldTagKeys keys the local list and the cache by chargepoint.TagKey.
+// Of entries that differ only in case, the first in key order stays.
+func foldTagKeys(tx kv.Tx) error {
+	for _, bucket := range []string{bucketLocalList, bucketCache} {
+		entries, err := collect(tx, bucket)
+		if err != nil {
+			return err
+		}
+		dropped := 0
+		for _, e := range entries {
+			key := chargepoint.TagKey(e.k)
+			if key == e.k {
+				continue
+			}
+			if err := tx.Delete(bucket, e.k); err != nil {
+				return err
+			}
+			if tx.Get(bucket, key) != nil {
+				dropped++ // the same tag in another case is kept
+				continue
+			}
+			if err := tx.Put(bucket, key, e.v); err != nil {
+				return err
+			}
+		}
+		if bucket == bucketLocalList && dropped > 0 {
+			if raw := tx.Get(bucketMeta, metaListSize); raw != nil {
+				if n, err := strconv.Atoi(string(raw)); err == nil {
+					if err := tx.Put(bucketMeta, metaListSize, []byte(strconv.Itoa(n-dropped))); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// fromSchema1 converts what a schema-1 store kept in OCPP 1.6 terms.
+// Everything is read and converted before anything is written, in key
+// order, so a store that cannot be converted names the same first bad
+// entry every time and is left as it was.
+func fromSchema1(tx kv.Tx, legacy Legacy) error {
 	var journal, open, profiles []keyValue
 	var err error
 	if journal, err = collect(tx, bucketJournal); err != nil {
@@ -42,7 +98,7 @@ func upgrade(tx kv.Tx, legacy Legacy) error {
 		return err
 	}
 	if len(journal)+len(open)+len(profiles) == 0 {
-		return tx.Put(bucketMeta, metaSchema, []byte(schema))
+		return nil
 	}
 	if legacy == nil {
 		return fmt.Errorf("the store was written by an earlier version and nothing here can convert it")
@@ -115,8 +171,7 @@ func upgrade(tx kv.Tx, legacy Legacy) error {
 			return err
 		}
 	}
-	// The cache and the local list hold the same fields as before.
-	return tx.Put(bucketMeta, metaSchema, []byte(schema))
+	return nil // the cache and the local list hold the same fields as before
 }
 
 // keyValue is an entry of a bucket.

@@ -423,8 +423,8 @@ func TestLegacyConversionKeepsEveryRecord(t *testing.T) {
 			t.Fatalf("New on the schema-1 store: %v", err)
 		}
 		after := w.dump(t, fixture)
-		if got := after["meta"]["schema"]; got != "2" {
-			t.Errorf("meta schema %q, want 2", got)
+		if got := after["meta"]["schema"]; got != "3" {
+			t.Errorf("meta schema %q, want 3", got)
 		}
 		// Untouched: the ids, registers, counters, cache and list.
 		for _, b := range []string{"txids", "meter", "authcache", "locallist", "meta"} {
@@ -700,10 +700,10 @@ func TestLegacyStoreIsTakenOverWithNothingLost(t *testing.T) {
 			t.Errorf("transaction A's StopTransaction sent %d times, want once", stopsOfA)
 		}
 
-		// The store is schema 2 with nothing left to send.
+		// The store is of this layout with nothing left to send.
 		after := w.dump(t, fixture)
-		if after["meta"]["schema"] != "2" {
-			t.Errorf("meta schema %q, want 2", after["meta"]["schema"])
+		if after["meta"]["schema"] != "3" {
+			t.Errorf("meta schema %q, want 3", after["meta"]["schema"])
 		}
 		for _, b := range []string{"journal", "opentx", "txids"} {
 			if len(after[b]) != 0 {
