@@ -60,6 +60,7 @@ It stops cleanly on SIGINT or SIGTERM.`,
 	f.BoolVar(&trace, "trace", false, "print every OCPP frame on stdout")
 	f.StringVar(&opts.Listen, "listen", "127.0.0.1:8080", `address of the local HTTP API (docs/api.md), or "off"`)
 	f.DurationVar(&opts.ReplaySpread, "replay-spread", 10*time.Second, "longest random wait before transaction messages kept offline are sent after a (re)connection")
+	f.DurationVar(&opts.Pacing, "pacing", 0, "least time between two transaction messages sent from the journal (0: as fast as the central system answers)")
 	logs.register(cmd, "info")
 	cmd.MarkFlagRequired("csms")
 	cmd.MarkFlagRequired("id")

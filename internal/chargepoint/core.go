@@ -47,8 +47,9 @@ type Rules struct {
 	// got no answer, and after Pending or Rejected with interval 0.
 	// Default 30 s.
 	BootRetry time.Duration
-	// Pacing is the least time between two journaled messages. Default
-	// 200 ms.
+	// Pacing is the least time between two journaled messages; zero:
+	// none, the next goes as soon as the last is answered (OCPP's one
+	// call at a time is the flow control). Fleets may pace.
 	Pacing time.Duration
 	// StatusRetry is the wait before a StatusNotification that failed is
 	// sent again. Default 5 s.
@@ -92,7 +93,6 @@ func (r Rules) withDefaults() Rules {
 		}
 	}
 	def(&r.BootRetry, 30*time.Second)
-	def(&r.Pacing, 200*time.Millisecond)
 	def(&r.StatusRetry, 5*time.Second)
 	def(&r.LostRetry, time.Second)
 	def(&r.OfflineGrace, 30*time.Second)

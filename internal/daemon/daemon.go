@@ -58,6 +58,9 @@ type Options struct {
 	// replayed after a (re)connection; zero takes the charge point's
 	// default (10 s).
 	ReplaySpread time.Duration
+	// Pacing is the least time between two transaction messages sent
+	// from the journal; zero: as fast as the central system answers.
+	Pacing time.Duration
 	// OnListen, when set, is told the API's address once it listens.
 	OnListen func(addr string)
 	// OnDLMListen, when set, is told the DLM master's address once it
@@ -286,7 +289,7 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 	})
 	cp, err := v16.New(v16.Options{
 		Model: opts.Model, Settings: settings, Board: hw.board, Store: db, Clock: clock.Real{}, Logger: log,
-		ReconnectSpread: opts.ReplaySpread, Managed: managedByDLM(settings.Snapshot().DlmMode),
+		ReconnectSpread: opts.ReplaySpread, Pacing: opts.Pacing, Managed: managedByDLM(settings.Snapshot().DlmMode),
 		Firmware: newHTTPFetcher(tlsConfig), Diagnostics: newDiagnostics(ring, tlsConfig),
 	})
 	if err != nil {

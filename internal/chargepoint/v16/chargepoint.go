@@ -40,7 +40,7 @@ type Options struct {
 	// the transport's timeout. Default 60 s.
 	CallTimeout time.Duration
 	// Pacing bounds the rate of journaled messages: at least this long
-	// between two. Default 200 ms.
+	// between two. Zero: none.
 	Pacing time.Duration
 	// Firmware downloads UpdateFirmware's file; nil: UpdateFirmware is
 	// answered NotSupported.
