@@ -244,3 +244,34 @@ func TestSiteCommandWritesTraceAndPlotAndFlagsAnOverload(t *testing.T) {
 		t.Fatalf("bad scenario: exit %d: %s", code, errOut)
 	}
 }
+
+// TestTheTraceNeverShowsASecret: evse run --trace prints every frame, but
+// the value of a write-only key set over OCPP (AuthorizationKey,
+// DlmSiteKey, in any case) is shown as [secret], in the trace and in the
+// logs.
+func TestTheTraceNeverShowsASecret(t *testing.T) {
+	t.Parallel()
+	s, url := newCSMS(t, csmstest.Options{})
+	p := startEVSE(t, append(runArgs(url, "CP-SECRET", t.TempDir()), "--trace")...)
+	waitCall(t, s, 0, "CP-SECRET", "BootNotification", 10*time.Second)
+	const key, siteKey = "0123456789abcdef0123456789abcdef", "a-long-enough-site-secret-42"
+	mustCall(t, s, "CP-SECRET", "ChangeConfiguration", `{"key":"AuthorizationKey","value":"`+key+`"}`)
+	mustCall(t, s, "CP-SECRET", "ChangeConfiguration", `{"key":"dlmsitekey","value":"`+siteKey+`"}`)
+	mustCall(t, s, "CP-SECRET", "ChangeConfiguration", `{"key":"HeartbeatInterval","value":"77"}`)
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(p.out.String(), `"77"`) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	out := p.out.String() + p.errOut.String()
+	if !strings.Contains(out, `"77"`) {
+		t.Fatalf("the trace does not show the frames:\n%s", out)
+	}
+	for _, secret := range []string{key, siteKey} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the output shows the secret %q:\n%s", secret, out)
+		}
+	}
+	if strings.Count(p.out.String(), "[secret]") < 2 {
+		t.Errorf("the secrets are not shown as [secret]:\n%s", p.out.String())
+	}
+}

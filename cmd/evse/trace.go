@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/ocppj"
 )
 
@@ -26,6 +27,28 @@ type tracePrinter struct {
 
 func newTracePrinter(w io.Writer, full bool) *tracePrinter {
 	return &tracePrinter{w: w, full: full, actions: map[string]string{}}
+}
+
+// maskSecrets hides the value of a write-only key in a
+// ChangeConfiguration (AuthorizationKey, DlmSiteKey): a trace never shows
+// a secret. Other payloads pass as they are (GetConfiguration never
+// reveals a write-only key).
+func maskSecrets(action string, payload json.RawMessage) json.RawMessage {
+	if action != "ChangeConfiguration" {
+		return payload
+	}
+	var req struct {
+		Key   string `json:"key"`
+		Value any    `json:"value"`
+	}
+	if json.Unmarshal(payload, &req) != nil || !config.IsWriteOnly(req.Key) {
+		return payload
+	}
+	masked, err := json.Marshal(map[string]string{"key": req.Key, "value": "[secret]"})
+	if err != nil {
+		return json.RawMessage(`{"value":"[secret]"}`)
+	}
+	return masked
 }
 
 // maxPayload is how much of a payload is printed unless full is set.
@@ -60,7 +83,7 @@ func (p *tracePrinter) print(dir string, frame []byte) {
 			clear(p.actions) // answers that never came
 		}
 		p.actions[dir+f.ID] = f.Action
-		payload = p.compact(f.Payload)
+		payload = p.compact(maskSecrets(f.Action, f.Payload))
 	case ocppj.CallResult, ocppj.CallError:
 		// An answer goes the other way from its CALL.
 		key := reverse(dir) + f.ID

@@ -277,3 +277,23 @@ func (c *Catalogue) Lookup(name string) (Key, bool) {
 	}
 	return c.keys[i], true
 }
+
+// IsWriteOnly reports whether name (or an alias, in any case) is a
+// write-only key of the appendix: its value must never be shown, logged,
+// traced or uploaded.
+func IsWriteOnly(name string) bool {
+	for _, k := range allKeys {
+		if k.Access != WriteOnly {
+			continue
+		}
+		if strings.EqualFold(k.Name, name) {
+			return true
+		}
+		for _, a := range k.Aliases {
+			if strings.EqualFold(a, name) {
+				return true
+			}
+		}
+	}
+	return false
+}
