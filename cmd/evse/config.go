@@ -10,6 +10,7 @@ import (
 
 	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/daemon"
+	"github.com/evse-dev/evse/internal/model"
 	"github.com/evse-dev/evse/internal/store"
 )
 
@@ -32,14 +33,17 @@ type storeFlags struct {
 
 func (f *storeFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.data, "data", "evse-data", "directory of the charge point's store")
-	cmd.Flags().StringVar(&f.model, "model", "", "model file of the unit (its defaults are shown for unset keys)")
+	cmd.Flags().StringVar(&f.model, "model", "", "model file of the unit (its defaults are shown for unset keys); default the one the store keeps")
 }
 
 // open opens the store; only a writer may create it.
 func (f *storeFlags) open(create bool) (*config.Settings, *store.DB, error) {
-	m, err := loadModel(f.model)
-	if err != nil {
-		return nil, nil, err
+	var m model.Model // zero: the model the store keeps
+	if f.model != "" {
+		var err error
+		if m, err = model.Load(f.model); err != nil {
+			return nil, nil, err
+		}
 	}
 	settings, db, err := daemon.OpenSettings(f.data, m, !create, slog.New(slog.DiscardHandler))
 	switch {

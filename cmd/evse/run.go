@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/evse-dev/evse/internal/daemon"
+	"github.com/evse-dev/evse/internal/model"
 	"github.com/evse-dev/evse/internal/ocppj"
 )
 
@@ -29,11 +30,13 @@ It stops cleanly on SIGINT or SIGTERM.`,
 			if err != nil {
 				return err
 			}
-			m, err := loadModel(modelFile)
-			if err != nil {
-				return err
+			if modelFile != "" { // else the model the data directory keeps
+				m, err := model.Load(modelFile)
+				if err != nil {
+					return err
+				}
+				opts.Model = m
 			}
-			opts.Model = m
 			opts.Logger = log
 			if opts.Listen == "off" {
 				opts.Listen = ""
@@ -55,7 +58,8 @@ It stops cleanly on SIGINT or SIGTERM.`,
 	f.StringVar(&opts.CSMSURL, "csms", "", "central system URL, ws://host:port/path or wss://... (the id is appended)")
 	f.StringVar(&opts.ID, "id", "", "charge point identity")
 	f.StringVar(&opts.DataDir, "data", "evse-data", "directory of the charge point's store")
-	f.StringVar(&modelFile, "model", "", "model file (JSON) describing the unit; default a neutral one")
+	f.StringVar(&modelFile, "model", "", "model file (JSON) describing the unit; default the one the data directory keeps, else a neutral one")
+	f.BoolVar(&opts.Adopt, "adopt", false, "take over a data directory made for another --id or --model")
 	f.StringVar(&opts.CAFile, "ca", "", "PEM file of CA certificates for wss:// (default: the system's)")
 	f.BoolVar(&trace, "trace", false, "print every OCPP frame on stdout")
 	f.StringVar(&opts.Listen, "listen", "127.0.0.1:8080", `address of the local HTTP API (docs/api.md), or "off"`)

@@ -58,6 +58,9 @@ type Options struct {
 	// replayed after a (re)connection; zero takes the charge point's
 	// default (10 s).
 	ReplaySpread time.Duration
+	// Adopt takes over a data directory made for another charge point id
+	// or model: it is kept as this one's from then on.
+	Adopt bool
 	// Pacing is the least time between two transaction messages sent
 	// from the journal; zero: as fast as the central system answers.
 	Pacing time.Duration
@@ -69,14 +72,35 @@ type Options struct {
 }
 
 // OpenSettings opens the store in dataDir (creating it unless mustExist)
-// and the configuration of a unit. The caller closes the returned store.
-func OpenSettings(dataDir string, m model.Model, mustExist bool, log *slog.Logger) (*config.Settings, *store.DB, error) {
-	cat, err := config.NewCatalogue(m.ConfigDefaults())
+// and the configuration of its unit: of the model the store keeps, or of
+// the given one (non-zero) when the store keeps none or the same; a
+// writer (not mustExist) keeps a given model for the next. The caller
+// closes the returned store.
+func OpenSettings(dataDir string, given model.Model, mustExist bool, log *slog.Logger) (*config.Settings, *store.DB, error) {
+	db, err := store.Open(dataDir, store.Options{MustExist: mustExist})
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := store.Open(dataDir, store.Options{MustExist: mustExist})
+	_, kept, err := keptUnit(db)
 	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("%s: %w", dataDir, err)
+	}
+	m, err := resolveModel(dataDir, given, kept, false)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	if !mustExist && given.Vendor != "" && kept == nil {
+		// The first writer names the model; later ones find it.
+		if err := keepUnit(db, "", m); err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+	}
+	cat, err := config.NewCatalogue(m.ConfigDefaults())
+	if err != nil {
+		db.Close()
 		return nil, nil, err
 	}
 	settings, err := config.Open(cat, db, log)
@@ -109,8 +133,8 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.CSMSURL == "" || opts.ID == "" || opts.DataDir == "" {
 		return errors.New("daemon: the central system URL, the charge point id and the data directory are required")
 	}
-	if opts.Model.Vendor == "" {
-		opts.Model = model.Default()
+	if err := bindDataDir(&opts); err != nil {
+		return err
 	}
 	log := opts.Logger
 	if log == nil {
