@@ -592,3 +592,51 @@ func TestRunPingsFollowWebSocketPingInterval(t *testing.T) {
 		t.Errorf("%d pings after WebSocketPingInterval 0", m-n)
 	}
 }
+
+// TestACleanStopDeliversTheSessionsStop: SIGINT during a session, online:
+// the transaction stops (reason Reboot) and the central system gets the
+// StopTransaction before the process exits, within a few seconds; the
+// next start sends nothing again.
+func TestACleanStopDeliversTheSessionsStop(t *testing.T) {
+	t.Parallel()
+	s, url := newCSMS(t, csmstest.Options{})
+	dir := t.TempDir()
+	p := startEVSE(t, runArgs(url, "CP-STOP", dir)...)
+	base := p.apiURL(t) + "/api/v1"
+	waitCall(t, s, 0, "CP-STOP", "StatusNotification", 10*time.Second)
+	apiDo(t, "POST", base+"/connectors/1/plug", `{}`)
+	apiDo(t, "POST", base+"/rfid", `{"idTag":"TAG-STOP"}`)
+	start := waitCall(t, s, 0, "CP-STOP", "StartTransaction", 10*time.Second)
+	began := time.Now()
+	if err := p.stop(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(began)
+	var stops []csmstest.Record
+	for _, r := range s.Records()[start.Seq:] {
+		if csmstest.IsCall("CP-STOP", "StopTransaction")(r) {
+			stops = append(stops, r)
+		}
+	}
+	if len(stops) != 1 || !strings.Contains(string(stops[0].Frame.Payload), `"Reboot"`) {
+		t.Fatalf("StopTransactions before the exit: %v, want one with reason Reboot\n%s", stops, p.errOut.String())
+	}
+	t.Logf("stopped and delivered in %v", took.Round(time.Millisecond))
+	if took > 8*time.Second {
+		t.Errorf("the clean stop took %v", took)
+	}
+	mark := len(s.Records())
+	p = startEVSE(t, runArgs(url, "CP-STOP", dir)...)
+	// The journal it starts from is empty: the stop was delivered, and
+	// its removal kept, before the exit.
+	_, st := apiDo(t, "GET", p.apiURL(t)+"/api/v1/status", "")
+	if st["journal"] != float64(0) {
+		t.Errorf("the next start holds %v journaled messages, want none", st["journal"])
+	}
+	for _, r := range s.Records()[mark:] {
+		if csmstest.IsCall("CP-STOP", "StopTransaction")(r) {
+			t.Errorf("the next start sent the stop again: %s", r.Frame.Payload)
+		}
+	}
+	p.stop(syscall.SIGTERM)
+}

@@ -345,7 +345,6 @@ func (c *Core) Step(now time.Time, meters []hw.Reading, ev Event) []Actuation {
 	case Tick:
 	case Shutdown:
 		c.shutdown()
-		return c.acts
 	}
 	c.drive()
 	c.markReserved()
@@ -449,12 +448,8 @@ func (c *Core) settingsChanged(s *config.Snapshot) {
 
 // shutdown stops every transaction as the charge point goes down.
 func (c *Core) shutdown() {
-	for _, cn := range c.conns {
-		if cn.tx != nil {
-			c.stop(cn, ReasonReboot, "")
-		}
-	}
-	c.halted = true
+	c.reset(ReasonReboot, false)
+	c.halting.Shutdown = true
 }
 
 // next is when the core must next look at the time.

@@ -154,7 +154,9 @@ type Uploaded struct {
 type Tick struct{}
 
 // Shutdown: the charge point is going down; running transactions stop
-// (reason Reboot).
+// (reason Reboot), nothing new starts, and the core halts (a Halt with
+// Shutdown) once the journal is delivered, the link is down, or
+// Rules.ResetFlush has passed.
 type Shutdown struct{}
 
 func (Started) event()         {}

@@ -73,6 +73,9 @@ type Setting struct {
 // Halt says why the core stops.
 type Halt struct {
 	Hard bool // a hard reset (a new firmware reboots hard)
+	// Shutdown: the charge point is going down (Shutdown), not
+	// restarting.
+	Shutdown bool
 }
 
 // Message is a CALL of the core (Call not 0) or the reply to a command

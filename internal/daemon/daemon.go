@@ -359,11 +359,21 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 		"security_profile", profile, "data", db.Path())
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The transport outlives the charge point's own stop: going down, it
+	// still delivers the journal (the stops of running transactions) for
+	// a few seconds.
+	tctx, stopTransport := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopTransport()
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return client.Run(gctx) })
+	g.Go(func() error {
+		err := client.Run(tctx)
+		cancel() // a transport that gives up stops the charge point
+		return err
+	})
 	g.Go(func() error {
 		err := cp.Run(gctx, client)
 		cancel() // a Reset stops the transport too
+		stopTransport()
 		return err
 	})
 	g.Go(func() error {

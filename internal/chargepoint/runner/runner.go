@@ -27,6 +27,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Rand returns a random duration in [0, n); default math/rand.
 	Rand func(n time.Duration) time.Duration
+	// StopGrace bounds how long Run goes on delivering the journal once
+	// its context ends. Default 10 s (the cores themselves halt after
+	// Rules.ResetFlush).
+	StopGrace time.Duration
 	// Synchronous makes a runner for a simulation in virtual time: it
 	// starts no goroutine, writes records at once, and its units are
 	// driven one step at a time with Unit.Drive instead of Run.
@@ -62,6 +66,9 @@ func New(opts Options) *Runner {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.StopGrace <= 0 {
+		opts.StopGrace = 10 * time.Second
 	}
 	if opts.Rand == nil {
 		opts.Rand = func(n time.Duration) time.Duration {
@@ -188,7 +195,8 @@ func (r *Runner) Run(ctx context.Context) error {
 	wctx, stopWriter := context.WithCancel(context.Background())
 	go r.writer.run(wctx)
 	var wg sync.WaitGroup
-	ictx, stopIO := context.WithCancel(ctx)
+	// The I/O outlives ctx: going down, the journal is still delivered.
+	ictx, stopIO := context.WithCancel(context.WithoutCancel(ctx))
 	for _, u := range r.units {
 		u.startIO(ictx, &wg)
 	}
@@ -211,12 +219,37 @@ func (r *Runner) Run(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 	}
-	timer.Stop()
-	// Going down: transactions stop, their records are written.
+	// Going down: transactions stop and nothing new starts; what the
+	// journal holds goes out while the links last, until every core has
+	// halted (at most Rules.ResetFlush) or StopGrace has passed.
 	now = r.opts.Clock.Now()
 	for _, u := range r.units {
 		u.shutdown(now)
 	}
+	grace := r.opts.Clock.NewTimer(r.opts.StopGrace)
+	for !r.allDown() {
+		r.turn()
+		if r.allDown() {
+			break
+		}
+		timer.Stop()
+		var tick <-chan time.Time
+		if len(r.timers) > 0 {
+			timer.Reset(max(r.timers[0].next.Sub(r.opts.Clock.Now()), 0))
+			tick = timer.C()
+		}
+		select {
+		case <-r.wake:
+			continue
+		case <-tick:
+			continue
+		case <-grace.C():
+		}
+		r.log.Warn("stopping with messages not delivered", "after", r.opts.StopGrace)
+		break
+	}
+	grace.Stop()
+	timer.Stop()
 	stopWriter()
 	<-r.writer.done
 	stopIO()
@@ -235,6 +268,16 @@ func (r *Runner) Run(ctx context.Context) error {
 		w.mu.Unlock()
 	}
 	return nil
+}
+
+// allDown reports whether every unit's core has halted for the shutdown.
+func (r *Runner) allDown() bool {
+	for _, u := range r.units {
+		if !u.down {
+			return false
+		}
+	}
+	return true
 }
 
 // turn does what has come: the units' inboxes, what the writer made
@@ -476,6 +519,8 @@ func (u *Unit) flush(durable uint64) {
 			return
 		}
 		switch {
+		case m.halt != nil && m.halt.Shutdown:
+			u.down = true // its records are durable: it may go
 		case m.halt != nil:
 			if len(u.unwritten) > 0 {
 				return // the reply (to the Reset) is written first
@@ -549,9 +594,12 @@ func (u *Unit) deliver(m chargepoint.Message) {
 	close(w.done)
 }
 
-// shutdown stops the core's transactions and writes their records.
+// shutdown stops the core's transactions: it halts once their
+// messages are delivered (or Rules.ResetFlush has passed).
 func (u *Unit) shutdown(now time.Time) {
+	halted := u.core.Halted() // for a reset: it is down already
 	u.step(now, []item{{ev: chargepoint.Shutdown{}}})
+	u.down = u.down || halted
 }
 
 // timerHeap orders the units by their next wake-up.

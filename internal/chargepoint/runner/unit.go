@@ -54,7 +54,9 @@ type Unit struct {
 	conns []hw.Connector
 
 	// Owned by the runner's goroutine.
-	core   *chargepoint.Core
+	core *chargepoint.Core
+	// down: the core halted for the shutdown, its records durable.
+	down   bool
 	sensed []hw.PilotState // what the core was last told, per connector
 	outbox []outMsg
 	// replies out to their callers and not yet written to the central

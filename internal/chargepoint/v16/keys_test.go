@@ -118,8 +118,12 @@ func TestFreeChargingRemoteStartAndTheFixedTag(t *testing.T) {
 			r.board.Present("FREE-TAG", 0) // nobody presented it: it stops nothing
 			time.Sleep(5 * time.Second)
 			r.stop()
-			if got := strings.Join(actions(csms), " "); got != "StartTransaction" {
+			// The charge point going down stops it (Reboot): the fixed tag
+			// did not.
+			if got := strings.Join(actions(csms), " "); got != "StartTransaction StopTransaction" {
 				t.Errorf("mode %s: calls %q (no Authorize, and the fixed tag does not stop)", mode, got)
+			} else if reason := decode[ocpp16.StopTransactionRequest](t, csms.sent("StopTransaction")[0]).Reason; reason != ocpp16.ReasonReboot {
+				t.Errorf("mode %s: stopped with %s, want Reboot (the fixed tag does not stop)", mode, reason)
 			}
 			if s := decode[ocpp16.StartTransactionRequest](t, csms.sent("StartTransaction")[0]); s.IdTag != "FREE-TAG" {
 				t.Errorf("mode %s: idTag %q", mode, s.IdTag)
