@@ -205,20 +205,30 @@ func (r *Runner) Run(ctx context.Context) error {
 		u.begin(now)
 	}
 	timer := r.opts.Clock.NewTimer(time.Hour)
-	for ctx.Err() == nil {
-		r.turn()
-		timer.Stop()
-		var tick <-chan time.Time
-		if len(r.timers) > 0 {
-			timer.Reset(max(r.timers[0].next.Sub(r.opts.Clock.Now()), 0))
-			tick = timer.C()
-		}
-		select {
-		case <-r.wake:
-		case <-tick:
-		case <-ctx.Done():
+	// loop turns until done says so (true), or stop or deadline comes.
+	loop := func(stop <-chan struct{}, deadline <-chan time.Time, done func() bool) bool {
+		for {
+			r.turn()
+			if done() {
+				return true
+			}
+			timer.Stop()
+			var tick <-chan time.Time
+			if len(r.timers) > 0 {
+				timer.Reset(max(r.timers[0].next.Sub(r.opts.Clock.Now()), 0))
+				tick = timer.C()
+			}
+			select {
+			case <-r.wake:
+			case <-tick:
+			case <-stop:
+				return false
+			case <-deadline:
+				return false
+			}
 		}
 	}
+	loop(ctx.Done(), nil, func() bool { return false })
 	// Going down: transactions stop and nothing new starts; what the
 	// journal holds goes out while the links last, until every core has
 	// halted (at most Rules.ResetFlush) or StopGrace has passed.
@@ -227,26 +237,8 @@ func (r *Runner) Run(ctx context.Context) error {
 		u.shutdown(now)
 	}
 	grace := r.opts.Clock.NewTimer(r.opts.StopGrace)
-	for !r.allDown() {
-		r.turn()
-		if r.allDown() {
-			break
-		}
-		timer.Stop()
-		var tick <-chan time.Time
-		if len(r.timers) > 0 {
-			timer.Reset(max(r.timers[0].next.Sub(r.opts.Clock.Now()), 0))
-			tick = timer.C()
-		}
-		select {
-		case <-r.wake:
-			continue
-		case <-tick:
-			continue
-		case <-grace.C():
-		}
+	if !r.allDown() && !loop(nil, grace.C(), r.allDown) {
 		r.log.Warn("stopping with messages not delivered", "after", r.opts.StopGrace)
-		break
 	}
 	grace.Stop()
 	timer.Stop()
