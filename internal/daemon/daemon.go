@@ -141,7 +141,7 @@ func Run(ctx context.Context, opts Options) error {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ring := newLogRing() // what GetDiagnostics uploads
-	log = slog.New(newRingHandler(log.Handler(), ring)).With("cp", opts.ID)
+	log = slog.New(newCapHandler(newRingHandler(log.Handler(), ring))).With("cp", opts.ID)
 	var tlsConfig *tls.Config
 	if opts.CAFile != "" {
 		pem, err := os.ReadFile(opts.CAFile)

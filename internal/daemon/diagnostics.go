@@ -15,10 +15,9 @@ import (
 // logRing keeps the last log records, as JSON lines with their time, for
 // GetDiagnostics.
 type logRing struct {
-	mu   sync.Mutex
-	recs []logRec
-	next int
-	full bool
+	mu    sync.Mutex
+	recs  []logRec // oldest first
+	bytes int      // the size of recs' lines
 }
 
 type logRec struct {
@@ -26,17 +25,36 @@ type logRec struct {
 	line []byte
 }
 
-// ringSize is how many log records GetDiagnostics can reach back.
-const ringSize = 5000
+// The ring keeps the last ringSize records, and at most ringBytes of them:
+// whatever is logged, the ring's memory is bounded.
+const (
+	ringSize  = 5000
+	ringBytes = 4 << 20
+)
 
-func newLogRing() *logRing { return &logRing{recs: make([]logRec, ringSize)} }
+func newLogRing() *logRing { return &logRing{} }
 
 func (l *logRing) add(at time.Time, line []byte) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.recs[l.next] = logRec{at, bytes.Clone(line)}
-	l.next = (l.next + 1) % len(l.recs)
-	l.full = l.full || l.next == 0
+	l.recs = append(l.recs, logRec{at, bytes.Clone(line)})
+	l.bytes += len(line)
+	drop := 0
+	for len(l.recs)-drop > ringSize || (l.bytes > ringBytes && len(l.recs)-drop > 1) {
+		l.bytes -= len(l.recs[drop].line)
+		l.recs[drop] = logRec{}
+		drop++
+	}
+	if drop > 0 {
+		l.recs = append(l.recs[:0], l.recs[drop:]...)
+	}
+}
+
+// size is the number of records and of bytes the ring holds.
+func (l *logRing) size() (records, bytes int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.recs), l.bytes
 }
 
 // Logs returns the records from from to to (zero: no bound), oldest first.
@@ -44,12 +62,7 @@ func (l *logRing) Logs(from, to time.Time) []byte {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []byte
-	n, start := l.next, 0
-	if l.full {
-		n, start = len(l.recs), l.next
-	}
-	for i := range n {
-		r := l.recs[(start+i)%len(l.recs)]
+	for _, r := range l.recs {
 		if (!from.IsZero() && r.at.Before(from)) || (!to.IsZero() && r.at.After(to)) {
 			continue
 		}
