@@ -52,17 +52,13 @@ type MasterConfig struct {
 	StartGrace time.Duration
 }
 
-// maxHandshakes bounds the links not yet authenticated, so that a LAN
-// peer cannot exhaust the master's file descriptors.
-const maxHandshakes = 32
-
 // Master is a running DLM master.
 type Master struct {
 	cfg   MasterConfig
 	state atomic.Value // string, for DlmState
 	st    atomic.Pointer[dlm.MasterState]
 
-	handshakes chan struct{} // a token per link in its handshake
+	handshakes handshakes
 	linkSeq    atomic.Uint64
 	warnMu     sync.Mutex
 	warnAt     time.Time // of the last handshake warning
@@ -88,7 +84,7 @@ func NewMaster(cfg MasterConfig) *Master {
 	if cfg.FreeChargingMode == nil {
 		cfg.FreeChargingMode = func() int { return 0 }
 	}
-	m := &Master{cfg: cfg, handshakes: make(chan struct{}, maxHandshakes)}
+	m := &Master{cfg: cfg}
 	m.state.Store("Master: starting")
 	return m
 }
@@ -177,11 +173,14 @@ func (m *Master) accept(ctx context.Context, ln net.Listener, events chan<- link
 			}
 			continue
 		}
-		select {
-		case m.handshakes <- struct{}{}:
-		default:
-			c.Close() // too many links in their handshake
-			m.handshakeWarn("too many DLM links in their handshake; one closed", "remote", c.RemoteAddr().String())
+		ok, evicted := m.handshakes.admit(c, time.Now())
+		if evicted != nil {
+			evicted.Close() // its serve ends
+			m.handshakeWarn("too many DLM links in their handshake; the oldest closed", "remote", evicted.RemoteAddr().String())
+		}
+		if !ok {
+			c.Close()
+			m.handshakeWarn("too many DLM links in their handshake from one address; refused", "remote", c.RemoteAddr().String())
 			continue
 		}
 		wg.Add(1)
@@ -199,13 +198,7 @@ func (m *Master) serve(ctx context.Context, c net.Conn, events chan<- linkEvent)
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	log := m.cfg.Logger.With("remote", c.RemoteAddr().String())
-	released := false
-	release := func() {
-		if !released {
-			released = true
-			<-m.handshakes
-		}
-	}
+	release := func() { m.handshakes.done(c) }
 	defer release()
 	lr := newLineReader(c)
 	c.SetReadDeadline(time.Now().Add(handshakeTimeout))
@@ -221,7 +214,7 @@ func (m *Master) serve(ctx context.Context, c net.Conn, events chan<- linkEvent)
 	case h.V != wire.Version:
 		line, _ := wire.Unsigned(wire.Message{Type: wire.TypeRefuse, Reason: fmt.Sprintf("protocol version %d not supported; this master speaks %d", h.V, wire.Version)})
 		writeLine(c, line)
-		log.Warn("DLM slave speaks another protocol version", "v", h.V)
+		m.handshakeWarn("DLM slave speaks another protocol version", "remote", c.RemoteAddr().String(), "v", h.V)
 		return
 	case h.Slave == "" || len(h.Slave) > 64 || len(h.Nonce) != 16:
 		m.handshakeWarn("DLM slave: bad hello", "remote", c.RemoteAddr().String())
@@ -229,7 +222,7 @@ func (m *Master) serve(ctx context.Context, c net.Conn, events chan<- linkEvent)
 	case h.Slave == m.cfg.ID:
 		line, _ := wire.Unsigned(wire.Message{Type: wire.TypeRefuse, Reason: "a slave may not have the master's id " + m.cfg.ID})
 		writeLine(c, line)
-		log.Warn("DLM slave with the master's own id refused", "slave", h.Slave)
+		m.handshakeWarn("DLM slave with the master's own id refused", "remote", c.RemoteAddr().String(), "slave", h.Slave)
 		return
 	}
 	link := &slaveLink{id: hello.Msg.Slave, seq: m.linkSeq.Add(1), conn: c, out: make(chan wire.Message, 16), done: make(chan struct{})}
