@@ -225,7 +225,11 @@ func (a *api) putKey(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusInternalServerError, "%v", err)
 		return
 	}
-	a.log.Info("installer changed a key", "key", res.Key.Name)
+	args := []any{"key", res.Key.Name, "remote", r.RemoteAddr}
+	if res.Key.Access != config.WriteOnly {
+		args = append(args, "value", *body.Value)
+	}
+	a.log.Info("installer changed a key through the local API", args...)
 	v, _ := s.Get(res.Key.Name)
 	k := keyOf(v)
 	k.TakesEffect = res.Effect.String()

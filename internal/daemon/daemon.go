@@ -182,7 +182,20 @@ func serveAPI(opts Options, live *liveCP, log *slog.Logger) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("local API: %w", err)
 	}
-	srv := &http.Server{Handler: api.Handler(live, log), ReadHeaderTimeout: 10 * time.Second}
+	token, err := APIToken(opts.DataDir)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("local API token: %w", err)
+	}
+	guard := api.Guard{Loopback: isLoopback(ln.Addr())}
+	if !guard.Loopback {
+		guard.Token = token
+		log.Warn("local API listens beyond loopback: every request needs its token (evse api-token --data DIR)", "addr", ln.Addr().String())
+	}
+	ln = newLimitListener(ln)
+	srv := &http.Server{Handler: guard.Protect(api.Handler(live, log), log),
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: time.Minute,
+		IdleTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10}
 	done := make(chan struct{})
 	go func() {
 		srv.Serve(ln)
@@ -198,6 +211,12 @@ func serveAPI(opts Options, live *liveCP, log *slog.Logger) (func(), error) {
 		srv.Shutdown(ctx)
 		<-done
 	}, nil
+}
+
+// isLoopback reports whether a listening address is a loopback one.
+func isLoopback(a net.Addr) bool {
+	t, ok := a.(*net.TCPAddr)
+	return ok && t.IP.IsLoopback()
 }
 
 // liveCP is the charge point the local API serves, whichever run of it is

@@ -1,0 +1,72 @@
+package api
+
+import (
+	"crypto/subtle"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"strings"
+)
+
+// Guard says who may use the API. Every request must name this machine in
+// its Host header (a web page that rebinds its own name to this address
+// cannot reach the API); a browser's cross-origin request that changes
+// anything is refused; and with a Token, a request must carry it.
+type Guard struct {
+	// Token, when set, is required as "Authorization: Bearer <token>":
+	// the API of a charge point listening beyond loopback needs one.
+	Token string
+	// Loopback: the API listens on loopback only, so the Host header must
+	// name a loopback address (or localhost).
+	Loopback bool
+}
+
+// Protect wraps h with the guard.
+func (g Guard) Protect(h http.Handler, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	hostname, _ := os.Hostname()
+	csrf := http.NewCrossOriginProtection()
+	inner := csrf.Handler(h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !g.hostAllowed(r.Host, hostname) {
+			log.Warn("local API: request for another host refused", "host", r.Host, "remote", r.RemoteAddr)
+			fail(w, http.StatusMisdirectedRequest, "this API answers for this machine only, not %q", r.Host)
+			return
+		}
+		if g.Token != "" {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(g.Token)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="evse"`)
+				fail(w, http.StatusUnauthorized, "a token is needed: Authorization: Bearer <token> (evse api-token --data DIR shows it)")
+				return
+			}
+		}
+		inner.ServeHTTP(w, r)
+	})
+}
+
+// hostAllowed reports whether a Host header names this machine: an IP
+// address (a loopback one when the API listens on loopback), localhost,
+// or the machine's own name.
+func (g Guard) hostAllowed(host, hostname string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimSuffix(strings.Trim(host, "[]"), "."), ".")
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return !g.Loopback || ip.Unmap().IsLoopback()
+	}
+	host = strings.ToLower(host)
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	if g.Loopback || hostname == "" {
+		return false
+	}
+	hostname = strings.ToLower(hostname)
+	return host == hostname || host == hostname+".local"
+}
