@@ -44,12 +44,25 @@ func TestCrashLosesNoTransaction(t *testing.T) {
 	if _, errOut, code := runEVSE(t, "config", "set", "--data", dir, "MeterValueSampleInterval=1"); code != 0 {
 		t.Fatal(errOut)
 	}
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
-	t.Logf("killing %d times", kills)
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("EVSE_CRASH_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("EVSE_CRASH_SEED=%q", v)
+		}
+		seed = n
+	}
+	rng := rand.New(rand.NewPCG(seed, 7))
+	t.Logf("killing %d times; seed %d (EVSE_CRASH_SEED=%d repeats the kill times)", kills, seed, seed)
 
 	start := func() (*process, string) {
 		p := startEVSE(t, runArgs(url, "CP-CRASH", dir)...)
 		base := p.apiURL(t) + "/api/v1"
+		// Sessions start once the central system has accepted it: on a
+		// busy machine a tag presented before would be decided offline.
+		waitAPIStatus(t, base, 30*time.Second, "registered", func(st map[string]any) bool {
+			return st["registration"] == "Accepted" && st["connected"] == true
+		})
 		return p, base
 	}
 	p, base := start()
