@@ -275,3 +275,49 @@ func TestTheTraceNeverShowsASecret(t *testing.T) {
 		t.Errorf("the secrets are not shown as [secret]:\n%s", p.out.String())
 	}
 }
+
+// TestConfigSetSaysWhatItDid: clearing DlmSiteKey says so (it does not
+// claim it is set), a short site key is refused, and lowering a phase
+// limit names the operator limit it lowered with it.
+func TestConfigSetSaysWhatItDid(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out, errOut, code := runEVSE(t, "config", "set", "--data", dir, "DlmSiteKey=0123456789abcdef-site")
+	if code != 0 || !strings.Contains(out, "DlmSiteKey=(set, write-only)") {
+		t.Errorf("setting the site key: %q %s", out, errOut)
+	}
+	out, errOut, code = runEVSE(t, "config", "set", "--data", dir, "DlmSiteKey=")
+	if code != 0 || !strings.Contains(out, "DlmSiteKey=(cleared)") {
+		t.Errorf("clearing the site key: %q %s", out, errOut)
+	}
+	if _, errOut, code = runEVSE(t, "config", "set", "--data", dir, "DlmSiteKey=abc"); code == 0 || !strings.Contains(errOut, "16 characters") {
+		t.Errorf("a three-character site key: exit %d, %s", code, errOut)
+	}
+	runEVSE(t, "config", "set", "--data", dir, "DlmPhase1Limit=32", "DlmOperatorPhase1Limit=32")
+	out, errOut, code = runEVSE(t, "config", "set", "--data", dir, "DlmPhase1Limit=20")
+	if code != 0 || !strings.Contains(out, "DlmOperatorPhase1Limit=20 (changed with DlmPhase1Limit)") {
+		t.Errorf("lowering DlmPhase1Limit: %q %s", out, errOut)
+	}
+}
+
+// TestABadCentralSystemURLIsRefusedAtOnce: a URL evse cannot use is
+// refused before anything starts or is made, saying what a URL looks like
+// (it was retried for ever, or reported by the URL parser).
+func TestABadCentralSystemURLIsRefusedAtOnce(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ url, want string }{
+		{"127.0.0.1:9", "want ws://host:port/path"},
+		{"ws://127.0.0.1:99999/ocpp", "port 99999 is not 1 to 65535"},
+		{"http://127.0.0.1:9/ocpp", "want ws://host:port/path"},
+		{"ws:///ocpp", "no host"},
+	} {
+		dir := filepath.Join(t.TempDir(), "data")
+		_, errOut, code := runEVSE(t, "run", "--csms", c.url, "--id", "CP", "--data", dir, "--listen", "off")
+		if code == 0 || !strings.Contains(errOut, c.want) {
+			t.Errorf("--csms %s: exit %d, %q, want %q", c.url, code, errOut, c.want)
+		}
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("--csms %s: the data directory was made", c.url)
+		}
+	}
+}

@@ -130,8 +130,14 @@ command exits with status 1. Quote names with a space:
 				val := v.Value
 				if res.Key.Access == config.WriteOnly {
 					val = "(set, write-only)"
+					if v.Value == "" {
+						val = "(cleared)"
+					}
 				}
 				fmt.Fprintf(out, "%s=%s%s\n", res.Key.Name, val, note)
+				for _, a := range res.Also {
+					fmt.Fprintf(out, "%s=%s (changed with %s)\n", a.Key, a.Value, res.Key.Name)
+				}
 			}
 			return nil
 		},

@@ -62,7 +62,7 @@ func (c *dlmCharger) offered(t testing.TB) (float64, string) {
 // loopback, every charger free charging, on one central system.
 func startSite(t testing.TB, url string, slaves int, masterKeys ...string) (port int, site []*dlmCharger) {
 	port = freePort(t)
-	common := []string{"DlmSiteKey=site-secret", fmt.Sprintf("DlmPort=%d", port), "FreeCharging=1"}
+	common := []string{"DlmSiteKey=site-secret-0123456", fmt.Sprintf("DlmPort=%d", port), "FreeCharging=1"}
 	for i := 0; i <= slaves; i++ {
 		id := "M"
 		keys := append([]string{"DlmMode=1", "FreeChargingMode=1"}, masterKeys...)
@@ -233,7 +233,7 @@ func TestDLMExternalMeterOverModbus(t *testing.T) {
 	srv := startMeterServer(t, meterPort, regs)
 	_, url := newCSMS(t, csmstest.Options{})
 	dir := t.TempDir()
-	configure(t, dir, "DlmMode=1", "DlmSiteKey=k", fmt.Sprintf("DlmPort=%d", freePort(t)), "FreeCharging=1",
+	configure(t, dir, "DlmMode=1", "DlmSiteKey=key-of-this-test-1", fmt.Sprintf("DlmPort=%d", freePort(t)), "FreeCharging=1",
 		"DlmPhase1Limit=32", "DlmPhase2Limit=32", "DlmPhase3Limit=32",
 		"DlmOperatorPhase1Limit=32", "DlmOperatorPhase2Limit=32", "DlmOperatorPhase3Limit=32",
 		"DlmExtMeterEnabled=1", "DlmExtMeterLocation=1",

@@ -128,10 +128,10 @@ func TestDLMDiscoveryBetweenNetworkNamespaces(t *testing.T) {
 		name, addr string
 		keys       []string
 	}{
-		{"m1", "10.77.0.1/24", []string{"DlmMode=1", "DlmDiscoveryNetworkId=5", "DlmSiteKey=right"}},
-		{"m2", "10.77.0.2/24", []string{"DlmMode=2", "DlmDiscoveryNetworkId=6", "DlmSiteKey=right"}},
-		{"m3", "10.77.0.3/24", []string{"DlmMode=2", "DlmDiscoveryNetworkId=5", "DlmSiteKey=wrong"}},
-		{"s", "10.77.0.9/24", []string{"DlmMode=3", "DlmDiscoveryNetworkId=5", "DlmSiteKey=right"}},
+		{"m1", "10.77.0.1/24", []string{"DlmMode=1", "DlmDiscoveryNetworkId=5", "DlmSiteKey=right-site-key-0001"}},
+		{"m2", "10.77.0.2/24", []string{"DlmMode=2", "DlmDiscoveryNetworkId=6", "DlmSiteKey=right-site-key-0001"}},
+		{"m3", "10.77.0.3/24", []string{"DlmMode=2", "DlmDiscoveryNetworkId=5", "DlmSiteKey=wrong-site-key-0002"}},
+		{"s", "10.77.0.9/24", []string{"DlmMode=3", "DlmDiscoveryNetworkId=5", "DlmSiteKey=right-site-key-0001"}},
 	}
 	spaces := map[string]string{}
 	for _, h := range hosts {

@@ -155,6 +155,8 @@ type keyJSON struct {
 	WriteOnly   bool   `json:"writeOnly,omitempty"`
 	Set         bool   `json:"set"`
 	TakesEffect string `json:"takesEffect,omitempty"`
+	// Also are the other keys the change set with it.
+	Also map[string]string `json:"also,omitempty"`
 }
 
 func keyOf(v config.Value) keyJSON {
@@ -233,6 +235,12 @@ func (a *api) putKey(w http.ResponseWriter, r *http.Request) {
 	v, _ := s.Get(res.Key.Name)
 	k := keyOf(v)
 	k.TakesEffect = res.Effect.String()
+	for _, a := range res.Also {
+		if k.Also == nil {
+			k.Also = map[string]string{}
+		}
+		k.Also[a.Key] = a.Value
+	}
 	reply(w, http.StatusOK, k)
 }
 

@@ -2,6 +2,7 @@ package chargepoint
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/evse-dev/evse/internal/smartcharging"
@@ -287,6 +288,9 @@ type TxStatus struct {
 }
 
 // status is the charge point's state now.
+// milli rounds to three decimals.
+func milli(x float64) float64 { return math.Round(x*1000) / 1000 }
+
 func (c *Core) status() Status {
 	c.publish()
 	st := Status{Connected: c.connected, Registration: c.reg.status, Journal: len(c.journal.entries)}
@@ -294,15 +298,21 @@ func (c *Core) status() Status {
 	st.Connectors = append(st.Connectors, ConnectorStatus{ID: 0, Status: cur[0].state, ErrorCode: cur[0].code})
 	for _, cn := range c.conns {
 		r := c.meters[cn.id-1]
-		offered, power, energy := cn.offered, r.PowerW, r.EnergyWh
+		// Readings to the mWh and mW, currents to the mA: what a meter
+		// shows, not a float's last digits.
+		offered, power, energy := cn.offered, milli(r.PowerW), milli(r.EnergyWh)
+		currents := make([]float64, c.cfg.Phases)
+		for i := range currents {
+			currents[i] = milli(r.Current[i])
+		}
 		cs := ConnectorStatus{ID: cn.id, Status: cur[cn.id].state, ErrorCode: cur[cn.id].code, Pilot: cn.pilot.String(),
-			OfferedA: &offered, CurrentA: append([]float64(nil), r.Current[:c.cfg.Phases]...), PowerW: &power, EnergyWh: &energy}
+			OfferedA: &offered, CurrentA: currents, PowerW: &power, EnergyWh: &energy}
 		if l := cn.sched.limit; l >= 0 {
 			cs.ScheduleA = &l
 		}
 		if t := cn.tx; t != nil {
 			cs.Transaction = &TxStatus{ID: t.CSMSID, LocalID: t.Local, IDTag: t.IDTag, Started: t.Started,
-				MeterStart: t.MeterStart, EnergyWh: r.EnergyWh - float64(t.MeterStart), Silent: t.Silent}
+				MeterStart: t.MeterStart, EnergyWh: milli(r.EnergyWh - float64(t.MeterStart)), Silent: t.Silent}
 		}
 		st.Connectors = append(st.Connectors, cs)
 	}

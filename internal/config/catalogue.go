@@ -143,6 +143,9 @@ type Key struct {
 	Min, Max    int64    // KindInt
 	Labels      []string // KindEnum, KindBool, KindOfflineTx: label of 0, 1, ...
 	MaxLen      int      // KindString, KindHexKey (in characters)
+	// MinLen is the least length of a non-empty KindString value (a
+	// secret must not be guessable); 0: none.
+	MinLen int
 	Default     string   // in read-back form
 	Effect      Effect
 	Unit        string // for documentation, e.g. "s" or "A"

@@ -47,6 +47,10 @@ func (k Key) Examples() (good, bad []string) {
 			long[i] = 'A'
 		}
 		bad = []string{string(long), "\xff"}
+		if k.MinLen > 0 {
+			good = []string{string(long[:k.MinLen]), "", string(long[:k.MaxLen])}
+			bad = append(bad, string(long[:k.MinLen-1]), "x")
+		}
 	case KindMeasurands:
 		good = []string{"Energy.Active.Import.Register,Power.Active.Import,Current.Import",
 			"Current.Import , Energy.Active.Import.Register", "", "power.active.import"}

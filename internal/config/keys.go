@@ -195,8 +195,8 @@ var allKeys = []Key{
 	// Local settings: the appendix's "Meter configuration (Second)" and
 	// what DLM's network needs.
 	{Name: "DlmSiteKey", Section: Local, Access: WriteOnly, PrintedType: "String", Kind: KindString,
-		MaxLen: 64, Default: "",
-		Description: "Shared secret of a DLM site: the master and every slave must hold the same. It authenticates every DLM message, so that a LAN neighbour cannot pose as master or slave. DLM stays off (slaves at DlmDisconnectedLimit) while it is empty. Never read back."},
+		MinLen: 16, MaxLen: 64, Default: "",
+		Description: "Shared secret of a DLM site: the master and every slave must hold the same. It authenticates every DLM message, so that a LAN neighbour cannot pose as master or slave. DLM stays off (slaves at DlmDisconnectedLimit) while it is empty. At least 16 characters (a random one: evse config set DlmSiteKey=$(openssl rand -hex 16)). Never read back."},
 	{Name: "DlmExtMeter", Section: Local, Access: ReadWrite, PrintedType: "String", Kind: KindMeterURL,
 		Default: "", Effect: Reboot,
 		Description: "The appendix's 'Meter configuration (Second)': how the DLM master reads the external meter (DlmExtMeterEnabled), a URL naming the Modbus connection and the meter's register map. Empty: no meter, so the fallback values apply while DlmExtMeterEnabled is On."},

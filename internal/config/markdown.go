@@ -59,6 +59,9 @@ func (k Key) valueRange() string {
 		}
 		return strings.Join(parts, " ") + "; reads the number"
 	case KindString:
+		if k.MinLen > 0 {
+			return fmt.Sprintf("%d to %d characters, or empty", k.MinLen, k.MaxLen)
+		}
 		return fmt.Sprintf("up to %d characters", k.MaxLen)
 	case KindMeasurands:
 		return "comma-separated, any of " + strings.Join(Measurands, ", ") + "; may be empty"

@@ -85,6 +85,9 @@ func (k Key) parse(value string) (string, error) {
 		if utf8.RuneCountInString(value) > k.MaxLen {
 			return bad("longer than " + strconv.Itoa(k.MaxLen) + " characters")
 		}
+		if n := utf8.RuneCountInString(value); n > 0 && n < k.MinLen {
+			return bad("shorter than " + strconv.Itoa(k.MinLen) + " characters: too easy to guess")
+		}
 		if !utf8.ValidString(value) {
 			return bad("not valid UTF-8")
 		}

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -61,6 +63,9 @@ type Result struct {
 	Key Key
 	// Effect says whether the change applies now or at the next boot.
 	Effect Effect
+	// Also are the other keys the change set with it (lowering
+	// DlmPhase1Limit lowers DlmOperatorPhase1Limit to it).
+	Also []Pair
 }
 
 // Settings are the live values of one charge point. It is safe for
@@ -344,8 +349,13 @@ func (s *Settings) check(p Pair, by Actor, get func(string) string) (Result, map
 	if err != nil {
 		return Result{}, nil, &ValueError{Key: k.Name, Value: p.Value, Secret: secret, Reason: err.Error()}
 	}
+	var also []Pair
+	for name, v := range writes {
+		also = append(also, Pair{Key: name, Value: v})
+	}
+	slices.SortFunc(also, func(a, b Pair) int { return strings.Compare(a.Key, b.Key) })
 	writes[root.Name] = canon
-	return Result{Key: k, Effect: root.Effect}, writes, nil
+	return Result{Key: k, Effect: root.Effect, Also: also}, writes, nil
 }
 
 // crossCheck checks a value against the other keys, read with get, and

@@ -430,11 +430,11 @@ func TestSetAllIsAllOrNothingAndSeesEarlierPairs(t *testing.T) {
 
 func TestLocalSettingsDoNotExistOverOCPP(t *testing.T) {
 	s, _ := newSettings(t, nil)
-	for _, name := range []string{"DlmSiteKey", "DlmPort"} {
-		if _, err := s.Set(name, "1234", ActorOCPP); !errors.Is(err, ErrUnknownKey) {
+	for name, value := range map[string]string{"DlmSiteKey": "a-site-key-of-16+", "DlmPort": "1234"} {
+		if _, err := s.Set(name, value, ActorOCPP); !errors.Is(err, ErrUnknownKey) {
 			t.Errorf("%s over OCPP: %v, want ErrUnknownKey", name, err)
 		}
-		if _, err := s.Set(name, "1234", ActorInstaller); err != nil {
+		if _, err := s.Set(name, value, ActorInstaller); err != nil {
 			t.Errorf("%s by the installer: %v", name, err)
 		}
 	}

@@ -146,7 +146,7 @@ type Snapshot struct {
 	AuthorizationKey Secret
 	// SecurityProfile is key "SecurityProfile": 0: no authentication; 1: HTTP Basic authentication; 2: Basic authentication over TLS (wss://). Profile 3 (TLS client certificates) is not supported. Over OCPP it can only be raised; 1 and 2 need an AuthorizationKey, 2 a wss:// URL. A change reconnects with the new profile.
 	SecurityProfile int
-	// DlmSiteKey is key "DlmSiteKey": Shared secret of a DLM site: the master and every slave must hold the same. It authenticates every DLM message, so that a LAN neighbour cannot pose as master or slave. DLM stays off (slaves at DlmDisconnectedLimit) while it is empty. Never read back.
+	// DlmSiteKey is key "DlmSiteKey": Shared secret of a DLM site: the master and every slave must hold the same. It authenticates every DLM message, so that a LAN neighbour cannot pose as master or slave. DLM stays off (slaves at DlmDisconnectedLimit) while it is empty. At least 16 characters (a random one: evse config set DlmSiteKey=$(openssl rand -hex 16)). Never read back.
 	DlmSiteKey Secret
 	// DlmExtMeter is key "DlmExtMeter": The appendix's 'Meter configuration (Second)': how the DLM master reads the external meter (DlmExtMeterEnabled), a URL naming the Modbus connection and the meter's register map. Empty: no meter, so the fallback values apply while DlmExtMeterEnabled is On.
 	DlmExtMeter string

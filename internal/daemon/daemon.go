@@ -133,6 +133,9 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.CSMSURL == "" || opts.ID == "" || opts.DataDir == "" {
 		return errors.New("daemon: the central system URL, the charge point id and the data directory are required")
 	}
+	if _, err := ocppj.CheckURL(opts.CSMSURL); err != nil {
+		return err // before anything is made or started
+	}
 	if err := bindDataDir(&opts); err != nil {
 		return err
 	}

@@ -148,26 +148,39 @@ func (pc *pendingCall) finish(payload json.RawMessage, err error) {
 	}
 }
 
+// CheckURL checks a central system's URL: ws:// or wss://, a host, and a
+// port (if any) from 1 to 65535. Its errors say what a URL looks like.
+func CheckURL(raw string) (*url.URL, error) {
+	const want = "want ws://host:port/path or wss://host:port/path"
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") {
+		return nil, fmt.Errorf("central system URL %q: %s", raw, want)
+	}
+	if u.Hostname() == "" {
+		return nil, fmt.Errorf("central system URL %q: no host; %s", raw, want)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("central system URL %q: port %s is not 1 to 65535", raw, p)
+		}
+	}
+	if u.User != nil || u.Fragment != "" {
+		return nil, fmt.Errorf("central system URL %q: no user or fragment (the password is AuthorizationKey); %s", raw, want)
+	}
+	return u, nil
+}
+
 // NewClient checks opts and returns a client; [Client.Run] connects it.
 func NewClient(opts Options) (*Client, error) {
 	if opts.ID == "" {
 		return nil, errors.New("ocppj: no charge point id")
 	}
-	u, err := url.Parse(opts.URL)
+	u, err := CheckURL(opts.URL)
 	if err != nil {
-		return nil, fmt.Errorf("ocppj: central system URL: %w", err)
+		return nil, err
 	}
-	switch u.Scheme {
-	case "ws":
-		if opts.RequireTLS {
-			return nil, fmt.Errorf("ocppj: %s: TLS is required (wss://)", opts.URL)
-		}
-	case "wss":
-	default:
-		return nil, fmt.Errorf("ocppj: %s: scheme must be ws or wss", opts.URL)
-	}
-	if u.Host == "" {
-		return nil, fmt.Errorf("ocppj: %s: no host", opts.URL)
+	if u.Scheme == "ws" && opts.RequireTLS {
+		return nil, fmt.Errorf("ocppj: %s: TLS is required (wss://)", opts.URL)
 	}
 	if opts.Subprotocol == "" {
 		opts.Subprotocol = "ocpp1.6"
