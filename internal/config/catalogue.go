@@ -145,8 +145,8 @@ type Key struct {
 	MaxLen      int      // KindString, KindHexKey (in characters)
 	// MinLen is the least length of a non-empty KindString value (a
 	// secret must not be guessable); 0: none.
-	MinLen int
-	Default     string   // in read-back form
+	MinLen      int
+	Default     string // in read-back form
 	Effect      Effect
 	Unit        string // for documentation, e.g. "s" or "A"
 	Description string
