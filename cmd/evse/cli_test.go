@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -319,5 +320,60 @@ func TestABadCentralSystemURLIsRefusedAtOnce(t *testing.T) {
 		if _, err := os.Stat(dir); err == nil {
 			t.Errorf("--csms %s: the data directory was made", c.url)
 		}
+	}
+}
+
+// TestTheSiteDocsSampleIsCurrent: docs/site.md shows what its command
+// prints (but the time it took), and docs/site-example.svg is the plot that
+// command draws. EVSE_UPDATE_DOCS=1 rewrites the picture.
+func TestTheSiteDocsSampleIsCurrent(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../../docs/site.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The command and its output are the first two code blocks.
+	blocks := strings.Split(string(doc), "```")
+	if len(blocks) < 4 {
+		t.Fatal("docs/site.md has no command and output blocks")
+	}
+	command := strings.Fields(strings.TrimPrefix(strings.TrimSpace(blocks[1]), "sh"))
+	if len(command) < 4 || command[0] != "go" || command[2] != "./cmd/evse" {
+		t.Fatalf("docs/site.md's command: %v", command)
+	}
+	dir := t.TempDir()
+	var args []string
+	for _, a := range command[3:] {
+		switch {
+		case strings.HasPrefix(a, "docs/"):
+			a = "../../" + a
+		case strings.HasPrefix(a, "/tmp/"):
+			a = filepath.Join(dir, filepath.Base(a))
+		}
+		args = append(args, a)
+	}
+	out, errOut, code := runEVSE(t, args...)
+	if code != 0 {
+		t.Fatalf("%v: exit %d: %s", args, code, errOut)
+	}
+	took := regexp.MustCompile(` in [0-9.]+[mµn]?s;`)
+	normalize := func(s string) string {
+		s = strings.ReplaceAll(s, dir+"/", "/tmp/")
+		return strings.TrimSpace(took.ReplaceAllString(s, " in …;"))
+	}
+	if got, want := normalize(out), normalize(blocks[3]); got != want {
+		t.Errorf("docs/site.md shows\n%s\nthe command prints\n%s", want, got)
+	}
+	plot, err := os.ReadFile(filepath.Join(dir, "day.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os.Getenv("EVSE_UPDATE_DOCS") != "" {
+		if err := os.WriteFile("../../docs/site-example.svg", plot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if kept, _ := os.ReadFile("../../docs/site-example.svg"); string(kept) != string(plot) {
+		t.Error("docs/site-example.svg is not the plot the example draws: EVSE_UPDATE_DOCS=1 go test -run SiteDocsSample ./cmd/evse")
 	}
 }
