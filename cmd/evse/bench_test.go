@@ -224,3 +224,84 @@ func BenchmarkGetCompositeSchedule255(b *testing.B) {
 	b.ReportMetric(float64(base.Microseconds())/20/1000, "baseline-ms")
 	p.stop(syscall.SIGTERM)
 }
+
+// vmHWM reads a process's peak resident set size in KiB.
+func vmHWM(b testing.TB, pid int) int {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Skipf("no /proc: %v", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.Atoi(strings.Fields(rest)[0])
+			return n
+		}
+	}
+	b.Fatal("no VmHWM")
+	return 0
+}
+
+// hostileFrame is a CALL whose payload is an array of n bytes of small
+// numbers, `[0,0,0,…]`: valid JSON, the wrong type, and the worst case of
+// a validator that builds the payload in memory.
+func hostileFrame(id string, n int) []byte {
+	f := make([]byte, 0, n+64)
+	f = append(f, `[2,"`+id+`","DataTransfer",[0`...)
+	for len(f) < n-4 {
+		f = append(f, ",0"...)
+	}
+	return append(f, "]]"...)
+}
+
+// BenchmarkHostileFramePeakRSS sends the real evse run frames of
+// `[0,0,0,…]` (one, then a burst of 20) and reports its peak resident
+// memory above its idle peak, in MiB and in frames: what a hostile central
+// system can make it hold.
+func BenchmarkHostileFramePeakRSS(b *testing.B) {
+	for _, size := range []int{1 << 20, 4 << 20, 8 << 20} {
+		for _, burst := range []int{1, 20} {
+			b.Run(fmt.Sprintf("%dMiB-x%d", size>>20, burst), func(b *testing.B) {
+				var extra float64
+				for b.Loop() {
+					csms := csmstest.New(csmstest.Options{})
+					url, err := csms.Listen("127.0.0.1:0")
+					if err != nil {
+						b.Fatal(err)
+					}
+					cmd := exec.Command(evseBin, runArgs(url, "CP-HOSTILE", b.TempDir())...)
+					if err := cmd.Start(); err != nil {
+						b.Fatal(err)
+					}
+					ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+					_, err = csms.WaitFor(ctx, 0, func(r csmstest.Record) bool {
+						return r.Dir == csmstest.ToChargePoint && r.Frame.Action == "StatusNotification"
+					})
+					if err == nil {
+						time.Sleep(300 * time.Millisecond)
+					}
+					base := vmHWM(b, cmd.Process.Pid)
+					for i := 0; err == nil && i < burst; i++ {
+						err = csms.SendRaw(ctx, "CP-HOSTILE", hostileFrame(fmt.Sprint("h", i), size))
+					}
+					if err == nil {
+						last := fmt.Sprint("h", burst-1)
+						_, err = csms.WaitFor(ctx, 0, func(r csmstest.Record) bool {
+							return r.Dir == csmstest.FromChargePoint && r.Frame.ID == last
+						})
+					}
+					cancel()
+					peak := vmHWM(b, cmd.Process.Pid)
+					cmd.Process.Signal(syscall.SIGTERM)
+					cmd.Wait()
+					csms.Close()
+					if err != nil {
+						b.Fatal(err)
+					}
+					extra = float64(peak-base) / 1024
+				}
+				b.ReportMetric(extra, "peak-extra-MiB")
+				b.ReportMetric(extra/float64(size>>20), "frames")
+			})
+		}
+	}
+}

@@ -640,3 +640,35 @@ func TestACleanStopDeliversTheSessionsStop(t *testing.T) {
 	}
 	p.stop(syscall.SIGTERM)
 }
+
+// TestADateTimeWithoutOffsetFromTheCentralSystemIsReadAsUTC: a central
+// system that answers BootNotification with a currentTime without a UTC
+// offset (as those built on common library examples do) registers the
+// charge point (it stayed unregistered, retrying every 30 s); the charge
+// point warns once, and what it sends stays strict RFC 3339.
+func TestADateTimeWithoutOffsetFromTheCentralSystemIsReadAsUTC(t *testing.T) {
+	t.Parallel()
+	s, url := newCSMS(t, csmstest.Options{})
+	s.Respond("BootNotification", csmstest.Static(`{"status":"Accepted","currentTime":"2026-12-05T10:00:00","interval":60}`))
+	s.Respond("Heartbeat", csmstest.Static(`{"currentTime":"2026-12-05T10:00:01.5"}`))
+	p := startEVSE(t, runArgs(url, "CP-LOCALTIME", t.TempDir())...)
+	waitCall(t, s, 0, "CP-LOCALTIME", "StatusNotification", 10*time.Second)
+	mustCall(t, s, "CP-LOCALTIME", "TriggerMessage", `{"requestedMessage":"Heartbeat"}`)
+	hb := waitCall(t, s, 0, "CP-LOCALTIME", "Heartbeat", 10*time.Second)
+	for _, r := range s.Records() {
+		if r.ChargePoint == "CP-LOCALTIME" && r.Invalid != "" {
+			t.Errorf("the charge point sent what breaks the schema: %s %s", r.Invalid, r.Frame.Payload)
+		}
+	}
+	_, st := apiDo(t, "GET", p.apiURL(t)+"/api/v1/status", "")
+	if st["registration"] != "Accepted" {
+		t.Fatalf("registration %v, want Accepted", st["registration"])
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(p.errOut.String(), "without a UTC offset") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := strings.Count(p.errOut.String(), "without a UTC offset"); n != 1 {
+		t.Errorf("warned %d times, want once (heartbeat answered at %v)", n, hb.Time)
+	}
+}

@@ -188,6 +188,8 @@ type pendingCall struct {
 	known   Known
 	status  connStatus
 	entry   JournalEntry
+	// connection is the connection a status went out on (Core.connections).
+	connection int
 }
 
 type callKind int

@@ -55,7 +55,10 @@ func (r *reporter) set(id int, state ConnectorState, code string, now time.Time,
 
 // resendAll forgets what the central system was told: every state goes
 // out again.
-func (r *reporter) resendAll() { clear(r.told) }
+func (r *reporter) resendAll() {
+	clear(r.told)
+	r.retryAt = time.Time{} // a new connection: no wait left from the last
+}
 
 // force sends a connector's state (all with -1) even if unchanged.
 func (r *reporter) force(id int) {
@@ -155,7 +158,7 @@ func (c *Core) sendStatus() {
 	}
 	r.out = true
 	c.call(StatusNotification{Connector: id, State: s.state, Error: s.code, Since: s.since},
-		pendingCall{kind: callStatus, conn: id, status: s})
+		pendingCall{kind: callStatus, conn: id, status: s, connection: c.connections})
 }
 
 // statusAnswered notes what the central system was told; if the state
@@ -165,7 +168,9 @@ func (c *Core) statusAnswered(p pendingCall, e Answered) {
 	r.out = false
 	if e.Failure != Delivered {
 		c.log.Warn("StatusNotification failed", "connector", p.conn, "err", e.Err)
-		r.retryAt = c.now.Add(c.rules.StatusRetry) // not lost: tried again
+		if p.connection == c.connections {
+			r.retryAt = c.now.Add(c.rules.StatusRetry) // not lost: tried again
+		} // else a connection came since, which tells every state at once
 		return
 	}
 	// A trigger that came while this one was out is still due.

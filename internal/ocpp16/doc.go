@@ -34,16 +34,20 @@
 //
 // # Errors
 //
-// The validator decodes the payload (json.Decoder with UseNumber) and walks
-// it against a descriptor of the schema, properties in sorted order, and
-// stops at the first problem. It returns an *rpc.Error whose Description
+// The validator reads the payload token by token (json.Decoder with
+// UseNumber) against a descriptor of the schema, never building the
+// payload in memory: what it keeps is bounded by the schema's depth, so a
+// hostile 16 MiB payload costs no more than its bytes. Within an object a
+// property the schema does not allow is reported first, then a required
+// one missing, then the first bad value read; an array's minItems before
+// its items. It returns an *rpc.Error whose Description
 // names the JSON path and the problem, e.g. `idTagInfo.status: "Foo" is not
 // one of Accepted, Blocked, Expired, Invalid, ConcurrentTx`, and whose Code
 // is
 //
 //   - NotImplemented: the action is unknown;
 //   - FormationViolation: the payload is not JSON or not a JSON object, or an
-//     object has a property its schema does not allow;
+//     object has a property its schema does not allow, or one twice;
 //   - OccurenceConstraintViolation: a required property is missing, or an
 //     array has fewer items than minItems;
 //   - TypeConstraintViolation: a value has the wrong JSON type (null
@@ -61,7 +65,13 @@
 // Where the validator and a general JSON Schema validator differ, it is on
 // purpose: integers beyond int64 and numbers beyond float64 are refused,
 // because the Go types cannot hold them; and the digits of a date-time must
-// be digits, where some validators let "+1" or "-0" pass for an hour.
+// be digits, where some validators let "+1" or "-0" pass for an hour; and
+// a property repeated in one object is refused (encoding/json would merge
+// the values, a schema validator check the last).
+//
+// [DecodeFromPeer] reads what a peer sent a little more leniently: a
+// date-time without a UTC offset, which some central systems send, is read
+// as UTC, with a note for the caller to warn about.
 //
 // # Regenerating
 //

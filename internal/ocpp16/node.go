@@ -70,6 +70,16 @@ const (
 	formatURI             // absolute URI (RFC 3986)
 )
 
+// propIndex returns the index of the property called name, or -1.
+func (n *node) propIndex(name string) int {
+	for i := range n.props {
+		if n.props[i].name == name {
+			return i
+		}
+	}
+	return -1
+}
+
 // prop returns the property called name, or nil.
 func (n *node) prop(name string) *prop {
 	// Objects have a dozen properties at most: a linear scan is fastest.

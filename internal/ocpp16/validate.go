@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
-	"sort"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -30,7 +28,7 @@ func ValidateResponse(action string, payload json.RawMessage) error {
 // Validate checks payload against the schema of action's request or
 // response. It returns nil or an *rpc.Error.
 func Validate(action string, kind Kind, payload json.RawMessage) error {
-	if _, err := validate(action, kind, payload); err != nil {
+	if _, _, err := validate(action, kind, payload, options{}); err != nil {
 		return err
 	}
 	return nil
@@ -54,9 +52,23 @@ func DecodeResponse(action string, payload json.RawMessage) (any, error) {
 // into the matching type, returned as a pointer. The error is an
 // *rpc.Error.
 func Decode(action string, kind Kind, payload json.RawMessage) (any, error) {
-	tree, verr := validate(action, kind, payload)
+	v, _, err := decode(action, kind, payload, options{})
+	return v, err
+}
+
+// DecodeFromPeer is Decode for what a peer sent, read as leniently as
+// OCPP allows without guessing: a date-time without a UTC offset (what
+// central systems built on common library examples send) is read as UTC.
+// Notes say what was read leniently, for a warning.
+func DecodeFromPeer(action string, kind Kind, payload json.RawMessage) (v any, notes []string, err error) {
+	return decode(action, kind, payload, options{localTimesAsUTC: true})
+}
+
+func decode(action string, kind Kind, payload json.RawMessage, o options) (any, []string, error) {
+	o.canonical = true
+	canon, notes, verr := validate(action, kind, payload, o)
 	if verr != nil {
-		return nil, verr
+		return nil, nil, verr
 	}
 	e := actionsByName[action]
 	var v any
@@ -65,48 +77,56 @@ func Decode(action string, kind Kind, payload json.RawMessage) (any, error) {
 	} else {
 		v = e.NewResponse()
 	}
-	// Decode what was validated, not the raw payload: the two differ when
-	// a key is repeated (encoding/json merges repeated objects into a
-	// struct) or an integer is written as 3.0, which validate rewrote.
-	canon, err := json.Marshal(tree)
-	if err == nil {
-		err = json.Unmarshal(canon, v)
-	}
-	if err != nil {
+	// Decode what was validated, in canonical form: an integer written as
+	// 3.0 is 3, a date-time read leniently is in UTC.
+	if err := json.Unmarshal(canon, v); err != nil {
 		// Not expected: whatever validates fits the Go types.
-		return nil, rpc.Errorf(rpc.FormationViolation, "%s %s: %v", action, kind, err)
+		return nil, nil, rpc.Errorf(rpc.FormationViolation, "%s %s: %v", action, kind, err)
 	}
-	return v, nil
+	return v, notes, nil
 }
 
-// validate decodes payload and checks it against the schema of action's
-// request or response. It returns the decoded payload, its integers
-// rewritten into canonical form, ready for encoding/json.
-func validate(action string, kind Kind, payload json.RawMessage) (any, *rpc.Error) {
+// options say how validate reads a payload.
+type options struct {
+	// canonical: write the canonical copy of what was validated.
+	canonical bool
+	// localTimesAsUTC: a date-time without an offset is read as UTC.
+	localTimesAsUTC bool
+}
+
+// validate checks payload against the schema of action's request or
+// response as it reads it, token by token: what it keeps is bounded by
+// the schema's depth, not by the payload (a 16 MiB array of small numbers
+// costs no more than its bytes). With o.canonical it returns the payload
+// as validated, in canonical form, for encoding/json.
+func validate(action string, kind Kind, payload json.RawMessage, o options) ([]byte, []string, *rpc.Error) {
 	e, ok := actionsByName[action]
 	if !ok {
-		return nil, rpc.Errorf(rpc.NotImplemented, "unknown action %q", truncate(action))
+		return nil, nil, rpc.Errorf(rpc.NotImplemented, "unknown action %q", truncate(action))
 	}
 	if kind != Request && kind != Response {
-		return nil, rpc.Errorf(rpc.InternalError, "ocpp16: invalid Kind %d", int(kind))
+		return nil, nil, rpc.Errorf(rpc.InternalError, "ocpp16: invalid Kind %d", int(kind))
 	}
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.UseNumber()
-	var tree any
-	if err := dec.Decode(&tree); err != nil {
-		return nil, rpc.Errorf(rpc.FormationViolation, "payload is not JSON: %v", err)
+	if !json.Valid(payload) {
+		// Say why as encoding/json does.
+		dec := json.NewDecoder(bytes.NewReader(payload))
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, nil, rpc.Errorf(rpc.FormationViolation, "payload is not JSON: %v", err)
+		}
+		return nil, nil, rpc.Errorf(rpc.FormationViolation, "payload: data after the JSON value")
 	}
-	if rest := payload[dec.InputOffset():]; len(bytes.TrimLeft(rest, " \t\r\n")) > 0 {
-		return nil, rpc.Errorf(rpc.FormationViolation, "payload: data after the JSON value")
+	s := &stream{b: payload, o: o}
+	if o.canonical {
+		s.out = make([]byte, 0, len(payload))
 	}
-	if _, ok := tree.(map[string]any); !ok {
-		return nil, rpc.Errorf(rpc.FormationViolation, "payload is %s, not a JSON object", describeType(tree))
+	if k, _ := s.token(); k != tokObject {
+		return nil, nil, rpc.Errorf(rpc.FormationViolation, "payload is %s, not a JSON object", describeToken(k))
 	}
-	tree, err := check(e.nodes[kind], tree, nil)
-	if err != nil {
-		return nil, err
+	if err := s.object(e.nodes[kind], nil); err != nil {
+		return nil, nil, err
 	}
-	return tree, nil
+	return s.out, s.notes, nil
 }
 
 // path is a location in the payload, a linked list from the leaf up; it is
@@ -142,115 +162,6 @@ func (p *path) String() string {
 
 func fail(code rpc.ErrorCode, p *path, format string, args ...any) *rpc.Error {
 	return rpc.Errorf(code, "%s: %s", p, fmt.Sprintf(format, args...))
-}
-
-// check validates v against n. It returns v, or v's canonical form where an
-// integer needed rewriting (maps and slices are rewritten in place).
-func check(n *node, v any, p *path) (any, *rpc.Error) {
-	switch n.typ {
-	case typeObject:
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil, typeMismatch(n, v, p)
-		}
-		return m, checkObject(n, m, p)
-	case typeArray:
-		a, ok := v.([]any)
-		if !ok {
-			return nil, typeMismatch(n, v, p)
-		}
-		if len(a) < n.minItems {
-			return nil, fail(rpc.OccurenceConstraintViolation, p, "%d items, at least %d required", len(a), n.minItems)
-		}
-		for i := range a {
-			nv, err := check(n.items, a[i], &path{parent: p, index: i})
-			if err != nil {
-				return nil, err
-			}
-			a[i] = nv
-		}
-		return a, nil
-	case typeString:
-		s, ok := v.(string)
-		if !ok {
-			return nil, typeMismatch(n, v, p)
-		}
-		return s, checkString(n, s, p)
-	case typeInteger:
-		num, ok := v.(json.Number)
-		if !ok {
-			return nil, typeMismatch(n, v, p)
-		}
-		d, ok := parseDecimal(string(num))
-		if !ok {
-			return nil, fail(rpc.TypeConstraintViolation, p, "%s is not a JSON number", truncate(string(num)))
-		}
-		if !d.isInteger() {
-			return nil, fail(rpc.TypeConstraintViolation, p, "%s is not an integer", truncate(string(num)))
-		}
-		text, ok := d.int64Text()
-		if !ok {
-			return nil, fail(rpc.TypeConstraintViolation, p, "%s does not fit in a 64-bit integer", truncate(string(num)))
-		}
-		if err := checkMultipleOf(n, d, string(num), p); err != nil {
-			return nil, err
-		}
-		return json.Number(text), nil
-	case typeNumber:
-		num, ok := v.(json.Number)
-		if !ok {
-			return nil, typeMismatch(n, v, p)
-		}
-		d, ok := parseDecimal(string(num))
-		if !ok {
-			return nil, fail(rpc.TypeConstraintViolation, p, "%s is not a JSON number", truncate(string(num)))
-		}
-		if _, err := strconv.ParseFloat(string(num), 64); err != nil {
-			return nil, fail(rpc.TypeConstraintViolation, p, "%s does not fit in a 64-bit float", truncate(string(num)))
-		}
-		return num, checkMultipleOf(n, d, string(num), p)
-	case typeBoolean:
-		if _, ok := v.(bool); !ok {
-			return nil, typeMismatch(n, v, p)
-		}
-		return v, nil
-	}
-	return nil, fail(rpc.InternalError, p, "ocpp16: descriptor has no type")
-}
-
-func checkObject(n *node, m map[string]any, p *path) *rpc.Error {
-	if !n.open {
-		var unknown []string
-		for k := range m {
-			if n.prop(k) == nil {
-				unknown = append(unknown, k)
-			}
-		}
-		if len(unknown) > 0 {
-			sort.Strings(unknown)
-			return fail(rpc.FormationViolation, &path{parent: p, name: truncate(unknown[0])}, "property not allowed")
-		}
-	}
-	for i := range n.props {
-		if pr := &n.props[i]; pr.required {
-			if _, ok := m[pr.name]; !ok {
-				return fail(rpc.OccurenceConstraintViolation, &path{parent: p, name: pr.name}, "required property missing")
-			}
-		}
-	}
-	for i := range n.props {
-		pr := &n.props[i]
-		v, ok := m[pr.name]
-		if !ok {
-			continue
-		}
-		nv, err := check(pr.node, v, &path{parent: p, name: pr.name})
-		if err != nil {
-			return err
-		}
-		m[pr.name] = nv
-	}
-	return nil
 }
 
 func checkString(n *node, s string, p *path) *rpc.Error {
@@ -305,33 +216,6 @@ func isAbsoluteURI(s string) bool {
 		}
 	}
 	return true
-}
-
-func typeMismatch(n *node, v any, p *path) *rpc.Error {
-	want := "a " + n.typ.String()
-	if n.typ == typeObject || n.typ == typeArray || n.typ == typeInteger {
-		want = "an " + n.typ.String()
-	}
-	return fail(rpc.TypeConstraintViolation, p, "got %s, want %s", describeType(v), want)
-}
-
-// describeType names the JSON type of a decoded value.
-func describeType(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case map[string]any:
-		return "an object"
-	case []any:
-		return "an array"
-	case string:
-		return "a string"
-	case json.Number:
-		return "a number"
-	case bool:
-		return "a boolean"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 // truncate shortens text taken from a payload for an error description.

@@ -37,7 +37,8 @@ func TestValidateErrors(t *testing.T) {
 		{"Heartbeat", Request, `null`, rpc.FormationViolation, "payload is null, not a JSON object"},
 		{"Heartbeat", Request, `"x"`, rpc.FormationViolation, "payload is a string, not a JSON object"},
 		{"Heartbeat", Request, `{"x":1}`, rpc.FormationViolation, "x: property not allowed"},
-		{"Authorize", Request, `{"idTag":"A","zz":1,"IdTag":2}`, rpc.FormationViolation, "IdTag: property not allowed"},
+		{"Authorize", Request, `{"idTag":"A","zz":1,"IdTag":2}`, rpc.FormationViolation, "zz: property not allowed"},
+		{"Authorize", Request, `{"idTag":"A","idTag":"B"}`, rpc.FormationViolation, "idTag: property repeated"},
 		{"Authorize", Response, `{"idTagInfo":{"status":"Accepted","x":null}}`, rpc.FormationViolation, "idTagInfo.x: property not allowed"},
 		{"LogStatusNotification", Response, `{"a":1}`, rpc.FormationViolation, "a: property not allowed"},
 
@@ -89,15 +90,18 @@ func TestValidateErrors(t *testing.T) {
 		{"SetChargingProfile", Request, schedule("32"), "", ""},
 		{"SetChargingProfile", Request, schedule("1.20e1"), "", ""},
 
-		// The first problem in sorted property order wins.
+		// Within an object, a property not allowed wins over a required
+		// one missing, which wins over a bad value; among equals, the
+		// first read.
 		{"StartTransaction", Request, `{"timestamp":"bad","meterStart":"x","idTag":"A","connectorId":1}`,
-			rpc.TypeConstraintViolation, "meterStart: got a string, want an integer"},
-		{"StartTransaction", Request, `{"b":1,"a":2}`, rpc.FormationViolation, "a: property not allowed"},
+			rpc.PropertyConstraintViolation, `timestamp: "bad" is not an RFC 3339 date-time`},
+		{"StartTransaction", Request, `{"b":1,"a":2}`, rpc.FormationViolation, "b: property not allowed"},
+		{"StartTransaction", Request, `{"timestamp":"bad","x":1}`, rpc.FormationViolation, "x: property not allowed"},
 		{"StartTransaction", Request, `{"timestamp":"bad"}`, rpc.OccurenceConstraintViolation, "connectorId: required property missing"},
 
 		// Direction matters.
 		{"BootNotification", Response, `{"chargePointVendor":"V","chargePointModel":"M"}`,
-			rpc.FormationViolation, "chargePointModel: property not allowed"},
+			rpc.FormationViolation, "chargePointVendor: property not allowed"},
 	}
 	for _, tc := range tests {
 		err := Validate(tc.action, tc.kind, []byte(tc.payload))
@@ -161,20 +165,39 @@ func TestDecode(t *testing.T) {
 	}
 }
 
-// encoding/json merges a repeated object key into the same struct, keeping
-// fields of the first value that the last lacks; Decode must give what was
-// validated, which is the last value alone.
-func TestDecodeRepeatedKeys(t *testing.T) {
+// A repeated property is refused: encoding/json would merge the two
+// values, the schema would check the last; neither is what the sender
+// may have meant.
+func TestDecodeRefusesRepeatedKeys(t *testing.T) {
 	payload := `{"idTagInfo":{"status":"Accepted","parentIdTag":"` + strings.Repeat("x", 30) + `"},` +
-		`"idTagInfo":{"status":"Blocked"},"transactionId":"one","transactionId":1}`
-	v, err := DecodeResponse("StartTransaction", []byte(payload))
-	if err != nil {
-		t.Fatal(err)
+		`"idTagInfo":{"status":"Blocked"},"transactionId":1}`
+	_, err := DecodeResponse("StartTransaction", []byte(payload))
+	var oe *rpc.Error
+	if !errors.As(err, &oe) || oe.Code != rpc.FormationViolation || oe.Description != "idTagInfo: property repeated" {
+		t.Errorf("got %v, want FormationViolation: idTagInfo: property repeated", err)
 	}
-	got := v.(*StartTransactionResponse)
-	want := &StartTransactionResponse{IdTagInfo: IdTagInfo{Status: AuthorizationStatusBlocked}, TransactionId: 1}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %+v, want %+v", got, want)
+}
+
+// TestSchemasFitTheValidator: the validator tracks an object's properties
+// in a 64-bit set.
+func TestSchemasFitTheValidator(t *testing.T) {
+	var walk func(n *node, seen map[*node]bool)
+	walk = func(n *node, seen map[*node]bool) {
+		if n == nil || seen[n] {
+			return
+		}
+		seen[n] = true
+		if len(n.props) > 64 {
+			t.Errorf("an object of %d properties", len(n.props))
+		}
+		for _, p := range n.props {
+			walk(p.node, seen)
+		}
+		walk(n.items, seen)
+	}
+	for _, e := range actionsByName {
+		walk(e.nodes[Request], map[*node]bool{})
+		walk(e.nodes[Response], map[*node]bool{})
 	}
 }
 

@@ -79,7 +79,7 @@ type Options struct {
 	// Defaults 1 s, 60 s.
 	MinBackoff, MaxBackoff time.Duration
 	// ReadLimit is the largest frame accepted, in bytes; a larger one closes
-	// the connection. Default 16 MiB.
+	// the connection. Default DefaultReadLimit.
 	ReadLimit int64
 	// Handler answers the central system's CALLs. Nil answers every CALL
 	// with NotImplemented.
@@ -170,6 +170,12 @@ func CheckURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// DefaultReadLimit is the largest frame a client accepts by default: room
+// for the largest legitimate OCPP 1.6 frame, a SendLocalList of 45,000
+// entries with every field at its longest (about 6.6 MB, see
+// TestTheLargestSendLocalListFitsTheReadLimit), and little more.
+const DefaultReadLimit = 8 << 20
+
 // NewClient checks opts and returns a client; [Client.Run] connects it.
 func NewClient(opts Options) (*Client, error) {
 	if opts.ID == "" {
@@ -204,7 +210,7 @@ func NewClient(opts Options) (*Client, error) {
 		opts.MaxBackoff = max(60*time.Second, opts.MinBackoff)
 	}
 	if opts.ReadLimit <= 0 {
-		opts.ReadLimit = 16 << 20
+		opts.ReadLimit = DefaultReadLimit
 	}
 	if opts.Handler == nil {
 		opts.Handler = rpc.HandlerFunc(func(_ context.Context, action string, _ json.RawMessage) (json.RawMessage, error) {

@@ -77,7 +77,15 @@ func (e *FrameError) Error() string {
 //     message type.
 //
 // The Payload and Error.Details of the frame do not alias data.
-func ParseFrame(data []byte) (Frame, *FrameError) {
+func ParseFrame(data []byte) (Frame, *FrameError) { return parseFrame(data, false) }
+
+// parseFrame is ParseFrame; with alias, the payload is a part of data, not
+// a copy (the caller gives data up).
+func parseFrame(data []byte, alias bool) (Frame, *FrameError) {
+	clone := bytes.Clone
+	if alias {
+		clone = func(b []byte) []byte { return b }
+	}
 	if t := bytes.TrimSpace(data); len(t) == 0 || t[0] != '[' {
 		return Frame{}, &FrameError{Code: rpc.FormationViolation, Msg: "not a JSON array"}
 	}
@@ -144,12 +152,12 @@ func ParseFrame(data []byte) (Frame, *FrameError) {
 		if !isObject(elems[3]) {
 			return fail(rpc.FormationViolation, "payload is not a JSON object")
 		}
-		f.Payload = bytes.Clone(elems[3])
+		f.Payload = clone(elems[3])
 	case CallResult:
 		if !isObject(elems[2]) {
 			return fail(rpc.FormationViolation, "payload is not a JSON object")
 		}
-		f.Payload = bytes.Clone(elems[2])
+		f.Payload = clone(elems[2])
 	case CallError:
 		if !isString(elems[2]) {
 			return fail(rpc.FormationViolation, "error code is not a string")

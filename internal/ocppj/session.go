@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/evse-dev/evse/internal/ocppj/rpc"
+	"io"
 	"net/http"
 	"runtime/debug"
 	"slices"
@@ -17,6 +17,9 @@ import (
 
 	"github.com/coder/websocket"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
 // errReconnect ends a session at the request of [Client.Reconnect].
@@ -52,6 +55,10 @@ type session struct {
 	idle      chan struct{} // buffered 1: handleLoop finished a CALL
 	callTimer *watchdog     // runs onCallTimer
 	calls     chan incoming // readLoop to handleLoop
+	// budget bounds the bytes of the CALLs read and not yet handled (at
+	// most budgetSize).
+	budget     *semaphore.Weighted
+	budgetSize int64
 
 	wmu       sync.Mutex // serializes writes; guards wbuf
 	wbuf      []byte
@@ -64,6 +71,7 @@ type session struct {
 type incoming struct {
 	frame Frame
 	err   *FrameError
+	size  int64 // of the budget it holds
 }
 
 // session runs one connection until it fails or ctx ends, and reports how
@@ -88,6 +96,8 @@ func (c *Client) session(ctx context.Context) (up time.Duration, err error) {
 		kick:  make(chan struct{}, 1),
 		idle:  make(chan struct{}, 1),
 		calls: make(chan incoming, 16),
+		// Two frames of the largest size: one handled, one waiting.
+		budget: semaphore.NewWeighted(2 * c.opts.ReadLimit), budgetSize: 2 * c.opts.ReadLimit,
 	}
 	s.callTimer = newWatchdog(s.onCallTimer)
 	s.wdog = newWatchdog(func() {
@@ -321,26 +331,25 @@ func (c *Client) trace(dir Direction, frame []byte) {
 // lets the close handshake finish first.
 func (s *session) readLoop(ctx context.Context) error {
 	c := s.c
-	var buf bytes.Buffer
+	small := make([]byte, maxKeptBuffer)
 	for {
 		typ, r, err := s.conn.Reader(context.Background())
+		var data []byte
+		owned := false
 		if err == nil {
-			buf.Reset()
-			_, err = buf.ReadFrom(r)
+			data, owned, err = readMessage(r, small)
 		}
 		if err != nil {
 			return fmt.Errorf("ocppj: read: %w", err)
 		}
-		data := buf.Bytes()
 		c.trace(Received, data)
 		if typ != websocket.MessageText {
 			c.log.Warn("dropped a binary WebSocket message", "bytes", len(data))
 			continue
 		}
-		f, ferr := ParseFrame(data)
-		if buf.Cap() > maxKeptBuffer {
-			buf = bytes.Buffer{}
-		}
+		// A large message has a buffer of its own: its payload stays in it
+		// rather than being copied.
+		f, ferr := parseFrame(data, owned)
 		var in incoming
 		switch {
 		case ferr != nil && (ferr.Type == CallResult || ferr.Type == CallError):
@@ -356,13 +365,59 @@ func (s *session) readLoop(ctx context.Context) error {
 			s.deliver(f)
 			continue
 		}
+		// What waits to be handled is bounded in bytes, not only in
+		// frames: a burst of large CALLs holds the reader (and the
+		// peer, through TCP) until the handler catches up.
+		in.size = min(int64(len(f.Payload)), s.budgetSize)
+		if err := s.budget.Acquire(ctx, in.size); err != nil {
+			return nil
+		}
 		select {
 		case s.calls <- in:
 		case <-ctx.Done():
+			s.budget.Release(in.size)
 			return nil
 		}
 	}
 }
+
+// readMessage reads one WebSocket message: into small when it fits (the
+// result is only valid until the next read), else into a buffer of its
+// own (owned), read in chunks and assembled once, so that a large message
+// costs about twice its size at most while it is read.
+func readMessage(r io.Reader, small []byte) (data []byte, owned bool, err error) {
+	n, err := io.ReadFull(r, small)
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		return small[:n], false, nil
+	case err != nil:
+		return nil, false, err
+	}
+	chunks := [][]byte{bytes.Clone(small)}
+	total := n
+	for {
+		chunk := make([]byte, readChunk)
+		n, err := io.ReadFull(r, chunk)
+		if n > 0 {
+			chunks = append(chunks, chunk[:n])
+			total += n
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, false, err
+		}
+	}
+	data = make([]byte, 0, total)
+	for _, c := range chunks {
+		data = append(data, c...)
+	}
+	return data, true, nil
+}
+
+// readChunk is the size of the chunks a large message is read in.
+const readChunk = 256 << 10
 
 // handleLoop answers the central system's CALLs one at a time.
 // waitIdle waits, at most d, until no CALL of the central system is being
@@ -404,6 +459,7 @@ func (s *session) handleLoop(ctx context.Context) error {
 
 // handleOne answers one CALL or malformed frame.
 func (s *session) handleOne(ctx context.Context, in incoming) error {
+	defer s.budget.Release(in.size)
 	if in.err == nil {
 		return s.answer(ctx, in.frame)
 	}

@@ -74,6 +74,19 @@ type ChargePoint struct {
 	runner *runner.Runner
 	unit   *runner.Unit
 	caller atomic.Value // Caller, set by Run
+	// lenientWarned: the warning about what the central system sends
+	// that was read leniently has been logged.
+	lenientWarned atomic.Bool
+}
+
+// readLeniently warns, once, that the central system sends what OCPP 1.6
+// does not allow but evse reads anyway (a date-time without a UTC offset,
+// read as UTC).
+func (cp *ChargePoint) readLeniently(action string, notes []string) {
+	if cp.lenientWarned.CompareAndSwap(false, true) {
+		cp.log.Warn("the central system sends date-times without a UTC offset; reading them as UTC (OCPP asks for RFC 3339)",
+			"action", action, "first", notes[0])
+	}
 }
 
 // New returns a charge point restored from its store; Run starts it.
@@ -114,7 +127,7 @@ func New(opts Options) (*ChargePoint, error) {
 	cp := &ChargePoint{opts: opts, log: opts.Logger}
 	cp.runner = runner.New(runner.Options{Store: opts.Store, Clock: opts.Clock, Logger: opts.Logger})
 	u, err := cp.runner.Add(runner.UnitOptions{Core: core, Settings: opts.Settings, Board: opts.Board,
-		Link: link{caller: callerOf{cp}}, Legacy: Legacy{}, Firmware: opts.Firmware, Diagnostics: opts.Diagnostics,
+		Link: link{caller: callerOf{cp}, lenient: cp.readLeniently}, Legacy: Legacy{}, Firmware: opts.Firmware, Diagnostics: opts.Diagnostics,
 		ReplaySpread: opts.ReconnectSpread, CallTimeout: opts.CallTimeout})
 	if err != nil {
 		return nil, err

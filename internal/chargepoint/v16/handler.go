@@ -33,9 +33,12 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 		cp.log.Warn("central system sent a CALL while it rejects the charge point; not answering", "action", action)
 		return nil, rpc.ErrNoAnswer
 	}
-	req, err := ocpp16.DecodeRequest(action, payload)
+	req, notes, err := ocpp16.DecodeFromPeer(action, ocpp16.Request, payload)
 	if err != nil {
 		return nil, err
+	}
+	if len(notes) > 0 {
+		cp.readLeniently(action, notes)
 	}
 	var resp any
 	switch r := req.(type) {

@@ -26,6 +26,9 @@ type Caller interface {
 // 1.6 CALLs, their answers read back.
 type link struct {
 	caller Caller
+	// lenient is told what of an answer was read leniently (a date-time
+	// without an offset); nil: nothing.
+	lenient func(action string, notes []string)
 }
 
 var _ runner.Link = link{}
@@ -42,14 +45,14 @@ func (l link) Send(ctx context.Context, msg any) (any, chargepoint.Failure, erro
 	}
 	raw, err := l.caller.Call(ctx, action, payload)
 	if err == nil {
-		if verr := ocpp16.ValidateResponse(action, raw); verr != nil {
+		resp, notes, verr := ocpp16.DecodeFromPeer(action, ocpp16.Response, raw)
+		if verr != nil {
 			return nil, chargepoint.Refused, fmt.Errorf("v16: %s: the central system's answer breaks the schema: %w", action, verr)
 		}
-		answer, err := readAnswer(action, raw, msg)
-		if err != nil {
-			return nil, chargepoint.Refused, err
+		if len(notes) > 0 && l.lenient != nil {
+			l.lenient(action, notes)
 		}
-		return answer, chargepoint.Delivered, nil
+		return readAnswer(resp), chargepoint.Delivered, nil
 	}
 	err = fmt.Errorf("v16: %s: %w", action, err)
 	var callErr *rpc.Error
@@ -116,44 +119,23 @@ func renderTx(m runner.TxCall) (string, any, error) {
 	return "", nil, fmt.Errorf("v16: a transaction event of kind %q", m.Entry.Kind)
 }
 
-// readAnswer reads a CALLRESULT into the core's answer.
-func readAnswer(action string, raw json.RawMessage, msg any) (any, error) {
-	decode := func(v any) error {
-		if err := json.Unmarshal(raw, v); err != nil {
-			return fmt.Errorf("v16: decode %s answer: %w", action, err)
-		}
-		return nil
-	}
-	switch action {
-	case "BootNotification":
-		var r ocpp16.BootNotificationResponse
-		if err := decode(&r); err != nil {
-			return nil, err
-		}
-		return chargepoint.BootAnswer{Status: chargepoint.Registration(r.Status), Interval: time.Duration(r.Interval) * time.Second}, nil
-	case "Authorize":
-		var r ocpp16.AuthorizeResponse
-		if err := decode(&r); err != nil {
-			return nil, err
-		}
-		return chargepoint.AuthorizeAnswer{Info: authInfo(r.IdTagInfo)}, nil
-	case "StartTransaction":
-		var r ocpp16.StartTransactionResponse
-		if err := decode(&r); err != nil {
-			return nil, err
-		}
-		return chargepoint.StartAnswer{TransactionID: r.TransactionId, Info: authInfo(r.IdTagInfo)}, nil
-	case "StopTransaction":
-		var r ocpp16.StopTransactionResponse
-		if err := decode(&r); err != nil {
-			return nil, err
-		}
+// readAnswer turns a decoded CALLRESULT into the core's answer (nil for
+// those that carry nothing it uses).
+func readAnswer(resp any) any {
+	switch r := resp.(type) {
+	case *ocpp16.BootNotificationResponse:
+		return chargepoint.BootAnswer{Status: chargepoint.Registration(r.Status), Interval: time.Duration(r.Interval) * time.Second}
+	case *ocpp16.AuthorizeResponse:
+		return chargepoint.AuthorizeAnswer{Info: authInfo(r.IdTagInfo)}
+	case *ocpp16.StartTransactionResponse:
+		return chargepoint.StartAnswer{TransactionID: r.TransactionId, Info: authInfo(r.IdTagInfo)}
+	case *ocpp16.StopTransactionResponse:
 		a := chargepoint.StopAnswer{}
 		if r.IdTagInfo != nil {
 			info := authInfo(*r.IdTagInfo)
 			a.Info = &info
 		}
-		return a, nil
+		return a
 	}
-	return nil, nil
+	return nil
 }

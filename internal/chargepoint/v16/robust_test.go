@@ -236,3 +236,38 @@ func TestClearCacheAndDataTransfer(t *testing.T) {
 		}
 	})
 }
+
+// TestStatusesLostWithAConnectionGoAtOnceOnTheNext: a StatusNotification
+// out when the connection drops fails only after the next connection is
+// up; the new connection tells every state at once, without the wait
+// after a failed status (the central system saw nothing for 5 s).
+func TestStatusesLostWithAConnectionGoAtOnceOnTheNext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS()
+		r := startRig(t, csms, nil, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		release := make(chan struct{})
+		csms.mu.Lock()
+		csms.answers["StatusNotification"] = func(json.RawMessage) (json.RawMessage, error) {
+			<-release
+			return nil, errors.New("connection lost before the answer")
+		}
+		csms.mu.Unlock()
+		call(t, r.cp, "TriggerMessage", `{"requestedMessage":"StatusNotification","connectorId":1}`)
+		synctest.Wait() // the status is out
+		r.cp.Disconnected()
+		r.cp.Connected()
+		csms.mu.Lock()
+		csms.answers["StatusNotification"] = func(json.RawMessage) (json.RawMessage, error) { return json.RawMessage(`{}`), nil }
+		csms.mu.Unlock()
+		before := len(csms.sent("StatusNotification"))
+		lostAt := time.Now()
+		close(release) // the old call fails now, after the reconnect
+		time.Sleep(time.Second)
+		sent := csms.sent("StatusNotification")[before:]
+		if len(sent) < 2 {
+			t.Fatalf("%d statuses within 1 s of the reconnect, want every connector's (%v after the loss)", len(sent), time.Since(lostAt))
+		}
+	})
+}
