@@ -71,13 +71,13 @@ type Options struct {
 	OnDLMListen func(addr net.Addr)
 }
 
-// OpenSettings opens the store in dataDir (creating it unless mustExist)
-// and the configuration of its unit: of the model the store keeps, or of
-// the given one (non-zero) when the store keeps none or the same; a
-// writer (not mustExist) keeps a given model for the next. The caller
-// closes the returned store.
-func OpenSettings(dataDir string, given model.Model, mustExist bool, log *slog.Logger) (*config.Settings, *store.DB, error) {
-	db, err := store.Open(dataDir, store.Options{MustExist: mustExist})
+// OpenSettings opens the store in dataDir (creating it unless readOnly;
+// read-only, nothing is written) and the configuration of its unit: of the
+// model the store keeps, or of the given one (non-zero) when the store
+// keeps none or the same; a writer keeps a given model for the next. The
+// caller closes the returned store.
+func OpenSettings(dataDir string, given model.Model, readOnly bool, log *slog.Logger) (*config.Settings, *store.DB, error) {
+	db, err := store.Open(dataDir, store.Options{MustExist: readOnly, ReadOnly: readOnly})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -91,7 +91,7 @@ func OpenSettings(dataDir string, given model.Model, mustExist bool, log *slog.L
 		db.Close()
 		return nil, nil, err
 	}
-	if !mustExist && given.Vendor != "" && kept == nil {
+	if !readOnly && given.Vendor != "" && kept == nil {
 		// The first writer names the model; later ones find it.
 		if err := keepUnit(db, "", m); err != nil {
 			db.Close()

@@ -29,7 +29,11 @@ func (t boltTx) Get(bucket, key string) []byte {
 	if b == nil {
 		return nil
 	}
-	return b.Get([]byte(key))
+	v := b.Get([]byte(key))
+	if len(v) > maxValue {
+		return nil // damage; Open's check refuses such a file
+	}
+	return v
 }
 
 func (t boltTx) Put(bucket, key string, value []byte) error {

@@ -25,6 +25,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/evse-dev/evse/internal/kv"
 )
 
 // FileName is the database file inside the data directory.
@@ -42,6 +44,9 @@ type Options struct {
 	// MustExist refuses to create a store that is not there yet
 	// ([ErrNoStore]).
 	MustExist bool
+	// ReadOnly opens an existing store for reading only: nothing is
+	// written, not even what opening for writing would (evse config get).
+	ReadOnly bool
 }
 
 // ErrNoStore: Options.MustExist and there is no store in the directory.
@@ -49,40 +54,129 @@ var ErrNoStore = errors.New("store: no store here")
 
 // DB is an open store. It is safe for concurrent use.
 type DB struct {
-	bolt *bolt.DB
-	path string
+	bolt     *bolt.DB
+	path     string
+	readOnly bool
 }
 
-// Open opens (creating it if needed) the store in directory dir.
+// Open opens (creating it if needed) the store in directory dir. An
+// existing file is checked first (see ErrDamaged): a store that is empty,
+// cut short, has a damaged meta page, inconsistent pages or a value of
+// impossible length is refused, never read as defaults.
 func Open(dir string, opts Options) (*DB, error) {
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = time.Second
 	}
 	path := filepath.Join(dir, FileName)
-	if opts.MustExist {
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%w: %s", ErrNoStore, path)
+	_, statErr := os.Stat(path)
+	exists := statErr == nil
+	if !exists && (opts.MustExist || opts.ReadOnly) {
+		return nil, fmt.Errorf("%w: %s", ErrNoStore, path)
+	}
+	if exists {
+		// Read the file's structure before bbolt maps it (a damaged page
+		// would fault the process) or writes to it (it would make the
+		// damage permanent). A failure of a store another process is
+		// writing is that process's business: it is in use.
+		if err := walk(path); err != nil {
+			if locked(path, opts.LockTimeout) {
+				return nil, fmt.Errorf("%w: %s", ErrLocked, path)
+			}
+			return nil, err
 		}
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
+	var b *bolt.DB
+	err := guard(path, func() error {
+		var err error
+		b, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
+		return err
+	})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("%w: %s", ErrLocked, path)
 		}
+		if errors.Is(err, ErrDamaged) {
+			return nil, err
+		}
+		if exists {
+			return nil, damaged(path, "bbolt cannot open it: %v", err)
+		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	if exists {
+		// The configuration is checked before anything is written.
+		err := guard(path, func() error {
+			return b.View(func(tx *bolt.Tx) error {
+				values := map[string]string{}
+				if cfg := tx.Bucket(bucketConfig); cfg != nil {
+					cfg.ForEach(func(k, v []byte) error {
+						values[string(k)] = string(v)
+						return nil
+					})
+				}
+				return verifyDigest(path, tx, values)
+			})
+		})
+		if err != nil {
+			b.Close()
+			return nil, err
+		}
+	}
+	db := &DB{bolt: b, path: path, readOnly: opts.ReadOnly}
+	if opts.ReadOnly {
+		return db, nil
+	}
+	ready := false
+	b.View(func(tx *bolt.Tx) error {
+		d := tx.Bucket(bucketDigest)
+		ready = tx.Bucket(bucketConfig) != nil && d != nil && d.Get(digestConfig) != nil
+		return nil
+	})
+	if ready {
+		return db, nil // nothing to write: opening changes nothing
+	}
 	err = b.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucketConfig)
-		return err
+		cfg, err := tx.CreateBucketIfNotExists(bucketConfig)
+		if err != nil {
+			return err
+		}
+		// A store made before digests gets one now.
+		if d := tx.Bucket(bucketDigest); d == nil || d.Get(digestConfig) == nil {
+			all := map[string]string{}
+			cfg.ForEach(func(k, v []byte) error {
+				all[string(k)] = string(v)
+				return nil
+			})
+			d, err := tx.CreateBucketIfNotExists(bucketDigest)
+			if err != nil {
+				return err
+			}
+			return d.Put(digestConfig, configDigest(all))
+		}
+		return nil
 	})
 	if err != nil {
 		b.Close()
 		return nil, fmt.Errorf("store: init %s: %w", path, err)
 	}
-	return &DB{bolt: b, path: path}, nil
+	return db, nil
+}
+
+// locked reports whether another process holds the store's lock.
+func locked(path string, timeout time.Duration) bool {
+	var b *bolt.DB
+	err := guard(path, func() error {
+		var err error
+		b, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: min(timeout, 200*time.Millisecond), ReadOnly: true})
+		return err
+	})
+	if b != nil {
+		b.Close()
+	}
+	return errors.Is(err, bolterrors.ErrTimeout)
 }
 
 // Path is the database file.
@@ -91,13 +185,27 @@ func (db *DB) Path() string { return db.path }
 // Close releases the file.
 func (db *DB) Close() error { return db.bolt.Close() }
 
-// LoadConfig returns every stored configuration value.
+// LoadConfig returns every stored configuration value, checked against
+// their digest.
 func (db *DB) LoadConfig() (map[string]string, error) {
 	values := map[string]string{}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketConfig).ForEach(func(k, v []byte) error {
-			values[string(k)] = string(v)
-			return nil
+	err := guard(db.path, func() error {
+		return db.bolt.View(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketConfig)
+			if b == nil {
+				return nil // a read-only store made before it had one
+			}
+			err := b.ForEach(func(k, v []byte) error {
+				if len(v) > maxConfigValue || len(k) > maxConfigValue {
+					return damaged(db.path, "a configuration value of %d bytes", len(v))
+				}
+				values[string(k)] = string(v)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			return verifyDigest(db.path, tx, values)
 		})
 	})
 	if err != nil {
@@ -106,16 +214,32 @@ func (db *DB) LoadConfig() (map[string]string, error) {
 	return values, nil
 }
 
-// SaveConfig stores values in one durable transaction.
+// SaveConfig stores values in one durable transaction, with the digest
+// of the whole configuration.
 func (db *DB) SaveConfig(values map[string]string) error {
+	if db.readOnly {
+		return fmt.Errorf("store: save config: %w", kv.ErrReadOnly)
+	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketConfig)
+		b, err := tx.CreateBucketIfNotExists(bucketConfig)
+		if err != nil {
+			return err
+		}
 		for k, v := range values {
 			if err := b.Put([]byte(k), []byte(v)); err != nil {
 				return err
 			}
 		}
-		return nil
+		all := map[string]string{}
+		b.ForEach(func(k, v []byte) error {
+			all[string(k)] = string(v)
+			return nil
+		})
+		d, err := tx.CreateBucketIfNotExists(bucketDigest)
+		if err != nil {
+			return err
+		}
+		return d.Put(digestConfig, configDigest(all))
 	})
 	if err != nil {
 		return fmt.Errorf("store: save config: %w", err)
