@@ -108,6 +108,25 @@ var (
 	digestConfig = []byte("config")
 )
 
+// writeDigest makes the configuration bucket if needed and keeps the
+// digest of its values.
+func writeDigest(tx *bolt.Tx) error {
+	cfg, err := tx.CreateBucketIfNotExists(bucketConfig)
+	if err != nil {
+		return err
+	}
+	all := map[string]string{}
+	cfg.ForEach(func(k, v []byte) error {
+		all[string(k)] = string(v)
+		return nil
+	})
+	d, err := tx.CreateBucketIfNotExists(bucketDigest)
+	if err != nil {
+		return err
+	}
+	return d.Put(digestConfig, configDigest(all))
+}
+
 // verifyDigest compares the configuration values with their kept digest
 // (a store written before digests has none: nothing to compare).
 func verifyDigest(path string, tx *bolt.Tx, values map[string]string) error {

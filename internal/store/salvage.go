@@ -75,22 +75,7 @@ func Salvage(dir string, now time.Time) (SalvageReport, error) {
 		src.Close()
 	}
 	// The new store's configuration digest covers what was kept.
-	err = dst.Update(func(tx *bolt.Tx) error {
-		cfg, err := tx.CreateBucketIfNotExists(bucketConfig)
-		if err != nil {
-			return err
-		}
-		all := map[string]string{}
-		cfg.ForEach(func(k, v []byte) error {
-			all[string(k)] = string(v)
-			return nil
-		})
-		d, err := tx.CreateBucketIfNotExists(bucketDigest)
-		if err != nil {
-			return err
-		}
-		return d.Put(digestConfig, configDigest(all))
-	})
+	err = dst.Update(writeDigest) // over what was kept
 	if cerr := dst.Close(); err == nil {
 		err = cerr
 	}

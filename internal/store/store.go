@@ -138,26 +138,8 @@ func Open(dir string, opts Options) (*DB, error) {
 	if ready {
 		return db, nil // nothing to write: opening changes nothing
 	}
-	err = b.Update(func(tx *bolt.Tx) error {
-		cfg, err := tx.CreateBucketIfNotExists(bucketConfig)
-		if err != nil {
-			return err
-		}
-		// A store made before digests gets one now.
-		if d := tx.Bucket(bucketDigest); d == nil || d.Get(digestConfig) == nil {
-			all := map[string]string{}
-			cfg.ForEach(func(k, v []byte) error {
-				all[string(k)] = string(v)
-				return nil
-			})
-			d, err := tx.CreateBucketIfNotExists(bucketDigest)
-			if err != nil {
-				return err
-			}
-			return d.Put(digestConfig, configDigest(all))
-		}
-		return nil
-	})
+	// A new store, or one made before digests.
+	err = b.Update(writeDigest)
 	if err != nil {
 		b.Close()
 		return nil, fmt.Errorf("store: init %s: %w", path, err)
@@ -230,16 +212,7 @@ func (db *DB) SaveConfig(values map[string]string) error {
 				return err
 			}
 		}
-		all := map[string]string{}
-		b.ForEach(func(k, v []byte) error {
-			all[string(k)] = string(v)
-			return nil
-		})
-		d, err := tx.CreateBucketIfNotExists(bucketDigest)
-		if err != nil {
-			return err
-		}
-		return d.Put(digestConfig, configDigest(all))
+		return writeDigest(tx)
 	})
 	if err != nil {
 		return fmt.Errorf("store: save config: %w", err)
