@@ -52,7 +52,7 @@ func (c *Core) command(e Command) {
 		}
 		c.reply(e.ID, nil)
 	case Query:
-		c.reply(e.ID, c.status())
+		c.out.Messages = append(c.out.Messages, Message{Reply: e.ID, Body: c.status(), Now: true})
 	case UpdateFirmware:
 		c.reply(e.ID, c.updateFirmware(cmd))
 	case GetDiagnostics:

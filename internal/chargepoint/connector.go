@@ -117,8 +117,8 @@ func (cn *connector) state() (ConnectorState, string) {
 }
 
 // closed reports whether no transaction may start on the connector: it or
-// the charge point is inoperative, it is faulted, or the charge point is
-// going down for a reset.
+// the charge point is inoperative, it is faulted, the charge point is
+// going down for a reset, or it cannot write its records.
 func (c *Core) closed(cn *connector) bool {
-	return cn.inoperative || c.inoperative || cn.fault != "" || c.halting != nil
+	return cn.inoperative || c.inoperative || cn.fault != "" || c.halting != nil || c.storeTrouble != ""
 }

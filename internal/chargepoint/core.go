@@ -138,9 +138,11 @@ type Core struct {
 
 	// inoperative is connector 0's availability: the whole charge point.
 	inoperative bool
-	free        FreeMode
-	connected   bool
-	connections int // connections made so far
+	// storeTrouble is why the store cannot write, "" while it can.
+	storeTrouble string
+	free         FreeMode
+	connected    bool
+	connections  int // connections made so far
 	// offlineSince is when the connection was last lost (or the core
 	// started without one); zero while connected.
 	offlineSince time.Time
@@ -347,6 +349,11 @@ func (c *Core) Step(now time.Time, meters []hw.Reading, ev Event) []Actuation {
 	case Tick:
 	case Shutdown:
 		c.shutdown()
+	case StoreTrouble:
+		if e.Err != "" && c.storeTrouble == "" {
+			c.log.Error("the data file cannot be written: nothing new starts until it can", "err", e.Err)
+		}
+		c.storeTrouble = e.Err
 	}
 	c.drive()
 	c.markReserved()

@@ -150,6 +150,13 @@ type Uploaded struct {
 	Err error
 }
 
+// StoreTrouble: the store cannot write (a full or failing disk: Err says
+// why), or, with Err "", it can again. While it cannot, what the core
+// records waits, in order, and nothing new starts.
+type StoreTrouble struct {
+	Err string
+}
+
 // Tick: only time passed.
 type Tick struct{}
 
@@ -173,6 +180,7 @@ func (LockResult) event()      {}
 func (Downloaded) event()      {}
 func (Uploaded) event()        {}
 func (Tick) event()            {}
+func (StoreTrouble) event()    {}
 func (Shutdown) event()        {}
 
 // The commands.

@@ -85,6 +85,9 @@ type Message struct {
 	Call  uint64
 	Reply uint64
 	Body  any
+	// Now: a reply that acknowledges nothing (a query): it need not wait
+	// for the records before it, which a failing disk may hold up.
+	Now bool
 }
 
 // The CALLs the core sends.
@@ -103,6 +106,8 @@ type StatusNotification struct {
 	State     ConnectorState
 	// Error is the fault's code, or NoError.
 	Error string
+	// Info is free text about it ("" for none).
+	Info string
 	// Since is when the connector took this state.
 	Since time.Time
 }

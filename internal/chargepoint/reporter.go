@@ -27,6 +27,7 @@ type reporter struct {
 type connStatus struct {
 	state ConnectorState
 	code  string
+	info  string    // free text for the central system
 	since time.Time // when it took this state
 	// holdFor is a journal sequence that must be delivered before this
 	// state is told.
@@ -126,11 +127,15 @@ func (c *Core) minStatus() time.Duration {
 
 // publish derives every connector's state.
 func (c *Core) publish() {
-	cp0 := Available
-	if c.inoperative {
+	cp0, code, info := Available, NoError, ""
+	switch {
+	case c.storeTrouble != "":
+		cp0, code, info = Faulted, InternalError, StoreTroubleInfo
+	case c.inoperative:
 		cp0 = Unavailable
 	}
-	c.rep.set(0, cp0, NoError, c.now, 0)
+	c.rep.set(0, cp0, code, c.now, 0)
+	c.rep.current[0].info = info
 	for _, cn := range c.conns {
 		state, code := cn.state()
 		if c.inoperative && cn.tx == nil && state != Faulted {
@@ -157,7 +162,7 @@ func (c *Core) sendStatus() {
 		return
 	}
 	r.out = true
-	c.call(StatusNotification{Connector: id, State: s.state, Error: s.code, Since: s.since},
+	c.call(StatusNotification{Connector: id, State: s.state, Error: s.code, Info: s.info, Since: s.since},
 		pendingCall{kind: callStatus, conn: id, status: s, connection: c.connections})
 }
 

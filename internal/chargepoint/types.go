@@ -32,6 +32,13 @@ func (s ConnectorState) Occupied() bool {
 // NoError is the error code of a connector without a fault.
 const NoError = "NoError"
 
+// InternalError is the error code of the charge point while it cannot
+// write its records, with StoreTroubleInfo.
+const (
+	InternalError    = "InternalError"
+	StoreTroubleInfo = "cannot write its data (disk full?)"
+)
+
 // StopReason is why a transaction stopped.
 type StopReason string
 

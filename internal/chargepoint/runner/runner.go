@@ -79,7 +79,7 @@ func New(opts Options) *Runner {
 		}
 	}
 	r := &Runner{opts: opts, log: opts.Logger, pending: map[*waiter]bool{}, wake: make(chan struct{}, 1)}
-	r.writer = newWriter(opts.Store, opts.Clock, opts.Logger, r.noteDurable)
+	r.writer = newWriter(opts.Store, opts.Clock, opts.Logger, r.noteDurable, r.noteTrouble)
 	r.writer.synchronous = opts.Synchronous
 	return r
 }
@@ -163,6 +163,18 @@ func (r *Runner) poke() {
 	select {
 	case r.wake <- struct{}{}:
 	default:
+	}
+}
+
+// noteTrouble tells every core that the store cannot write (err), or can
+// again (nil).
+func (r *Runner) noteTrouble(err error) {
+	ev := chargepoint.StoreTrouble{}
+	if err != nil {
+		ev.Err = err.Error()
+	}
+	for _, u := range r.units {
+		u.Post(ev)
 	}
 }
 
@@ -505,9 +517,23 @@ func (u *Unit) handle(rd chargepoint.Ready) {
 // flush sends what the writer made durable, in order: a reply to its
 // caller, a CALL to the link once the replies before it are written.
 func (u *Unit) flush(durable uint64) {
+	// Answers to queries go at once, whatever waits before them.
+	kept := u.outbox[:0]
+	for _, m := range u.outbox {
+		if m.msg.Now && m.msg.Reply != 0 {
+			u.deliverNow(m.msg)
+			continue
+		}
+		kept = append(kept, m)
+	}
+	clear(u.outbox[len(kept):])
+	u.outbox = kept
 	for len(u.outbox) > 0 {
 		m := u.outbox[0]
 		if m.batch > durable {
+			if u.r.writer.troubled() {
+				u.passBlocked()
+			}
 			return
 		}
 		switch {
@@ -542,6 +568,32 @@ func (u *Unit) flush(durable uint64) {
 	}
 }
 
+// passBlocked sends, while the store cannot write, the statuses,
+// heartbeats and BootNotifications behind the head of the outbox, up to
+// the first reply or halt: the central system still hears the charge
+// point, and that it is Faulted. Everything else keeps its order and
+// waits for its records.
+func (u *Unit) passBlocked() {
+	if u.sender == nil || len(u.unwritten) > 0 {
+		return
+	}
+	kept := u.outbox[:1]
+	for i, m := range u.outbox[1:] {
+		if m.halt != nil || m.msg.Reply != 0 {
+			kept = append(kept, u.outbox[1+i:]...)
+			break
+		}
+		switch m.msg.Body.(type) {
+		case chargepoint.StatusNotification, chargepoint.Heartbeat, chargepoint.BootNotification:
+			u.sender.add(m)
+		default:
+			kept = append(kept, m)
+		}
+	}
+	clear(u.outbox[len(kept):])
+	u.outbox = kept
+}
+
 // haltAfter tells the halt after d if the sender has not by then.
 func (u *Unit) haltAfter(h chargepoint.Halt, d time.Duration) {
 	if u.jobs == nil || u.ioCtx.Err() != nil {
@@ -567,6 +619,13 @@ func (u *Unit) halt(h chargepoint.Halt) {
 	case u.halted <- h:
 	default:
 	}
+}
+
+// deliverNow gives a query's answer to its caller: nothing waits for it
+// to be written.
+func (u *Unit) deliverNow(m chargepoint.Message) {
+	u.deliver(m)
+	delete(u.unwritten, m.Reply)
 }
 
 // deliver gives a reply to its caller.

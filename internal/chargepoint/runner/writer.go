@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/evse-dev/evse/internal/chargepoint"
@@ -37,6 +38,12 @@ type writer struct {
 	log   *slog.Logger
 	// durable is called with the sequence of the last batch written.
 	durable func(seq uint64)
+	// trouble is called when writes start failing (err) and when they
+	// succeed again (nil).
+	trouble func(err error)
+	failing bool // owned by run
+	// troubledFlag mirrors failing for other goroutines.
+	troubledFlag atomic.Bool
 
 	// synchronous: add writes at once (a simulation's runner).
 	synchronous bool
@@ -48,8 +55,8 @@ type writer struct {
 	done    chan struct{} // closed when run returns
 }
 
-func newWriter(store kv.Store, c clock.Clock, log *slog.Logger, durable func(uint64)) *writer {
-	return &writer{store: store, clock: c, log: log, durable: durable, wake: make(chan struct{}, 1), done: make(chan struct{})}
+func newWriter(store kv.Store, c clock.Clock, log *slog.Logger, durable func(uint64), trouble func(error)) *writer {
+	return &writer{store: store, clock: c, log: log, durable: durable, trouble: trouble, wake: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // add queues records and settings and returns the batch's sequence; with
@@ -78,6 +85,9 @@ func (w *writer) add(store kv.Store, records []chargepoint.Record, settings []se
 	return w.lastSeq
 }
 
+// troubled reports whether writes are failing now.
+func (w *writer) troubled() bool { return w.troubledFlag.Load() }
+
 // run writes until ctx ends and the queue is empty.
 func (w *writer) run(ctx context.Context) {
 	defer close(w.done)
@@ -103,6 +113,11 @@ func (w *writer) run(ctx context.Context) {
 		if err := w.write(todo); err != nil {
 			wait = min(max(2*wait, 100*time.Millisecond), 30*time.Second)
 			w.log.Error("the store failed; writing again", "in", wait, "err", err)
+			if !w.failing {
+				w.failing = true
+				w.troubledFlag.Store(true)
+				w.trouble(err)
+			}
 			t := w.clock.NewTimer(wait)
 			select {
 			case <-t.C():
@@ -122,6 +137,11 @@ func (w *writer) run(ctx context.Context) {
 		w.queue = w.queue[len(todo):]
 		w.mu.Unlock()
 		w.durable(todo[len(todo)-1].seq)
+		if w.failing {
+			w.failing = false
+			w.troubledFlag.Store(false)
+			w.trouble(nil)
+		}
 	}
 }
 

@@ -79,7 +79,7 @@ func render(msg any) (string, any, error) {
 	case chargepoint.StatusNotification:
 		return "StatusNotification", &ocpp16.StatusNotificationRequest{ConnectorId: m.Connector,
 			ErrorCode: ocpp16.ChargePointErrorCode(m.Error), Status: ocpp16.ChargePointStatus(m.State),
-			Timestamp: &ocpp16.DateTime{Time: m.Since}}, nil
+			Info: m.Info, Timestamp: &ocpp16.DateTime{Time: m.Since}}, nil
 	case chargepoint.Authorize:
 		return "Authorize", &ocpp16.AuthorizeRequest{IdTag: m.IDTag}, nil
 	case chargepoint.MeterValues:

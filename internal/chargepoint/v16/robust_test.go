@@ -29,6 +29,7 @@ func TestAStopTheStoreFailedIsJournaledAtTheNextStart(t *testing.T) {
 		r.board.Unplug(1)
 		time.Sleep(time.Second)
 		store.SetFail(nil)
+		time.Sleep(5 * time.Second) // the write is tried again; nothing starts before
 		r.board.Plug(1, sim.EV{})
 		r.board.Present("TAG2", 0)
 		time.Sleep(5 * time.Second)
@@ -268,6 +269,75 @@ func TestStatusesLostWithAConnectionGoAtOnceOnTheNext(t *testing.T) {
 		sent := csms.sent("StatusNotification")[before:]
 		if len(sent) < 2 {
 			t.Fatalf("%d statuses within 1 s of the reconnect, want every connector's (%v after the loss)", len(sent), time.Since(lostAt))
+		}
+	})
+}
+
+// TestAChargePointThatCannotWriteSaysSoAndLosesNothing: while the store
+// cannot write (a full disk), the central system is told the charge point
+// is Faulted with InternalError ("cannot write its data"), nothing new
+// starts, and the session that runs goes on; its meter values wait, in
+// order, and are all delivered once the store writes again, when the
+// charge point is Available and sessions start again.
+func TestAChargePointThatCannotWriteSaysSoAndLosesNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS()
+		store := &kv.Mem{}
+		r := startRig(t, csms, map[string]string{"MeterValueSampleInterval": "10", "NumberOfConnectors": "2",
+			"ConnectorPhaseRotationMaxLength": "2", "ConnectorPhaseRotation": "1.RST,2.RST"}, store)
+		defer r.stop()
+		synctest.Wait()
+		r.board.Plug(1, sim.EV{})
+		r.board.Present("TAG1", 1)
+		time.Sleep(5 * time.Second)
+		if len(csms.sent("StartTransaction")) != 1 {
+			t.Fatalf("no session before the disk fills: %v", actions(csms))
+		}
+		samplesBefore := len(csms.sent("MeterValues"))
+		store.SetFail(errors.New("write evse.db: no space left on device"))
+		time.Sleep(30 * time.Second) // three samples, kept in memory
+		var faulted *ocpp16.StatusNotificationRequest
+		for _, c := range csms.sent("StatusNotification") {
+			s := decode[ocpp16.StatusNotificationRequest](t, c)
+			if s.ConnectorId == 0 && s.Status == ocpp16.ChargePointStatusFaulted {
+				faulted = &s
+			}
+		}
+		if faulted == nil || faulted.ErrorCode != ocpp16.ChargePointErrorCodeInternalError || !strings.Contains(faulted.Info, "cannot write") {
+			t.Fatalf("the central system was not told the charge point cannot write: %+v", faulted)
+		}
+		if got := len(csms.sent("MeterValues")); got != samplesBefore {
+			t.Errorf("%d meter values sent while they could not be journaled", got-samplesBefore)
+		}
+		if l := r.cp.Loads()[0]; l.Applied == 0 {
+			t.Errorf("the running session was cut: %+v", l)
+		}
+		// Nothing new starts.
+		r.board.Plug(2, sim.EV{})
+		r.board.Present("TAG2", 2)
+		time.Sleep(5 * time.Second)
+		if n := len(csms.sent("StartTransaction")); n != 1 {
+			t.Errorf("%d sessions started while the store could not write", n)
+		}
+		store.SetFail(nil)
+		time.Sleep(40 * time.Second) // the write is tried again (backoff), then the backlog goes
+		sent := csms.sent("MeterValues")[samplesBefore:]
+		if len(sent) < 3 {
+			t.Errorf("%d meter values after the disk had room again, want the 3 kept and more", len(sent))
+		}
+		var last ocpp16.StatusNotificationRequest
+		for _, c := range csms.sent("StatusNotification") {
+			if s := decode[ocpp16.StatusNotificationRequest](t, c); s.ConnectorId == 0 {
+				last = s
+			}
+		}
+		if last.Status != ocpp16.ChargePointStatusAvailable {
+			t.Errorf("the charge point's status after the disk had room again: %s", last.Status)
+		}
+		r.board.Present("TAG2", 2)
+		time.Sleep(5 * time.Second)
+		if n := len(csms.sent("StartTransaction")); n != 2 {
+			t.Errorf("%d sessions, want the second to start once the store writes", n)
 		}
 	})
 }
