@@ -185,6 +185,20 @@ func TestDemoShowsTheConfigurationTour(t *testing.T) {
 	if strings.Contains(out, "schema violation") {
 		t.Error("demo shows a schema violation")
 	}
+	// Another charge point on the demo's central system: its frames say
+	// whose they are.
+	m := regexp.MustCompile(`central system at (ws://\S+),`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("the demo does not print its central system's URL:\n%s", out)
+	}
+	other := startEVSE(t, runArgs(m[1], "OTHER-CP", t.TempDir())...)
+	for !strings.Contains(p.out.String(), "OTHER-CP→CSMS CALL       BootNotification") && time.Now().Before(deadline.Add(10*time.Second)) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(p.out.String(), "OTHER-CP→CSMS CALL       BootNotification") || !strings.Contains(p.out.String(), "CSMS→OTHER-CP CALLRESULT BootNotification") {
+		t.Error("the demo prints another charge point's frames without its id")
+	}
+	other.stop(syscall.SIGTERM)
 	if err := p.stop(syscall.SIGINT); err != nil {
 		t.Errorf("demo exit after Ctrl-C: %v", err)
 	}

@@ -70,7 +70,13 @@ master's DlmState every 2 s.`,
 					if r.Invalid != "" {
 						p.note("schema violation: %s", r.Invalid)
 					}
-					p.print(r.Dir.String(), r.Raw)
+					dir := r.Dir.String()
+					if r.ChargePoint != id {
+						// Another charge point on the demo's central
+						// system: its frames say whose they are.
+						dir = strings.Replace(dir, "CP", r.ChargePoint, 1)
+					}
+					p.print(dir, r.Raw)
 				},
 			})
 			url, err := csms.Listen(listen)

@@ -192,7 +192,7 @@ func connectorLine(api string) string {
 			drawn = append(drawn, fmt.Sprintf("%.1f", f))
 		}
 	}
-	return fmt.Sprintf("%-13s offered %4.1f A drawn [%s]", c["status"], offered, strings.Join(drawn, " "))
+	return fmt.Sprintf("%-13s offered %4.1f A, drawn on its L1 L2 L3 [%s]", c["status"], offered, strings.Join(drawn, " "))
 }
 
 // dlmLine is the master's DlmState.

@@ -526,6 +526,17 @@ func masterText(st dlm.MasterState, withSelf bool) string {
 			b.WriteByte(',')
 		}
 	}
+	var over []string
+	for p := range 3 {
+		if st.Offered[p] > st.Available[p]+0.05 {
+			over = append(over, fmt.Sprintf("L%d", p+1))
+		}
+	}
+	if len(over) > 0 {
+		// Less is available than is in force: the offers are lowered,
+		// the slaves and their EVs are following.
+		fmt.Fprintf(&b, "; lowering under way on %s", strings.Join(over, ", "))
+	}
 	if !st.MeterOK {
 		b.WriteString("; meter failed, fallback in use")
 	}

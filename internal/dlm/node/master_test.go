@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/evse-dev/evse/internal/dlm"
 	"github.com/evse-dev/evse/internal/dlm/wire"
 )
 
@@ -124,5 +126,21 @@ func TestNothingAStrangerSendsFloodsTheLog(t *testing.T) {
 	}
 	if n := warnings.Load(); n > 5 {
 		t.Errorf("600 bad hellos logged %d warnings", n)
+	}
+}
+
+// TestDlmStateSaysWhenALoweringIsUnderWay: while the offers in force are
+// over what is available on a phase (a limit just lowered, the slaves and
+// their EVs following), DlmState says so for that phase.
+func TestDlmStateSaysWhenALoweringIsUnderWay(t *testing.T) {
+	st := dlm.MasterState{SlavesOnline: 2, Charging: 2, MeterOK: true,
+		Available: dlm.Phases{32, 20, 32}, Offered: dlm.Phases{21.2, 31.8, 21.2}}
+	got := masterText(st, false)
+	if !strings.Contains(got, "L2 31.8/20.0 A") || !strings.Contains(got, "lowering under way on L2") || strings.Contains(got, "on L1") {
+		t.Errorf("DlmState %q", got)
+	}
+	st.Offered = dlm.Phases{20, 20, 20}
+	if got := masterText(st, false); strings.Contains(got, "lowering") {
+		t.Errorf("DlmState %q says lowering with nothing over", got)
 	}
 }
