@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"encoding/pem"
 	"net/http/httptest"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -389,5 +390,71 @@ func TestTheSiteDocsSampleIsCurrent(t *testing.T) {
 	}
 	if kept, _ := os.ReadFile("../../docs/site-example.svg"); string(kept) != string(plot) {
 		t.Error("docs/site-example.svg is not the plot the example draws: EVSE_UPDATE_DOCS=1 go test -run SiteDocsSample ./cmd/evse")
+	}
+}
+
+// TestSiteWithoutLoadManagementAndCompared: a site of chargers without
+// DLM has no limit to keep: evse site gives its peaks and exits 0 (it
+// printed OVER LIMIT and exited 3); --compare runs a DLM site's day also
+// without, and gives both.
+func TestSiteWithoutLoadManagementAndCompared(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "plain.json")
+	os.WriteFile(plain, []byte(`{"duration":"2h","chargers":[{"id":"A","mode":0},{"id":"B","mode":0}],
+		"events":[{"at":"1m","charger":"A","connector":1,"plug":{}},{"at":"2m","charger":"B","connector":1,"plug":{}}]}`), 0o600)
+	out, errOut, code := runEVSE(t, "site", "--scenario", plain, "--trace", filepath.Join(dir, "t.jsonl"))
+	if code != 0 || !strings.Contains(out, "no load management on this site") || !strings.Contains(out, "peak L1 64.0 A") || strings.Contains(out, "OVER LIMIT") {
+		t.Errorf("a site without DLM: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = runEVSE(t, "site", "--scenario", "../../docs/site-example.json", "--trace", filepath.Join(dir, "c.jsonl"),
+		"--plot", filepath.Join(dir, "c.svg"), "--compare")
+	if code != 0 || !strings.Contains(out, "without load management: ") || !strings.Contains(out, "with load management: peak L1 32.0 A") {
+		t.Errorf("--compare: exit %d\n%s%s", code, out, errOut)
+	}
+	svg, _ := os.ReadFile(filepath.Join(dir, "c.svg"))
+	if !strings.Contains(string(svg), "drawn without load management (red)") || !strings.Contains(string(svg), "the meter fails") {
+		t.Error("the compared plot lacks the day without or the events")
+	}
+}
+
+// TestSiteStopsOnCtrlCAndChecksItsOutputsFirst: a month of many chargers
+// stops within seconds of SIGINT; an output path that cannot be written
+// fails before the simulation.
+func TestSiteStopsOnCtrlCAndChecksItsOutputsFirst(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString(`{"duration":"720h","chargers":[{"id":"M","mode":1}`)
+	for i := range 200 {
+		fmt.Fprintf(&b, `,{"id":"S%d","mode":4}`, i)
+	}
+	b.WriteString(`],"events":[`)
+	for i := range 200 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"at":"%dm","charger":"S%d","connector":1,"plug":{"capacityWh":1000000}}`, i+1, i)
+	}
+	b.WriteString(`]}`)
+	long := filepath.Join(dir, "long.json")
+	os.WriteFile(long, []byte(b.String()), 0o600)
+	began := time.Now()
+	_, errOut, code := runEVSE(t, "site", "--scenario", long, "--trace", filepath.Join(dir, "t.jsonl"), "--plot", "/nonexistent/dir/p.svg")
+	if code == 0 || !strings.Contains(errOut, "/nonexistent/dir/p.svg") || time.Since(began) > 5*time.Second {
+		t.Errorf("a plot path that cannot be written: exit %d after %v: %s", code, time.Since(began), errOut)
+	}
+	p := startEVSE(t, "site", "--scenario", long, "--trace", filepath.Join(dir, "t.jsonl"))
+	time.Sleep(2 * time.Second)
+	began = time.Now()
+	p.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("evse site still runs 10 s after Ctrl-C")
+	}
+	t.Logf("stopped %v after Ctrl-C", time.Since(began).Round(time.Millisecond))
+	if !strings.Contains(p.errOut.String(), "stopped at") {
+		t.Errorf("it does not say where it stopped: %s", p.errOut.String())
 	}
 }

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,17 +20,24 @@ const exitOverLimit = 3
 
 func newSiteCommand() *cobra.Command {
 	var scenario, tracePath, plotPath string
+	var compare bool
 	cmd := &cobra.Command{
-		Use:   "site --scenario FILE --trace OUT.jsonl [--plot OUT.svg]",
+		Use:   "site --scenario FILE --trace OUT.jsonl [--plot OUT.svg] [--compare]",
 		Short: "Simulate a DLM site in virtual time (a day in seconds)",
 		Long: `site runs a DLM master and its slaves with their real load-management code
-over an in-process network, with simulated EVs and external meter, in
-virtual time. It writes a JSON-lines trace of every connector and, with
---plot, an SVG picture of the day. The scenario format is in docs/site.md.
+and the real charging core of every charger, over an in-process network,
+with simulated EVs and external meter, in virtual time. It writes a
+JSON-lines trace of every connector and, with --plot, an SVG picture of the
+day: currents per grid phase, events, and each car's energy and waiting.
+The scenario format is in docs/site.md.
+
+With --compare the same day also runs without load management (every
+charger's DlmMode 0): the summary and the picture show both.
 
 It then checks the trace: if a phase carried more than was available for
 longer than an offer takes to arrive (1 s), or than the slowest EV takes
-to follow (plus 1 s), it says so and exits with status 3.`,
+to follow (plus 1 s), it says so and exits with status 3. A site without a
+master has no limit to keep: its peaks are shown instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := os.Open(scenario)
@@ -38,31 +49,63 @@ to follow (plus 1 s), it says so and exits with status 3.`,
 			if err != nil {
 				return fmt.Errorf("%s: %w", scenario, err)
 			}
-			s, err := site.New(sc)
-			if err != nil {
-				return fmt.Errorf("%s: %w", scenario, err)
-			}
+			// The outputs are made first: a path that cannot be written
+			// fails now, not after the simulation.
 			out, err := os.Create(tracePath)
 			if err != nil {
 				return err
 			}
+			var plotOut *os.File
+			if plotPath != "" {
+				if plotOut, err = os.Create(plotPath); err != nil {
+					out.Close()
+					return err
+				}
+				defer plotOut.Close()
+			}
+			w := cmd.OutOrStdout()
 			began := time.Now()
-			st, err := s.Run(&site.TraceOptions{W: out})
+			st, err := simulate(cmd.Context(), sc, out)
 			if cerr := out.Close(); err == nil {
 				err = cerr
 			}
 			if err != nil {
 				return err
 			}
-			wall := time.Since(began)
-			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "simulated %v of %d chargers in %v; %d trace lines in %s; %.1f kWh delivered\n",
-				st.Simulated, len(sc.Chargers), wall.Round(time.Millisecond), st.Lines, tracePath, st.EnergyWh/1000)
-			if plotPath != "" {
-				if err := plotFile(tracePath, plotPath); err != nil {
+				st.Simulated, len(sc.Chargers), time.Since(began).Round(time.Millisecond), st.Lines, tracePath, st.EnergyWh/1000)
+			fmt.Fprintf(w, "%s\n", carsLine(st))
+			var without bytes.Buffer
+			if compare {
+				wst, err := simulate(cmd.Context(), withoutDLM(sc), &without)
+				if err != nil {
+					return fmt.Errorf("the day without load management: %w", err)
+				}
+				fmt.Fprintf(w, "without load management: %.1f kWh delivered; %s; peak %s\n", wst.EnergyWh/1000, carsLine(wst), peaks(wst.Peak))
+				fmt.Fprintf(w, "with load management: peak %s\n", peaks(st.Peak))
+			}
+			if plotOut != nil {
+				tf, err := os.Open(tracePath)
+				if err != nil {
 					return err
 				}
+				o := site.PlotOptions{Scenario: sc, Cars: st.Cars}
+				if compare {
+					o.Without = bytes.NewReader(without.Bytes())
+				}
+				err = site.Plot(tf, plotOut, o)
+				tf.Close()
+				if cerr := plotOut.Close(); err == nil {
+					err = cerr
+				}
+				if err != nil {
+					return fmt.Errorf("plot: %w", err)
+				}
 				fmt.Fprintf(w, "plot in %s\n", plotPath)
+			}
+			if !hasMaster(sc) {
+				fmt.Fprintf(w, "no load management on this site: no limit to keep; peak %s\n", peaks(st.Peak))
+				return nil
 			}
 			tf, err := os.Open(tracePath)
 			if err != nil {
@@ -87,24 +130,58 @@ to follow (plus 1 s), it says so and exits with status 3.`,
 	cmd.Flags().StringVar(&scenario, "scenario", "", "scenario file (JSON, see docs/site.md)")
 	cmd.Flags().StringVar(&tracePath, "trace", "", "trace file to write (JSON lines)")
 	cmd.Flags().StringVar(&plotPath, "plot", "", "SVG picture of the day to write")
+	cmd.Flags().BoolVar(&compare, "compare", false, "also run the day without load management, and show both")
 	cmd.MarkFlagRequired("scenario")
 	cmd.MarkFlagRequired("trace")
 	return cmd
 }
 
-func plotFile(tracePath, plotPath string) error {
-	in, err := os.Open(tracePath)
+// simulate runs a scenario, its trace to w, until it ends or ctx does
+// (Ctrl-C).
+func simulate(ctx context.Context, sc *site.Scenario, w io.Writer) (site.Stats, error) {
+	s, err := site.New(sc)
 	if err != nil {
-		return err
+		return site.Stats{}, err
 	}
-	defer in.Close()
-	out, err := os.Create(plotPath)
-	if err != nil {
-		return err
+	return s.RunContext(ctx, &site.TraceOptions{W: w})
+}
+
+// withoutDLM is the same day with every charger's load management off.
+func withoutDLM(sc *site.Scenario) *site.Scenario {
+	c := *sc
+	c.Chargers = append([]site.Charger(nil), sc.Chargers...)
+	for i := range c.Chargers {
+		c.Chargers[i].Mode = 0
 	}
-	if err := site.Plot(in, out); err != nil {
-		out.Close()
-		return fmt.Errorf("plot: %w", err)
+	return &c
+}
+
+func hasMaster(sc *site.Scenario) bool {
+	for _, c := range sc.Chargers {
+		if c.Mode == 1 || c.Mode == 2 {
+			return true
+		}
 	}
-	return out.Close()
+	return false
+}
+
+// carsLine sums up the cars of a run.
+func carsLine(st site.Stats) string {
+	full := 0
+	var waited time.Duration
+	for _, c := range st.Cars {
+		if c.Full {
+			full++
+		}
+		waited += c.Waiting
+	}
+	return fmt.Sprintf("%d cars, %d full when they left, %v waiting in all", len(st.Cars), full, waited.Round(time.Minute))
+}
+
+func peaks(p [3]float64) string {
+	var parts []string
+	for i, a := range p {
+		parts = append(parts, fmt.Sprintf("L%d %.1f A", i+1, a))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -2,6 +2,7 @@ package site
 
 import (
 	"container/heap"
+	"context"
 	"fmt"
 	"maps"
 	"sort"
@@ -89,6 +90,11 @@ type conn struct {
 	offered, drawn [3]float64
 	state          string
 	dirty          bool // changed since the trace last looked
+	// car is the index in Stats.Cars of the car plugged in (-1: none);
+	// startWh the register when it came; stateSince when state began.
+	car        int
+	startWh    float64
+	stateSince time.Time
 }
 
 // message travels the in-process network.
@@ -155,6 +161,24 @@ type Stats struct {
 	OverOffered, OverDrawn time.Duration
 	// Steps counts the instants the simulation stopped at.
 	Steps int
+	// Peak is the most current drawn in all on each grid phase.
+	Peak [3]float64
+	// Cars are the cars that came, in order of arrival.
+	Cars []Car
+}
+
+// Car is what became of one car.
+type Car struct {
+	Charger   string
+	Connector int
+	// Arrival and Departure are seconds from the start; Departure is the
+	// end of the run for a car still there.
+	Arrival, Departure float64
+	EnergyWh          float64
+	// Waiting is how long it was there wanting current and offered none.
+	Waiting time.Duration
+	// Full: its battery was full when it left (or at the end).
+	Full bool
 }
 
 // New prepares a scenario's site.
@@ -218,7 +242,7 @@ func (s *Site) newCharger(spec Charger) (*charger, error) {
 	ch := &charger{spec: spec, settings: settings, store: runner.Prefixed(s.store, spec.ID+"/"), heapIndex: -1,
 		board: sim.New(sim.Options{Clock: s.clock, Connectors: spec.Connectors})}
 	for n := 1; n <= spec.Connectors; n++ {
-		ch.conns = append(ch.conns, &conn{n: n, rotation: dlm.RotationOf(rot, n)})
+		ch.conns = append(ch.conns, &conn{n: n, rotation: dlm.RotationOf(rot, n), car: -1})
 	}
 	return ch, nil
 }
@@ -254,7 +278,11 @@ func (ch *charger) disconnected() float64 {
 }
 
 // Run simulates the scenario, writing the trace to tw (nil: none).
-func (s *Site) Run(tw *TraceOptions) (Stats, error) {
+func (s *Site) Run(tw *TraceOptions) (Stats, error) { return s.RunContext(context.Background(), tw) }
+
+// RunContext is Run until ctx ends: then it stops with ctx's error (the
+// trace is written up to where it got).
+func (s *Site) RunContext(ctx context.Context, tw *TraceOptions) (Stats, error) {
 	if tw != nil {
 		s.trace = newTraceWriter(s, *tw)
 	}
@@ -262,6 +290,12 @@ func (s *Site) Run(tw *TraceOptions) (Stats, error) {
 	next := 0
 	for {
 		s.stats.Steps++
+		if s.stats.Steps%1024 == 0 && ctx.Err() != nil {
+			if s.trace != nil {
+				s.trace.flush()
+			}
+			return s.stats, fmt.Errorf("site: stopped at %v of %v: %w", s.now.Sub(start), end.Sub(start), ctx.Err())
+		}
 		for next < len(s.sc.Events) && !start.Add(time.Duration(s.sc.Events[next].At)).After(s.now) {
 			e := s.sc.Events[next]
 			if err := s.apply(e); err != nil {
@@ -297,6 +331,11 @@ func (s *Site) Run(tw *TraceOptions) (Stats, error) {
 		s.now = t
 	}
 	s.stats.Simulated = end.Sub(start)
+	for _, ch := range s.chargers {
+		for _, c := range ch.conns {
+			s.depart(ch, c) // the cars still there
+		}
+	}
 	for _, ch := range s.chargers {
 		for _, c := range ch.board.Connectors() {
 			s.stats.EnergyWh += c.Meter().EnergyWh
@@ -392,6 +431,7 @@ func (s *Site) apply(e Event) error {
 	case e.Plug != nil:
 		c := ch.conns[e.Connector-1]
 		if c.plugged {
+			s.depart(ch, c)
 			ch.board.Unplug(e.Connector) // another car takes its place
 			s.drive(ch)
 		}
@@ -399,9 +439,12 @@ func (s *Site) apply(e Event) error {
 			return err
 		}
 		c.plugged, c.arrival = true, s.now.Sub(start).Seconds()
+		c.car, c.startWh = len(s.stats.Cars), ch.board.Connectors()[e.Connector-1].Meter().EnergyWh
+		s.stats.Cars = append(s.stats.Cars, Car{Charger: ch.spec.ID, Connector: e.Connector, Arrival: c.arrival})
 	case e.Unplug:
 		c := ch.conns[e.Connector-1]
 		if c.plugged {
+			s.depart(ch, c)
 			ch.board.Unplug(e.Connector)
 		}
 		c.plugged = false
@@ -727,6 +770,12 @@ func (s *Site) observe(ch *charger) {
 		if offered == c.offered && drawn == c.drawn && state == c.state {
 			continue
 		}
+		if state != c.state {
+			if c.state == "waiting" && c.car >= 0 {
+				s.stats.Cars[c.car].Waiting += s.now.Sub(c.stateSince)
+			}
+			c.stateSince = s.now
+		}
 		for p := range 3 {
 			s.drawnAll[p] += drawn[p] - c.drawn[p]
 			if ch.underDLM() {
@@ -742,6 +791,25 @@ func (s *Site) observe(ch *charger) {
 	}
 }
 
+// depart closes the record of the car leaving connector c (or there at
+// the end).
+func (s *Site) depart(ch *charger, c *conn) {
+	if c.car < 0 {
+		return
+	}
+	car := &s.stats.Cars[c.car]
+	car.Departure = s.now.Sub(start).Seconds()
+	if c.state == "waiting" {
+		car.Waiting += s.now.Sub(c.stateSince)
+	}
+	h := ch.board.Connectors()[c.n-1]
+	car.EnergyWh = h.Meter().EnergyWh - c.startWh
+	if snap, err := ch.board.Snapshot(c.n); err == nil && snap.EV != nil {
+		car.Full = snap.EV.SoCPercent >= 99.9
+	}
+	c.car = -1
+}
+
 // available is what the master may hand to cars now (the trace's
 // "available"); 0 without a master.
 func (s *Site) available() dlm.Phases {
@@ -754,6 +822,9 @@ func (s *Site) available() dlm.Phases {
 // check keeps the longest time offers and draws exceeded what was
 // available.
 func (s *Site) check() {
+	for p := range 3 {
+		s.stats.Peak[p] = max(s.stats.Peak[p], s.drawnAll[p])
+	}
 	if s.dm == nil {
 		return
 	}

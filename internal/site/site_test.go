@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -609,5 +610,89 @@ func TestTheIncludingMeterTransientStaysShort(t *testing.T) {
 	}
 	if len(v) > 1 {
 		t.Errorf("%d runs over, want at most the known one", len(v))
+	}
+}
+
+// TestThePlotNeverStacksHigherThanTheTrace: a 31-day trace of 30
+// connectors taking turns on a 16 A phase, one at a time, many to a
+// pixel of the plot: the stack drawn never exceeds 16 A (it stacked each
+// connector's own peak of the pixel: 168 A), and each drawn stack is an
+// instant of the trace.
+func TestThePlotNeverStacksHigherThanTheTrace(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"trace":"evse site","version":2,"connectors":[`)
+	for i := range 30 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"charger":"C%d","connector":1}`, i)
+	}
+	b.WriteString("]}\n")
+	fmt.Fprintf(&b, `{"t":0,"available":[16,16,16],"meter":"off"}`+"\n")
+	for i := range 30 {
+		fmt.Fprintf(&b, `{"t":0,"c":%d,"state":"empty","arrival":null,"offered":[0,0,0],"drawn":[0,0,0]}`+"\n", i)
+	}
+	const days = 31
+	turn := 0
+	for t := 600.0; t < days*86400; t += 600 { // every 10 min the next connector takes the 16 A
+		prev, next := turn%30, (turn+1)%30
+		fmt.Fprintf(&b, `{"t":%g,"c":%d,"state":"finished","arrival":0,"offered":[0,0,0],"drawn":[0,0,0]}`+"\n", t, prev)
+		fmt.Fprintf(&b, `{"t":%g,"c":%d,"state":"charging","arrival":0,"offered":[16,16,16],"drawn":[16,16,16]}`+"\n", t, next)
+		turn++
+	}
+	fmt.Fprintf(&b, `{"t":%d,"available":[16,16,16],"meter":"off"}`+"\n", days*86400)
+	samples, _, _, err := plotSamples(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(samples) > 2*(plotWidth-marginL-marginR)+1 {
+		t.Fatalf("%d samples: not thinned", len(samples))
+	}
+	for _, s := range samples {
+		for p := range 3 {
+			sum := 0.0
+			for _, d := range s.drawn {
+				sum += d[p]
+			}
+			if sum > 16+1e-9 {
+				t.Fatalf("at t=%g the plot stacks %g A on L%d; the trace never exceeds 16 A", s.t, sum, p+1)
+			}
+		}
+	}
+	var svg bytes.Buffer
+	if err := Plot(strings.NewReader(b.String()), &svg, PlotOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEachCarIsSummedUp: on a site with room for one car, the second
+// waits until the first is full (and judged done); the summary gives each
+// its energy, its waiting time and whether it left full, and the energies
+// add up to the site's.
+func TestEachCarIsSummedUp(t *testing.T) {
+	sc, err := Parse(strings.NewReader(`{"duration":"1h","chargers":[
+		{"id":"M","mode":1,"config":{"DlmPhase1Limit":"6","DlmPhase2Limit":"6","DlmPhase3Limit":"6",
+			"DlmOperatorPhase1Limit":"6","DlmOperatorPhase2Limit":"6","DlmOperatorPhase3Limit":"6"}},
+		{"id":"S","mode":4}],
+		"events":[{"at":"1m","charger":"S","connector":1,"plug":{"capacityWh":2000,"socPercent":90}},
+			{"at":"2m","charger":"M","connector":1,"plug":{"capacityWh":60000,"socPercent":20}},
+			{"at":"50m","charger":"S","connector":1,"unplug":true}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, st, _ := run(t, sc)
+	if len(st.Cars) != 2 {
+		t.Fatalf("cars %+v", st.Cars)
+	}
+	first, second := st.Cars[0], st.Cars[1]
+	t.Logf("first %+v; second %+v", first, second)
+	if first.Charger != "S" || !first.Full || first.Departure != 3000 || first.Waiting > time.Second || first.EnergyWh < 150 {
+		t.Errorf("the first car: %+v", first)
+	}
+	if second.Charger != "M" || second.Full || second.Departure != 3600 || second.Waiting < time.Minute || second.EnergyWh <= 0 {
+		t.Errorf("the second car: %+v", second)
+	}
+	if sum := first.EnergyWh + second.EnergyWh; math.Abs(sum-st.EnergyWh) > 0.01*st.EnergyWh {
+		t.Errorf("the cars' energies add up to %.0f Wh, the site delivered %.0f", sum, st.EnergyWh)
 	}
 }
