@@ -3,8 +3,8 @@ package main
 import (
 	"crypto/tls"
 	"encoding/pem"
-	"net/http/httptest"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"

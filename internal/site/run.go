@@ -174,7 +174,7 @@ type Car struct {
 	// Arrival and Departure are seconds from the start; Departure is the
 	// end of the run for a car still there.
 	Arrival, Departure float64
-	EnergyWh          float64
+	EnergyWh           float64
 	// Waiting is how long it was there wanting current and offered none.
 	Waiting time.Duration
 	// Full: its battery was full when it left (or at the end).
