@@ -85,3 +85,34 @@ func TestTheStoreKeepsItsModel(t *testing.T) {
 	}
 	p.stop(syscall.SIGTERM)
 }
+
+// TestASocketUnitReportsWhatARealOneDoes: a model with socket connectors:
+// the EV unplugged at its end leaves the cable in the socket, and the
+// central system sees Finishing until the API takes the cable out, then
+// Available.
+func TestASocketUnitReportsWhatARealOneDoes(t *testing.T) {
+	t.Parallel()
+	modelFile := filepath.Join(t.TempDir(), "socket.json")
+	os.WriteFile(modelFile, []byte(`{"vendor":"Ensto","model":"EVF200","cable":"socket"}`), 0o600)
+	s, url := newCSMS(t, csmstest.Options{})
+	p := startEVSE(t, runArgs(url, "CP-SOCKET", t.TempDir(), "--model", modelFile)...)
+	base := p.apiURL(t) + "/api/v1"
+	waitCall(t, s, 0, "CP-SOCKET", "StatusNotification", 10*time.Second)
+	apiDo(t, "POST", base+"/connectors/1/plug", `{}`)
+	apiDo(t, "POST", base+"/rfid", `{"idTag":"TAG-1"}`)
+	start := waitCall(t, s, 0, "CP-SOCKET", "StartTransaction", 10*time.Second)
+	apiDo(t, "POST", base+"/connectors/1/unplug", "")
+	waitCall(t, s, start.Seq, "CP-SOCKET", "StopTransaction", 10*time.Second)
+	finishing := waitStatus(t, s, start.Seq, "CP-SOCKET", 1, "Finishing")
+	if code, hw := apiDo(t, "GET", base+"/connectors/1", ""); code != 200 || hw["cable"] != true {
+		t.Errorf("the hardware after the EV left: %v", hw)
+	}
+	if code, _ := apiDo(t, "POST", base+"/connectors/1/remove-cable", ""); code != 200 {
+		t.Fatalf("remove-cable: %d", code)
+	}
+	waitStatus(t, s, finishing.Seq, "CP-SOCKET", 1, "Available")
+	if code, _ := apiDo(t, "POST", base+"/connectors/1/remove-cable", ""); code != 409 {
+		t.Errorf("removing a cable that is not there: %d, want 409", code)
+	}
+	p.stop(syscall.SIGTERM)
+}

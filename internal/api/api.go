@@ -58,6 +58,7 @@ func Handler(b Backend, log *slog.Logger) http.Handler {
 	mux.HandleFunc("GET /api/v1/connectors/{n}", a.hardware)
 	mux.HandleFunc("POST /api/v1/connectors/{n}/plug", a.plug)
 	mux.HandleFunc("POST /api/v1/connectors/{n}/unplug", a.unplug)
+	mux.HandleFunc("POST /api/v1/connectors/{n}/remove-cable", a.removeCable)
 	mux.HandleFunc("POST /api/v1/connectors/{n}/fault", a.fault)
 	mux.HandleFunc("POST /api/v1/connectors/{n}/clear", a.clear)
 	mux.HandleFunc("POST /api/v1/rfid", a.rfid)
@@ -300,6 +301,19 @@ func (a *api) fault(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.b.Board().SetFault(n, body.ErrorCode)
+	a.snapshot(w, n)
+}
+
+// removeCable takes the cable out of a socket connector.
+func (a *api) removeCable(w http.ResponseWriter, r *http.Request) {
+	n, ok := a.connector(w, r)
+	if !ok {
+		return
+	}
+	if err := a.b.Board().RemoveCable(n); err != nil {
+		fail(w, http.StatusConflict, "%v", err)
+		return
+	}
 	a.snapshot(w, n)
 }
 

@@ -13,6 +13,9 @@ type connector struct {
 
 	pilot hw.PilotState
 	fault string // hardware fault (an OCPP error code), or ""
+	// cable: a cable is in the socket (a socket connector), with or
+	// without an EV at its end.
+	cable bool
 	// cableMax is the plugged cable's rating, A; 0: not limited.
 	cableMax float64
 	// inoperative is set by ChangeAvailability (it survives restarts);
@@ -106,9 +109,9 @@ func (cn *connector) state() (ConnectorState, string) {
 		}
 	case cn.inoperative:
 		return Unavailable, NoError
-	case cn.finishing && cn.pilot.Plugged():
+	case cn.finishing && (cn.pilot.Plugged() || cn.cable):
 		return Finishing, NoError
-	case cn.pilot.Plugged() || cn.auth != nil || cn.authorizing != "":
+	case cn.pilot.Plugged() || cn.cable || cn.auth != nil || cn.authorizing != "":
 		return Preparing, NoError
 	case cn.reserved:
 		return Reserved, NoError

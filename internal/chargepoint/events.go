@@ -28,6 +28,9 @@ type Sensed struct {
 	// CableMax is the current the plugged cable is rated for (its
 	// proximity pilot), in A; 0: not limited by a cable.
 	CableMax float64
+	// Cable: a cable is in the connector's socket, with or without an EV
+	// (a socket connector; always false on a tethered one).
+	Cable bool
 }
 
 // TagPresented is an RFID tag held to the reader, for a connector (0: the

@@ -19,10 +19,14 @@ func (c *Core) sense(cn *connector, s Sensed) {
 		fault = "EVCommunicationError"
 		pilot = cn.pilot // the EV is still there as far as we know
 	}
-	was := cn.pilot
-	cn.pilot = pilot
-	if pilot.Plugged() {
+	was, hadCable := cn.pilot, cn.cable
+	cn.pilot, cn.cable = pilot, s.Cable
+	if pilot.Plugged() || s.Cable {
 		cn.cableMax = max(s.CableMax, 0)
+	}
+	if hadCable && !s.Cable && !pilot.Plugged() {
+		cn.finishing = false // the cable left the socket: free for the next
+		cn.cableMax = 0
 	}
 	if fault != cn.fault {
 		cn.fault = fault
@@ -115,8 +119,12 @@ func (c *Core) fixedTag() string {
 
 // unplugged: the EV was disconnected at the EV side.
 func (c *Core) unplugged(cn *connector) {
-	cn.finishing = false
-	cn.cableMax = 0
+	// A cable left in the socket keeps a finished session's connector
+	// Finishing until it is taken out (OCPP 1.6, 4.9).
+	cn.finishing = cn.cable && (cn.finishing || cn.tx != nil)
+	if !cn.cable {
+		cn.cableMax = 0
+	}
 	if cn.tx == nil {
 		c.unlockAfterUnplug(cn, "")
 		return
@@ -124,7 +132,7 @@ func (c *Core) unplugged(cn *connector) {
 	if cn.tx.Silent || c.s.StopTransactionOnEVSideDisconnect {
 		tag := cn.tx.presenter(c.fixedTag())
 		c.stop(cn, ReasonEVDisconnected, "")
-		cn.finishing = false
+		cn.finishing = cn.cable
 		c.unlockAfterUnplug(cn, tag)
 		return
 	}

@@ -296,7 +296,8 @@ func (h *hardware) start(opts Options, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	h.board = sim.New(sim.Options{Clock: clock.Real{}, Connectors: connectors, Phases: opts.Model.Phases, Registers: registers})
+	h.board = sim.New(sim.Options{Clock: clock.Real{}, Connectors: connectors, Phases: opts.Model.Phases, Registers: registers,
+		Socket: opts.Model.Socket()})
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan struct{})
 	go func() {

@@ -76,6 +76,10 @@ type Connector interface {
 	// proximity pilot, in A; 0 when it sets no limit (a tethered cable,
 	// or none plugged).
 	CableMax() float64
+	// Cable reports whether a cable is in the connector's socket (its
+	// proximity pilot sees one), with or without an EV at its other end;
+	// always false on a tethered connector.
+	Cable() bool
 }
 
 // PhaseSwitcher is a connector that can switch a session between three

@@ -44,6 +44,10 @@ type Model struct {
 	Phases int `json:"phases"`
 	// MaxCurrent is the most current per phase a connector offers, in A.
 	MaxCurrent int `json:"maxCurrent"`
+	// Cable is how EVs connect: "tethered" (the charger's own cable) or
+	// "socket" (the driver's cable, which stays in the socket when the EV
+	// leaves, until it is taken out). Default tethered.
+	Cable string `json:"cable,omitempty"`
 	// Config holds configuration defaults that differ from the appendix's,
 	// by key name, in any accepted input form.
 	Config map[string]string `json:"config,omitempty"`
@@ -105,8 +109,14 @@ func (m Model) Validate() error {
 	if m.MaxCurrent < 6 || m.MaxCurrent > 1000 {
 		return fmt.Errorf("maxCurrent must be 6 to 1000 A")
 	}
+	if m.Cable != "" && m.Cable != "tethered" && m.Cable != "socket" {
+		return fmt.Errorf("cable must be tethered or socket, not %q", m.Cable)
+	}
 	return nil
 }
+
+// Socket reports whether the unit's connectors are sockets.
+func (m Model) Socket() bool { return m.Cable == "socket" }
 
 // ConfigDefaults returns the configuration defaults of the unit: the
 // model's connectors and their phase rotation (every connector wired RST),

@@ -349,7 +349,7 @@ func (u *Unit) startIO(ctx context.Context, wg *sync.WaitGroup) {
 func (u *Unit) begin(now time.Time) {
 	var sensed []chargepoint.Sensed
 	for i, h := range u.conns {
-		s := chargepoint.Sensed{Connector: i + 1, Pilot: h.Pilot(), Fault: h.Fault(), CableMax: h.CableMax()}
+		s := chargepoint.Sensed{Connector: i + 1, Pilot: h.Pilot(), Fault: h.Fault(), CableMax: h.CableMax(), Cable: h.Cable()}
 		u.sensed[i] = s.Pilot
 		sensed = append(sensed, s)
 	}
@@ -424,7 +424,7 @@ func (u *Unit) fromHardware(e hw.Event) chargepoint.Event {
 		if pilot == 0 {
 			pilot = h.Pilot()
 		}
-		return chargepoint.Sensed{Connector: e.Connector, Pilot: pilot, Fault: h.Fault(), CableMax: h.CableMax()}
+		return chargepoint.Sensed{Connector: e.Connector, Pilot: pilot, Fault: h.Fault(), CableMax: h.CableMax(), Cable: h.Cable()}
 	case hw.TagPresented:
 		known, err := u.auth.Lookup(e.IDTag)
 		if err != nil {
@@ -475,7 +475,7 @@ func (u *Unit) actuate(acts []chargepoint.Actuation) []item {
 		}
 		h := u.conns[n-1]
 		if p := h.Pilot(); p != u.sensed[n-1] {
-			follow = append(follow, item{ev: chargepoint.Sensed{Connector: n, Pilot: p, Fault: h.Fault(), CableMax: h.CableMax()}})
+			follow = append(follow, item{ev: chargepoint.Sensed{Connector: n, Pilot: p, Fault: h.Fault(), CableMax: h.CableMax(), Cable: h.Cable()}})
 		}
 	}
 	return follow

@@ -146,6 +146,7 @@ func startRig(t *testing.T, csms *fakeCSMS, defaults map[string]string, store *k
 	for _, o := range options {
 		o(&opts)
 	}
+	board = opts.Board.(*sim.Board) // an option may bring its own
 	cp, err := New(opts)
 	if err != nil {
 		t.Fatal(err)

@@ -558,3 +558,54 @@ func TestATagChargingOnOneConnectorStartsNothingOnAnother(t *testing.T) {
 		}
 	})
 }
+
+// TestACableLeftInTheSocketKeepsTheConnectorFinishing: on a socket
+// connector, the EV unplugged at its end stops the transaction but leaves
+// the driver's cable in the socket: the connector is Finishing (OCPP 1.6,
+// 4.9), not Available, until the cable is taken out. On a tethered one
+// the same unplug makes it Available at once.
+func TestACableLeftInTheSocketKeepsTheConnectorFinishing(t *testing.T) {
+	for _, socket := range []bool{true, false} {
+		synctest.Test(t, func(t *testing.T) {
+			csms := newFakeCSMS()
+			r := startRig(t, csms, nil, &kv.Mem{}, func(o *Options) {
+				o.Board = sim.New(sim.Options{Connectors: 1, Socket: socket})
+			})
+			defer r.stop()
+			synctest.Wait()
+			r.board.Plug(1, sim.EV{})
+			r.board.Present("TAG1", 0)
+			time.Sleep(5 * time.Second)
+			r.board.Unplug(1)
+			time.Sleep(5 * time.Second)
+			stops := csms.sent("StopTransaction")
+			if len(stops) != 1 || decode[ocpp16.StopTransactionRequest](t, stops[0]).Reason != ocpp16.ReasonEVDisconnected {
+				t.Fatalf("socket %v: stops %v", socket, stops)
+			}
+			st := statuses(csms, 1)
+			if !socket {
+				if st[len(st)-1] != "Available" {
+					t.Errorf("tethered: statuses %v, want Available after the unplug", st)
+				}
+				return
+			}
+			if st[len(st)-1] != "Finishing" {
+				t.Fatalf("socket: statuses %v, want Finishing while the cable is in the socket", st)
+			}
+			if err := r.board.RemoveCable(1); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(5 * time.Second)
+			if st := statuses(csms, 1); st[len(st)-1] != "Available" {
+				t.Errorf("socket: statuses %v, want Available once the cable is out", st)
+			}
+			// A cable put in first, without an EV: Preparing.
+			r.board.Plug(1, sim.EV{})
+			r.board.Unplug(1) // the EV leaves before a tag: the cable stays
+			time.Sleep(5 * time.Second)
+			if st := statuses(csms, 1); st[len(st)-1] != "Preparing" {
+				t.Errorf("socket: statuses %v, want Preparing with a cable and no session", st)
+			}
+		})
+	}
+}

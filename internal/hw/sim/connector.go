@@ -29,7 +29,11 @@ type Connector struct {
 	fault     string
 	register  float64 // Wh
 
-	ev       *EV // nil when nothing is plugged; SoCPercent moves as it charges
+	ev *EV // nil when nothing is plugged; SoCPercent moves as it charges
+	// cable: a cable is in the socket (a socket connector only), rated
+	// cableMax.
+	cable    bool
+	cableMax float64
 	pilot    hw.PilotState
 	drawn    float64 // A per phase now, a multiple of 0.1
 	response Response
@@ -128,11 +132,22 @@ func (c *Connector) Fault() string {
 func (c *Connector) CableMax() float64 {
 	var a float64
 	c.b.read(func() {
-		if c.ev != nil {
+		switch {
+		case c.ev != nil:
 			a = c.ev.CableMaxCurrent
+		case c.cable:
+			a = c.cableMax // left in the socket
 		}
 	})
 	return a
+}
+
+// Cable reports whether a cable is in the socket (always false on a
+// tethered connector).
+func (c *Connector) Cable() bool {
+	var in bool
+	c.b.read(func() { in = c.cable })
+	return in
 }
 
 // phases is the number of phases current flows on.

@@ -106,6 +106,10 @@ type Options struct {
 	// Registers are the energy registers the meters start from, in Wh, by
 	// connector (index 0: connector 1); missing ones start at 0.
 	Registers []float64
+	// Socket: the connectors are sockets, the cable the driver's: it
+	// stays in the socket when the EV is unplugged at its end, until
+	// RemoveCable. Default: tethered cables.
+	Socket bool
 }
 
 // Board is a simulated charge point. It is safe for concurrent use.
@@ -230,6 +234,13 @@ func (b *Board) Plug(n int, ev EV) error {
 		}
 		err = nil
 		c.integrate(b.now)
+		if b.opts.Socket {
+			// The cable goes into the socket with the car (or is there).
+			if ev.CableMaxCurrent == 0 {
+				ev.CableMaxCurrent = socketCable
+			}
+			c.cable, c.cableMax = true, ev.CableMaxCurrent
+		}
 		c.ev, c.response, c.pilot = &ev, Response{}, hw.PilotB
 		b.queue(hw.Event{Kind: hw.ConnectorChanged, Connector: n, Pilot: hw.PilotB})
 		c.follow() // an offer standing already is answered at once
@@ -237,7 +248,36 @@ func (b *Board) Plug(n int, ev EV) error {
 	return err
 }
 
-// Unplug disconnects the EV of connector n (at the EV side).
+// socketCable is the rating of a socket connector's cable when the EV
+// names none.
+const socketCable = 32
+
+// RemoveCable takes the cable out of connector n's socket (and so the EV
+// off it, if one is still at its other end).
+func (b *Board) RemoveCable(n int) error {
+	c, err := b.conn(n)
+	if err != nil {
+		return err
+	}
+	err = fmt.Errorf("sim: no cable in connector %d's socket", n)
+	b.change(func() {
+		if !c.cable {
+			return
+		}
+		err = nil
+		c.integrate(b.now)
+		c.cable, c.cableMax = false, 0
+		if c.ev != nil {
+			c.ev, c.drawn, c.response = nil, 0, Response{}
+		}
+		c.pilot = hw.PilotA
+		b.queue(hw.Event{Kind: hw.ConnectorChanged, Connector: n, Pilot: hw.PilotA})
+	})
+	return err
+}
+
+// Unplug disconnects the EV of connector n (at the EV side); on a socket
+// connector the cable stays in the socket.
 func (b *Board) Unplug(n int) error {
 	c, err := b.conn(n)
 	if err != nil {
@@ -420,6 +460,8 @@ type Snapshot struct {
 	Meter     hw.Reading    `json:"-"`
 	// OnePhase: the connector is switched to one phase.
 	OnePhase bool `json:"onePhase,omitempty"`
+	// Cable: a cable is in the socket (a socket connector).
+	Cable bool `json:"cable,omitempty"`
 	// EV is the plugged EV, with its state of charge now, or nil.
 	EV *EV `json:"ev,omitempty"`
 }
@@ -433,7 +475,7 @@ func (b *Board) Snapshot(n int) (Snapshot, error) {
 	var s Snapshot
 	b.read(func() {
 		s = Snapshot{Connector: n, Pilot: c.pilot, Offered: c.offered, Contactor: c.contactor,
-			Locked: c.locked, Fault: c.fault, Meter: c.reading(), OnePhase: c.oneOnly}
+			Locked: c.locked, Fault: c.fault, Meter: c.reading(), OnePhase: c.oneOnly, Cable: c.cable}
 		if c.ev != nil {
 			ev := *c.ev
 			ev.SoCPercent = c.soc(b.now)
