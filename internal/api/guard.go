@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
+	"time"
 )
 
 // Guard says who may use the API. Every request must name this machine in
@@ -31,9 +33,10 @@ func (g Guard) Protect(h http.Handler, log *slog.Logger) http.Handler {
 	hostname, _ := os.Hostname()
 	csrf := http.NewCrossOriginProtection()
 	inner := csrf.Handler(h)
+	warn := &rateLimited{log: log}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !g.hostAllowed(r.Host, hostname) {
-			log.Warn("local API: request for another host refused", "host", r.Host, "remote", r.RemoteAddr)
+			warn.warn("local API: request for another host refused", "host", r.Host, "remote", r.RemoteAddr)
 			fail(w, http.StatusMisdirectedRequest, "this API answers for this machine only, not %q", r.Host)
 			return
 		}
@@ -69,4 +72,28 @@ func (g Guard) hostAllowed(host, hostname string) bool {
 	}
 	hostname = strings.ToLower(hostname)
 	return host == hostname || host == hostname+".local"
+}
+
+// rateLimited logs a warning a stranger can cause at most once every 10
+// s, with the number left out since: nobody can flood the log (and the
+// diagnostics ring) through the API.
+type rateLimited struct {
+	log  *slog.Logger
+	mu   sync.Mutex
+	at   time.Time
+	skip int
+}
+
+func (l *rateLimited) warn(msg string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now := time.Now(); now.Sub(l.at) >= 10*time.Second {
+		if l.skip > 0 {
+			args = append(args, "not_logged_since", l.skip)
+		}
+		l.log.Warn(msg, args...)
+		l.at, l.skip = now, 0
+		return
+	}
+	l.skip++
 }

@@ -145,3 +145,29 @@ func (d diagnostics) Upload(ctx context.Context, location, name string, data []b
 	}
 	return nil
 }
+
+// Services are what a charge point's software uses beyond its core and
+// its link: a logger that keeps its last records for GetDiagnostics
+// (every logged string capped), firmware downloads and diagnostics
+// uploads. A fleet makes them for each of its charge points.
+type Services struct {
+	Logger      *slog.Logger
+	Firmware    httpFetcher
+	Diagnostics diagnostics
+}
+
+// NewServices returns the services of charge point id, logging through
+// base; client makes the downloads and uploads (nil: a new one for
+// tlsConfig).
+func NewServices(base *slog.Logger, id string, client *http.Client, tlsConfig *tls.Config) Services {
+	if client == nil {
+		client = newHTTPClient(tlsConfig)
+	}
+	ring := newLogRing()
+	log := slog.New(newCapHandler(newRingHandler(base.Handler(), ring))).With("cp", id)
+	return Services{Logger: log, Firmware: httpFetcher{client: client}, Diagnostics: diagnostics{logRing: ring, client: client}}
+}
+
+// NewHTTPClient is the client of firmware downloads and diagnostics
+// uploads, for tlsConfig (nil: the system's roots).
+func NewHTTPClient(tlsConfig *tls.Config) *http.Client { return newHTTPClient(tlsConfig) }

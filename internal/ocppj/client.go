@@ -90,6 +90,13 @@ type Options struct {
 	// block, and must not keep frame after it returns (the buffer is
 	// reused).
 	Trace func(dir Direction, frame []byte)
+	// HTTPClient, when set, makes the handshakes (many clients of a fleet
+	// share one); nil: the client's own, without keep-alive.
+	HTTPClient *http.Client
+	// Gate, when set, is waited for before each connection attempt; an
+	// error fails the attempt as a refused connection would (a fleet's
+	// ramp, or its central system made unreachable on purpose).
+	Gate func(ctx context.Context) error
 	// OnConnect, when set, is called after each successful handshake, and
 	// OnDisconnect after each connection ends. They must not block.
 	OnConnect    func()
@@ -226,14 +233,10 @@ func NewClient(opts Options) (*Client, error) {
 	u.Path = strings.TrimRight(u.Path, "/") + "/" + opts.ID
 	u.RawPath = escaped
 
-	// One transport for all attempts. No keep-alive: a refused handshake
-	// must not leave an idle connection (and its goroutines) behind.
-	transport := &http.Transport{Proxy: http.ProxyFromEnvironment}
-	if t, ok := http.DefaultTransport.(*http.Transport); ok {
-		transport = t.Clone()
+	httpClient := opts.HTTPClient
+	if httpClient == nil {
+		httpClient = NewHTTPClient(opts.TLSConfig)
 	}
-	transport.TLSClientConfig = opts.TLSConfig
-	transport.DisableKeepAlives = true
 
 	var prefix [6]byte
 	_, _ = rand.Read(prefix[:])
@@ -241,13 +244,38 @@ func NewClient(opts Options) (*Client, error) {
 		opts:        opts,
 		target:      u.String(),
 		log:         opts.Logger,
-		http:        &http.Client{Transport: transport},
+		http:        httpClient,
 		idPrefix:    hex.EncodeToString(prefix[:]) + "-",
 		pingChanged: make(chan struct{}, 1),
 		reconnect:   make(chan struct{}, 1),
 	}
 	c.pingInterval.Store(int64(max(opts.PingInterval, 0)))
 	return c, nil
+}
+
+// NewHTTPClient returns a client for handshakes: one transport for all
+// attempts, without keep-alive (a refused handshake must not leave an
+// idle connection, and its goroutines, behind).
+func NewHTTPClient(tlsConfig *tls.Config) *http.Client {
+	transport := &http.Transport{Proxy: http.ProxyFromEnvironment}
+	if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		transport = t.Clone()
+	}
+	transport.TLSClientConfig = tlsConfig
+	transport.DisableKeepAlives = true
+	return &http.Client{Transport: transport}
+}
+
+// Drop closes the current connection, if any, at once and without a
+// close handshake, as a network that fails does; Run connects again
+// after its backoff.
+func (c *Client) Drop() {
+	c.mu.Lock()
+	s := c.sess
+	c.mu.Unlock()
+	if s != nil {
+		s.conn.CloseNow()
+	}
 }
 
 // URL is the address the client connects to: the central system's URL with

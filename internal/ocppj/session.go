@@ -159,6 +159,11 @@ func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
 			clear(cred)
 		}
 	}
+	if c.opts.Gate != nil {
+		if err := c.opts.Gate(ctx); err != nil {
+			return nil, fmt.Errorf("ocppj: dial %s: %w", c.target, err)
+		}
+	}
 	dctx, cancel := context.WithTimeout(ctx, c.opts.HandshakeTimeout)
 	defer cancel()
 	conn, resp, err := websocket.Dial(dctx, c.target, &websocket.DialOptions{

@@ -119,7 +119,7 @@ func (w *walker) freelist(id uint64) error {
 	if count == 0xFFFF {
 		idx, count = 1, int(le.Uint64(b[pageHeaderSize:]))
 	}
-	if count < 0 || pageHeaderSize+(idx+count)*8 > len(b) {
+	if count < 0 || count > (len(b)-pageHeaderSize)/8-idx { // no overflow of (idx+count)*8
 		return damaged(w.path, "its freelist of %d pages does not fit its page", count)
 	}
 	for i := idx; i < idx+count; i++ {

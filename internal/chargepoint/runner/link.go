@@ -50,6 +50,13 @@ func (s *sender) add(m outMsg) {
 	}
 }
 
+// clear forgets what waits to be sent (the software restarts).
+func (s *sender) clear() {
+	s.mu.Lock()
+	s.queue = nil
+	s.mu.Unlock()
+}
+
 func (s *sender) run(ctx context.Context) {
 	for {
 		s.mu.Lock()
@@ -75,7 +82,7 @@ func (s *sender) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		s.u.Post(a)
+		s.u.enqueue(item{ev: a, gen: m.gen})
 	}
 }
 

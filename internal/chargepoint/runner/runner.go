@@ -258,6 +258,11 @@ func (r *Runner) Run(ctx context.Context) error {
 	<-r.writer.done
 	stopIO()
 	wg.Wait()
+	for _, u := range r.units {
+		if u.unwatch != nil {
+			u.unwatch()
+		}
+	}
 	r.mu.Lock()
 	r.stopped = true
 	waiting := r.pending
@@ -326,13 +331,7 @@ func (u *Unit) startIO(ctx context.Context, wg *sync.WaitGroup) {
 			}
 		}
 	}()
-	stop := u.opts.Settings.Watch(func(config.Change) { u.enqueue(item{settings: true}) })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		<-ctx.Done()
-		stop()
-	}()
+	u.unwatch = u.opts.Settings.Watch(func(config.Change) { u.enqueue(item{settings: true}) })
 	if u.opts.Link != nil {
 		u.sender = newSender(u)
 		wg.Add(1)
@@ -370,10 +369,27 @@ func (u *Unit) work(now time.Time) {
 // step steps the core through items, applying the actuations of each
 // step at once, then hands its Ready to the writer and the outbox.
 func (u *Unit) step(now time.Time, items []item) {
+	now = now.Add(time.Duration(u.skew.Load()))
 	meters := u.readMeters()
 	for len(items) > 0 {
 		it := items[0]
 		items = items[1:]
+		switch {
+		case it.restart:
+			u.restarting = true
+			continue
+		case it.cut:
+			u.cut()
+			continue
+		case u.dead || (it.gen != 0 && it.gen != u.gen):
+			// No power, or the outcome of what an earlier run of the
+			// software sent: nobody is there to hear it.
+			if it.before != nil {
+				it.before()
+				u.failWaiters()
+			}
+			continue
+		}
 		if it.before != nil {
 			it.before()
 		}
@@ -399,7 +415,9 @@ func (u *Unit) step(now time.Time, items []item) {
 		}
 		items = append(u.actuate(acts), items...)
 	}
-	u.handle(u.core.Ready())
+	if !u.dead {
+		u.handle(u.core.Ready())
+	}
 }
 
 // readMeters reads every connector's meter.
@@ -501,22 +519,32 @@ func (u *Unit) handle(rd chargepoint.Ready) {
 		}})
 	}
 	b := u.r.writer.add(u.store, slices.Clone(rd.Records), settings)
+	u.lastBatch = b
 	for _, m := range rd.Messages {
-		u.outbox = append(u.outbox, outMsg{msg: m, batch: b})
+		u.outbox = append(u.outbox, outMsg{msg: m, batch: b, gen: u.gen})
 	}
 	if rd.Halt != nil {
-		u.outbox = append(u.outbox, outMsg{halt: rd.Halt, batch: b})
+		u.outbox = append(u.outbox, outMsg{halt: rd.Halt, batch: b, gen: u.gen})
 	}
 	for _, j := range rd.Jobs {
 		u.startJob(j)
 	}
 	u.next = rd.Next
+	if !u.next.IsZero() {
+		u.next = u.next.Add(-time.Duration(u.skew.Load())) // in the runner's time
+	}
 	u.r.timers.set(u)
 }
 
 // flush sends what the writer made durable, in order: a reply to its
 // caller, a CALL to the link once the replies before it are written.
 func (u *Unit) flush(durable uint64) {
+	if u.restarting && u.lastBatch <= durable {
+		u.rebuild(u.r.opts.Clock.Now())
+	}
+	if len(u.outbox) == 0 {
+		return
+	}
 	// Answers to queries go at once, whatever waits before them.
 	kept := u.outbox[:0]
 	for _, m := range u.outbox {
@@ -577,10 +605,12 @@ func (u *Unit) passBlocked() {
 	if u.sender == nil || len(u.unwritten) > 0 {
 		return
 	}
-	kept := u.outbox[:1]
-	for i, m := range u.outbox[1:] {
+	// The head too: it may itself be the status that says Faulted (its
+	// batch held only another message's records, a checkpoint).
+	kept := u.outbox[:0]
+	for i, m := range u.outbox {
 		if m.halt != nil || m.msg.Reply != 0 {
-			kept = append(kept, u.outbox[1+i:]...)
+			kept = append(kept, u.outbox[i:]...)
 			break
 		}
 		switch m.msg.Body.(type) {
@@ -619,6 +649,9 @@ func (u *Unit) halt(h chargepoint.Halt) {
 	case u.halted <- h:
 	default:
 	}
+	if u.opts.OnHalt != nil {
+		u.opts.OnHalt(h)
+	}
 }
 
 // deliverNow gives a query's answer to its caller: nothing waits for it
@@ -648,6 +681,10 @@ func (u *Unit) deliver(m chargepoint.Message) {
 // shutdown stops the core's transactions: it halts once their
 // messages are delivered (or Rules.ResetFlush has passed).
 func (u *Unit) shutdown(now time.Time) {
+	if u.dead {
+		u.down = true // without power: nothing to stop
+		return
+	}
 	halted := u.core.Halted() // for a reset: it is down already
 	u.step(now, []item{{ev: chargepoint.Shutdown{}}})
 	u.down = u.down || halted

@@ -41,6 +41,9 @@ type UnitOptions struct {
 	ReplaySpread time.Duration
 	// CallTimeout bounds each of the core's CALLs. Default 60 s.
 	CallTimeout time.Duration
+	// OnHalt, when set, is told why the core halted, as Halted is; it
+	// must not block.
+	OnHalt func(chargepoint.Halt)
 }
 
 // Unit is one charge point as a runner drives it: its core and the I/O
@@ -84,6 +87,18 @@ type Unit struct {
 	// jobs counts the unit's I/O goroutines; ioCtx ends them.
 	jobs  *sync.WaitGroup
 	ioCtx context.Context
+	// unwatch stops the unit's watch of its settings.
+	unwatch func()
+
+	// skew is added to the time the core sees, in ns (see SetSkew).
+	skew atomic.Int64
+
+	// Restarts, owned by the runner's goroutine. gen counts the runs of
+	// the software: what an earlier one sent is not heard by the next.
+	gen        uint32
+	dead       bool   // the power is off: the core is gone
+	restarting bool   // a restart waits for lastBatch to be durable
+	lastBatch  uint64 // the last batch of records handed to the writer
 }
 
 // outMsg is a message (or the halt) waiting for its batch to be durable.
@@ -91,6 +106,7 @@ type outMsg struct {
 	msg   chargepoint.Message
 	halt  *chargepoint.Halt
 	batch uint64
+	gen   uint32 // the run of the software that sent it
 }
 
 // waiter is a command's caller waiting for the reply.
@@ -129,7 +145,7 @@ func newUnit(r *Runner, opts UnitOptions) (*Unit, error) {
 	}
 	opts.Core.Logger = log
 	u := &Unit{opts: opts, r: r, log: log, store: store, auth: NewAuthStore(store), conns: opts.Board.Connectors(),
-		unwritten: map[uint64]bool{}, waiters: map[uint64]*waiter{}, heapIndex: -1,
+		unwritten: map[uint64]bool{}, waiters: map[uint64]*waiter{}, heapIndex: -1, gen: 1,
 		loadsChanged: make(chan struct{}, 1), halted: make(chan chargepoint.Halt, 1)}
 	u.registration.Store(chargepoint.NotRegistered)
 	restored, err := restore(store, opts.Core.Connectors, opts.Legacy)
@@ -205,6 +221,12 @@ type item struct {
 	written uint64
 	// settings: the settings changed.
 	settings bool
+	// gen, when not zero, is the run of the software the item is for
+	// (an answer to what it sent); another run does not see it.
+	gen uint32
+	// restart starts the software again from the store; cut takes the
+	// power away (see Restart and PowerCut).
+	restart, cut bool
 }
 
 func (u *Unit) enqueue(it item) {
@@ -256,4 +278,94 @@ func (u *Unit) Do(ctx context.Context, cmd any) (any, error) {
 	res, release, err := u.Exec(ctx, cmd)
 	release()
 	return res, err
+}
+
+// Restart starts the charge point's software again, as a reboot does:
+// once every record it handed over is durable, a new core is restored
+// from the store and starts (BootNotification and all). After a reset
+// the core had halted cleanly; after PowerCut, the transactions it had
+// open end with PowerLoss. The hardware, and the EVs plugged into it,
+// live on. The caller reconnects the link.
+func (u *Unit) Restart() { u.enqueue(item{restart: true}) }
+
+// PowerCut takes the power away, as a kill -9 or a pulled fuse does: the
+// core is dropped as it stands, mid-step; what it had handed to the
+// writer may still land, nothing else of it is done; the contactors
+// open. Until Restart the unit hears nothing. The caller drops the link.
+func (u *Unit) PowerCut() { u.enqueue(item{cut: true}) }
+
+// cut drops the core (see PowerCut).
+func (u *Unit) cut() {
+	if u.dead {
+		return
+	}
+	u.dead = true
+	u.restarting = false
+	for _, h := range u.conns {
+		h.Offer(0)
+		h.SetContactor(false)
+	}
+	u.outbox = nil
+	if u.sender != nil {
+		u.sender.clear()
+	}
+	u.failWaiters()
+	u.next = time.Time{}
+	u.r.timers.set(u)
+	u.registration.Store(chargepoint.NotRegistered)
+}
+
+// rebuild restores a new core from the store and starts it (see Restart).
+func (u *Unit) rebuild(now time.Time) {
+	u.restarting = false
+	restored, err := restore(u.store, u.opts.Core.Connectors, u.opts.Legacy)
+	var core *chargepoint.Core
+	if err == nil {
+		core, err = chargepoint.New(u.opts.Core, u.opts.Settings.Snapshot(), restored)
+	}
+	if err != nil {
+		u.log.Error("the software does not start again: the store is unreadable", "err", err)
+		u.cut()
+		return
+	}
+	u.gen++
+	u.core, u.snapshot = core, u.opts.Settings.Snapshot()
+	u.dead, u.down = false, false
+	u.outbox = nil
+	clear(u.unwritten)
+	if u.sender != nil {
+		u.sender.clear()
+	}
+	u.failWaiters()
+	select { // a halt told before is the past run's
+	case <-u.halted:
+	default:
+	}
+	u.registration.Store(chargepoint.NotRegistered)
+	u.begin(now)
+	if c, ok := u.opts.Link.(interface{ Connected() bool }); ok && c.Connected() {
+		u.LinkUp()
+	}
+}
+
+// failWaiters tells the callers of Exec waiting on the dropped core that
+// it stopped.
+func (u *Unit) failWaiters() {
+	for id, w := range u.waiters {
+		delete(u.waiters, id)
+		w.mu.Lock()
+		if !w.delivered {
+			w.delivered, w.stopped = true, true
+			close(w.done)
+		}
+		w.mu.Unlock()
+	}
+}
+
+// SetSkew sets the core's clock off by d from the runner's (a clock that
+// drifted or was set wrong): the core stamps its messages and reckons its
+// timers in that time.
+func (u *Unit) SetSkew(d time.Duration) {
+	u.skew.Store(int64(d))
+	u.Post(chargepoint.Tick{}) // its timers, seen from the new time
 }

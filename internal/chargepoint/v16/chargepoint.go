@@ -58,6 +58,16 @@ type Options struct {
 	// Rules change the core's timing rules (tests); zero fields take the
 	// defaults.
 	Rules chargepoint.Rules
+	// Runner, when set, is a runner many charge points share (a fleet):
+	// the charge point is added to it, and the caller runs the runner,
+	// gives the charge point its link with Attach and restarts it after a
+	// reset (see Halted). Nil: the charge point has its own, run by Run.
+	Runner *runner.Runner
+	// ID names the charge point in the logs of a shared runner.
+	ID string
+	// OnHalt, when set, is told when the core halted (see Halted); it must
+	// not block.
+	OnHalt func(chargepoint.Halt)
 }
 
 // ErrReset is returned by Run after the central system asked for a Reset
@@ -125,10 +135,16 @@ func New(opts Options) (*ChargePoint, error) {
 			ChargeBoxSerialNumber: m.ChargeBoxSerialNumber, FirmwareVersion: m.FirmwareVersion, ICCID: m.ICCID, IMSI: m.IMSI,
 			MeterType: m.MeterType, MeterSerialNumber: m.MeterSerialNumber}}
 	cp := &ChargePoint{opts: opts, log: opts.Logger}
-	cp.runner = runner.New(runner.Options{Store: opts.Store, Clock: opts.Clock, Logger: opts.Logger})
-	u, err := cp.runner.Add(runner.UnitOptions{Core: core, Settings: opts.Settings, Board: opts.Board,
+	cp.runner = opts.Runner
+	unitStore := kv.Store(nil)
+	if cp.runner == nil {
+		cp.runner = runner.New(runner.Options{Store: opts.Store, Clock: opts.Clock, Logger: opts.Logger})
+	} else {
+		unitStore = opts.Store // its part of the shared store
+	}
+	u, err := cp.runner.Add(runner.UnitOptions{ID: opts.ID, Store: unitStore, Core: core, Settings: opts.Settings, Board: opts.Board,
 		Link: link{caller: callerOf{cp}, lenient: cp.readLeniently}, Legacy: Legacy{}, Firmware: opts.Firmware, Diagnostics: opts.Diagnostics,
-		ReplaySpread: opts.ReconnectSpread, CallTimeout: opts.CallTimeout})
+		ReplaySpread: opts.ReconnectSpread, CallTimeout: opts.CallTimeout, OnHalt: opts.OnHalt})
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +205,27 @@ func (cp *ChargePoint) Run(ctx context.Context, caller Caller) error {
 		return err
 	}
 }
+
+// Attach gives a charge point on a shared runner (Options.Runner) its
+// link to the central system; the transport then tells Connected and
+// Disconnected.
+func (cp *ChargePoint) Attach(caller Caller) { cp.caller.Store(caller) }
+
+// Halted delivers why the core halted (a reset, a new firmware): a charge
+// point on a shared runner is then restarted with Restart.
+func (cp *ChargePoint) Halted() <-chan chargepoint.Halt { return cp.unit.Halted() }
+
+// Restart starts the software of a charge point on a shared runner again
+// from its store, as a reboot does (see runner.Unit.Restart).
+func (cp *ChargePoint) Restart() { cp.unit.Restart() }
+
+// SetSkew sets the charge point's clock off by d (see
+// runner.Unit.SetSkew).
+func (cp *ChargePoint) SetSkew(d time.Duration) { cp.unit.SetSkew(d) }
+
+// PowerCut takes the power away from a charge point on a shared runner,
+// as kill -9 does (see runner.Unit.PowerCut); Restart brings it back.
+func (cp *ChargePoint) PowerCut() { cp.unit.PowerCut() }
 
 // Connected tells the charge point that a connection to the central system
 // is up (again); the transport calls it.

@@ -139,3 +139,7 @@ func readAnswer(resp any) any {
 	}
 	return nil
 }
+
+// Connected reports whether the central system is reachable now (a
+// restarted core is told at once).
+func (l link) Connected() bool { return l.caller.Connected() }

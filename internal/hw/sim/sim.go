@@ -110,6 +110,9 @@ type Options struct {
 	// stays in the socket when the EV is unplugged at its end, until
 	// RemoveCable. Default: tethered cables.
 	Socket bool
+	// EventBuffer is the room of the events channel; more wait in order
+	// behind it. Default 1024 (a fleet of thousands takes less).
+	EventBuffer int
 }
 
 // Board is a simulated charge point. It is safe for concurrent use.
@@ -151,7 +154,10 @@ func New(opts Options) *Board {
 	if opts.ResponseDelay <= 0 {
 		opts.ResponseDelay = 2 * time.Second
 	}
-	b := &Board{opts: opts, events: make(chan hw.Event, 1024), wake: make(chan struct{}, 1)}
+	if opts.EventBuffer <= 0 {
+		opts.EventBuffer = 1024
+	}
+	b := &Board{opts: opts, events: make(chan hw.Event, opts.EventBuffer), wake: make(chan struct{}, 1)}
 	now := opts.Clock.Now()
 	for i := range opts.Connectors {
 		c := &Connector{b: b, n: i + 1, pilot: hw.PilotA, at: now}
@@ -370,6 +376,23 @@ func (b *Board) Run(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// Tick does, once, what Run does when it wakes: for a host that moves
+// many boards from one goroutine instead of running each (call it at
+// Next, and soon again while Waiting).
+func (b *Board) Tick() {
+	b.Sync()
+	b.omu.Lock()
+	b.flushLocked()
+	b.omu.Unlock()
+}
+
+// Waiting reports whether events wait for room in the channel.
+func (b *Board) Waiting() bool {
+	b.omu.Lock()
+	defer b.omu.Unlock()
+	return len(b.overflow) > 0
 }
 
 // Sync brings every connector to the clock's time, telling the events of
