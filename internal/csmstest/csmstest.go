@@ -84,6 +84,9 @@ type Options struct {
 	// block.
 	OnRecord func(Record)
 	Logger   *slog.Logger
+	// Forget: frames are not kept (Records stays empty; OnRecord still
+	// sees them), for long runs and big fleets.
+	Forget bool
 }
 
 // Server is the test central system.
@@ -99,6 +102,10 @@ type Server struct {
 	changed    chan struct{} // closed and replaced on every new record or connection
 
 	closed map[string]websocket.StatusCode // how each charge point's last connection ended
+
+	// onAttempt, when set, is told of every connection attempt (a
+	// Ledger counts them).
+	onAttempt func()
 
 	txID     atomic.Int64
 	srv      *http.Server
@@ -229,6 +236,9 @@ func (s *Server) Close() error {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handlers.Add(1)
 	defer s.handlers.Done()
+	if s.onAttempt != nil {
+		s.onAttempt()
+	}
 	id, err := url.PathUnescape(r.URL.EscapedPath()[strings.LastIndex(r.URL.EscapedPath(), "/")+1:])
 	if err != nil || id == "" {
 		http.Error(w, "no charge point id in the path", http.StatusNotFound)
@@ -292,8 +302,10 @@ func (s *Server) notifyLocked() {
 func (s *Server) record(c *conn, dir Direction, raw []byte, f ocppj.Frame, invalid string) {
 	s.mu.Lock()
 	r := Record{Seq: len(s.records), Time: time.Now(), ChargePoint: c.id, Dir: dir, Raw: raw, Frame: f, Invalid: invalid}
-	s.records = append(s.records, r)
-	s.notifyLocked()
+	if !s.opts.Forget {
+		s.records = append(s.records, r)
+		s.notifyLocked()
+	}
 	on := s.opts.OnRecord
 	s.mu.Unlock()
 	if on != nil {
@@ -556,4 +568,11 @@ func IsCall(cp, action string) func(Record) bool {
 	return func(r Record) bool {
 		return r.ChargePoint == cp && r.Dir == FromChargePoint && r.Frame.Type == ocppj.Call && r.Frame.Action == action
 	}
+}
+
+// ConnectedCount is the number of charge points connected now.
+func (s *Server) ConnectedCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
 }

@@ -145,17 +145,9 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	ring := newLogRing() // what GetDiagnostics uploads
 	log = slog.New(newCapHandler(newRingHandler(log.Handler(), ring))).With("cp", opts.ID)
-	var tlsConfig *tls.Config
-	if opts.CAFile != "" {
-		pem, err := os.ReadFile(opts.CAFile)
-		if err != nil {
-			return fmt.Errorf("CA file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return fmt.Errorf("CA file %s holds no PEM certificate", opts.CAFile)
-		}
-		tlsConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	tlsConfig, err := TLSConfig(opts.CAFile)
+	if err != nil {
+		return err
 	}
 	hw := &hardware{}
 	defer hw.stop()
@@ -179,13 +171,39 @@ func Run(ctx context.Context, opts Options) error {
 	}
 }
 
+// TLSConfig is the TLS configuration of wss:// with the CA certificates
+// of caFile (PEM) trusted instead of the system's; nil for "".
+func TLSConfig(caFile string) (*tls.Config, error) {
+	if caFile == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("CA file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("CA file %s holds no PEM certificate", caFile)
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
+}
+
 // serveAPI starts the local HTTP API; the returned function stops it.
 func serveAPI(opts Options, live *liveCP, log *slog.Logger) (func(), error) {
-	ln, err := net.Listen("tcp", opts.Listen)
+	return ServeAPI(opts.Listen, opts.DataDir, api.Handler(live, log), log, opts.OnListen)
+}
+
+// ServeAPI serves a local API's handler on listen, guarded as `evse
+// run`'s is (docs/api.md): the token kept in dataDir beyond loopback,
+// this machine's Host only, no cross-origin requests, bounded
+// connections and timeouts. onListen (optional) is told the address.
+// The returned function stops it.
+func ServeAPI(listen, dataDir string, handler http.Handler, log *slog.Logger, onListen func(addr string)) (func(), error) {
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return nil, fmt.Errorf("local API: %w", err)
 	}
-	token, err := APIToken(opts.DataDir)
+	token, err := APIToken(dataDir)
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("local API token: %w", err)
@@ -196,7 +214,7 @@ func serveAPI(opts Options, live *liveCP, log *slog.Logger) (func(), error) {
 		log.Warn("local API listens beyond loopback: every request needs its token (evse api-token --data DIR)", "addr", ln.Addr().String())
 	}
 	ln = newLimitListener(ln)
-	srv := &http.Server{Handler: guard.Protect(api.Handler(live, log), log),
+	srv := &http.Server{Handler: guard.Protect(handler, log),
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: time.Minute,
 		IdleTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10}
 	done := make(chan struct{})
@@ -205,8 +223,8 @@ func serveAPI(opts Options, live *liveCP, log *slog.Logger) (func(), error) {
 		close(done)
 	}()
 	log.Info("local API listening", "addr", ln.Addr().String())
-	if opts.OnListen != nil {
-		opts.OnListen(ln.Addr().String())
+	if onListen != nil {
+		onListen(ln.Addr().String())
 	}
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -345,7 +363,7 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 	client, err := ocppj.NewClient(ocppj.Options{
 		URL:          opts.CSMSURL,
 		ID:           opts.ID,
-		Password:     password(settings),
+		Password:     Password(settings),
 		RequireTLS:   profile == 2,
 		TLSConfig:    tlsConfig,
 		PingInterval: time.Duration(settings.Snapshot().WebSocketPingInterval) * time.Second,
@@ -407,10 +425,10 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 	return err
 }
 
-// password returns the Basic authentication password of the security
+// Password returns the Basic authentication password of the security
 // profile, read at each connection: none for profile 0, else
 // AuthorizationKey decoded from hex.
-func password(settings *config.Settings) func() []byte {
+func Password(settings *config.Settings) func() []byte {
 	return func() []byte {
 		s := settings.Snapshot()
 		if s.SecurityProfile == 0 {

@@ -336,25 +336,31 @@ func (c *Client) trace(dir Direction, frame []byte) {
 // lets the close handshake finish first.
 func (s *session) readLoop(ctx context.Context) error {
 	c := s.c
-	small := make([]byte, maxKeptBuffer)
 	for {
 		typ, r, err := s.conn.Reader(context.Background())
 		var data []byte
 		owned := false
+		// An idle connection holds no read buffer: one is taken from
+		// the pool when a message comes, and given back once it is
+		// parsed (a fleet holds thousands of idle connections).
+		small := readBuffers.Get().(*[]byte)
 		if err == nil {
-			data, owned, err = readMessage(r, small)
+			data, owned, err = readMessage(r, *small)
 		}
 		if err != nil {
+			readBuffers.Put(small)
 			return fmt.Errorf("ocppj: read: %w", err)
 		}
 		c.trace(Received, data)
 		if typ != websocket.MessageText {
+			readBuffers.Put(small)
 			c.log.Warn("dropped a binary WebSocket message", "bytes", len(data))
 			continue
 		}
 		// A large message has a buffer of its own: its payload stays in it
 		// rather than being copied.
 		f, ferr := parseFrame(data, owned)
+		readBuffers.Put(small)
 		var in incoming
 		switch {
 		case ferr != nil && (ferr.Type == CallResult || ferr.Type == CallError):
@@ -385,6 +391,9 @@ func (s *session) readLoop(ctx context.Context) error {
 		}
 	}
 }
+
+// readBuffers are the buffers messages that fit are read into.
+var readBuffers = sync.Pool{New: func() any { b := make([]byte, maxKeptBuffer); return &b }}
 
 // readMessage reads one WebSocket message: into small when it fits (the
 // result is only valid until the next read), else into a buffer of its

@@ -30,24 +30,34 @@ type TxCall struct {
 
 // sender sends a unit's CALLs one at a time, in order, and posts their
 // outcomes back to the core. A halt queued after them is told once they
-// are done.
+// are done. Its goroutine runs only while it has something to send: an
+// idle charge point (of thousands in a fleet) holds none.
 type sender struct {
-	u     *Unit
-	mu    sync.Mutex
-	queue []outMsg
-	wake  chan struct{}
+	u       *Unit
+	ctx     context.Context
+	jobs    *sync.WaitGroup
+	mu      sync.Mutex
+	queue   []outMsg
+	running bool // a goroutine is sending; guarded by mu
 }
 
-func newSender(u *Unit) *sender { return &sender{u: u, wake: make(chan struct{}, 1)} }
+func newSender(u *Unit, ctx context.Context, jobs *sync.WaitGroup) *sender {
+	return &sender{u: u, ctx: ctx, jobs: jobs}
+}
 
 func (s *sender) add(m outMsg) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.queue = append(s.queue, m)
-	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	if s.running || s.ctx.Err() != nil {
+		return
 	}
+	s.running = true
+	s.jobs.Add(1)
+	go func() {
+		defer s.jobs.Done()
+		s.run()
+	}()
 }
 
 // clear forgets what waits to be sent (the software restarts).
@@ -57,29 +67,27 @@ func (s *sender) clear() {
 	s.mu.Unlock()
 }
 
-func (s *sender) run(ctx context.Context) {
+// run sends until the queue is empty or the I/O ends.
+func (s *sender) run() {
 	for {
 		s.mu.Lock()
+		if len(s.queue) == 0 || s.ctx.Err() != nil {
+			s.running = false
+			s.mu.Unlock()
+			return
+		}
 		var m outMsg
-		ok := len(s.queue) > 0
-		if ok {
-			m, s.queue = s.queue[0], s.queue[1:]
-		}
+		m, s.queue = s.queue[0], s.queue[1:]
 		s.mu.Unlock()
-		if !ok {
-			select {
-			case <-s.wake:
-				continue
-			case <-ctx.Done():
-				return
-			}
-		}
 		if m.halt != nil {
 			s.u.halt(*m.halt)
 			continue
 		}
-		a := s.send(ctx, m.msg)
-		if ctx.Err() != nil {
+		a := s.send(s.ctx, m.msg)
+		if s.ctx.Err() != nil {
+			s.mu.Lock()
+			s.running = false
+			s.mu.Unlock()
 			return
 		}
 		s.u.enqueue(item{ev: a, gen: m.gen})

@@ -316,32 +316,65 @@ func (r *Runner) turn() {
 	}
 }
 
-// startIO starts the unit's goroutines: its hardware's events and its
-// link's sender.
+// startIO starts the unit's I/O: its hardware's events (a goroutine,
+// unless the board can tell when it has some) and its link's sender.
 func (u *Unit) startIO(ctx context.Context, wg *sync.WaitGroup) {
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case e := <-u.opts.Board.Events():
-				u.enqueue(item{hw: &e})
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	u.unwatch = u.opts.Settings.Watch(func(config.Change) { u.enqueue(item{settings: true}) })
-	if u.opts.Link != nil {
-		u.sender = newSender(u)
+	if n, ok := u.opts.Board.(notifier); ok {
+		n.Notify(u.takeBoardEvents)
+		u.takeBoardEvents() // what came before
+	} else {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			u.sender.run(ctx)
+			for {
+				select {
+				case e := <-u.opts.Board.Events():
+					u.enqueue(item{hw: &e})
+				case <-ctx.Done():
+					return
+				}
+			}
 		}()
+	}
+	u.unwatch = u.opts.Settings.Watch(func(config.Change) { u.enqueue(item{settings: true}) })
+	if u.opts.Link != nil {
+		u.sender = newSender(u, ctx, wg)
 	}
 	u.jobs = wg
 	u.ioCtx = ctx
+}
+
+// notifier is a board that calls a function when it has events, instead
+// of being watched by a goroutine of its own.
+type notifier interface {
+	// Notify sets the function; it must not block.
+	Notify(func())
+	// Flush moves events waiting for room into the events channel.
+	Flush()
+}
+
+// takeBoardEvents moves a notifying board's events into the inbox, in
+// the order they came (it runs on the goroutine that made them, under
+// the inbox's lock, so that they keep their place among the unit's other
+// work), and wakes the unit.
+func (u *Unit) takeBoardEvents() {
+	b := u.opts.Board.(notifier)
+	u.mu.Lock()
+	for took := true; took; {
+		took = false
+		for drained := false; !drained; {
+			select {
+			case e := <-u.opts.Board.Events():
+				u.inbox = append(u.inbox, item{hw: &e})
+				took = true
+			default:
+				drained = true
+			}
+		}
+		b.Flush() // what waited for room in the channel
+	}
+	u.mu.Unlock()
+	u.r.wakeUnit(u)
 }
 
 // begin is the core's first step.
@@ -511,6 +544,7 @@ func (u *Unit) handle(rd chargepoint.Ready) {
 		}
 	}
 	u.registration.Store(u.core.Registration())
+	u.journalDepth.Store(int64(u.core.Journal()))
 	var settings []setting
 	for _, s := range rd.Settings {
 		settings = append(settings, setting{what: s.Key, apply: func() error {

@@ -78,6 +78,7 @@ type Unit struct {
 
 	// Published for other goroutines.
 	registration atomic.Value // chargepoint.Registration
+	journalDepth atomic.Int64
 	loads        atomic.Pointer[[]chargepoint.Load]
 	loadsChanged chan struct{}
 	halted       chan chargepoint.Halt // buffered 1
@@ -369,3 +370,7 @@ func (u *Unit) SetSkew(d time.Duration) {
 	u.skew.Store(int64(d))
 	u.Post(chargepoint.Tick{}) // its timers, seen from the new time
 }
+
+// JournalDepth is how many transaction messages wait in the journal for
+// the central system's confirmation.
+func (u *Unit) JournalDepth() int { return int(u.journalDepth.Load()) }

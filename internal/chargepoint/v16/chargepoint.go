@@ -294,3 +294,7 @@ func (cp *ChargePoint) LocalListEntry(idTag string) (ocpp16.IdTagInfo, bool, err
 func LastRegisters(store kv.Store, connectors int) ([]float64, error) {
 	return runner.LastRegisters(store, connectors)
 }
+
+// JournalDepth is how many transaction messages wait in the journal for
+// the central system's confirmation.
+func (cp *ChargePoint) JournalDepth() int { return cp.unit.JournalDepth() }

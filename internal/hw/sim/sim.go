@@ -125,6 +125,7 @@ type Board struct {
 	// through Offer, and it is the one reading the channel).
 	omu      sync.Mutex
 	overflow []hw.Event
+	notify   func() // see Notify; guarded by omu
 
 	mu      sync.Mutex
 	conns   []*Connector
@@ -194,9 +195,29 @@ func (b *Board) Events() <-chan hw.Event { return b.events }
 // emit queues an event without blocking, in order.
 func (b *Board) emit(e hw.Event) {
 	b.omu.Lock()
-	defer b.omu.Unlock()
 	b.overflow = append(b.overflow, e)
 	b.flushLocked()
+	notify := b.notify
+	b.omu.Unlock()
+	if notify != nil {
+		notify()
+	}
+}
+
+// Notify makes the board call f (which must not block) after each event
+// it emits: the reader of Events needs no goroutine of its own watching
+// the channel (a fleet runs thousands of boards).
+func (b *Board) Notify(f func()) {
+	b.omu.Lock()
+	b.notify = f
+	b.omu.Unlock()
+}
+
+// Flush moves the events waiting for room into the events channel.
+func (b *Board) Flush() {
+	b.omu.Lock()
+	b.flushLocked()
+	b.omu.Unlock()
 }
 
 // flushLocked moves what it can from the overflow to the channel; omu is

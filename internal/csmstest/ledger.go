@@ -1,0 +1,205 @@
+package csmstest
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
+)
+
+// Ledger is a central system's account of what charge points sent:
+// every charge point's transaction messages in the order they came, its
+// BootNotifications, and the times of the connection attempts. Check
+// verifies it.
+type Ledger struct {
+	mu       sync.Mutex
+	nextTx   int
+	tx       map[string][]txMsg // by charge point
+	boots    map[string]int
+	attempts []time.Time
+}
+
+// txMsg is a transaction message as the central system got it.
+type txMsg struct {
+	action string
+	tx     int // the transaction it is of (StartTransaction: the id given)
+	raw    string
+	wh     float64 // meterStart, meterStop, or the last register sampled
+	reason string
+}
+
+// NewLedger starts a central system on loopback (Forget: frames are not
+// kept) that keeps a ledger, and returns it with its URL. The caller
+// closes the server.
+func NewLedger() (*Ledger, *Server, string, error) {
+	l := &Ledger{tx: map[string][]txMsg{}, boots: map[string]int{}}
+	csms := New(Options{Forget: true, HeartbeatInterval: 3600})
+	csms.Respond("BootNotification", func(cp string, _ json.RawMessage) (json.RawMessage, *rpc.Error) {
+		l.mu.Lock()
+		l.boots[cp]++
+		l.mu.Unlock()
+		return json.RawMessage(fmt.Sprintf(`{"status":"Accepted","currentTime":%q,"interval":3600}`, time.Now().UTC().Format(time.RFC3339))), nil
+	})
+	csms.Respond("StartTransaction", func(cp string, p json.RawMessage) (json.RawMessage, *rpc.Error) {
+		var req struct {
+			MeterStart float64 `json:"meterStart"`
+		}
+		json.Unmarshal(p, &req)
+		l.mu.Lock()
+		l.nextTx++
+		id := l.nextTx
+		l.tx[cp] = append(l.tx[cp], txMsg{action: "StartTransaction", tx: id, raw: string(p), wh: req.MeterStart})
+		l.mu.Unlock()
+		return json.RawMessage(fmt.Sprintf(`{"transactionId":%d,"idTagInfo":{"status":"Accepted"}}`, id)), nil
+	})
+	csms.Respond("StopTransaction", func(cp string, p json.RawMessage) (json.RawMessage, *rpc.Error) {
+		var req struct {
+			TransactionID int     `json:"transactionId"`
+			MeterStop     float64 `json:"meterStop"`
+			Reason        string  `json:"reason"`
+		}
+		json.Unmarshal(p, &req)
+		l.mu.Lock()
+		l.tx[cp] = append(l.tx[cp], txMsg{action: "StopTransaction", tx: req.TransactionID, raw: string(p), wh: req.MeterStop, reason: req.Reason})
+		l.mu.Unlock()
+		return json.RawMessage(`{"idTagInfo":{"status":"Accepted"}}`), nil
+	})
+	csms.Respond("MeterValues", func(cp string, p json.RawMessage) (json.RawMessage, *rpc.Error) {
+		var req struct {
+			TransactionID int `json:"transactionId"`
+			MeterValue    []struct {
+				SampledValue []struct {
+					Value     string `json:"value"`
+					Measurand string `json:"measurand"`
+				} `json:"sampledValue"`
+			} `json:"meterValue"`
+		}
+		json.Unmarshal(p, &req)
+		if req.TransactionID == 0 {
+			return json.RawMessage(`{}`), nil
+		}
+		wh := 0.0
+		for _, mv := range req.MeterValue {
+			for _, sv := range mv.SampledValue {
+				if sv.Measurand == "" || sv.Measurand == "Energy.Active.Import.Register" {
+					fmt.Sscan(sv.Value, &wh)
+				}
+			}
+		}
+		l.mu.Lock()
+		l.tx[cp] = append(l.tx[cp], txMsg{action: "MeterValues", tx: req.TransactionID, raw: string(p), wh: wh})
+		l.mu.Unlock()
+		return json.RawMessage(`{}`), nil
+	})
+	csms.onAttempt = func() {
+		l.mu.Lock()
+		l.attempts = append(l.attempts, time.Now())
+		l.mu.Unlock()
+	}
+	url, err := csms.Listen("127.0.0.1:0")
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return l, csms, url, nil
+}
+
+// Check verifies every charge point's transactions: each started one is
+// stopped exactly once, after its start, its meter never goes back, and
+// nothing is repeated except a message sent again right after itself
+// (its answer lost with a dropped link: at most dropped of those). It
+// returns the number of sessions, the stop reasons counted, and what is
+// wrong.
+func (l *Ledger) Check(dropped int) (sessions int, reasons map[string]int, problems []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	reasons = map[string]int{}
+	again := 0
+	for cp, msgs := range l.tx {
+		open := map[int]float64{} // tx → last meter reading
+		stopped := map[int]bool{}
+		seen := map[string]bool{}
+		for i, m := range msgs {
+			if seen[m.raw] {
+				if i > 0 && msgs[i-1].raw == m.raw {
+					again++
+					continue
+				}
+				problems = append(problems, fmt.Sprintf("%s: %s repeated, not right after itself: %s", cp, m.action, m.raw))
+				continue
+			}
+			seen[m.raw] = true
+			switch m.action {
+			case "StartTransaction":
+				open[m.tx] = m.wh
+				sessions++
+			case "MeterValues", "StopTransaction":
+				last, ok := open[m.tx]
+				switch {
+				case stopped[m.tx]:
+					problems = append(problems, fmt.Sprintf("%s: %s of transaction %d after its stop", cp, m.action, m.tx))
+				case !ok:
+					problems = append(problems, fmt.Sprintf("%s: %s of transaction %d, never started here", cp, m.action, m.tx))
+				case m.wh < last:
+					problems = append(problems, fmt.Sprintf("%s: transaction %d's meter went back from %g to %g Wh", cp, m.tx, last, m.wh))
+				}
+				open[m.tx] = max(last, m.wh)
+				if m.action == "StopTransaction" {
+					stopped[m.tx] = true
+					delete(open, m.tx)
+					reasons[m.reason]++
+				}
+			}
+		}
+		for tx := range open {
+			problems = append(problems, fmt.Sprintf("%s: transaction %d never stopped", cp, tx))
+		}
+	}
+	if again > dropped {
+		problems = append(problems, fmt.Sprintf("%d messages came twice in a row, more than the %d links dropped", again, dropped))
+	}
+	return sessions, reasons, problems
+}
+
+// MaxPerSecond is the most connection attempts any second from from
+// saw.
+func (l *Ledger) MaxPerSecond(from time.Time) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var ts []time.Time
+	for _, a := range l.attempts {
+		if !a.Before(from) {
+			ts = append(ts, a)
+		}
+	}
+	slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+	most := 0
+	for i, j := 0, 0; j < len(ts); j++ {
+		for ts[j].Sub(ts[i]) >= time.Second {
+			i++
+		}
+		most = max(most, j-i+1)
+	}
+	return most
+}
+
+// Boots is how many BootNotifications each charge point sent.
+func (l *Ledger) Boots() map[string]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return maps.Clone(l.boots)
+}
+
+// Raw returns the transaction messages of a charge point as it sent them.
+func (l *Ledger) Raw(cp string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, m := range l.tx[cp] {
+		out = append(out, m.raw)
+	}
+	return out
+}

@@ -1,0 +1,285 @@
+package fleet
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/evse-dev/evse/internal/api"
+	"github.com/evse-dev/evse/internal/chargepoint"
+	"github.com/evse-dev/evse/internal/chargepoint/runner"
+	v16 "github.com/evse-dev/evse/internal/chargepoint/v16"
+	"github.com/evse-dev/evse/internal/clock"
+	"github.com/evse-dev/evse/internal/config"
+	"github.com/evse-dev/evse/internal/daemon"
+	"github.com/evse-dev/evse/internal/hw/sim"
+	"github.com/evse-dev/evse/internal/kv"
+	"github.com/evse-dev/evse/internal/ocppj"
+)
+
+// Charger is one charge point of the fleet: what `evse run` runs, on the
+// fleet's runner and in its part of the fleet's store.
+type Charger struct {
+	ID    string
+	group int
+	f     *Fleet
+
+	settings *config.Settings
+	board    *sim.Board
+	cp       *v16.ChargePoint
+	client   *ocppj.Client
+	link     *caller
+
+	// plays is the generator's: one per connector.
+	plays []connectorPlay
+
+	connected atomic.Bool
+	everUp    atomic.Bool
+	failing   atomic.Bool // the last connection attempt failed
+	lastError atomic.Pointer[string]
+	powerOff  atomic.Bool
+	power     chan struct{} // buffered 1: the power came back
+	skew      atomic.Int64
+}
+
+// newCharger makes charge point m of the fleet, restored from its part
+// of the store.
+func (f *Fleet) newCharger(m member, part kv.Store, httpClient *http.Client, tlsConfig *tls.Config, wsClient *http.Client) (*Charger, error) {
+	g := f.spec.Groups[m.group]
+	c := &Charger{ID: m.id, group: m.group, f: f, power: make(chan struct{}, 1)}
+	settings, err := config.Open(f.catalogues[m.group], kvConfig{part}, f.log)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", m.id, err)
+	}
+	settings.SetComputed("DlmState", func() string {
+		if settings.Snapshot().DlmMode == 0 {
+			return "Disabled"
+		}
+		return "not run in a fleet"
+	})
+	tlsURL := strings.HasPrefix(strings.ToLower(f.opts.CSMSURL), "wss://")
+	settings.AddCheck(func(k config.Key, v string, _ config.Actor, _ func(string) string) error {
+		if k.Name == "SecurityProfile" && v == "2" && !tlsURL {
+			return errors.New("security profile 2 needs a wss:// central system URL")
+		}
+		return nil
+	})
+	if key := g.Security.AuthorizationKey; key != "" && settings.Snapshot().AuthorizationKey == "" {
+		if _, err := settings.Set("AuthorizationKey", key, config.ActorInstaller); err != nil {
+			return nil, fmt.Errorf("%s: %w", m.id, err)
+		}
+	}
+	c.settings = settings
+	snap := settings.Snapshot()
+	registers, err := runner.LastRegisters(part, snap.NumberOfConnectors)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", m.id, err)
+	}
+	c.board = sim.New(sim.Options{Clock: clock.Real{}, Connectors: snap.NumberOfConnectors, Phases: g.model.Phases,
+		Registers: registers, Socket: g.model.Socket(), EventBuffer: 16})
+	services := daemon.NewServices(f.log, m.id, httpClient, tlsConfig)
+	c.cp, err = v16.New(v16.Options{Model: g.model, Settings: settings, Board: c.board, Store: part, Clock: clock.Real{},
+		Logger: services.Logger, Runner: f.runner, ID: m.id, ReconnectSpread: f.opts.ReplaySpread, Pacing: f.opts.Pacing,
+		Firmware: services.Firmware, Diagnostics: services.Diagnostics, OnHalt: c.halted})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", m.id, err)
+	}
+	seed := f.seedOf(m.id)
+	c.link = &caller{c: c, stats: f.stats, mis: g.Misbehave, rng: rand.New(rand.NewPCG(seed, 1))}
+	c.cp.Attach(c.link)
+	c.client, err = ocppj.NewClient(ocppj.Options{
+		URL:          f.opts.CSMSURL,
+		ID:           m.id,
+		Password:     daemon.Password(settings),
+		RequireTLS:   snap.SecurityProfile == 2,
+		TLSConfig:    tlsConfig,
+		HTTPClient:   wsClient,
+		Gate:         c.gate,
+		PingInterval: time.Duration(snap.WebSocketPingInterval) * time.Second,
+		MinBackoff:   f.opts.MinBackoff,
+		MaxBackoff:   f.opts.MaxBackoff,
+		Handler:      &handler{c: c, stats: f.stats, mis: g.Misbehave, inner: c.cp, link: c.link},
+		Logger:       services.Logger,
+		OnConnect:    c.onConnect,
+		OnDisconnect: c.onDisconnect,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", m.id, err)
+	}
+	settings.Watch(func(ch config.Change) {
+		switch ch.Key.Name {
+		case "WebSocketPingInterval":
+			c.client.SetPingInterval(time.Duration(settings.Snapshot().WebSocketPingInterval) * time.Second)
+		case "SecurityProfile", "AuthorizationKey":
+			c.client.Reconnect() // with the new credentials
+		}
+	})
+	c.plays = make([]connectorPlay, snap.NumberOfConnectors)
+	for i := range c.plays {
+		c.plays[i].rng = rand.New(rand.NewPCG(seed, uint64(i+2)))
+	}
+	return c, nil
+}
+
+// errUnreachable fails connection attempts while the central system is
+// made unreachable.
+var errUnreachable = errors.New("the central system is unreachable (fault csms-unreachable)")
+
+// gate is waited for before each connection attempt: power, the
+// central system's reachability, the ramp.
+func (c *Charger) gate(ctx context.Context) error {
+	for c.powerOff.Load() {
+		select {
+		case <-c.power:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if c.f.unreachable() {
+		c.f.stats.attempts.Add(1)
+		c.f.stats.attemptsC.Inc()
+		return errUnreachable
+	}
+	if err := c.f.ramp.wait(ctx); err != nil {
+		return err
+	}
+	c.f.stats.attempts.Add(1)
+	c.f.stats.attemptsC.Inc()
+	return nil
+}
+
+func (c *Charger) onConnect() {
+	if c.everUp.Swap(true) {
+		c.f.stats.reconnects.Inc()
+	}
+	c.connected.Store(true)
+	c.failing.Store(false)
+	c.f.stats.connects.Add(1)
+	c.cp.Connected()
+}
+
+func (c *Charger) onDisconnect(err error) {
+	was := c.connected.Swap(false)
+	if was {
+		c.f.stats.disconnects.Add(1)
+	} else {
+		c.failing.Store(true)
+	}
+	if err != nil {
+		s := err.Error()
+		c.lastError.Store(&s)
+	}
+	c.cp.Disconnected()
+}
+
+// halted restarts the software after a reset, as a reboot does, and
+// connects again.
+func (c *Charger) halted(chargepoint.Halt) {
+	c.cp.Restart()
+	c.client.Reconnect()
+}
+
+// cutPower takes the power away for d (see PowerCut).
+func (c *Charger) cutPower(d time.Duration) {
+	if c.powerOff.Swap(true) {
+		return
+	}
+	c.cp.PowerCut()
+	c.client.Drop()
+	time.AfterFunc(d, c.restorePower)
+}
+
+func (c *Charger) restorePower() {
+	if !c.powerOff.Swap(false) {
+		return
+	}
+	c.cp.Restart()
+	select {
+	case c.power <- struct{}{}:
+	default:
+	}
+}
+
+// State is a charge point's state as the fleet tells it.
+type State string
+
+// States, from the link's view.
+const (
+	StateConnecting State = "connecting" // never connected yet
+	StateFailing    State = "failing"    // the last attempt failed
+	StateOffline    State = "offline"    // was connected, is not now
+	StateConnected  State = "connected"  // connected, no answer to BootNotification yet
+	StateAccepted   State = "accepted"
+	StatePending    State = "pending"
+	StateRejected   State = "rejected"
+	StatePowerOff   State = "power-off"
+)
+
+// States lists every state in the order they are shown.
+var States = []State{StateConnecting, StateFailing, StateOffline, StateConnected, StateAccepted, StatePending, StateRejected, StatePowerOff}
+
+// State is the charge point's state now.
+func (c *Charger) State() State {
+	switch {
+	case c.powerOff.Load():
+		return StatePowerOff
+	case c.connected.Load():
+		switch c.cp.Registration() {
+		case "Accepted":
+			return StateAccepted
+		case "Pending":
+			return StatePending
+		case "Rejected":
+			return StateRejected
+		}
+		return StateConnected
+	case c.failing.Load():
+		return StateFailing
+	case c.everUp.Load():
+		return StateOffline
+	}
+	return StateConnecting
+}
+
+// Group is the name of the charge point's group.
+func (c *Charger) Group() string { return c.f.spec.Groups[c.group].Name }
+
+// LastError is why the last connection ended or failed, "" if none did.
+func (c *Charger) LastError() string {
+	if p := c.lastError.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// energyWh is what the charger's meters have counted, in Wh.
+func (c *Charger) energyWh() float64 {
+	total := 0.0
+	for _, h := range c.board.Connectors() {
+		total += h.Meter().EnergyWh
+	}
+	return total
+}
+
+// The local API's view of the charge point (api.Backend).
+
+var _ api.Backend = (*Charger)(nil)
+
+func (c *Charger) Status(ctx context.Context) (chargepoint.Status, error) {
+	if c.powerOff.Load() {
+		return chargepoint.Status{}, errors.New("no power (fault power-cut)")
+	}
+	return c.cp.Status(ctx)
+}
+func (c *Charger) Settings() *config.Settings { return c.settings }
+func (c *Charger) Board() *sim.Board          { return c.board }
+func (c *Charger) EmergencyStop(ctx context.Context) error {
+	return c.cp.EmergencyStop(ctx)
+}
+func (c *Charger) LocalList() api.LocalList { return c.cp }
