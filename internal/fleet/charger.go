@@ -108,6 +108,11 @@ func (f *Fleet) newCharger(m member, part kv.Store, httpClient *http.Client, tls
 		Logger:       services.Logger,
 		OnConnect:    c.onConnect,
 		OnDisconnect: c.onDisconnect,
+		OnConnectFailed: func(err error) {
+			c.failing.Store(true)
+			s := err.Error()
+			c.lastError.Store(&s)
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", m.id, err)
@@ -165,11 +170,8 @@ func (c *Charger) onConnect() {
 }
 
 func (c *Charger) onDisconnect(err error) {
-	was := c.connected.Swap(false)
-	if was {
+	if c.connected.Swap(false) {
 		c.f.stats.disconnects.Add(1)
-	} else {
-		c.failing.Store(true)
 	}
 	if err != nil {
 		s := err.Error()

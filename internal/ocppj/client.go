@@ -101,6 +101,9 @@ type Options struct {
 	// OnDisconnect after each connection ends. They must not block.
 	OnConnect    func()
 	OnDisconnect func(err error)
+	// OnConnectFailed, when set, is told why a connection attempt failed.
+	// It must not block.
+	OnConnectFailed func(err error)
 }
 
 // stableConnection is how long a connection must have been up for the

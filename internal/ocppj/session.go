@@ -83,6 +83,9 @@ func (c *Client) session(ctx context.Context) (up time.Duration, err error) {
 	default:
 	}
 	conn, err := c.dial(ctx)
+	if err != nil && ctx.Err() == nil && c.opts.OnConnectFailed != nil {
+		c.opts.OnConnectFailed(err)
+	}
 	if err != nil {
 		if errors.Is(err, ErrSubprotocol) {
 			c.log.Error("central system refused the OCPP subprotocol; not going on with this connection", "url", c.target, "err", err)

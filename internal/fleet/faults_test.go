@@ -1,0 +1,206 @@
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/evse-dev/evse/internal/csmstest"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
+)
+
+// TestAReconnectStormDeliversEveryJournalWithinTheRamp drops every link
+// of a busy fleet at once: the reconnections keep to the ramp, and what
+// the charge points journaled meanwhile reaches the central system in
+// order, nothing lost, nothing repeated but a message whose answer went
+// with its link.
+func TestAReconnectStormDeliversEveryJournalWithinTheRamp(t *testing.T) {
+	const n, rate = 300, 100
+	l, url := newLedger(t)
+	f, stop := runFleet(t, Options{CSMSURL: url, Spec: busySpec(t, n, rate), DataDir: t.TempDir(), Seed: 11})
+	waitFor(t, func() bool { return f.Progress().States[StateAccepted] == n })
+	waitFor(t, func() bool { return f.stats.sessions.Load() >= n/2 })
+	storm := time.Now()
+	hit, err := f.Apply(Fault{Kind: DropLinks})
+	if err != nil || hit != n {
+		t.Fatalf("drop-links hit %d, %v", hit, err)
+	}
+	waitFor(t, func() bool { return f.stats.connects.Load() >= 2*n })
+	t.Logf("all %d back after %.1f s", n, time.Since(storm).Seconds())
+	waitFor(t, func() bool { return f.journalDepth() == 0 })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if most := l.MaxPerSecond(storm); most > rate+1 {
+		t.Errorf("%d connection attempts in one second after the storm; the ramp allows %d", most, rate)
+	}
+	if took := time.Since(storm); took < time.Duration(n/rate-1)*time.Second {
+		t.Errorf("%d reconnected in %s: faster than the ramp", n, took)
+	}
+	sessions, reasons := checkLedger(t, l, n)
+	t.Logf("%d sessions, stops %v", sessions, reasons)
+}
+
+// TestAPowerCutEndsTheOpenTransactionsWithPowerLoss cuts the power of
+// half a busy fleet for 2 s: those charge points boot again, the
+// transactions they had open end with PowerLoss, and the ledger holds.
+func TestAPowerCutEndsTheOpenTransactionsWithPowerLoss(t *testing.T) {
+	const n = 100
+	l, url := newLedger(t)
+	spec := busySpec(t, n, 1000)
+	spec.Groups[0].Behaviour.Stay.Min, spec.Groups[0].Behaviour.Stay.Max = Duration(20*time.Second), Duration(30*time.Second)
+	f, stop := runFleet(t, Options{CSMSURL: url, Spec: spec, DataDir: t.TempDir(), Seed: 3})
+	waitFor(t, func() bool { return f.stats.sessions.Load() >= n/2 })
+	hit, err := f.Apply(Fault{Kind: PowerCut, Share: 0.5, For: Duration(2 * time.Second)})
+	if err != nil || hit == 0 {
+		t.Fatalf("power-cut hit %d, %v", hit, err)
+	}
+	waitFor(t, func() bool { return f.Progress().States[StatePowerOff] == hit })
+	waitFor(t, func() bool { return f.Progress().States[StateAccepted] == n })
+	rebooted := 0
+	for _, b := range l.Boots() {
+		if b >= 2 {
+			rebooted++
+		}
+	}
+	if rebooted != hit {
+		t.Errorf("%d charge points booted again, %d lost their power", rebooted, hit)
+	}
+	waitFor(t, func() bool { return f.journalDepth() == 0 })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	_, reasons := checkLedger(t, l, hit)
+	if reasons["PowerLoss"] == 0 {
+		t.Errorf("stops %v: none with PowerLoss", reasons)
+	}
+	t.Logf("%d lost their power; stops %v", hit, reasons)
+}
+
+// TestAnUnreachableCentralSystemIsRetriedAndFoundAgain makes the central
+// system unreachable for 2 s: every link drops, every attempt meanwhile
+// fails, and then all are back.
+func TestAnUnreachableCentralSystemIsRetriedAndFoundAgain(t *testing.T) {
+	const n = 50
+	_, url := newLedger(t)
+	spec, err := Simple(n, "U-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Ramp.Rate = 1000
+	f, stop := runFleet(t, Options{CSMSURL: url, Spec: spec, DataDir: t.TempDir()})
+	waitFor(t, func() bool { return f.Progress().States[StateAccepted] == n })
+	if _, err := f.Apply(Fault{Kind: Unreachable, For: Duration(2 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return f.Progress().States[StateFailing] == n })
+	waitFor(t, func() bool { return f.Progress().States[StateAccepted] == n })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestClockSkewShowsInTheTimestamps sets one charge point's clock an hour
+// ahead: its next messages carry that time.
+func TestClockSkewShowsInTheTimestamps(t *testing.T) {
+	csms := csmstest.New(csmstest.Options{})
+	url, err := csms.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer csms.Close()
+	spec, err := Simple(2, "S-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Ramp.Rate = 1000
+	f, stop := runFleet(t, Options{CSMSURL: url, Spec: spec, DataDir: t.TempDir()})
+	waitFor(t, func() bool { return f.Progress().States[StateAccepted] == 2 })
+	if _, err := f.Apply(Fault{Kind: ClockSkew, IDs: []string{"S-00001"}, By: Duration(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	mark := len(csms.Records())
+	c, _ := f.Charger("S-00001")
+	if err := c.board.SetFault(1, "GroundFailure"); err != nil { // a status with a timestamp
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rec, err := csms.WaitFor(ctx, mark, csmstest.IsCall("S-00001", "StatusNotification"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sn struct {
+		Timestamp time.Time `json:"timestamp"`
+	}
+	if err := json.Unmarshal(rec.Frame.Payload, &sn); err != nil {
+		t.Fatal(err)
+	}
+	if ahead := time.Until(sn.Timestamp); ahead < 59*time.Minute || ahead > 61*time.Minute {
+		t.Errorf("timestamp %s is %s ahead, want an hour", sn.Timestamp, ahead)
+	}
+	stop()
+}
+
+// TestMisbehaviourIsWhatWasAskedFor: CALLERRORs, late answers, repeated
+// CALLs, each on when asked for, off otherwise.
+func TestMisbehaviourIsWhatWasAskedFor(t *testing.T) {
+	csms := csmstest.New(csmstest.Options{})
+	url, err := csms.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer csms.Close()
+	spec := Spec{Ramp: Ramp{Rate: 1000}, Groups: []Group{
+		{Name: "errors", Count: 1, Misbehave: Misbehave{CallErrors: 1}},
+		{Name: "late", Count: 1, Misbehave: Misbehave{LateAnswers: 1, LateBy: Duration(time.Second)}},
+		{Name: "repeats", Count: 1, Misbehave: Misbehave{Repeats: 1}},
+		{Name: "good", Count: 1},
+	}}
+	if err := spec.check(""); err != nil {
+		t.Fatal(err)
+	}
+	f, stop := runFleet(t, Options{CSMSURL: url, Spec: spec, DataDir: t.TempDir()})
+	waitFor(t, func() bool { return f.Progress().States[StateAccepted] == 4 })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	get := json.RawMessage(`{"key":["HeartbeatInterval"]}`)
+
+	_, err = csms.Call(ctx, "errors-00001", "GetConfiguration", get)
+	var callErr *rpc.Error
+	if !errors.As(err, &callErr) || callErr.Code != rpc.InternalError {
+		t.Errorf("callErrors 1: GetConfiguration answered %v, want CALLERROR InternalError", err)
+	}
+	start := time.Now()
+	if _, err := csms.Call(ctx, "late-00001", "GetConfiguration", get); err != nil || time.Since(start) < time.Second {
+		t.Errorf("lateAnswers 1: answered after %s (%v), want after 1 s", time.Since(start), err)
+	}
+	start = time.Now()
+	if _, err := csms.Call(ctx, "good-00001", "GetConfiguration", get); err != nil || time.Since(start) > 500*time.Millisecond {
+		t.Errorf("a well-behaved charge point answered after %s (%v)", time.Since(start), err)
+	}
+	boots := func(cp string) int {
+		n := 0
+		for _, r := range csms.Records() {
+			if r.ChargePoint == cp && r.Dir == csmstest.FromChargePoint && r.Frame.Action == "BootNotification" {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, func() bool { return boots("repeats-00001") == 2 })
+	if n := boots("good-00001"); n != 1 {
+		t.Errorf("a well-behaved charge point sent %d BootNotifications", n)
+	}
+	stop()
+	report := f.Report()
+	for _, a := range report.Actions {
+		if a.Action == "GetConfiguration" && a.Direction == fromCSMS && (a.Calls != 3 || a.CallErrors != 1) {
+			t.Errorf("report: GetConfiguration %d calls, %d CALLERRORs; want 3, 1", a.Calls, a.CallErrors)
+		}
+	}
+	_ = strings.TrimSpace
+}
