@@ -27,6 +27,7 @@ func newFleetCommand() *cobra.Command {
 		listen     string
 		reportFile string
 		rate       float64
+		duration   time.Duration
 		logs       logFlags
 	)
 	cmd := &cobra.Command{
@@ -92,7 +93,13 @@ docs/fleet.md.`,
 				defer close(done)
 				showProgress(ctx, out, f)
 			}()
-			runErr := f.Run(cmd.Context())
+			runCtx := cmd.Context()
+			if duration > 0 {
+				var stop context.CancelFunc
+				runCtx, stop = context.WithTimeout(runCtx, duration)
+				defer stop()
+			}
+			runErr := f.Run(runCtx)
 			cancel()
 			<-done
 			report := f.Report()
@@ -120,6 +127,7 @@ docs/fleet.md.`,
 	fl.StringVar(&shard, "shard", "", "i/n: run the i-th of n shards of the fleet (0 ≤ i < n)")
 	fl.StringVar(&reportFile, "report", "", "write the report as JSON to this file when the fleet stops")
 	fl.Float64Var(&rate, "ramp", 0, "connection attempts a second over the whole fleet (default the file's, else 20)")
+	fl.DurationVar(&duration, "duration", 0, "stop cleanly after this long, as on SIGINT (0: run until stopped)")
 	fl.StringVar(&opts.CAFile, "ca", "", "PEM file of CA certificates for wss:// (default: the system's)")
 	fl.DurationVar(&opts.ReplaySpread, "replay-spread", 10*time.Second, "longest random wait before a charge point's journal is sent after a (re)connection")
 	fl.DurationVar(&opts.Pacing, "pacing", 0, "least time between two journaled messages of one charge point (0: none)")

@@ -29,6 +29,18 @@ const (
 	dlmSlaveFixed
 )
 
+// RunDLM runs a charge point's DLM role (DlmMode) until ctx ends, and
+// makes DlmState tell it (a fleet runs it for the charge points of its
+// DLM sites).
+func RunDLM(ctx context.Context, id string, settings *config.Settings, cp *v16.ChargePoint, board hw.Board,
+	m model.Model, log *slog.Logger) error {
+	return runDLM(ctx, id, settings, cp, board, m, log, nil)
+}
+
+// ManagedByDLM reports whether a DlmMode caps the charger's own
+// connectors (a standalone master's are not).
+func ManagedByDLM(mode int) bool { return managedByDLM(mode) }
+
 // runDLM runs the charge point's DLM role (DlmMode) until ctx ends, and
 // makes DlmState tell it.
 func runDLM(ctx context.Context, id string, settings *config.Settings, cp *v16.ChargePoint, board hw.Board,

@@ -101,3 +101,25 @@ func TestTheFleetAPIListsDrivesAndMeasures(t *testing.T) {
 		}
 	}
 }
+
+// TestActionsAreCountedInBoundedMemory: a central system that sends
+// ever new action names cannot grow the counts or the metrics' labels
+// past maxActions.
+func TestActionsAreCountedInBoundedMemory(t *testing.T) {
+	s := newStats()
+	for i := range 5000 {
+		s.received("Action"+strings.Repeat("x", i%7)+string(rune('A'+i%26))+strings.Repeat("y", i), false)
+	}
+	if n := len(s.actions); n > maxActions+1 {
+		t.Errorf("%d actions kept", n)
+	}
+	families, err := s.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fam := range families {
+		if n := len(fam.GetMetric()); n > maxActions+1 {
+			t.Errorf("%s has %d series", fam.GetName(), n)
+		}
+	}
+}

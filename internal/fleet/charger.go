@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -44,16 +45,27 @@ type Charger struct {
 	failing   atomic.Bool // the last connection attempt failed
 	lastError atomic.Pointer[string]
 	powerOff  atomic.Bool
-	power     chan struct{} // buffered 1: the power came back
+	power     chan struct{} // buffered 1: the power came back (for the link)
 	skew      atomic.Int64
+
+	log *slog.Logger
+	// dlm: the charge point is of a DLM site; its node runs while it has
+	// power.
+	dlm       bool
+	dlmPower  chan struct{} // buffered 1: the power came back (for the node)
+	dlmCancel atomic.Pointer[context.CancelFunc]
 }
 
 // newCharger makes charge point m of the fleet, restored from its part
 // of the store.
 func (f *Fleet) newCharger(m member, part kv.Store, httpClient *http.Client, tlsConfig *tls.Config, wsClient *http.Client) (*Charger, error) {
 	g := f.spec.Groups[m.group]
-	c := &Charger{ID: m.id, group: m.group, f: f, power: make(chan struct{}, 1)}
-	settings, err := config.Open(f.catalogues[m.group], kvConfig{part}, f.log)
+	c := &Charger{ID: m.id, group: m.group, f: f, power: make(chan struct{}, 1), dlmPower: make(chan struct{}, 1)}
+	cat := f.catalogues[m.group]
+	if g.DLM && m.n > 1 {
+		cat = f.slaveCatalogues[m.group]
+	}
+	settings, err := config.Open(cat, kvConfig{part}, f.log)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", m.id, err)
 	}
@@ -70,11 +82,6 @@ func (f *Fleet) newCharger(m member, part kv.Store, httpClient *http.Client, tls
 		}
 		return nil
 	})
-	if key := g.Security.AuthorizationKey; key != "" && settings.Snapshot().AuthorizationKey == "" {
-		if _, err := settings.Set("AuthorizationKey", key, config.ActorInstaller); err != nil {
-			return nil, fmt.Errorf("%s: %w", m.id, err)
-		}
-	}
 	c.settings = settings
 	snap := settings.Snapshot()
 	registers, err := runner.LastRegisters(part, snap.NumberOfConnectors)
@@ -84,9 +91,12 @@ func (f *Fleet) newCharger(m member, part kv.Store, httpClient *http.Client, tls
 	c.board = sim.New(sim.Options{Clock: clock.Real{}, Connectors: snap.NumberOfConnectors, Phases: g.model.Phases,
 		Registers: registers, Socket: g.model.Socket(), EventBuffer: 16})
 	services := daemon.NewServices(f.log, m.id, httpClient, tlsConfig)
+	c.log = services.Logger
+	c.dlm = snap.DlmMode != 0
 	c.cp, err = v16.New(v16.Options{Model: g.model, Settings: settings, Board: c.board, Store: part, Clock: clock.Real{},
 		Logger: services.Logger, Runner: f.runner, ID: m.id, ReconnectSpread: f.opts.ReplaySpread, Pacing: f.opts.Pacing,
-		Firmware: services.Firmware, Diagnostics: services.Diagnostics, OnHalt: c.halted})
+		Firmware: services.Firmware, Diagnostics: services.Diagnostics, OnHalt: c.halted,
+		Managed: daemon.ManagedByDLM(snap.DlmMode)})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", m.id, err)
 	}
@@ -194,6 +204,9 @@ func (c *Charger) cutPower(d time.Duration) {
 	}
 	c.cp.PowerCut()
 	c.client.Drop()
+	if cancel := c.dlmCancel.Load(); cancel != nil {
+		(*cancel)() // the DLM node goes down with the rest
+	}
 	time.AfterFunc(d, c.restorePower)
 }
 
@@ -202,9 +215,39 @@ func (c *Charger) restorePower() {
 		return
 	}
 	c.cp.Restart()
-	select {
-	case c.power <- struct{}{}:
-	default:
+	for _, ch := range []chan struct{}{c.power, c.dlmPower} {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// runDLM runs the charge point's DLM node (its DlmMode) while it has
+// power, until ctx ends.
+func (c *Charger) runDLM(ctx context.Context) {
+	for ctx.Err() == nil {
+		if c.powerOff.Load() {
+			select {
+			case <-c.dlmPower:
+			case <-ctx.Done():
+			}
+			continue
+		}
+		dctx, cancel := context.WithCancel(ctx)
+		c.dlmCancel.Store(&cancel)
+		if c.powerOff.Load() { // cut meanwhile
+			cancel()
+		}
+		err := daemon.RunDLM(dctx, c.ID, c.settings, c.cp, c.board, c.f.spec.Groups[c.group].model, c.log)
+		cancel()
+		if err != nil && ctx.Err() == nil && !c.powerOff.Load() {
+			c.log.Error("DLM node stopped", "err", err)
+			select { // runs again when the power comes back
+			case <-c.dlmPower:
+			case <-ctx.Done():
+			}
+		}
 	}
 }
 

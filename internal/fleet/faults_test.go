@@ -202,5 +202,49 @@ func TestMisbehaviourIsWhatWasAskedFor(t *testing.T) {
 			t.Errorf("report: GetConfiguration %d calls, %d CALLERRORs; want 3, 1", a.Calls, a.CallErrors)
 		}
 	}
-	_ = strings.TrimSpace
+}
+
+// TestAGroupOfSecurityProfile1AuthenticatesWithItsKey: every charge point
+// of the group connects with Basic authentication, its id and the
+// group's AuthorizationKey; a central system that knows another key
+// refuses them.
+func TestAGroupOfSecurityProfile1AuthenticatesWithItsKey(t *testing.T) {
+	const key = "00112233445566778899aabbccddeeff"
+	for _, tc := range []struct {
+		name   string
+		known  []byte
+		accept bool
+	}{
+		{"the right key", []byte{0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff}, true},
+		{"another key", []byte("not-the-password"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			passwords := map[string][]byte{}
+			for n := 1; n <= 3; n++ {
+				passwords[(Group{ID: "P-{n}"}).id(n)] = tc.known
+			}
+			csms := csmstest.New(csmstest.Options{Passwords: passwords})
+			url, err := csms.Listen("127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer csms.Close()
+			spec := Spec{Ramp: Ramp{Rate: 1000}, Groups: []Group{{Name: "p", Count: 3, ID: "P-{n}",
+				Security: Security{Profile: 1, AuthorizationKey: key}}}}
+			if err := spec.check(""); err != nil {
+				t.Fatal(err)
+			}
+			f, stop := runFleet(t, Options{CSMSURL: url, Spec: spec, DataDir: t.TempDir()})
+			defer stop()
+			if tc.accept {
+				waitFor(t, func() bool { return f.Progress().States[StateAccepted] == 3 })
+				return
+			}
+			waitFor(t, func() bool { return f.Progress().States[StateFailing] == 3 })
+			c, _ := f.Charger("P-1")
+			if !strings.Contains(c.LastError(), "refused the credentials") {
+				t.Errorf("last error %q", c.LastError())
+			}
+		})
+	}
 }

@@ -7,7 +7,9 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,12 +60,15 @@ type Fleet struct {
 	db         *store.DB
 	runner     *runner.Runner
 	catalogues []*config.Catalogue
-	chargers   []*Charger
-	byID       map[string]*Charger
-	stats      *Stats
-	ramp       *ramp
-	gen        *generator
-	started    time.Time
+	// slaveCatalogues are the catalogues of the slaves of DLM groups
+	// (nil for other groups).
+	slaveCatalogues []*config.Catalogue
+	chargers        []*Charger
+	byID            map[string]*Charger
+	stats           *Stats
+	ramp            *ramp
+	gen             *generator
+	started         time.Time
 	// energyAtStart is what the meters had counted when the fleet
 	// started, in Wh (the report counts what this run added).
 	energyAtStart float64
@@ -118,13 +123,14 @@ func New(opts Options) (*Fleet, error) {
 	f := &Fleet{opts: opts, spec: opts.Spec, log: log, db: db, byID: map[string]*Charger{}, stats: newStats(),
 		ramp: newRamp(opts.Spec.Ramp, opts.Seed), faultRng: rand.New(rand.NewPCG(opts.Seed, 0xfa17))}
 	f.runner = runner.New(runner.Options{Store: db, Logger: log, StopGrace: opts.StopGrace})
-	for _, g := range f.spec.Groups {
-		cat, err := g.catalogue()
+	for i, g := range f.spec.Groups {
+		master, slave, err := f.groupCatalogues(i, g)
 		if err != nil {
 			db.Close()
-			return nil, err
+			return nil, fmt.Errorf("group %s: %w", g.Name, err)
 		}
-		f.catalogues = append(f.catalogues, cat)
+		f.catalogues = append(f.catalogues, master)
+		f.slaveCatalogues = append(f.slaveCatalogues, slave)
 	}
 	prefixes := make([]string, len(members))
 	for i, m := range members {
@@ -150,6 +156,43 @@ func New(opts Options) (*Fleet, error) {
 	}
 	f.gen = &generator{clock: clock.Real{}, stats: f.stats, groups: f.spec.Groups}
 	return f, nil
+}
+
+// groupCatalogues makes a group's catalogue; for a DLM group, that of
+// its master and that of its slaves, which find the master on loopback.
+func (f *Fleet) groupCatalogues(i int, g Group) (master, slave *config.Catalogue, err error) {
+	if !g.DLM {
+		master, err = g.catalogue(nil)
+		return master, nil, err
+	}
+	port := g.DLMPort
+	if port == 0 {
+		if port, err = freePort(); err != nil {
+			return nil, nil, err
+		}
+	}
+	role := roleDefaults{"DlmMode": dlmMaster, "DlmPort": strconv.Itoa(port)}
+	if g.Keys["DlmSiteKey"] == "" {
+		rng := rand.New(rand.NewPCG(f.opts.Seed, uint64(i)))
+		role["DlmSiteKey"] = fmt.Sprintf("%016x%016x", rng.Uint64(), rng.Uint64())
+	}
+	if master, err = g.catalogue(role); err != nil {
+		return nil, nil, err
+	}
+	role["DlmMode"], role["DlmMasterIp"] = dlmSlave, net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	slave, err = g.catalogue(role)
+	return master, slave, err
+}
+
+// freePort returns a TCP port nothing listens on now (the master takes
+// it when it starts: a port taken meanwhile shows in its DlmState).
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("a port for the DLM master: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // partPrefix is the prefix of a charge point's buckets in the store.
@@ -195,6 +238,11 @@ func (f *Fleet) Run(ctx context.Context) error {
 	f.gen.schedule(time.Now(), f.chargers)
 	side.Go(func() { f.gen.run(bctx) })
 	side.Go(func() { f.scheduleFaults(bctx) })
+	for _, c := range f.chargers {
+		if c.dlm {
+			side.Go(func() { c.runDLM(bctx) })
+		}
+	}
 	err := f.runner.Run(ctx)
 	stopBoards()
 	side.Wait()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,6 +19,10 @@ type ramp struct {
 	perTik int // tokens a tick
 	jitter time.Duration
 	tokens chan struct{}
+	// waiting counts those waiting for a token; while none do, run does
+	// not tick (an idle fleet wakes for nothing).
+	waiting atomic.Int64
+	demand  chan struct{} // buffered 1
 
 	mu  sync.Mutex
 	rng *rand.Rand
@@ -30,7 +35,7 @@ func newRamp(r Ramp, seed uint64) *ramp {
 		tick = time.Millisecond
 		per = max(int(r.Rate/1000), 1)
 	}
-	return &ramp{tick: tick, perTik: per, jitter: r.Jitter.D(), tokens: make(chan struct{}),
+	return &ramp{tick: tick, perTik: per, jitter: r.Jitter.D(), tokens: make(chan struct{}), demand: make(chan struct{}, 1),
 		rng: rand.New(rand.NewPCG(seed, 0x7a3d))}
 }
 
@@ -39,6 +44,15 @@ func (r *ramp) run(ctx context.Context) {
 	t := time.NewTicker(r.tick)
 	defer t.Stop()
 	for {
+		if r.waiting.Load() == 0 {
+			t.Stop()
+			select {
+			case <-r.demand:
+			case <-ctx.Done():
+				return
+			}
+			t.Reset(r.tick)
+		}
 		select {
 		case <-t.C:
 		case <-ctx.Done():
@@ -63,6 +77,12 @@ func (r *ramp) wait(ctx context.Context) error {
 	r.mu.Unlock()
 	if err := sleep(ctx, j); err != nil {
 		return err
+	}
+	r.waiting.Add(1)
+	defer r.waiting.Add(-1)
+	select {
+	case r.demand <- struct{}{}:
+	default:
 	}
 	select {
 	case <-r.tokens:

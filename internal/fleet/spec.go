@@ -65,9 +65,23 @@ type Group struct {
 	// Misbehave makes the group's charge points break OCPP on purpose,
 	// to test how a central system copes; zero: they do not.
 	Misbehave Misbehave `yaml:"misbehave"`
+	// DLM makes the group one DLM site: its first charge point the
+	// master (DlmMode 1, charging too), the others its slaves (DlmMode
+	// 4), over TCP on loopback. The site's limits are keys
+	// (DlmPhase1Limit…); DlmSiteKey is drawn from the seed unless the
+	// keys give one.
+	DLM bool `yaml:"dlm"`
+	// DLMPort is the port the master listens on; 0: a free one.
+	DLMPort int `yaml:"dlmPort"`
 
 	model model.Model // loaded
 }
+
+// DlmMode values a DLM group gives its charge points.
+const (
+	dlmMaster = "1" // master, with its own connectors managed
+	dlmSlave  = "4" // slave of a fixed master address
+)
 
 // Security is a group's security profile and credentials.
 type Security struct {
@@ -186,7 +200,20 @@ func (s *Spec) check(dir string) error {
 			}
 			g.model = m
 		}
-		if _, err := g.catalogue(); err != nil {
+		if g.DLM {
+			if g.Count < 2 {
+				return fmt.Errorf("group %s: a DLM site needs a master and at least one slave (count 2 or more)", g.Name)
+			}
+			for _, k := range []string{"DlmMode", "DlmMasterIp", "DlmPort"} {
+				if _, set := g.Keys[k]; set {
+					return fmt.Errorf("group %s: a DLM group sets %s itself", g.Name, k)
+				}
+			}
+			if g.DLMPort < 0 || g.DLMPort > 65535 {
+				return fmt.Errorf("group %s: dlmPort %d", g.Name, g.DLMPort)
+			}
+		}
+		if _, err := g.catalogue(roleDefaults{}); err != nil {
 			return fmt.Errorf("group %s: %w", g.Name, err)
 		}
 		switch p := g.Security.Profile; {
@@ -234,28 +261,34 @@ func (g Group) id(n int) string {
 	})
 }
 
+// roleDefaults are the keys a charge point's role in a DLM group adds.
+type roleDefaults map[string]string
+
 // catalogue is the group's catalogue: the model's defaults with the
-// group's keys as defaults, checked as an installer's values are.
-func (g Group) catalogue() (*config.Catalogue, error) {
+// group's keys as defaults, then role's, checked as an installer's
+// values are.
+func (g Group) catalogue(role roleDefaults) (*config.Catalogue, error) {
 	defaults := g.model.ConfigDefaults()
 	for k, v := range g.Keys {
+		defaults[k] = v
+	}
+	for k, v := range role {
 		defaults[k] = v
 	}
 	if g.Security.Profile > 0 {
 		defaults["SecurityProfile"] = strconv.Itoa(g.Security.Profile)
 	}
+	if g.Security.AuthorizationKey != "" {
+		// A default, as the group's keys are: no write for each charge
+		// point of a big fleet.
+		defaults["AuthorizationKey"] = g.Security.AuthorizationKey
+	}
 	cat, err := config.NewCatalogue(defaults)
 	if err != nil {
-		return nil, fmt.Errorf("keys: %w", err)
-	}
-	if g.Security.AuthorizationKey != "" {
-		k, ok := cat.Lookup("AuthorizationKey")
-		if !ok {
-			return nil, errors.New("the catalogue has no AuthorizationKey")
-		}
-		if _, err := k.Parse(g.Security.AuthorizationKey); err != nil {
+		if g.Security.AuthorizationKey != "" && strings.Contains(err.Error(), "AuthorizationKey") {
 			return nil, fmt.Errorf("authorizationKey: %w", err)
 		}
+		return nil, fmt.Errorf("keys: %w", err)
 	}
 	if n := g.model.Connectors; n < 1 {
 		return nil, fmt.Errorf("model with %d connectors", n)

@@ -71,27 +71,33 @@ func newStats() *Stats {
 	return s
 }
 
-func (s *Stats) entry(action, dir string) *actionStats {
+// maxActions bounds the actions counted apart: a central system may send
+// any action name, and each would be a label of the metrics too.
+const maxActions = 200
+
+// entry returns an action's numbers and the name it is counted under:
+// its own, or "(other)" once maxActions are known.
+func (s *Stats) entry(action, dir string) (*actionStats, string) {
 	k := actionKey{action, dir}
 	a := s.actions[k]
 	if a == nil {
-		if len(s.actions) >= 200 {
+		if len(s.actions) >= maxActions {
 			k = actionKey{"(other)", dir} // bounded, whatever comes
 			if a = s.actions[k]; a != nil {
-				return a
+				return a, k.action
 			}
 		}
 		a = &actionStats{}
 		s.actions[k] = a
 	}
-	return a
+	return a, k.action
 }
 
 // sent notes one of the charge points' CALLs and its outcome: answered
 // after took, a CALLERROR (refused), or no answer (timeout).
 func (s *Stats) sent(action string, took time.Duration, refused, timeout bool) {
 	s.mu.Lock()
-	a := s.entry(action, toCSMS)
+	a, action := s.entry(action, toCSMS)
 	a.calls++
 	switch {
 	case timeout:
@@ -116,7 +122,7 @@ func (s *Stats) sent(action string, took time.Duration, refused, timeout bool) {
 // charge point answered it with a CALLERROR.
 func (s *Stats) received(action string, callError bool) {
 	s.mu.Lock()
-	a := s.entry(action, fromCSMS)
+	a, action := s.entry(action, fromCSMS)
 	a.calls++
 	if callError {
 		a.errors++
