@@ -41,10 +41,26 @@ func (g Guard) Protect(h http.Handler, log *slog.Logger) http.Handler {
 			return
 		}
 		if g.Token != "" {
+			if q := r.URL.Query().Get("token"); q != "" && r.Method == http.MethodGet && g.tokenIs(q) {
+				// A browser's way in: the token once in the address,
+				// then in a cookie only this site sends.
+				http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: q, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+				u := *r.URL
+				query := u.Query()
+				query.Del("token")
+				u.RawQuery = query.Encode()
+				http.Redirect(w, r, u.RequestURI(), http.StatusSeeOther)
+				return
+			}
 			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(g.Token)) != 1 {
+			if !ok {
+				if c, err := r.Cookie(tokenCookie); err == nil {
+					got, ok = c.Value, true
+				}
+			}
+			if !ok || !g.tokenIs(got) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="evse"`)
-				fail(w, http.StatusUnauthorized, "a token is needed: Authorization: Bearer <token> (evse api-token --data DIR shows it)")
+				fail(w, http.StatusUnauthorized, "a token is needed: Authorization: Bearer <token>, or in a browser ?token=<token> once (evse api-token --data DIR shows it)")
 				return
 			}
 		}
@@ -96,4 +112,11 @@ func (l *rateLimited) warn(msg string, args ...any) {
 		return
 	}
 	l.skip++
+}
+
+// tokenCookie keeps a browser's token once given (see Protect).
+const tokenCookie = "evse_token"
+
+func (g Guard) tokenIs(got string) bool {
+	return subtle.ConstantTimeCompare([]byte(got), []byte(g.Token)) == 1
 }

@@ -3,6 +3,7 @@ package chargepoint
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/evse-dev/evse/internal/smartcharging"
@@ -252,6 +253,23 @@ type Status struct {
 	// central system.
 	Journal    int               `json:"journal"`
 	Connectors []ConnectorStatus `json:"connectors"`
+	// Reservations and Profiles are those in force.
+	Reservations []Reservation   `json:"reservations,omitempty"`
+	Profiles     []ProfileStatus `json:"profiles,omitempty"`
+}
+
+// ProfileStatus is an installed charging profile as the installer sees
+// it.
+type ProfileStatus struct {
+	Connector  int    `json:"connector"`
+	ID         int    `json:"id"`
+	StackLevel int    `json:"stackLevel"`
+	Purpose    string `json:"purpose"`
+	Kind       string `json:"kind"`
+	// FirstLimit is the limit of the schedule's first period, in Unit
+	// (A per phase, or W).
+	FirstLimit float64 `json:"firstLimit"`
+	Unit       string  `json:"unit"`
 }
 
 // ConnectorStatus is one connector's state; connector 0 is the charge
@@ -315,6 +333,15 @@ func (c *Core) status() Status {
 				MeterStart: t.MeterStart, EnergyWh: milli(r.EnergyWh - float64(t.MeterStart)), Silent: t.Silent}
 		}
 		st.Connectors = append(st.Connectors, cs)
+	}
+	st.Reservations = slices.Clone(c.res)
+	for _, p := range c.profiles {
+		ps := ProfileStatus{Connector: p.Connector, ID: p.Profile.ID, StackLevel: p.Profile.StackLevel,
+			Purpose: string(p.Profile.Purpose), Kind: string(p.Profile.Kind), Unit: string(p.Profile.Schedule.Unit)}
+		if len(p.Profile.Schedule.Periods) > 0 {
+			ps.FirstLimit = p.Profile.Schedule.Periods[0].Limit
+		}
+		st.Profiles = append(st.Profiles, ps)
 	}
 	return st
 }

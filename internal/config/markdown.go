@@ -104,3 +104,10 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+// RangeText is the key's range or values as the docs and the pages show
+// them.
+func (k Key) RangeText() string { return k.valueRange() }
+
+// DefaultText is the key's default as the docs and the pages show it.
+func (k Key) DefaultText() string { return k.defaultText() }

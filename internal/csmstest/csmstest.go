@@ -105,7 +105,7 @@ type Server struct {
 
 	// onAttempt, when set, is told of every connection attempt (a
 	// Ledger counts them).
-	onAttempt func()
+	onAttempt func(cp string)
 
 	txID     atomic.Int64
 	srv      *http.Server
@@ -236,13 +236,14 @@ func (s *Server) Close() error {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handlers.Add(1)
 	defer s.handlers.Done()
-	if s.onAttempt != nil {
-		s.onAttempt()
-	}
+
 	id, err := url.PathUnescape(r.URL.EscapedPath()[strings.LastIndex(r.URL.EscapedPath(), "/")+1:])
 	if err != nil || id == "" {
 		http.Error(w, "no charge point id in the path", http.StatusNotFound)
 		return
+	}
+	if s.onAttempt != nil {
+		s.onAttempt(id)
 	}
 	if s.opts.Passwords != nil {
 		user, pass, ok := r.BasicAuth()

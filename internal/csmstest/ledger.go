@@ -20,6 +20,7 @@ type Ledger struct {
 	nextTx   int
 	tx       map[string][]txMsg // by charge point
 	boots    map[string]int
+	conns    map[string]int // connection attempts by charge point
 	attempts []time.Time
 }
 
@@ -30,13 +31,14 @@ type txMsg struct {
 	raw    string
 	wh     float64 // meterStart, meterStop, or the last register sampled
 	reason string
+	at     time.Time // the sample's time (MeterValues)
 }
 
 // NewLedger starts a central system on loopback (Forget: frames are not
 // kept) that keeps a ledger, and returns it with its URL. The caller
 // closes the server.
 func NewLedger() (*Ledger, *Server, string, error) {
-	l := &Ledger{tx: map[string][]txMsg{}, boots: map[string]int{}}
+	l := &Ledger{tx: map[string][]txMsg{}, boots: map[string]int{}, conns: map[string]int{}}
 	csms := New(Options{Forget: true, HeartbeatInterval: 3600})
 	csms.Respond("BootNotification", func(cp string, _ json.RawMessage) (json.RawMessage, *rpc.Error) {
 		l.mu.Lock()
@@ -72,6 +74,7 @@ func NewLedger() (*Ledger, *Server, string, error) {
 		var req struct {
 			TransactionID int `json:"transactionId"`
 			MeterValue    []struct {
+				Timestamp    time.Time `json:"timestamp"`
 				SampledValue []struct {
 					Value     string `json:"value"`
 					Measurand string `json:"measurand"`
@@ -83,7 +86,9 @@ func NewLedger() (*Ledger, *Server, string, error) {
 			return json.RawMessage(`{}`), nil
 		}
 		wh := 0.0
+		var at time.Time
 		for _, mv := range req.MeterValue {
+			at = mv.Timestamp
 			for _, sv := range mv.SampledValue {
 				if sv.Measurand == "" || sv.Measurand == "Energy.Active.Import.Register" {
 					fmt.Sscan(sv.Value, &wh)
@@ -91,13 +96,14 @@ func NewLedger() (*Ledger, *Server, string, error) {
 			}
 		}
 		l.mu.Lock()
-		l.tx[cp] = append(l.tx[cp], txMsg{action: "MeterValues", tx: req.TransactionID, raw: string(p), wh: wh})
+		l.tx[cp] = append(l.tx[cp], txMsg{action: "MeterValues", tx: req.TransactionID, raw: string(p), wh: wh, at: at})
 		l.mu.Unlock()
 		return json.RawMessage(`{}`), nil
 	})
-	csms.onAttempt = func() {
+	csms.onAttempt = func(cp string) {
 		l.mu.Lock()
 		l.attempts = append(l.attempts, time.Now())
+		l.conns[cp]++
 		l.mu.Unlock()
 	}
 	url, err := csms.Listen("127.0.0.1:0")
@@ -107,29 +113,56 @@ func NewLedger() (*Ledger, *Server, string, error) {
 	return l, csms, url, nil
 }
 
-// Check verifies every charge point's transactions: each started one is
-// stopped exactly once, after its start, its meter never goes back, and
-// nothing is repeated except a message sent again right after itself
-// (its answer lost with a dropped link: at most dropped of those). It
-// returns the number of sessions, the stop reasons counted, and what is
-// wrong.
-func (l *Ledger) Check(dropped int) (sessions int, reasons map[string]int, problems []string) {
+// CheckOptions say what a Check allows.
+type CheckOptions struct {
+	// Open: transactions may still be open (a check while a fleet runs).
+	Open bool
+	// MaxSampleGap, when set, is the longest time allowed between a
+	// transaction's consecutive sampled MeterValues: a longer one means
+	// samples were lost.
+	MaxSampleGap time.Duration
+}
+
+// Check verifies every charge point's transactions:
+//   - each started one is stopped exactly once, after its start (unless
+//     opts.Open);
+//   - its meter never goes back;
+//   - no sampled MeterValues are missing (opts.MaxSampleGap);
+//   - nothing is repeated but a message sent again right after itself, at
+//     most once for each time the charge point connected again (its
+//     answer lost with the link: OCPP's at-least-once delivery). A
+//     StartTransaction sent again that way gets a second id, which
+//     replaces the first.
+//
+// It returns the number of sessions, the stop reasons counted, and what
+// is wrong.
+func (l *Ledger) Check(opts CheckOptions) (sessions int, reasons map[string]int, problems []string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	reasons = map[string]int{}
-	again := 0
 	for cp, msgs := range l.tx {
-		open := map[int]float64{} // tx → last meter reading
+		allowed := max(l.conns[cp]-1, 0)
+		open := map[int]float64{}         // tx → last meter reading
+		lastSample := map[int]time.Time{} // tx → its last sample's time
 		stopped := map[int]bool{}
 		seen := map[string]bool{}
 		for i, m := range msgs {
 			if seen[m.raw] {
-				if i > 0 && msgs[i-1].raw == m.raw {
-					again++
+				if i == 0 || msgs[i-1].raw != m.raw {
+					problems = append(problems, fmt.Sprintf("%s: %s repeated, not right after itself: %s", cp, m.action, m.raw))
 					continue
 				}
-				problems = append(problems, fmt.Sprintf("%s: %s repeated, not right after itself: %s", cp, m.action, m.raw))
-				continue
+				if allowed == 0 {
+					problems = append(problems, fmt.Sprintf("%s: %s came twice in a row, more often than the charge point reconnected: %s", cp, m.action, m.raw))
+					continue
+				}
+				allowed--
+				if m.action == "StartTransaction" { // the second id is the one in use
+					delete(open, msgs[i-1].tx)
+					sessions--
+				} else {
+					continue
+				}
 			}
 			seen[m.raw] = true
 			switch m.action {
@@ -147,6 +180,12 @@ func (l *Ledger) Check(dropped int) (sessions int, reasons map[string]int, probl
 					problems = append(problems, fmt.Sprintf("%s: transaction %d's meter went back from %g to %g Wh", cp, m.tx, last, m.wh))
 				}
 				open[m.tx] = max(last, m.wh)
+				if m.action == "MeterValues" && !m.at.IsZero() {
+					if prev, ok := lastSample[m.tx]; ok && opts.MaxSampleGap > 0 && m.at.Sub(prev) > opts.MaxSampleGap {
+						problems = append(problems, fmt.Sprintf("%s: transaction %d has no samples for %s after %s: lost", cp, m.tx, m.at.Sub(prev), prev.Format(time.TimeOnly)))
+					}
+					lastSample[m.tx] = m.at
+				}
 				if m.action == "StopTransaction" {
 					stopped[m.tx] = true
 					delete(open, m.tx)
@@ -154,12 +193,11 @@ func (l *Ledger) Check(dropped int) (sessions int, reasons map[string]int, probl
 				}
 			}
 		}
-		for tx := range open {
-			problems = append(problems, fmt.Sprintf("%s: transaction %d never stopped", cp, tx))
+		if !opts.Open {
+			for tx := range open {
+				problems = append(problems, fmt.Sprintf("%s: transaction %d never stopped", cp, tx))
+			}
 		}
-	}
-	if again > dropped {
-		problems = append(problems, fmt.Sprintf("%d messages came twice in a row, more than the %d links dropped", again, dropped))
 	}
 	return sessions, reasons, problems
 }

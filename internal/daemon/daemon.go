@@ -30,6 +30,7 @@ import (
 	"github.com/evse-dev/evse/internal/model"
 	"github.com/evse-dev/evse/internal/ocppj"
 	"github.com/evse-dev/evse/internal/store"
+	"github.com/evse-dev/evse/internal/web"
 )
 
 // Options configure one charge point process. CSMSURL, ID and DataDir are
@@ -156,7 +157,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	live := &liveCP{hw: hw}
 	if opts.Listen != "" {
-		stopAPI, err := serveAPI(opts, live, log)
+		stopAPI, err := serveAPI(opts, live, ring, log)
 		if err != nil {
 			return err
 		}
@@ -188,9 +189,29 @@ func TLSConfig(caFile string) (*tls.Config, error) {
 	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
 
-// serveAPI starts the local HTTP API; the returned function stops it.
-func serveAPI(opts Options, live *liveCP, log *slog.Logger) (func(), error) {
-	return ServeAPI(opts.Listen, opts.DataDir, api.Handler(live, log), log, opts.OnListen)
+// serveAPI starts the local HTTP API and the charger's page; the
+// returned function stops them.
+func serveAPI(opts Options, live *liveCP, ring *logRing, log *slog.Logger) (func(), error) {
+	page := web.NewCharger(live, web.ChargerOptions{Title: opts.ID, Logs: ring, Logger: log})
+	mux := http.NewServeMux()
+	mux.Handle("/api/", api.Handler(live, log))
+	mux.Handle("/assets/", web.Assets())
+	mux.Handle("/", page)
+	stop, err := ServeAPI(opts.Listen, opts.DataDir, mux, log, opts.OnListen)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		page.Run(ctx) // the chart's last hour
+	}()
+	return func() {
+		stop()
+		cancel()
+		<-done
+	}, nil
 }
 
 // ServeAPI serves a local API's handler on listen, guarded as `evse

@@ -171,3 +171,19 @@ func NewServices(base *slog.Logger, id string, client *http.Client, tlsConfig *t
 // NewHTTPClient is the client of firmware downloads and diagnostics
 // uploads, for tlsConfig (nil: the system's roots).
 func NewHTTPClient(tlsConfig *tls.Config) *http.Client { return newHTTPClient(tlsConfig) }
+
+// RecentLog returns the last n records, oldest first, each a JSON line
+// (the charger's page shows them).
+func (l *logRing) RecentLog(n int) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	from := max(len(l.recs)-n, 0)
+	out := make([]string, 0, len(l.recs)-from)
+	for _, r := range l.recs[from:] {
+		out = append(out, strings.TrimRight(string(r.line), "\n"))
+	}
+	return out
+}
+
+// RecentLog returns the charge point's last n log records.
+func (s Services) RecentLog(n int) []string { return s.Diagnostics.logRing.RecentLog(n) }

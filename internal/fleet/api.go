@@ -7,11 +7,14 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/evse-dev/evse/internal/api"
+	"github.com/evse-dev/evse/internal/web"
 )
 
 // Handler is the fleet's HTTP API: the fleet, its charge points (each
@@ -43,6 +46,7 @@ func (f *Fleet) Handler(log *slog.Logger) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"kind": ft.Kind, "chargers": n})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(f.stats.reg, promhttp.HandlerOpts{}))
+	mux.Handle("/", web.NewDashboard(&dashboardSource{f: f, log: log, pages: map[string]*web.Charger{}}, "evse fleet"))
 	mux.HandleFunc("/api/v1/chargers/{id}/{rest...}", func(w http.ResponseWriter, r *http.Request) {
 		c, ok := f.byID[r.PathValue("id")]
 		if !ok {
@@ -134,4 +138,89 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 func writeError(w http.ResponseWriter, code int, format string, args ...any) {
 	writeJSON(w, code, map[string]string{"error": strings.TrimSpace(fmt.Sprintf(format, args...))})
+}
+
+// dashboardSource is the fleet as its dashboard sees it.
+type dashboardSource struct {
+	f     *Fleet
+	log   *slog.Logger
+	mu    sync.Mutex
+	pages map[string]*web.Charger // made when first opened
+}
+
+var _ web.FleetSource = (*dashboardSource)(nil)
+
+func (d *dashboardSource) Totals() []web.Count {
+	p := d.f.Progress()
+	out := make([]web.Count, 0, len(States))
+	for _, s := range States {
+		out = append(out, web.Count{State: string(s), N: p.States[s]})
+	}
+	return out
+}
+
+func (d *dashboardSource) Answers() []web.AnswerRow {
+	var out []web.AnswerRow
+	for _, a := range d.f.stats.actionReports() {
+		if a.Direction == toCSMS {
+			out = append(out, web.AnswerRow{Action: a.Action, Calls: a.Calls, Errors: a.CallErrors, Timeout: a.Timeouts,
+				P50: a.P50ms, P95: a.P95ms, P99: a.P99ms})
+		}
+	}
+	return out
+}
+
+func (d *dashboardSource) List(flt web.Filter, offset, limit int) ([]web.ChargerRow, int) {
+	var rows []web.ChargerRow
+	total := 0
+	for _, c := range d.f.chargers {
+		state, lastErr := string(c.State()), c.LastError()
+		if (flt.State != "" && state != flt.State) || (flt.Group != "" && c.Group() != flt.Group) || (flt.Errors && lastErr == "") {
+			continue
+		}
+		if total >= offset && len(rows) < limit {
+			rows = append(rows, web.ChargerRow{ID: c.ID, Group: c.Group(), State: state, LastError: lastErr})
+		}
+		total++
+	}
+	return rows, total
+}
+
+func (d *dashboardSource) Groups() []string {
+	var out []string
+	for _, g := range d.f.spec.Groups {
+		out = append(out, g.Name)
+	}
+	return out
+}
+
+func (d *dashboardSource) States() []string {
+	out := make([]string, len(States))
+	for i, s := range States {
+		out[i] = string(s)
+	}
+	return out
+}
+
+func (d *dashboardSource) Fault(kind, group string, share float64, forDur, by time.Duration) (int, error) {
+	n, err := d.f.Apply(Fault{Kind: kind, Group: group, Share: share, For: Duration(forDur), By: Duration(by)})
+	if err == nil {
+		d.log.Info("fault asked for through the dashboard", "kind", kind, "chargers", n)
+	}
+	return n, err
+}
+
+func (d *dashboardSource) Charger(id, base string) (http.Handler, bool) {
+	c, ok := d.f.byID[id]
+	if !ok {
+		return nil, false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	p := d.pages[id]
+	if p == nil {
+		p = web.NewCharger(c, web.ChargerOptions{Title: id, Base: base, Back: "/", Logs: c.services, Logger: d.log.With("cp", id)})
+		d.pages[id] = p
+	}
+	return p, true
 }

@@ -48,7 +48,8 @@ type Charger struct {
 	power     chan struct{} // buffered 1: the power came back (for the link)
 	skew      atomic.Int64
 
-	log *slog.Logger
+	log      *slog.Logger
+	services daemon.Services // its log ring, for its page
 	// dlm: the charge point is of a DLM site; its node runs while it has
 	// power.
 	dlm       bool
@@ -91,7 +92,7 @@ func (f *Fleet) newCharger(m member, part kv.Store, httpClient *http.Client, tls
 	c.board = sim.New(sim.Options{Clock: clock.Real{}, Connectors: snap.NumberOfConnectors, Phases: g.model.Phases,
 		Registers: registers, Socket: g.model.Socket(), EventBuffer: 16})
 	services := daemon.NewServices(f.log, m.id, httpClient, tlsConfig)
-	c.log = services.Logger
+	c.log, c.services = services.Logger, services
 	c.dlm = snap.DlmMode != 0
 	c.cp, err = v16.New(v16.Options{Model: g.model, Settings: settings, Board: c.board, Store: part, Clock: clock.Real{},
 		Logger: services.Logger, Runner: f.runner, ID: m.id, ReconnectSpread: f.opts.ReplaySpread, Pacing: f.opts.Pacing,
@@ -149,27 +150,37 @@ var errUnreachable = errors.New("the central system is unreachable (fault csms-u
 // gate is waited for before each connection attempt: power, the
 // central system's reachability, the ramp.
 func (c *Charger) gate(ctx context.Context) error {
-	for c.powerOff.Load() {
-		select {
-		case <-c.power:
-		case <-ctx.Done():
-			return ctx.Err()
+	for {
+		for c.powerOff.Load() {
+			select {
+			case <-c.power:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if c.f.unreachable() {
+			c.f.stats.attempts.Add(1)
+			c.f.stats.attemptsC.Inc()
+			return errUnreachable
+		}
+		if err := c.f.ramp.wait(ctx); err != nil {
+			return err
+		}
+		if !c.powerOff.Load() { // the power may have gone while it waited
+			c.f.stats.attempts.Add(1)
+			c.f.stats.attemptsC.Inc()
+			return nil
 		}
 	}
-	if c.f.unreachable() {
-		c.f.stats.attempts.Add(1)
-		c.f.stats.attemptsC.Inc()
-		return errUnreachable
-	}
-	if err := c.f.ramp.wait(ctx); err != nil {
-		return err
-	}
-	c.f.stats.attempts.Add(1)
-	c.f.stats.attemptsC.Inc()
-	return nil
 }
 
 func (c *Charger) onConnect() {
+	if c.powerOff.Load() {
+		// Connected in the instant the power went: no charge point is
+		// there to speak.
+		c.client.Drop()
+		return
+	}
 	if c.everUp.Swap(true) {
 		c.f.stats.reconnects.Inc()
 	}

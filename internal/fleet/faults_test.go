@@ -34,13 +34,13 @@ func TestAReconnectStormDeliversEveryJournalWithinTheRamp(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	if most := l.MaxPerSecond(storm); most > rate+1 {
-		t.Errorf("%d connection attempts in one second after the storm; the ramp allows %d", most, rate)
+	if most := l.MaxPerSecond(storm); most > rate+rate/100+1 {
+		t.Errorf("%d connection attempts in one second after the storm; the ramp allows %d (and 1 %% of network noise)", most, rate)
 	}
 	if took := time.Since(storm); took < time.Duration(n/rate-1)*time.Second {
 		t.Errorf("%d reconnected in %s: faster than the ramp", n, took)
 	}
-	sessions, reasons := checkLedger(t, l, n)
+	sessions, reasons := checkLedger(t, l)
 	t.Logf("%d sessions, stops %v", sessions, reasons)
 }
 
@@ -73,7 +73,7 @@ func TestAPowerCutEndsTheOpenTransactionsWithPowerLoss(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	_, reasons := checkLedger(t, l, hit)
+	_, reasons := checkLedger(t, l)
 	if reasons["PowerLoss"] == 0 {
 		t.Errorf("stops %v: none with PowerLoss", reasons)
 	}
@@ -247,4 +247,37 @@ func TestAGroupOfSecurityProfile1AuthenticatesWithItsKey(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNoChargePointConnectsWithoutPower cuts the power while most of a
+// fleet waits in a slow ramp: none of them connects until the power is
+// back (the central system counts its connections all along), and then
+// all do.
+func TestNoChargePointConnectsWithoutPower(t *testing.T) {
+	const n = 20
+	csms := csmstest.New(csmstest.Options{Forget: true})
+	url, err := csms.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer csms.Close()
+	spec, err := Simple(n, "P-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Ramp = Ramp{Rate: 4}
+	f, stop := runFleet(t, Options{CSMSURL: url, Spec: spec, DataDir: t.TempDir()})
+	defer stop()
+	waitFor(t, func() bool { return csms.ConnectedCount() >= 1 }) // the ramp has begun
+	if _, err := f.Apply(Fault{Kind: PowerCut, For: Duration(3 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return csms.ConnectedCount() == 0 })
+	for f.Progress().States[StatePowerOff] == n {
+		if got := csms.ConnectedCount(); got != 0 {
+			t.Fatalf("%d charge points without power are connected", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	waitFor(t, func() bool { return f.Progress().States[StateAccepted] == n })
 }

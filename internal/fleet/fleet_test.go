@@ -19,9 +19,10 @@ func newLedger(t testing.TB) (*csmstest.Ledger, string) {
 }
 
 // checkLedger fails t with what the ledger finds wrong.
-func checkLedger(t *testing.T, l *csmstest.Ledger, dropped int) (int, map[string]int) {
+func checkLedger(t *testing.T, l *csmstest.Ledger) (int, map[string]int) {
 	t.Helper()
-	sessions, reasons, problems := l.Check(dropped)
+	// The busy fleets sample every second: a gap of 5 s is a loss.
+	sessions, reasons, problems := l.Check(csmstest.CheckOptions{MaxSampleGap: 5 * time.Second})
 	for i, p := range problems {
 		if i == 20 {
 			t.Errorf("and %d more", len(problems)-20)
@@ -94,10 +95,10 @@ func TestAFleetOf1000ChargesConsistentlyWithinItsRamp(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	if most := l.MaxPerSecond(start); most > rate+1 {
-		t.Errorf("%d connection attempts in one second; the ramp allows %d", most, rate)
+	if most := l.MaxPerSecond(start); most > rate+rate/100+1 {
+		t.Errorf("%d connection attempts in one second; the ramp allows %d (and 1 %% of network noise)", most, rate)
 	}
-	sessions, reasons := checkLedger(t, l, 0)
+	sessions, reasons := checkLedger(t, l)
 	r := f.Report()
 	t.Logf("%d sessions (stops: %v), %.2f kWh, %d cars", sessions, reasons, r.EnergyKWh, r.Cars)
 	if sessions < n || int64(sessions) != r.Sessions {

@@ -9,18 +9,20 @@ import (
 )
 
 // ramp spaces the fleet's connection attempts: each waits a random part
-// of the jitter, then for a token; tokens are handed out at the rate, to
-// whoever waits at that moment, and are not saved up. So no second sees
-// more than the rate of attempts, however many charge points want to
-// connect at once, and a stall of the process is not followed by a
-// burst.
+// of the jitter, then for a token. Tokens are handed out to whoever waits
+// at that moment, on a schedule of one every 1/rate that is never saved
+// up for more than a millisecond, and never more than rate of them within
+// any second (a hard cap over the last rate tokens' times). So the central
+// system sees at most the rate of attempts a second, however many charge
+// points want to connect at once, and a stall of the process is not
+// followed by a burst.
 type ramp struct {
-	tick   time.Duration
-	perTik int // tokens a tick
-	jitter time.Duration
-	tokens chan struct{}
-	// waiting counts those waiting for a token; while none do, run does
-	// not tick (an idle fleet wakes for nothing).
+	interval time.Duration
+	perSec   int // the cap: tokens in any second
+	jitter   time.Duration
+	tokens   chan struct{}
+	// waiting counts those waiting for a token; while none do, run
+	// sleeps (an idle fleet wakes for nothing).
 	waiting atomic.Int64
 	demand  chan struct{} // buffered 1
 
@@ -29,40 +31,42 @@ type ramp struct {
 }
 
 func newRamp(r Ramp, seed uint64) *ramp {
-	interval := time.Duration(float64(time.Second) / r.Rate)
-	tick, per := interval, 1
-	if tick < time.Millisecond { // fast rates: a few tokens a millisecond
-		tick = time.Millisecond
-		per = max(int(r.Rate/1000), 1)
-	}
-	return &ramp{tick: tick, perTik: per, jitter: r.Jitter.D(), tokens: make(chan struct{}), demand: make(chan struct{}, 1),
-		rng: rand.New(rand.NewPCG(seed, 0x7a3d))}
+	return &ramp{interval: time.Duration(float64(time.Second) / r.Rate), perSec: max(int(r.Rate), 1), jitter: r.Jitter.D(),
+		tokens: make(chan struct{}), demand: make(chan struct{}, 1), rng: rand.New(rand.NewPCG(seed, 0x7a3d))}
 }
 
 // run hands out the tokens until ctx ends.
 func (r *ramp) run(ctx context.Context) {
-	t := time.NewTicker(r.tick)
-	defer t.Stop()
+	recent := make([]time.Time, r.perSec) // the last perSec tokens' times, a ring
+	oldest := 0
+	var next time.Time // the schedule's next slot
 	for {
 		if r.waiting.Load() == 0 {
-			t.Stop()
 			select {
 			case <-r.demand:
 			case <-ctx.Done():
 				return
 			}
-			t.Reset(r.tick)
 		}
-		select {
-		case <-t.C:
-		case <-ctx.Done():
+		now := time.Now()
+		if floor := now.Add(-time.Millisecond); next.Before(floor) {
+			next = floor // slots missed while nobody waited are gone
+		}
+		at := next
+		if capAt := recent[oldest].Add(time.Second); capAt.After(at) {
+			at = capAt
+		}
+		if err := sleep(ctx, time.Until(at)); err != nil {
 			return
 		}
-		for range r.perTik {
-			select {
-			case r.tokens <- struct{}{}:
-			default: // nobody waits: the token is lost
-			}
+		select {
+		case r.tokens <- struct{}{}:
+			recent[oldest] = time.Now()
+			oldest = (oldest + 1) % len(recent)
+			next = next.Add(r.interval)
+		case <-r.demand: // a new waiter: offer again
+		case <-ctx.Done():
+			return
 		}
 	}
 }

@@ -1,11 +1,15 @@
 package fleet
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 )
@@ -102,6 +106,52 @@ func TestParseShard(t *testing.T) {
 	for _, bad := range []string{"3/3", "-1/3", "1", "a/b", "0/0", "1/20000"} {
 		if _, err := ParseShard(bad); err == nil {
 			t.Errorf("ParseShard(%q) accepted", bad)
+		}
+	}
+}
+
+// TestTheRampNeverHandsOutMoreThanItsRate: many waiters at once, at
+// several rates: no second of token times holds more than rate+1, and
+// the rate is reached.
+func TestTheRampNeverHandsOutMoreThanItsRate(t *testing.T) {
+	for _, rate := range []float64{50, 400, 1500} {
+		r := newRamp(Ramp{Rate: rate}, 1)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { r.run(ctx); close(done) }()
+		n := int(rate * 1.5)
+		times := make(chan time.Time, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				if r.wait(ctx) == nil {
+					times <- time.Now()
+				}
+			})
+		}
+		wg.Wait()
+		cancel()
+		<-done
+		close(times)
+		var ts []time.Time
+		for tm := range times {
+			ts = append(ts, tm)
+		}
+		slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+		most := 0
+		for i, j := 0, 0; j < len(ts); j++ {
+			for ts[j].Sub(ts[i]) >= time.Second {
+				i++
+			}
+			most = max(most, j-i+1)
+		}
+		took := ts[len(ts)-1].Sub(ts[0])
+		t.Logf("rate %g: %d tokens in %s, at most %d in a second", rate, len(ts), took, most)
+		if most > int(rate)+1 {
+			t.Errorf("rate %g: %d tokens in one second", rate, most)
+		}
+		if want := time.Duration(float64(n-1) / rate * 1.25 * float64(time.Second)); took > want {
+			t.Errorf("rate %g: %d tokens took %s, want about %s", rate, n, took, want)
 		}
 	}
 }

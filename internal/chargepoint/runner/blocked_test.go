@@ -119,3 +119,6 @@ func TestFaultedIsToldWhenTheFailedWriteCarriedNoMessage(t *testing.T) {
 	})
 	st.fail.Store(false)
 }
+
+// Connected: the link is always up (a restarted core is told so).
+func (l *recordingLink) Connected() bool { return true }

@@ -35,6 +35,7 @@ func (u *Unit) startJob(j chargepoint.Job) {
 		return // the runner is stopping
 	}
 	ctx := u.ioCtx
+	gen := u.gen // its outcome is for this run of the software only
 	u.jobs.Add(1)
 	go func() {
 		defer u.jobs.Done()
@@ -46,7 +47,7 @@ func (u *Unit) startJob(j chargepoint.Job) {
 			ev = u.upload(ctx, j)
 		}
 		if ctx.Err() == nil && ev != nil {
-			u.Post(ev)
+			u.enqueue(item{ev: ev, gen: gen})
 		}
 	}()
 }

@@ -80,7 +80,7 @@ func (s *sender) run() {
 		m, s.queue = s.queue[0], s.queue[1:]
 		s.mu.Unlock()
 		if m.halt != nil {
-			s.u.halt(*m.halt)
+			s.u.halt(*m.halt, m.gen)
 			continue
 		}
 		a := s.send(s.ctx, m.msg)

@@ -606,13 +606,14 @@ func (u *Unit) flush(durable uint64) {
 				return // the reply (to the Reset) is written first
 			}
 			if u.sender == nil {
-				u.halt(*m.halt)
+				u.halt(*m.halt, m.gen)
 				break
 			}
 			// Once the messages before it are out, or ResetFlush has
-			// passed (one may wait for an answer that never comes).
+			// passed (one may wait for an answer that never comes):
+			// whichever comes first tells it.
 			u.sender.add(m)
-			u.haltAfter(*m.halt, u.core.Rules().ResetFlush)
+			u.haltAfter(*m.halt, m.gen, u.core.Rules().ResetFlush)
 		case m.msg.Reply != 0:
 			u.deliver(m.msg)
 		default:
@@ -659,9 +660,9 @@ func (u *Unit) passBlocked() {
 }
 
 // haltAfter tells the halt after d if the sender has not by then.
-func (u *Unit) haltAfter(h chargepoint.Halt, d time.Duration) {
+func (u *Unit) haltAfter(h chargepoint.Halt, gen uint32, d time.Duration) {
 	if u.jobs == nil || u.ioCtx.Err() != nil {
-		u.halt(h)
+		u.halt(h, gen)
 		return
 	}
 	t := u.r.opts.Clock.NewTimer(d)
@@ -671,14 +672,18 @@ func (u *Unit) haltAfter(h chargepoint.Halt, d time.Duration) {
 		defer t.Stop()
 		select {
 		case <-t.C():
-			u.halt(h)
+			u.halt(h, gen)
 		case <-u.ioCtx.Done():
 		}
 	}()
 }
 
-// halt tells that the core halted.
-func (u *Unit) halt(h chargepoint.Halt) {
+// halt tells that the core of run gen halted: once for a run, and not
+// for a run the software has left already.
+func (u *Unit) halt(h chargepoint.Halt, gen uint32) {
+	if gen != u.liveGen.Load() || u.haltTold.Swap(gen) == gen {
+		return
+	}
 	select {
 	case u.halted <- h:
 	default:

@@ -97,9 +97,11 @@ type Unit struct {
 	// Restarts, owned by the runner's goroutine. gen counts the runs of
 	// the software: what an earlier one sent is not heard by the next.
 	gen        uint32
-	dead       bool   // the power is off: the core is gone
-	restarting bool   // a restart waits for lastBatch to be durable
-	lastBatch  uint64 // the last batch of records handed to the writer
+	liveGen    atomic.Uint32 // gen, for other goroutines
+	haltTold   atomic.Uint32 // the run whose halt was told
+	dead       bool          // the power is off: the core is gone
+	restarting bool          // a restart waits for lastBatch to be durable
+	lastBatch  uint64        // the last batch of records handed to the writer
 }
 
 // outMsg is a message (or the halt) waiting for its batch to be durable.
@@ -149,6 +151,7 @@ func newUnit(r *Runner, opts UnitOptions) (*Unit, error) {
 		unwritten: map[uint64]bool{}, waiters: map[uint64]*waiter{}, heapIndex: -1, gen: 1,
 		loadsChanged: make(chan struct{}, 1), halted: make(chan chargepoint.Halt, 1)}
 	u.registration.Store(chargepoint.NotRegistered)
+	u.liveGen.Store(u.gen)
 	restored, err := restore(store, opts.Core.Connectors, opts.Legacy)
 	if err != nil {
 		return nil, err
@@ -330,6 +333,7 @@ func (u *Unit) rebuild(now time.Time) {
 		return
 	}
 	u.gen++
+	u.liveGen.Store(u.gen)
 	u.core, u.snapshot = core, u.opts.Settings.Snapshot()
 	u.dead, u.down = false, false
 	u.outbox = nil
