@@ -144,6 +144,9 @@ func TestACarPluggedThroughThePageChargesLive(t *testing.T) {
 	base := p.apiURL(t)
 	browse(t, ctx, "open the page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("plug-1")))
 	waitText(t, ctx, "#registration", "Accepted")
+	if kb := pageWeight(t, ctx, "the charger's page") / 1024; kb > 200 {
+		t.Errorf("the charger's page weighs %d KB, want at most 200", kb)
+	}
 	points := func() int {
 		a := read(t, ctx, "chart points", chromedp.AttributeValue(chromedp.ID("chart-box"), "data-points"))
 		n, _ := strconv.Atoi(a.Value)
@@ -166,10 +169,137 @@ func TestACarPluggedThroughThePageChargesLive(t *testing.T) {
 		t.Errorf("the chart's last L1 point is %g A, want the car's 16 A", drawn)
 	}
 	if os.Getenv("EVSE_UPDATE_DOCS") != "" {
-		png := read(t, ctx, "screenshot", chromedp.FullScreenshot(80))
-		if err := os.WriteFile(filepath.Join("..", "..", "docs", "page-charger.jpg"), png, 0o644); err != nil {
+		read(t, ctx, "to the top", chromedp.Evaluate[any](`window.scrollTo(0, 0)`))
+		png := read(t, ctx, "screenshot", chromedp.CaptureScreenshot())
+		if err := os.WriteFile(filepath.Join("..", "..", "docs", "page-charger.png"), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	p.stop(syscall.SIGTERM)
+}
+
+// fleetAPI waits for evse fleet to print its API's address.
+func (p *process) fleetAPI(t *testing.T) string {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if _, rest, ok := strings.Cut(p.errOut.String(), "API and /metrics on "); ok {
+			return strings.Fields(rest)[0]
+		}
+	}
+	t.Fatal("evse fleet did not tell its API's address")
+	return ""
+}
+
+// TestTheFleetDashboardFindsTheFaultedChargers runs a fleet of 1,000 and,
+// in its dashboard in Chromium, cuts the power of a share through the
+// fault controls, filters the table to them, and opens one's own page.
+func TestTheFleetDashboardFindsTheFaultedChargers(t *testing.T) {
+	ctx := newBrowser(t)
+	_, url := newCSMS(t, csmstest.Options{Forget: true})
+	p := startEVSE(t, "fleet", "--csms", url, "--count", "1000", "--ramp", "2000", "--data", t.TempDir(), "--listen", "127.0.0.1:0")
+	base := p.fleetAPI(t)
+	browse(t, ctx, "open the dashboard", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("fault-apply")))
+	waitText(t, ctx, "#total-accepted", "1000")
+	if kb := pageWeight(t, ctx, "the fleet dashboard") / 1024; kb > 200 {
+		t.Errorf("the fleet dashboard weighs %d KB, want at most 200", kb)
+	}
+	browse(t, ctx, "cut the power of 2 %", chromedp.SetValue(chromedp.ID("fault-kind"), "power-cut"),
+		chromedp.SetValue(chromedp.ID("fault-share"), "0.02"), chromedp.SetValue(chromedp.ID("fault-for"), "10m"),
+		chromedp.Click(chromedp.ID("fault-apply")))
+	result := waitText(t, ctx, "#fault-result", "charge points hit")
+	var hit int
+	if _, err := fmtSscan(result, &hit); err != nil || hit == 0 {
+		t.Fatalf("fault result %q", result)
+	}
+	waitText(t, ctx, "#total-power-off", strconv.Itoa(hit))
+	browse(t, ctx, "filter by state", chromedp.SetValue(chromedp.ID("f-state"), "power-off"),
+		chromedp.Click(chromedp.CSS("#filters button")))
+	count := waitText(t, ctx, "#table-count", "of "+strconv.Itoa(hit))
+	rows := read(t, ctx, "rows", chromedp.Evaluate[int](`document.querySelectorAll("#chargers tbody tr").length`))
+	states := read(t, ctx, "states", chromedp.Evaluate[string](`Array.from(document.querySelectorAll("#chargers tbody tr td:nth-child(3)")).map(e => e.textContent).join(",")`))
+	t.Logf("%d hit; the table: %s, %d rows", hit, count, rows)
+	if rows != min(hit, 50) || strings.Count(states, "power-off") != rows {
+		t.Errorf("the filtered table has %d rows (%s), want %d power-off ones", rows, states, min(hit, 50))
+	}
+	browse(t, ctx, "open a charger's page", chromedp.Click(chromedp.CSS("#chargers tbody tr a")),
+		chromedp.WaitVisible(chromedp.ID("status-live")))
+	waitText(t, ctx, "#status-live", "not running") // no power
+	if os.Getenv("EVSE_UPDATE_DOCS") != "" {
+		browse(t, ctx, "back", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("chargers")))
+		png := read(t, ctx, "screenshot", chromedp.CaptureScreenshot())
+		if err := os.WriteFile(filepath.Join("..", "..", "docs", "page-fleet.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.stop(syscall.SIGINT)
+}
+
+// fmtSscan reads the leading number of a text.
+func fmtSscan(s string, n *int) (int, error) {
+	fields := strings.Fields(strings.ReplaceAll(s, ":", " "))
+	for _, f := range fields {
+		if v, err := strconv.Atoi(f); err == nil {
+			*n = v
+			return 1, nil
+		}
+	}
+	return 0, os.ErrNotExist
+}
+
+// TestTheSiteReportOpensFromAFile writes the report of the docs' example
+// day (with the day without load management) and opens it from the disk
+// in Chromium, with no server: three charts of the day, the events, a
+// row per car, and the cursor showing a car's draw and state.
+func TestTheSiteReportOpensFromAFile(t *testing.T) {
+	ctx := newBrowser(t)
+	dir := t.TempDir()
+	report := filepath.Join(dir, "day.html")
+	out, errOut, code := runEVSE(t, "site", "--scenario", "../../docs/site-example.json", "--trace", filepath.Join(dir, "day.jsonl"),
+		"--report", report, "--compare")
+	if code != 0 {
+		t.Fatalf("evse site: exit %d\n%s\n%s", code, out, errOut)
+	}
+	browse(t, ctx, "open the report", chromedp.Navigate("file://"+report), chromedp.WaitVisible(chromedp.ID("cars")))
+	charts := read(t, ctx, "charts", chromedp.Evaluate[int](`window.evseReport.length`))
+	pageWeight(t, ctx, "the site report of the docs' example day")
+	points := read(t, ctx, "points", chromedp.Evaluate[int](`window.evseReport[0].data[0].length`))
+	cars := read(t, ctx, "cars", chromedp.Evaluate[int](`document.querySelectorAll("#cars tbody tr").length`))
+	events := read(t, ctx, "events", chromedp.Evaluate[int](`document.querySelectorAll("#events li").length`))
+	t.Logf("%d charts of %d instants, %d cars, %d events", charts, points, cars, events)
+	if charts != 3 || points < 10 || cars == 0 || events == 0 {
+		t.Errorf("the report shows %d charts of %d instants, %d cars, %d events", charts, points, cars, events)
+	}
+	// Hover the middle of L1's chart: the legend tells each car's draw
+	// and state.
+	legend := read(t, ctx, "hover", chromedp.Evaluate[string](`(function(){var u=window.evseReport[0];
+		u.setCursor({left: u.bbox.width/devicePixelRatio/2, top: 20});
+		return u.root.querySelector(".u-legend").textContent})()`))
+	if !strings.Contains(legend, " A (") {
+		t.Errorf("the legend under the cursor shows no car's draw and state: %q", legend)
+	}
+	if os.Getenv("EVSE_UPDATE_DOCS") != "" {
+		png := read(t, ctx, "screenshot", chromedp.CaptureScreenshot())
+		if err := os.WriteFile(filepath.Join("..", "..", "docs", "page-site-report.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// pageWeight logs what the open page weighs (the document and every
+// resource it loaded, as transferred, or as decoded from a file) and when
+// it first rendered, and returns the weight in bytes.
+func pageWeight(t *testing.T, ctx context.Context, name string) int {
+	t.Helper()
+	type weight struct {
+		Bytes int     `json:"bytes"`
+		FCP   float64 `json:"fcp"`
+	}
+	w := read(t, ctx, "weight", chromedp.Evaluate[weight](`(function(){
+		var n = performance.getEntriesByType("navigation")[0], b = (n.transferSize || n.decodedBodySize);
+		performance.getEntriesByType("resource").forEach(function(r){ b += (r.transferSize || r.decodedBodySize); });
+		var p = performance.getEntriesByName("first-contentful-paint")[0];
+		return {bytes: b, fcp: p ? p.startTime : -1};
+	})()`))
+	t.Logf("%s: %.0f KB, first contentful paint after %.0f ms", name, float64(w.Bytes)/1024, w.FCP)
+	return w.Bytes
 }

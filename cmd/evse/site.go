@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/evse-dev/evse/internal/site"
+	"github.com/evse-dev/evse/internal/web"
 )
 
 // exitOverLimit is the exit status of evse site when the trace shows a
@@ -19,16 +21,18 @@ import (
 const exitOverLimit = 3
 
 func newSiteCommand() *cobra.Command {
-	var scenario, tracePath, plotPath string
+	var scenario, tracePath, plotPath, reportPath string
 	var compare bool
 	cmd := &cobra.Command{
-		Use:   "site --scenario FILE --trace OUT.jsonl [--plot OUT.svg] [--compare]",
+		Use:   "site --scenario FILE --trace OUT.jsonl [--plot OUT.svg] [--report OUT.html] [--compare]",
 		Short: "Simulate a DLM site in virtual time (a day in seconds)",
 		Long: `site runs a DLM master and its slaves with their real load-management code
 and the real charging core of every charger, over an in-process network,
 with simulated EVs and external meter, in virtual time. It writes a
 JSON-lines trace of every connector and, with --plot, an SVG picture of the
 day: currents per grid phase, events, and each car's energy and waiting.
+With --report, an interactive HTML report of the same (zoom, each car's
+offer, draw and state under the cursor): one self-contained file to mail.
 The scenario format is in docs/site.md.
 
 With --compare the same day also runs without load management (every
@@ -55,13 +59,20 @@ master has no limit to keep: its peaks are shown instead.`,
 			if err != nil {
 				return err
 			}
-			var plotOut *os.File
+			var plotOut, reportOut *os.File
 			if plotPath != "" {
 				if plotOut, err = os.Create(plotPath); err != nil {
 					out.Close()
 					return err
 				}
 				defer plotOut.Close()
+			}
+			if reportPath != "" {
+				if reportOut, err = os.Create(reportPath); err != nil {
+					out.Close()
+					return err
+				}
+				defer reportOut.Close()
 			}
 			w := cmd.OutOrStdout()
 			began := time.Now()
@@ -103,6 +114,19 @@ master has no limit to keep: its peaks are shown instead.`,
 				}
 				fmt.Fprintf(w, "plot in %s\n", plotPath)
 			}
+			if reportOut != nil {
+				var withoutTrace io.Reader
+				if compare {
+					withoutTrace = bytes.NewReader(without.Bytes())
+				}
+				if err := writeReport(reportOut, tracePath, sc, st, withoutTrace, scenario); err != nil {
+					return fmt.Errorf("report: %w", err)
+				}
+				if err := reportOut.Close(); err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "report in %s\n", reportPath)
+			}
 			if !hasMaster(sc) {
 				fmt.Fprintf(w, "no load management on this site: no limit to keep; peak %s\n", peaks(st.Peak))
 				return nil
@@ -130,6 +154,7 @@ master has no limit to keep: its peaks are shown instead.`,
 	cmd.Flags().StringVar(&scenario, "scenario", "", "scenario file (JSON, see docs/site.md)")
 	cmd.Flags().StringVar(&tracePath, "trace", "", "trace file to write (JSON lines)")
 	cmd.Flags().StringVar(&plotPath, "plot", "", "SVG picture of the day to write")
+	cmd.Flags().StringVar(&reportPath, "report", "", "interactive HTML report of the day to write (self-contained)")
 	cmd.Flags().BoolVar(&compare, "compare", false, "also run the day without load management, and show both")
 	cmd.MarkFlagRequired("scenario")
 	cmd.MarkFlagRequired("trace")
@@ -184,4 +209,40 @@ func peaks(p [3]float64) string {
 		parts = append(parts, fmt.Sprintf("L%d %.1f A", i+1, a))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// writeReport writes the interactive report of a simulated day.
+func writeReport(out io.Writer, tracePath string, sc *site.Scenario, st site.Stats, without io.Reader, name string) error {
+	tf, err := os.Open(tracePath)
+	if err != nil {
+		return err
+	}
+	defer tf.Close()
+	data, err := site.Report(tf, site.PlotOptions{Scenario: sc, Without: without})
+	if err != nil {
+		return err
+	}
+	r := web.SiteReport{Title: "Site report: " + filepath.Base(name), Data: data,
+		Summary: []string{fmt.Sprintf("%v of %d chargers; %.1f kWh delivered", st.Simulated, len(sc.Chargers), st.EnergyWh/1000),
+			carsLine(st), "peak with load management: " + peaks(st.Peak)}}
+	if without != nil {
+		r.Summary = append(r.Summary, "the day without load management is the red dashed line of each chart")
+	}
+	for _, c := range st.Cars {
+		r.Cars = append(r.Cars, web.CarRow{Connector: fmt.Sprintf("%s/%d", c.Charger, c.Connector),
+			Arrival: clockOf(c.Arrival), Departed: clockOf(c.Departure), KWh: fmt.Sprintf("%.1f kWh", c.EnergyWh/1000),
+			Waiting: c.Waiting.Round(time.Minute).String(), Full: c.Full})
+	}
+	return web.WriteSiteReport(out, r)
+}
+
+// clockOf is seconds from the start as a clock shows them.
+func clockOf(s float64) string {
+	d := time.Duration(s * float64(time.Second))
+	day, rest := d/(24*time.Hour), d%(24*time.Hour)
+	text := fmt.Sprintf("%02d:%02d", int(rest.Hours()), int(rest.Minutes())%60)
+	if day > 0 {
+		text = fmt.Sprintf("day %d %s", day+1, text)
+	}
+	return text
 }
