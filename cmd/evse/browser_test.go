@@ -303,3 +303,30 @@ func pageWeight(t *testing.T, ctx context.Context, name string) int {
 	t.Logf("%s: %.0f KB, first contentful paint after %.0f ms", name, float64(w.Bytes)/1024, w.FCP)
 	return w.Bytes
 }
+
+// TestAMastersPageChartsItsSite: the page of a DLM master shows what it
+// offered and had available on each grid phase over time.
+func TestAMastersPageChartsItsSite(t *testing.T) {
+	ctx := newBrowser(t)
+	_, url := newCSMS(t, csmstest.Options{})
+	dir := t.TempDir()
+	configure(t, dir, "DlmMode=2", "DlmSiteKey=0123456789abcdef0123", "DlmPort="+strconv.Itoa(freePort(t)))
+	p := startEVSE(t, runArgs(url, "CP-MASTER", dir)...)
+	base := p.apiURL(t)
+	browse(t, ctx, "open the page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("chart-box")))
+	waitText(t, ctx, "#dlm-state", "Master")
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		n := read(t, ctx, "site chart", chromedp.Evaluate[int](`window.evseSiteChart ? window.evseSiteChart.data[0].length : 0`))
+		if n >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the master's page charts %d instants of its site after 20 s", n)
+		}
+	}
+	available := read(t, ctx, "available", chromedp.Evaluate[float64](`(function(){var d=window.evseSiteChart.data[4];return d[d.length-1]})()`))
+	if available <= 0 {
+		t.Errorf("the site chart shows %g A available on L1", available)
+	}
+	p.stop(syscall.SIGTERM)
+}

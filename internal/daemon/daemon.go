@@ -26,6 +26,7 @@ import (
 	v16 "github.com/evse-dev/evse/internal/chargepoint/v16"
 	"github.com/evse-dev/evse/internal/clock"
 	"github.com/evse-dev/evse/internal/config"
+	"github.com/evse-dev/evse/internal/dlm"
 	"github.com/evse-dev/evse/internal/hw/sim"
 	"github.com/evse-dev/evse/internal/model"
 	"github.com/evse-dev/evse/internal/ocppj"
@@ -192,7 +193,7 @@ func TLSConfig(caFile string) (*tls.Config, error) {
 // serveAPI starts the local HTTP API and the charger's page; the
 // returned function stops them.
 func serveAPI(opts Options, live *liveCP, ring *logRing, log *slog.Logger) (func(), error) {
-	page := web.NewCharger(live, web.ChargerOptions{Title: opts.ID, Logs: ring, Logger: log})
+	page := web.NewCharger(live, web.ChargerOptions{Title: opts.ID, Logs: ring, Logger: log, Site: live.SiteLoad})
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api.Handler(live, log))
 	mux.Handle("/assets/", web.Assets())
@@ -268,6 +269,30 @@ type liveCP struct {
 	mu sync.Mutex
 	cp *v16.ChargePoint
 	s  *config.Settings
+	// master is the DLM master's state, when this charger is one.
+	master func() *dlm.MasterState
+}
+
+func (l *liveCP) setMaster(f func() *dlm.MasterState) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.master = f
+}
+
+// SiteLoad is what a DLM master had available and offered on each grid
+// phase (ok false on any other charger).
+func (l *liveCP) SiteLoad() (available, offered [3]float64, ok bool) {
+	l.mu.Lock()
+	f := l.master
+	l.mu.Unlock()
+	if f == nil {
+		return available, offered, false
+	}
+	st := f()
+	if st == nil {
+		return available, offered, false
+	}
+	return st.Available, st.Offered, true
 }
 
 var _ api.Backend = (*liveCP)(nil)
@@ -439,7 +464,8 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 		return err
 	})
 	g.Go(func() error {
-		return runDLM(gctx, opts.ID, settings, cp, hw.board, opts.Model, log, opts.OnDLMListen)
+		defer live.setMaster(nil)
+		return runDLM(gctx, opts.ID, settings, cp, hw.board, opts.Model, log, opts.OnDLMListen, live.setMaster)
 	})
 	err = g.Wait()
 	log.Info("charge point stopped")

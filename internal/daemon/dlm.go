@@ -34,7 +34,7 @@ const (
 // DLM sites).
 func RunDLM(ctx context.Context, id string, settings *config.Settings, cp *v16.ChargePoint, board hw.Board,
 	m model.Model, log *slog.Logger) error {
-	return runDLM(ctx, id, settings, cp, board, m, log, nil)
+	return runDLM(ctx, id, settings, cp, board, m, log, nil, nil)
 }
 
 // ManagedByDLM reports whether a DlmMode caps the charger's own
@@ -44,7 +44,7 @@ func ManagedByDLM(mode int) bool { return managedByDLM(mode) }
 // runDLM runs the charge point's DLM role (DlmMode) until ctx ends, and
 // makes DlmState tell it.
 func runDLM(ctx context.Context, id string, settings *config.Settings, cp *v16.ChargePoint, board hw.Board,
-	m model.Model, log *slog.Logger, onListen func(net.Addr)) error {
+	m model.Model, log *slog.Logger, onListen func(net.Addr), onMaster func(func() *dlm.MasterState)) error {
 	s := settings.Snapshot()
 	mode := s.DlmMode
 	label := modeLabel(settings, mode)
@@ -90,6 +90,9 @@ func runDLM(ctx context.Context, id string, settings *config.Settings, cp *v16.C
 		}
 		master := node.NewMaster(cfg)
 		settings.SetComputed("DlmState", func() string { return master.State() + note })
+		if onMaster != nil {
+			onMaster(master.Snapshot)
+		}
 		err := master.Run(ctx)
 		if err != nil && ctx.Err() == nil {
 			// It cannot listen: it still manages its own connectors.
@@ -97,6 +100,9 @@ func runDLM(ctx context.Context, id string, settings *config.Settings, cp *v16.C
 			cfg.Listen, note = "", "; cannot serve slaves: "+err.Error()
 			master = node.NewMaster(cfg)
 			settings.SetComputed("DlmState", func() string { return master.State() + note })
+			if onMaster != nil {
+				onMaster(master.Snapshot)
+			}
 			err = master.Run(ctx)
 		}
 		return err

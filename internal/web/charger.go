@@ -35,6 +35,9 @@ type ChargerOptions struct {
 	Logger *slog.Logger
 	// Back, when set, is a link back (the fleet dashboard).
 	Back string
+	// Site, when set, tells what a DLM master had available and offered
+	// on each grid phase (ok false when this charger is none).
+	Site func() (available, offered [3]float64, ok bool)
 }
 
 // Charger is a charge point's page: status, configuration, load
@@ -58,6 +61,9 @@ type Sample struct {
 	Offered float64    `json:"offered"`
 	// EnergyWh is the registers' sum.
 	EnergyWh float64 `json:"energyWh"`
+	// SiteAvailable and SiteOffered are a DLM master's, per grid phase.
+	SiteAvailable *[3]float64 `json:"siteAvailable,omitempty"`
+	SiteOffered   *[3]float64 `json:"siteOffered,omitempty"`
 }
 
 // Samples are taken every sampleEvery and kept for an hour.
@@ -129,6 +135,11 @@ func (c *Charger) sample(ctx context.Context) (Sample, bool) {
 		}
 		if cs.EnergyWh != nil {
 			s.EnergyWh += *cs.EnergyWh
+		}
+	}
+	if c.opts.Site != nil {
+		if avail, offered, ok := c.opts.Site(); ok {
+			s.SiteAvailable, s.SiteOffered = &avail, &offered
 		}
 	}
 	c.mu.Lock()

@@ -26,17 +26,46 @@
     };
     var chart = new uPlot(opts, data, box);
     box.dataset.points = data[0].length;
+    var site = siteChart(samples);
     var feed = document.getElementById("samples");
     if (feed) {
       feed.addEventListener("htmx:sseBeforeMessage", function (e) {
         e.preventDefault(); // nothing to swap: data for the chart
-        push(JSON.parse(e.detail.data));
+        var s = JSON.parse(e.detail.data);
+        push(s);
         chart.setData(data);
         box.dataset.points = data[0].length;
+        if (s.siteAvailable) {
+          if (site) { site.push(s); } else { site = siteChart([s]); }
+        }
       });
     }
     window.addEventListener("resize", function () { chart.setSize({ width: Math.max(box.clientWidth, 320), height: 300 }); });
     window.evseChart = chart;
+  }
+
+  // siteChart draws, on a DLM master, what it offered and had available
+  // on each grid phase; nil until a sample has them.
+  function siteChart(samples) {
+    var box = document.getElementById("site-box");
+    var with_ = samples.filter(function (s) { return s.siteAvailable; });
+    if (!box || !with_.length) { return null; }
+    var data = [[], [], [], [], [], [], []];
+    function add(s) {
+      data[0].push(s.t);
+      for (var p = 0; p < 3; p++) { data[1 + p].push(s.siteOffered[p]); data[4 + p].push(s.siteAvailable[p]); }
+      while (data[0].length && data[0][0] < s.t - 3600) { data.forEach(function (d) { d.shift(); }); }
+    }
+    with_.forEach(add);
+    box.hidden = false;
+    document.getElementById("site-h").hidden = false;
+    var colours = ["#0b5cad", "#116329", "#9a3412"];
+    var series = [{}];
+    ["L1", "L2", "L3"].forEach(function (l, p) { series.push({ label: l + " offered", stroke: colours[p], width: 2 }); });
+    ["L1", "L2", "L3"].forEach(function (l, p) { series.push({ label: l + " available", stroke: colours[p], width: 1, dash: [5, 4] }); });
+    var u = new uPlot({ width: Math.max(box.clientWidth, 320), height: 240, axes: [{}, { label: "A" }], series: series }, data, box);
+    window.evseSiteChart = u;
+    return { push: function (s) { add(s); u.setData(data); } };
   }
 
   document.addEventListener("DOMContentLoaded", function () {
