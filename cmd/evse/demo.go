@@ -93,7 +93,7 @@ master's DlmState every 2 s.`,
 			g.Go(func() error {
 				return daemon.Run(gctx, daemon.Options{CSMSURL: url, ID: id, DataDir: dataDir, Logger: log,
 					Listen: listenAPI, OnListen: func(addr string) {
-						fmt.Fprintf(out, "local API at http://%s/api/v1/status\n", addr)
+						fmt.Fprintf(out, "the charger's page at http://%s/ (local API: /api/v1/status)\n", addr)
 						apiAddr <- addr
 					}})
 			})

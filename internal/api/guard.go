@@ -44,7 +44,7 @@ func (g Guard) Protect(h http.Handler, log *slog.Logger) http.Handler {
 			if q := r.URL.Query().Get("token"); q != "" && r.Method == http.MethodGet && g.tokenIs(q) {
 				// A browser's way in: the token once in the address,
 				// then in a cookie only this site sends.
-				http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: q, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+				http.SetCookie(w, &http.Cookie{Name: cookieName(r), Value: q, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
 				u := *r.URL
 				query := u.Query()
 				query.Del("token")
@@ -54,7 +54,7 @@ func (g Guard) Protect(h http.Handler, log *slog.Logger) http.Handler {
 			}
 			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if !ok {
-				if c, err := r.Cookie(tokenCookie); err == nil {
+				if c, err := r.Cookie(cookieName(r)); err == nil {
 					got, ok = c.Value, true
 				}
 			}
@@ -114,8 +114,16 @@ func (l *rateLimited) warn(msg string, args ...any) {
 	l.skip++
 }
 
-// tokenCookie keeps a browser's token once given (see Protect).
-const tokenCookie = "evse_token"
+// cookieName is the cookie that keeps a browser's token once given (see
+// Protect): one for each port, as browsers send a host's cookies to all
+// its ports (two evse processes on one host keep their own).
+func cookieName(r *http.Request) string {
+	_, port, err := net.SplitHostPort(r.Host)
+	if err != nil || port == "" {
+		port = "80"
+	}
+	return "evse_token_" + port
+}
 
 func (g Guard) tokenIs(got string) bool {
 	return subtle.ConstantTimeCompare([]byte(got), []byte(g.Token)) == 1

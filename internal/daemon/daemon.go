@@ -221,6 +221,9 @@ func serveAPI(opts Options, live *liveCP, ring *logRing, log *slog.Logger) (func
 // connections and timeouts. onListen (optional) is told the address.
 // The returned function stops it.
 func ServeAPI(listen, dataDir string, handler http.Handler, log *slog.Logger, onListen func(addr string)) (func(), error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return nil, fmt.Errorf("local API: %w", err)
@@ -236,7 +239,10 @@ func ServeAPI(listen, dataDir string, handler http.Handler, log *slog.Logger, on
 		log.Warn("local API listens beyond loopback: every request needs its token (evse api-token --data DIR)", "addr", ln.Addr().String())
 	}
 	ln = newLimitListener(ln)
-	srv := &http.Server{Handler: guard.Protect(handler, log),
+	// Requests live in base: a stop ends the pages' event streams at
+	// once, rather than Shutdown waiting for them.
+	base, endRequests := context.WithCancel(context.Background())
+	srv := &http.Server{Handler: guard.Protect(handler, log), BaseContext: func(net.Listener) context.Context { return base },
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: time.Minute,
 		IdleTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10}
 	done := make(chan struct{})
@@ -251,6 +257,7 @@ func ServeAPI(listen, dataDir string, handler http.Handler, log *slog.Logger, on
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		endRequests()
 		srv.Shutdown(ctx)
 		<-done
 	}, nil

@@ -18,6 +18,7 @@ import (
 // the master loses its power, its slaves fall back to
 // DlmDisconnectedLimit.
 func TestADLMGroupSharesItsSite(t *testing.T) {
+	t.Parallel()
 	_, url := newLedger(t)
 	spec := Spec{Ramp: Ramp{Rate: 1000}, Groups: []Group{{Name: "site", Count: 3, DLM: true,
 		Keys: map[string]string{"FreeCharging": "1", "FreeChargingMode": "4",
@@ -80,6 +81,7 @@ func TestADLMGroupSharesItsSite(t *testing.T) {
 // one charge point of a fleet to 10 A; its car is offered 10 A and, once
 // it has followed, draws no more, which MeterValues show.
 func TestAChargerOfTheFleetObeysAChargingProfile(t *testing.T) {
+	t.Parallel()
 	csms := csmstest.New(csmstest.Options{})
 	url, err := csms.Listen("127.0.0.1:0")
 	if err != nil {

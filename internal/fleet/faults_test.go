@@ -48,6 +48,7 @@ func TestAReconnectStormDeliversEveryJournalWithinTheRamp(t *testing.T) {
 // half a busy fleet for 2 s: those charge points boot again, the
 // transactions they had open end with PowerLoss, and the ledger holds.
 func TestAPowerCutEndsTheOpenTransactionsWithPowerLoss(t *testing.T) {
+	t.Parallel()
 	const n = 100
 	l, url := newLedger(t)
 	spec := busySpec(t, n, 1000)
@@ -84,6 +85,7 @@ func TestAPowerCutEndsTheOpenTransactionsWithPowerLoss(t *testing.T) {
 // system unreachable for 2 s: every link drops, every attempt meanwhile
 // fails, and then all are back.
 func TestAnUnreachableCentralSystemIsRetriedAndFoundAgain(t *testing.T) {
+	t.Parallel()
 	const n = 50
 	_, url := newLedger(t)
 	spec, err := Simple(n, "U-")
@@ -106,6 +108,7 @@ func TestAnUnreachableCentralSystemIsRetriedAndFoundAgain(t *testing.T) {
 // TestClockSkewShowsInTheTimestamps sets one charge point's clock an hour
 // ahead: its next messages carry that time.
 func TestClockSkewShowsInTheTimestamps(t *testing.T) {
+	t.Parallel()
 	csms := csmstest.New(csmstest.Options{})
 	url, err := csms.Listen("127.0.0.1:0")
 	if err != nil {
@@ -148,6 +151,7 @@ func TestClockSkewShowsInTheTimestamps(t *testing.T) {
 // TestMisbehaviourIsWhatWasAskedFor: CALLERRORs, late answers, repeated
 // CALLs, each on when asked for, off otherwise.
 func TestMisbehaviourIsWhatWasAskedFor(t *testing.T) {
+	t.Parallel()
 	csms := csmstest.New(csmstest.Options{})
 	url, err := csms.Listen("127.0.0.1:0")
 	if err != nil {
@@ -254,6 +258,7 @@ func TestAGroupOfSecurityProfile1AuthenticatesWithItsKey(t *testing.T) {
 // back (the central system counts its connections all along), and then
 // all do.
 func TestNoChargePointConnectsWithoutPower(t *testing.T) {
+	t.Parallel()
 	const n = 20
 	csms := csmstest.New(csmstest.Options{Forget: true})
 	url, err := csms.Listen("127.0.0.1:0")

@@ -7,10 +7,9 @@ import (
 )
 
 // ReportData is a day of a site as the interactive report draws it: real
-// instants of the trace (at most reportPoints of them, each bucket of
-// time keeping its instant of the largest total drawn, so the picture
-// never shows what did not happen), what was available, and each
-// connector's state, offer and draw.
+// instants of the trace (see thin: the picture never shows what did not
+// happen, and keeps the peaks and the dips), what was available, and
+// each connector's state, offer and draw.
 type ReportData struct {
 	Names []string `json:"names"` // the connectors, "charger/n"
 	// T are the instants, in seconds from the start.
@@ -102,6 +101,7 @@ func Report(trace io.Reader, o PlotOptions) (ReportData, error) {
 			}
 		}
 	}
+	d.Events = []EventMark{} // none is a list too, for the script
 	for _, e := range eventLabels(o.Scenario, d.End) {
 		d.Events = append(d.Events, EventMark{T: e.t, Text: e.text})
 	}
@@ -139,32 +139,48 @@ func (d *ReportData) truncate(n int) {
 	}
 }
 
-// thin keeps at most reportPoints instants: in each bucket of time, the
-// instant of the largest total drawn.
+// thin keeps at most twice reportPoints instants: in each bucket of
+// time, the instant of the largest total drawn and the instant of the
+// least available (the same one, often): real instants, the peaks and
+// the dips both.
 func (d *ReportData) thin() {
 	if len(d.T) <= reportPoints {
 		return
 	}
-	keep := make([]int, 0, reportPoints)
-	bucket, best := -1, -1.0
-	for i, t := range d.T {
-		total := 0.0
-		for p := range 3 {
-			for c := range d.Drawn[p] {
-				total += d.Drawn[p][c][i]
-			}
+	var keep []int
+	bucket := -1
+	var most, least int // this bucket's instants
+	var mostDrawn, leastAvail float64
+	flush := func() {
+		if bucket < 0 {
+			return
 		}
-		b := int(t / d.End * (reportPoints - 1))
-		if b != bucket {
-			bucket, best = b, total
-			keep = append(keep, i)
-			continue
-		}
-		if total > best {
-			best = total
-			keep[len(keep)-1] = i
+		keep = append(keep, min(most, least))
+		if most != least {
+			keep = append(keep, max(most, least))
 		}
 	}
+	for i, t := range d.T {
+		drawn, avail := 0.0, 0.0
+		for p := range 3 {
+			avail += d.Available[p][i]
+			for c := range d.Drawn[p] {
+				drawn += d.Drawn[p][c][i]
+			}
+		}
+		if b := int(t / d.End * (reportPoints - 1)); b != bucket {
+			flush()
+			bucket, most, least, mostDrawn, leastAvail = b, i, i, drawn, avail
+			continue
+		}
+		if drawn > mostDrawn {
+			most, mostDrawn = i, drawn
+		}
+		if avail < leastAvail {
+			least, leastAvail = i, avail
+		}
+	}
+	flush()
 	pick := func(s []float64) []float64 {
 		out := make([]float64, len(keep))
 		for j, i := range keep {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -144,6 +145,9 @@ func (c *Charger) sample(ctx context.Context) (Sample, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if n := len(c.samples); n > 0 && s.T-c.samples[n-1].T < int64(sampleEvery/time.Second) {
+		return c.samples[n-1], false // another took it meanwhile
+	}
 	c.samples = append(c.samples, s)
 	if len(c.samples) > keepSamples {
 		c.samples = append(c.samples[:0], c.samples[len(c.samples)-keepSamples:]...)
@@ -305,12 +309,18 @@ func (c *Charger) events(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no streaming", http.StatusInternalServerError)
 		return
 	}
+	release, ok := takeStream(w)
+	if !ok {
+		return
+	}
+	defer release()
 	// The server's write timeout would end the stream: this one lasts
 	// as long as the page is open.
 	http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
-	ctx := r.Context()
+	ctx, cancel := context.WithTimeout(r.Context(), streamLife)
+	defer cancel()
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	last := ""
@@ -333,6 +343,29 @@ func (c *Charger) events(w http.ResponseWriter, r *http.Request) {
 		case <-ctx.Done():
 			return
 		}
+	}
+}
+
+// Live pages are bounded: at most maxStreams event streams at once in a
+// process (more get 503 and their page tries again), each for at most
+// streamLife (then the page reconnects), so open pages never hold the
+// API's connections for good.
+const (
+	maxStreams = 8
+	streamLife = 5 * time.Minute
+)
+
+var streams = make(chan struct{}, maxStreams)
+
+// takeStream takes a place for an event stream, or answers 503.
+func takeStream(w http.ResponseWriter) (release func(), ok bool) {
+	select {
+	case streams <- struct{}{}:
+		return func() { <-streams }, true
+	default:
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "too many live pages open: close one", http.StatusServiceUnavailable)
+		return nil, false
 	}
 }
 
@@ -416,14 +449,17 @@ func (c *Charger) hardware(w http.ResponseWriter, r *http.Request) {
 			dst  *float64
 		}{{"maxCurrent", &ev.MaxCurrent}, {"capacityWh", &ev.CapacityWh}, {"socPercent", &ev.SoCPercent}} {
 			if s := r.PostFormValue(f.name); s != "" {
-				if *f.dst, err = strconv.ParseFloat(s, 64); err != nil {
+				if *f.dst, err = strconv.ParseFloat(s, 64); err != nil || math.IsNaN(*f.dst) || math.IsInf(*f.dst, 0) {
 					render(w, "message", f.name+": not a number")
 					return
 				}
 			}
 		}
 		if s := r.PostFormValue("phases"); s != "" {
-			ev.Phases, _ = strconv.Atoi(s)
+			if ev.Phases, err = strconv.Atoi(s); err != nil {
+				render(w, "message", "phases: 1 or 3")
+				return
+			}
 		}
 		err = board.Plug(n, ev)
 	case "unplug":

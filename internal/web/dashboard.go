@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -149,9 +150,16 @@ func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no streaming", http.StatusInternalServerError)
 		return
 	}
+	release, ok := takeStream(w)
+	if !ok {
+		return
+	}
+	defer release()
 	http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
+	ctx, cancel := context.WithTimeout(r.Context(), streamLife)
+	defer cancel()
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	var lastTotals, lastAnswers string
@@ -173,7 +181,7 @@ func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) {
 		flusher.Flush()
 		select {
 		case <-t.C:
-		case <-r.Context().Done():
+		case <-ctx.Done():
 			return
 		}
 	}

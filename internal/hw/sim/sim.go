@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -73,6 +74,11 @@ func (ev EV) withDefaults() EV {
 // Validate checks an EV after defaults.
 func (ev EV) Validate() error {
 	ev = ev.withDefaults()
+	for _, f := range []float64{ev.MaxCurrent, ev.CapacityWh, ev.SoCPercent, ev.CableMaxCurrent} {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return errors.New("every number must be finite")
+		}
+	}
 	switch {
 	case ev.Phases != 1 && ev.Phases != 3:
 		return errors.New("phases must be 1 or 3")

@@ -4,6 +4,7 @@
 (function () {
   "use strict";
   var d = JSON.parse(document.getElementById("report-data").textContent);
+  d.events = d.events || [];
   var palette = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
   function clock(s) {
     var day = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60);
