@@ -114,15 +114,17 @@ type Server struct {
 }
 
 type conn struct {
-	id      string
-	ws      *websocket.Conn
-	auth    []byte // the Basic authentication password it connected with, or nil
-	pings   atomic.Int64
-	cancel  context.CancelFunc
-	mu      sync.Mutex
-	pending map[string]pendingCall
-	raw     map[string]bool // ids of frames sent with SendRaw; "-1" too
-	seq     atomic.Int64
+	id   string
+	ws   *websocket.Conn
+	auth []byte // the Basic authentication password it connected with, or nil
+	// clientCN is the common name of its client certificate, or "".
+	clientCN string
+	pings    atomic.Int64
+	cancel   context.CancelFunc
+	mu       sync.Mutex
+	pending  map[string]pendingCall
+	raw      map[string]bool // ids of frames sent with SendRaw; "-1" too
+	seq      atomic.Int64
 }
 
 type pendingCall struct {
@@ -210,10 +212,15 @@ func (s *Server) Listen(addr string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("csmstest: %w", err)
 	}
+	s.serveOn(ln)
+	return "ws://" + ln.Addr().String() + "/ocpp", nil
+}
+
+// serveOn serves charge points on ln until Close.
+func (s *Server) serveOn(ln net.Listener) {
 	s.ln = ln
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go s.srv.Serve(ln)
-	return "ws://" + ln.Addr().String() + "/ocpp", nil
 }
 
 // Close disconnects every charge point, stops the listener and waits for
@@ -255,6 +262,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c := &conn{id: id, pending: map[string]pendingCall{}, raw: map[string]bool{}}
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		c.clientCN = r.TLS.PeerCertificates[0].Subject.CommonName
+	}
 	if _, pass, ok := r.BasicAuth(); ok {
 		c.auth = []byte(pass)
 	}
@@ -576,4 +586,17 @@ func (s *Server) ConnectedCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.conns)
+}
+
+// ClientCertName is the common name of the client certificate a
+// connected charge point presented (security profile 3), and whether it
+// is connected.
+func (s *Server) ClientCertName(cp string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.conns[cp]
+	if c == nil {
+		return "", false
+	}
+	return c.clientCN, true
 }

@@ -1,0 +1,94 @@
+package csmstest
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// clientCert makes a charge point's key and CSR, and has ca sign it.
+func clientCert(t *testing.T, ca *CA, cn string) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: cn, Organization: []string{"CPO"}}}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, err := ca.SignCSR(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(chain)
+	return tls.Certificate{Certificate: [][]byte{block.Bytes}, PrivateKey: key}
+}
+
+// TestTheTLSCentralSystemChecksClientCertificates: over real TLS on
+// loopback, a charge point with a certificate the central system's CA
+// signed from its CSR connects (and is known by its name); one without a
+// certificate, one of another CA, and one offering only TLS 1.1 do not.
+func TestTheTLSCentralSystemChecksClientCertificates(t *testing.T) {
+	ca, err := NewCA("evse test CA", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := NewCA("another CA", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Options{})
+	url, err := s.ListenTLS("127.0.0.1:0", ca, TLSOptions{ClientCerts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dial := func(id string, cfg *tls.Config) error {
+		cfg.RootCAs = ca.Pool()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		c, _, err := websocket.Dial(ctx, url+"/"+id, &websocket.DialOptions{Subprotocols: []string{"ocpp1.6"},
+			HTTPClient: &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}})
+		if err != nil {
+			return err
+		}
+		defer c.CloseNow()
+		if err := s.WaitConnected(ctx, id); err != nil {
+			return err
+		}
+		if name, _ := s.ClientCertName(id); name != id {
+			t.Errorf("%s connected with a certificate named %q", id, name)
+		}
+		return nil
+	}
+	if err := dial("CP-GOOD", &tls.Config{Certificates: []tls.Certificate{clientCert(t, ca, "CP-GOOD")}}); err != nil {
+		t.Errorf("a certificate of the CA: %v", err)
+	}
+	for name, cfg := range map[string]*tls.Config{
+		"no certificate":  {},
+		"another CA's":    {Certificates: []tls.Certificate{clientCert(t, other, "CP-OTHER")}},
+		"TLS 1.1 at most": {Certificates: []tls.Certificate{clientCert(t, ca, "CP-OLD")}, MaxVersion: tls.VersionTLS11},
+	} {
+		if err := dial("CP-BAD", cfg); err == nil {
+			t.Errorf("%s: connected", name)
+		}
+	}
+	if _, err := ca.SignCSR([]byte(strings.Repeat("A", 20000)), time.Hour); err == nil {
+		t.Error("a CSR of 20000 bytes was signed")
+	}
+	if _, err := ca.SignCSR([]byte("-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n"), time.Hour); err == nil {
+		t.Error("a broken CSR was signed")
+	}
+}
