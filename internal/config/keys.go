@@ -189,8 +189,8 @@ var allKeys = []Key{
 		MaxLen: 40, Default: "",
 		Description: "Password of HTTP Basic authentication (security profiles 1 and 2), hex-encoded, 16 to 20 bytes. Never read back; cannot be emptied while SecurityProfile is 1 or 2; a change reconnects with the new password."},
 	{Name: "SecurityProfile", Section: Extra, Access: ReadWrite, PrintedType: "integer", Kind: KindInt,
-		Min: 0, Max: 2, Default: "0",
-		Description: "0: no authentication; 1: HTTP Basic authentication; 2: Basic authentication over TLS (wss://). Profile 3 (TLS client certificates) is not supported. Over OCPP it can only be raised; 1 and 2 need an AuthorizationKey, 2 a wss:// URL. A change reconnects with the new profile."},
+		Min: 0, Max: 3, Default: "0",
+		Description: "0: no authentication; 1: HTTP Basic authentication; 2: Basic authentication over TLS (wss://); 3: TLS with the charge point's client certificate (its own key, made on the unit; the certificate installed with evse cert). Over OCPP it can only be raised; 1 and 2 need an AuthorizationKey, 2 and 3 a wss:// URL, 3 an installed certificate. A change reconnects with the new profile."},
 
 	// Local settings: the appendix's "Meter configuration (Second)" and
 	// what DLM's network needs.

@@ -296,7 +296,7 @@ func (s *Settings) SetAll(pairs []Pair, by Actor) ([]Result, error) {
 // invariants checks the rules that hold between keys whatever the order
 // of the pairs that set them.
 func invariants(results []Result, get func(string) string) error {
-	if get("SecurityProfile") != "0" && get("AuthorizationKey") == "" {
+	if p := get("SecurityProfile"); (p == "1" || p == "2") && get("AuthorizationKey") == "" {
 		// Report it on the key the caller touched last.
 		name := "SecurityProfile"
 		for _, r := range results {

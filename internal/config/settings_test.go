@@ -269,8 +269,13 @@ func TestSecurityProfileAndAuthorizationKey(t *testing.T) {
 	if _, err := s.Set("SecurityProfile", "1", ActorOCPP); !errors.Is(err, ErrInvalid) {
 		t.Errorf("lowering over OCPP: %v", err)
 	}
-	if _, err := s.Set("SecurityProfile", "3", ActorInstaller); !errors.Is(err, ErrInvalid) { // TLS client certificates: not supported
-		t.Errorf("profile 3: %v", err)
+	// Profile 3 (client certificates) takes no password: the key may go
+	// (the certificate is the charge point's check, not the catalogue's).
+	if _, err := s.SetAll([]Pair{{"SecurityProfile", "3"}, {"AuthorizationKey", ""}}, ActorInstaller); err != nil {
+		t.Errorf("profile 3 without a password: %v", err)
+	}
+	if _, err := s.SetAll([]Pair{{"SecurityProfile", "2"}, {"AuthorizationKey", "00112233445566778899aabbccddeeff"}}, ActorInstaller); err != nil {
+		t.Fatal(err)
 	}
 	// The key cannot be emptied while a profile needs it, by either actor.
 	for _, by := range []Actor{ActorOCPP, ActorInstaller} {

@@ -144,7 +144,7 @@ type Snapshot struct {
 	StopTransactionOnInvalidId bool
 	// AuthorizationKey is key "AuthorizationKey": Password of HTTP Basic authentication (security profiles 1 and 2), hex-encoded, 16 to 20 bytes. Never read back; cannot be emptied while SecurityProfile is 1 or 2; a change reconnects with the new password.
 	AuthorizationKey Secret
-	// SecurityProfile is key "SecurityProfile": 0: no authentication; 1: HTTP Basic authentication; 2: Basic authentication over TLS (wss://). Profile 3 (TLS client certificates) is not supported. Over OCPP it can only be raised; 1 and 2 need an AuthorizationKey, 2 a wss:// URL. A change reconnects with the new profile.
+	// SecurityProfile is key "SecurityProfile": 0: no authentication; 1: HTTP Basic authentication; 2: Basic authentication over TLS (wss://); 3: TLS with the charge point's client certificate (its own key, made on the unit; the certificate installed with evse cert). Over OCPP it can only be raised; 1 and 2 need an AuthorizationKey, 2 and 3 a wss:// URL, 3 an installed certificate. A change reconnects with the new profile.
 	SecurityProfile int
 	// DlmSiteKey is key "DlmSiteKey": Shared secret of a DLM site: the master and every slave must hold the same. It authenticates every DLM message, so that a LAN neighbour cannot pose as master or slave. DLM stays off (slaves at DlmDisconnectedLimit) while it is empty. At least 16 characters (a random one: evse config set DlmSiteKey=$(openssl rand -hex 16)). Never read back.
 	DlmSiteKey Secret

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/evse-dev/evse/internal/api"
+	"github.com/evse-dev/evse/internal/certs"
 	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/chargepoint/runner"
 	v16 "github.com/evse-dev/evse/internal/chargepoint/v16"
@@ -395,16 +396,31 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 	defer db.Close()
 
 	profile := settings.Snapshot().SecurityProfile
-	if profile >= 1 && settings.Snapshot().AuthorizationKey == "" {
+	if (profile == 1 || profile == 2) && settings.Snapshot().AuthorizationKey == "" {
 		return fmt.Errorf("security profile %d needs an AuthorizationKey: evse config set --data %s AuthorizationKey=<32 to 40 hex digits>", profile, opts.DataDir)
+	}
+	keys := certs.New(db)
+	if profile == 3 {
+		if _, err := keys.Certificate(); err != nil {
+			return fmt.Errorf("security profile 3: %w", err)
+		}
 	}
 	tlsURL := strings.HasPrefix(strings.ToLower(opts.CSMSURL), "wss://")
 	settings.AddCheck(func(k config.Key, v string, _ config.Actor, _ func(string) string) error {
-		if k.Name == "SecurityProfile" && v == "2" && !tlsURL {
-			return errors.New("security profile 2 needs a wss:// central system URL")
+		if k.Name != "SecurityProfile" {
+			return nil
+		}
+		if (v == "2" || v == "3") && !tlsURL {
+			return fmt.Errorf("security profile %s needs a wss:// central system URL", v)
+		}
+		if _, err := keys.Certificate(); v == "3" && err != nil {
+			return fmt.Errorf("security profile 3 needs the charge point's certificate: %w", err)
 		}
 		return nil
 	})
+	if tlsConfig, err = profileTLS(tlsConfig, keys, settings); err != nil {
+		return err
+	}
 	cp, err := v16.New(v16.Options{
 		Model: opts.Model, Settings: settings, Board: hw.board, Store: db, Clock: clock.Real{}, Logger: log,
 		ReconnectSpread: opts.ReplaySpread, Pacing: opts.Pacing, Managed: managedByDLM(settings.Snapshot().DlmMode),
@@ -417,7 +433,7 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 		URL:          opts.CSMSURL,
 		ID:           opts.ID,
 		Password:     Password(settings),
-		RequireTLS:   profile == 2,
+		RequireTLS:   profile >= 2,
 		TLSConfig:    tlsConfig,
 		PingInterval: time.Duration(settings.Snapshot().WebSocketPingInterval) * time.Second,
 		MinBackoff:   opts.MinBackoff,
@@ -479,13 +495,42 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 	return err
 }
 
+// profileTLS is the TLS configuration of the charge point's link: the
+// installed central system roots when there are any (else base's, or
+// the system's), and under security profile 3 the charge point's own
+// certificate, read at each connection.
+func profileTLS(base *tls.Config, keys certs.Store, settings *config.Settings) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if base != nil {
+		cfg = base.Clone()
+	}
+	roots, err := keys.Roots()
+	if err != nil {
+		return nil, fmt.Errorf("the installed central system roots: %w", err)
+	}
+	if roots != nil {
+		cfg.RootCAs = roots
+	}
+	cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		if settings.Snapshot().SecurityProfile != 3 {
+			return &tls.Certificate{}, nil // none: profiles 0 to 2 send no certificate
+		}
+		c, err := keys.Certificate()
+		if err != nil {
+			return nil, err
+		}
+		return &c, nil
+	}
+	return cfg, nil
+}
+
 // Password returns the Basic authentication password of the security
-// profile, read at each connection: none for profile 0, else
-// AuthorizationKey decoded from hex.
+// profile, read at each connection: AuthorizationKey decoded from hex
+// for profiles 1 and 2, none for 0 and 3 (a client certificate).
 func Password(settings *config.Settings) func() []byte {
 	return func() []byte {
 		s := settings.Snapshot()
-		if s.SecurityProfile == 0 {
+		if s.SecurityProfile != 1 && s.SecurityProfile != 2 {
 			return nil
 		}
 		b, err := hex.DecodeString(string(s.AuthorizationKey))

@@ -119,3 +119,9 @@ func bindDataDir(opts *Options) error {
 	opts.Model = m
 	return nil
 }
+
+// KeptID is the charge point id a store was made for, "" if none yet.
+func KeptID(db kv.Store) (string, error) {
+	id, _, err := keptUnit(db)
+	return id, err
+}

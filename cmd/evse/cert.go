@@ -1,0 +1,121 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/evse-dev/evse/internal/certs"
+	"github.com/evse-dev/evse/internal/daemon"
+	"github.com/evse-dev/evse/internal/store"
+)
+
+func newCertCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "cert",
+		Short: "The charge point's key and certificates for security profile 3 (docs/security.md)",
+	}
+	var data, cpo, id string
+	csr := &cobra.Command{
+		Use:   "csr [--data DIR] [--id ID] [--cpo NAME]",
+		Short: "Print a certificate signing request for the charge point's own key (made on the unit the first time)",
+		Long: `Print a certificate signing request (PEM) for the charge point's key. The
+key is made on the unit the first time and never leaves its store. The
+subject is the charge point's identity (the id it ran as, or --id) and,
+as organization, the CPO's name (--cpo). Have the
+central system's CA sign it, then install the certificate with
+evse cert install --chargepoint FILE.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withStore(data, func(db *store.DB) error {
+				kept, err := daemon.KeptID(db)
+				if err != nil {
+					return err
+				}
+				switch {
+				case kept != "" && id != "" && id != kept:
+					return fmt.Errorf("%s holds the data of charge point %q, not %q", data, kept, id)
+				case kept != "":
+					id = kept
+				case id == "":
+					return fmt.Errorf("%s has not run as a charge point yet: give its identity with --id", data)
+				}
+				pem, err := certs.New(db).CSR(id, cpo)
+				if err != nil {
+					return err
+				}
+				_, err = cmd.OutOrStdout().Write(pem)
+				return err
+			})
+		},
+	}
+	csr.Flags().StringVar(&data, "data", "evse-data", "directory of the charge point's store")
+	csr.Flags().StringVar(&cpo, "cpo", "", "the CPO's name, the subject's organization")
+	csr.Flags().StringVar(&id, "id", "", "the charge point's identity, if the data directory has not run yet")
+
+	var cpFile, rootFile string
+	install := &cobra.Command{
+		Use:   "install [--data DIR] (--chargepoint FILE | --central-root FILE)",
+		Short: "Install the charge point's certificate, or a central system root certificate",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if (cpFile == "") == (rootFile == "") {
+				return errors.New("give --chargepoint FILE or --central-root FILE")
+			}
+			return withStore(data, func(db *store.DB) error {
+				s := certs.New(db)
+				if cpFile != "" {
+					raw, err := readBounded(cpFile)
+					if err != nil {
+						return err
+					}
+					if err := s.InstallCertificate(raw, time.Now()); err != nil {
+						return err
+					}
+					fmt.Fprintln(cmd.OutOrStdout(), "the charge point's certificate is installed")
+					return nil
+				}
+				raw, err := readBounded(rootFile)
+				if err != nil {
+					return err
+				}
+				n, err := s.InstallRoot(raw)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%d central system root certificate(s) installed\n", n)
+				return nil
+			})
+		},
+	}
+	install.Flags().StringVar(&data, "data", "evse-data", "directory of the charge point's store")
+	install.Flags().StringVar(&cpFile, "chargepoint", "", "PEM file of the charge point's certificate (and its chain)")
+	install.Flags().StringVar(&rootFile, "central-root", "", "PEM file of central system root certificates to trust")
+	cmd.AddCommand(csr, install)
+	return cmd
+}
+
+// withStore opens the store of a stopped charge point.
+func withStore(dir string, f func(*store.DB) error) error {
+	db, err := store.Open(dir, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return f(db)
+}
+
+// readBounded reads a PEM file of at most certs.MaxPEM bytes.
+func readBounded(path string) ([]byte, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if info.Size() > certs.MaxPEM {
+		return nil, fmt.Errorf("%s: %d bytes, at most %d", path, info.Size(), certs.MaxPEM)
+	}
+	return os.ReadFile(path)
+}

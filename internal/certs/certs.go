@@ -1,0 +1,251 @@
+// Package certs keeps a charge point's security material in its store:
+// its own private key (made on the unit, never shown or exported), its
+// client certificate for security profile 3, and the central system root
+// certificates it trusts. Every input is bounded and checked.
+package certs
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/evse-dev/evse/internal/kv"
+)
+
+// The store's bucket and keys.
+const (
+	bucket    = "security"
+	keyCPKey  = "cpKey"  // PKCS#8 DER of the charge point's private key
+	keyCPCert = "cpCert" // PEM: the charge point's certificate, then its chain
+	keyRoots  = "csRoots"
+)
+
+// Bounds on what is installed.
+const (
+	// MaxPEM bounds one PEM input (a certificate chain or a bundle).
+	MaxPEM = 64 << 10
+	// MaxRoots bounds the central system roots kept.
+	MaxRoots = 20
+	// MaxChain bounds the certificates of a chain.
+	MaxChain = 5
+)
+
+// ErrNoCertificate: no client certificate is installed.
+var ErrNoCertificate = errors.New("certs: no charge point certificate installed (evse cert csr, then evse cert install)")
+
+// Store is a charge point's security material in its store.
+type Store struct{ kv kv.Store }
+
+// New returns the material kept in store.
+func New(store kv.Store) Store { return Store{kv: store} }
+
+// key returns the charge point's private key, made (P-256) and kept the
+// first time.
+func (s Store) key() (crypto.Signer, error) {
+	var der []byte
+	if err := s.kv.View(func(tx kv.Tx) error {
+		der = bytes.Clone(tx.Get(bucket, keyCPKey))
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if der == nil {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		if der, err = x509.MarshalPKCS8PrivateKey(k); err != nil {
+			return nil, err
+		}
+		err = s.kv.Update(func(tx kv.Tx) error {
+			if old := tx.Get(bucket, keyCPKey); old != nil {
+				der = bytes.Clone(old) // made meanwhile
+				return nil
+			}
+			return tx.Put(bucket, keyCPKey, der)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	k, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("certs: the kept key: %w", err)
+	}
+	signer, ok := k.(crypto.Signer)
+	if !ok {
+		return nil, errors.New("certs: the kept key cannot sign")
+	}
+	return signer, nil
+}
+
+// CSR returns a certificate signing request (PEM) for the charge point's
+// key, with the subject the security whitepaper asks for: the charge
+// point's identity as common name, the CPO's name as organization.
+func (s Store) CSR(identity, cpoName string) ([]byte, error) {
+	if identity == "" {
+		return nil, errors.New("certs: a CSR needs the charge point's identity")
+	}
+	k, err := s.key()
+	if err != nil {
+		return nil, err
+	}
+	subject := pkix.Name{CommonName: identity}
+	if cpoName != "" {
+		subject.Organization = []string{cpoName}
+	}
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: subject}, k)
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}), nil
+}
+
+// parseChain reads PEM certificates, at most max of them.
+func parseChain(raw []byte, max int) ([]*x509.Certificate, error) {
+	if len(raw) > MaxPEM {
+		return nil, fmt.Errorf("certs: %d bytes of PEM, at most %d", len(raw), MaxPEM)
+	}
+	var out []*x509.Certificate
+	for rest := raw; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("certs: a PEM %s, not a CERTIFICATE", block.Type)
+		}
+		if len(out) == max {
+			return nil, fmt.Errorf("certs: more than %d certificates", max)
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("certs: certificate %d: %w", len(out)+1, err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("certs: no PEM certificate")
+	}
+	return out, nil
+}
+
+// InstallCertificate installs the charge point's certificate (PEM, the
+// leaf first, then its chain): it must be for the charge point's own key,
+// valid now, and usable for client authentication.
+func (s Store) InstallCertificate(raw []byte, now time.Time) error {
+	chain, err := parseChain(raw, MaxChain)
+	if err != nil {
+		return err
+	}
+	k, err := s.key()
+	if err != nil {
+		return err
+	}
+	leaf := chain[0]
+	if !publicKeysEqual(leaf.PublicKey, k.Public()) {
+		return errors.New("certs: the certificate is not for this charge point's key")
+	}
+	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
+		return fmt.Errorf("certs: the certificate is valid from %s to %s, not now", leaf.NotBefore.Format(time.DateOnly), leaf.NotAfter.Format(time.DateOnly))
+	}
+	return s.kv.Update(func(tx kv.Tx) error { return tx.Put(bucket, keyCPCert, raw) })
+}
+
+func publicKeysEqual(a, b crypto.PublicKey) bool {
+	ae, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && ae.Equal(b)
+}
+
+// Certificate returns the charge point's key and certificate for TLS, or
+// ErrNoCertificate.
+func (s Store) Certificate() (tls.Certificate, error) {
+	var raw []byte
+	if err := s.kv.View(func(tx kv.Tx) error {
+		raw = bytes.Clone(tx.Get(bucket, keyCPCert))
+		return nil
+	}); err != nil {
+		return tls.Certificate{}, err
+	}
+	if raw == nil {
+		return tls.Certificate{}, ErrNoCertificate
+	}
+	chain, err := parseChain(raw, MaxChain)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	k, err := s.key()
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	c := tls.Certificate{PrivateKey: k, Leaf: chain[0]}
+	for _, x := range chain {
+		c.Certificate = append(c.Certificate, x.Raw)
+	}
+	return c, nil
+}
+
+// InstallRoot adds central system root certificates (PEM); they must be
+// CA certificates. At most MaxRoots are kept.
+func (s Store) InstallRoot(raw []byte) (int, error) {
+	certs, err := parseChain(raw, MaxRoots)
+	if err != nil {
+		return 0, err
+	}
+	for _, c := range certs {
+		if !c.IsCA {
+			return 0, fmt.Errorf("certs: %q is not a CA certificate", c.Subject.CommonName)
+		}
+	}
+	n := 0
+	err = s.kv.Update(func(tx kv.Tx) error {
+		kept := bytes.Clone(tx.Get(bucket, keyRoots))
+		have := 0
+		if len(kept) > 0 {
+			old, err := parseChain(kept, MaxRoots)
+			if err != nil {
+				return err
+			}
+			have = len(old)
+		}
+		if have+len(certs) > MaxRoots {
+			return fmt.Errorf("certs: %d roots kept and %d more: at most %d", have, len(certs), MaxRoots)
+		}
+		for _, c := range certs {
+			kept = append(kept, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+		}
+		n = have + len(certs)
+		return tx.Put(bucket, keyRoots, kept)
+	})
+	return n, err
+}
+
+// Roots returns the installed central system roots, nil when none are.
+func (s Store) Roots() (*x509.CertPool, error) {
+	var raw []byte
+	if err := s.kv.View(func(tx kv.Tx) error {
+		raw = bytes.Clone(tx.Get(bucket, keyRoots))
+		return nil
+	}); err != nil || raw == nil {
+		return nil, err
+	}
+	certs, err := parseChain(raw, MaxRoots)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	for _, c := range certs {
+		pool.AddCert(c)
+	}
+	return pool, nil
+}

@@ -1,0 +1,80 @@
+package certs
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/evse-dev/evse/internal/csmstest"
+	"github.com/evse-dev/evse/internal/kv"
+)
+
+// TestTheKeyIsMadeOnceAndCertificatesAreChecked: the key is made the
+// first time and kept; a certificate must be for it and valid now; roots
+// must be CA certificates, and are bounded; junk is refused.
+func TestTheKeyIsMadeOnceAndCertificatesAreChecked(t *testing.T) {
+	ca, err := csmstest.NewCA("test CA", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(&kv.Mem{})
+	if _, err := s.Certificate(); err != ErrNoCertificate {
+		t.Errorf("no certificate yet: %v", err)
+	}
+	csr1, err := s.CSR("CP-1", "ACME")
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr2, _ := s.CSR("CP-1", "ACME")
+	signed1, err := ca.SignCSR(csr1, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed2, err := ca.SignCSR(csr2, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	// Both CSRs are of the one key: either certificate fits it.
+	for _, c := range [][]byte{signed1, signed2} {
+		if err := s.InstallCertificate(c, now); err != nil {
+			t.Errorf("the key's certificate: %v", err)
+		}
+	}
+	cert, err := s.Certificate()
+	if err != nil || cert.Leaf.Subject.CommonName != "CP-1" || cert.Leaf.Subject.Organization[0] != "ACME" {
+		t.Errorf("the installed certificate: %v %v", cert.Leaf, err)
+	}
+	other := New(&kv.Mem{})
+	otherCSR, _ := other.CSR("CP-2", "")
+	otherSigned, _ := ca.SignCSR(otherCSR, time.Hour)
+	for name, tc := range map[string]struct {
+		raw  []byte
+		at   time.Time
+		want string
+	}{
+		"another key's":     {otherSigned, now, "not for this charge point's key"},
+		"not valid yet":     {signed1, now.Add(-time.Hour), "not now"},
+		"expired":           {signed1, now.Add(2 * time.Hour), "not now"},
+		"no PEM":            {[]byte("hello"), now, "no PEM certificate"},
+		"a key, not a cert": {[]byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), now, "not a CERTIFICATE"},
+		"too long a chain":  {[]byte(strings.Repeat(string(signed1), MaxChain+1)), now, "more than"},
+		"too big":           {[]byte(strings.Repeat("A", MaxPEM+1)), now, "at most"},
+	} {
+		if err := s.InstallCertificate(tc.raw, tc.at); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", name, err, tc.want)
+		}
+	}
+	if n, err := s.InstallRoot(ca.PEM); err != nil || n != 1 {
+		t.Errorf("a root: %d, %v", n, err)
+	}
+	if _, err := s.InstallRoot(signed1); err == nil || !strings.Contains(err.Error(), "not a CA") {
+		t.Errorf("a leaf as a root: %v", err)
+	}
+	if _, err := s.InstallRoot([]byte(strings.Repeat(string(ca.PEM), MaxRoots))); err == nil {
+		t.Errorf("more than %d roots were kept", MaxRoots)
+	}
+	if pool, err := s.Roots(); err != nil || pool == nil {
+		t.Errorf("roots: %v", err)
+	}
+}
