@@ -208,7 +208,7 @@ func TestTheFleetDashboardFindsTheFaultedChargers(t *testing.T) {
 		chromedp.Click(chromedp.ID("fault-apply")))
 	result := waitText(t, ctx, "#fault-result", "charge points hit")
 	var hit int
-	if _, err := fmtSscan(result, &hit); err != nil || hit == 0 {
+	if _, err := firstNumber(result, &hit); err != nil || hit == 0 {
 		t.Fatalf("fault result %q", result)
 	}
 	waitText(t, ctx, "#total-power-off", strconv.Itoa(hit))
@@ -234,8 +234,8 @@ func TestTheFleetDashboardFindsTheFaultedChargers(t *testing.T) {
 	p.stop(syscall.SIGINT)
 }
 
-// fmtSscan reads the leading number of a text.
-func fmtSscan(s string, n *int) (int, error) {
+// firstNumber reads the first number of a text.
+func firstNumber(s string, n *int) (int, error) {
 	fields := strings.Fields(strings.ReplaceAll(s, ":", " "))
 	for _, f := range fields {
 		if v, err := strconv.Atoi(f); err == nil {

@@ -46,7 +46,6 @@ type Charger struct {
 	lastError atomic.Pointer[string]
 	powerOff  atomic.Bool
 	power     chan struct{} // buffered 1: the power came back (for the link)
-	skew      atomic.Int64
 
 	log      *slog.Logger
 	services daemon.Services // its log ring, for its page

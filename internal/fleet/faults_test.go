@@ -286,3 +286,35 @@ func TestNoChargePointConnectsWithoutPower(t *testing.T) {
 	}
 	waitFor(t, func() bool { return f.Progress().States[StateAccepted] == n })
 }
+
+// TestRemoteStartDriversWaitForTheCentralSystem: drivers of the
+// remoteStart share present no card; nothing starts until the central
+// system sends RemoteStartTransaction, and then that session does.
+func TestRemoteStartDriversWaitForTheCentralSystem(t *testing.T) {
+	t.Parallel()
+	csms := csmstest.New(csmstest.Options{})
+	url, err := csms.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer csms.Close()
+	spec := Spec{Ramp: Ramp{Rate: 1000}, Groups: []Group{{Name: "app", Count: 3,
+		Behaviour: Behaviour{PerHour: 3600, Authorize: Authorize{RemoteStart: 1}}}}}
+	spec.Groups[0].Behaviour.Stay.Min, spec.Groups[0].Behaviour.Stay.Max = Duration(time.Hour), Duration(time.Hour)
+	if err := spec.check(""); err != nil {
+		t.Fatal(err)
+	}
+	f, stop := runFleet(t, Options{CSMSURL: url, Spec: spec, DataDir: t.TempDir(), Seed: 4})
+	defer stop()
+	waitFor(t, func() bool { return f.Report().RemoteStartWaits == 3 })
+	if n := f.Report().Sessions; n != 0 {
+		t.Fatalf("%d sessions before any RemoteStartTransaction", n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	answer, err := csms.Call(ctx, "app-00002", "RemoteStartTransaction", json.RawMessage(`{"connectorId":1,"idTag":"APP-USER"}`))
+	if err != nil || !strings.Contains(string(answer), "Accepted") {
+		t.Fatalf("RemoteStartTransaction: %s %v", answer, err)
+	}
+	waitFor(t, func() bool { return f.Report().Sessions == 1 })
+}

@@ -312,7 +312,6 @@ func (f *Fleet) Apply(ft Fault) (int, error) {
 		}
 	case ClockSkew:
 		for _, c := range hit {
-			c.skew.Store(int64(ft.By))
 			c.cp.SetSkew(ft.By.D())
 		}
 	}

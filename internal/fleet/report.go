@@ -28,6 +28,9 @@ type Report struct {
 	// Cars that came; those turned away (the connector taken, no power).
 	Cars           int64 `json:"cars"`
 	CarsTurnedAway int64 `json:"carsTurnedAway"`
+	// RemoteStartWaits are the drivers who waited for the central system
+	// to start them (behaviour.authorize.remoteStart).
+	RemoteStartWaits int64 `json:"remoteStartWaits"`
 	// Sessions the central system accepted (StartTransaction).
 	Sessions  int64         `json:"sessions"`
 	EnergyKWh float64       `json:"energyKWh"`
@@ -40,7 +43,7 @@ func (f *Fleet) Report() Report {
 	r := Report{Chargers: p.Chargers, Started: f.started, Seconds: math.Round(time.Since(f.started).Seconds()*10) / 10,
 		States: p.States, ConnectionAttempts: f.stats.attempts.Load(), Connects: f.stats.connects.Load(),
 		Disconnects: f.stats.disconnects.Load(), Actions: f.stats.actionReports(), Cars: f.stats.cars.Load(),
-		CarsTurnedAway: f.stats.carsTurnedAway.Load(), Sessions: f.stats.sessions.Load()}
+		CarsTurnedAway: f.stats.carsTurnedAway.Load(), RemoteStartWaits: f.stats.remoteStarts.Load(), Sessions: f.stats.sessions.Load()}
 	for _, a := range r.Actions {
 		if a.Direction == toCSMS {
 			r.CallErrors += a.CallErrors
@@ -69,7 +72,7 @@ func (r Report) Write(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  at the end: %v\n", states)
 	fmt.Fprintf(w, "  connections: %d attempts, %d made, %d ended\n", r.ConnectionAttempts, r.Connects, r.Disconnects)
-	fmt.Fprintf(w, "  cars %d (%d turned away), sessions %d, %.2f kWh\n", r.Cars, r.CarsTurnedAway, r.Sessions, r.EnergyKWh)
+	fmt.Fprintf(w, "  cars %d (%d turned away, %d waiting for a remote start), sessions %d, %.2f kWh\n", r.Cars, r.CarsTurnedAway, r.RemoteStartWaits, r.Sessions, r.EnergyKWh)
 	fmt.Fprintf(w, "  CALLERRORs from the central system %d, CALLs it left unanswered %d\n", r.CallErrors, r.Timeouts)
 	actions := append([]ActionReport(nil), r.Actions...)
 	sort.SliceStable(actions, func(i, j int) bool { return actions[i].Direction > actions[j].Direction })
