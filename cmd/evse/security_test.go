@@ -77,3 +77,66 @@ func TestSecurityProfile3ConnectsWithTheChargePointsOwnCertificate(t *testing.T)
 	}
 	p.stop(os.Interrupt)
 }
+
+// TestARaisedProfileThatCannotConnectFallsBack: the central system raises
+// a charge point from profile 2 to 3, but serves only Basic
+// authentication: after a few failed attempts the charge point goes back
+// to profile 2, connects again with its password, and says so.
+func TestARaisedProfileThatCannotConnectFallsBack(t *testing.T) {
+	t.Parallel()
+	ca, err := csmstest.NewCA("evse test CA", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = "00112233445566778899aabbccddeeff"
+	password := []byte{0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff}
+	s := csmstest.New(csmstest.Options{Passwords: map[string][]byte{"CP-FALL": password}})
+	url, err := s.ListenTLS("127.0.0.1:0", ca, csmstest.TLSOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dir, files := t.TempDir(), t.TempDir()
+	csr, errOut, code := runEVSE(t, "cert", "csr", "--data", dir, "--id", "CP-FALL")
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	signed, err := ca.SignCSR([]byte(csr), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := filepath.Join(files, "cp.pem")
+	root := filepath.Join(files, "ca.pem")
+	os.WriteFile(cp, signed, 0o644)
+	os.WriteFile(root, ca.PEM, 0o644)
+	for _, args := range [][]string{{"--chargepoint", cp}, {"--central-root", root}} {
+		if _, errOut, code := runEVSE(t, append([]string{"cert", "install", "--data", dir}, args...)...); code != 0 {
+			t.Fatal(errOut)
+		}
+	}
+	configure(t, dir, "AuthorizationKey="+key, "SecurityProfile=2")
+	p := startEVSE(t, runArgs(url, "CP-FALL", dir)...)
+	waitCall(t, s, 0, "CP-FALL", "StatusNotification", 20*time.Second)
+	if a := mustCall(t, s, "CP-FALL", "ChangeConfiguration", `{"key":"SecurityProfile","value":"3"}`); a["status"] != "Accepted" {
+		t.Fatalf("raising to 3: %v", a)
+	}
+	// It tries profile 3 (refused: no password), goes back, and connects
+	// again with its password (a reconnection: no BootNotification).
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(p.errOut.String(), "back to the previous one") || !s.Connected("CP-FALL"); {
+		if time.Now().After(deadline) {
+			t.Fatal("no fallback and reconnection within 30 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if pw, ok := s.Password("CP-FALL"); !ok || string(pw) != string(password) {
+		t.Errorf("back on profile 2 without its password")
+	}
+	got, err := csmsCall(t, s, "CP-FALL", "GetConfiguration", `{"key":["SecurityProfile"]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := keyValues(t, got)["SecurityProfile"]["value"]; v != "2" {
+		t.Errorf("after the fallback SecurityProfile is %v, want 2", v)
+	}
+	p.stop(os.Interrupt)
+}

@@ -429,7 +429,9 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 	if err != nil {
 		return err
 	}
-	client, err := ocppj.NewClient(ocppj.Options{
+	var client *ocppj.Client
+	fallback := &profileFallback{settings: settings, log: log, reconnect: func() { client.Reconnect() }}
+	client, err = ocppj.NewClient(ocppj.Options{
 		URL:          opts.CSMSURL,
 		ID:           opts.ID,
 		Password:     Password(settings),
@@ -441,8 +443,12 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 		Handler:      cp,
 		Logger:       log,
 		Trace:        opts.Trace,
-		OnConnect:    cp.Connected,
-		OnDisconnect: func(error) { cp.Disconnected() },
+		OnConnect: func() {
+			fallback.connected()
+			cp.Connected()
+		},
+		OnDisconnect:    func(error) { cp.Disconnected() },
+		OnConnectFailed: fallback.failed,
 	})
 	if err != nil {
 		return err
@@ -455,6 +461,7 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 			client.SetPingInterval(time.Duration(settings.Snapshot().WebSocketPingInterval) * time.Second)
 		case "SecurityProfile":
 			log.Info("security profile changed; reconnecting with it", "security_profile", c.New)
+			fallback.changed(c)
 			client.Reconnect() // after the answer to ChangeConfiguration
 		case "AuthorizationKey":
 			if settings.Snapshot().SecurityProfile >= 1 {
