@@ -9,7 +9,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/evse-dev/evse/internal/certs"
+	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/daemon"
+	"github.com/evse-dev/evse/internal/model"
 	"github.com/evse-dev/evse/internal/store"
 )
 
@@ -25,12 +27,15 @@ func newCertCommand() *cobra.Command {
 		Long: `Print a certificate signing request (PEM) for the charge point's key. The
 key is made on the unit the first time and never leaves its store. The
 subject is the charge point's identity (the id it ran as, or --id) and,
-as organization, the CPO's name (--cpo). Have the
+as organization, the CPO's name (--cpo, default the key CpoName). Have the
 central system's CA sign it, then install the certificate with
 evse cert install --chargepoint FILE.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withStore(data, func(db *store.DB) error {
+			return withSettings(data, func(settings *config.Settings, db *store.DB) error {
+				if cpo == "" {
+					cpo = settings.Snapshot().CpoName
+				}
 				kept, err := daemon.KeptID(db)
 				if err != nil {
 					return err
@@ -65,14 +70,14 @@ evse cert install --chargepoint FILE.`,
 			if (cpFile == "") == (rootFile == "") {
 				return errors.New("give --chargepoint FILE or --central-root FILE")
 			}
-			return withStore(data, func(db *store.DB) error {
+			return withSettings(data, func(settings *config.Settings, db *store.DB) error {
 				s := certs.New(db)
 				if cpFile != "" {
 					raw, err := readBounded(cpFile)
 					if err != nil {
 						return err
 					}
-					if err := s.InstallCertificate(raw, time.Now()); err != nil {
+					if err := s.InstallCertificate(raw, time.Now(), settings.Snapshot().CertificateSignedMaxChainSize); err != nil {
 						return err
 					}
 					fmt.Fprintln(cmd.OutOrStdout(), "the charge point's certificate is installed")
@@ -82,7 +87,7 @@ evse cert install --chargepoint FILE.`,
 				if err != nil {
 					return err
 				}
-				n, err := s.InstallRoot(raw)
+				n, err := s.InstallRoot(raw, settings.Snapshot().CertificateStoreMaxLength)
 				if err != nil {
 					return err
 				}
@@ -98,14 +103,15 @@ evse cert install --chargepoint FILE.`,
 	return cmd
 }
 
-// withStore opens the store of a stopped charge point.
-func withStore(dir string, f func(*store.DB) error) error {
-	db, err := store.Open(dir, store.Options{})
+// withSettings opens the store of a stopped charge point and its
+// configuration.
+func withSettings(dir string, f func(*config.Settings, *store.DB) error) error {
+	settings, db, err := daemon.OpenSettings(dir, model.Model{}, false, nil)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	return f(db)
+	return f(settings, db)
 }
 
 // readBounded reads a PEM file of at most certs.MaxPEM bytes.

@@ -33,8 +33,9 @@ const (
 const (
 	// MaxPEM bounds one PEM input (a certificate chain or a bundle).
 	MaxPEM = 64 << 10
-	// MaxRoots bounds the central system roots kept.
-	MaxRoots = 20
+	// MaxRoots bounds the central system roots kept, whatever
+	// CertificateStoreMaxLength says.
+	MaxRoots = 100
 	// MaxChain bounds the certificates of a chain.
 	MaxChain = 5
 )
@@ -141,9 +142,13 @@ func parseChain(raw []byte, max int) ([]*x509.Certificate, error) {
 }
 
 // InstallCertificate installs the charge point's certificate (PEM, the
-// leaf first, then its chain): it must be for the charge point's own key,
-// valid now, and usable for client authentication.
-func (s Store) InstallCertificate(raw []byte, now time.Time) error {
+// leaf first, then its chain, at most maxBytes: the key
+// CertificateSignedMaxChainSize): it must be for the charge point's own
+// key and valid now.
+func (s Store) InstallCertificate(raw []byte, now time.Time, maxBytes int) error {
+	if len(raw) > maxBytes {
+		return fmt.Errorf("certs: a chain of %d bytes, at most %d (CertificateSignedMaxChainSize)", len(raw), maxBytes)
+	}
 	chain, err := parseChain(raw, MaxChain)
 	if err != nil {
 		return err
@@ -196,9 +201,11 @@ func (s Store) Certificate() (tls.Certificate, error) {
 }
 
 // InstallRoot adds central system root certificates (PEM); they must be
-// CA certificates. At most MaxRoots are kept.
-func (s Store) InstallRoot(raw []byte) (int, error) {
-	certs, err := parseChain(raw, MaxRoots)
+// CA certificates. At most maxRoots are kept (the key
+// CertificateStoreMaxLength, itself at most MaxRoots).
+func (s Store) InstallRoot(raw []byte, maxRoots int) (int, error) {
+	maxRoots = min(maxRoots, MaxRoots)
+	certs, err := parseChain(raw, maxRoots)
 	if err != nil {
 		return 0, err
 	}
@@ -218,8 +225,8 @@ func (s Store) InstallRoot(raw []byte) (int, error) {
 			}
 			have = len(old)
 		}
-		if have+len(certs) > MaxRoots {
-			return fmt.Errorf("certs: %d roots kept and %d more: at most %d", have, len(certs), MaxRoots)
+		if have+len(certs) > maxRoots {
+			return fmt.Errorf("certs: %d roots kept and %d more: at most %d (CertificateStoreMaxLength)", have, len(certs), maxRoots)
 		}
 		for _, c := range certs {
 			kept = append(kept, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)

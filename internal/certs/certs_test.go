@@ -37,7 +37,7 @@ func TestTheKeyIsMadeOnceAndCertificatesAreChecked(t *testing.T) {
 	now := time.Now()
 	// Both CSRs are of the one key: either certificate fits it.
 	for _, c := range [][]byte{signed1, signed2} {
-		if err := s.InstallCertificate(c, now); err != nil {
+		if err := s.InstallCertificate(c, now, 10000); err != nil {
 			t.Errorf("the key's certificate: %v", err)
 		}
 	}
@@ -61,20 +61,38 @@ func TestTheKeyIsMadeOnceAndCertificatesAreChecked(t *testing.T) {
 		"too long a chain":  {[]byte(strings.Repeat(string(signed1), MaxChain+1)), now, "more than"},
 		"too big":           {[]byte(strings.Repeat("A", MaxPEM+1)), now, "at most"},
 	} {
-		if err := s.InstallCertificate(tc.raw, tc.at); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if err := s.InstallCertificate(tc.raw, tc.at, 1<<20); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", name, err, tc.want)
 		}
 	}
-	if n, err := s.InstallRoot(ca.PEM); err != nil || n != 1 {
+	if n, err := s.InstallRoot(ca.PEM, 20); err != nil || n != 1 {
 		t.Errorf("a root: %d, %v", n, err)
 	}
-	if _, err := s.InstallRoot(signed1); err == nil || !strings.Contains(err.Error(), "not a CA") {
+	if _, err := s.InstallRoot(signed1, 20); err == nil || !strings.Contains(err.Error(), "not a CA") {
 		t.Errorf("a leaf as a root: %v", err)
 	}
-	if _, err := s.InstallRoot([]byte(strings.Repeat(string(ca.PEM), MaxRoots))); err == nil {
-		t.Errorf("more than %d roots were kept", MaxRoots)
+	if _, err := s.InstallRoot([]byte(strings.Repeat(string(ca.PEM), 20)), 20); err == nil {
+		t.Errorf("more than %d roots were kept", 20)
 	}
 	if pool, err := s.Roots(); err != nil || pool == nil {
 		t.Errorf("roots: %v", err)
+	}
+}
+
+// TestTheKeysBoundWhatIsInstalled: CertificateSignedMaxChainSize bounds a
+// chain in bytes, CertificateStoreMaxLength the roots kept.
+func TestTheKeysBoundWhatIsInstalled(t *testing.T) {
+	ca, err := csmstest.NewCA("test CA", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(&kv.Mem{})
+	csr, _ := s.CSR("CP-1", "")
+	signed, _ := ca.SignCSR(csr, time.Hour)
+	if err := s.InstallCertificate(signed, time.Now(), len(signed)-1); err == nil || !strings.Contains(err.Error(), "CertificateSignedMaxChainSize") {
+		t.Errorf("a chain over the key's size: %v", err)
+	}
+	if _, err := s.InstallRoot([]byte(strings.Repeat(string(ca.PEM), 3)), 2); err == nil {
+		t.Error("3 roots kept under CertificateStoreMaxLength 2")
 	}
 }

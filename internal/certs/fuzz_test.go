@@ -21,12 +21,12 @@ func FuzzInstall(f *testing.F) {
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		s := New(&kv.Mem{})
-		if err := s.InstallCertificate(raw, time.Now()); err == nil {
+		if err := s.InstallCertificate(raw, time.Now(), 10000); err == nil {
 			// Only a certificate made for this store's key (new here) can
 			// fit: random bytes never do.
 			t.Fatalf("installed %q", raw)
 		}
-		if _, err := s.InstallRoot(raw); err == nil {
+		if _, err := s.InstallRoot(raw, 20); err == nil {
 			pool, err := s.Roots()
 			if err != nil || pool == nil {
 				t.Fatalf("a root was installed and cannot be read: %v", err)

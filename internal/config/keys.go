@@ -190,7 +190,19 @@ var allKeys = []Key{
 		Description: "Password of HTTP Basic authentication (security profiles 1 and 2), hex-encoded, 16 to 20 bytes. Never read back; cannot be emptied while SecurityProfile is 1 or 2; a change reconnects with the new password."},
 	{Name: "SecurityProfile", Section: Extra, Access: ReadWrite, PrintedType: "integer", Kind: KindInt,
 		Min: 0, Max: 3, Default: "0",
-		Description: "0: no authentication; 1: HTTP Basic authentication; 2: Basic authentication over TLS (wss://); 3: TLS with the charge point's client certificate (its own key, made on the unit; the certificate installed with evse cert). Over OCPP it can only be raised; 1 and 2 need an AuthorizationKey, 2 and 3 a wss:// URL, 3 an installed certificate. A change reconnects with the new profile."},
+		Description: "0: no authentication; 1: HTTP Basic authentication; 2: Basic authentication over TLS (wss://); 3: TLS with the charge point's client certificate (its own key, made on the unit; the certificate installed with evse cert). Over OCPP it can only be raised; 1 and 2 need an AuthorizationKey, 2 and 3 a wss:// URL, 3 an installed certificate. A change reconnects with the new profile, and goes back to the previous one if the new one cannot connect."},
+	{Name: "CpoName", Section: Extra, Access: ReadWrite, PrintedType: "string", Kind: KindString,
+		MaxLen: 64, Default: "",
+		Description: "The CPO's name: the organization (O) of the charge point's certificate signing requests (security extension)."},
+	{Name: "CertificateStoreMaxLength", Section: Extra, Access: ReadOnly, PrintedType: "integer", Kind: KindInt,
+		Min: 1, Max: 100, Default: "20",
+		Description: "The most central system root certificates the charge point keeps (security extension)."},
+	{Name: "CertificateSignedMaxChainSize", Section: Extra, Access: ReadOnly, PrintedType: "integer", Kind: KindInt,
+		Min: 1000, Max: 65536, Default: "10000", Unit: "bytes",
+		Description: "The largest certificate chain the charge point takes for its own certificate, in bytes of PEM (security extension)."},
+	{Name: "AdditionalRootCertificateCheck", Section: Extra, Access: ReadOnly, PrintedType: "boolean", Kind: KindBool,
+		Labels: offOn, Default: "false",
+		Description: "Whether a new central system root must be signed by the one it replaces (security extension). Not done by this charger: false."},
 
 	// Local settings: the appendix's "Meter configuration (Second)" and
 	// what DLM's network needs.

@@ -144,8 +144,16 @@ type Snapshot struct {
 	StopTransactionOnInvalidId bool
 	// AuthorizationKey is key "AuthorizationKey": Password of HTTP Basic authentication (security profiles 1 and 2), hex-encoded, 16 to 20 bytes. Never read back; cannot be emptied while SecurityProfile is 1 or 2; a change reconnects with the new password.
 	AuthorizationKey Secret
-	// SecurityProfile is key "SecurityProfile": 0: no authentication; 1: HTTP Basic authentication; 2: Basic authentication over TLS (wss://); 3: TLS with the charge point's client certificate (its own key, made on the unit; the certificate installed with evse cert). Over OCPP it can only be raised; 1 and 2 need an AuthorizationKey, 2 and 3 a wss:// URL, 3 an installed certificate. A change reconnects with the new profile.
+	// SecurityProfile is key "SecurityProfile": 0: no authentication; 1: HTTP Basic authentication; 2: Basic authentication over TLS (wss://); 3: TLS with the charge point's client certificate (its own key, made on the unit; the certificate installed with evse cert). Over OCPP it can only be raised; 1 and 2 need an AuthorizationKey, 2 and 3 a wss:// URL, 3 an installed certificate. A change reconnects with the new profile, and goes back to the previous one if the new one cannot connect.
 	SecurityProfile int
+	// CpoName is key "CpoName": The CPO's name: the organization (O) of the charge point's certificate signing requests (security extension).
+	CpoName string
+	// CertificateStoreMaxLength is key "CertificateStoreMaxLength": The most central system root certificates the charge point keeps (security extension).
+	CertificateStoreMaxLength int
+	// CertificateSignedMaxChainSize is key "CertificateSignedMaxChainSize", in bytes: The largest certificate chain the charge point takes for its own certificate, in bytes of PEM (security extension).
+	CertificateSignedMaxChainSize int
+	// AdditionalRootCertificateCheck is key "AdditionalRootCertificateCheck": Whether a new central system root must be signed by the one it replaces (security extension). Not done by this charger: false.
+	AdditionalRootCertificateCheck bool
 	// DlmSiteKey is key "DlmSiteKey": Shared secret of a DLM site: the master and every slave must hold the same. It authenticates every DLM message, so that a LAN neighbour cannot pose as master or slave. DLM stays off (slaves at DlmDisconnectedLimit) while it is empty. At least 16 characters (a random one: evse config set DlmSiteKey=$(openssl rand -hex 16)). Never read back.
 	DlmSiteKey Secret
 	// DlmExtMeter is key "DlmExtMeter": The appendix's 'Meter configuration (Second)': how the DLM master reads the external meter (DlmExtMeterEnabled), a URL naming the Modbus connection and the meter's register map. Empty: no meter, so the fallback values apply while DlmExtMeterEnabled is On.
@@ -226,6 +234,10 @@ func newSnapshot(get func(name string) string) *Snapshot {
 		StopTransactionOnInvalidId:              snapBool(get("StopTransactionOnInvalidId")),
 		AuthorizationKey:                        Secret(get("AuthorizationKey")),
 		SecurityProfile:                         snapInt(get("SecurityProfile")),
+		CpoName:                                 get("CpoName"),
+		CertificateStoreMaxLength:               snapInt(get("CertificateStoreMaxLength")),
+		CertificateSignedMaxChainSize:           snapInt(get("CertificateSignedMaxChainSize")),
+		AdditionalRootCertificateCheck:          snapBool(get("AdditionalRootCertificateCheck")),
 		DlmSiteKey:                              Secret(get("DlmSiteKey")),
 		DlmExtMeter:                             get("DlmExtMeter"),
 		DlmPort:                                 snapInt(get("DlmPort")),
