@@ -221,8 +221,10 @@ func TestTheFleetDashboardFindsTheFaultedChargers(t *testing.T) {
 	if rows != min(hit, 50) || strings.Count(states, "power-off") != rows {
 		t.Errorf("the filtered table has %d rows (%s), want %d power-off ones", rows, states, min(hit, 50))
 	}
-	browse(t, ctx, "open a charger's page", chromedp.Click(chromedp.CSS("#chargers tbody tr a")),
-		chromedp.WaitVisible(chromedp.ID("status-live")))
+	// Follow the first row's link (read, then opened: a click could land
+	// on a row the filter's second swap replaces).
+	href := read(t, ctx, "the first row's link", chromedp.Evaluate[string](`document.querySelector("#chargers tbody tr a").getAttribute("href")`))
+	browse(t, ctx, "open a charger's page", chromedp.Navigate(base+href), chromedp.WaitVisible(chromedp.ID("status-live")))
 	waitText(t, ctx, "#status-live", "not running") // no power
 	if os.Getenv("EVSE_UPDATE_DOCS") != "" {
 		browse(t, ctx, "back", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("chargers")))

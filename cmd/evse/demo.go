@@ -11,14 +11,18 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/evse-dev/evse/internal/certs"
+	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/csmstest"
 	"github.com/evse-dev/evse/internal/daemon"
+	"github.com/evse-dev/evse/internal/model"
 )
 
 func newDemoCommand() *cobra.Command {
 	var (
 		id, listen, listenAPI, dataDir string
 		full, site                     bool
+		security                       int
 		logs                           logFlags
 	)
 	cmd := &cobra.Command{
@@ -79,12 +83,23 @@ master's DlmState every 2 s.`,
 					p.print(dir, r.Raw)
 				},
 			})
-			url, err := csms.Listen(listen)
+			var url string
+			switch security {
+			case 0:
+				url, err = csms.Listen(listen)
+			case 3:
+				url, err = profile3Demo(csms, listen, dataDir, id)
+			default:
+				return fmt.Errorf("--security %d: the demo plays 0 and 3", security)
+			}
 			if err != nil {
 				return err
 			}
 			defer csms.Close()
 			fmt.Fprintf(out, "evse demo: test central system at %s, charge point %q, data in %s\n", url, id, dataDir)
+			if security == 3 {
+				fmt.Fprintln(out, "security profile 3: TLS both ways; the charge point's key was made in its store, and the demo's CA signed its CSR")
+			}
 			fmt.Fprintln(out, "Press Ctrl-C to stop.")
 
 			ctx := cmd.Context()
@@ -120,6 +135,7 @@ master's DlmState every 2 s.`,
 	f.StringVar(&dataDir, "data", "", "store directory (default: a temporary one, removed at exit)")
 	f.BoolVar(&full, "full", false, "print whole frames instead of cutting long ones")
 	f.BoolVar(&site, "site", false, "run a DLM site: a master and two slaves sharing 32 A while cars come and go")
+	f.IntVar(&security, "security", 0, "security profile: 0, or 3 (wss:// with client certificates from the demo's own CA; docs/security.md)")
 	logs.register(cmd, "warn")
 	return cmd
 }
@@ -230,4 +246,40 @@ func demoScript(ctx context.Context, csms *csmstest.Server, p *tracePrinter, id,
 	p.note("done; the charge point heartbeats every 10 s. Status: %s/status  Ctrl-C to stop.", api)
 	<-ctx.Done()
 	return nil
+}
+
+// profile3Demo serves the demo's central system over TLS with a CA of
+// its own that verifies client certificates, and readies the charge
+// point's data for security profile 3: its key made in its store, its
+// CSR signed by the CA, the certificate and the CA's root installed.
+func profile3Demo(csms *csmstest.Server, listen, dataDir, id string) (string, error) {
+	ca, err := csmstest.NewCA("evse demo CA", 24*time.Hour)
+	if err != nil {
+		return "", err
+	}
+	settings, db, err := daemon.OpenSettings(dataDir, model.Model{}, false, nil)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	keys := certs.New(db)
+	csr, err := keys.CSR(id, "evse demo")
+	if err != nil {
+		return "", err
+	}
+	signed, err := ca.SignCSR(csr, 24*time.Hour)
+	if err != nil {
+		return "", err
+	}
+	snap := settings.Snapshot()
+	if err := keys.InstallCertificate(signed, time.Now(), snap.CertificateSignedMaxChainSize); err != nil {
+		return "", err
+	}
+	if _, err := keys.InstallRoot(ca.PEM, snap.CertificateStoreMaxLength); err != nil {
+		return "", err
+	}
+	if _, err := settings.Set("SecurityProfile", "3", config.ActorInstaller); err != nil {
+		return "", err
+	}
+	return csms.ListenTLS(listen, ca, csmstest.TLSOptions{ClientCerts: true})
 }

@@ -140,3 +140,25 @@ func TestARaisedProfileThatCannotConnectFallsBack(t *testing.T) {
 	}
 	p.stop(os.Interrupt)
 }
+
+// TestTheDemoRunsSecurityProfile3: evse demo --security 3 serves wss://
+// with client certificates, and its charge point registers under profile
+// 3 and goes through the tour.
+func TestTheDemoRunsSecurityProfile3(t *testing.T) {
+	t.Parallel()
+	p := startEVSE(t, "demo", "--security", "3")
+	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(p.out.String(), `CALLRESULT BootNotification`); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no BootNotification answered within 60 s:\n%s", p.out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	out := p.out.String()
+	if !strings.Contains(out, "wss://") || !strings.Contains(out, "security profile 3") || !strings.Contains(out, `{"status":"Accepted"`) {
+		t.Errorf("demo --security 3:\n%s", out)
+	}
+	p.stop(os.Interrupt)
+	if _, errOut, code := runEVSE(t, "demo", "--security", "2"); code == 0 || !strings.Contains(errOut, "plays 0 and 3") {
+		t.Errorf("--security 2: exit %d, %s", code, errOut)
+	}
+}
