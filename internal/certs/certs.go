@@ -10,12 +10,16 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/evse-dev/evse/internal/kv"
@@ -39,6 +43,10 @@ const (
 	// MaxChain bounds the certificates of a chain.
 	MaxChain = 5
 )
+
+// ErrStoreFull: the roots kept are as many as CertificateStoreMaxLength
+// allows.
+var ErrStoreFull = errors.New("certs: the certificate store is full")
 
 // ErrNoCertificate: no client certificate is installed.
 var ErrNoCertificate = errors.New("certs: no charge point certificate installed (evse cert csr, then evse cert install)")
@@ -204,6 +212,11 @@ func (s Store) Certificate() (tls.Certificate, error) {
 // CA certificates. At most maxRoots are kept (the key
 // CertificateStoreMaxLength, itself at most MaxRoots).
 func (s Store) InstallRoot(raw []byte, maxRoots int) (int, error) {
+	return s.installRoots(keyRoots, raw, maxRoots)
+}
+
+// installRoots adds CA certificates to the roots kept under key.
+func (s Store) installRoots(key string, raw []byte, maxRoots int) (int, error) {
 	maxRoots = min(maxRoots, MaxRoots)
 	certs, err := parseChain(raw, maxRoots)
 	if err != nil {
@@ -216,7 +229,7 @@ func (s Store) InstallRoot(raw []byte, maxRoots int) (int, error) {
 	}
 	n := 0
 	err = s.kv.Update(func(tx kv.Tx) error {
-		kept := bytes.Clone(tx.Get(bucket, keyRoots))
+		kept := bytes.Clone(tx.Get(bucket, key))
 		have := 0
 		if len(kept) > 0 {
 			old, err := parseChain(kept, MaxRoots)
@@ -226,13 +239,13 @@ func (s Store) InstallRoot(raw []byte, maxRoots int) (int, error) {
 			have = len(old)
 		}
 		if have+len(certs) > maxRoots {
-			return fmt.Errorf("certs: %d roots kept and %d more: at most %d (CertificateStoreMaxLength)", have, len(certs), maxRoots)
+			return fmt.Errorf("%w: %d roots kept and %d more, at most %d (CertificateStoreMaxLength)", ErrStoreFull, have, len(certs), maxRoots)
 		}
 		for _, c := range certs {
 			kept = append(kept, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
 		}
 		n = have + len(certs)
-		return tx.Put(bucket, keyRoots, kept)
+		return tx.Put(bucket, key, kept)
 	})
 	return n, err
 }
@@ -255,4 +268,127 @@ func (s Store) Roots() (*x509.CertPool, error) {
 		pool.AddCert(c)
 	}
 	return pool, nil
+}
+
+// Uses of root certificates (OCPP's CertificateUse).
+const (
+	CentralSystemRoot = "CentralSystemRootCertificate"
+	ManufacturerRoot  = "ManufacturerRootCertificate"
+)
+
+// rootsKey is where the roots of a use are kept.
+func rootsKey(use string) (string, error) {
+	switch use {
+	case CentralSystemRoot:
+		return keyRoots, nil
+	case ManufacturerRoot:
+		return "mfRoots", nil
+	}
+	return "", fmt.Errorf("certs: no certificate use %q", use)
+}
+
+// rootsOf reads the roots of a use.
+func (s Store) rootsOf(use string) ([]*x509.Certificate, error) {
+	key, err := rootsKey(use)
+	if err != nil {
+		return nil, err
+	}
+	var raw []byte
+	if err := s.kv.View(func(tx kv.Tx) error {
+		raw = bytes.Clone(tx.Get(bucket, key))
+		return nil
+	}); err != nil || len(raw) == 0 {
+		return nil, err
+	}
+	return parseChain(raw, MaxRoots)
+}
+
+// HashData identifies a certificate as OCPP does (CertificateHashData):
+// SHA-256 of its issuer's name and of its issuer's public key, and its
+// serial number in hex.
+type HashData struct {
+	IssuerNameHash, IssuerKeyHash, SerialNumber string
+}
+
+// hashData is a root's HashData (a root is its own issuer).
+func hashData(c *x509.Certificate) HashData {
+	name := sha256.Sum256(c.RawIssuer)
+	var spki struct {
+		Algorithm asn1.RawValue
+		Key       asn1.BitString
+	}
+	keyBytes := c.RawSubjectPublicKeyInfo
+	if _, err := asn1.Unmarshal(c.RawSubjectPublicKeyInfo, &spki); err == nil {
+		keyBytes = spki.Key.Bytes
+	}
+	key := sha256.Sum256(keyBytes)
+	return HashData{IssuerNameHash: hex.EncodeToString(name[:]), IssuerKeyHash: hex.EncodeToString(key[:]),
+		SerialNumber: c.SerialNumber.Text(16)}
+}
+
+// InstalledRoots lists the roots of a use by their HashData.
+func (s Store) InstalledRoots(use string) ([]HashData, error) {
+	roots, err := s.rootsOf(use)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]HashData, len(roots))
+	for i, c := range roots {
+		out[i] = hashData(c)
+	}
+	return out, nil
+}
+
+// InstallRootOf adds roots of a use, as InstallRoot does for the central
+// system's.
+func (s Store) InstallRootOf(use string, raw []byte, maxRoots int) (int, error) {
+	key, err := rootsKey(use)
+	if err != nil {
+		return 0, err
+	}
+	return s.installRoots(key, raw, maxRoots)
+}
+
+// ErrLastRoot: the last central system root cannot be deleted (the charge
+// point could not check its central system any more).
+var ErrLastRoot = errors.New("certs: the last central system root certificate is not deleted")
+
+// DeleteRoot deletes the root that h names, of either use; found false
+// when none does.
+func (s Store) DeleteRoot(h HashData) (found bool, err error) {
+	err = s.kv.Update(func(tx kv.Tx) error {
+		for _, use := range []string{CentralSystemRoot, ManufacturerRoot} {
+			key, _ := rootsKey(use)
+			raw := tx.Get(bucket, key)
+			if len(raw) == 0 {
+				continue
+			}
+			roots, err := parseChain(raw, MaxRoots)
+			if err != nil {
+				return err
+			}
+			var kept []byte
+			for _, c := range roots {
+				if !found && strings.EqualFold(hashData(c).IssuerNameHash, h.IssuerNameHash) &&
+					strings.EqualFold(hashData(c).IssuerKeyHash, h.IssuerKeyHash) &&
+					strings.EqualFold(strings.TrimLeft(hashData(c).SerialNumber, "0"), strings.TrimLeft(h.SerialNumber, "0")) {
+					found = true
+					continue
+				}
+				kept = append(kept, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+			}
+			if !found {
+				continue
+			}
+			if use == CentralSystemRoot && len(kept) == 0 {
+				return ErrLastRoot
+			}
+			if len(kept) == 0 {
+				return tx.Delete(bucket, key)
+			}
+			return tx.Put(bucket, key, kept)
+		}
+		return nil
+	})
+	return found, err
 }

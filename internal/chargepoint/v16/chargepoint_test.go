@@ -434,8 +434,8 @@ func TestCallsTheChargePointDoesNotServe(t *testing.T) {
 			code            rpc.ErrorCode
 		}{
 			{"FlyToTheMoon", `{}`, rpc.NotImplemented},
-			{"Heartbeat", `{}`, rpc.NotSupported}, // sent by charge points
-			{"InstallCertificate", `{"certificateType":"ManufacturerRootCertificate","certificate":"x"}`, rpc.NotSupported},
+			{"Heartbeat", `{}`, rpc.NotSupported},                                            // sent by charge points
+			{"ExtendedTriggerMessage", `{"requestedMessage":"Heartbeat"}`, rpc.NotSupported}, // not yet
 			{"ChangeConfiguration", `{"key":"HeartbeatInterval"}`, rpc.OccurenceConstraintViolation},
 			{"ChangeConfiguration", `{"key":"HeartbeatInterval","value":30}`, rpc.TypeConstraintViolation},
 			{"GetConfiguration", `{"key":["x"],"extra":1}`, rpc.FormationViolation},

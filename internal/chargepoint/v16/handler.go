@@ -66,6 +66,12 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 		resp, err = cp.command(ctx, getDiagnostics(r))
 	case *ocpp16.GetCompositeScheduleRequest:
 		resp, err = cp.getCompositeSchedule(ctx, r)
+	case *ocpp16.InstallCertificateRequest:
+		resp = cp.installCertificate(r)
+	case *ocpp16.GetInstalledCertificateIdsRequest:
+		resp, err = cp.installedCertificates(r)
+	case *ocpp16.DeleteCertificateRequest:
+		resp = cp.deleteCertificate(r)
 	default:
 		cmd, answer, ok := cp.toCommand(req)
 		if !ok {
