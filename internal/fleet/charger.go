@@ -77,7 +77,11 @@ func (f *Fleet) newCharger(m member, part kv.Store, httpClient *http.Client, tls
 	})
 	tlsURL := strings.HasPrefix(strings.ToLower(f.opts.CSMSURL), "wss://")
 	settings.AddCheck(func(k config.Key, v string, _ config.Actor, _ func(string) string) error {
-		if k.Name == "SecurityProfile" && v == "2" && !tlsURL {
+		switch {
+		case k.Name != "SecurityProfile":
+		case v == "3":
+			return errors.New("evse fleet plays security profiles 0 to 2 (profile 3: evse run, docs/security.md)")
+		case v == "2" && !tlsURL:
 			return errors.New("security profile 2 needs a wss:// central system URL")
 		}
 		return nil

@@ -318,3 +318,30 @@ func TestRemoteStartDriversWaitForTheCentralSystem(t *testing.T) {
 	}
 	waitFor(t, func() bool { return f.Report().Sessions == 1 })
 }
+
+// TestAFleetChargerRefusesSecurityProfile3: the central system cannot
+// raise a fleet charger to a profile the fleet does not play (it would
+// lock the charger out).
+func TestAFleetChargerRefusesSecurityProfile3(t *testing.T) {
+	t.Parallel()
+	csms := csmstest.New(csmstest.Options{})
+	url, err := csms.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer csms.Close()
+	spec, err := Simple(1, "SP-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Ramp.Rate = 1000
+	f, stop := runFleet(t, Options{CSMSURL: url, Spec: spec, DataDir: t.TempDir()})
+	defer stop()
+	waitFor(t, func() bool { return f.Progress().States[StateAccepted] == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	answer, err := csms.Call(ctx, "SP-00001", "ChangeConfiguration", json.RawMessage(`{"key":"SecurityProfile","value":"3"}`))
+	if err != nil || !strings.Contains(string(answer), "Rejected") {
+		t.Errorf("SecurityProfile=3 on a fleet charger: %s %v", answer, err)
+	}
+}
