@@ -213,6 +213,12 @@ func (l *Ledger) MaxPerSecond(from time.Time) int {
 			ts = append(ts, a)
 		}
 	}
+	return MostInASecond(ts)
+}
+
+// MostInASecond is the most of the instants ts that any one second holds.
+func MostInASecond(ts []time.Time) int {
+	ts = slices.Clone(ts)
 	slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
 	most := 0
 	for i, j := 0, 0; j < len(ts); j++ {

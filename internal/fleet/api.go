@@ -104,12 +104,17 @@ func (f *Fleet) list(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "offset ≥ 0 and limit 1 to 1000")
 		return
 	}
-	state, group, withErrors := q.Get("state"), q.Get("group"), q.Get("errors") == "1"
-	var page []ChargerInfo
-	total := 0
+	page, total := f.find(web.Filter{State: q.Get("state"), Group: q.Get("group"), Errors: q.Get("errors") == "1"}, offset, limit)
+	writeJSON(w, http.StatusOK, map[string]any{"total": total, "offset": offset, "chargers": page})
+}
+
+// find returns a page of the charge points that match, in file order,
+// and how many match (the API's list and the dashboard's table).
+func (f *Fleet) find(flt web.Filter, offset, limit int) (page []ChargerInfo, total int) {
+	page = []ChargerInfo{}
 	for _, c := range f.chargers {
 		info := ChargerInfo{ID: c.ID, Group: c.Group(), State: c.State(), LastError: c.LastError()}
-		if (state != "" && string(info.State) != state) || (group != "" && info.Group != group) || (withErrors && info.LastError == "") {
+		if (flt.State != "" && string(info.State) != flt.State) || (flt.Group != "" && info.Group != flt.Group) || (flt.Errors && info.LastError == "") {
 			continue
 		}
 		if total >= offset && len(page) < limit {
@@ -117,10 +122,7 @@ func (f *Fleet) list(w http.ResponseWriter, r *http.Request) {
 		}
 		total++
 	}
-	if page == nil {
-		page = []ChargerInfo{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"total": total, "offset": offset, "chargers": page})
+	return page, total
 }
 
 func atoiDefault(s string, d int) (int, error) {
@@ -171,17 +173,10 @@ func (d *dashboardSource) Answers() []web.AnswerRow {
 }
 
 func (d *dashboardSource) List(flt web.Filter, offset, limit int) ([]web.ChargerRow, int) {
-	var rows []web.ChargerRow
-	total := 0
-	for _, c := range d.f.chargers {
-		state, lastErr := string(c.State()), c.LastError()
-		if (flt.State != "" && state != flt.State) || (flt.Group != "" && c.Group() != flt.Group) || (flt.Errors && lastErr == "") {
-			continue
-		}
-		if total >= offset && len(rows) < limit {
-			rows = append(rows, web.ChargerRow{ID: c.ID, Group: c.Group(), State: state, LastError: lastErr})
-		}
-		total++
+	page, total := d.f.find(flt, offset, limit)
+	rows := make([]web.ChargerRow, len(page))
+	for i, c := range page {
+		rows[i] = web.ChargerRow{ID: c.ID, Group: c.Group, State: string(c.State), LastError: c.LastError}
 	}
 	return rows, total
 }

@@ -82,12 +82,7 @@ func TestADLMGroupSharesItsSite(t *testing.T) {
 // it has followed, draws no more, which MeterValues show.
 func TestAChargerOfTheFleetObeysAChargingProfile(t *testing.T) {
 	t.Parallel()
-	csms := csmstest.New(csmstest.Options{})
-	url, err := csms.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer csms.Close()
+	csms, url := newCSMS(t, csmstest.Options{})
 	spec := Spec{Ramp: Ramp{Rate: 1000}, Groups: []Group{{Name: "p", Count: 2,
 		Keys: map[string]string{"FreeCharging": "1", "FreeChargingMode": "4", "MeterValueSampleInterval": "1",
 			"MeterValuesSampledData": "Energy.Active.Import.Register,Current.Import"}}}}

@@ -109,12 +109,7 @@ func TestAnUnreachableCentralSystemIsRetriedAndFoundAgain(t *testing.T) {
 // ahead: its next messages carry that time.
 func TestClockSkewShowsInTheTimestamps(t *testing.T) {
 	t.Parallel()
-	csms := csmstest.New(csmstest.Options{})
-	url, err := csms.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer csms.Close()
+	csms, url := newCSMS(t, csmstest.Options{})
 	spec, err := Simple(2, "S-")
 	if err != nil {
 		t.Fatal(err)
@@ -152,12 +147,7 @@ func TestClockSkewShowsInTheTimestamps(t *testing.T) {
 // CALLs, each on when asked for, off otherwise.
 func TestMisbehaviourIsWhatWasAskedFor(t *testing.T) {
 	t.Parallel()
-	csms := csmstest.New(csmstest.Options{})
-	url, err := csms.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer csms.Close()
+	csms, url := newCSMS(t, csmstest.Options{})
 	spec := Spec{Ramp: Ramp{Rate: 1000}, Groups: []Group{
 		{Name: "errors", Count: 1, Misbehave: Misbehave{CallErrors: 1}},
 		{Name: "late", Count: 1, Misbehave: Misbehave{LateAnswers: 1, LateBy: Duration(time.Second)}},
@@ -173,7 +163,7 @@ func TestMisbehaviourIsWhatWasAskedFor(t *testing.T) {
 	defer cancel()
 	get := json.RawMessage(`{"key":["HeartbeatInterval"]}`)
 
-	_, err = csms.Call(ctx, "errors-00001", "GetConfiguration", get)
+	_, err := csms.Call(ctx, "errors-00001", "GetConfiguration", get)
 	var callErr *rpc.Error
 	if !errors.As(err, &callErr) || callErr.Code != rpc.InternalError {
 		t.Errorf("callErrors 1: GetConfiguration answered %v, want CALLERROR InternalError", err)
@@ -260,12 +250,7 @@ func TestAGroupOfSecurityProfile1AuthenticatesWithItsKey(t *testing.T) {
 func TestNoChargePointConnectsWithoutPower(t *testing.T) {
 	t.Parallel()
 	const n = 20
-	csms := csmstest.New(csmstest.Options{Forget: true})
-	url, err := csms.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer csms.Close()
+	csms, url := newCSMS(t, csmstest.Options{Forget: true})
 	spec, err := Simple(n, "P-")
 	if err != nil {
 		t.Fatal(err)
@@ -292,12 +277,7 @@ func TestNoChargePointConnectsWithoutPower(t *testing.T) {
 // system sends RemoteStartTransaction, and then that session does.
 func TestRemoteStartDriversWaitForTheCentralSystem(t *testing.T) {
 	t.Parallel()
-	csms := csmstest.New(csmstest.Options{})
-	url, err := csms.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer csms.Close()
+	csms, url := newCSMS(t, csmstest.Options{})
 	spec := Spec{Ramp: Ramp{Rate: 1000}, Groups: []Group{{Name: "app", Count: 3,
 		Behaviour: Behaviour{PerHour: 3600, Authorize: Authorize{RemoteStart: 1}}}}}
 	spec.Groups[0].Behaviour.Stay.Min, spec.Groups[0].Behaviour.Stay.Max = Duration(time.Hour), Duration(time.Hour)
@@ -324,12 +304,7 @@ func TestRemoteStartDriversWaitForTheCentralSystem(t *testing.T) {
 // lock the charger out).
 func TestAFleetChargerRefusesSecurityProfile3(t *testing.T) {
 	t.Parallel()
-	csms := csmstest.New(csmstest.Options{})
-	url, err := csms.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer csms.Close()
+	csms, url := newCSMS(t, csmstest.Options{})
 	spec, err := Simple(1, "SP-")
 	if err != nil {
 		t.Fatal(err)

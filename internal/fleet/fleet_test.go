@@ -18,6 +18,18 @@ func newLedger(t testing.TB) (*csmstest.Ledger, string) {
 	return l, url
 }
 
+// newCSMS starts the test central system on loopback for the test.
+func newCSMS(t testing.TB, opts csmstest.Options) (*csmstest.Server, string) {
+	t.Helper()
+	csms := csmstest.New(opts)
+	url, err := csms.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { csms.Close() })
+	return csms, url
+}
+
 // checkLedger fails t with what the ledger finds wrong.
 func checkLedger(t *testing.T, l *csmstest.Ledger) (int, map[string]int) {
 	t.Helper()

@@ -20,7 +20,7 @@ type ramp struct {
 	interval time.Duration
 	perSec   int // the cap: tokens in any second
 	jitter   time.Duration
-	tokens   chan struct{}
+	tokens   chan time.Time // a token is the time it is handed out
 	// waiting counts those waiting for a token; while none do, run
 	// sleeps (an idle fleet wakes for nothing).
 	waiting atomic.Int64
@@ -32,7 +32,7 @@ type ramp struct {
 
 func newRamp(r Ramp, seed uint64) *ramp {
 	return &ramp{interval: time.Duration(float64(time.Second) / r.Rate), perSec: max(int(r.Rate), 1), jitter: r.Jitter.D(),
-		tokens: make(chan struct{}), demand: make(chan struct{}, 1), rng: rand.New(rand.NewPCG(seed, 0x7a3d))}
+		tokens: make(chan time.Time), demand: make(chan struct{}, 1), rng: rand.New(rand.NewPCG(seed, 0x7a3d))}
 }
 
 // run hands out the tokens until ctx ends.
@@ -59,9 +59,10 @@ func (r *ramp) run(ctx context.Context) {
 		if err := sleep(ctx, time.Until(at)); err != nil {
 			return
 		}
+		now = time.Now()
 		select {
-		case r.tokens <- struct{}{}:
-			recent[oldest] = time.Now()
+		case r.tokens <- now:
+			recent[oldest] = now
 			oldest = (oldest + 1) % len(recent)
 			next = next.Add(r.interval)
 		case <-r.demand: // a new waiter: offer again
@@ -73,6 +74,12 @@ func (r *ramp) run(ctx context.Context) {
 
 // wait returns when the caller may make its attempt, or ctx's error.
 func (r *ramp) wait(ctx context.Context) error {
+	_, err := r.take(ctx)
+	return err
+}
+
+// take waits for a token and returns the time it was handed out at.
+func (r *ramp) take(ctx context.Context) (time.Time, error) {
 	r.mu.Lock()
 	var j time.Duration
 	if r.jitter > 0 {
@@ -80,7 +87,7 @@ func (r *ramp) wait(ctx context.Context) error {
 	}
 	r.mu.Unlock()
 	if err := sleep(ctx, j); err != nil {
-		return err
+		return time.Time{}, err
 	}
 	r.waiting.Add(1)
 	defer r.waiting.Add(-1)
@@ -89,10 +96,10 @@ func (r *ramp) wait(ctx context.Context) error {
 	default:
 	}
 	select {
-	case <-r.tokens:
-		return nil
+	case at := <-r.tokens:
+		return at, nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return time.Time{}, ctx.Err()
 	}
 }
 

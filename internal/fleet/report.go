@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"sort"
 	"time"
 )
 
@@ -74,10 +73,8 @@ func (r Report) Write(w io.Writer) {
 	fmt.Fprintf(w, "  connections: %d attempts, %d made, %d ended\n", r.ConnectionAttempts, r.Connects, r.Disconnects)
 	fmt.Fprintf(w, "  cars %d (%d turned away, %d waiting for a remote start), sessions %d, %.2f kWh\n", r.Cars, r.CarsTurnedAway, r.RemoteStartWaits, r.Sessions, r.EnergyKWh)
 	fmt.Fprintf(w, "  CALLERRORs from the central system %d, CALLs it left unanswered %d\n", r.CallErrors, r.Timeouts)
-	actions := append([]ActionReport(nil), r.Actions...)
-	sort.SliceStable(actions, func(i, j int) bool { return actions[i].Direction > actions[j].Direction })
 	fmt.Fprintf(w, "  %-9s %-28s %8s %8s %8s %9s %9s %9s\n", "direction", "action", "calls", "errors", "timeouts", "p50 ms", "p95 ms", "p99 ms")
-	for _, a := range actions {
+	for _, a := range r.Actions { // to_csms first (actionReports)
 		if a.Direction == toCSMS {
 			fmt.Fprintf(w, "  %-9s %-28s %8d %8d %8d %9.2f %9.2f %9.2f\n", "CP→CSMS", a.Action, a.Calls, a.CallErrors, a.Timeouts, a.P50ms, a.P95ms, a.P99ms)
 		} else {

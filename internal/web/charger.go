@@ -304,6 +304,34 @@ func (c *Charger) setKey(w http.ResponseWriter, r *http.Request) {
 // events streams the live parts: the status (HTML, when it changed) and
 // the chart's samples (JSON), about every second, until the client goes.
 func (c *Charger) events(w http.ResponseWriter, r *http.Request) {
+	sent := time.Now().Unix() // the page came with the samples before
+	stream(w, r, func(ctx context.Context) []event {
+		var out []event
+		var b strings.Builder
+		if templates.ExecuteTemplate(&b, "status", c.statusData(ctx)) == nil {
+			out = append(out, event{name: "status", data: b.String()})
+		}
+		c.sample(ctx)
+		for _, s := range c.samplesAfter(sent) {
+			raw, _ := json.Marshal(s)
+			out = append(out, event{name: "sample", data: string(raw), always: true})
+			sent = s.T
+		}
+		return out
+	})
+}
+
+// event is a server-sent event; one not always sent goes only when its
+// data differs from what was last sent under its name.
+type event struct {
+	name, data string
+	always     bool
+}
+
+// stream serves server-sent events: about every second it sends what
+// next returns, until the client goes or streamLife has passed (the page
+// reconnects). Beyond maxStreams at once it answers 503.
+func stream(w http.ResponseWriter, r *http.Request, next func(ctx context.Context) []event) {
 	flusher, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, "no streaming", http.StatusInternalServerError)
@@ -315,7 +343,7 @@ func (c *Charger) events(w http.ResponseWriter, r *http.Request) {
 	}
 	defer release()
 	// The server's write timeout would end the stream: this one lasts
-	// as long as the page is open.
+	// as long as the page is open, up to streamLife.
 	http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
@@ -323,19 +351,14 @@ func (c *Charger) events(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
-	last := ""
-	sent := time.Now().Unix() // the page came with the samples before
+	last := map[string]string{}
 	for {
-		var b strings.Builder
-		if err := templates.ExecuteTemplate(&b, "status", c.statusData(ctx)); err == nil && b.String() != last {
-			last = b.String()
-			writeEvent(w, "status", last)
-		}
-		c.sample(ctx)
-		for _, s := range c.samplesAfter(sent) {
-			raw, _ := json.Marshal(s)
-			writeEvent(w, "sample", string(raw))
-			sent = s.T
+		for _, e := range next(ctx) {
+			if !e.always && last[e.name] == e.data {
+				continue
+			}
+			last[e.name] = e.data
+			writeEvent(w, e.name, e.data)
 		}
 		flusher.Flush()
 		select {

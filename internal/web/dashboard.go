@@ -99,12 +99,19 @@ type tableData struct {
 }
 
 func (d *Dashboard) page(w http.ResponseWriter, r *http.Request) {
-	data := dashboardData{Title: d.title, Totals: d.src.Totals(), Answers: d.src.Answers(), Groups: d.src.Groups(),
-		States: d.src.States(), Table: d.tableData(Filter{}, 0)}
+	data := d.totals()
+	data.Title, data.Answers, data.Groups, data.States = d.title, d.src.Answers(), d.src.Groups(), d.src.States()
+	data.Table = d.tableData(Filter{}, 0)
+	render(w, "dashboard.html", data)
+}
+
+// totals are the counts by state and their sum.
+func (d *Dashboard) totals() dashboardData {
+	data := dashboardData{Totals: d.src.Totals()}
 	for _, c := range data.Totals {
 		data.Total += c.N
 	}
-	render(w, "dashboard.html", data)
+	return data
 }
 
 func (d *Dashboard) tableData(f Filter, offset int) tableData {
@@ -145,46 +152,18 @@ func (d *Dashboard) table(w http.ResponseWriter, r *http.Request) {
 
 // events streams the totals and the answer times when they change.
 func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) {
-	flusher, ok := w.(http.Flusher)
-	if !ok {
-		http.Error(w, "no streaming", http.StatusInternalServerError)
-		return
-	}
-	release, ok := takeStream(w)
-	if !ok {
-		return
-	}
-	defer release()
-	http.NewResponseController(w).SetWriteDeadline(time.Time{})
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	ctx, cancel := context.WithTimeout(r.Context(), streamLife)
-	defer cancel()
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	var lastTotals, lastAnswers string
-	for {
+	stream(w, r, func(context.Context) []event {
+		var out []event
 		var b strings.Builder
-		data := dashboardData{Totals: d.src.Totals()}
-		for _, c := range data.Totals {
-			data.Total += c.N
-		}
-		if templates.ExecuteTemplate(&b, "totals", data) == nil && b.String() != lastTotals {
-			lastTotals = b.String()
-			writeEvent(w, "totals", lastTotals)
+		if templates.ExecuteTemplate(&b, "totals", d.totals()) == nil {
+			out = append(out, event{name: "totals", data: b.String()})
 		}
 		b.Reset()
-		if templates.ExecuteTemplate(&b, "answers", d.src.Answers()) == nil && b.String() != lastAnswers {
-			lastAnswers = b.String()
-			writeEvent(w, "answers", lastAnswers)
+		if templates.ExecuteTemplate(&b, "answers", d.src.Answers()) == nil {
+			out = append(out, event{name: "answers", data: b.String()})
 		}
-		flusher.Flush()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			return
-		}
-	}
+		return out
+	})
 }
 
 func (d *Dashboard) fault(w http.ResponseWriter, r *http.Request) {
