@@ -77,7 +77,7 @@ evse cert install --chargepoint FILE.`,
 					if err != nil {
 						return err
 					}
-					if err := s.InstallCertificate(raw, time.Now(), settings.Snapshot().CertificateSignedMaxChainSize); err != nil {
+					if err := s.InstallCertificate(raw, "", time.Now(), settings.Snapshot().CertificateSignedMaxChainSize); err != nil {
 						return err
 					}
 					fmt.Fprintln(cmd.OutOrStdout(), "the charge point's certificate is installed")

@@ -272,7 +272,7 @@ func profile3Demo(csms *csmstest.Server, listen, dataDir, id string) (string, er
 		return "", err
 	}
 	snap := settings.Snapshot()
-	if err := keys.InstallCertificate(signed, time.Now(), snap.CertificateSignedMaxChainSize); err != nil {
+	if err := keys.InstallCertificate(signed, "", time.Now(), snap.CertificateSignedMaxChainSize); err != nil {
 		return "", err
 	}
 	if _, err := keys.InstallRoot(ca.PEM, snap.CertificateStoreMaxLength); err != nil {

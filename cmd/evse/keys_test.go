@@ -32,7 +32,7 @@ func TestChargingKeysWithTheRealBinary(t *testing.T) {
 		var out []csmstest.Record
 		for _, r := range s.Records()[mark:] {
 			if r.ChargePoint == "CP-KEYS" && r.Dir == csmstest.FromChargePoint && r.Frame.Type == ocppj.Call &&
-				r.Frame.Action != "Heartbeat" && r.Frame.Action != "StatusNotification" {
+				r.Frame.Action != "Heartbeat" && r.Frame.Action != "StatusNotification" && r.Frame.Action != "SecurityEventNotification" {
 				out = append(out, r)
 			}
 		}

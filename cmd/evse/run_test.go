@@ -628,10 +628,11 @@ func TestACleanStopDeliversTheSessionsStop(t *testing.T) {
 	mark := len(s.Records())
 	p = startEVSE(t, runArgs(url, "CP-STOP", dir)...)
 	// The journal it starts from is empty: the stop was delivered, and
-	// its removal kept, before the exit.
+	// its removal kept, before the exit. (The start's own
+	// StartupOfTheDevice may be waiting in it.)
 	_, st := apiDo(t, "GET", p.apiURL(t)+"/api/v1/status", "")
-	if st["journal"] != float64(0) {
-		t.Errorf("the next start holds %v journaled messages, want none", st["journal"])
+	if n, _ := st["journal"].(float64); n > 1 {
+		t.Errorf("the next start holds %v journaled messages, want none but its StartupOfTheDevice", st["journal"])
 	}
 	for _, r := range s.Records()[mark:] {
 		if csmstest.IsCall("CP-STOP", "StopTransaction")(r) {

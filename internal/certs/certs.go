@@ -27,8 +27,11 @@ import (
 
 // The store's bucket and keys.
 const (
-	bucket    = "security"
-	keyCPKey  = "cpKey"  // PKCS#8 DER of the charge point's private key
+	bucket   = "security"
+	keyCPKey = "cpKey" // PKCS#8 DER of the charge point's private key
+	// keyCPNext is the key of a renewal: made for SignCertificate, it
+	// replaces cpKey when its certificate is installed.
+	keyCPNext = "cpNextKey"
 	keyCPCert = "cpCert" // PEM: the charge point's certificate, then its chain
 	keyRoots  = "csRoots"
 )
@@ -60,32 +63,49 @@ func New(store kv.Store) Store { return Store{kv: store} }
 // key returns the charge point's private key, made (P-256) and kept the
 // first time.
 func (s Store) key() (crypto.Signer, error) {
-	var der []byte
-	if err := s.kv.View(func(tx kv.Tx) error {
-		der = bytes.Clone(tx.Get(bucket, keyCPKey))
-		return nil
-	}); err != nil {
+	k, err := s.kept(keyCPKey)
+	if err != nil || k != nil {
+		return k, err
+	}
+	der, err := newKey()
+	if err != nil {
 		return nil, err
 	}
-	if der == nil {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return nil, err
+	err = s.kv.Update(func(tx kv.Tx) error {
+		if old := tx.Get(bucket, keyCPKey); old != nil {
+			der = bytes.Clone(old) // made meanwhile
+			return nil
 		}
-		if der, err = x509.MarshalPKCS8PrivateKey(k); err != nil {
-			return nil, err
-		}
-		err = s.kv.Update(func(tx kv.Tx) error {
-			if old := tx.Get(bucket, keyCPKey); old != nil {
-				der = bytes.Clone(old) // made meanwhile
-				return nil
-			}
-			return tx.Put(bucket, keyCPKey, der)
-		})
-		if err != nil {
-			return nil, err
-		}
+		return tx.Put(bucket, keyCPKey, der)
+	})
+	if err != nil {
+		return nil, err
 	}
+	return parseKey(der)
+}
+
+// newKey makes a P-256 key, as PKCS#8 DER.
+func newKey() ([]byte, error) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	return x509.MarshalPKCS8PrivateKey(k)
+}
+
+// kept returns the key kept under name, nil when there is none.
+func (s Store) kept(name string) (crypto.Signer, error) {
+	var der []byte
+	if err := s.kv.View(func(tx kv.Tx) error {
+		der = bytes.Clone(tx.Get(bucket, name))
+		return nil
+	}); err != nil || der == nil {
+		return nil, err
+	}
+	return parseKey(der)
+}
+
+func parseKey(der []byte) (crypto.Signer, error) {
 	k, err := x509.ParsePKCS8PrivateKey(der)
 	if err != nil {
 		return nil, fmt.Errorf("certs: the kept key: %w", err)
@@ -108,6 +128,35 @@ func (s Store) CSR(identity, cpoName string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return csr(k, identity, cpoName)
+}
+
+// RenewalCSR makes a new key pair for the charge point and returns a
+// certificate signing request for it (SignCertificate). The new key
+// replaces the current one when a certificate for it is installed; until
+// then the current key and certificate stay in use. A later renewal
+// replaces an earlier one that got no certificate.
+func (s Store) RenewalCSR(identity, cpoName string) ([]byte, error) {
+	if identity == "" {
+		return nil, errors.New("certs: a CSR needs the charge point's identity")
+	}
+	der, err := newKey()
+	if err != nil {
+		return nil, err
+	}
+	k, err := parseKey(der)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.kv.Update(func(tx kv.Tx) error { return tx.Put(bucket, keyCPNext, der) }); err != nil {
+		return nil, err
+	}
+	return csr(k, identity, cpoName)
+}
+
+// csr returns a CSR (PEM) for k, with the charge point's identity as
+// common name and the CPO's name as organization.
+func csr(k crypto.Signer, identity, cpoName string) ([]byte, error) {
 	subject := pkix.Name{CommonName: identity}
 	if cpoName != "" {
 		subject.Organization = []string{cpoName}
@@ -151,9 +200,11 @@ func parseChain(raw []byte, max int) ([]*x509.Certificate, error) {
 
 // InstallCertificate installs the charge point's certificate (PEM, the
 // leaf first, then its chain, at most maxBytes: the key
-// CertificateSignedMaxChainSize): it must be for the charge point's own
-// key and valid now.
-func (s Store) InstallCertificate(raw []byte, now time.Time, maxBytes int) error {
+// CertificateSignedMaxChainSize). It must be valid now, each certificate
+// of the chain signed by the next, and the leaf for the charge point's
+// key or for the key of a renewal (RenewalCSR), which then replaces it.
+// With identity not "", the leaf's common name must be it.
+func (s Store) InstallCertificate(raw []byte, identity string, now time.Time, maxBytes int) error {
 	if len(raw) > maxBytes {
 		return fmt.Errorf("certs: a chain of %d bytes, at most %d (CertificateSignedMaxChainSize)", len(raw), maxBytes)
 	}
@@ -161,18 +212,51 @@ func (s Store) InstallCertificate(raw []byte, now time.Time, maxBytes int) error
 	if err != nil {
 		return err
 	}
-	k, err := s.key()
+	leaf := chain[0]
+	if identity != "" && leaf.Subject.CommonName != identity {
+		return fmt.Errorf("certs: the certificate is for %.64q, not for this charge point (%s)", leaf.Subject.CommonName, identity)
+	}
+	for i, c := range chain {
+		if now.Before(c.NotBefore) || now.After(c.NotAfter) {
+			return fmt.Errorf("certs: certificate %d of the chain is valid from %s to %s, not now", i+1,
+				c.NotBefore.Format(time.DateOnly), c.NotAfter.Format(time.DateOnly))
+		}
+		if i+1 < len(chain) {
+			if err := c.CheckSignatureFrom(chain[i+1]); err != nil {
+				return fmt.Errorf("certs: certificate %d is not signed by the next of the chain: %w", i+1, err)
+			}
+		}
+	}
+	current, err := s.key()
 	if err != nil {
 		return err
 	}
-	leaf := chain[0]
-	if !publicKeysEqual(leaf.PublicKey, k.Public()) {
+	next, err := s.kept(keyCPNext)
+	if err != nil {
+		return err
+	}
+	renewal := false
+	switch {
+	case next != nil && publicKeysEqual(leaf.PublicKey, next.Public()):
+		renewal = true
+	case !publicKeysEqual(leaf.PublicKey, current.Public()):
 		return errors.New("certs: the certificate is not for this charge point's key")
 	}
-	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
-		return fmt.Errorf("certs: the certificate is valid from %s to %s, not now", leaf.NotBefore.Format(time.DateOnly), leaf.NotAfter.Format(time.DateOnly))
-	}
-	return s.kv.Update(func(tx kv.Tx) error { return tx.Put(bucket, keyCPCert, raw) })
+	return s.kv.Update(func(tx kv.Tx) error {
+		if renewal {
+			der := bytes.Clone(tx.Get(bucket, keyCPNext))
+			if der == nil {
+				return errors.New("certs: the renewal's key went meanwhile")
+			}
+			if err := tx.Put(bucket, keyCPKey, der); err != nil {
+				return err
+			}
+			if err := tx.Delete(bucket, keyCPNext); err != nil {
+				return err
+			}
+		}
+		return tx.Put(bucket, keyCPCert, raw)
+	})
 }
 
 func publicKeysEqual(a, b crypto.PublicKey) bool {

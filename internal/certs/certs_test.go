@@ -1,6 +1,8 @@
 package certs
 
 import (
+	"bytes"
+	"crypto"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +39,7 @@ func TestTheKeyIsMadeOnceAndCertificatesAreChecked(t *testing.T) {
 	now := time.Now()
 	// Both CSRs are of the one key: either certificate fits it.
 	for _, c := range [][]byte{signed1, signed2} {
-		if err := s.InstallCertificate(c, now, 10000); err != nil {
+		if err := s.InstallCertificate(c, "", now, 10000); err != nil {
 			t.Errorf("the key's certificate: %v", err)
 		}
 	}
@@ -61,7 +63,7 @@ func TestTheKeyIsMadeOnceAndCertificatesAreChecked(t *testing.T) {
 		"too long a chain":  {[]byte(strings.Repeat(string(signed1), MaxChain+1)), now, "more than"},
 		"too big":           {[]byte(strings.Repeat("A", MaxPEM+1)), now, "at most"},
 	} {
-		if err := s.InstallCertificate(tc.raw, tc.at, 1<<20); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if err := s.InstallCertificate(tc.raw, "", tc.at, 1<<20); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", name, err, tc.want)
 		}
 	}
@@ -89,10 +91,65 @@ func TestTheKeysBoundWhatIsInstalled(t *testing.T) {
 	s := New(&kv.Mem{})
 	csr, _ := s.CSR("CP-1", "")
 	signed, _ := ca.SignCSR(csr, time.Hour)
-	if err := s.InstallCertificate(signed, time.Now(), len(signed)-1); err == nil || !strings.Contains(err.Error(), "CertificateSignedMaxChainSize") {
+	if err := s.InstallCertificate(signed, "", time.Now(), len(signed)-1); err == nil || !strings.Contains(err.Error(), "CertificateSignedMaxChainSize") {
 		t.Errorf("a chain over the key's size: %v", err)
 	}
 	if _, err := s.InstallRoot([]byte(strings.Repeat(string(ca.PEM), 3)), 2); err == nil {
 		t.Error("3 roots kept under CertificateStoreMaxLength 2")
 	}
+}
+
+// A renewal (SignCertificate) makes a new key; the current key and
+// certificate stay in use until a certificate for the new key is
+// installed, which then replaces both.
+func TestARenewalSwitchesKeysOnlyWhenItsCertificateIsInstalled(t *testing.T) {
+	ca, err := csmstest.NewCA("test CA", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	s := New(&kv.Mem{})
+	first, _ := s.CSR("CP-1", "ACME")
+	firstSigned, _ := ca.SignCSR(first, time.Hour)
+	if err := s.InstallCertificate(firstSigned, "CP-1", now, 10000); err != nil {
+		t.Fatal(err)
+	}
+	renewal, err := s.RenewalCSR("CP-1", "ACME")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.Certificate(); !bytes.Equal(c.Certificate[0], mustLeaf(t, firstSigned)) {
+		t.Error("a renewal without its certificate changed the certificate in use")
+	}
+	renewed, _ := ca.SignCSR(renewal, time.Hour)
+	if err := s.InstallCertificate(renewed, "CP-2", now, 10000); err == nil || !strings.Contains(err.Error(), "not for this charge point") {
+		t.Errorf("a certificate for another name: %v", err)
+	}
+	other, _ := csmstest.NewCA("other CA", time.Hour)
+	chain := append(append([]byte{}, renewed...), other.PEM...)
+	if err := s.InstallCertificate(chain, "CP-1", now, 10000); err == nil || !strings.Contains(err.Error(), "not signed by the next") {
+		t.Errorf("a chain whose leaf the next does not sign: %v", err)
+	}
+	if err := s.InstallCertificate(renewed, "CP-1", now, 10000); err != nil {
+		t.Fatalf("the renewal's certificate: %v", err)
+	}
+	c, err := s.Certificate()
+	if err != nil || !bytes.Equal(c.Certificate[0], mustLeaf(t, renewed)) {
+		t.Fatalf("the renewed certificate is not in use: %v", err)
+	}
+	if !publicKeysEqual(c.Leaf.PublicKey, c.PrivateKey.(crypto.Signer).Public()) {
+		t.Error("the certificate in use is not for the key in use")
+	}
+	if err := s.InstallCertificate(firstSigned, "CP-1", now, 10000); err == nil {
+		t.Error("the old key's certificate still fits after the renewal")
+	}
+}
+
+func mustLeaf(t *testing.T, chainPEM []byte) []byte {
+	t.Helper()
+	chain, err := parseChain(chainPEM, MaxChain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return chain[0].Raw
 }

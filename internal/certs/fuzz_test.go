@@ -21,7 +21,7 @@ func FuzzInstall(f *testing.F) {
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		s := New(&kv.Mem{})
-		if err := s.InstallCertificate(raw, time.Now(), 10000); err == nil {
+		if err := s.InstallCertificate(raw, "", time.Now(), 10000); err == nil {
 			// Only a certificate made for this store's key (new here) can
 			// fit: random bytes never do.
 			t.Fatalf("installed %q", raw)

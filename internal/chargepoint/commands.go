@@ -18,10 +18,11 @@ func (c *Core) command(e Command) {
 		c.remoteStop(e.ID, cmd)
 	case Reset:
 		c.reply(e.ID, true)
-		reason := ReasonSoftReset
+		reason, info := ReasonSoftReset, "Soft reset by the central system"
 		if cmd.Hard {
-			reason = ReasonHardReset
+			reason, info = ReasonHardReset, "Hard reset by the central system"
 		}
+		c.securityEvent(SecResetOrReboot, info)
 		c.reset(reason, cmd.Hard)
 	case ChangeAvailability:
 		c.reply(e.ID, c.changeAvailability(cmd))
@@ -58,6 +59,8 @@ func (c *Core) command(e Command) {
 		c.reply(e.ID, c.updateFirmware(cmd))
 	case GetDiagnostics:
 		c.reply(e.ID, c.getDiagnostics(cmd))
+	case GetLog:
+		c.reply(e.ID, c.getLog(cmd))
 	default:
 		c.reply(e.ID, fmt.Errorf("chargepoint: unknown command %T", e.Cmd))
 	}
@@ -130,13 +133,15 @@ func (c *Core) reset(reason StopReason, hard bool) {
 	}
 }
 
-// checkHalt halts once the journal is out, the link is down, or the time
-// is up.
+// checkHalt halts once the journal's transaction messages are delivered
+// and none of its messages is out (one out would be sent again after the
+// restart), the link is down, or the time is up. Security events not yet
+// sent wait in the store for after the restart.
 func (c *Core) checkHalt() {
 	if c.halting == nil {
 		return
 	}
-	if len(c.journal.entries) > 0 && c.online() && c.now.Before(c.haltBy) {
+	if (c.journal.transactions() || c.journal.out) && c.online() && c.now.Before(c.haltBy) {
 		return
 	}
 	c.out.Halt = c.halting
@@ -226,6 +231,9 @@ func (c *Core) trigger(id uint64, t Trigger) {
 	case TriggerFirmware:
 		c.reply(id, TriggerAccepted)
 		r.firmwareStatus = true
+	case TriggerLog:
+		c.reply(id, TriggerAccepted)
+		r.logStatus = true
 	case TriggerStatus:
 		if c.free.Silent() {
 			c.reply(id, TriggerRejected) // no statuses in this mode

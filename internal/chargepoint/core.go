@@ -178,6 +178,8 @@ type Core struct {
 	haltBy  time.Time
 	halted  bool
 	loads   []Load
+	// securityLogSeq is the last sequence of the security log.
+	securityLogSeq uint64
 }
 
 // pendingCall is what the core waits for the answer of.
@@ -244,6 +246,7 @@ func New(cfg Config, s *config.Snapshot, r Restored) (*Core, error) {
 	c.reg.firmware = r.FirmwareVersion
 	c.reg.lastLost = true
 	c.reg.reportInstalled = r.FirmwareInstalled
+	c.securityLogSeq = r.SecurityLogSeq
 	c.fw.status, c.diag.status = FirmwareIdle, DiagnosticsIdle
 	c.rep.init(cfg.Connectors)
 	for _, p := range r.Profiles {
@@ -350,10 +353,16 @@ func (c *Core) Step(now time.Time, meters []hw.Reading, ev Event) []Actuation {
 	case Shutdown:
 		c.shutdown()
 	case StoreTrouble:
-		if e.Err != "" && c.storeTrouble == "" {
+		trouble := e.Err != "" && c.storeTrouble == ""
+		if trouble {
 			c.log.Error("the data file cannot be written: nothing new starts until it can", "err", e.Err)
 		}
 		c.storeTrouble = e.Err
+		if trouble {
+			c.securityEvent(SecMemoryExhaustion, "the data file cannot be written: "+e.Err)
+		}
+	case SecurityIncident:
+		c.securityEvent(e.Type, e.TechInfo)
 	}
 	c.drive()
 	c.markReserved()
@@ -434,12 +443,16 @@ func (c *Core) started(e Started) {
 	}
 	c.rescheduleMetering()
 	c.reg.bootAt = c.now
+	c.securityEvent(SecStartupOfTheDevice, "")
 }
 
 // settingsChanged follows a change of the settings.
 func (c *Core) settingsChanged(s *config.Snapshot) {
 	old := c.s
 	c.s = s
+	if changed := securityChanges(old, s); changed != "" {
+		c.securityEvent(SecReconfigurationOfSecurityParameters, changed)
+	}
 	if s.HeartbeatInterval != old.HeartbeatInterval && c.reg.status == Accepted {
 		c.reg.hbAt = c.now.Add(c.heartbeatInterval())
 	}

@@ -665,6 +665,12 @@ func (w *propWorld) journaled(r Journaled) {
 		w.fail("journal sequence %d used twice", e.Seq)
 	}
 	w.entries[e.Seq] = e
+	if e.Kind == SecurityNote {
+		if e.Tx != 0 || !r.Event.Security.Critical() {
+			w.fail("journaled security event %q of transaction %d: only critical ones, of none", r.Event.Security, e.Tx)
+		}
+		return
+	}
 	if !w.j.ledger {
 		if e.Kind == TxStarted {
 			w.started[e.Tx] = true

@@ -148,9 +148,11 @@ type Downloaded struct {
 	Version string
 }
 
-// Uploaded is the outcome of a diagnostics upload.
+// Uploaded is the outcome of a diagnostics or log upload: Seq is its
+// Upload's.
 type Uploaded struct {
 	Err error
+	Seq uint64
 }
 
 // StoreTrouble: the store cannot write (a full or failing disk: Err says
@@ -312,6 +314,7 @@ const (
 	TriggerMeterValues TriggerMessage = "MeterValues"
 	TriggerFirmware    TriggerMessage = "FirmwareStatusNotification"
 	TriggerDiagnostics TriggerMessage = "DiagnosticsStatusNotification"
+	TriggerLog         TriggerMessage = "LogStatusNotification"
 )
 
 // TriggerResult is the answer to Trigger.
@@ -349,3 +352,40 @@ type GetDiagnostics struct {
 	Retries  int
 	Interval time.Duration
 }
+
+// GetLog uploads a log (the security whitepaper's GetLog): the
+// diagnostics archive, or the security log, of [From, To] (zero: open),
+// with Retries more attempts Interval apart. An upload under way is
+// canceled. Reply: LogResult.
+type GetLog struct {
+	Type      LogType
+	RequestID int
+	Location  string
+	From, To  time.Time
+	Retries   int
+	Interval  time.Duration
+}
+
+// LogType is the log GetLog asks for.
+type LogType string
+
+// Logs GetLog may ask for.
+const (
+	DiagnosticsLog LogType = "DiagnosticsLog"
+	SecurityLog    LogType = "SecurityLog"
+)
+
+// LogResult is the answer to GetLog.
+type LogResult struct {
+	Status   LogAnswer
+	FileName string
+}
+
+// LogAnswer is GetLog's status.
+type LogAnswer string
+
+// Answers to GetLog.
+const (
+	LogAccepted         LogAnswer = "Accepted"
+	LogAcceptedCanceled LogAnswer = "AcceptedCanceled"
+)

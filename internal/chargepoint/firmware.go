@@ -130,11 +130,13 @@ func (c *Core) downloaded(e Downloaded) {
 	}
 	c.record(FirmwareKept{Version: e.Version})
 	c.log.Info("firmware installed; rebooting into it", "version", e.Version)
+	c.securityEvent(SecResetOrReboot, "Reboot into firmware "+e.Version)
 	// As a reset: transactions stop (reason Reboot), then the restart.
 	c.reset(ReasonReboot, true)
 }
 
-// diagnosticsJob is a diagnostics upload, with retries.
+// diagnosticsJob is a diagnostics upload (GetDiagnostics) or a log upload
+// (GetLog), with retries.
 type diagnosticsJob struct {
 	status   DiagnosticsStatus
 	busy     bool
@@ -146,6 +148,12 @@ type diagnosticsJob struct {
 	at               time.Time
 	attempt, retries int
 	interval         time.Duration
+	// log is GetLog's type, "" for GetDiagnostics; requestID is GetLog's.
+	log       LogType
+	requestID int
+	// seq numbers the uploads, so that the outcome of one a GetLog
+	// canceled is not taken for the next.
+	seq uint64
 }
 
 // getDiagnostics starts an upload and returns its file name; "" when one
@@ -159,14 +167,56 @@ func (c *Core) getDiagnostics(r GetDiagnostics) string {
 	name := "evse-diagnostics-" + c.now.UTC().Format("20060102T150405Z") + ".tar.gz"
 	c.log.Info("GetDiagnostics", "location", r.Location, "file", name)
 	*j = diagnosticsJob{status: j.status, busy: true, location: r.Location, name: name, from: r.From, to: r.To,
-		at: c.now, retries: max(r.Retries, 0), interval: max(r.Interval, 0)}
+		at: c.now, retries: max(r.Retries, 0), interval: max(r.Interval, 0), seq: j.seq}
 	return name
 }
 
-// diagnosticsStatus sets and tells the upload's status.
+// getLog starts a log upload; one under way (of GetLog or GetDiagnostics)
+// is canceled: its outcome is not told.
+func (c *Core) getLog(r GetLog) LogResult {
+	j := &c.diag
+	status := LogAccepted
+	if j.busy {
+		status = LogAcceptedCanceled
+		c.log.Info("GetLog cancels the upload under way", "file", j.name)
+		if j.out {
+			j.seq++ // its outcome is for nothing now
+			j.out = false
+		}
+	}
+	name := "evse-diagnostics-" + c.now.UTC().Format("20060102T150405Z") + ".tar.gz"
+	if r.Type == SecurityLog {
+		name = "evse-securitylog-" + c.now.UTC().Format("20060102T150405Z") + ".jsonl"
+	}
+	c.log.Info("GetLog", "type", r.Type, "request", r.RequestID, "location", r.Location, "file", name)
+	*j = diagnosticsJob{status: j.status, busy: true, location: r.Location, name: name, from: r.From, to: r.To,
+		at: c.now, retries: max(r.Retries, 0), interval: max(r.Interval, 0), log: r.Type, requestID: r.RequestID, seq: j.seq}
+	return LogResult{Status: status, FileName: name}
+}
+
+// diagnosticsStatus sets and tells the upload's status:
+// DiagnosticsStatusNotification for GetDiagnostics, LogStatusNotification
+// for GetLog.
 func (c *Core) diagnosticsStatus(s DiagnosticsStatus) {
 	c.diag.status = s
+	if c.diag.log != "" {
+		c.call(LogStatusNotification{Status: logStatus(s), RequestID: c.diag.requestID}, pendingCall{kind: callOther})
+		return
+	}
 	c.call(DiagnosticsStatusNotification{Status: s}, pendingCall{kind: callOther})
+}
+
+// logStatus is an upload's status as LogStatusNotification tells it.
+func logStatus(s DiagnosticsStatus) LogStatus {
+	switch s {
+	case DiagnosticsUploading:
+		return LogUploading
+	case DiagnosticsUploaded:
+		return LogUploaded
+	case DiagnosticsUploadFailed:
+		return LogUploadFailure
+	}
+	return LogIdle
 }
 
 func (j *diagnosticsJob) due(c *Core) {
@@ -174,14 +224,16 @@ func (j *diagnosticsJob) due(c *Core) {
 		return
 	}
 	j.at, j.out = time.Time{}, true
+	j.seq++
 	c.diagnosticsStatus(DiagnosticsUploading)
-	c.out.Jobs = append(c.out.Jobs, Upload{Location: j.location, Name: j.name, From: j.from, To: j.to, Status: c.status()})
+	c.out.Jobs = append(c.out.Jobs, Upload{Location: j.location, Name: j.name, From: j.from, To: j.to, Status: c.status(),
+		Log: j.log, Seq: j.seq})
 }
 
 // uploaded takes the outcome of an upload.
 func (c *Core) uploaded(e Uploaded) {
 	j := &c.diag
-	if !j.out {
+	if !j.out || e.Seq != j.seq {
 		return
 	}
 	j.out = false

@@ -52,6 +52,16 @@ func (j *journal) append(c *Core, tx int64, kind TxEventKind, ev TxEvent) uint64
 // system.
 func (c *Core) Journal() int { return len(c.journal.entries) }
 
+// transactions reports whether the journal holds a transaction's message.
+func (j *journal) transactions() bool {
+	for _, e := range j.entries {
+		if e.Kind != SecurityNote {
+			return true
+		}
+	}
+	return false
+}
+
 // next is when the journal has something to do.
 func (j *journal) next(c *Core) time.Time {
 	if j.out || !c.online() || len(j.entries) == 0 {
@@ -89,7 +99,7 @@ func (c *Core) sendJournal() {
 		}
 		e := j.entries[0]
 		id, known := j.csmsIDs[e.Tx]
-		if e.Kind != TxStarted && !known {
+		if e.Kind != TxStarted && e.Kind != SecurityNote && !known {
 			// Its start was given up: nothing can carry it.
 			c.log.Error("dropping a message of a transaction the central system never confirmed", "kind", e.Kind, "tx", e.Tx)
 			c.dropHead()
@@ -127,6 +137,12 @@ func (c *Core) journalAnswered(p pendingCall, e Answered) {
 	switch {
 	case e.Failure == Delivered:
 		c.confirmed(p.entry, e.Answer)
+	case e.Failure == Refused && p.entry.Kind == SecurityNote:
+		// A central system without the security extension refuses it
+		// with a CALLERROR, and will again: it must not hold up the
+		// transactions behind it.
+		c.log.Warn("SecurityEventNotification refused; not sent again", "seq", p.entry.Seq, "err", e.Err)
+		c.dropHead()
 	case e.Failure == Refused, e.Failure == Unanswered && c.connected:
 		c.failedAttempt(e)
 	case j.lost+1 >= c.rules.MaxLost:

@@ -145,6 +145,23 @@ type DiagnosticsStatusNotification struct {
 	Status DiagnosticsStatus
 }
 
+// LogStatusNotification tells the progress of a log upload (GetLog).
+type LogStatusNotification struct {
+	Status    LogStatus
+	RequestID int
+}
+
+// LogStatus is the progress of a log upload.
+type LogStatus string
+
+// Log upload statuses.
+const (
+	LogIdle          LogStatus = "Idle"
+	LogUploading     LogStatus = "Uploading"
+	LogUploaded      LogStatus = "Uploaded"
+	LogUploadFailure LogStatus = "UploadFailure"
+)
+
 // Identity is the unit BootNotification describes.
 type Identity struct {
 	Vendor, Model                             string
@@ -171,6 +188,10 @@ type Upload struct {
 	From, To       time.Time
 	// Status is the charge point's state, for the archive.
 	Status Status
+	// Log is GetLog's log, "" for GetDiagnostics (the archive).
+	Log LogType
+	// Seq numbers the upload; its Uploaded carries it.
+	Seq uint64
 }
 
 func (Download) job() {}

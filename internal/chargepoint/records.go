@@ -217,11 +217,15 @@ const (
 	TxStarted TxEventKind = "Started"
 	TxUpdated TxEventKind = "Updated"
 	TxStopped TxEventKind = "Stopped"
+	// SecurityNote is a critical security event, journaled to reach the
+	// central system once (Tx is 0).
+	SecurityNote TxEventKind = "Security"
 )
 
 // TxEvent is the body of a journal entry: what a protocol adapter turns
 // into StartTransaction, MeterValues or StopTransaction (OCPP 1.6) or
-// TransactionEvent (2.0.1).
+// TransactionEvent (2.0.1), or for a SecurityNote into
+// SecurityEventNotification.
 type TxEvent struct {
 	Connector int `json:"connector"`
 	// IDTag is the tag of the start, or the tag that stopped ("": none).
@@ -236,6 +240,9 @@ type TxEvent struct {
 	// Samples are the meter values of an update, or the transaction data
 	// of a stop.
 	Samples []Sample `json:"samples,omitempty"`
+	// Security and TechInfo are a SecurityNote's event.
+	Security SecurityEventType `json:"security,omitempty"`
+	TechInfo string            `json:"techInfo,omitempty"`
 }
 
 // InstalledProfile is a charging profile with the connector it was set on
@@ -285,4 +292,6 @@ type Restored struct {
 	// FirmwareInstalled: its Installed is still to be told.
 	FirmwareVersion   string
 	FirmwareInstalled bool
+	// SecurityLogSeq is the last sequence of the security log.
+	SecurityLogSeq uint64
 }

@@ -22,7 +22,7 @@ type registration struct {
 	// hbAt is when the next Heartbeat is due while Accepted.
 	hbAt time.Time
 	// Triggered messages waiting to be sent.
-	heartbeat, firmwareStatus, diagnosticsStatus bool
+	heartbeat, firmwareStatus, diagnosticsStatus, logStatus bool
 	// firmware is the version installed last ("": the model's);
 	// reportInstalled: Installed is to be told once Accepted.
 	firmware        string
@@ -82,6 +82,7 @@ func (c *Core) sendRegistration() {
 		r.reportInstalled = false
 		c.fw.status = FirmwareIdle
 		c.record(FirmwareReported{})
+		c.securityEvent(SecFirmwareUpdated, "Firmware "+r.firmware)
 		send(FirmwareStatusNotification{Status: FirmwareInstalled}, callLink)
 	case r.heartbeat:
 		r.heartbeat = false
@@ -92,6 +93,14 @@ func (c *Core) sendRegistration() {
 	case r.firmwareStatus:
 		r.firmwareStatus = false
 		send(FirmwareStatusNotification{Status: c.fw.status}, callLink)
+	case r.logStatus:
+		// Uploading while a log upload is under way, else Idle.
+		r.logStatus = false
+		status, id := LogIdle, 0
+		if c.diag.busy && c.diag.log != "" {
+			status, id = LogUploading, c.diag.requestID
+		}
+		send(LogStatusNotification{Status: status, RequestID: id}, callLink)
 	}
 }
 

@@ -421,15 +421,21 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 	if tlsConfig, err = profileTLS(tlsConfig, keys, settings); err != nil {
 		return err
 	}
+	var client *ocppj.Client
 	cp, err := v16.New(v16.Options{
 		Model: opts.Model, Settings: settings, Board: hw.board, Store: db, Clock: clock.Real{}, Logger: log,
 		ReconnectSpread: opts.ReplaySpread, Pacing: opts.Pacing, Managed: managedByDLM(settings.Snapshot().DlmMode),
-		Firmware: newHTTPFetcher(tlsConfig), Diagnostics: newDiagnostics(ring, tlsConfig),
+		Firmware: newHTTPFetcher(tlsConfig), Diagnostics: newDiagnostics(ring, tlsConfig), ID: opts.ID,
+		OnCertificate: func() {
+			if settings.Snapshot().SecurityProfile == 3 {
+				log.Info("reconnecting with the charge point's new certificate")
+				client.Reconnect()
+			}
+		},
 	})
 	if err != nil {
 		return err
 	}
-	var client *ocppj.Client
 	fallback := &profileFallback{settings: settings, log: log, reconnect: func() { client.Reconnect() }}
 	client, err = ocppj.NewClient(ocppj.Options{
 		URL:          opts.CSMSURL,

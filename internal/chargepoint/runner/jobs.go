@@ -12,6 +12,7 @@ import (
 
 	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/config"
+	"github.com/evse-dev/evse/internal/kv"
 )
 
 // Fetcher downloads a file (a firmware image).
@@ -71,13 +72,35 @@ func (u *Unit) download(ctx context.Context, j chargepoint.Download) chargepoint
 // upload makes the diagnostics archive and uploads it.
 func (u *Unit) upload(ctx context.Context, j chargepoint.Upload) chargepoint.Event {
 	if u.opts.Diagnostics == nil {
-		return chargepoint.Uploaded{Err: fmt.Errorf("this charge point cannot upload diagnostics")}
+		return chargepoint.Uploaded{Err: fmt.Errorf("this charge point cannot upload diagnostics"), Seq: j.Seq}
 	}
-	data, err := archive(u.opts.Diagnostics.Logs(j.From, j.To), j.Status, u.opts.Settings, u.r.opts.Clock.Now())
+	var data []byte
+	var err error
+	if j.Log == chargepoint.SecurityLog {
+		data, err = securityLogFile(u.store, j.From, j.To)
+	} else {
+		data, err = archive(u.opts.Diagnostics.Logs(j.From, j.To), j.Status, u.opts.Settings, u.r.opts.Clock.Now())
+	}
 	if err == nil {
 		err = u.opts.Diagnostics.Upload(ctx, j.Location, j.Name, data)
 	}
-	return chargepoint.Uploaded{Err: err}
+	return chargepoint.Uploaded{Err: err, Seq: j.Seq}
+}
+
+// securityLogFile is the security log of [from, to] as JSON lines.
+func securityLogFile(store kv.Store, from, to time.Time) ([]byte, error) {
+	entries, err := SecurityLog(store, from, to)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for _, e := range entries {
+		if err := enc.Encode(e); err != nil {
+			return nil, err
+		}
+	}
+	return buf.Bytes(), nil
 }
 
 // archive is a tar.gz of the logs, the charge point's state and its

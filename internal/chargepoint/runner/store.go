@@ -1,10 +1,13 @@
 package runner
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"time"
 
 	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/kv"
@@ -22,7 +25,12 @@ const (
 	bucketProfiles     = "profiles"     // chargingProfileId, zero-padded → chargepoint.InstalledProfile
 	bucketCache        = "authcache"    // chargepoint.TagKey(idTag) → chargepoint.AuthInfo
 	bucketLocalList    = "locallist"    // chargepoint.TagKey(idTag) → chargepoint.AuthInfo
+	bucketSecurityLog  = "securitylog"  // slot (seq modulo SecurityLogSize), zero-padded → chargepoint.SecurityLogEntry
 )
+
+// SecurityLogSize is how many events the security log keeps: a ring, the
+// oldest overwritten (the whitepaper's "rolling format").
+const SecurityLogSize = 1000
 
 // Keys of the meta bucket.
 const (
@@ -33,6 +41,7 @@ const (
 	metaFirmwareInstalled = "firmwareInstalled" // set: Installed is due after boot
 	metaListVersion       = "localListVersion"
 	metaListSize          = "localListSize"
+	metaSecurityLogSeq    = "securityLogSeq" // the last sequence of the security log
 )
 
 // schema is the version of the layout this package writes. Version 1
@@ -128,6 +137,11 @@ func apply(tx kv.Tx, r chargepoint.Record) error {
 		return tx.Put(bucketMeta, metaFirmwareInstalled, []byte("1"))
 	case chargepoint.FirmwareReported:
 		return tx.Delete(bucketMeta, metaFirmwareInstalled)
+	case chargepoint.SecurityLogged:
+		if err := put(bucketSecurityLog, pad(int64(r.Entry.Seq%SecurityLogSize)), r.Entry); err != nil {
+			return err
+		}
+		return keepMax(tx, metaSecurityLogSeq, r.Entry.Seq)
 	}
 	return fmt.Errorf("runner: unknown record %T", r)
 }
@@ -213,6 +227,7 @@ func restore(store kv.Store, connectors int, legacy Legacy) (chargepoint.Restore
 			r.FirmwareVersion = string(raw)
 		}
 		r.FirmwareInstalled = tx.Get(bucketMeta, metaFirmwareInstalled) != nil
+		r.SecurityLogSeq = counter(tx, metaSecurityLogSeq)
 		return nil
 	})
 	if err != nil {
@@ -273,4 +288,24 @@ func PrepareParts(store kv.Store, prefixes []string) error {
 		}
 		return nil
 	})
+}
+
+// SecurityLog returns the security log's events from from to to (zero:
+// no bound), oldest first.
+func SecurityLog(store kv.Store, from, to time.Time) ([]chargepoint.SecurityLogEntry, error) {
+	var out []chargepoint.SecurityLogEntry
+	err := store.View(func(tx kv.Tx) error {
+		all, err := all[chargepoint.SecurityLogEntry](tx, bucketSecurityLog)
+		for _, e := range all {
+			if (from.IsZero() || !e.At.Before(from)) && (to.IsZero() || !e.At.After(to)) {
+				out = append(out, e)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("runner: the security log: %w", err)
+	}
+	slices.SortFunc(out, func(a, b chargepoint.SecurityLogEntry) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, nil
 }

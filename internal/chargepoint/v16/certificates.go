@@ -1,10 +1,16 @@
 package v16
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/evse-dev/evse/internal/certs"
+	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/ocpp16"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
 // The security extension's certificate management, on the certificates
@@ -66,4 +72,105 @@ func (cp *ChargePoint) deleteCertificate(r *ocpp16.DeleteCertificateRequest) *oc
 	}
 	cp.log.Info("DeleteCertificate", "serial", h.SerialNumber)
 	return &ocpp16.DeleteCertificateResponse{Status: ocpp16.DeleteCertificateStatusAccepted}
+}
+
+// extendedTrigger answers ExtendedTriggerMessage: SignChargePointCertificate
+// here (a new key and its CSR, sent with SignCertificate after the
+// answer), the others as TriggerMessage's, through the core.
+func (cp *ChargePoint) extendedTrigger(ctx context.Context, r *ocpp16.ExtendedTriggerMessageRequest) (any, error) {
+	answer := func(s ocpp16.TriggerMessageStatus) any { return &ocpp16.ExtendedTriggerMessageResponse{Status: s} }
+	if r.RequestedMessage == ocpp16.ExtendedMessageTriggerSignChargePointCertificate {
+		if cp.opts.ID == "" {
+			return answer(ocpp16.TriggerMessageStatusRejected), nil // no identity to sign for
+		}
+		rpc.AfterAnswer(ctx, func() { go cp.signCertificate() })
+		return answer(ocpp16.TriggerMessageStatusAccepted), nil
+	}
+	t := chargepoint.Trigger{Connector: -1}
+	switch r.RequestedMessage {
+	case ocpp16.ExtendedMessageTriggerLogStatusNotification:
+		t.Message = chargepoint.TriggerLog
+	default:
+		// BootNotification, FirmwareStatusNotification, Heartbeat,
+		// MeterValues and StatusNotification: as TriggerMessage's.
+		t.Message = chargepoint.TriggerMessage(r.RequestedMessage)
+	}
+	if r.ConnectorId != nil {
+		if *r.ConnectorId < 0 {
+			return answer(ocpp16.TriggerMessageStatusRejected), nil
+		}
+		t.Connector = *r.ConnectorId
+	}
+	res, err := cp.exec(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return answer(ocpp16.TriggerMessageStatus(res.(chargepoint.TriggerResult))), nil
+}
+
+// signCertificate makes a new key and sends its CSR with SignCertificate;
+// the central system's CA answers with CertificateSigned.
+func (cp *ChargePoint) signCertificate() {
+	csr, err := certs.New(cp.opts.Store).RenewalCSR(cp.opts.ID, cp.opts.Settings.Snapshot().CpoName)
+	if err != nil {
+		cp.log.Error("SignCertificate: no CSR", "err", err)
+		return
+	}
+	caller, _ := cp.caller.Load().(Caller)
+	if caller == nil {
+		return
+	}
+	payload, err := json.Marshal(&ocpp16.SignCertificateRequest{Csr: string(csr)})
+	if err != nil {
+		cp.log.Error("SignCertificate: encode", "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cp.callTimeout())
+	defer cancel()
+	raw, err := caller.Call(ctx, "SignCertificate", payload)
+	if err == nil {
+		var resp any
+		if resp, _, err = ocpp16.DecodeFromPeer("SignCertificate", ocpp16.Response, raw); err == nil {
+			if r := resp.(*ocpp16.SignCertificateResponse); r.Status != ocpp16.GenericStatusAccepted {
+				err = fmt.Errorf("the central system answered %s", r.Status)
+			}
+		}
+	}
+	if err != nil {
+		cp.log.Warn("SignCertificate failed; the current certificate stays in use", "err", err)
+		return
+	}
+	cp.log.Info("SignCertificate accepted; waiting for CertificateSigned")
+}
+
+// callTimeout bounds a CALL of the charge point's own.
+func (cp *ChargePoint) callTimeout() time.Duration {
+	if cp.opts.CallTimeout > 0 {
+		return cp.opts.CallTimeout
+	}
+	return time.Minute
+}
+
+// certificateSigned installs the charge point's certificate the central
+// system's CA signed: Rejected, and an InvalidChargePointCertificate
+// security event, when it does not fit (chain, size, validity, name, key);
+// once it is installed, OnCertificate (a reconnection with it) follows the
+// answer.
+func (cp *ChargePoint) certificateSigned(ctx context.Context, r *ocpp16.CertificateSignedRequest) *ocpp16.CertificateSignedResponse {
+	s := cp.opts.Settings.Snapshot()
+	now := time.Now()
+	if cp.opts.Clock != nil {
+		now = cp.opts.Clock.Now()
+	}
+	err := certs.New(cp.opts.Store).InstallCertificate([]byte(r.CertificateChain), cp.opts.ID, now, s.CertificateSignedMaxChainSize)
+	if err != nil {
+		cp.log.Warn("CertificateSigned rejected", "err", err)
+		cp.SecurityIncident(chargepoint.SecInvalidChargePointCertificate, err.Error())
+		return &ocpp16.CertificateSignedResponse{Status: ocpp16.CertificateSignedStatusRejected}
+	}
+	cp.log.Info("CertificateSigned: the charge point's new certificate is installed")
+	if cp.opts.OnCertificate != nil {
+		rpc.AfterAnswer(ctx, cp.opts.OnCertificate)
+	}
+	return &ocpp16.CertificateSignedResponse{Status: ocpp16.CertificateSignedStatusAccepted}
 }

@@ -63,11 +63,17 @@ type Options struct {
 	// gives the charge point its link with Attach and restarts it after a
 	// reset (see Halted). Nil: the charge point has its own, run by Run.
 	Runner *runner.Runner
-	// ID names the charge point in the logs of a shared runner.
+	// ID is the charge point's identity: it names the charge point in
+	// the logs of a shared runner, and is the common name of its
+	// certificate (SignCertificate, CertificateSigned); "" refuses those.
 	ID string
 	// OnHalt, when set, is told when the core halted (see Halted); it must
 	// not block.
 	OnHalt func(chargepoint.Halt)
+	// OnCertificate, when set, is called once CertificateSigned installed
+	// a new certificate of the charge point, after the answer: the link
+	// reconnects with it. It must not block.
+	OnCertificate func()
 }
 
 // ErrReset is returned by Run after the central system asked for a Reset
@@ -293,6 +299,12 @@ func (cp *ChargePoint) LocalListEntry(idTag string) (ocpp16.IdTagInfo, bool, err
 // connector (index 0: connector 1).
 func LastRegisters(store kv.Store, connectors int) ([]float64, error) {
 	return runner.LastRegisters(store, connectors)
+}
+
+// SecurityIncident logs a security event detected at the link or
+// elsewhere outside the core (see chargepoint.SecurityIncident).
+func (cp *ChargePoint) SecurityIncident(t chargepoint.SecurityEventType, techInfo string) {
+	cp.unit.Post(chargepoint.SecurityIncident{Type: t, TechInfo: techInfo})
 }
 
 // JournalDepth is how many transaction messages wait in the journal for

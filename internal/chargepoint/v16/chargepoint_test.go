@@ -41,7 +41,8 @@ func newFakeCSMS() *fakeCSMS {
 	f := &fakeCSMS{start: time.Now(), answers: map[string]func(json.RawMessage) (json.RawMessage, error){}}
 	f.answer("BootNotification", `{"status":"Accepted","currentTime":"2026-01-01T00:00:00Z","interval":240}`)
 	f.answer("Heartbeat", `{"currentTime":"2026-01-01T00:00:00Z"}`)
-	for _, a := range []string{"StatusNotification", "DiagnosticsStatusNotification", "FirmwareStatusNotification", "MeterValues"} {
+	for _, a := range []string{"StatusNotification", "DiagnosticsStatusNotification", "FirmwareStatusNotification", "MeterValues",
+		"SecurityEventNotification"} {
 		f.answer(a, `{}`)
 	}
 	f.answer("Authorize", `{"idTagInfo":{"status":"Accepted"}}`)

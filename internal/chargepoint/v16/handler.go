@@ -35,6 +35,7 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 	}
 	req, notes, err := ocpp16.DecodeFromPeer(action, ocpp16.Request, payload)
 	if err != nil {
+		cp.SecurityIncident(chargepoint.SecInvalidMessages, fmt.Sprintf("%s: %v", action, err))
 		return nil, err
 	}
 	if len(notes) > 0 {
@@ -66,6 +67,15 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 		resp, err = cp.command(ctx, getDiagnostics(r))
 	case *ocpp16.GetCompositeScheduleRequest:
 		resp, err = cp.getCompositeSchedule(ctx, r)
+	case *ocpp16.GetLogRequest:
+		if cp.opts.Diagnostics == nil {
+			return nil, rpc.Errorf(rpc.NotSupported, "this charge point cannot upload logs")
+		}
+		resp, err = cp.command(ctx, getLog(r))
+	case *ocpp16.ExtendedTriggerMessageRequest:
+		resp, err = cp.extendedTrigger(ctx, r)
+	case *ocpp16.CertificateSignedRequest:
+		resp = cp.certificateSigned(ctx, r)
 	case *ocpp16.InstallCertificateRequest:
 		resp = cp.installCertificate(r)
 	case *ocpp16.GetInstalledCertificateIdsRequest:
@@ -260,6 +270,26 @@ func getDiagnostics(r *ocpp16.GetDiagnosticsRequest) commandOf {
 	}
 	return commandOf{cmd: g, answer: func(res any) any {
 		return &ocpp16.GetDiagnosticsResponse{FileName: res.(string)} // none: no diagnostics
+	}}
+}
+
+func getLog(r *ocpp16.GetLogRequest) commandOf {
+	g := chargepoint.GetLog{Type: chargepoint.LogType(r.LogType), RequestID: r.RequestId, Location: r.Log.RemoteLocation}
+	if r.Log.OldestTimestamp != nil {
+		g.From = r.Log.OldestTimestamp.Time
+	}
+	if r.Log.LatestTimestamp != nil {
+		g.To = r.Log.LatestTimestamp.Time
+	}
+	if r.Retries != nil {
+		g.Retries = max(*r.Retries, 0)
+	}
+	if r.RetryInterval != nil {
+		g.Interval = time.Duration(max(*r.RetryInterval, 0)) * time.Second
+	}
+	return commandOf{cmd: g, answer: func(res any) any {
+		l := res.(chargepoint.LogResult)
+		return &ocpp16.GetLogResponse{Status: ocpp16.LogStatus(l.Status), Filename: l.FileName}
 	}}
 }
 

@@ -93,6 +93,16 @@ func render(msg any) (string, any, error) {
 		return "FirmwareStatusNotification", &ocpp16.FirmwareStatusNotificationRequest{Status: ocpp16.FirmwareStatus(m.Status)}, nil
 	case chargepoint.DiagnosticsStatusNotification:
 		return "DiagnosticsStatusNotification", &ocpp16.DiagnosticsStatusNotificationRequest{Status: ocpp16.DiagnosticsStatus(m.Status)}, nil
+	case chargepoint.LogStatusNotification:
+		req := &ocpp16.LogStatusNotificationRequest{Status: ocpp16.UploadLogStatus(m.Status)}
+		if m.Status != chargepoint.LogIdle {
+			id := m.RequestID
+			req.RequestId = &id
+		}
+		return "LogStatusNotification", req, nil
+	case chargepoint.SecurityEventNotification:
+		return "SecurityEventNotification", &ocpp16.SecurityEventNotificationRequest{Type: string(m.Type),
+			Timestamp: ocpp16.DateTime{Time: m.At}, TechInfo: m.TechInfo}, nil
 	case runner.TxCall:
 		return renderTx(m)
 	}
@@ -115,6 +125,9 @@ func renderTx(m runner.TxCall) (string, any, error) {
 	case chargepoint.TxStopped:
 		return "StopTransaction", &ocpp16.StopTransactionRequest{IdTag: ev.IDTag, MeterStop: ev.MeterWh, Timestamp: at,
 			TransactionId: m.CSMSID, Reason: ocpp16.Reason(ev.Reason), TransactionData: meterValues(ev.Samples)}, nil
+	case chargepoint.SecurityNote:
+		return "SecurityEventNotification", &ocpp16.SecurityEventNotificationRequest{Type: string(ev.Security),
+			Timestamp: at, TechInfo: ev.TechInfo}, nil
 	}
 	return "", nil, fmt.Errorf("v16: a transaction event of kind %q", m.Entry.Kind)
 }

@@ -16,12 +16,13 @@ import (
 	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
-// actions lists the CALLs sent, but heartbeats and statuses.
+// actions lists the CALLs sent, but heartbeats, statuses and security
+// events.
 func actions(f *fakeCSMS) []string {
 	var out []string
 	for _, c := range f.sent("") {
 		switch c.action {
-		case "Heartbeat", "StatusNotification", "BootNotification":
+		case "Heartbeat", "StatusNotification", "BootNotification", "SecurityEventNotification":
 			continue
 		}
 		out = append(out, c.action)
