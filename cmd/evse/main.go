@@ -49,7 +49,7 @@ on loopback, printing the OCPP traffic.`,
 		SilenceErrors: true,
 		Version:       model.Version,
 	}
-	root.AddCommand(newRunCommand(), newDemoCommand(), newConfigCommand(), newKeysCommand(), newSiteCommand(), newAPITokenCommand(), newStoreCommand(), newFleetCommand(), newCSMSCommand(), newCertCommand())
+	root.AddCommand(newRunCommand(), newDemoCommand(), newConfigCommand(), newKeysCommand(), newSiteCommand(), newAPITokenCommand(), newStoreCommand(), newFleetCommand(), newCSMSCommand(), newCertCommand(), newFirmwareCommand())
 	return root
 }
 

@@ -387,6 +387,13 @@ func (s Store) rootsOf(use string) ([]*x509.Certificate, error) {
 	return parseChain(raw, MaxRoots)
 }
 
+// ManufacturerRoots returns the installed manufacturer roots, which
+// firmware signing certificates must chain to (SignedUpdateFirmware); nil
+// when none are.
+func (s Store) ManufacturerRoots() ([]*x509.Certificate, error) {
+	return s.rootsOf(ManufacturerRoot)
+}
+
 // HashData identifies a certificate as OCPP does (CertificateHashData):
 // SHA-256 of its issuer's name and of its issuer's public key, and its
 // serial number in hex.

@@ -153,3 +153,30 @@ func mustLeaf(t *testing.T, chainPEM []byte) []byte {
 	}
 	return chain[0].Raw
 }
+
+// TestManufacturerRoots: the manufacturer roots read back as installed,
+// apart from the central system's.
+func TestManufacturerRoots(t *testing.T) {
+	s := New(&kv.Mem{})
+	if roots, err := s.ManufacturerRoots(); err != nil || roots != nil {
+		t.Fatalf("none installed: %v, %v", roots, err)
+	}
+	mf, err := csmstest.NewCA("manufacturer", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := csmstest.NewCA("central system", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.InstallRootOf(ManufacturerRoot, mf.PEM, 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.InstallRoot(cs.PEM, 10); err != nil {
+		t.Fatal(err)
+	}
+	roots, err := s.ManufacturerRoots()
+	if err != nil || len(roots) != 1 || roots[0].Subject.CommonName != "manufacturer" {
+		t.Fatalf("%v, %v", roots, err)
+	}
+}

@@ -1,9 +1,11 @@
 package csmstest
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -149,4 +151,41 @@ func (s *Server) ListenTLS(addr string, ca *CA, o TLSOptions) (string, error) {
 	}
 	s.serveOn(tls.NewListener(ln, cfg))
 	return "wss://" + ln.Addr().String() + "/ocpp", nil
+}
+
+// FirmwareSigner makes a firmware signing certificate (extended key usage
+// CodeSigning) for a new ECDSA P-256 key, valid from notBefore to
+// notAfter (zero: from now, for a year), as a manufacturer would for
+// SignedUpdateFirmware. Install the CA's PEM as the charge point's
+// ManufacturerRootCertificate to trust it.
+func (ca *CA) FirmwareSigner(notBefore, notAfter time.Time) (certPEM []byte, key crypto.Signer, err error) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ca.firmwareSigner(notBefore, notAfter, k)
+}
+
+// FirmwareSignerRSA is FirmwareSigner with an RSA key of bits bits
+// (2048 and up).
+func (ca *CA) FirmwareSignerRSA(notBefore, notAfter time.Time, bits int) (certPEM []byte, key crypto.Signer, err error) {
+	k, err := rsa.GenerateKey(rand.Reader, bits)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ca.firmwareSigner(notBefore, notAfter, k)
+}
+
+func (ca *CA) firmwareSigner(notBefore, notAfter time.Time, key crypto.Signer) ([]byte, crypto.Signer, error) {
+	if notBefore.IsZero() {
+		notBefore, notAfter = time.Now().Add(-time.Minute), time.Now().Add(365*24*time.Hour)
+	}
+	tmpl := &x509.Certificate{SerialNumber: serial(), Subject: pkix.Name{CommonName: "evse test firmware signer", Organization: []string{"evse test manufacturer"}},
+		NotBefore: notBefore, NotAfter: notAfter, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("csmstest: a firmware signing certificate: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), key, nil
 }

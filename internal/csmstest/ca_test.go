@@ -2,9 +2,11 @@ package csmstest
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -90,5 +92,53 @@ func TestTheTLSCentralSystemChecksClientCertificates(t *testing.T) {
 	}
 	if _, err := ca.SignCSR([]byte("-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n"), time.Hour); err == nil {
 		t.Error("a broken CSR was signed")
+	}
+}
+
+// TestFirmwareSigner: the CA's firmware signing certificates chain to it
+// for code signing, over the window asked for, with the key asked for.
+func TestFirmwareSigner(t *testing.T) {
+	ca, err := NewCA("manufacturer CA", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb, na := time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
+	ecPEM, ecKey, err := ca.FirmwareSigner(nb, na)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaPEM, rsaKey, err := ca.FirmwareSignerRSA(time.Time{}, time.Time{}, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		pem []byte
+		key crypto.Signer
+	}{"ECDSA": {ecPEM, ecKey}, "RSA": {rsaPEM, rsaKey}} {
+		block, _ := pem.Decode(c.pem)
+		if block == nil {
+			t.Fatalf("%s: no PEM", name)
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := cert.Verify(x509.VerifyOptions{Roots: ca.Pool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}}); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if !c.key.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(cert.PublicKey) {
+			t.Errorf("%s: the key is not the certificate's", name)
+		}
+	}
+	if _, ok := ecKey.(*ecdsa.PrivateKey); !ok {
+		t.Errorf("FirmwareSigner made a %T", ecKey)
+	}
+	if _, ok := rsaKey.(*rsa.PrivateKey); !ok {
+		t.Errorf("FirmwareSignerRSA made a %T", rsaKey)
+	}
+	block, _ := pem.Decode(ecPEM)
+	cert, _ := x509.ParseCertificate(block.Bytes)
+	if !cert.NotBefore.Equal(nb.Truncate(time.Second)) || !cert.NotAfter.Equal(na.Truncate(time.Second)) {
+		t.Errorf("valid from %s to %s, asked %s to %s", cert.NotBefore, cert.NotAfter, nb, na)
 	}
 }
