@@ -138,6 +138,17 @@ func TestARaisedProfileThatCannotConnectFallsBack(t *testing.T) {
 	if v := keyValues(t, got)["SecurityProfile"]["value"]; v != "2" {
 		t.Errorf("after the fallback SecurityProfile is %v, want 2", v)
 	}
+	// The central system is told, with a SecurityEventNotification.
+	told, err := s.WaitFor(ctxFor(t, 10*time.Second), 0, func(r csmstest.Record) bool {
+		return csmstest.IsCall("CP-FALL", "SecurityEventNotification")(r) &&
+			strings.Contains(string(r.Frame.Payload), "ReconfigurationOfSecurityParameters")
+	})
+	if err != nil {
+		t.Fatalf("the fallback was not told: %v", err)
+	}
+	if !strings.Contains(string(told.Frame.Payload), "back to 2") {
+		t.Errorf("the fallback told as %s", told.Frame.Payload)
+	}
 	p.stop(os.Interrupt)
 }
 

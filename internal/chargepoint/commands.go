@@ -234,6 +234,9 @@ func (c *Core) trigger(id uint64, t Trigger) {
 	case TriggerLog:
 		c.reply(id, TriggerAccepted)
 		r.logStatus = true
+	case TriggerSignedFirmware:
+		c.reply(id, TriggerAccepted)
+		r.signedFirmwareStatus = true
 	case TriggerStatus:
 		if c.free.Silent() {
 			c.reply(id, TriggerRejected) // no statuses in this mode

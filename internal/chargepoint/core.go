@@ -246,6 +246,7 @@ func New(cfg Config, s *config.Snapshot, r Restored) (*Core, error) {
 	c.reg.firmware = r.FirmwareVersion
 	c.reg.lastLost = true
 	c.reg.reportInstalled = r.FirmwareInstalled
+	c.fw.signed, c.fw.requestID = r.FirmwareSigned, r.FirmwareRequestID
 	c.securityLogSeq = r.SecurityLogSeq
 	c.fw.status, c.diag.status = FirmwareIdle, DiagnosticsIdle
 	c.rep.init(cfg.Connectors)
@@ -362,7 +363,7 @@ func (c *Core) Step(now time.Time, meters []hw.Reading, ev Event) []Actuation {
 			c.securityEvent(SecMemoryExhaustion, "the data file cannot be written: "+e.Err)
 		}
 	case SecurityIncident:
-		c.securityEvent(e.Type, e.TechInfo)
+		c.securityEventTold(e.Type, e.TechInfo, e.Tell)
 	}
 	c.drive()
 	c.markReserved()
@@ -499,7 +500,7 @@ func (c *Core) next() time.Time {
 	earlier(c.reg.next(c))
 	earlier(c.rep.next(c))
 	earlier(c.journal.next(c))
-	earlier(c.fw.at)
+	earlier(c.fw.next())
 	earlier(c.diag.at)
 	if c.halting != nil {
 		earlier(c.haltBy)

@@ -666,8 +666,8 @@ func (w *propWorld) journaled(r Journaled) {
 	}
 	w.entries[e.Seq] = e
 	if e.Kind == SecurityNote {
-		if e.Tx != 0 || !r.Event.Security.Critical() {
-			w.fail("journaled security event %q of transaction %d: only critical ones, of none", r.Event.Security, e.Tx)
+		if e.Tx != 0 || !r.Event.Security.Told() {
+			w.fail("journaled security event %q of transaction %d: only those told, of none", r.Event.Security, e.Tx)
 		}
 		return
 	}

@@ -146,6 +146,11 @@ type Downloaded struct {
 	Bad error
 	// Version is the image's version when it is valid.
 	Version string
+	// BadSignature: a signed update's image does not match its signature
+	// (never installed).
+	BadSignature error
+	// Seq is the Download's.
+	Seq uint64
 }
 
 // Uploaded is the outcome of a diagnostics or log upload: Seq is its
@@ -315,6 +320,9 @@ const (
 	TriggerFirmware    TriggerMessage = "FirmwareStatusNotification"
 	TriggerDiagnostics TriggerMessage = "DiagnosticsStatusNotification"
 	TriggerLog         TriggerMessage = "LogStatusNotification"
+	// TriggerSignedFirmware asks for SignedFirmwareStatusNotification
+	// (ExtendedTriggerMessage's FirmwareStatusNotification).
+	TriggerSignedFirmware TriggerMessage = "SignedFirmwareStatusNotification"
 )
 
 // TriggerResult is the answer to Trigger.
@@ -334,14 +342,36 @@ type EmergencyStop struct{}
 type Query struct{}
 
 // UpdateFirmware downloads, checks and installs a firmware image from At
-// on, with Retries more attempts Interval apart, then reboots. Reply:
-// bool, false when an update is under way already.
+// on, with Retries more attempts Interval apart, then reboots. With a
+// Signature (SignedUpdateFirmware, whose signing certificate the adapter
+// checked), the image's signature is verified before anything else, it is
+// installed at InstallAt (zero: at once), its statuses are told with
+// RequestID, and it cancels an update under way. Reply: UpdateResult.
 type UpdateFirmware struct {
-	Location string
-	At       time.Time
-	Retries  int
-	Interval time.Duration
+	Location  string
+	At        time.Time
+	Retries   int
+	Interval  time.Duration
+	Signature *FirmwareSignature
+	RequestID int
+	InstallAt time.Time
 }
+
+// FirmwareSignature is a signed update's signing certificate (PEM) and
+// its signature over the image (base64).
+type FirmwareSignature struct {
+	Certificate, Signature string
+}
+
+// UpdateResult is the answer to UpdateFirmware.
+type UpdateResult string
+
+// Answers to UpdateFirmware.
+const (
+	UpdateAccepted         UpdateResult = "Accepted"
+	UpdateRejected         UpdateResult = "Rejected"
+	UpdateAcceptedCanceled UpdateResult = "AcceptedCanceled"
+)
 
 // GetDiagnostics uploads the logs of [From, To] (zero: open) with the
 // state and configuration, with Retries more attempts Interval apart.

@@ -55,7 +55,7 @@ func ParseFirmware(image []byte) (version string, err error) {
 }
 
 // firmwareJob is a firmware update: downloads from at, with retries,
-// then the install and a reboot.
+// then the install (at installAt for a signed update) and a reboot.
 type firmwareJob struct {
 	status   FirmwareStatus
 	busy     bool
@@ -65,45 +65,96 @@ type firmwareJob struct {
 	at               time.Time
 	attempt, retries int
 	interval         time.Duration
+	// signed: a SignedUpdateFirmware, told with its requestID.
+	signed    bool
+	requestID int
+	signature *FirmwareSignature
+	// installAt is when a signed update's downloaded image is installed;
+	// version is the image's, waiting for it.
+	installAt time.Time
+	version   string
+	// seq numbers the downloads, so that the outcome of one a new
+	// signed update canceled is not taken for the next.
+	seq uint64
 }
 
-// updateFirmware starts an update; false when one is under way.
-func (c *Core) updateFirmware(r UpdateFirmware) bool {
+// updateFirmware starts an update; false when one is under way. A signed
+// update cancels one under way instead (UpdateAccepted's
+// AcceptedCanceled).
+func (c *Core) updateFirmware(r UpdateFirmware) UpdateResult {
 	j := &c.fw
+	result := UpdateAccepted
 	if j.busy {
-		// OCPP gives UpdateFirmware no status to refuse with.
-		c.log.Warn("UpdateFirmware while an update is under way: ignored", "location", r.Location)
-		return false
+		if r.Signature == nil {
+			// OCPP gives UpdateFirmware no status to refuse with.
+			c.log.Warn("UpdateFirmware while an update is under way: ignored", "location", r.Location)
+			return UpdateRejected
+		}
+		c.log.Info("SignedUpdateFirmware cancels the update under way", "location", j.location)
+		result = UpdateAcceptedCanceled
 	}
-	c.log.Info("UpdateFirmware", "location", r.Location, "retrieve_date", r.At, "retries", r.Retries)
+	c.log.Info("UpdateFirmware", "location", r.Location, "retrieve_date", r.At, "retries", r.Retries,
+		"signed", r.Signature != nil, "request", r.RequestID, "install_date", r.InstallAt)
 	*j = firmwareJob{status: j.status, busy: true, location: r.Location, at: r.At, retries: max(r.Retries, 0),
-		interval: max(r.Interval, 0)}
+		interval: max(r.Interval, 0), signed: r.Signature != nil, requestID: r.RequestID, signature: r.Signature,
+		installAt: r.InstallAt, seq: j.seq + 1}
 	if !j.at.After(c.now) {
 		j.at = c.now // the first status follows the answer
+	} else if j.signed {
+		c.firmwareStatus(FirmwareDownloadScheduled)
 	}
-	return true
+	return result
 }
 
-// firmwareStatus sets and tells the update's status.
+// firmwareStatus sets and tells the update's status: with
+// SignedFirmwareStatusNotification for a signed update.
 func (c *Core) firmwareStatus(s FirmwareStatus) {
 	c.fw.status = s
-	c.call(FirmwareStatusNotification{Status: s}, pendingCall{kind: callOther})
+	c.call(FirmwareStatusNotification{Status: s, Signed: c.fw.signed, RequestID: c.fw.requestID}, pendingCall{kind: callOther})
+}
+
+// next is when the update has something to do.
+func (j *firmwareJob) next() time.Time {
+	if !j.busy || j.out {
+		return time.Time{}
+	}
+	if j.version != "" {
+		return j.installAt
+	}
+	return j.at
 }
 
 func (j *firmwareJob) due(c *Core) {
-	if !j.busy || j.out || j.at.IsZero() || c.now.Before(j.at) {
+	if !j.busy || j.out {
+		return
+	}
+	if j.version != "" {
+		if !c.now.Before(j.installAt) {
+			c.install(j.version)
+		}
+		return
+	}
+	if j.at.IsZero() || c.now.Before(j.at) {
 		return
 	}
 	j.at, j.out = time.Time{}, true
 	c.firmwareStatus(FirmwareDownloading)
-	c.out.Jobs = append(c.out.Jobs, Download{Location: j.location})
+	c.out.Jobs = append(c.out.Jobs, Download{Location: j.location, Signature: j.signature, Seq: j.seq})
+}
+
+// failed ends an update that failed with status s.
+func (c *Core) firmwareFailed(s FirmwareStatus) {
+	c.fw.busy = false // a new update may come as soon as this is told
+	c.firmwareStatus(s)
+	c.fw.status = FirmwareIdle
 }
 
 // downloaded takes the outcome of a download: tried again, given up, or
-// installed, and then the charge point reboots into it.
+// checked (a signed image's signature first) and installed, now or at
+// the signed update's install time.
 func (c *Core) downloaded(e Downloaded) {
 	j := &c.fw
-	if !j.out {
+	if !j.out || e.Seq != j.seq {
 		return
 	}
 	j.out = false
@@ -114,24 +165,50 @@ func (c *Core) downloaded(e Downloaded) {
 			j.at = c.now.Add(j.interval)
 			return
 		}
-		j.busy = false // a new UpdateFirmware may come as soon as this is told
-		c.firmwareStatus(FirmwareDownloadFailed)
-		j.status = FirmwareIdle
+		c.firmwareFailed(FirmwareDownloadFailed)
 		return
 	}
 	c.firmwareStatus(FirmwareDownloaded)
-	c.firmwareStatus(FirmwareInstalling)
+	if j.signed {
+		if e.BadSignature != nil {
+			// Never installed.
+			c.log.Error("firmware signature does not verify; not installed", "err", e.BadSignature)
+			c.securityEvent(SecInvalidFirmwareSignature, e.BadSignature.Error())
+			c.firmwareFailed(FirmwareInvalidSignature)
+			return
+		}
+		c.firmwareStatus(FirmwareSignatureVerified)
+	}
 	if e.Bad != nil {
+		c.firmwareStatus(FirmwareInstalling)
 		c.log.Error("firmware not installed", "err", e.Bad)
-		j.busy = false
-		c.firmwareStatus(FirmwareInstallationFailed)
-		j.status = FirmwareIdle
+		failed := FirmwareInstallationFailed
+		if j.signed {
+			failed = FirmwareInstallVerificationFailed
+		}
+		c.firmwareFailed(failed)
 		return
 	}
-	c.record(FirmwareKept{Version: e.Version})
-	c.log.Info("firmware installed; rebooting into it", "version", e.Version)
-	c.securityEvent(SecResetOrReboot, "Reboot into firmware "+e.Version)
-	// As a reset: transactions stop (reason Reboot), then the restart.
+	if j.signed && j.installAt.After(c.now) {
+		j.version = e.Version
+		c.firmwareStatus(FirmwareInstallScheduled)
+		return
+	}
+	c.install(e.Version)
+}
+
+// install installs a checked image and reboots into it: transactions
+// stop (reason Reboot), as for a reset; Installed is told after the boot.
+func (c *Core) install(version string) {
+	j := &c.fw
+	j.version = ""
+	c.firmwareStatus(FirmwareInstalling)
+	c.record(FirmwareKept{Version: version, Signed: j.signed, RequestID: j.requestID})
+	c.log.Info("firmware installed; rebooting into it", "version", version)
+	if j.signed {
+		c.firmwareStatus(FirmwareInstallRebooting)
+	}
+	c.securityEvent(SecResetOrReboot, "Reboot into firmware "+version)
 	c.reset(ReasonReboot, true)
 }
 

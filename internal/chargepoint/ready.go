@@ -134,9 +134,12 @@ type MeterValues struct {
 	Sample    Sample
 }
 
-// FirmwareStatusNotification tells the progress of a firmware update.
+// FirmwareStatusNotification tells the progress of a firmware update; of
+// a signed one (SignedFirmwareStatusNotification) with its request id.
 type FirmwareStatusNotification struct {
-	Status FirmwareStatus
+	Status    FirmwareStatus
+	Signed    bool
+	RequestID int
 }
 
 // DiagnosticsStatusNotification tells the progress of a diagnostics
@@ -179,6 +182,10 @@ type Job interface{ job() }
 // Downloaded.
 type Download struct {
 	Location string
+	// Signature of a signed update: the image must match it.
+	Signature *FirmwareSignature
+	// Seq numbers the download; its Downloaded carries it.
+	Seq uint64
 }
 
 // Upload sends the diagnostics archive; the runner answers with

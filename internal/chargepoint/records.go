@@ -94,6 +94,10 @@ type Remembered struct {
 // FirmwareStatusNotification Installed is due after the reboot.
 type FirmwareKept struct {
 	Version string
+	// Signed and RequestID: a signed update's Installed is told with
+	// SignedFirmwareStatusNotification and its request id.
+	Signed    bool
+	RequestID int
 }
 
 // FirmwareReported notes that Installed was told.
@@ -217,8 +221,8 @@ const (
 	TxStarted TxEventKind = "Started"
 	TxUpdated TxEventKind = "Updated"
 	TxStopped TxEventKind = "Stopped"
-	// SecurityNote is a critical security event, journaled to reach the
-	// central system once (Tx is 0).
+	// SecurityNote is a security event the central system is told of,
+	// journaled to reach it once (Tx is 0).
 	SecurityNote TxEventKind = "Security"
 )
 
@@ -292,6 +296,10 @@ type Restored struct {
 	// FirmwareInstalled: its Installed is still to be told.
 	FirmwareVersion   string
 	FirmwareInstalled bool
+	// FirmwareSigned and FirmwareRequestID are the signed update's whose
+	// Installed is still to be told.
+	FirmwareSigned    bool
+	FirmwareRequestID int
 	// SecurityLogSeq is the last sequence of the security log.
 	SecurityLogSeq uint64
 }

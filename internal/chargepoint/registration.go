@@ -22,7 +22,7 @@ type registration struct {
 	// hbAt is when the next Heartbeat is due while Accepted.
 	hbAt time.Time
 	// Triggered messages waiting to be sent.
-	heartbeat, firmwareStatus, diagnosticsStatus, logStatus bool
+	heartbeat, firmwareStatus, signedFirmwareStatus, diagnosticsStatus, logStatus bool
 	// firmware is the version installed last ("": the model's);
 	// reportInstalled: Installed is to be told once Accepted.
 	firmware        string
@@ -83,7 +83,7 @@ func (c *Core) sendRegistration() {
 		c.fw.status = FirmwareIdle
 		c.record(FirmwareReported{})
 		c.securityEvent(SecFirmwareUpdated, "Firmware "+r.firmware)
-		send(FirmwareStatusNotification{Status: FirmwareInstalled}, callLink)
+		send(FirmwareStatusNotification{Status: FirmwareInstalled, Signed: c.fw.signed, RequestID: c.fw.requestID}, callLink)
 	case r.heartbeat:
 		r.heartbeat = false
 		send(Heartbeat{}, callHeartbeat)
@@ -93,6 +93,14 @@ func (c *Core) sendRegistration() {
 	case r.firmwareStatus:
 		r.firmwareStatus = false
 		send(FirmwareStatusNotification{Status: c.fw.status}, callLink)
+	case r.signedFirmwareStatus:
+		// The signed update's status while one is under way, else Idle.
+		r.signedFirmwareStatus = false
+		m := FirmwareStatusNotification{Status: FirmwareIdle, Signed: true}
+		if c.fw.busy && c.fw.signed {
+			m.Status, m.RequestID = c.fw.status, c.fw.requestID
+		}
+		send(m, callLink)
 	case r.logStatus:
 		// Uploading while a log upload is under way, else Idle.
 		r.logStatus = false

@@ -42,6 +42,21 @@ func (t SecurityEventType) Critical() bool {
 	return false
 }
 
+// Told reports an event the central system is told of: the critical
+// ones, and the refusals of what it sent (a charge point certificate, a
+// firmware's signature or signing certificate), which the OCA's test
+// cases expect to be told. The link's own failures (a central system
+// certificate, TLS, Basic authentication) and malformed messages are
+// only logged: a charge point that retries a refused connection for days
+// must not pile them up for when it gets through.
+func (t SecurityEventType) Told() bool {
+	switch t {
+	case SecInvalidChargePointCertificate, SecInvalidFirmwareSignature, SecInvalidFirmwareSigningCertificate:
+		return true
+	}
+	return t.Critical()
+}
+
 // maxTechInfo is the longest techInfo SecurityEventNotification carries.
 const maxTechInfo = 255
 
@@ -52,6 +67,9 @@ const maxTechInfo = 255
 type SecurityIncident struct {
 	Type     SecurityEventType
 	TechInfo string
+	// Tell: the central system is told of it even if the type is not
+	// Told (a security profile that fell back).
+	Tell bool
 }
 
 func (SecurityIncident) event() {}
@@ -81,18 +99,24 @@ type SecurityEventNotification struct {
 	TechInfo string
 }
 
-// securityEvent logs a security event; a critical one is journaled, so
-// that it reaches the central system once, after any outage, like a
-// transaction's messages. While the store cannot write, a critical event
-// is sent at once instead (best effort): the journal could not keep it.
+// securityEvent logs a security event; one the central system is told of
+// (Told, or tell) is journaled, so that it reaches the central system
+// once, after any outage, like a transaction's messages. While the store
+// cannot write, it is sent at once instead (best effort): the journal
+// could not keep it.
 func (c *Core) securityEvent(t SecurityEventType, techInfo string) {
+	c.securityEventTold(t, techInfo, false)
+}
+
+func (c *Core) securityEventTold(t SecurityEventType, techInfo string, tell bool) {
 	if len(techInfo) > maxTechInfo {
 		techInfo = techInfo[:maxTechInfo]
 	}
 	c.securityLogSeq++
 	c.record(SecurityLogged{Entry: SecurityLogEntry{Seq: c.securityLogSeq, At: c.now, Type: t, TechInfo: techInfo}})
-	c.log.Info("security event", "type", t, "tech_info", techInfo, "critical", t.Critical())
-	if !t.Critical() {
+	tell = tell || t.Told()
+	c.log.Info("security event", "type", t, "tech_info", techInfo, "told", tell)
+	if !tell {
 		return
 	}
 	if c.storeTrouble != "" {

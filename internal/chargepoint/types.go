@@ -228,6 +228,14 @@ const (
 	FirmwareInstalling         FirmwareStatus = "Installing"
 	FirmwareInstalled          FirmwareStatus = "Installed"
 	FirmwareInstallationFailed FirmwareStatus = "InstallationFailed"
+	// The statuses of a signed update (SignedFirmwareStatusNotification)
+	// besides those.
+	FirmwareDownloadScheduled         FirmwareStatus = "DownloadScheduled"
+	FirmwareSignatureVerified         FirmwareStatus = "SignatureVerified"
+	FirmwareInvalidSignature          FirmwareStatus = "InvalidSignature"
+	FirmwareInstallScheduled          FirmwareStatus = "InstallScheduled"
+	FirmwareInstallRebooting          FirmwareStatus = "InstallRebooting"
+	FirmwareInstallVerificationFailed FirmwareStatus = "InstallVerificationFailed"
 )
 
 // DiagnosticsStatus is the progress of a diagnostics upload.

@@ -436,7 +436,7 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 	if err != nil {
 		return err
 	}
-	fallback := &profileFallback{settings: settings, log: log, reconnect: func() { client.Reconnect() }}
+	fallback := &profileFallback{settings: settings, log: log, reconnect: func() { client.Reconnect() }, report: cp.SecurityIncident}
 	client, err = ocppj.NewClient(ocppj.Options{
 		URL:          opts.CSMSURL,
 		ID:           opts.ID,

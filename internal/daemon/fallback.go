@@ -1,10 +1,12 @@
 package daemon
 
 import (
+	"fmt"
 	"log/slog"
 	"strconv"
 	"sync"
 
+	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/config"
 )
 
@@ -21,6 +23,9 @@ type profileFallback struct {
 	settings  *config.Settings
 	log       *slog.Logger
 	reconnect func()
+	// report tells the central system, once connected again, that the
+	// profile it raised to fell back.
+	report func(chargepoint.SecurityIncident)
 
 	mu       sync.Mutex
 	previous string // the profile to go back to; "" when none is on trial
@@ -70,5 +75,9 @@ func (f *profileFallback) failed(err error) {
 	}
 	f.log.Warn("the security profile the central system raised to cannot connect: back to the previous one",
 		"tried", tried, "previous", previous, "attempts", fallbackAfter, "last_error", err)
+	if f.report != nil {
+		f.report(chargepoint.SecurityIncident{Type: chargepoint.SecReconfigurationOfSecurityParameters, Tell: true,
+			TechInfo: fmt.Sprintf("SecurityProfile %d could not connect (%v); back to %s", tried, err, previous)})
+	}
 	f.reconnect()
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/config"
+	"github.com/evse-dev/evse/internal/firmsign"
 	"github.com/evse-dev/evse/internal/kv"
 )
 
@@ -56,17 +57,26 @@ func (u *Unit) startJob(j chargepoint.Job) {
 // download fetches and checks a firmware image.
 func (u *Unit) download(ctx context.Context, j chargepoint.Download) chargepoint.Event {
 	if u.opts.Firmware == nil {
-		return chargepoint.Downloaded{Err: fmt.Errorf("this charge point cannot download firmware")}
+		return chargepoint.Downloaded{Err: fmt.Errorf("this charge point cannot download firmware"), Seq: j.Seq}
 	}
 	image, err := u.opts.Firmware.Fetch(ctx, j.Location)
 	if err != nil {
-		return chargepoint.Downloaded{Err: err}
+		return chargepoint.Downloaded{Err: err, Seq: j.Seq}
+	}
+	if s := j.Signature; s != nil {
+		cert, err := firmsign.ParseCertificate(s.Certificate)
+		if err == nil {
+			err = firmsign.Verify(cert, s.Signature, image)
+		}
+		if err != nil {
+			return chargepoint.Downloaded{BadSignature: err, Seq: j.Seq}
+		}
 	}
 	version, err := chargepoint.ParseFirmware(image)
 	if err != nil {
-		return chargepoint.Downloaded{Bad: err}
+		return chargepoint.Downloaded{Bad: err, Seq: j.Seq}
 	}
-	return chargepoint.Downloaded{Version: version}
+	return chargepoint.Downloaded{Version: version, Seq: j.Seq}
 }
 
 // upload makes the diagnostics archive and uploads it.

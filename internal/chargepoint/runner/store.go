@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/evse-dev/evse/internal/chargepoint"
@@ -38,7 +39,7 @@ const (
 	metaTx                = "tx"                // the last local transaction id
 	metaJournalSeq        = "journalSeq"        // the last journal sequence
 	metaFirmwareVersion   = "firmwareVersion"   // the version installed last
-	metaFirmwareInstalled = "firmwareInstalled" // set: Installed is due after boot
+	metaFirmwareInstalled = "firmwareInstalled" // set: Installed is due after boot; "1", or "signed <requestId>"
 	metaListVersion       = "localListVersion"
 	metaListSize          = "localListSize"
 	metaSecurityLogSeq    = "securityLogSeq" // the last sequence of the security log
@@ -134,7 +135,11 @@ func apply(tx kv.Tx, r chargepoint.Record) error {
 		if err := tx.Put(bucketMeta, metaFirmwareVersion, []byte(r.Version)); err != nil {
 			return err
 		}
-		return tx.Put(bucketMeta, metaFirmwareInstalled, []byte("1"))
+		installed := "1" // an update of UpdateFirmware
+		if r.Signed {
+			installed = "signed " + strconv.Itoa(r.RequestID)
+		}
+		return tx.Put(bucketMeta, metaFirmwareInstalled, []byte(installed))
 	case chargepoint.FirmwareReported:
 		return tx.Delete(bucketMeta, metaFirmwareInstalled)
 	case chargepoint.SecurityLogged:
@@ -226,7 +231,13 @@ func restore(store kv.Store, connectors int, legacy Legacy) (chargepoint.Restore
 		if raw := tx.Get(bucketMeta, metaFirmwareVersion); raw != nil {
 			r.FirmwareVersion = string(raw)
 		}
-		r.FirmwareInstalled = tx.Get(bucketMeta, metaFirmwareInstalled) != nil
+		if raw := tx.Get(bucketMeta, metaFirmwareInstalled); raw != nil {
+			r.FirmwareInstalled = true
+			if id, ok := strings.CutPrefix(string(raw), "signed "); ok {
+				r.FirmwareSigned = true
+				r.FirmwareRequestID, _ = strconv.Atoi(id)
+			}
+		}
 		r.SecurityLogSeq = counter(tx, metaSecurityLogSeq)
 		return nil
 	})

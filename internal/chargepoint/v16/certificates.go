@@ -9,6 +9,7 @@ import (
 
 	"github.com/evse-dev/evse/internal/certs"
 	"github.com/evse-dev/evse/internal/chargepoint"
+	"github.com/evse-dev/evse/internal/firmsign"
 	"github.com/evse-dev/evse/internal/ocpp16"
 	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
@@ -90,9 +91,11 @@ func (cp *ChargePoint) extendedTrigger(ctx context.Context, r *ocpp16.ExtendedTr
 	switch r.RequestedMessage {
 	case ocpp16.ExtendedMessageTriggerLogStatusNotification:
 		t.Message = chargepoint.TriggerLog
+	case ocpp16.ExtendedMessageTriggerFirmwareStatusNotification:
+		t.Message = chargepoint.TriggerSignedFirmware
 	default:
-		// BootNotification, FirmwareStatusNotification, Heartbeat,
-		// MeterValues and StatusNotification: as TriggerMessage's.
+		// BootNotification, Heartbeat, MeterValues and
+		// StatusNotification: as TriggerMessage's.
 		t.Message = chargepoint.TriggerMessage(r.RequestedMessage)
 	}
 	if r.ConnectorId != nil {
@@ -165,7 +168,7 @@ func (cp *ChargePoint) certificateSigned(ctx context.Context, r *ocpp16.Certific
 	err := certs.New(cp.opts.Store).InstallCertificate([]byte(r.CertificateChain), cp.opts.ID, now, s.CertificateSignedMaxChainSize)
 	if err != nil {
 		cp.log.Warn("CertificateSigned rejected", "err", err)
-		cp.SecurityIncident(chargepoint.SecInvalidChargePointCertificate, err.Error())
+		cp.SecurityIncident(chargepoint.SecurityIncident{Type: chargepoint.SecInvalidChargePointCertificate, TechInfo: err.Error()})
 		return &ocpp16.CertificateSignedResponse{Status: ocpp16.CertificateSignedStatusRejected}
 	}
 	cp.log.Info("CertificateSigned: the charge point's new certificate is installed")
@@ -173,4 +176,42 @@ func (cp *ChargePoint) certificateSigned(ctx context.Context, r *ocpp16.Certific
 		rpc.AfterAnswer(ctx, cp.opts.OnCertificate)
 	}
 	return &ocpp16.CertificateSignedResponse{Status: ocpp16.CertificateSignedStatusAccepted}
+}
+
+// signedUpdateFirmware answers SignedUpdateFirmware: InvalidCertificate,
+// and an InvalidFirmwareSigningCertificate security event, when the
+// signing certificate does not come from an installed
+// ManufacturerRootCertificate or is not valid now; otherwise the core
+// downloads the image, verifies its signature and installs it.
+func (cp *ChargePoint) signedUpdateFirmware(ctx context.Context, r *ocpp16.SignedUpdateFirmwareRequest) (any, error) {
+	now := time.Now()
+	if cp.opts.Clock != nil {
+		now = cp.opts.Clock.Now()
+	}
+	roots, err := certs.New(cp.opts.Store).ManufacturerRoots()
+	if err != nil {
+		return nil, err
+	}
+	f := r.Firmware
+	if _, err := firmsign.CheckSigner(f.SigningCertificate, roots, now); err != nil {
+		cp.log.Warn("SignedUpdateFirmware refused: the signing certificate", "request", r.RequestId, "err", err)
+		cp.SecurityIncident(chargepoint.SecurityIncident{Type: chargepoint.SecInvalidFirmwareSigningCertificate, TechInfo: err.Error()})
+		return &ocpp16.SignedUpdateFirmwareResponse{Status: ocpp16.UpdateFirmwareStatusInvalidCertificate}, nil
+	}
+	u := chargepoint.UpdateFirmware{Location: f.Location, At: f.RetrieveDateTime.Time, RequestID: r.RequestId,
+		Signature: &chargepoint.FirmwareSignature{Certificate: f.SigningCertificate, Signature: f.Signature}}
+	if f.InstallDateTime != nil {
+		u.InstallAt = f.InstallDateTime.Time
+	}
+	if r.Retries != nil {
+		u.Retries = max(*r.Retries, 0)
+	}
+	if r.RetryInterval != nil {
+		u.Interval = time.Duration(max(*r.RetryInterval, 0)) * time.Second
+	}
+	res, err := cp.exec(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return &ocpp16.SignedUpdateFirmwareResponse{Status: ocpp16.UpdateFirmwareStatus(res.(chargepoint.UpdateResult))}, nil
 }

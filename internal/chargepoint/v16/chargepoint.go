@@ -303,9 +303,7 @@ func LastRegisters(store kv.Store, connectors int) ([]float64, error) {
 
 // SecurityIncident logs a security event detected at the link or
 // elsewhere outside the core (see chargepoint.SecurityIncident).
-func (cp *ChargePoint) SecurityIncident(t chargepoint.SecurityEventType, techInfo string) {
-	cp.unit.Post(chargepoint.SecurityIncident{Type: t, TechInfo: techInfo})
-}
+func (cp *ChargePoint) SecurityIncident(e chargepoint.SecurityIncident) { cp.unit.Post(e) }
 
 // JournalDepth is how many transaction messages wait in the journal for
 // the central system's confirmation.

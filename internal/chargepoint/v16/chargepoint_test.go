@@ -435,8 +435,9 @@ func TestCallsTheChargePointDoesNotServe(t *testing.T) {
 			code            rpc.ErrorCode
 		}{
 			{"FlyToTheMoon", `{}`, rpc.NotImplemented},
-			{"Heartbeat", `{}`, rpc.NotSupported},                                            // sent by charge points
-			{"ExtendedTriggerMessage", `{"requestedMessage":"Heartbeat"}`, rpc.NotSupported}, // not yet
+			{"Heartbeat", `{}`, rpc.NotSupported}, // sent by charge points
+			{"SignedUpdateFirmware", `{"requestId":1,"firmware":{"location":"http://x/fw","retrieveDateTime":"2026-01-01T00:00:00Z",` +
+				`"signingCertificate":"x","signature":"x"}}`, rpc.NotSupported}, // no firmware download here
 			{"ChangeConfiguration", `{"key":"HeartbeatInterval"}`, rpc.OccurenceConstraintViolation},
 			{"ChangeConfiguration", `{"key":"HeartbeatInterval","value":30}`, rpc.TypeConstraintViolation},
 			{"GetConfiguration", `{"key":["x"],"extra":1}`, rpc.FormationViolation},

@@ -35,7 +35,7 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 	}
 	req, notes, err := ocpp16.DecodeFromPeer(action, ocpp16.Request, payload)
 	if err != nil {
-		cp.SecurityIncident(chargepoint.SecInvalidMessages, fmt.Sprintf("%s: %v", action, err))
+		cp.SecurityIncident(chargepoint.SecurityIncident{Type: chargepoint.SecInvalidMessages, TechInfo: fmt.Sprintf("%s: %v", action, err)})
 		return nil, err
 	}
 	if len(notes) > 0 {
@@ -60,6 +60,11 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 			return nil, rpc.Errorf(rpc.NotSupported, "this charge point cannot download firmware")
 		}
 		resp, err = cp.command(ctx, updateFirmware(r))
+	case *ocpp16.SignedUpdateFirmwareRequest:
+		if cp.opts.Firmware == nil {
+			return nil, rpc.Errorf(rpc.NotSupported, "this charge point cannot download firmware")
+		}
+		resp, err = cp.signedUpdateFirmware(ctx, r)
 	case *ocpp16.GetDiagnosticsRequest:
 		if cp.opts.Diagnostics == nil {
 			return nil, rpc.Errorf(rpc.NotSupported, "this charge point cannot upload diagnostics")

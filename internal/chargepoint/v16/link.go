@@ -90,6 +90,14 @@ func render(msg any) (string, any, error) {
 		}
 		return "MeterValues", req, nil
 	case chargepoint.FirmwareStatusNotification:
+		if m.Signed {
+			req := &ocpp16.SignedFirmwareStatusNotificationRequest{Status: ocpp16.SignedFirmwareStatus(m.Status)}
+			if m.Status != chargepoint.FirmwareIdle {
+				id := m.RequestID
+				req.RequestId = &id
+			}
+			return "SignedFirmwareStatusNotification", req, nil
+		}
 		return "FirmwareStatusNotification", &ocpp16.FirmwareStatusNotificationRequest{Status: ocpp16.FirmwareStatus(m.Status)}, nil
 	case chargepoint.DiagnosticsStatusNotification:
 		return "DiagnosticsStatusNotification", &ocpp16.DiagnosticsStatusNotificationRequest{Status: ocpp16.DiagnosticsStatus(m.Status)}, nil

@@ -62,7 +62,7 @@ func TestCriticalSecurityEventsAreQueuedAndEveryEventIsLogged(t *testing.T) {
 		if _, err := r.cp.HandleCall(ctx, "Reset", json.RawMessage(`{"type":"Sideways"}`)); err == nil {
 			t.Fatal("a Reset of type Sideways was taken")
 		}
-		r.cp.SecurityIncident(chargepoint.SecInvalidCentralSystemCertificate, "x509: certificate signed by unknown authority")
+		r.cp.SecurityIncident(chargepoint.SecurityIncident{Type: chargepoint.SecInvalidCentralSystemCertificate, TechInfo: "x509: certificate signed by unknown authority"})
 		synctest.Wait()
 		if n := len(csms.sent("")); n != 0 {
 			t.Fatalf("%d CALLs went out while offline", n)
@@ -140,7 +140,7 @@ func TestTheSecurityLogIsARing(t *testing.T) {
 		synctest.Wait()
 		n := runner.SecurityLogSize + 50
 		for i := range n {
-			r.cp.SecurityIncident(chargepoint.SecInvalidMessages, fmt.Sprint(i))
+			r.cp.SecurityIncident(chargepoint.SecurityIncident{Type: chargepoint.SecInvalidMessages, TechInfo: fmt.Sprint(i)})
 		}
 		time.Sleep(time.Second)
 		r.stop()
