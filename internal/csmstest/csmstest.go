@@ -10,6 +10,7 @@ package csmstest
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -117,14 +118,14 @@ type conn struct {
 	id   string
 	ws   *websocket.Conn
 	auth []byte // the Basic authentication password it connected with, or nil
-	// clientCN is the common name of its client certificate, or "".
-	clientCN string
-	pings    atomic.Int64
-	cancel   context.CancelFunc
-	mu       sync.Mutex
-	pending  map[string]pendingCall
-	raw      map[string]bool // ids of frames sent with SendRaw; "-1" too
-	seq      atomic.Int64
+	// clientCert is its client certificate, nil for none.
+	clientCert *x509.Certificate
+	pings      atomic.Int64
+	cancel     context.CancelFunc
+	mu         sync.Mutex
+	pending    map[string]pendingCall
+	raw        map[string]bool // ids of frames sent with SendRaw; "-1" too
+	seq        atomic.Int64
 }
 
 type pendingCall struct {
@@ -263,7 +264,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &conn{id: id, pending: map[string]pendingCall{}, raw: map[string]bool{}}
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
-		c.clientCN = r.TLS.PeerCertificates[0].Subject.CommonName
+		c.clientCert = r.TLS.PeerCertificates[0]
 	}
 	if _, pass, ok := r.BasicAuth(); ok {
 		c.auth = []byte(pass)
@@ -598,5 +599,20 @@ func (s *Server) ClientCertName(cp string) (string, bool) {
 	if c == nil {
 		return "", false
 	}
-	return c.clientCN, true
+	if c.clientCert == nil {
+		return "", true
+	}
+	return c.clientCert.Subject.CommonName, true
+}
+
+// ClientCert is the client certificate a connected charge point
+// presented, nil for none, and whether it is connected.
+func (s *Server) ClientCert(cp string) (*x509.Certificate, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.conns[cp]
+	if c == nil {
+		return nil, false
+	}
+	return c.clientCert, true
 }

@@ -31,13 +31,38 @@ type Diagnostics interface {
 	Upload(ctx context.Context, location, name string, data []byte) error
 }
 
-// startJob runs a job of the core in a goroutine that reports back.
-func (u *Unit) startJob(j chargepoint.Job) {
+// heldJob is a job of the core waiting for the records of its Ready to
+// be durable: a log upload must hold what was logged before it.
+type heldJob struct {
+	job   chargepoint.Job
+	batch uint64
+	gen   uint32
+}
+
+// startHeldJobs starts the held jobs whose records are durable; those of
+// an earlier run of the software are dropped.
+func (u *Unit) startHeldJobs(durable uint64) {
+	kept := u.held[:0]
+	for _, h := range u.held {
+		switch {
+		case h.gen != u.gen:
+		case h.batch <= durable:
+			u.startJob(h.job, h.gen)
+		default:
+			kept = append(kept, h)
+		}
+	}
+	clear(u.held[len(kept):])
+	u.held = kept
+}
+
+// startJob runs a job of the core in a goroutine that reports back; its
+// outcome is for the run of the software gen only.
+func (u *Unit) startJob(j chargepoint.Job, gen uint32) {
 	if u.jobs == nil || u.ioCtx.Err() != nil {
 		return // the runner is stopping
 	}
 	ctx := u.ioCtx
-	gen := u.gen // its outcome is for this run of the software only
 	u.jobs.Add(1)
 	go func() {
 		defer u.jobs.Done()

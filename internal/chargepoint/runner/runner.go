@@ -533,7 +533,8 @@ func (u *Unit) actuate(acts []chargepoint.Actuation) []item {
 }
 
 // handle takes a Ready: records and settings to the writer, messages to
-// the outbox, jobs started, the next wake-up set.
+// the outbox, jobs held until the records are durable, the next wake-up
+// set.
 func (u *Unit) handle(rd chargepoint.Ready) {
 	if rd.Loads != nil {
 		loads := slices.Clone(rd.Loads)
@@ -561,7 +562,7 @@ func (u *Unit) handle(rd chargepoint.Ready) {
 		u.outbox = append(u.outbox, outMsg{halt: rd.Halt, batch: b, gen: u.gen})
 	}
 	for _, j := range rd.Jobs {
-		u.startJob(j)
+		u.held = append(u.held, heldJob{job: j, batch: b, gen: u.gen})
 	}
 	u.next = rd.Next
 	if !u.next.IsZero() {
@@ -575,6 +576,9 @@ func (u *Unit) handle(rd chargepoint.Ready) {
 func (u *Unit) flush(durable uint64) {
 	if u.restarting && u.lastBatch <= durable {
 		u.rebuild(u.r.opts.Clock.Now())
+	}
+	if len(u.held) > 0 {
+		u.startHeldJobs(durable)
 	}
 	if len(u.outbox) == 0 {
 		return

@@ -62,6 +62,8 @@ type Unit struct {
 	down   bool
 	sensed []hw.PilotState // what the core was last told, per connector
 	outbox []outMsg
+	// held are jobs waiting for their records (heldJob).
+	held []heldJob
 	// replies out to their callers and not yet written to the central
 	// system: the CALLs after them wait.
 	unwritten map[uint64]bool
