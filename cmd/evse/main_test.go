@@ -77,7 +77,17 @@ func (s *syncBuffer) String() string {
 // is still running and logs its output when the test failed.
 func startEVSE(t testing.TB, args ...string) *process {
 	t.Helper()
+	return startEVSEWith(t, nil, args...)
+}
+
+// startEVSEWith starts the binary with env added to the test's
+// environment.
+func startEVSEWith(t testing.TB, env []string, args ...string) *process {
+	t.Helper()
 	p := &process{t: t, cmd: exec.Command(evseBin, args...), out: &syncBuffer{}, errOut: &syncBuffer{}, done: make(chan struct{})}
+	if env != nil {
+		p.cmd.Env = append(os.Environ(), env...)
+	}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.errOut
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -61,6 +61,7 @@ It stops cleanly on SIGINT or SIGTERM.`,
 	f.StringVar(&modelFile, "model", "", "model file (JSON) describing the unit; default the one the data directory keeps, else a neutral one")
 	f.BoolVar(&opts.Adopt, "adopt", false, "take over a data directory made for another --id or --model")
 	f.StringVar(&opts.CAFile, "ca", "", "PEM file of CA certificates for wss:// (default: the system's)")
+	f.BoolVar(&opts.TrustSystemRoots, "trust-system-roots", false, "also trust the system's roots when central system roots are installed or --ca is given")
 	f.BoolVar(&trace, "trace", false, "print every OCPP frame on stdout")
 	f.StringVar(&opts.Listen, "listen", "127.0.0.1:8080", `address of the local HTTP API (docs/api.md), or "off"`)
 	f.DurationVar(&opts.ReplaySpread, "replay-spread", 10*time.Second, "longest random wait before transaction messages kept offline are sent after a (re)connection")

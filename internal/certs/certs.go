@@ -483,3 +483,9 @@ func (s Store) DeleteRoot(h HashData) (found bool, err error) {
 	})
 	return found, err
 }
+
+// CentralSystemRoots returns the installed central system root
+// certificates; none: nil.
+func (s Store) CentralSystemRoots() ([]*x509.Certificate, error) {
+	return s.rootsOf(CentralSystemRoot)
+}

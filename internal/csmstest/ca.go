@@ -121,18 +121,28 @@ func (ca *CA) SignCSR(csrPEM []byte, validity time.Duration) ([]byte, error) {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), nil
 }
 
-// TLS options of ListenTLS.
+// TLSOptions are the TLS options of ListenTLS; the zero value serves
+// what the OCPP 1.6 security whitepaper asks of a central system.
 type TLSOptions struct {
 	// Cert is the server's certificate; zero: one of the CA for
-	// 127.0.0.1, ::1 and localhost.
+	// 127.0.0.1, ::1 and localhost. Tests of refusals serve another
+	// CA's, an expired one, or one for another host here.
 	Cert tls.Certificate
 	// ClientCerts requires a client certificate the CA signed (security
 	// profile 3).
 	ClientCerts bool
+	// MinVersion and MaxVersion bound the TLS versions served (tls.VersionTLS12...).
+	// Zero MinVersion: TLS 1.2, or MaxVersion when that is lower; zero
+	// MaxVersion: the newest Go has.
+	MinVersion, MaxVersion uint16
+	// CipherSuites are the TLS 1.2 (and older) cipher suites served;
+	// nil: Go's defaults, which hold the whitepaper's ECDHE_ECDSA suites.
+	CipherSuites []uint16
 }
 
-// ListenTLS serves on addr over TLS 1.2 or newer with certificates of ca,
-// and returns the wss:// URL charge points connect to.
+// ListenTLS serves on addr over TLS (1.2 or newer unless o says
+// otherwise) with certificates of ca, and returns the wss:// URL charge
+// points connect to.
 func (s *Server) ListenTLS(addr string, ca *CA, o TLSOptions) (string, error) {
 	if len(o.Cert.Certificate) == 0 {
 		c, err := ca.ServerCert(time.Time{}, time.Time{}, "127.0.0.1", "::1", "localhost")
@@ -141,7 +151,14 @@ func (s *Server) ListenTLS(addr string, ca *CA, o TLSOptions) (string, error) {
 		}
 		o.Cert = c
 	}
-	cfg := &tls.Config{Certificates: []tls.Certificate{o.Cert}, MinVersion: tls.VersionTLS12}
+	if o.MinVersion == 0 {
+		o.MinVersion = tls.VersionTLS12
+		if o.MaxVersion != 0 && o.MaxVersion < o.MinVersion {
+			o.MinVersion = o.MaxVersion
+		}
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{o.Cert}, MinVersion: o.MinVersion, MaxVersion: o.MaxVersion,
+		CipherSuites: o.CipherSuites}
 	if o.ClientCerts {
 		cfg.ClientAuth, cfg.ClientCAs = tls.RequireAndVerifyClientCert, ca.Pool()
 	}

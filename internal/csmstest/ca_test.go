@@ -142,3 +142,52 @@ func TestFirmwareSigner(t *testing.T) {
 		t.Errorf("valid from %s to %s, asked %s to %s", cert.NotBefore, cert.NotAfter, nb, na)
 	}
 }
+
+// TestListenTLSServesTheVersionsAndSuitesAsked: by default TLS 1.2 or
+// newer; MaxVersion alone lowers the floor with it (a central system of
+// TLS 1.1 only), and CipherSuites limits TLS 1.2's suites.
+func TestListenTLSServesTheVersionsAndSuitesAsked(t *testing.T) {
+	ca, err := NewCA("evse test CA", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := func(o TLSOptions) string {
+		s := New(Options{})
+		url, err := s.ListenTLS("127.0.0.1:0", ca, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return strings.TrimSuffix(strings.TrimPrefix(url, "wss://"), "/ocpp")
+	}
+	handshake := func(addr string, cfg *tls.Config) (tls.ConnectionState, error) {
+		cfg.RootCAs = ca.Pool()
+		c, err := tls.Dial("tcp", addr, cfg)
+		if err != nil {
+			return tls.ConnectionState{}, err
+		}
+		defer c.Close()
+		return c.ConnectionState(), nil
+	}
+	byDefault := serve(TLSOptions{})
+	if _, err := handshake(byDefault, &tls.Config{MinVersion: tls.VersionTLS11, MaxVersion: tls.VersionTLS11}); err == nil {
+		t.Error("the default served TLS 1.1")
+	}
+	if st, err := handshake(byDefault, &tls.Config{}); err != nil || st.Version != tls.VersionTLS13 {
+		t.Errorf("the default: version %x, %v", st.Version, err)
+	}
+	old := serve(TLSOptions{MaxVersion: tls.VersionTLS11})
+	if st, err := handshake(old, &tls.Config{MinVersion: tls.VersionTLS10}); err != nil || st.Version != tls.VersionTLS11 {
+		t.Errorf("MaxVersion TLS 1.1: version %x, %v", st.Version, err)
+	}
+	if _, err := handshake(old, &tls.Config{}); err == nil {
+		t.Error("MaxVersion TLS 1.1 served a TLS 1.2 client")
+	}
+	chacha := serve(TLSOptions{MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256}})
+	if st, err := handshake(chacha, &tls.Config{}); err != nil || st.CipherSuite != tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 {
+		t.Errorf("CipherSuites: suite %s, %v", tls.CipherSuiteName(st.CipherSuite), err)
+	}
+	if _, err := handshake(chacha, &tls.Config{CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}}); err == nil {
+		t.Error("CipherSuites: served a suite not asked for")
+	}
+}

@@ -5,7 +5,6 @@ package daemon
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -49,7 +47,12 @@ type Options struct {
 	// CAFile, when set, is a PEM file of CA certificates trusted for
 	// wss:// instead of the system's.
 	CAFile string
-	Logger *slog.Logger
+	// TrustSystemRoots adds the system's roots to the roots the central
+	// system's certificate is checked against: the installed central
+	// system roots, or CAFile's. Without either the system's roots are
+	// used anyway.
+	TrustSystemRoots bool
+	Logger           *slog.Logger
 	// Trace, when set, sees every OCPP frame. It must not block.
 	Trace func(dir ocppj.Direction, frame []byte)
 	// MinBackoff and MaxBackoff bound the reconnection wait; zero values
@@ -148,7 +151,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	ring := newLogRing() // what GetDiagnostics uploads
 	log = slog.New(newCapHandler(newRingHandler(log.Handler(), ring))).With("cp", opts.ID)
-	tlsConfig, err := TLSConfig(opts.CAFile)
+	tlsConfig, err := TLSConfig(opts.CAFile, opts.TrustSystemRoots)
 	if err != nil {
 		return err
 	}
@@ -172,23 +175,6 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		log.Info("restarting after Reset")
 	}
-}
-
-// TLSConfig is the TLS configuration of wss:// with the CA certificates
-// of caFile (PEM) trusted instead of the system's; nil for "".
-func TLSConfig(caFile string) (*tls.Config, error) {
-	if caFile == "" {
-		return nil, nil
-	}
-	pem, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, fmt.Errorf("CA file: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("CA file %s holds no PEM certificate", caFile)
-	}
-	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
 
 // serveAPI starts the local HTTP API and the charger's page; the
@@ -418,7 +404,7 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 		}
 		return nil
 	})
-	if tlsConfig, err = profileTLS(tlsConfig, keys, settings); err != nil {
+	if tlsConfig, err = profileTLS(tlsConfig, keys, settings, opts.TrustSystemRoots); err != nil {
 		return err
 	}
 	var client *ocppj.Client
@@ -506,35 +492,6 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 	err = g.Wait()
 	log.Info("charge point stopped")
 	return err
-}
-
-// profileTLS is the TLS configuration of the charge point's link: the
-// installed central system roots when there are any (else base's, or
-// the system's), and under security profile 3 the charge point's own
-// certificate, read at each connection.
-func profileTLS(base *tls.Config, keys certs.Store, settings *config.Settings) (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if base != nil {
-		cfg = base.Clone()
-	}
-	roots, err := keys.Roots()
-	if err != nil {
-		return nil, fmt.Errorf("the installed central system roots: %w", err)
-	}
-	if roots != nil {
-		cfg.RootCAs = roots
-	}
-	cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-		if settings.Snapshot().SecurityProfile != 3 {
-			return &tls.Certificate{}, nil // none: profiles 0 to 2 send no certificate
-		}
-		c, err := keys.Certificate()
-		if err != nil {
-			return nil, err
-		}
-		return &c, nil
-	}
-	return cfg, nil
 }
 
 // Password returns the Basic authentication password of the security

@@ -108,7 +108,7 @@ func New(opts Options) (*Fleet, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	tlsConfig, err := daemon.TLSConfig(opts.CAFile)
+	tlsConfig, err := daemon.TLSConfig(opts.CAFile, false)
 	if err != nil {
 		return nil, err
 	}

@@ -336,7 +336,7 @@ func TestUnauthorized(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.dial(context.Background())
-	if err == nil || !strings.Contains(err.Error(), `refused the credentials of "CP1" (HTTP 401)`) {
+	if !errors.Is(err, ErrCredentialsRefused) || !strings.Contains(err.Error(), `refused the credentials of "CP1" (HTTP 401)`) {
 		t.Fatalf("dial error %v, want a clear 401", err)
 	}
 

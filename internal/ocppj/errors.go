@@ -17,4 +17,9 @@ var (
 	ErrClosed = errors.New("ocppj: client stopped")
 	// ErrSubprotocol: the server did not agree to the subprotocol asked for.
 	ErrSubprotocol = errors.New("ocppj: server did not agree to the subprotocol")
+	// ErrCredentialsRefused: the central system answered the WebSocket
+	// upgrade with HTTP 401 or 403, refusing the charge point's Basic
+	// authentication (or, without a password, its lack). Told to
+	// Options.OnConnectFailed.
+	ErrCredentialsRefused = errors.New("ocppj: the central system refused the credentials")
 )

@@ -178,7 +178,7 @@ func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
 		if resp != nil {
 			switch resp.StatusCode {
 			case http.StatusUnauthorized, http.StatusForbidden:
-				return nil, fmt.Errorf("ocppj: %s refused the credentials of %q (HTTP %d): %w", c.target, c.opts.ID, resp.StatusCode, err)
+				return nil, fmt.Errorf("%w of %q (HTTP %d) at %s: %w", ErrCredentialsRefused, c.opts.ID, resp.StatusCode, c.target, err)
 			case http.StatusNotFound:
 				return nil, fmt.Errorf("ocppj: %s does not know charge point %q (HTTP 404): %w", c.target, c.opts.ID, err)
 			}

@@ -1,0 +1,159 @@
+package daemon
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/evse-dev/evse/internal/ocppj"
+)
+
+// Security event types (SecurityEventNotification.req's type) of the
+// OCPP 1.6 security whitepaper that a failed connection to the central
+// system can be.
+const (
+	EventInvalidCentralSystemCertificate     = "InvalidCentralSystemCertificate"
+	EventInvalidTLSVersion                   = "InvalidTLSVersion"
+	EventInvalidTLSCipherSuite               = "InvalidTLSCipherSuite"
+	EventFailedToAuthenticateAtCentralSystem = "FailedToAuthenticateAtCentralSystem"
+)
+
+// maxTechInfo is the longest techInfo of SecurityEventNotification.req.
+const maxTechInfo = 255
+
+// SecurityEventOf tells which of the whitepaper's security events a
+// failed connection attempt to the central system is, for
+// SecurityEventNotification.req and the security log. err is what
+// ocppj.Options.OnConnectFailed is told, or an error of tls.Dial; ok is
+// false for a failure that is no security event (a refused TCP
+// connection, a timeout, a 404) and for nil.
+//
+//   - The central system's certificate does not verify: signed by a CA
+//     not trusted, expired or not yet valid, for another host name, or
+//     any other x509 verification failure:
+//     EventInvalidCentralSystemCertificate.
+//   - The central system offers no TLS version the charge point accepts
+//     (1.2 or newer): it sent the alert protocol_version, or answered
+//     with an older version: EventInvalidTLSVersion.
+//   - The central system ended the handshake with the alert
+//     handshake_failure or insufficient_security, which is what a server
+//     sends when it shares no cipher suite with the charge point (the
+//     alert does not say more), or it chose a suite not offered:
+//     EventInvalidTLSCipherSuite.
+//   - The central system refused the Basic authentication at the
+//     WebSocket upgrade, HTTP 401 or 403 (ocppj.ErrCredentialsRefused):
+//     EventFailedToAuthenticateAtCentralSystem.
+//
+// techInfo is at most 255 bytes of valid UTF-8 without control
+// characters. It is made from the TLS or x509 error alone (names, host
+// names and times of the certificates, the alert) or fixed words, never
+// from the outer error: it holds neither the URL nor a password.
+// It is safe for concurrent use.
+func SecurityEventOf(err error) (eventType, techInfo string, ok bool) {
+	if err == nil {
+		return "", "", false
+	}
+	if errors.Is(err, ocppj.ErrCredentialsRefused) {
+		return EventFailedToAuthenticateAtCentralSystem,
+			"the central system refused the charge point's credentials at the WebSocket upgrade (HTTP 401 or 403)", true
+	}
+	if cause := certificateError(err); cause != nil {
+		return EventInvalidCentralSystemCertificate, cleanTechInfo(cause.Error()), true
+	}
+	if a, ok := alertOf(err); ok {
+		switch a {
+		case alertProtocolVersion:
+			return EventInvalidTLSVersion, cleanTechInfo("the central system offers no TLS version of 1.2 or newer: " + a.Error()), true
+		case alertHandshakeFailure, alertInsufficientSecurity:
+			return EventInvalidTLSCipherSuite, cleanTechInfo("the central system ended the handshake (" + a.Error() + "), as it does when it shares no cipher suite with the charge point"), true
+		}
+		return "", "", false
+	}
+	// The client's own refusals of the server's hello are plain errors.
+	msg := err.Error()
+	if i := strings.Index(msg, "tls: server selected unsupported protocol version"); i >= 0 {
+		return EventInvalidTLSVersion, cleanTechInfo(msg[i:]), true
+	}
+	if i := strings.Index(msg, "tls: server chose an unconfigured cipher suite"); i >= 0 {
+		return EventInvalidTLSCipherSuite, cleanTechInfo(msg[i:]), true
+	}
+	return "", "", false
+}
+
+// The TLS alerts SecurityEventOf tells apart (RFC 8446, 6.2).
+const (
+	alertHandshakeFailure     tls.AlertError = 40
+	alertProtocolVersion      tls.AlertError = 70
+	alertInsufficientSecurity tls.AlertError = 71
+)
+
+// certificateError returns the x509 error of a failed verification of
+// the server's certificate in err's chain, or nil.
+func certificateError(err error) error {
+	var (
+		unknown  x509.UnknownAuthorityError
+		invalid  x509.CertificateInvalidError
+		hostname x509.HostnameError
+		verify   *tls.CertificateVerificationError
+	)
+	switch {
+	case errors.As(err, &unknown):
+		return unknown
+	case errors.As(err, &invalid):
+		return invalid
+	case errors.As(err, &hostname):
+		return hostname
+	case errors.As(err, &verify):
+		if verify.Err != nil {
+			return verify.Err
+		}
+		return verify
+	}
+	return nil
+}
+
+// alertOf returns the TLS alert the server sent, when err is one. Go
+// reports a received alert as a *net.OpError "remote error" around an
+// unexported type with the same text as tls.AlertError's; a QUIC
+// transport reports a tls.AlertError.
+func alertOf(err error) (tls.AlertError, bool) {
+	var a tls.AlertError
+	if errors.As(err, &a) {
+		return a, true
+	}
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "remote error" || op.Err == nil {
+		return 0, false
+	}
+	text := op.Err.Error()
+	for _, a := range []tls.AlertError{alertHandshakeFailure, alertProtocolVersion, alertInsufficientSecurity} {
+		if text == a.Error() {
+			return a, true
+		}
+	}
+	return 0, false
+}
+
+// cleanTechInfo makes s fit techInfo: valid UTF-8, control characters
+// as spaces, at most maxTechInfo bytes cut at a character's start.
+func cleanTechInfo(s string) string {
+	s = strings.ToValidUTF8(s, "?")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) <= maxTechInfo {
+		return s
+	}
+	cut := maxTechInfo
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
