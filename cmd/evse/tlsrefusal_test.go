@@ -63,20 +63,21 @@ func TestTLSRefusalsOfTheRealBinary(t *testing.T) {
 		extra []string // evse run's flags
 		env   []string
 		why   []string // in the log; none: it connects
+		event string   // the security event logged
 	}{
 		{name: "the right certificate"},
 		{name: "a CA not trusted", tls: csmstest.TLSOptions{Cert: cert(untrusted, none, none, "127.0.0.1")},
-			why: []string{"certificate signed by unknown authority"}},
+			why: []string{"certificate signed by unknown authority"}, event: "InvalidCentralSystemCertificate"},
 		{name: "expired", tls: csmstest.TLSOptions{Cert: cert(ca, now.Add(-2*time.Hour), now.Add(-time.Hour), "127.0.0.1")},
-			why: []string{"certificate has expired or is not yet valid", "is after"}},
+			why: []string{"certificate has expired or is not yet valid", "is after"}, event: "InvalidCentralSystemCertificate"},
 		{name: "not yet valid", tls: csmstest.TLSOptions{Cert: cert(ca, now.Add(time.Hour), now.Add(2*time.Hour), "127.0.0.1")},
-			why: []string{"certificate has expired or is not yet valid", "is before"}},
+			why: []string{"certificate has expired or is not yet valid", "is before"}, event: "InvalidCentralSystemCertificate"},
 		{name: "another host", tls: csmstest.TLSOptions{Cert: cert(ca, none, none, "127.0.0.2", "csms.example")},
-			why: []string{"certificate is valid for 127.0.0.2, not 127.0.0.1"}},
+			why: []string{"certificate is valid for 127.0.0.2, not 127.0.0.1"}, event: "InvalidCentralSystemCertificate"},
 		{name: "TLS 1.1 only", tls: csmstest.TLSOptions{MaxVersion: tls.VersionTLS11},
-			why: []string{"protocol version not supported"}},
+			why: []string{"protocol version not supported"}, event: "InvalidTLSVersion"},
 		{name: "a system root without --trust-system-roots", tls: csmstest.TLSOptions{Cert: cert(system, none, none, "127.0.0.1")},
-			env: systemEnv, why: []string{"certificate signed by unknown authority"}},
+			env: systemEnv, why: []string{"certificate signed by unknown authority"}, event: "InvalidCentralSystemCertificate"},
 		{name: "a system root with --trust-system-roots", tls: csmstest.TLSOptions{Cert: cert(system, none, none, "127.0.0.1")},
 			env: systemEnv, extra: []string{"--trust-system-roots"}},
 	} {
@@ -112,6 +113,13 @@ func TestTLSRefusalsOfTheRealBinary(t *testing.T) {
 			for _, w := range c.why {
 				if !strings.Contains(line, w) {
 					t.Errorf("the log says %s; want %q in it", line, w)
+				}
+			}
+			// The refusal is a security event, in the security log.
+			want := `msg="security event" cp=CP-TLS type=` + c.event
+			for deadline := time.Now().Add(10 * time.Second); !strings.Contains(p.errOut.String(), want); time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("no %s logged", want)
 				}
 			}
 			for _, r := range s.Records() {

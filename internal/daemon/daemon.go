@@ -422,6 +422,7 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 	if err != nil {
 		return err
 	}
+	refusals := &linkRefusals{report: cp.SecurityIncident}
 	fallback := &profileFallback{settings: settings, log: log, reconnect: func() { client.Reconnect() }, report: cp.SecurityIncident}
 	client, err = ocppj.NewClient(ocppj.Options{
 		URL:          opts.CSMSURL,
@@ -437,10 +438,14 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 		Trace:        opts.Trace,
 		OnConnect: func() {
 			fallback.connected()
+			refusals.connected()
 			cp.Connected()
 		},
-		OnDisconnect:    func(error) { cp.Disconnected() },
-		OnConnectFailed: fallback.failed,
+		OnDisconnect: func(error) { cp.Disconnected() },
+		OnConnectFailed: func(err error) {
+			refusals.failed(err)
+			fallback.failed(err)
+		},
 	})
 	if err != nil {
 		return err

@@ -6,20 +6,12 @@ import (
 	"errors"
 	"net"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/ocppj"
-)
-
-// Security event types (SecurityEventNotification.req's type) of the
-// OCPP 1.6 security whitepaper that a failed connection to the central
-// system can be.
-const (
-	EventInvalidCentralSystemCertificate     = "InvalidCentralSystemCertificate"
-	EventInvalidTLSVersion                   = "InvalidTLSVersion"
-	EventInvalidTLSCipherSuite               = "InvalidTLSCipherSuite"
-	EventFailedToAuthenticateAtCentralSystem = "FailedToAuthenticateAtCentralSystem"
 )
 
 // maxTechInfo is the longest techInfo of SecurityEventNotification.req.
@@ -35,51 +27,51 @@ const maxTechInfo = 255
 //   - The central system's certificate does not verify: signed by a CA
 //     not trusted, expired or not yet valid, for another host name, or
 //     any other x509 verification failure:
-//     EventInvalidCentralSystemCertificate.
+//     chargepoint.SecInvalidCentralSystemCertificate.
 //   - The central system offers no TLS version the charge point accepts
 //     (1.2 or newer): it sent the alert protocol_version, or answered
-//     with an older version: EventInvalidTLSVersion.
+//     with an older version: chargepoint.SecInvalidTLSVersion.
 //   - The central system ended the handshake with the alert
 //     handshake_failure or insufficient_security, which is what a server
 //     sends when it shares no cipher suite with the charge point (the
 //     alert does not say more), or it chose a suite not offered:
-//     EventInvalidTLSCipherSuite.
+//     chargepoint.SecInvalidTLSCipherSuite.
 //   - The central system refused the Basic authentication at the
 //     WebSocket upgrade, HTTP 401 or 403 (ocppj.ErrCredentialsRefused):
-//     EventFailedToAuthenticateAtCentralSystem.
+//     chargepoint.SecFailedToAuthenticateAtCentralSystem.
 //
 // techInfo is at most 255 bytes of valid UTF-8 without control
 // characters. It is made from the TLS or x509 error alone (names, host
 // names and times of the certificates, the alert) or fixed words, never
 // from the outer error: it holds neither the URL nor a password.
 // It is safe for concurrent use.
-func SecurityEventOf(err error) (eventType, techInfo string, ok bool) {
+func SecurityEventOf(err error) (eventType chargepoint.SecurityEventType, techInfo string, ok bool) {
 	if err == nil {
 		return "", "", false
 	}
 	if errors.Is(err, ocppj.ErrCredentialsRefused) {
-		return EventFailedToAuthenticateAtCentralSystem,
+		return chargepoint.SecFailedToAuthenticateAtCentralSystem,
 			"the central system refused the charge point's credentials at the WebSocket upgrade (HTTP 401 or 403)", true
 	}
 	if cause := certificateError(err); cause != nil {
-		return EventInvalidCentralSystemCertificate, cleanTechInfo(cause.Error()), true
+		return chargepoint.SecInvalidCentralSystemCertificate, cleanTechInfo(cause.Error()), true
 	}
 	if a, ok := alertOf(err); ok {
 		switch a {
 		case alertProtocolVersion:
-			return EventInvalidTLSVersion, cleanTechInfo("the central system offers no TLS version of 1.2 or newer: " + a.Error()), true
+			return chargepoint.SecInvalidTLSVersion, cleanTechInfo("the central system offers no TLS version of 1.2 or newer: " + a.Error()), true
 		case alertHandshakeFailure, alertInsufficientSecurity:
-			return EventInvalidTLSCipherSuite, cleanTechInfo("the central system ended the handshake (" + a.Error() + "), as it does when it shares no cipher suite with the charge point"), true
+			return chargepoint.SecInvalidTLSCipherSuite, cleanTechInfo("the central system ended the handshake (" + a.Error() + "), as it does when it shares no cipher suite with the charge point"), true
 		}
 		return "", "", false
 	}
 	// The client's own refusals of the server's hello are plain errors.
 	msg := err.Error()
 	if i := strings.Index(msg, "tls: server selected unsupported protocol version"); i >= 0 {
-		return EventInvalidTLSVersion, cleanTechInfo(msg[i:]), true
+		return chargepoint.SecInvalidTLSVersion, cleanTechInfo(msg[i:]), true
 	}
 	if i := strings.Index(msg, "tls: server chose an unconfigured cipher suite"); i >= 0 {
-		return EventInvalidTLSCipherSuite, cleanTechInfo(msg[i:]), true
+		return chargepoint.SecInvalidTLSCipherSuite, cleanTechInfo(msg[i:]), true
 	}
 	return "", "", false
 }
@@ -156,4 +148,40 @@ func cleanTechInfo(s string) string {
 		cut--
 	}
 	return s[:cut]
+}
+
+// linkRefusals turns failed connections into security events: the first
+// refusal of each kind between two connections, so that a charge point
+// retrying for days does not fill its security log with one refusal.
+type linkRefusals struct {
+	report func(chargepoint.SecurityIncident)
+
+	mu   sync.Mutex
+	told map[chargepoint.SecurityEventType]bool
+}
+
+// failed reports a connection that failed, if it was a refusal of a
+// kind not yet told since the last connection.
+func (l *linkRefusals) failed(err error) {
+	typ, info, ok := SecurityEventOf(err)
+	if !ok {
+		return
+	}
+	l.mu.Lock()
+	if l.told == nil {
+		l.told = map[chargepoint.SecurityEventType]bool{}
+	}
+	seen := l.told[typ]
+	l.told[typ] = true
+	l.mu.Unlock()
+	if !seen {
+		l.report(chargepoint.SecurityIncident{Type: typ, TechInfo: info})
+	}
+}
+
+// connected: a connection was made; the next refusal is told again.
+func (l *linkRefusals) connected() {
+	l.mu.Lock()
+	clear(l.told)
+	l.mu.Unlock()
 }

@@ -10,12 +10,14 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/csmstest"
 	"github.com/evse-dev/evse/internal/ocppj"
 )
@@ -157,28 +159,28 @@ func TestSecurityEventOfRealConnectionFailures(t *testing.T) {
 		name     string
 		url      string
 		password string
-		want     string // "": no security event
-		info     string // in techInfo
+		want     chargepoint.SecurityEventType // "": no security event
+		info     string                        // in techInfo
 	}{
 		{"a CA not trusted", serve(csmstest.TLSOptions{Cert: cert(untrusted, none, none, "127.0.0.1")}, nil), "",
-			EventInvalidCentralSystemCertificate, "signed by unknown authority"},
+			chargepoint.SecInvalidCentralSystemCertificate, "signed by unknown authority"},
 		{"expired", serve(csmstest.TLSOptions{Cert: cert(ca, now.Add(-2*time.Hour), now.Add(-time.Hour), "127.0.0.1")}, nil), "",
-			EventInvalidCentralSystemCertificate, "is after"},
+			chargepoint.SecInvalidCentralSystemCertificate, "is after"},
 		{"not yet valid", serve(csmstest.TLSOptions{Cert: cert(ca, now.Add(time.Hour), now.Add(2*time.Hour), "127.0.0.1")}, nil), "",
-			EventInvalidCentralSystemCertificate, "is before"},
+			chargepoint.SecInvalidCentralSystemCertificate, "is before"},
 		{"another host", serve(csmstest.TLSOptions{Cert: cert(ca, none, none, "127.0.0.2", "csms.example")}, nil), "",
-			EventInvalidCentralSystemCertificate, "valid for 127.0.0.2, not 127.0.0.1"},
+			chargepoint.SecInvalidCentralSystemCertificate, "valid for 127.0.0.2, not 127.0.0.1"},
 		{"many other hosts", serve(csmstest.TLSOptions{Cert: cert(ca, none, none, manyIPs...)}, nil), "",
-			EventInvalidCentralSystemCertificate, "x509: certificate is valid for 2001:db8:aaaa:"},
+			chargepoint.SecInvalidCentralSystemCertificate, "x509: certificate is valid for 2001:db8:aaaa:"},
 		{"TLS 1.1 only", serve(csmstest.TLSOptions{MaxVersion: tls.VersionTLS11}, nil), "",
-			EventInvalidTLSVersion, "protocol version not supported"},
+			chargepoint.SecInvalidTLSVersion, "protocol version not supported"},
 		{"a TLS 1.1 hello", "wss://" + serveOldHello(t) + "/ocpp", "",
-			EventInvalidTLSVersion, "unsupported protocol version 302"},
+			chargepoint.SecInvalidTLSVersion, "unsupported protocol version 302"},
 		{"a cipher suite not offered", serve(csmstest.TLSOptions{MaxVersion: tls.VersionTLS12,
 			CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256}}, nil), "",
-			EventInvalidTLSCipherSuite, "handshake failure"},
+			chargepoint.SecInvalidTLSCipherSuite, "handshake failure"},
 		{"a wrong password", serve(csmstest.TLSOptions{}, map[string][]byte{"CP-1": []byte("the-right-one-456")}), password,
-			EventFailedToAuthenticateAtCentralSystem, "refused the charge point's credentials"},
+			chargepoint.SecFailedToAuthenticateAtCentralSystem, "refused the charge point's credentials"},
 		{"nobody listening", "wss://" + closed.Addr().String() + "/ocpp", "", "", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -229,7 +231,29 @@ func TestSecurityEventOfOtherErrors(t *testing.T) {
 	}
 	host := x509.HostnameError{Certificate: &x509.Certificate{DNSNames: []string{"a\nb\x00" + strings.Repeat("é", 200)}}, Host: "127.0.0.1"}
 	typ, info, ok := SecurityEventOf(&tls.CertificateVerificationError{Err: host})
-	if !ok || typ != EventInvalidCentralSystemCertificate || len(info) > maxTechInfo || !utf8.ValidString(info) || strings.ContainsAny(info, "\n\x00") {
+	if !ok || typ != chargepoint.SecInvalidCentralSystemCertificate || len(info) > maxTechInfo || !utf8.ValidString(info) || strings.ContainsAny(info, "\n\x00") {
 		t.Errorf("a long name: %q, %q (%d bytes), %v", typ, info, len(info), ok)
+	}
+}
+
+// TestARefusalIsToldOnceUntilTheNextConnection: a charge point retrying a
+// refused connection logs each kind of refusal once, and again after a
+// connection was made.
+func TestARefusalIsToldOnceUntilTheNextConnection(t *testing.T) {
+	var told []chargepoint.SecurityEventType
+	l := &linkRefusals{report: func(e chargepoint.SecurityIncident) { told = append(told, e.Type) }}
+	badCert := &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}
+	refused := fmt.Errorf("dial: %w", ocppj.ErrCredentialsRefused)
+	for range 3 {
+		l.failed(badCert)
+		l.failed(refused)
+		l.failed(errors.New("connection refused")) // no security event
+	}
+	l.connected()
+	l.failed(badCert)
+	want := []chargepoint.SecurityEventType{chargepoint.SecInvalidCentralSystemCertificate,
+		chargepoint.SecFailedToAuthenticateAtCentralSystem, chargepoint.SecInvalidCentralSystemCertificate}
+	if !slices.Equal(told, want) {
+		t.Errorf("told %v, want %v", told, want)
 	}
 }
