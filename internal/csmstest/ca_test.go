@@ -1,6 +1,7 @@
 package csmstest
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -12,6 +13,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -189,5 +192,38 @@ func TestListenTLSServesTheVersionsAndSuitesAsked(t *testing.T) {
 	}
 	if _, err := handshake(chacha, &tls.Config{CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}}); err == nil {
 		t.Error("CipherSuites: served a suite not asked for")
+	}
+}
+
+// TestACAIsKeptAndReadBack: a CA saved in a directory is read back the
+// same (its key private to the owner); OpenCA makes one only once.
+func TestACAIsKeptAndReadBack(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ca")
+	ca, made, err := OpenCA(dir, "kept CA", time.Hour)
+	if err != nil || !made {
+		t.Fatalf("OpenCA: made %v, %v", made, err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "ca-key.pem")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the key file: %v, %v", fi, err)
+	}
+	again, made, err := OpenCA(dir, "kept CA", time.Hour)
+	if err != nil || made || !bytes.Equal(again.PEM, ca.PEM) {
+		t.Fatalf("OpenCA again: made %v, %v", made, err)
+	}
+	// What the kept CA signs verifies against the first one's root.
+	cert, err := again.ServerCert(time.Time{}, time.Time{}, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: ca.Pool(), DNSName: "127.0.0.1"}); err != nil {
+		t.Errorf("a certificate of the CA read back: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "ca-key.pem"), []byte("junk"), 0o600)
+	if _, err := LoadCA(dir); err == nil {
+		t.Error("a CA without its key was read")
 	}
 }
