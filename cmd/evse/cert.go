@@ -10,6 +10,7 @@ import (
 
 	"github.com/evse-dev/evse/internal/certs"
 	"github.com/evse-dev/evse/internal/config"
+	"github.com/evse-dev/evse/internal/csmstest"
 	"github.com/evse-dev/evse/internal/daemon"
 	"github.com/evse-dev/evse/internal/model"
 	"github.com/evse-dev/evse/internal/store"
@@ -99,7 +100,40 @@ evse cert install --chargepoint FILE.`,
 	install.Flags().StringVar(&data, "data", "evse-data", "directory of the charge point's store")
 	install.Flags().StringVar(&cpFile, "chargepoint", "", "PEM file of the charge point's certificate (and its chain)")
 	install.Flags().StringVar(&rootFile, "central-root", "", "PEM file of central system root certificates to trust")
-	cmd.AddCommand(csr, install)
+	var caDir string
+	var days int
+	sign := &cobra.Command{
+		Use:   "sign --ca DIR [--days N] FILE.csr",
+		Short: "Sign a charge point's CSR with the test central system's CA (evse csms --tls DIR), for trying profile 3",
+		Long: `Sign a certificate signing request (PEM, from evse cert csr) with the CA
+evse csms --tls DIR keeps in DIR, and print the charge point's
+certificate (PEM) for evse cert install --chargepoint. For trying
+security profile 3 on one machine, never for production.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ca, err := csmstest.LoadCA(caDir)
+			if err != nil {
+				return err
+			}
+			raw, err := readBounded(args[0])
+			if err != nil {
+				return err
+			}
+			if days < 1 {
+				return fmt.Errorf("--days %d: at least 1", days)
+			}
+			signed, err := ca.SignCSR(raw, time.Duration(days)*24*time.Hour)
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(signed)
+			return err
+		},
+	}
+	sign.Flags().StringVar(&caDir, "ca", "", "the CA's directory (ca.pem and ca-key.pem, as evse csms --tls keeps them)")
+	sign.Flags().IntVar(&days, "days", 365, "how many days the certificate is valid")
+	sign.MarkFlagRequired("ca")
+	cmd.AddCommand(csr, install, sign)
 	return cmd
 }
 

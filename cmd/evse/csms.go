@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -15,20 +17,36 @@ func newCSMSCommand() *cobra.Command {
 		listen    string
 		heartbeat int
 		every     time.Duration
+		tlsDir    string
 	)
 	cmd := &cobra.Command{
-		Use:   "csms [--listen ADDR]",
+		Use:   "csms [--listen ADDR] [--tls DIR]",
 		Short: "Run the built-in test central system (accepts everything; for trying evse run and evse fleet)",
 		Long: `Run the small OCPP 1.6 central system evse's tests and demo use: it accepts
 every charge point at ws://ADDR/ocpp/<id>, answers every CALL at once
 (BootNotification Accepted, every tag Accepted) and prints how many
-charge points are connected and frames it saw. Stop it with Ctrl-C.`,
+charge points are connected and frames it saw. Stop it with Ctrl-C.
+
+With --tls DIR it serves wss://ADDR/ocpp/<id> instead, with a small CA of
+its own kept in DIR (made the first time: ca.pem, ca-key.pem): its server
+certificate is for 127.0.0.1, ::1 and localhost; a client certificate,
+when a charge point presents one (security profile 3), must be of that
+CA; and it signs the CSRs of SignCertificate and sends them back with
+CertificateSigned. Install DIR/ca.pem in the charge point
+(evse cert install --central-root) and sign its CSR with
+evse cert sign --ca DIR (docs/security.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var frames atomic.Int64
 			s := csmstest.New(csmstest.Options{Forget: true, HeartbeatInterval: heartbeat,
 				OnRecord: func(csmstest.Record) { frames.Add(1) }})
-			url, err := s.Listen(listen)
+			var url string
+			var err error
+			if tlsDir != "" {
+				url, err = listenTLS(s, listen, tlsDir, cmd.ErrOrStderr())
+			} else {
+				url, err = s.Listen(listen)
+			}
 			if err != nil {
 				return err
 			}
@@ -50,5 +68,25 @@ charge points are connected and frames it saw. Stop it with Ctrl-C.`,
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:9000", "address to listen on")
 	cmd.Flags().IntVar(&heartbeat, "heartbeat", 240, "HeartbeatInterval given in BootNotification answers, in s")
 	cmd.Flags().DurationVar(&every, "every", 10*time.Second, "how often to print the counts")
+	cmd.Flags().StringVar(&tlsDir, "tls", "", "serve wss:// with the CA kept in this directory (made the first time)")
 	return cmd
+}
+
+// listenTLS serves s over wss:// with the CA kept in dir, made the first
+// time: client certificates of that CA verified when given, CSRs signed.
+func listenTLS(s *csmstest.Server, addr, dir string, out io.Writer) (string, error) {
+	ca, made, err := csmstest.OpenCA(dir, "evse csms test CA", 5*365*24*time.Hour)
+	if err != nil {
+		return "", err
+	}
+	if made {
+		fmt.Fprintf(out, "evse csms: made a CA in %s\n", dir)
+	}
+	s.SignCSRs(ca, 365*24*time.Hour)
+	url, err := s.ListenTLS(addr, ca, csmstest.TLSOptions{OptionalClientCerts: true})
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(out, "evse csms: the root to install in charge points: %s\n", filepath.Join(dir, "ca.pem"))
+	return url, nil
 }

@@ -251,7 +251,8 @@ func demoScript(ctx context.Context, csms *csmstest.Server, p *tracePrinter, id,
 // profile3Demo serves the demo's central system over TLS with a CA of
 // its own that verifies client certificates, and readies the charge
 // point's data for security profile 3: its key made in its store, its
-// CSR signed by the CA, the certificate and the CA's root installed.
+// CSR signed by the CA, the certificate and the CA's root installed. The
+// central system signs the CSRs of SignCertificate too.
 func profile3Demo(csms *csmstest.Server, listen, dataDir, id string) (string, error) {
 	ca, err := csmstest.NewCA("evse demo CA", 24*time.Hour)
 	if err != nil {
@@ -281,5 +282,6 @@ func profile3Demo(csms *csmstest.Server, listen, dataDir, id string) (string, er
 	if _, err := settings.Set("SecurityProfile", "3", config.ActorInstaller); err != nil {
 		return "", err
 	}
+	csms.SignCSRs(ca, 24*time.Hour) // a renewal over OCPP works too
 	return csms.ListenTLS(listen, ca, csmstest.TLSOptions{ClientCerts: true})
 }

@@ -2,8 +2,11 @@ package main
 
 import (
 	"crypto/ecdsa"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +18,7 @@ import (
 	"time"
 
 	"github.com/evse-dev/evse/internal/csmstest"
+	"github.com/evse-dev/evse/internal/firmsign"
 	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
@@ -235,4 +239,214 @@ func TestGetLogUploadsTheSecurityLogWithTheRealBinary(t *testing.T) {
 		t.Errorf("triggered LogStatusNotification %s, want Idle", r.Frame.Payload)
 	}
 	noViolations(t, s)
+}
+
+// waitOutput waits for a line of p's standard error holding s, and
+// returns it.
+func waitOutput(t *testing.T, p *process, s string, d time.Duration) string {
+	t.Helper()
+	for deadline := time.Now().Add(d); ; time.Sleep(20 * time.Millisecond) {
+		for _, l := range strings.Split(p.errOut.String(), "\n") {
+			if strings.Contains(l, s) {
+				return l
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q within %v", s, d)
+		}
+	}
+}
+
+// TestProfile3OnOneMachineWithEvseCSMS follows docs/security.md: evse
+// csms --tls DIR keeps a CA, evse cert sign signs the charge point's CSR
+// with it, and evse run connects under profile 3 with the certificate.
+// The second start of evse csms reads the same CA.
+func TestProfile3OnOneMachineWithEvseCSMS(t *testing.T) {
+	t.Parallel()
+	caDir, dir := filepath.Join(t.TempDir(), "ca"), t.TempDir()
+	csms := startEVSE(t, "csms", "--tls", caDir, "--listen", "127.0.0.1:0", "--every", "100ms")
+	line := waitOutput(t, csms, "listening at wss://", 10*time.Second)
+	url := strings.TrimSuffix(strings.Fields(line[strings.Index(line, "wss://"):])[0], "/<id>")
+	root := filepath.Join(caDir, "ca.pem")
+	if !strings.Contains(csms.errOut.String(), root) {
+		t.Errorf("evse csms does not name the root to install:\n%s", csms.errOut)
+	}
+
+	csr, errOut, code := runEVSE(t, "cert", "csr", "--data", dir, "--id", "CP-ONE")
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	csrFile, certFile := filepath.Join(t.TempDir(), "cp.csr"), filepath.Join(t.TempDir(), "cp.pem")
+	os.WriteFile(csrFile, []byte(csr), 0o644)
+	if _, errOut, code := runEVSE(t, "cert", "sign", "--ca", t.TempDir(), csrFile); code == 0 || !strings.Contains(errOut, "ca.pem") {
+		t.Errorf("cert sign without a CA: exit %d, %s", code, errOut)
+	}
+	signed, errOut, code := runEVSE(t, "cert", "sign", "--ca", caDir, "--days", "30", csrFile)
+	if code != 0 || !strings.Contains(signed, "BEGIN CERTIFICATE") {
+		t.Fatalf("cert sign: %d %s", code, errOut)
+	}
+	os.WriteFile(certFile, []byte(signed), 0o644)
+	for _, args := range [][]string{{"--chargepoint", certFile}, {"--central-root", root}} {
+		if _, errOut, code := runEVSE(t, append([]string{"cert", "install", "--data", dir}, args...)...); code != 0 {
+			t.Fatal(errOut)
+		}
+	}
+	configure(t, dir, "SecurityProfile=3")
+	p := startEVSE(t, runArgs(url, "CP-ONE", dir)...)
+	waitOutput(t, p, "registered with the central system", 20*time.Second)
+	waitOutput(t, csms, " 1 connected", 10*time.Second)
+	p.stop(os.Interrupt)
+	csms.stop(os.Interrupt)
+
+	again := startEVSE(t, "csms", "--tls", caDir, "--listen", "127.0.0.1:0")
+	waitOutput(t, again, "listening at wss://", 10*time.Second)
+	if strings.Contains(again.errOut.String(), "made a CA") {
+		t.Error("the second start made a new CA")
+	}
+	again.stop(os.Interrupt)
+}
+
+// TestCertificatesAndSignedFirmwareOverTLSWithTheRealBinary runs the real
+// binary under profile 3: the central system installs a manufacturer
+// root (InstallCertificate), lists the roots (GetInstalledCertificateIds)
+// and updates the firmware with SignedUpdateFirmware. A firmware signed by
+// a certificate of another root is refused at once (InvalidCertificate,
+// nothing downloaded); a forged signature is found after the download
+// (InvalidSignature, nothing installed); each is told as a security
+// event. The rightly signed one is installed at installDateTime and the
+// charge point reboots into it. Then DeleteCertificate: the manufacturer
+// root goes, an unknown one is NotFound, the last central system root is
+// kept (Failed).
+func TestCertificatesAndSignedFirmwareOverTLSWithTheRealBinary(t *testing.T) {
+	t.Parallel()
+	ca, err := csmstest.NewCA("evse test CA", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maker, err := csmstest.NewCA("the manufacturer", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger, err := csmstest.NewCA("someone else", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := firmwareImage("8.0.0", "signed code")
+	forged := firmwareImage("8.0.0", "evil code")
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/fw/good":
+			w.Write(good)
+		case "/fw/forged":
+			w.Write(forged)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer web.Close()
+	s := csmstest.New(csmstest.Options{})
+	url, err := s.ListenTLS("127.0.0.1:0", ca, csmstest.TLSOptions{ClientCerts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dir := t.TempDir()
+	readyProfile3(t, ca, dir, "CP-SFW")
+	p := startEVSE(t, runArgs(url, "CP-SFW", dir)...)
+	defer p.stop(os.Interrupt)
+	waitCall(t, s, 0, "CP-SFW", "StatusNotification", 20*time.Second)
+
+	install, _ := json.Marshal(map[string]string{"certificateType": "ManufacturerRootCertificate", "certificate": string(maker.PEM)})
+	if a := mustCall(t, s, "CP-SFW", "InstallCertificate", string(install)); a["status"] != "Accepted" {
+		t.Fatalf("InstallCertificate: %v", a)
+	}
+	ids := mustCall(t, s, "CP-SFW", "GetInstalledCertificateIds", `{"certificateType":"ManufacturerRootCertificate"}`)
+	hashes, _ := ids["certificateHashData"].([]any)
+	if ids["status"] != "Accepted" || len(hashes) != 1 {
+		t.Fatalf("GetInstalledCertificateIds: %v", ids)
+	}
+
+	signedStatuses := func(mark int, id string, want ...string) int {
+		t.Helper()
+		for _, st := range want {
+			r, err := s.WaitFor(ctxFor(t, 15*time.Second), mark, func(r csmstest.Record) bool {
+				return csmstest.IsCall("CP-SFW", "SignedFirmwareStatusNotification")(r) &&
+					string(r.Frame.Payload) == `{"status":"`+st+`","requestId":`+id+`}`
+			})
+			if err != nil {
+				t.Fatalf("no SignedFirmwareStatusNotification %s of request %s: %v", st, id, err)
+			}
+			mark = r.Seq
+		}
+		return mark
+	}
+	update := func(id int, location string, signer *csmstest.CA, image []byte, install time.Time) map[string]any {
+		t.Helper()
+		cert, key, err := signer.FirmwareSigner(time.Time{}, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		signature, err := firmsign.Sign(key, image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := json.Marshal(map[string]any{"requestId": id, "firmware": map[string]any{
+			"location": web.URL + location, "retrieveDateTime": time.Now().UTC().Format(time.RFC3339),
+			"installDateTime": install.UTC().Format(time.RFC3339), "signingCertificate": string(cert), "signature": signature}})
+		return mustCall(t, s, "CP-SFW", "SignedUpdateFirmware", string(body))
+	}
+
+	mark := len(s.Records())
+	if a := update(1, "/fw/good", stranger, good, time.Now()); a["status"] != "InvalidCertificate" {
+		t.Errorf("a signing certificate of another root: %v", a)
+	}
+	waitSecurityEvent(t, s, mark, "CP-SFW", "InvalidFirmwareSigningCertificate")
+
+	mark = len(s.Records())
+	if a := update(2, "/fw/forged", maker, good, time.Now()); a["status"] != "Accepted" {
+		t.Fatalf("a forged firmware's update: %v", a)
+	}
+	signedStatuses(mark, "2", "Downloading", "Downloaded", "InvalidSignature")
+	waitSecurityEvent(t, s, mark, "CP-SFW", "InvalidFirmwareSignature")
+
+	mark = len(s.Records())
+	if a := update(3, "/fw/good", maker, good, time.Now().Add(2*time.Second)); a["status"] != "Accepted" {
+		t.Fatalf("the good firmware's update: %v", a)
+	}
+	mark = signedStatuses(mark, "3", "Downloading", "Downloaded", "SignatureVerified", "InstallScheduled", "Installing", "InstallRebooting")
+	boot := waitCall(t, s, mark, "CP-SFW", "BootNotification", 20*time.Second)
+	if !strings.Contains(string(boot.Frame.Payload), `"firmwareVersion":"8.0.0"`) {
+		t.Errorf("rebooted into %s", boot.Frame.Payload)
+	}
+	signedStatuses(boot.Seq, "3", "Installed")
+	waitSecurityEvent(t, s, boot.Seq, "CP-SFW", "FirmwareUpdated")
+
+	root := hashes[0].(map[string]any)
+	unknown := maps.Clone(root)
+	unknown["serialNumber"] = "abcdef"
+	for _, c := range []struct {
+		hash map[string]any
+		want string
+	}{{root, "Accepted"}, {unknown, "NotFound"}} {
+		body, _ := json.Marshal(map[string]any{"certificateHashData": c.hash})
+		if a := mustCall(t, s, "CP-SFW", "DeleteCertificate", string(body)); a["status"] != c.want {
+			t.Errorf("DeleteCertificate %v: %v, want %s", c.hash["serialNumber"], a, c.want)
+		}
+	}
+	cs := mustCall(t, s, "CP-SFW", "GetInstalledCertificateIds", `{"certificateType":"CentralSystemRootCertificate"}`)
+	last, _ := cs["certificateHashData"].([]any)
+	if len(last) != 1 {
+		t.Fatalf("central system roots: %v", cs)
+	}
+	body, _ := json.Marshal(map[string]any{"certificateHashData": last[0]})
+	if a := mustCall(t, s, "CP-SFW", "DeleteCertificate", string(body)); a["status"] != "Failed" {
+		t.Errorf("deleting the last central system root: %v, want Failed", a)
+	}
+	noViolations(t, s)
+}
+
+// firmwareImage makes an evse firmware image (docs/firmware.md).
+func firmwareImage(version, payload string) []byte {
+	sum := sha256.Sum256([]byte(payload))
+	return []byte("EVSE-FIRMWARE 1\nversion: " + version + "\nsha256: " + hex.EncodeToString(sum[:]) + "\n\n" + payload)
 }

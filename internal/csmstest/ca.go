@@ -131,6 +131,9 @@ type TLSOptions struct {
 	// ClientCerts requires a client certificate the CA signed (security
 	// profile 3).
 	ClientCerts bool
+	// OptionalClientCerts verifies a client certificate when one is
+	// given: charge points of profile 2 and 3 on one server.
+	OptionalClientCerts bool
 	// MinVersion and MaxVersion bound the TLS versions served (tls.VersionTLS12...).
 	// Zero MinVersion: TLS 1.2, or MaxVersion when that is lower; zero
 	// MaxVersion: the newest Go has.
@@ -159,8 +162,11 @@ func (s *Server) ListenTLS(addr string, ca *CA, o TLSOptions) (string, error) {
 	}
 	cfg := &tls.Config{Certificates: []tls.Certificate{o.Cert}, MinVersion: o.MinVersion, MaxVersion: o.MaxVersion,
 		CipherSuites: o.CipherSuites}
-	if o.ClientCerts {
+	switch {
+	case o.ClientCerts:
 		cfg.ClientAuth, cfg.ClientCAs = tls.RequireAndVerifyClientCert, ca.Pool()
+	case o.OptionalClientCerts:
+		cfg.ClientAuth, cfg.ClientCAs = tls.VerifyClientCertIfGiven, ca.Pool()
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
