@@ -8,6 +8,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/evse-dev/evse/internal/certs"
 	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/chargepoint/runner"
 	"github.com/evse-dev/evse/internal/config"
@@ -58,6 +59,10 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 	case *ocpp16.UpdateFirmwareRequest:
 		if cp.opts.Firmware == nil {
 			return nil, rpc.Errorf(rpc.NotSupported, "this charge point cannot download firmware")
+		}
+		if roots, rerr := certs.New(cp.opts.Store).ManufacturerRoots(); rerr != nil || len(roots) > 0 {
+			// With a manufacturer root installed, only signed firmware.
+			return nil, rpc.Errorf(rpc.NotSupported, "this charge point takes signed firmware only (SignedUpdateFirmware)")
 		}
 		resp, err = cp.command(ctx, updateFirmware(r))
 	case *ocpp16.SignedUpdateFirmwareRequest:

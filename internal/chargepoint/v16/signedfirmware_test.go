@@ -2,6 +2,7 @@ package v16
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/evse-dev/evse/internal/firmsign"
 	"github.com/evse-dev/evse/internal/kv"
 	"github.com/evse-dev/evse/internal/ocpp16"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
 // signedStatuses lists the SignedFirmwareStatusNotifications sent, as
@@ -170,4 +172,34 @@ func sign(t *testing.T, ca *csmstest.CA, notBefore time.Time, img []byte) ([]byt
 		t.Fatal(err)
 	}
 	return cert, signature
+}
+
+// Once a manufacturer root is installed, the charge point takes signed
+// firmware only: UpdateFirmware is NotSupported and downloads nothing.
+func TestAManufacturerRootRefusesUnsignedFirmware(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := &kv.Mem{}
+		csms := newFakeCSMS()
+		f := &fakeFetcher{image: image("9.9.9", "new code")}
+		r := startRig(t, csms, nil, store, func(o *Options) { o.Firmware = f })
+		defer r.stop()
+		synctest.Wait()
+		update := `{"location":"http://fw/9.9.9","retrieveDate":"2000-01-01T00:00:00Z"}`
+		maker, err := csmstest.NewCA("the manufacturer", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := certs.New(store).InstallRootOf(certs.ManufacturerRoot, maker.PEM, 10); err != nil {
+			t.Fatal(err)
+		}
+		_, err = call(t, r.cp, "UpdateFirmware", update)
+		var e *rpc.Error
+		if !errors.As(err, &e) || e.Code != rpc.NotSupported {
+			t.Fatalf("UpdateFirmware with a manufacturer root: %v, want NotSupported", err)
+		}
+		time.Sleep(time.Minute)
+		if len(f.at) != 0 {
+			t.Error("downloaded an unsigned firmware")
+		}
+	})
 }
