@@ -49,6 +49,9 @@ type Options struct {
 	// Subprotocol is asked for in the handshake and must be granted.
 	// Default "ocpp1.6".
 	Subprotocol string
+	// Subprotocols, when set, are offered instead, in order of
+	// preference: the server picks one (Client.Subprotocol says which).
+	Subprotocols []string
 	// Password, when it returns a non-empty password, makes the client send
 	// HTTP Basic authentication with ID as user (OCPP security profiles 1
 	// and 2). It is read at every connection attempt.
@@ -126,6 +129,8 @@ type Client struct {
 	reconnect    chan struct{}
 	connected    atomic.Bool
 	running      atomic.Bool
+	// subprotocol is the one the server picked at the last handshake.
+	subprotocol atomic.Value // string
 
 	// mu guards the call queue and the line of the current session (see
 	// session). It is never held while a frame is written, nor together
@@ -200,6 +205,9 @@ func NewClient(opts Options) (*Client, error) {
 	}
 	if opts.Subprotocol == "" {
 		opts.Subprotocol = "ocpp1.6"
+	}
+	if len(opts.Subprotocols) == 0 {
+		opts.Subprotocols = []string{opts.Subprotocol}
 	}
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 30 * time.Second
@@ -284,6 +292,13 @@ func (c *Client) Drop() {
 // URL is the address the client connects to: the central system's URL with
 // the charge point id appended.
 func (c *Client) URL() string { return c.target }
+
+// Subprotocol is the subprotocol the server picked at the last successful
+// handshake ("" before one).
+func (c *Client) Subprotocol() string {
+	s, _ := c.subprotocol.Load().(string)
+	return s
+}
 
 // Connected reports whether a connection is up.
 func (c *Client) Connected() bool { return c.connected.Load() }

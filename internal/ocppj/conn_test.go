@@ -93,6 +93,29 @@ func TestDialSubprotocolError(t *testing.T) {
 	}
 }
 
+// The client offers several subprotocols in order and speaks whichever
+// the server picks (the server's choice, by its own order).
+func TestTheServerPicksOneOfTheSubprotocolsOffered(t *testing.T) {
+	for _, c := range []struct {
+		server []string
+		want   string
+	}{
+		{[]string{"ocpp2.0.1", "ocpp1.6"}, "ocpp2.0.1"},
+		{[]string{"ocpp1.6"}, "ocpp1.6"},
+	} {
+		s := newCSMS(t, false, withSubprotocols(c.server...))
+		cl, _, _ := startClient(t, Options{URL: s.URL(), ID: "CP1", Subprotocols: []string{"ocpp2.0.1", "ocpp1.6"}})
+		cc := s.next(t)
+		if got := cc.req.Header.Get("Sec-WebSocket-Protocol"); got != "ocpp2.0.1,ocpp1.6" {
+			t.Errorf("offered %q, want ocpp2.0.1, ocpp1.6", got)
+		}
+		waitUntil(t, "Connected", cl.Connected)
+		if got := cl.Subprotocol(); got != c.want {
+			t.Errorf("server of %v: speaking %q, want %q", c.server, got, c.want)
+		}
+	}
+}
+
 // Requirement 7: the backoff's bounds, growth and jitter.
 func TestBackoff(t *testing.T) {
 	b := backoff{min: 10 * time.Millisecond, max: 100 * time.Millisecond}

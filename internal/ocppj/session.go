@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -172,7 +173,7 @@ func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
 	conn, resp, err := websocket.Dial(dctx, c.target, &websocket.DialOptions{
 		HTTPClient:   c.http,
 		HTTPHeader:   header,
-		Subprotocols: []string{c.opts.Subprotocol},
+		Subprotocols: c.opts.Subprotocols,
 	})
 	if err != nil {
 		if resp != nil {
@@ -185,10 +186,13 @@ func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
 		}
 		return nil, fmt.Errorf("ocppj: dial %s: %w", c.target, err)
 	}
-	if got := conn.Subprotocol(); got != c.opts.Subprotocol {
-		conn.Close(websocket.StatusProtocolError, "subprotocol "+c.opts.Subprotocol+" required")
-		return nil, fmt.Errorf("%w: asked for %q, got %q", ErrSubprotocol, c.opts.Subprotocol, got)
+	got := conn.Subprotocol()
+	if !slices.Contains(c.opts.Subprotocols, got) {
+		offered := strings.Join(c.opts.Subprotocols, ", ")
+		conn.Close(websocket.StatusProtocolError, "subprotocol required: "+offered)
+		return nil, fmt.Errorf("%w: offered %s, got %q", ErrSubprotocol, offered, got)
 	}
+	c.subprotocol.Store(got)
 	conn.SetReadLimit(c.opts.ReadLimit)
 	return conn, nil
 }
