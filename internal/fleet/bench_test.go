@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"testing"
@@ -58,39 +59,95 @@ func BenchmarkIdleFleetMemory(b *testing.B) {
 		waitFor(b, func() bool { return csms.ConnectedCount() == 0 })
 
 		// The fleet.
-		g0 = runtime.NumGoroutine()
-		before = memStats()
 		spec, err := Simple(n, fmt.Sprintf("M%d-", i))
 		if err != nil {
 			b.Fatal(err)
 		}
 		spec.Ramp.Rate = 2000
-		f, err := New(Options{CSMSURL: url, Spec: spec, DataDir: b.TempDir()})
-		if err != nil {
-			b.Fatal(err)
-		}
-		fctx, fcancel := context.WithCancel(context.Background())
-		ran := make(chan error, 1)
-		go func() { ran <- f.Run(fctx) }()
-		waitFor(b, func() bool { return f.Progress().States[StateAccepted] == n })
-		time.Sleep(time.Second) // the boot's statuses, answered
-		after = memStats()
-		if path := os.Getenv("EVSE_FLEET_HEAPPROFILE"); path != "" {
-			writeHeapProfile(b, path)
-		}
-		perCP = float64(int64(after.HeapInuse+after.StackInuse)-int64(before.HeapInuse+before.StackInuse)) / float64(n)
-		goroutinesCP = float64(runtime.NumGoroutine()-g0) / float64(n)
-		fcancel()
-		if err := <-ran; err != nil {
-			b.Fatal(err)
-		}
-		waitFor(b, func() bool { return csms.ConnectedCount() == 0 })
+		perCP, goroutinesCP = idleFleet(b, csms, Options{CSMSURL: url, Spec: spec})
 	}
 	b.ReportMetric(perCP/1024, "KiB/charger")
 	b.ReportMetric(perBare/1024, "KiB/bare-conn")
 	b.ReportMetric(perCP/perBare, "ratio")
 	b.ReportMetric(goroutinesCP, "goroutines/charger")
 	b.ReportMetric(goroutinesBare, "goroutines/bare-conn")
+}
+
+// BenchmarkIdleFleetMemoryProfile3 is BenchmarkIdleFleetMemory over
+// TLS: the memory of an idle charge point at security profile 0 over
+// wss:// (no client certificate) and at profile 3 (its own key and
+// certificate), each against a central system of its own.
+func BenchmarkIdleFleetMemoryProfile3(b *testing.B) {
+	n := envInt("EVSE_FLEET_BENCH_N", 1000)
+	ca, err := csmstest.NewCA("bench CA", time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	if err := ca.Save(dir); err != nil {
+		b.Fatal(err)
+	}
+	caFile := filepath.Join(dir, "ca.pem")
+	var perWSS, perP3, goroutinesWSS, goroutinesP3 float64
+	for i := 0; b.Loop(); i++ {
+		for _, profile := range []int{0, 3} {
+			csms := csmstest.New(csmstest.Options{Forget: true})
+			url, err := csms.ListenTLS("127.0.0.1:0", ca, csmstest.TLSOptions{ClientCerts: profile == 3})
+			if err != nil {
+				b.Fatal(err)
+			}
+			spec := Spec{Ramp: Ramp{Rate: 2000}, Groups: []Group{{Name: "g", Count: n, ID: fmt.Sprintf("P%d-%d-{n:05}", profile, i)}}}
+			if profile == 3 {
+				spec.Groups[0].Security = Security{Profile: 3, CA: dir}
+			}
+			if err := spec.check(""); err != nil {
+				b.Fatal(err)
+			}
+			per, goroutines := idleFleet(b, csms, Options{CSMSURL: url, Spec: spec, CAFile: caFile})
+			if profile == 3 {
+				perP3, goroutinesP3 = per, goroutines
+			} else {
+				perWSS, goroutinesWSS = per, goroutines
+			}
+			csms.Close()
+		}
+	}
+	b.ReportMetric(perWSS/1024, "KiB/charger-wss")
+	b.ReportMetric(perP3/1024, "KiB/charger-profile3")
+	b.ReportMetric(goroutinesWSS, "goroutines/charger-wss")
+	b.ReportMetric(goroutinesP3, "goroutines/charger-profile3")
+}
+
+// idleFleet runs the fleet of opts against csms until every charge point
+// is accepted and idle, and returns the memory (heap and stacks, in
+// bytes) and the goroutines each costs, the central system's side of its
+// connection included. opts.DataDir is a temporary directory.
+func idleFleet(b *testing.B, csms *csmstest.Server, opts Options) (perCP, goroutinesCP float64) {
+	n := len(opts.Spec.members(Shard{}))
+	g0 := runtime.NumGoroutine()
+	before := memStats()
+	opts.DataDir = b.TempDir()
+	f, err := New(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fctx, fcancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- f.Run(fctx) }()
+	waitFor(b, func() bool { return f.Progress().States[StateAccepted] == n })
+	time.Sleep(time.Second) // the boot's statuses, answered
+	after := memStats()
+	if path := os.Getenv("EVSE_FLEET_HEAPPROFILE"); path != "" {
+		writeHeapProfile(b, path)
+	}
+	perCP = float64(int64(after.HeapInuse+after.StackInuse)-int64(before.HeapInuse+before.StackInuse)) / float64(n)
+	goroutinesCP = float64(runtime.NumGoroutine()-g0) / float64(n)
+	fcancel()
+	if err := <-ran; err != nil {
+		b.Fatal(err)
+	}
+	waitFor(b, func() bool { return csms.ConnectedCount() == 0 })
+	return perCP, goroutinesCP
 }
 
 func memStats() runtime.MemStats {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/evse-dev/evse/internal/api"
+	"github.com/evse-dev/evse/internal/certs"
 	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/chargepoint/runner"
 	v16 "github.com/evse-dev/evse/internal/chargepoint/v16"
@@ -32,6 +33,7 @@ type Charger struct {
 	f     *Fleet
 
 	settings *config.Settings
+	keys     certs.Store // its key and certificate (profile 3)
 	board    *sim.Board
 	cp       *v16.ChargePoint
 	client   *ocppj.Client
@@ -60,12 +62,8 @@ type Charger struct {
 // of the store.
 func (f *Fleet) newCharger(m member, part kv.Store, httpClient *http.Client, tlsConfig *tls.Config, wsClient *http.Client) (*Charger, error) {
 	g := f.spec.Groups[m.group]
-	c := &Charger{ID: m.id, group: m.group, f: f, power: make(chan struct{}, 1), dlmPower: make(chan struct{}, 1)}
-	cat := f.catalogues[m.group]
-	if g.DLM && m.n > 1 {
-		cat = f.slaveCatalogues[m.group]
-	}
-	settings, err := config.Open(cat, kvConfig{part}, f.log)
+	c := &Charger{ID: m.id, group: m.group, f: f, keys: certs.New(part), power: make(chan struct{}, 1), dlmPower: make(chan struct{}, 1)}
+	settings, err := config.Open(f.catalogueOf(m), kvConfig{part}, f.log)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", m.id, err)
 	}
@@ -77,12 +75,14 @@ func (f *Fleet) newCharger(m member, part kv.Store, httpClient *http.Client, tls
 	})
 	tlsURL := strings.HasPrefix(strings.ToLower(f.opts.CSMSURL), "wss://")
 	settings.AddCheck(func(k config.Key, v string, _ config.Actor, _ func(string) string) error {
-		switch {
-		case k.Name != "SecurityProfile":
-		case v == "3":
-			return errors.New("evse fleet plays security profiles 0 to 2 (profile 3: evse run, docs/security.md)")
-		case v == "2" && !tlsURL:
-			return errors.New("security profile 2 needs a wss:// central system URL")
+		if k.Name != "SecurityProfile" {
+			return nil
+		}
+		if (v == "2" || v == "3") && !tlsURL {
+			return fmt.Errorf("security profile %s needs a wss:// central system URL", v)
+		}
+		if _, err := c.keys.Certificate(); v == "3" && err != nil {
+			return fmt.Errorf("security profile 3 needs the charge point's certificate: %w", err)
 		}
 		return nil
 	})
@@ -100,7 +100,7 @@ func (f *Fleet) newCharger(m member, part kv.Store, httpClient *http.Client, tls
 	c.cp, err = v16.New(v16.Options{Model: g.model, Settings: settings, Board: c.board, Store: part, Clock: clock.Real{},
 		Logger: services.Logger, Runner: f.runner, ID: m.id, ReconnectSpread: f.opts.ReplaySpread, Pacing: f.opts.Pacing,
 		Firmware: services.Firmware, Diagnostics: services.Diagnostics, OnHalt: c.halted,
-		Managed: daemon.ManagedByDLM(snap.DlmMode)})
+		Managed: daemon.ManagedByDLM(snap.DlmMode), OnCertificate: c.newCertificate})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", m.id, err)
 	}
@@ -111,8 +111,7 @@ func (f *Fleet) newCharger(m member, part kv.Store, httpClient *http.Client, tls
 		URL:          f.opts.CSMSURL,
 		ID:           m.id,
 		Password:     daemon.Password(settings),
-		RequireTLS:   snap.SecurityProfile == 2,
-		TLSConfig:    tlsConfig,
+		RequireTLS:   snap.SecurityProfile >= 2,
 		HTTPClient:   wsClient,
 		Gate:         c.gate,
 		PingInterval: time.Duration(snap.WebSocketPingInterval) * time.Second,
@@ -202,6 +201,15 @@ func (c *Charger) onDisconnect(err error) {
 		c.lastError.Store(&s)
 	}
 	c.cp.Disconnected()
+}
+
+// newCertificate reconnects with the charge point's new certificate
+// (CertificateSigned) under security profile 3.
+func (c *Charger) newCertificate() {
+	if c.settings.Snapshot().SecurityProfile == 3 {
+		c.log.Info("reconnecting with the charge point's new certificate")
+		c.client.Reconnect()
+	}
 }
 
 // halted restarts the software after a reset, as a reboot does, and

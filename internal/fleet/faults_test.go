@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/csmstest"
 	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
@@ -299,9 +300,10 @@ func TestRemoteStartDriversWaitForTheCentralSystem(t *testing.T) {
 	waitFor(t, func() bool { return f.Report().Sessions == 1 })
 }
 
-// TestAFleetChargerRefusesSecurityProfile3: the central system cannot
-// raise a fleet charger to a profile the fleet does not play (it would
-// lock the charger out).
+// TestAFleetChargerRefusesSecurityProfile3: over ws://, the central
+// system cannot raise a fleet charger to profile 3 (it would lock the
+// charger out: profile 3 needs wss:// and a certificate; over wss://,
+// TestAFleetChargerRefusesSecurityProfile3WithoutACertificate).
 func TestAFleetChargerRefusesSecurityProfile3(t *testing.T) {
 	t.Parallel()
 	csms, url := newCSMS(t, csmstest.Options{})
@@ -318,5 +320,9 @@ func TestAFleetChargerRefusesSecurityProfile3(t *testing.T) {
 	answer, err := csms.Call(ctx, "SP-00001", "ChangeConfiguration", json.RawMessage(`{"key":"SecurityProfile","value":"3"}`))
 	if err != nil || !strings.Contains(string(answer), "Rejected") {
 		t.Errorf("SecurityProfile=3 on a fleet charger: %s %v", answer, err)
+	}
+	c, _ := f.Charger("SP-00001")
+	if _, err := c.settings.Set("SecurityProfile", "3", config.ActorOCPP); err == nil || !strings.Contains(err.Error(), "needs a wss://") {
+		t.Errorf("SecurityProfile=3 over ws://: %v, want a refusal naming wss://", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -108,10 +109,17 @@ func New(opts Options) (*Fleet, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	tlsURL := strings.HasPrefix(strings.ToLower(opts.CSMSURL), "wss://")
+	for _, g := range opts.Spec.Groups {
+		if p := g.Security.Profile; p >= 2 && !tlsURL {
+			return nil, fmt.Errorf("fleet: group %s: security profile %d needs a wss:// central system URL", g.Name, p)
+		}
+	}
 	tlsConfig, err := daemon.TLSConfig(opts.CAFile, false)
 	if err != nil {
 		return nil, err
 	}
+	tlsConfig.GetClientCertificate = clientCertificate
 	members := opts.Spec.members(opts.Shard)
 	if len(members) == 0 {
 		return nil, fmt.Errorf("fleet: shard %d/%d holds no charge point", opts.Shard.I, opts.Shard.N)
@@ -140,10 +148,18 @@ func New(opts Options) (*Fleet, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := f.provision(db, members, prefixes); err != nil {
+		db.Close()
+		return nil, err
+	}
 	httpClient := daemon.NewHTTPClient(tlsConfig)
-	wsClient := ocppj.NewHTTPClient(tlsConfig)
+	wsClients, err := linkClients(f.spec.Groups, tlsConfig)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	for i, m := range members {
-		c, err := f.newCharger(m, runner.Prefixed(db, prefixes[i]), httpClient, tlsConfig, wsClient)
+		c, err := f.newCharger(m, runner.Prefixed(db, prefixes[i]), httpClient, tlsConfig, wsClients[m.group])
 		if err != nil {
 			db.Close()
 			return nil, err
@@ -156,6 +172,14 @@ func New(opts Options) (*Fleet, error) {
 	}
 	f.gen = &generator{clock: clock.Real{}, stats: f.stats, groups: f.spec.Groups}
 	return f, nil
+}
+
+// catalogueOf is the catalogue of charge point m.
+func (f *Fleet) catalogueOf(m member) *config.Catalogue {
+	if f.spec.Groups[m.group].DLM && m.n > 1 {
+		return f.slaveCatalogues[m.group]
+	}
+	return f.catalogues[m.group]
 }
 
 // groupCatalogues makes a group's catalogue; for a DLM group, that of
@@ -229,7 +253,7 @@ func (f *Fleet) Run(ctx context.Context) error {
 	// still deliver the journals.
 	lctx, stopLinks := context.WithCancel(context.WithoutCancel(ctx))
 	for _, c := range f.chargers {
-		wg.Go(func() { c.client.Run(lctx) })
+		wg.Go(func() { c.client.Run(withCharger(lctx, c)) })
 	}
 	bctx, stopBoards := context.WithCancel(context.Background())
 	var side sync.WaitGroup

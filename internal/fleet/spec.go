@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/evse-dev/evse/internal/config"
+	"github.com/evse-dev/evse/internal/csmstest"
 	"github.com/evse-dev/evse/internal/model"
 )
 
@@ -56,8 +57,8 @@ type Group struct {
 	// Keys are configuration values that differ from the model's
 	// defaults, as an installer would set them.
 	Keys map[string]string `yaml:"keys"`
-	// Security is the OCPP security profile (0 or 1 over ws://, 2 over
-	// wss://) and its credentials.
+	// Security is the OCPP security profile (0 or 1 over ws://, 2 or 3
+	// over wss://) and its credentials.
 	Security Security `yaml:"security"`
 	// Behaviour drives the group's simulated cars and drivers; zero: no
 	// car ever comes.
@@ -88,9 +89,22 @@ type Security struct {
 	Profile int `yaml:"profile"`
 	// AuthorizationKey is the Basic authentication password as 32 to 40
 	// hex digits (AuthorizationKey's form), the same for every charge
-	// point of the group.
+	// point of the group (profiles 1 and 2).
 	AuthorizationKey string `yaml:"authorizationKey"`
+	// CA is a directory holding the central system's CA for charge point
+	// certificates, ca.pem and ca-key.pem (what evse csms keeps),
+	// relative to the fleet file; profile 3 only. At its first start each
+	// charge point makes its key, has the CA sign it and installs ca.pem
+	// as its CentralSystemRootCertificate.
+	CA string `yaml:"ca"`
+	// Validity is how long those certificates are valid; default a year.
+	Validity Duration `yaml:"validity"`
+
+	ca *csmstest.CA // loaded
 }
+
+// defaultValidity is the validity of a certificate the fleet signs.
+const defaultValidity = 365 * 24 * time.Hour
 
 // Duration is a time.Duration written as "30s", "5m", "2h".
 type Duration time.Duration
@@ -213,14 +227,11 @@ func (s *Spec) check(dir string) error {
 				return fmt.Errorf("group %s: dlmPort %d", g.Name, g.DLMPort)
 			}
 		}
-		if _, err := g.catalogue(roleDefaults{}); err != nil {
+		if err := g.Security.check(dir); err != nil {
 			return fmt.Errorf("group %s: %w", g.Name, err)
 		}
-		switch p := g.Security.Profile; {
-		case p < 0 || p > 2:
-			return fmt.Errorf("group %s: security profile %d: evse fleet plays 0, 1 and 2", g.Name, p)
-		case p >= 1 && g.Security.AuthorizationKey == "":
-			return fmt.Errorf("group %s: security profile %d needs an authorizationKey", g.Name, p)
+		if _, err := g.catalogue(roleDefaults{}); err != nil {
+			return fmt.Errorf("group %s: %w", g.Name, err)
 		}
 		if err := g.Behaviour.check(); err != nil {
 			return fmt.Errorf("group %s: behaviour: %w", g.Name, err)
@@ -247,6 +258,39 @@ func (s *Spec) check(dir string) error {
 			return fmt.Errorf("fault %d: %w", i+1, err)
 		}
 	}
+	return nil
+}
+
+// check validates a group's security and loads its CA (relative to dir).
+func (s *Security) check(dir string) error {
+	switch p := s.Profile; {
+	case p < 0 || p > 3:
+		return fmt.Errorf("security profile %d: want 0 to 3", p)
+	case (p == 1 || p == 2) && s.AuthorizationKey == "":
+		return fmt.Errorf("security profile %d needs an authorizationKey", p)
+	case p == 3 && s.CA == "":
+		return errors.New("security profile 3 needs a ca: the directory of the central system's CA (ca.pem and ca-key.pem)")
+	case p != 3 && (s.CA != "" || s.Validity != 0):
+		return fmt.Errorf("security: ca and validity are for profile 3, not %d", p)
+	}
+	if s.Profile != 3 {
+		return nil
+	}
+	if s.Validity < 0 {
+		return fmt.Errorf("security: validity %s", s.Validity.D())
+	}
+	if s.Validity == 0 {
+		s.Validity = Duration(defaultValidity)
+	}
+	path := s.CA
+	if !filepath.IsAbs(path) && dir != "" {
+		path = filepath.Join(dir, path)
+	}
+	ca, err := csmstest.LoadCA(path)
+	if err != nil {
+		return fmt.Errorf("security: ca: %w", err)
+	}
+	s.ca = ca
 	return nil
 }
 

@@ -94,7 +94,10 @@ type Options struct {
 	// reused).
 	Trace func(dir Direction, frame []byte)
 	// HTTPClient, when set, makes the handshakes (many clients of a fleet
-	// share one); nil: the client's own, without keep-alive.
+	// share one); nil: the client's own, without keep-alive. Each
+	// handshake's context carries the values of the context Run was
+	// given: a shared client's TLS configuration tells the clients apart
+	// by them (tls.CertificateRequestInfo.Context).
 	HTTPClient *http.Client
 	// Gate, when set, is waited for before each connection attempt; an
 	// error fails the attempt as a refused connection would (a fleet's
