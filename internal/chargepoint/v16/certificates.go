@@ -119,7 +119,7 @@ func (cp *ChargePoint) signCertificate() {
 		cp.log.Error("SignCertificate: no CSR", "err", err)
 		return
 	}
-	caller, _ := cp.caller.Load().(Caller)
+	caller := cp.Caller()
 	if caller == nil {
 		return
 	}

@@ -28,7 +28,7 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 	if a.Initiator == ocpp16.InitiatorChargePoint {
 		return nil, rpc.Errorf(rpc.NotSupported, "%s is sent by a charge point, not to one", action)
 	}
-	if cp.unit.Registration() == chargepoint.Rejected {
+	if cp.Unit().Registration() == chargepoint.Rejected {
 		// While rejected the charge point sends nothing but
 		// BootNotification, answers included.
 		cp.log.Warn("central system sent a CALL while it rejects the charge point; not answering", "action", action)
@@ -119,7 +119,7 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 // exec runs a command of the core; what the core sends after the reply
 // waits until the reply is written.
 func (cp *ChargePoint) exec(ctx context.Context, cmd any) (any, error) {
-	res, release, err := cp.unit.Exec(ctx, cmd)
+	res, release, err := cp.Unit().Exec(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +173,7 @@ func (cp *ChargePoint) toCommand(req any) (cmd any, answer func(any) any, ok boo
 			}
 			rs.Profile = &p
 		}
-		known, err := cp.unit.Auth().Lookup(r.IdTag)
+		known, err := cp.Unit().Auth().Lookup(r.IdTag)
 		if err != nil {
 			cp.log.Error("authorization data unreadable", "err", err)
 		}
@@ -364,7 +364,7 @@ func (cp *ChargePoint) changeConfiguration(req *ocpp16.ChangeConfigurationReques
 }
 
 func (cp *ChargePoint) clearCache() *ocpp16.ClearCacheResponse {
-	if err := cp.unit.Auth().ClearCache(); err != nil {
+	if err := cp.Unit().Auth().ClearCache(); err != nil {
 		cp.log.Error("ClearCache failed", "err", err)
 		return &ocpp16.ClearCacheResponse{Status: ocpp16.ClearCacheStatusRejected}
 	}
@@ -377,7 +377,7 @@ func (cp *ChargePoint) getLocalListVersion() (*ocpp16.GetLocalListVersionRespons
 	if !cp.opts.Settings.Snapshot().LocalAuthListEnabled {
 		return &ocpp16.GetLocalListVersionResponse{ListVersion: -1}, nil
 	}
-	v, _, err := cp.unit.Auth().ListInfo()
+	v, _, err := cp.Unit().Auth().ListInfo()
 	if err != nil {
 		return nil, err
 	}
@@ -407,7 +407,7 @@ func (cp *ChargePoint) sendLocalList(req *ocpp16.SendLocalListRequest) *ocpp16.S
 			u.Entries[i].Info = &info
 		}
 	}
-	status, err := cp.unit.Auth().UpdateList(u)
+	status, err := cp.Unit().Auth().UpdateList(u)
 	if err != nil {
 		cp.log.Error("SendLocalList not applied", "err", err)
 	}

@@ -733,7 +733,7 @@ func TestLegacyStoreIsTakenOverWithNothingLost(t *testing.T) {
 			e.ExpiryDate == nil || !e.ExpiryDate.Equal(time.Date(2000, 6, 1, 0, 0, 0, 0, time.UTC)) {
 			t.Errorf("LISTED in the local list: %+v %v", e, ok)
 		}
-		if k, err := r.cp.unit.Auth().Lookup("TAG2"); err != nil || k.Cache == nil || k.Cache.Status != chargepoint.AuthAccepted {
+		if k, err := r.cp.Unit().Auth().Lookup("TAG2"); err != nil || k.Cache == nil || k.Cache.Status != chargepoint.AuthAccepted {
 			t.Errorf("TAG2 in the cache: %+v %v", k, err)
 		}
 		r.stop()

@@ -13,15 +13,6 @@ import (
 	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
-// Caller sends the charge point's CALLs to the central system.
-type Caller interface {
-	// Call sends a CALL and returns the CALLRESULT payload, or an error
-	// (an *rpc.Error for a CALLERROR).
-	Call(ctx context.Context, action string, payload json.RawMessage) (json.RawMessage, error)
-	// Connected reports whether the central system is reachable now.
-	Connected() bool
-}
-
 // link is the runner's Link in OCPP 1.6: the core's messages rendered as
 // 1.6 CALLs, their answers read back.
 type link struct {

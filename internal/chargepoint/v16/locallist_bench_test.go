@@ -94,7 +94,7 @@ func BenchmarkLocalListLookup1M(b *testing.B) {
 	for b.Loop() {
 		tag := fmt.Sprintf("TAG%016d", rand.IntN(size))
 		start := time.Now()
-		known, _ := cp.unit.Auth().Lookup(tag)
+		known, _ := cp.Unit().Auth().Lookup(tag)
 		e := known.List
 		times = append(times, time.Since(start))
 		if e == nil || e.Status != "Accepted" {

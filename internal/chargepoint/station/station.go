@@ -1,0 +1,358 @@
+// Package station runs one charge point's charging core in real time on
+// package runner, whatever protocol it speaks: a protocol adapter
+// (chargepoint/v16, chargepoint/v201) gives it the link that renders the
+// core's messages, answers the central system's CALLs, and embeds the
+// Station for everything that does not depend on the protocol (the
+// hardware's and load management's side, the reset, the journal's
+// depth). One Station may speak several protocols: the link of the one
+// the transport agreed on renders its messages.
+package station
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/evse-dev/evse/internal/chargepoint"
+	"github.com/evse-dev/evse/internal/chargepoint/runner"
+	"github.com/evse-dev/evse/internal/clock"
+	"github.com/evse-dev/evse/internal/config"
+	"github.com/evse-dev/evse/internal/hw"
+	"github.com/evse-dev/evse/internal/kv"
+	"github.com/evse-dev/evse/internal/model"
+)
+
+// Caller sends the charge point's CALLs to the central system.
+type Caller interface {
+	// Call sends a CALL and returns the CALLRESULT payload, or an error
+	// (an *rpc.Error for a CALLERROR).
+	Call(ctx context.Context, action string, payload json.RawMessage) (json.RawMessage, error)
+	// Connected reports whether the central system is reachable now.
+	Connected() bool
+}
+
+// Options configure a [Station]. Settings, Board and Store are
+// required; the zero value of the others works.
+type Options struct {
+	Model    model.Model
+	Settings *config.Settings
+	// Board is the hardware; its connectors must number
+	// NumberOfConnectors.
+	Board hw.Board
+	// Store keeps the journal, the open transactions and the
+	// authorization data.
+	Store  kv.Store
+	Clock  clock.Clock
+	Logger *slog.Logger
+	// BootRetry is the wait before BootNotification is sent again when it
+	// got no answer, and after Pending or Rejected with interval 0.
+	// Default 30 s.
+	BootRetry time.Duration
+	// CallTimeout bounds each of the charge point's own CALLs, on top of
+	// the transport's timeout. Default 60 s.
+	CallTimeout time.Duration
+	// Pacing bounds the rate of journaled messages: at least this long
+	// between two. Zero: none.
+	Pacing time.Duration
+	// Firmware downloads a firmware update's file; nil: firmware updates
+	// are answered NotSupported.
+	Firmware runner.Fetcher
+	// Diagnostics gives diagnostics and log uploads the logs and the
+	// upload; nil: they are answered NotSupported.
+	Diagnostics runner.Diagnostics
+	// Managed: load management caps the connectors' offers; until it has
+	// decided, they offer nothing (instead of the model's maximum).
+	Managed bool
+	// ReconnectSpread is the longest random wait before the journal is
+	// replayed after a reconnect, so that many charge points coming back
+	// at once do not all send at the same moment. Default 10 s.
+	ReconnectSpread time.Duration
+	// Rules change the core's timing rules (tests); zero fields take the
+	// defaults.
+	Rules chargepoint.Rules
+	// Runner, when set, is a runner many charge points share (a fleet):
+	// the charge point is added to it, and the caller runs the runner,
+	// gives the charge point its link with Attach and restarts it after a
+	// reset (see Halted). Nil: the charge point has its own, run by Run.
+	Runner *runner.Runner
+	// ID is the charge point's identity: it names the charge point in
+	// the logs of a shared runner, and is the common name of its
+	// certificate (SignCertificate, CertificateSigned); "" refuses those.
+	ID string
+	// OnHalt, when set, is told when the core halted (see Halted); it must
+	// not block.
+	OnHalt func(chargepoint.Halt)
+	// OnCertificate, when set, is called once CertificateSigned installed
+	// a new certificate of the charge point, after the answer: the link
+	// reconnects with it. It must not block.
+	OnCertificate func()
+}
+
+// ErrReset is returned by Run after the central system asked for a Reset
+// (or a new firmware was installed): the caller starts the charge point
+// again, as a reboot.
+var ErrReset = errors.New("station: reset requested")
+
+// Protocol is one protocol a Station speaks: its subprotocol name
+// (ocpp1.6, ocpp2.0.1) and its link, made over the Station's caller.
+type Protocol struct {
+	Name string
+	Link func(Caller) runner.Link
+}
+
+// Station is one charge point: the charging core run in real time, with
+// the links of the protocols it speaks. It is safe for concurrent use.
+type Station struct {
+	opts   Options
+	log    *slog.Logger
+	runner *runner.Runner
+	unit   *runner.Unit
+	caller atomic.Value // Caller, set by Run or Attach
+	links  []namedLink
+}
+
+type namedLink struct {
+	name string
+	link runner.Link
+}
+
+// New returns a charge point restored from its store, speaking protocols
+// (the first is the default); Run starts it. legacy converts a store of
+// an older layout (nil: refused).
+func New(opts Options, legacy runner.Legacy, protocols ...Protocol) (*Station, error) {
+	switch {
+	case opts.Settings == nil:
+		return nil, errors.New("station: no settings")
+	case opts.Board == nil:
+		return nil, errors.New("station: no hardware")
+	case opts.Store == nil:
+		return nil, errors.New("station: no store")
+	case len(protocols) == 0:
+		return nil, errors.New("station: no protocol")
+	}
+	s := opts.Settings.Snapshot()
+	if n := s.NumberOfConnectors; n != len(opts.Board.Connectors()) {
+		return nil, fmt.Errorf("station: NumberOfConnectors is %d but the hardware has %d", n, len(opts.Board.Connectors()))
+	}
+	if opts.Model.Vendor == "" {
+		opts.Model = model.Default()
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	m := opts.Model
+	_, canSwitch := firstSwitcher(opts.Board)
+	rules := opts.Rules
+	rules.BootRetry = max(rules.BootRetry, opts.BootRetry)
+	rules.Pacing = max(rules.Pacing, opts.Pacing)
+	hb, _ := opts.Settings.Catalogue().Lookup("HeartbeatInterval")
+	core := chargepoint.Config{Connectors: s.NumberOfConnectors, Phases: m.Phases, MaxCurrent: float64(m.MaxCurrent),
+		CanSwitchPhases: canSwitch, Managed: opts.Managed, Rules: rules,
+		HeartbeatRange: [2]time.Duration{time.Duration(hb.Min) * time.Second, time.Duration(hb.Max) * time.Second},
+		Identity: chargepoint.Identity{Vendor: m.Vendor, Model: m.Model, SerialNumber: m.SerialNumber,
+			ChargeBoxSerialNumber: m.ChargeBoxSerialNumber, FirmwareVersion: m.FirmwareVersion, ICCID: m.ICCID, IMSI: m.IMSI,
+			MeterType: m.MeterType, MeterSerialNumber: m.MeterSerialNumber}}
+	st := &Station{opts: opts, log: opts.Logger}
+	for _, p := range protocols {
+		st.links = append(st.links, namedLink{name: p.Name, link: p.Link(currentCaller{st})})
+	}
+	st.runner = opts.Runner
+	unitStore := kv.Store(nil)
+	if st.runner == nil {
+		st.runner = runner.New(runner.Options{Store: opts.Store, Clock: opts.Clock, Logger: opts.Logger})
+	} else {
+		unitStore = opts.Store // its part of the shared store
+	}
+	u, err := st.runner.Add(runner.UnitOptions{ID: opts.ID, Store: unitStore, Core: core, Settings: opts.Settings, Board: opts.Board,
+		Link: protocolLink{st}, Legacy: legacy, Firmware: opts.Firmware, Diagnostics: opts.Diagnostics,
+		ReplaySpread: opts.ReconnectSpread, CallTimeout: opts.CallTimeout, OnHalt: opts.OnHalt})
+	if err != nil {
+		return nil, err
+	}
+	st.unit = u
+	return st, nil
+}
+
+// firstSwitcher reports whether the board's connectors can switch phases.
+func firstSwitcher(b hw.Board) (hw.PhaseSwitcher, bool) {
+	for _, c := range b.Connectors() {
+		if sw, ok := c.(hw.PhaseSwitcher); ok {
+			return sw, true
+		}
+	}
+	return nil, false
+}
+
+// Caller is the Caller of the current Run (or Attach), nil before.
+func (st *Station) Caller() Caller {
+	v, _ := st.caller.Load().(Caller)
+	return v
+}
+
+// currentCaller forwards to the Station's current Caller.
+type currentCaller struct{ st *Station }
+
+func (c currentCaller) Call(ctx context.Context, action string, payload json.RawMessage) (json.RawMessage, error) {
+	caller := c.st.Caller()
+	if caller == nil {
+		return nil, errors.New("station: not running")
+	}
+	return caller.Call(ctx, action, payload)
+}
+
+func (c currentCaller) Connected() bool {
+	caller := c.st.Caller()
+	return caller != nil && caller.Connected()
+}
+
+// Protocol is the subprotocol the current connection speaks: the one the
+// Caller says it agreed on (a transport with a Subprotocol method) when
+// the Station speaks it, else the Station's first.
+func (st *Station) Protocol() string { return st.link().name }
+
+func (st *Station) link() namedLink {
+	if p, ok := st.Caller().(interface{ Subprotocol() string }); ok {
+		name := p.Subprotocol()
+		for _, l := range st.links {
+			if l.name == name {
+				return l
+			}
+		}
+	}
+	return st.links[0]
+}
+
+// protocolLink is the unit's link: the current protocol's.
+type protocolLink struct{ st *Station }
+
+func (l protocolLink) Send(ctx context.Context, msg any) (any, chargepoint.Failure, error) {
+	return l.st.link().link.Send(ctx, msg)
+}
+
+// Connected reports whether the central system is reachable now (a
+// restarted core is told at once).
+func (l protocolLink) Connected() bool { return currentCaller{l.st}.Connected() }
+
+// Run runs the charge point until ctx ends (it returns nil then) or until
+// a reset (ErrReset, once the transactions are stopped and their
+// messages journaled). A ChargePoint runs once: a reset makes a new one.
+func (st *Station) Run(ctx context.Context, caller Caller) error {
+	st.caller.Store(caller)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- st.runner.Run(ctx) }()
+	if caller.Connected() {
+		st.unit.LinkUp()
+	}
+	select {
+	case h := <-st.unit.Halted():
+		cancel()
+		<-done
+		st.log.Info("rebooting after a reset", "hard", h.Hard)
+		return ErrReset
+	case err := <-done:
+		return err
+	}
+}
+
+// Attach gives a charge point on a shared runner (Options.Runner) its
+// link to the central system; the transport then tells Connected and
+// Disconnected.
+func (st *Station) Attach(caller Caller) { st.caller.Store(caller) }
+
+// Halted delivers why the core halted (a reset, a new firmware): a charge
+// point on a shared runner is then restarted with Restart.
+func (st *Station) Halted() <-chan chargepoint.Halt { return st.unit.Halted() }
+
+// Restart starts the software of a charge point on a shared runner again
+// from its store, as a reboot does (see runner.Unit.Restart).
+func (st *Station) Restart() { st.unit.Restart() }
+
+// SetSkew sets the charge point's clock off by d (see
+// runner.Unit.SetSkew).
+func (st *Station) SetSkew(d time.Duration) { st.unit.SetSkew(d) }
+
+// PowerCut takes the power away from a charge point on a shared runner,
+// as kill -9 does (see runner.Unit.PowerCut); Restart brings it back.
+func (st *Station) PowerCut() { st.unit.PowerCut() }
+
+// Connected tells the charge point that a connection to the central system
+// is up (again); the transport calls it.
+func (st *Station) Connected() { st.unit.LinkUp() }
+
+// Disconnected tells the charge point that the connection is down; the
+// transport calls it.
+func (st *Station) Disconnected() { st.unit.LinkDown() }
+
+// Registration returns the status of the last BootNotification answer, ""
+// before the first.
+func (st *Station) Registration() chargepoint.Registration { return st.unit.Registration() }
+
+// Unit is the runner's unit of the charge point, for protocol adapters.
+func (st *Station) Unit() *runner.Unit { return st.unit }
+
+// Options returns what the Station was made with (defaults filled in).
+func (st *Station) Options() Options { return st.opts }
+
+// Status returns the charge point's state.
+func (st *Station) Status(ctx context.Context) (chargepoint.Status, error) {
+	res, err := st.unit.Do(ctx, chargepoint.Query{})
+	if err != nil {
+		return chargepoint.Status{}, err
+	}
+	return res.(chargepoint.Status), nil
+}
+
+// EmergencyStop stops every transaction with reason EmergencyStop, as the
+// emergency stop button of a charge point does.
+func (st *Station) EmergencyStop(ctx context.Context) error {
+	_, err := st.unit.Do(ctx, chargepoint.EmergencyStop{})
+	return err
+}
+
+// Loads returns every connector's load for load management.
+func (st *Station) Loads() []runner.Load { return st.unit.Loads() }
+
+// LoadsChanged delivers a value when a connector's readiness or offer
+// changed.
+func (st *Station) LoadsChanged() <-chan struct{} { return st.unit.LoadsChanged() }
+
+// SetLimits caps connectors' offers: load management's shares. A
+// connector not named keeps its cap; a negative amount removes it.
+func (st *Station) SetLimits(limits map[int]float64) {
+	st.unit.Post(chargepoint.LimitsSet{Limits: limits})
+}
+
+// SetPhases sets how many phases (1 or 3) connectors' sessions may use,
+// on hardware that can switch; a connector not named keeps its setting.
+func (st *Station) SetPhases(phases map[int]int) {
+	st.unit.Post(chargepoint.PhasesSet{Phases: phases})
+}
+
+// LocalListInfo tells the local list's version and size, for the
+// installer (the local API).
+func (st *Station) LocalListInfo() (version, size int, err error) {
+	return st.unit.Auth().ListInfo()
+}
+
+// LastRegisters returns the last meter register the store knows of each
+// connector (index 0: connector 1).
+func LastRegisters(store kv.Store, connectors int) ([]float64, error) {
+	return runner.LastRegisters(store, connectors)
+}
+
+// SecurityIncident logs a security event detected at the link or
+// elsewhere outside the core (see chargepoint.SecurityIncident).
+func (st *Station) SecurityIncident(e chargepoint.SecurityIncident) { st.unit.Post(e) }
+
+// JournalDepth is how many transaction messages wait in the journal for
+// the central system's confirmation.
+func (st *Station) JournalDepth() int { return st.unit.JournalDepth() }
