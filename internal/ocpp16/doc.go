@@ -76,9 +76,10 @@
 // # Regenerating
 //
 // messages_gen.go and schema_gen.go are generated from
-// ocpp1_6-schemas.json by the program in internal/gen; the schema file is
-// not needed at run time. With the file at ../shared/ocpp/ next to the
-// module, run
+// ocpp1_6-schemas.json by the program in internal/gen, which holds the 1.6
+// tables and runs the generator it shares with ocpp201 (package ocppgen);
+// the schema file is not needed at run time. With the file at
+// ../shared/ocpp/ next to the module, run
 //
 //	go generate ./internal/ocpp16
 //

@@ -1,5 +1,7 @@
 package main
 
+import "github.com/evse-dev/evse/internal/ocppgen"
+
 // actionInfo places every action in its feature profile and says who sends
 // its request, after OCPP 1.6 edition 2, section 3.1 (Feature Profiles) and
 // chapters 4 and 5, and the OCPP 1.6 Security Whitepaper (edition 2). The
@@ -58,6 +60,32 @@ var actionInfo = map[string]struct{ profile, initiator string }{
 	"SignCertificate":                  {"Security", "ChargePoint"},
 	"SignedFirmwareStatusNotification": {"Security", "ChargePoint"},
 	"SignedUpdateFirmware":             {"Security", "CentralSystem"},
+}
+
+// config16 is the generator's configuration for package ocpp16.
+func config16() *ocppgen.Config {
+	actions := map[string]ocppgen.ActionInfo{}
+	for name, info := range actionInfo {
+		a := ocppgen.ActionInfo{
+			Phrase: profileNames[info.profile] + ", " + initiatorPhrases[info.initiator],
+			Fields: []string{"Profile: Profile" + info.profile, "Initiator: Initiator" + info.initiator},
+		}
+		if info.profile == "Security" {
+			a.Fields = append(a.Fields, "Security: true")
+		}
+		actions[name] = a
+	}
+	return &ocppgen.Config{
+		Package: "ocpp16",
+		Version: "1.6",
+		Reserved: []string{"DateTime", "ParseDateTime", "Action", "Actions", "Lookup", "Profile", "Initiator",
+			"Kind", "Request", "Response", "Validate", "ValidateRequest", "ValidateResponse",
+			"Decode", "DecodeRequest", "DecodeResponse"},
+		Actions:        actions,
+		ObjectNames:    objectNames,
+		EnumNames:      enumNames,
+		StringPointers: stringPointers,
+	}
 }
 
 // profileNames spell the profiles out for doc comments.

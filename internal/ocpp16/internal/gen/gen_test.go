@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/evse-dev/evse/internal/ocppgen"
 )
 
 // schemaFile finds ocpp1_6-schemas.json as the ocpp16 tests do, or skips.
@@ -46,7 +48,7 @@ func besideModule(t *testing.T) string {
 func TestGeneratedFilesUpToDate(t *testing.T) {
 	src := schemaFile(t)
 	tmp := t.TempDir()
-	if err := run(src, tmp); err != nil {
+	if err := ocppgen.Run(config16(), src, tmp); err != nil {
 		t.Fatal(err)
 	}
 	entries, err := os.ReadDir(tmp)
@@ -84,8 +86,14 @@ func TestGenerateRefuses(t *testing.T) {
 		{"missing .conf", `[` + schema("Heartbeat.req", `{}`) + `]`, "needs both"},
 		{"unnamed enum", `[` + schema("Heartbeat.req", `{"mode":{"type":"string","enum":["A"]}}`) + `]`,
 			"Heartbeat.req/mode has no name"},
-		{"unnamed object", `[` + schema("Heartbeat.req", `{"o":{"type":"object","properties":{}}}`) + `]`,
+		{"unnamed object", `[` + schema("Heartbeat.req", `{"o":{"type":"object","additionalProperties":false,"properties":{}}}`) + `]`,
 			"Heartbeat.req/o has no name"},
+		{"open object", `[` + schema("Heartbeat.req", `{"o":{"type":"object","properties":{}}}`) + `]`,
+			"without additionalProperties: false"},
+		{"2.0.1 keyword", `[` + schema("Heartbeat.req", `{"a":{"type":"array","items":{"type":"string"},"maxItems":2}}`) + `]`,
+			`keyword "maxItems" is not supported`},
+		{"annotation", `[` + schema("Heartbeat.req", `{"n":{"type":"integer","description":"x"}}`) + `]`,
+			`keyword "description" is not supported`},
 		{"unknown keyword", `[` + schema("Heartbeat.req", `{"n":{"type":"integer","minimum":1}}`) + `]`,
 			`keyword "minimum" is not supported`},
 		{"unknown format", `[` + schema("Heartbeat.req", `{"n":{"type":"string","format":"email"}}`) + `]`,
@@ -98,38 +106,9 @@ func TestGenerateRefuses(t *testing.T) {
 			"only local"},
 	}
 	for _, tc := range tests {
-		_, err := generate([]byte(tc.doc))
+		_, err := ocppgen.Generate(config16(), []byte(tc.doc))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err %v, want one saying %q", tc.name, err, tc.want)
-		}
-	}
-}
-
-func TestConstName(t *testing.T) {
-	for in, want := range map[string]string{
-		"Interruption.Begin": "ReadingContextInterruptionBegin",
-		"L1-N":               "ReadingContextL1N",
-		"kWh":                "ReadingContextKWh",
-		"SoC":                "ReadingContextSoC",
-	} {
-		if got, err := constName("ReadingContext", in); err != nil || got != want {
-			t.Errorf("constName(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	if _, err := constName("X", "a/b"); err == nil {
-		t.Error(`constName("a/b"): no error`)
-	}
-}
-
-func TestPowerOfTen(t *testing.T) {
-	for in, want := range map[string]int{"1": 0, "0.1": -1, "0.001": -3, "10": 1, "1000": 3} {
-		if got, ok := powerOfTen(in); !ok || got != want {
-			t.Errorf("powerOfTen(%s) = %d, %t", in, got, ok)
-		}
-	}
-	for _, in := range []string{"0.5", "2", "0.11", "0", "1e1", "01"} {
-		if _, ok := powerOfTen(in); ok {
-			t.Errorf("powerOfTen(%s) accepted", in)
 		}
 	}
 }

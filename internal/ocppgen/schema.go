@@ -1,10 +1,11 @@
-package main
+package ocppgen
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,15 +63,19 @@ func decodeOrdered(dec *json.Decoder) (any, error) {
 
 // schema is one (sub)schema, with $ref resolved.
 type schema struct {
-	Type       string      // object, array, string, integer, number or boolean
+	Type       string      // object, array, string, integer, number, boolean or any
 	Props      []*property // object: in the order of the schema file
 	Open       bool        // object: additionalProperties is not false
 	Items      *schema     // array
 	MinItems   int         // array
+	MaxItems   int         // array; 0: no limit
 	MaxLength  int         // string; 0: no limit
 	Enum       []string    // string
 	Format     string      // string: "", "date-time" or "uri"
 	MultipleOf string      // integer, number: decimal text of a power of ten; "" none
+	Minimum    *int64      // integer, number
+	Maximum    *int64      // integer, number
+	Default    string      // JSON text of the default value, if any (an annotation)
 	Ref        string      // name of the definition it came from, if any
 
 	// GoName names the Go type of a non-root object or an enumeration.
@@ -110,10 +115,22 @@ func (s *schema) writeSignature(b *strings.Builder) {
 	case "array":
 		fmt.Fprintf(b, " min=%d items=", s.MinItems)
 		s.Items.writeSignature(b)
+		if s.MaxItems > 0 {
+			fmt.Fprintf(b, " maxItems=%d", s.MaxItems)
+		}
 	case "string":
 		fmt.Fprintf(b, " max=%d format=%q enum=%q", s.MaxLength, s.Format, s.Enum)
 	case "integer", "number":
 		fmt.Fprintf(b, " multipleOf=%q", s.MultipleOf)
+		if s.Minimum != nil {
+			fmt.Fprintf(b, " minimum=%d", *s.Minimum)
+		}
+		if s.Maximum != nil {
+			fmt.Fprintf(b, " maximum=%d", *s.Maximum)
+		}
+	}
+	if s.Default != "" {
+		fmt.Fprintf(b, " default=%s", s.Default)
 	}
 	b.WriteString("}")
 }
@@ -134,7 +151,7 @@ func (m *message) id() string {
 }
 
 // parseFile parses the schema array.
-func parseFile(data []byte) ([]*message, error) {
+func parseFile(cfg *Config, data []byte) ([]*message, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	doc, err := decodeOrdered(dec)
@@ -155,7 +172,7 @@ func parseFile(data []byte) ([]*message, error) {
 		if !ok {
 			return nil, fmt.Errorf("schema %d: not an object", i)
 		}
-		m, err := parseRoot(o)
+		m, err := parseRoot(cfg, o)
 		if err != nil {
 			return nil, fmt.Errorf("schema %d: %w", i, err)
 		}
@@ -168,7 +185,7 @@ func parseFile(data []byte) ([]*message, error) {
 	return msgs, nil
 }
 
-func parseRoot(o *object) (*message, error) {
+func parseRoot(cfg *Config, o *object) (*message, error) {
 	id, _ := o.vals["$id"].(string)
 	name, ok := strings.CutPrefix(id, "urn:")
 	if !ok {
@@ -203,7 +220,7 @@ func parseRoot(o *object) (*message, error) {
 			defs[k] = ko
 		}
 	}
-	p := &parser{where: name, defs: defs, resolving: map[string]bool{}}
+	p := &parser{where: name, defs: defs, resolving: map[string]bool{}, features: cfg.Features}
 	s, err := p.parse(o, "", true)
 	if err != nil {
 		return nil, err
@@ -219,7 +236,11 @@ type parser struct {
 	where     string // e.g. "Authorize.req", for errors
 	defs      map[string]*object
 	resolving map[string]bool // definitions being parsed, to refuse cycles
+	features  Features
 }
+
+// annotations are the keywords that do not constrain values.
+var annotations = []string{"description", "default", "$comment", "comment", "javaType"}
 
 // parse turns a schema object into a *schema. path is its JSON pointer-ish
 // location, for errors.
@@ -249,11 +270,15 @@ func (p *parser) parse(o *object, path string, root bool) (*schema, error) {
 		return s, nil
 	}
 
+	f := p.features
 	for _, k := range o.keys {
-		switch k {
-		case "type", "properties", "required", "additionalProperties", "items", "minItems",
-			"maxLength", "enum", "format", "multipleOf":
-		case "$id", "$schema", "definitions":
+		switch {
+		case slices.Contains([]string{"type", "properties", "required", "additionalProperties", "items", "minItems",
+			"maxLength", "enum", "format", "multipleOf"}, k):
+		case k == "maxItems" && f.MaxItems, k == "additionalItems" && f.AdditionalItems,
+			(k == "minimum" || k == "maximum") && f.Bounds:
+		case slices.Contains(annotations, k) && f.Annotations:
+		case k == "$id" || k == "$schema" || k == "definitions":
 			if !root {
 				return nil, fail("keyword %q is only supported at the root", k)
 			}
@@ -261,17 +286,33 @@ func (p *parser) parse(o *object, path string, root bool) (*schema, error) {
 			return nil, fail("keyword %q is not supported", k)
 		}
 	}
+	var def string
+	if v, ok := o.vals["default"]; ok {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fail("default: %v", err)
+		}
+		def = string(b)
+	}
+	if _, typed := o.vals["type"]; !typed && f.Any {
+		for _, k := range o.keys {
+			if !slices.Contains(annotations, k) {
+				return nil, fail("keyword %q without a type is not supported", k)
+			}
+		}
+		return &schema{Type: "any", Default: def}, nil
+	}
 	typ, ok := o.vals["type"].(string)
 	if !ok {
 		return nil, fail("type must be a single type name")
 	}
-	s := &schema{Type: typ}
+	s := &schema{Type: typ, Default: def}
 	allowed := map[string][]string{
 		"object":  {"properties", "required", "additionalProperties"},
-		"array":   {"items", "minItems"},
+		"array":   {"items", "minItems", "maxItems", "additionalItems"},
 		"string":  {"maxLength", "enum", "format"},
-		"integer": {"multipleOf"},
-		"number":  {"multipleOf"},
+		"integer": {"multipleOf", "minimum", "maximum"},
+		"number":  {"multipleOf", "minimum", "maximum"},
 		"boolean": {},
 	}
 	kws, ok := allowed[typ]
@@ -279,8 +320,10 @@ func (p *parser) parse(o *object, path string, root bool) (*schema, error) {
 		return nil, fail("type %q is not supported", typ)
 	}
 	for _, k := range o.keys {
-		switch k {
-		case "type", "$id", "$schema", "definitions":
+		switch {
+		case k == "type" || k == "$id" || k == "$schema" || k == "definitions":
+			continue
+		case slices.Contains(annotations, k):
 			continue
 		}
 		found := false
@@ -308,6 +351,14 @@ func (p *parser) parse(o *object, path string, root bool) (*schema, error) {
 			if s.MinItems, err = nonNegative(v); err != nil {
 				return nil, fail("minItems: %v", err)
 			}
+		}
+		if v, ok := o.vals["maxItems"]; ok {
+			if s.MaxItems, err = nonNegative(v); err != nil || s.MaxItems == 0 || s.MaxItems < s.MinItems {
+				return nil, fail("maxItems must be a positive integer, at least minItems")
+			}
+		}
+		if v, ok := o.vals["additionalItems"]; ok && v != false {
+			return nil, fail("additionalItems must be false")
 		}
 	case "string":
 		if v, ok := o.vals["maxLength"]; ok {
@@ -347,6 +398,24 @@ func (p *parser) parse(o *object, path string, root bool) (*schema, error) {
 			}
 			s.MultipleOf = string(n)
 		}
+		for _, b := range []struct {
+			kw  string
+			dst **int64
+		}{{"minimum", &s.Minimum}, {"maximum", &s.Maximum}} {
+			v, ok := o.vals[b.kw]
+			if !ok {
+				continue
+			}
+			n, _ := v.(json.Number)
+			i, err := strconv.ParseInt(string(n), 10, 64)
+			if err != nil {
+				return nil, fail("%s %v: only integers are supported", b.kw, v)
+			}
+			*b.dst = &i
+		}
+		if s.Minimum != nil && s.Maximum != nil && *s.Minimum > *s.Maximum {
+			return nil, fail("minimum is above maximum")
+		}
 	}
 	return s, err
 }
@@ -362,6 +431,9 @@ func (p *parser) parseObject(s *schema, o *object, path string) error {
 			return fail("additionalProperties must be a boolean")
 		}
 		s.Open = b
+	}
+	if s.Open && !p.features.OpenObjects {
+		return fail("objects without additionalProperties: false are not supported")
 	}
 	if v, ok := o.vals["properties"]; ok {
 		props, ok := v.(*object)

@@ -1,4 +1,4 @@
-package main
+package ocppgen
 
 import (
 	"fmt"
@@ -16,8 +16,7 @@ type model struct {
 
 type action struct {
 	Name      string
-	Profile   string // e.g. "Core"
-	Initiator string // "ChargePoint", "CentralSystem" or "Both"
+	Info      ActionInfo
 	Req, Conf *message
 }
 
@@ -36,22 +35,18 @@ type objectType struct {
 	sig    string
 }
 
-// reserved are the exported names of the hand-written part of package
-// ocpp16; no generated type may take them.
-var reserved = []string{"DateTime", "ParseDateTime", "Action", "Actions", "Lookup", "Profile", "Initiator",
-	"Kind", "Request", "Response", "Validate", "ValidateRequest", "ValidateResponse",
-	"Decode", "DecodeRequest", "DecodeResponse"}
-
 type builder struct {
 	objects    map[string]*objectType
 	enums      map[string]*enumType
 	usedObject map[string]bool
 	usedEnum   map[string]bool
 	msg        *message // being walked
+	cfg        *Config
 }
 
-func buildModel(msgs []*message) (*model, error) {
+func buildModel(cfg *Config, msgs []*message) (*model, error) {
 	b := &builder{
+		cfg:        cfg,
 		objects:    map[string]*objectType{},
 		enums:      map[string]*enumType{},
 		usedObject: map[string]bool{},
@@ -61,11 +56,11 @@ func buildModel(msgs []*message) (*model, error) {
 	for _, m := range msgs {
 		a := byAction[m.Action]
 		if a == nil {
-			info, ok := actionInfo[m.Action]
+			info, ok := cfg.Actions[m.Action]
 			if !ok {
-				return nil, fmt.Errorf("action %s: not in actionInfo (actions.go); add its profile and initiator", m.Action)
+				return nil, fmt.Errorf("action %s: not in actionInfo (actions.go); add its place and initiator", m.Action)
 			}
-			a = &action{Name: m.Action, Profile: info.profile, Initiator: info.initiator}
+			a = &action{Name: m.Action, Info: info}
 			byAction[m.Action] = a
 		}
 		if m.Conf {
@@ -86,22 +81,19 @@ func buildModel(msgs []*message) (*model, error) {
 		if a.Req == nil || a.Conf == nil {
 			return nil, fmt.Errorf("action %s: needs both a .req and a .conf schema", name)
 		}
-		if profileNames[a.Profile] == "" || initiatorPhrases[a.Initiator] == "" {
-			return nil, fmt.Errorf("action %s: unknown profile %q or initiator %q", name, a.Profile, a.Initiator)
-		}
 		out.Actions = append(out.Actions, a)
 	}
-	for name := range actionInfo {
+	for name := range cfg.Actions {
 		if byAction[name] == nil {
 			return nil, fmt.Errorf("actionInfo lists %s, which has no schema", name)
 		}
 	}
-	for site := range objectNames {
+	for site := range cfg.ObjectNames {
 		if !b.usedObject[site] {
 			return nil, fmt.Errorf("objectNames: site %s does not exist in the schemas", site)
 		}
 	}
-	for site := range enumNames {
+	for site := range cfg.EnumNames {
 		if !b.usedEnum[site] {
 			return nil, fmt.Errorf("enumNames: site %s does not exist in the schemas", site)
 		}
@@ -110,6 +102,9 @@ func buildModel(msgs []*message) (*model, error) {
 	// Structurally identical objects must share one type.
 	bySig := map[string]string{}
 	for _, o := range b.objects {
+		if o.Schema.Open && !cfg.HandWritten[o.Name] {
+			return nil, fmt.Errorf("object %s is open (allows any property): only hand-written types may be", o.Name)
+		}
 		if other, ok := bySig[o.sig]; ok {
 			return nil, fmt.Errorf("objects %s and %s have the same structure; give them one name in objectNames", other, o.Name)
 		}
@@ -132,7 +127,7 @@ func buildModel(msgs []*message) (*model, error) {
 		taken[name] = what
 		return nil
 	}
-	for _, r := range reserved {
+	for _, r := range cfg.Reserved {
 		if err := claim(r, "the hand-written code"); err != nil {
 			return nil, err
 		}
@@ -173,11 +168,10 @@ func (b *builder) name(owner, path string, s *schema) error {
 	site := owner + "/" + path
 	switch s.Type {
 	case "object":
-		name, ok := objectNames[site]
-		if !ok {
-			return fmt.Errorf("object at site %s has no name: add it to objectNames in names.go", site)
+		name, err := b.typeName(site, s, false)
+		if err != nil {
+			return err
 		}
-		b.usedObject[site] = true
 		s.GoName = name
 		o := b.objects[name]
 		if o == nil {
@@ -201,11 +195,10 @@ func (b *builder) name(owner, path string, s *schema) error {
 		if s.Enum == nil {
 			return nil
 		}
-		name, ok := enumNames[site]
-		if !ok {
-			return fmt.Errorf("enumeration at site %s has no name: add it to enumNames in names.go", site)
+		name, err := b.typeName(site, s, true)
+		if err != nil {
+			return err
 		}
-		b.usedEnum[site] = true
 		s.GoName = name
 		e := b.enums[name]
 		if e == nil {
@@ -220,6 +213,31 @@ func (b *builder) name(owner, path string, s *schema) error {
 		e.Users = addSorted(e.Users, b.msg.id())
 	}
 	return nil
+}
+
+// typeName names the object or enumeration s at site: from the site
+// tables if the Config has them, else from its definition.
+func (b *builder) typeName(site string, s *schema, enum bool) (string, error) {
+	what, tableName, table, used := "object", "objectNames", b.cfg.ObjectNames, b.usedObject
+	if enum {
+		what, tableName, table, used = "enumeration", "enumNames", b.cfg.EnumNames, b.usedEnum
+	}
+	if table == nil {
+		if s.Ref == "" || b.cfg.DefinitionName == nil {
+			return "", fmt.Errorf("%s at site %s is not a definition: cannot name it", what, site)
+		}
+		name := b.cfg.DefinitionName(s.Ref, enum)
+		if !isIdent(name) {
+			return "", fmt.Errorf("%s %s at site %s: name %q is not a Go identifier", what, s.Ref, site, name)
+		}
+		return name, nil
+	}
+	name, ok := table[site]
+	if !ok {
+		return "", fmt.Errorf("%s at site %s has no name: add it to %s in names.go", what, site, tableName)
+	}
+	used[site] = true
+	return name, nil
 }
 
 func addSorted(list []string, s string) []string {
@@ -265,4 +283,36 @@ func constName(typeName, value string) (string, error) {
 // case, the rest as OCPP spells it (idTag becomes IdTag).
 func fieldName(prop string) string {
 	return strings.ToUpper(prop[:1]) + prop[1:]
+}
+
+// usesAny reports whether a generated struct has a field of any JSON value
+// (json.RawMessage).
+func (m *model) usesAny() bool {
+	var walk func(s *schema) bool
+	walk = func(s *schema) bool {
+		switch s.Type {
+		case "any":
+			return true
+		case "array":
+			return walk(s.Items)
+		case "object":
+			for _, p := range s.Props {
+				if p.Schema.GoName == "" && walk(p.Schema) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for _, o := range m.Objects {
+		if walk(o.Schema) {
+			return true
+		}
+	}
+	for _, a := range m.Actions {
+		if walk(a.Req.Schema) || walk(a.Conf.Schema) {
+			return true
+		}
+	}
+	return false
 }
