@@ -36,7 +36,7 @@ func list(t *testing.T, path string) pkg {
 
 func TestDomainPackagesImportNoIO(t *testing.T) {
 	const mod = "github.com/evse-dev/evse/internal/"
-	for _, name := range []string{"config", "clock", "model", "chargepoint", "ocpp16", "ocppj/rpc", "dlm", "dlm/wire", "smartcharging", "firmsign"} {
+	for _, name := range []string{"config", "clock", "model", "chargepoint", "ocpp16", "ocpp201", "ocppj/rpc", "dlm", "dlm/wire", "smartcharging", "firmsign"} {
 		p := list(t, mod+name)
 		for _, d := range p.Deps {
 			for _, f := range forbidden {
@@ -55,7 +55,7 @@ func TestTheCoreIsPureAndSpeaksNoProtocol(t *testing.T) {
 	const mod = "github.com/evse-dev/evse/internal/"
 	p := list(t, mod+"chargepoint")
 	for _, d := range p.Deps {
-		for _, f := range []string{mod + "ocpp16", mod + "ocppj", mod + "kv", mod + "store", mod + "clock", "net/http", "os/exec"} {
+		for _, f := range []string{mod + "ocpp16", mod + "ocpp201", mod + "ocppj", mod + "kv", mod + "store", mod + "clock", "net/http", "os/exec"} {
 			if d == f || strings.HasPrefix(d, f+"/") {
 				t.Errorf("the core depends on %s", d)
 			}
