@@ -268,7 +268,7 @@ func New(cfg Config, s *config.Snapshot, r Restored) (*Core, error) {
 			continue
 		}
 		c.journal.append(c, t.Local, TxStopped, TxEvent{Connector: t.Connector, MeterWh: wh(t.LastWh), At: t.LastAt,
-			Reason: ReasonPowerLoss, Samples: t.Data})
+			Reason: ReasonPowerLoss, Samples: t.Data, SeqNo: t.Events})
 	}
 	return c, nil
 }

@@ -252,6 +252,8 @@ type propWorld struct {
 	confirmed map[int64]bool // CSMSIDKept
 	givenUp   map[int64]bool // a start removed unconfirmed
 	entries   map[uint64]JournalEntry
+	// seqNos is the next SeqNo of each transaction's events.
+	seqNos    map[int64]int
 	lastLocal int64
 }
 
@@ -268,7 +270,8 @@ func newPropWorld(tb propTB, cfg Config, s *config.Snapshot, j propJudges) *prop
 	w := &propWorld{tb: tb, j: j, cfg: cfg, snap0: s, snap: s, core: core, now: propT0, last: propT0,
 		tags: map[string]bool{OfflineTag: true, propFixedTag: true}, profiles: map[int]InstalledProfile{},
 		inop: map[int]bool{}, opened: map[int64]bool{}, started: map[int64]bool{}, stops: map[int64]int{},
-		confirmed: map[int64]bool{}, givenUp: map[int64]bool{}, entries: map[uint64]JournalEntry{}, calls: map[uint64]string{}}
+		confirmed: map[int64]bool{}, givenUp: map[int64]bool{}, entries: map[uint64]JournalEntry{}, calls: map[uint64]string{},
+		seqNos: map[int64]int{}}
 	for k := 1; k <= cfg.Connectors; k++ {
 		share := -1.0
 		if cfg.Managed {
@@ -671,6 +674,11 @@ func (w *propWorld) journaled(r Journaled) {
 		}
 		return
 	}
+	// A transaction's events are numbered from 0 without gaps.
+	if r.Event.SeqNo != w.seqNos[e.Tx] {
+		w.fail("%s of transaction %d numbered %d, want %d", e.Kind, e.Tx, r.Event.SeqNo, w.seqNos[e.Tx])
+	}
+	w.seqNos[e.Tx]++
 	if !w.j.ledger {
 		if e.Kind == TxStarted {
 			w.started[e.Tx] = true

@@ -66,10 +66,14 @@ func (c *Core) keepReading(cn *connector, at time.Time, s Sample, journal bool) 
 	t := cn.tx
 	r := c.meters[cn.id-1]
 	t.LastWh, t.LastAt = r.EnergyWh, at
+	seqNo := t.Events
+	if journal {
+		t.Events++ // kept with the event, in the same records
+	}
 	c.record(TxOpened{Tx: t.copy()})
 	c.record(RegisterKept{Connector: cn.id, Wh: r.EnergyWh})
 	if journal {
-		c.journal.append(c, t.Local, TxUpdated, TxEvent{Connector: cn.id, At: at, Samples: []Sample{s}})
+		c.journal.append(c, t.Local, TxUpdated, TxEvent{Connector: cn.id, At: at, Samples: []Sample{s}, SeqNo: seqNo})
 	}
 }
 

@@ -147,6 +147,9 @@ type Transaction struct {
 	// Data holds the StopTxnSampledData and StopTxnAlignedData samples
 	// taken so far, for the stop's transaction data.
 	Data []Sample `json:"samples,omitempty"`
+	// Events is how many of its events were journaled: the next one's
+	// SeqNo.
+	Events int `json:"events,omitempty"`
 }
 
 // maxData bounds the samples kept for the stop's transaction data: a long
@@ -244,6 +247,9 @@ type TxEvent struct {
 	// Samples are the meter values of an update, or the transaction data
 	// of a stop.
 	Samples []Sample `json:"samples,omitempty"`
+	// SeqNo numbers a transaction's events from 0, without gaps, across
+	// restarts (OCPP 2.0.1's seqNo).
+	SeqNo int `json:"seqNo,omitempty"`
 	// Security and TechInfo are a SecurityNote's event.
 	Security SecurityEventType `json:"security,omitempty"`
 	TechInfo string            `json:"techInfo,omitempty"`

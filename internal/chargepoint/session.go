@@ -178,6 +178,9 @@ func (c *Core) start(cn *connector, g grant) {
 	if begin, ok := c.sampleOf(cn, c.s.StopTxnSampledData, ContextBegin, now); ok && !t.Silent {
 		t.keep(begin)
 	}
+	if !t.Silent {
+		t.Events = 1 // its start, journaled below
+	}
 	c.record(TxOpened{Tx: t.copy()})
 	c.record(RegisterKept{Connector: cn.id, Wh: r.EnergyWh})
 	if !t.Silent {
@@ -227,7 +230,7 @@ func (c *Core) stop(cn *connector, reason StopReason, idTag string) {
 	c.record(RegisterKept{Connector: cn.id, Wh: r.EnergyWh})
 	if !t.Silent {
 		seq := c.journal.append(c, t.Local, TxStopped, TxEvent{Connector: cn.id, IDTag: idTag, MeterWh: wh(r.EnergyWh),
-			At: now, Reason: reason, Samples: t.Data})
+			At: now, Reason: reason, Samples: t.Data, SeqNo: t.Events})
 		cn.holdFor = max(cn.holdFor, seq)
 	}
 	cn.tx, cn.offered, cn.contactor, cn.nextSample = nil, 0, false, time.Time{}
