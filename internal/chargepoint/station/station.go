@@ -212,10 +212,10 @@ func (c currentCaller) Connected() bool {
 	return caller != nil && caller.Connected()
 }
 
-// Protocol is the subprotocol the current connection speaks: the one the
+// Speaking is the subprotocol the current connection speaks: the one the
 // Caller says it agreed on (a transport with a Subprotocol method) when
 // the Station speaks it, else the Station's first.
-func (st *Station) Protocol() string { return st.link().name }
+func (st *Station) Speaking() string { return st.link().name }
 
 func (st *Station) link() namedLink {
 	if p, ok := st.Caller().(interface{ Subprotocol() string }); ok {

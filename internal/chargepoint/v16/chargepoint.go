@@ -46,24 +46,34 @@ func (cp *ChargePoint) readLeniently(action string, notes []string) {
 	}
 }
 
-// New returns a charge point restored from its store; Run starts it.
+// New returns a charge point restored from its store that speaks 1.6
+// only; Run starts it.
 func New(opts Options) (*ChargePoint, error) {
-	cp := &ChargePoint{}
-	st, err := station.New(opts, Legacy{}, Protocol(cp))
+	cp := Unbound()
+	st, err := station.New(opts, Legacy{}, cp.Protocol())
 	if err != nil {
 		return nil, err
 	}
-	cp.Station, cp.opts = st, st.Options()
-	cp.log = cp.opts.Logger
+	cp.Bind(st)
 	return cp, nil
 }
 
+// Unbound returns a 1.6 face to give a station its Protocol, then Bind it
+// to the station.
+func Unbound() *ChargePoint { return &ChargePoint{} }
+
 // Protocol is OCPP 1.6 for a station: its link renders the core's
-// messages as cp's (cp's lenient reading warned once).
-func Protocol(cp *ChargePoint) station.Protocol {
+// messages (cp's lenient reading warned once).
+func (cp *ChargePoint) Protocol() station.Protocol {
 	return station.Protocol{Name: Subprotocol, Link: func(c station.Caller) runner.Link {
 		return link{caller: c, lenient: cp.readLeniently}
 	}}
+}
+
+// Bind makes cp the 1.6 face of st.
+func (cp *ChargePoint) Bind(st *station.Station) {
+	cp.Station, cp.opts = st, st.Options()
+	cp.log = cp.opts.Logger
 }
 
 // Registration returns the status of the last BootNotification answer, ""

@@ -1,0 +1,341 @@
+package v201
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/evse-dev/evse/internal/chargepoint"
+	"github.com/evse-dev/evse/internal/config"
+	"github.com/evse-dev/evse/internal/devicemodel"
+	"github.com/evse-dev/evse/internal/ocpp201"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
+)
+
+// HandleCall answers one CALL of the CSMS (rpc.Handler): the device model
+// here, everything that bears on charging as a command of the core.
+func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload json.RawMessage) (json.RawMessage, error) {
+	a, ok := ocpp201.Lookup(action)
+	if !ok {
+		return nil, rpc.Errorf(rpc.NotImplemented, "unknown action %q", action)
+	}
+	if !a.SentBy(ocpp201.InitiatorCSMS) {
+		return nil, rpc.Errorf(rpc.NotSupported, "%s is sent by a charging station, not to one", action)
+	}
+	if cp.Station.Registration() == chargepoint.Rejected {
+		cp.log.Warn("CSMS sent a CALL while it rejects the charging station; not answering", "action", action)
+		return nil, rpc.ErrNoAnswer
+	}
+	req, _, err := ocpp201.DecodeFromPeer(action, ocpp201.Request, payload)
+	if err != nil {
+		cp.SecurityIncident(chargepoint.SecurityIncident{Type: chargepoint.SecInvalidMessages, TechInfo: fmt.Sprintf("%s: %v", action, err)})
+		return nil, err
+	}
+	var resp any
+	switch r := req.(type) {
+	case *ocpp201.GetVariablesRequest:
+		resp, err = cp.getVariables(r)
+	case *ocpp201.SetVariablesRequest:
+		resp, err = cp.setVariables(r)
+	case *ocpp201.ClearCacheRequest:
+		status := ocpp201.ClearCacheStatusAccepted
+		if err := cp.Unit().Auth().ClearCache(); err != nil {
+			cp.log.Error("ClearCache failed", "err", err)
+			status = ocpp201.ClearCacheStatusRejected
+		}
+		resp = &ocpp201.ClearCacheResponse{Status: status}
+	case *ocpp201.DataTransferRequest:
+		resp = &ocpp201.DataTransferResponse{Status: ocpp201.DataTransferStatusUnknownVendorId}
+	case *ocpp201.RequestStartTransactionRequest:
+		resp, err = cp.requestStart(ctx, r)
+	case *ocpp201.RequestStopTransactionRequest:
+		resp, err = cp.requestStop(ctx, r)
+	case *ocpp201.ResetRequest:
+		resp, err = cp.reset(ctx, r)
+	case *ocpp201.ChangeAvailabilityRequest:
+		resp, err = cp.changeAvailability(ctx, r)
+	case *ocpp201.UnlockConnectorRequest:
+		resp, err = cp.unlock(ctx, r)
+	case *ocpp201.TriggerMessageRequest:
+		resp, err = cp.trigger(ctx, r)
+	case *ocpp201.GetTransactionStatusRequest:
+		resp, err = cp.transactionStatus(ctx, r)
+	default:
+		return nil, rpc.Errorf(rpc.NotSupported, "%s is not supported by this charging station yet", action)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out, err := json.Marshal(resp)
+	if err != nil {
+		return nil, fmt.Errorf("v201: encode %s answer: %w", action, err)
+	}
+	return out, nil
+}
+
+// exec runs a command of the core; what the core sends after the reply
+// waits until the reply is written.
+func (cp *ChargePoint) exec(ctx context.Context, cmd any) (any, error) {
+	res, release, err := cp.Unit().Exec(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	rpc.AfterAnswer(ctx, release)
+	return res, nil
+}
+
+// itemsPerMessage bounds GetVariables and SetVariables
+// (DeviceDataCtrlr.ItemsPerMessage, the key GetConfigurationMaxKeys).
+func (cp *ChargePoint) itemsPerMessage() int {
+	return cp.opts.Settings.Snapshot().GetConfigurationMaxKeys
+}
+
+// getVariables answers GetVariables from the settings, through the
+// device model: only the Actual attribute, of station-wide components.
+func (cp *ChargePoint) getVariables(r *ocpp201.GetVariablesRequest) (*ocpp201.GetVariablesResponse, error) {
+	if n, most := len(r.GetVariableData), cp.itemsPerMessage(); n > most {
+		return nil, rpc.Errorf(rpc.OccurrenceConstraintViolation, "%d variables asked, ItemsPerMessage is %d", n, most)
+	}
+	resp := &ocpp201.GetVariablesResponse{}
+	for _, d := range r.GetVariableData {
+		res := ocpp201.GetVariableResult{AttributeType: d.AttributeType, Component: d.Component, Variable: d.Variable}
+		v, ok, known := cp.find(d.Component, d.Variable)
+		switch {
+		case !known:
+			res.AttributeStatus = ocpp201.GetVariableStatusUnknownComponent
+		case !ok:
+			res.AttributeStatus = ocpp201.GetVariableStatusUnknownVariable
+		case d.AttributeType != "" && d.AttributeType != ocpp201.AttributeActual:
+			res.AttributeStatus = ocpp201.GetVariableStatusNotSupportedAttributeType
+		default:
+			value, err := cp.opts.Settings.Get(v.Key)
+			switch {
+			case err != nil:
+				return nil, fmt.Errorf("v201: GetVariables %s: %w", v.Key, err)
+			case value.Key.Access == config.WriteOnly:
+				res.AttributeStatus = ocpp201.GetVariableStatusRejected
+			default:
+				s := v.Read(value.Value)
+				res.AttributeStatus, res.AttributeValue = ocpp201.GetVariableStatusAccepted, &s
+			}
+		}
+		resp.GetVariableResult = append(resp.GetVariableResult, res)
+	}
+	return resp, nil
+}
+
+// find looks a variable up; a component of an EVSE is none this model has.
+func (cp *ChargePoint) find(c ocpp201.Component, v ocpp201.Variable) (variable devicemodel.Variable, ok, known bool) {
+	if c.Evse != nil || c.Instance != "" {
+		return devicemodel.Variable{}, false, false
+	}
+	return cp.model.Find(c.Name, v.Name, v.Instance)
+}
+
+// setVariables answers SetVariables: each value is set as the CSMS's
+// (ActorOCPP), with the key's checks; RebootRequired for a key that
+// applies at the next boot.
+func (cp *ChargePoint) setVariables(r *ocpp201.SetVariablesRequest) (*ocpp201.SetVariablesResponse, error) {
+	if n, most := len(r.SetVariableData), cp.itemsPerMessage(); n > most {
+		return nil, rpc.Errorf(rpc.OccurrenceConstraintViolation, "%d variables to set, ItemsPerMessage is %d", n, most)
+	}
+	resp := &ocpp201.SetVariablesResponse{}
+	for _, d := range r.SetVariableData {
+		res := ocpp201.SetVariableResult{AttributeType: d.AttributeType, Component: d.Component, Variable: d.Variable}
+		v, ok, known := cp.find(d.Component, d.Variable)
+		switch {
+		case !known:
+			res.AttributeStatus = ocpp201.SetVariableStatusUnknownComponent
+		case !ok:
+			res.AttributeStatus = ocpp201.SetVariableStatusUnknownVariable
+		case d.AttributeType != "" && d.AttributeType != ocpp201.AttributeActual:
+			res.AttributeStatus = ocpp201.SetVariableStatusNotSupportedAttributeType
+		default:
+			res.AttributeStatus, res.AttributeStatusInfo = cp.set(v, d.AttributeValue)
+		}
+		resp.SetVariableResult = append(resp.SetVariableResult, res)
+	}
+	return resp, nil
+}
+
+// set sets one variable's key.
+func (cp *ChargePoint) set(v devicemodel.Variable, value string) (ocpp201.SetVariableStatus, *ocpp201.StatusInfo) {
+	keyValue, ok := v.ToKey(value)
+	if !ok {
+		return ocpp201.SetVariableStatusRejected, &ocpp201.StatusInfo{ReasonCode: "InvalidValue"}
+	}
+	res, err := cp.opts.Settings.Set(v.Key, keyValue, config.ActorOCPP)
+	var invalid *config.ValueError
+	switch {
+	case errors.Is(err, config.ErrReadOnly), errors.Is(err, config.ErrNotStored):
+		return ocpp201.SetVariableStatusRejected, &ocpp201.StatusInfo{ReasonCode: "ReadOnly"}
+	case errors.As(err, &invalid), errors.Is(err, config.ErrInvalid):
+		info := &ocpp201.StatusInfo{ReasonCode: "InvalidValue", AdditionalInfo: truncate(err.Error(), 512)}
+		return ocpp201.SetVariableStatusRejected, info
+	case err != nil:
+		cp.log.Error("SetVariables failed", "key", v.Key, "err", err)
+		return ocpp201.SetVariableStatusRejected, &ocpp201.StatusInfo{ReasonCode: "InternalError"}
+	case res.Effect == config.Reboot:
+		return ocpp201.SetVariableStatusRebootRequired, nil
+	}
+	return ocpp201.SetVariableStatusAccepted, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// requestStart answers RequestStartTransaction as the core's remote start.
+func (cp *ChargePoint) requestStart(ctx context.Context, r *ocpp201.RequestStartTransactionRequest) (any, error) {
+	rejected := &ocpp201.RequestStartTransactionResponse{Status: ocpp201.RequestStartStopStatusRejected}
+	rs := chargepoint.RemoteStart{IDTag: r.IdToken.IdToken}
+	if r.EvseId != nil {
+		if *r.EvseId < 1 {
+			return rejected, nil
+		}
+		rs.Connector = *r.EvseId
+	}
+	if r.ChargingProfile != nil {
+		// Charging profiles over 2.0.1 come with issue 16.
+		cp.log.Info("RequestStartTransaction with a charging profile: not supported yet; rejected")
+		return rejected, nil
+	}
+	known, err := cp.Unit().Auth().Lookup(rs.IDTag)
+	if err != nil {
+		cp.log.Error("authorization data unreadable", "err", err)
+	}
+	rs.Known = known
+	res, err := cp.exec(ctx, rs)
+	if err != nil {
+		return nil, err
+	}
+	if ok, _ := res.(bool); !ok {
+		return rejected, nil
+	}
+	return &ocpp201.RequestStartTransactionResponse{Status: ocpp201.RequestStartStopStatusAccepted}, nil
+}
+
+// requestStop answers RequestStopTransaction for a transaction of this
+// station.
+func (cp *ChargePoint) requestStop(ctx context.Context, r *ocpp201.RequestStopTransactionRequest) (any, error) {
+	rejected := &ocpp201.RequestStopTransactionResponse{Status: ocpp201.RequestStartStopStatusRejected}
+	local, ok := localOf(r.TransactionId)
+	if !ok {
+		return rejected, nil
+	}
+	res, err := cp.exec(ctx, chargepoint.RemoteStop{TransactionID: int(local)})
+	if err != nil {
+		return nil, err
+	}
+	if ok, _ := res.(bool); !ok {
+		return rejected, nil
+	}
+	return &ocpp201.RequestStopTransactionResponse{Status: ocpp201.RequestStartStopStatusAccepted}, nil
+}
+
+// reset answers Reset: Immediate stops the transactions and restarts;
+// OnIdle restarts at once when nothing charges, and is Rejected while a
+// transaction runs (scheduling it comes later). A reset of one EVSE is
+// Rejected.
+func (cp *ChargePoint) reset(ctx context.Context, r *ocpp201.ResetRequest) (any, error) {
+	rejected := &ocpp201.ResetResponse{Status: ocpp201.ResetStatusRejected}
+	if r.EvseId != nil {
+		return rejected, nil
+	}
+	if r.Type == ocpp201.ResetOnIdle {
+		st, err := cp.Status(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range st.Connectors {
+			if c.Transaction != nil {
+				return rejected, nil
+			}
+		}
+	}
+	if _, err := cp.exec(ctx, chargepoint.Reset{Hard: r.Type == ocpp201.ResetImmediate}); err != nil {
+		return nil, err
+	}
+	return &ocpp201.ResetResponse{Status: ocpp201.ResetStatusAccepted}, nil
+}
+
+// changeAvailability answers ChangeAvailability of the station (no EVSE)
+// or of an EVSE.
+func (cp *ChargePoint) changeAvailability(ctx context.Context, r *ocpp201.ChangeAvailabilityRequest) (any, error) {
+	c := chargepoint.ChangeAvailability{Operative: r.OperationalStatus == ocpp201.OperationalStatusOperative}
+	if r.Evse != nil {
+		c.Connector = r.Evse.Id
+	}
+	res, err := cp.exec(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return &ocpp201.ChangeAvailabilityResponse{Status: ocpp201.ChangeAvailabilityStatus(res.(chargepoint.AvailabilityResult))}, nil
+}
+
+// unlock answers UnlockConnector.
+func (cp *ChargePoint) unlock(ctx context.Context, r *ocpp201.UnlockConnectorRequest) (any, error) {
+	if r.ConnectorId != 1 || r.EvseId < 1 || r.EvseId > cp.opts.Settings.Snapshot().NumberOfConnectors {
+		return &ocpp201.UnlockConnectorResponse{Status: ocpp201.UnlockStatusUnknownConnector}, nil
+	}
+	res, err := cp.exec(ctx, chargepoint.Unlock{Connector: r.EvseId})
+	if err != nil {
+		return nil, err
+	}
+	status := ocpp201.UnlockStatusUnlockFailed
+	if res.(chargepoint.UnlockResult) == chargepoint.Unlocked {
+		status = ocpp201.UnlockStatusUnlocked
+	}
+	return &ocpp201.UnlockConnectorResponse{Status: status}, nil
+}
+
+// trigger answers TriggerMessage for the messages the core can send.
+func (cp *ChargePoint) trigger(ctx context.Context, r *ocpp201.TriggerMessageRequest) (any, error) {
+	t := chargepoint.Trigger{Connector: -1}
+	if r.Evse != nil {
+		t.Connector = r.Evse.Id
+	}
+	switch r.RequestedMessage {
+	case ocpp201.MessageTriggerBootNotification:
+		t.Message = chargepoint.TriggerBoot
+	case ocpp201.MessageTriggerHeartbeat:
+		t.Message = chargepoint.TriggerHeartbeat
+	case ocpp201.MessageTriggerStatusNotification:
+		t.Message = chargepoint.TriggerStatus
+	case ocpp201.MessageTriggerMeterValues:
+		t.Message = chargepoint.TriggerMeterValues
+	default:
+		return &ocpp201.TriggerMessageResponse{Status: ocpp201.TriggerMessageStatusNotImplemented}, nil
+	}
+	res, err := cp.exec(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return &ocpp201.TriggerMessageResponse{Status: ocpp201.TriggerMessageStatus(res.(chargepoint.TriggerResult))}, nil
+}
+
+// transactionStatus answers GetTransactionStatus: whether the transaction
+// runs, and whether messages wait in the journal (of any transaction: the
+// journal is one queue).
+func (cp *ChargePoint) transactionStatus(ctx context.Context, r *ocpp201.GetTransactionStatusRequest) (any, error) {
+	st, err := cp.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resp := &ocpp201.GetTransactionStatusResponse{MessagesInQueue: st.Journal > 0}
+	if r.TransactionId != "" {
+		local, _ := localOf(r.TransactionId)
+		ongoing := false
+		for _, c := range st.Connectors {
+			if c.Transaction != nil && c.Transaction.LocalID == local {
+				ongoing = true
+			}
+		}
+		resp.OngoingIndicator = &ongoing
+	}
+	return resp, nil
+}
