@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -74,7 +73,7 @@ evse cert install --chargepoint FILE.`,
 			return withSettings(data, func(settings *config.Settings, db *store.DB) error {
 				s := certs.New(db)
 				if cpFile != "" {
-					raw, err := readBounded(cpFile)
+					raw, err := readFileMax(cpFile, certs.MaxPEM)
 					if err != nil {
 						return err
 					}
@@ -84,7 +83,7 @@ evse cert install --chargepoint FILE.`,
 					fmt.Fprintln(cmd.OutOrStdout(), "the charge point's certificate is installed")
 					return nil
 				}
-				raw, err := readBounded(rootFile)
+				raw, err := readFileMax(rootFile, certs.MaxPEM)
 				if err != nil {
 					return err
 				}
@@ -115,7 +114,7 @@ security profile 3 on one machine, never for production.`,
 			if err != nil {
 				return err
 			}
-			raw, err := readBounded(args[0])
+			raw, err := readFileMax(args[0], certs.MaxPEM)
 			if err != nil {
 				return err
 			}
@@ -146,16 +145,4 @@ func withSettings(dir string, f func(*config.Settings, *store.DB) error) error {
 	}
 	defer db.Close()
 	return f(settings, db)
-}
-
-// readBounded reads a PEM file of at most certs.MaxPEM bytes.
-func readBounded(path string) ([]byte, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if info.Size() > certs.MaxPEM {
-		return nil, fmt.Errorf("%s: %d bytes, at most %d", path, info.Size(), certs.MaxPEM)
-	}
-	return os.ReadFile(path)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/firmsign"
 )
 
@@ -40,7 +40,7 @@ payload's SHA-256, a blank line, the payload.`,
 			if err != nil {
 				return err
 			}
-			image, err := buildImage(version, payload)
+			image, err := chargepoint.BuildFirmware(version, payload)
 			if err != nil {
 				return err
 			}
@@ -56,23 +56,6 @@ payload's SHA-256, a blank line, the payload.`,
 	build.MarkFlagRequired("version")
 	cmd.AddCommand(build, newFirmwareSignCommand())
 	return cmd
-}
-
-// firmwareMagic is the first line of an image (internal/chargepoint,
-// ParseFirmware).
-const firmwareMagic = "EVSE-FIRMWARE 1"
-
-// buildImage makes an EVSE-FIRMWARE image of payload.
-func buildImage(version string, payload []byte) ([]byte, error) {
-	if version == "" || len(version) > 50 {
-		return nil, fmt.Errorf("--version %q: 1 to 50 characters", version)
-	}
-	if strings.ContainsFunc(version, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		return nil, fmt.Errorf("--version %q: no control characters", version)
-	}
-	sum := sha256.Sum256(payload)
-	header := fmt.Sprintf("%s\nversion: %s\nsha256: %x\n\n", firmwareMagic, version, sum)
-	return append([]byte(header), payload...), nil
 }
 
 // signFlags are the flags of evse firmware sign.

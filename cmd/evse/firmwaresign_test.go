@@ -179,7 +179,7 @@ func TestFirmwareKeyFormats(t *testing.T) {
 		}
 	}
 	for _, v := range []string{"", strings.Repeat("1", 51), "1.0\nsha256: 00"} {
-		if _, err := buildImage(v, nil); err == nil {
+		if _, err := chargepoint.BuildFirmware(v, nil); err == nil {
 			t.Errorf("built an image of version %q", v)
 		}
 	}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"crypto/ecdsa"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"maps"
@@ -17,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/csmstest"
 	"github.com/evse-dev/evse/internal/firmsign"
 	"github.com/evse-dev/evse/internal/ocppj/rpc"
@@ -447,6 +446,9 @@ func TestCertificatesAndSignedFirmwareOverTLSWithTheRealBinary(t *testing.T) {
 
 // firmwareImage makes an evse firmware image (docs/firmware.md).
 func firmwareImage(version, payload string) []byte {
-	sum := sha256.Sum256([]byte(payload))
-	return []byte("EVSE-FIRMWARE 1\nversion: " + version + "\nsha256: " + hex.EncodeToString(sum[:]) + "\n\n" + payload)
+	img, err := chargepoint.BuildFirmware(version, []byte(payload))
+	if err != nil {
+		panic(err)
+	}
+	return img
 }

@@ -32,8 +32,13 @@ const (
 	// keyCPNext is the key of a renewal: made for SignCertificate, it
 	// replaces cpKey when its certificate is installed.
 	keyCPNext = "cpNextKey"
-	keyCPCert = "cpCert" // PEM: the charge point's certificate, then its chain
-	keyRoots  = "csRoots"
+	// keyCPPrevKey and keyCPPrevCert are the pair a renewal replaced, kept
+	// until a connection with the new one succeeds (KeepRenewal) or
+	// fails (RevertRenewal).
+	keyCPPrevKey  = "cpPrevKey"
+	keyCPPrevCert = "cpPrevCert"
+	keyCPCert     = "cpCert" // PEM: the charge point's certificate, then its chain
+	keyRoots      = "csRoots"
 )
 
 // Bounds on what is installed.
@@ -244,9 +249,19 @@ func (s Store) InstallCertificate(raw []byte, identity string, now time.Time, ma
 	}
 	return s.kv.Update(func(tx kv.Tx) error {
 		if renewal {
+			// The renewal's key as it is now: a later renewal may have
+			// replaced the one the certificate was checked against.
 			der := bytes.Clone(tx.Get(bucket, keyCPNext))
-			if der == nil {
-				return errors.New("certs: the renewal's key went meanwhile")
+			k, err := parseKey(der)
+			if der == nil || err != nil || !publicKeysEqual(leaf.PublicKey, k.Public()) {
+				return errors.New("certs: the certificate is not for the renewal's key (a newer renewal replaced it)")
+			}
+			for from, to := range map[string]string{keyCPKey: keyCPPrevKey, keyCPCert: keyCPPrevCert} {
+				if old := tx.Get(bucket, from); old != nil {
+					if err := tx.Put(bucket, to, bytes.Clone(old)); err != nil {
+						return err
+					}
+				}
 			}
 			if err := tx.Put(bucket, keyCPKey, der); err != nil {
 				return err
@@ -257,6 +272,51 @@ func (s Store) InstallCertificate(raw []byte, identity string, now time.Time, ma
 		}
 		return tx.Put(bucket, keyCPCert, raw)
 	})
+}
+
+// RenewalOnTrial reports whether a renewal's pair is in use and the pair
+// it replaced is kept (see RevertRenewal).
+func (s Store) RenewalOnTrial() (bool, error) {
+	trial := false
+	err := s.kv.View(func(tx kv.Tx) error {
+		trial = tx.Get(bucket, keyCPPrevKey) != nil && tx.Get(bucket, keyCPPrevCert) != nil
+		return nil
+	})
+	return trial, err
+}
+
+// KeepRenewal forgets the pair a renewal replaced: the new one works.
+func (s Store) KeepRenewal() error {
+	return s.kv.Update(func(tx kv.Tx) error {
+		if err := tx.Delete(bucket, keyCPPrevKey); err != nil {
+			return err
+		}
+		return tx.Delete(bucket, keyCPPrevCert)
+	})
+}
+
+// RevertRenewal puts back the key and certificate a renewal replaced
+// (the central system does not take the new certificate); false when
+// there is none to put back.
+func (s Store) RevertRenewal() (bool, error) {
+	reverted := false
+	err := s.kv.Update(func(tx kv.Tx) error {
+		key, cert := bytes.Clone(tx.Get(bucket, keyCPPrevKey)), bytes.Clone(tx.Get(bucket, keyCPPrevCert))
+		if key == nil || cert == nil {
+			return nil
+		}
+		reverted = true
+		for name, v := range map[string][]byte{keyCPKey: key, keyCPCert: cert} {
+			if err := tx.Put(bucket, name, v); err != nil {
+				return err
+			}
+		}
+		if err := tx.Delete(bucket, keyCPPrevKey); err != nil {
+			return err
+		}
+		return tx.Delete(bucket, keyCPPrevCert)
+	})
+	return reverted, err
 }
 
 func publicKeysEqual(a, b crypto.PublicKey) bool {
@@ -284,6 +344,9 @@ func (s Store) Certificate() (tls.Certificate, error) {
 	k, err := s.key()
 	if err != nil {
 		return tls.Certificate{}, err
+	}
+	if !publicKeysEqual(chain[0].PublicKey, k.Public()) {
+		return tls.Certificate{}, errors.New("certs: the installed certificate is not for the key in use")
 	}
 	c := tls.Certificate{PrivateKey: k, Leaf: chain[0]}
 	for _, x := range chain {

@@ -180,3 +180,46 @@ func TestManufacturerRoots(t *testing.T) {
 		t.Fatalf("%v, %v", roots, err)
 	}
 }
+
+// TestARenewalCanBeRevertedAndAnOlderOneIsRefused: the pair a renewal
+// replaced is kept until the new one is kept or reverted; a certificate
+// for a renewal a newer one replaced is refused.
+func TestARenewalCanBeRevertedAndAnOlderOneIsRefused(t *testing.T) {
+	ca, err := csmstest.NewCA("test CA", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	s := New(&kv.Mem{})
+	first, _ := s.CSR("CP-1", "")
+	firstSigned, _ := ca.SignCSR(first, time.Hour)
+	if err := s.InstallCertificate(firstSigned, "CP-1", now, 10000); err != nil {
+		t.Fatal(err)
+	}
+	older, _ := s.RenewalCSR("CP-1", "")
+	newer, _ := s.RenewalCSR("CP-1", "")
+	olderSigned, _ := ca.SignCSR(older, time.Hour)
+	if err := s.InstallCertificate(olderSigned, "CP-1", now, 10000); err == nil {
+		t.Error("a certificate for a renewal a newer one replaced was installed")
+	}
+	newerSigned, _ := ca.SignCSR(newer, time.Hour)
+	if err := s.InstallCertificate(newerSigned, "CP-1", now, 10000); err != nil {
+		t.Fatal(err)
+	}
+	if trial, _ := s.RenewalOnTrial(); !trial {
+		t.Error("the renewal is not on trial")
+	}
+	if reverted, err := s.RevertRenewal(); !reverted || err != nil {
+		t.Fatalf("RevertRenewal: %v %v", reverted, err)
+	}
+	c, err := s.Certificate()
+	if err != nil || !bytes.Equal(c.Certificate[0], mustLeaf(t, firstSigned)) {
+		t.Errorf("after the revert, the first certificate is not in use: %v", err)
+	}
+	if trial, _ := s.RenewalOnTrial(); trial {
+		t.Error("still on trial after the revert")
+	}
+	if reverted, _ := s.RevertRenewal(); reverted {
+		t.Error("reverted twice")
+	}
+}

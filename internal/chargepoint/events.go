@@ -1,6 +1,7 @@
 package chargepoint
 
 import (
+	"errors"
 	"time"
 
 	"github.com/evse-dev/evse/internal/config"
@@ -67,6 +68,11 @@ const (
 	// sent.
 	Lost
 )
+
+// ErrUnsupported is wrapped in a Refused CALL's Err when the central
+// system said it does not take the message at all (a CALLERROR
+// NotImplemented or NotSupported): trying again will not help.
+var ErrUnsupported = errors.New("the central system does not take this message")
 
 // Answered is the outcome of one of the core's CALLs: its answer (one of
 // the *Answer types, or nil for those that carry nothing) or how it

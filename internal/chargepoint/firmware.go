@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -18,6 +19,20 @@ import (
 //	version: 2.0.0
 //	sha256: <64 hex digits of the payload>
 const firmwareMagic = "EVSE-FIRMWARE 1"
+
+// BuildFirmware makes an image of payload with a version of 1 to 50
+// characters, without control characters.
+func BuildFirmware(version string, payload []byte) ([]byte, error) {
+	if version == "" || len(version) > 50 {
+		return nil, fmt.Errorf("firmware: version %q: 1 to 50 characters", version)
+	}
+	if strings.ContainsFunc(version, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return nil, fmt.Errorf("firmware: version %q: no control characters", version)
+	}
+	sum := sha256.Sum256(payload)
+	header := fmt.Sprintf("%s\nversion: %s\nsha256: %x\n\n", firmwareMagic, version, sum)
+	return append([]byte(header), payload...), nil
+}
 
 // ParseFirmware checks an image and returns its version.
 func ParseFirmware(image []byte) (version string, err error) {
@@ -87,13 +102,13 @@ func (c *Core) updateFirmware(r UpdateFirmware) UpdateResult {
 	if j.busy {
 		if r.Signature == nil {
 			// OCPP gives UpdateFirmware no status to refuse with.
-			c.log.Warn("UpdateFirmware while an update is under way: ignored", "location", r.Location)
+			c.log.Warn("UpdateFirmware while an update is under way: ignored", "location", redacted(r.Location))
 			return UpdateRejected
 		}
-		c.log.Info("SignedUpdateFirmware cancels the update under way", "location", j.location)
+		c.log.Info("SignedUpdateFirmware cancels the update under way", "location", redacted(j.location))
 		result = UpdateAcceptedCanceled
 	}
-	c.log.Info("UpdateFirmware", "location", r.Location, "retrieve_date", r.At, "retries", r.Retries,
+	c.log.Info("UpdateFirmware", "location", redacted(r.Location), "retrieve_date", r.At, "retries", r.Retries,
 		"signed", r.Signature != nil, "request", r.RequestID, "install_date", r.InstallAt)
 	*j = firmwareJob{status: j.status, busy: true, location: r.Location, at: r.At, retries: max(r.Retries, 0),
 		interval: max(r.Interval, 0), signed: r.Signature != nil, requestID: r.RequestID, signature: r.Signature,
@@ -142,7 +157,7 @@ func (j *firmwareJob) due(c *Core) {
 	c.out.Jobs = append(c.out.Jobs, Download{Location: j.location, Signature: j.signature, Seq: j.seq})
 }
 
-// failed ends an update that failed with status s.
+// firmwareFailed ends an update that failed with status s.
 func (c *Core) firmwareFailed(s FirmwareStatus) {
 	c.fw.busy = false // a new update may come as soon as this is told
 	c.firmwareStatus(s)
@@ -238,11 +253,11 @@ type diagnosticsJob struct {
 func (c *Core) getDiagnostics(r GetDiagnostics) string {
 	j := &c.diag
 	if j.busy {
-		c.log.Warn("GetDiagnostics while an upload is under way: no file", "location", r.Location)
+		c.log.Warn("GetDiagnostics while an upload is under way: no file", "location", redacted(r.Location))
 		return "" // no fileName: no diagnostics
 	}
-	name := "evse-diagnostics-" + c.now.UTC().Format("20060102T150405Z") + ".tar.gz"
-	c.log.Info("GetDiagnostics", "location", r.Location, "file", name)
+	name := c.uploadName(DiagnosticsLog)
+	c.log.Info("GetDiagnostics", "location", redacted(r.Location), "file", name)
 	*j = diagnosticsJob{status: j.status, busy: true, location: r.Location, name: name, from: r.From, to: r.To,
 		at: c.now, retries: max(r.Retries, 0), interval: max(r.Interval, 0), seq: j.seq}
 	return name
@@ -261,11 +276,8 @@ func (c *Core) getLog(r GetLog) LogResult {
 			j.out = false
 		}
 	}
-	name := "evse-diagnostics-" + c.now.UTC().Format("20060102T150405Z") + ".tar.gz"
-	if r.Type == SecurityLog {
-		name = "evse-securitylog-" + c.now.UTC().Format("20060102T150405Z") + ".jsonl"
-	}
-	c.log.Info("GetLog", "type", r.Type, "request", r.RequestID, "location", r.Location, "file", name)
+	name := c.uploadName(r.Type)
+	c.log.Info("GetLog", "type", r.Type, "request", r.RequestID, "location", redacted(r.Location), "file", name)
 	*j = diagnosticsJob{status: j.status, busy: true, location: r.Location, name: name, from: r.From, to: r.To,
 		at: c.now, retries: max(r.Retries, 0), interval: max(r.Interval, 0), log: r.Type, requestID: r.RequestID, seq: j.seq}
 	return LogResult{Status: status, FileName: name}
@@ -330,4 +342,23 @@ func (c *Core) uploaded(e Uploaded) {
 	j.busy = false
 	c.diagnosticsStatus(DiagnosticsUploadFailed)
 	j.status = DiagnosticsIdle
+}
+
+// redacted is a location for the log: without a password in it.
+func redacted(location string) string {
+	u, err := url.Parse(location)
+	if err != nil {
+		return "(not a URL)"
+	}
+	return u.Redacted()
+}
+
+// uploadName is the file name of an upload of a log made now: the
+// diagnostics archive, or the security log's JSON lines.
+func (c *Core) uploadName(log LogType) string {
+	at := c.now.UTC().Format("20060102T150405Z")
+	if log == SecurityLog {
+		return "evse-securitylog-" + at + ".jsonl"
+	}
+	return "evse-diagnostics-" + at + ".tar.gz"
 }

@@ -1,6 +1,7 @@
 package chargepoint
 
 import (
+	"errors"
 	"time"
 )
 
@@ -137,10 +138,11 @@ func (c *Core) journalAnswered(p pendingCall, e Answered) {
 	switch {
 	case e.Failure == Delivered:
 		c.confirmed(p.entry, e.Answer)
-	case e.Failure == Refused && p.entry.Kind == SecurityNote:
+	case e.Failure == Refused && p.entry.Kind == SecurityNote && errors.Is(e.Err, ErrUnsupported):
 		// A central system without the security extension refuses it
-		// with a CALLERROR, and will again: it must not hold up the
-		// transactions behind it.
+		// with NotImplemented or NotSupported, and will again: it must
+		// not hold up the transactions behind it. Another CALLERROR is
+		// a failed attempt, as for a transaction's message.
 		c.log.Warn("SecurityEventNotification refused; not sent again", "seq", p.entry.Seq, "err", e.Err)
 		c.dropHead()
 	case e.Failure == Refused, e.Failure == Unanswered && c.connected:

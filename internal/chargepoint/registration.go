@@ -92,7 +92,7 @@ func (c *Core) sendRegistration() {
 		send(DiagnosticsStatusNotification{Status: c.diag.status}, callLink)
 	case r.firmwareStatus:
 		r.firmwareStatus = false
-		send(FirmwareStatusNotification{Status: c.fw.status}, callLink)
+		send(FirmwareStatusNotification{Status: c.fw.status.plain()}, callLink)
 	case r.signedFirmwareStatus:
 		// The signed update's status while one is under way, else Idle.
 		r.signedFirmwareStatus = false

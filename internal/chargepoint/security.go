@@ -3,6 +3,8 @@ package chargepoint
 import (
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/evse-dev/evse/internal/config"
 )
@@ -57,8 +59,29 @@ func (t SecurityEventType) Told() bool {
 	return t.Critical()
 }
 
-// maxTechInfo is the longest techInfo SecurityEventNotification carries.
-const maxTechInfo = 255
+// MaxTechInfo is the longest techInfo SecurityEventNotification carries,
+// in bytes.
+const MaxTechInfo = 255
+
+// CleanTechInfo makes s a techInfo: valid UTF-8, control characters as
+// spaces, at most MaxTechInfo bytes cut at a character's start.
+func CleanTechInfo(s string) string {
+	s = strings.ToValidUTF8(s, "?")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) <= MaxTechInfo {
+		return s
+	}
+	cut := MaxTechInfo
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
 
 // SecurityIncident is a security event detected outside the core: at the
 // link (a central system's certificate, TLS version or cipher suite
@@ -109,9 +132,7 @@ func (c *Core) securityEvent(t SecurityEventType, techInfo string) {
 }
 
 func (c *Core) securityEventTold(t SecurityEventType, techInfo string, tell bool) {
-	if len(techInfo) > maxTechInfo {
-		techInfo = techInfo[:maxTechInfo]
-	}
+	techInfo = CleanTechInfo(techInfo)
 	c.securityLogSeq++
 	c.record(SecurityLogged{Entry: SecurityLogEntry{Seq: c.securityLogSeq, At: c.now, Type: t, TechInfo: techInfo}})
 	tell = tell || t.Told()

@@ -238,6 +238,23 @@ const (
 	FirmwareInstallVerificationFailed FirmwareStatus = "InstallVerificationFailed"
 )
 
+// plain is the status as FirmwareStatusNotification (without the
+// security extension) can tell it: a signed update's own statuses as
+// the nearest of 1.6's.
+func (s FirmwareStatus) plain() FirmwareStatus {
+	switch s {
+	case FirmwareDownloadScheduled, FirmwareInstallScheduled:
+		return FirmwareIdle
+	case FirmwareSignatureVerified:
+		return FirmwareDownloaded
+	case FirmwareInstallRebooting:
+		return FirmwareInstalling
+	case FirmwareInvalidSignature, FirmwareInstallVerificationFailed:
+		return FirmwareInstallationFailed
+	}
+	return s
+}
+
 // DiagnosticsStatus is the progress of a diagnostics upload.
 type DiagnosticsStatus string
 

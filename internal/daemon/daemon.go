@@ -423,6 +423,7 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 		return err
 	}
 	refusals := &linkRefusals{report: cp.SecurityIncident}
+	renewal := &renewalTrial{keys: keys, log: log, reconnect: func() { client.Reconnect() }, report: cp.SecurityIncident}
 	fallback := &profileFallback{settings: settings, log: log, reconnect: func() { client.Reconnect() }, report: cp.SecurityIncident}
 	client, err = ocppj.NewClient(ocppj.Options{
 		URL:          opts.CSMSURL,
@@ -439,12 +440,14 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 		OnConnect: func() {
 			fallback.connected()
 			refusals.connected()
+			renewal.connected()
 			cp.Connected()
 		},
 		OnDisconnect: func(error) { cp.Disconnected() },
 		OnConnectFailed: func(err error) {
 			refusals.failed(err)
 			fallback.failed(err)
+			renewal.failed(err)
 		},
 	})
 	if err != nil {

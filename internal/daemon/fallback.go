@@ -77,7 +77,16 @@ func (f *profileFallback) failed(err error) {
 		"tried", tried, "previous", previous, "attempts", fallbackAfter, "last_error", err)
 	if f.report != nil {
 		f.report(chargepoint.SecurityIncident{Type: chargepoint.SecReconfigurationOfSecurityParameters, Tell: true,
-			TechInfo: fmt.Sprintf("SecurityProfile %d could not connect (%v); back to %s", tried, err, previous)})
+			TechInfo: fmt.Sprintf("SecurityProfile %d could not connect (%s); back to %s", tried, failureOf(err), previous)})
 	}
 	f.reconnect()
+}
+
+// failureOf says why a connection failed without its URL: the security
+// event's words when it is one, else no more than that it failed.
+func failureOf(err error) string {
+	if _, info, ok := SecurityEventOf(err); ok {
+		return info
+	}
+	return "the connection failed"
 }

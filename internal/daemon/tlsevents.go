@@ -7,15 +7,10 @@ import (
 	"net"
 	"strings"
 	"sync"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/ocppj"
 )
-
-// maxTechInfo is the longest techInfo of SecurityEventNotification.req.
-const maxTechInfo = 255
 
 // SecurityEventOf tells which of the whitepaper's security events a
 // failed connection attempt to the central system is, for
@@ -37,8 +32,12 @@ const maxTechInfo = 255
 //     alert does not say more), or it chose a suite not offered:
 //     chargepoint.SecInvalidTLSCipherSuite.
 //   - The central system refused the Basic authentication at the
-//     WebSocket upgrade, HTTP 401 or 403 (ocppj.ErrCredentialsRefused):
-//     chargepoint.SecFailedToAuthenticateAtCentralSystem.
+//     WebSocket upgrade, HTTP 401 or 403 (ocppj.ErrCredentialsRefused),
+//     or the charge point's client certificate (profile 3: the alerts
+//     bad_certificate to certificate_unknown, unknown_ca,
+//     certificate_required): chargepoint.SecFailedToAuthenticateAtCentralSystem.
+//     A TLS 1.2 server that wants a certificate the charge point did not
+//     send ends with handshake_failure, read as a cipher suite's.
 //
 // techInfo is at most 255 bytes of valid UTF-8 without control
 // characters. It is made from the TLS or x509 error alone (names, host
@@ -54,33 +53,44 @@ func SecurityEventOf(err error) (eventType chargepoint.SecurityEventType, techIn
 			"the central system refused the charge point's credentials at the WebSocket upgrade (HTTP 401 or 403)", true
 	}
 	if cause := certificateError(err); cause != nil {
-		return chargepoint.SecInvalidCentralSystemCertificate, cleanTechInfo(cause.Error()), true
+		return chargepoint.SecInvalidCentralSystemCertificate, chargepoint.CleanTechInfo(cause.Error()), true
 	}
 	if a, ok := alertOf(err); ok {
 		switch a {
 		case alertProtocolVersion:
-			return chargepoint.SecInvalidTLSVersion, cleanTechInfo("the central system offers no TLS version of 1.2 or newer: " + a.Error()), true
+			return chargepoint.SecInvalidTLSVersion, chargepoint.CleanTechInfo("the central system offers no TLS version of 1.2 or newer: " + a.Error()), true
+		case alertBadCertificate, alertUnsupportedCertificate, alertCertificateRevoked, alertCertificateExpired,
+			alertCertificateUnknown, alertUnknownCA, alertCertificateRequired:
+			return chargepoint.SecFailedToAuthenticateAtCentralSystem,
+				chargepoint.CleanTechInfo("the central system refused the charge point's certificate: " + a.Error()), true
 		case alertHandshakeFailure, alertInsufficientSecurity:
-			return chargepoint.SecInvalidTLSCipherSuite, cleanTechInfo("the central system ended the handshake (" + a.Error() + "), as it does when it shares no cipher suite with the charge point"), true
+			return chargepoint.SecInvalidTLSCipherSuite, chargepoint.CleanTechInfo("the central system ended the handshake (" + a.Error() + "), as it does when it shares no cipher suite with the charge point"), true
 		}
 		return "", "", false
 	}
 	// The client's own refusals of the server's hello are plain errors.
 	msg := err.Error()
 	if i := strings.Index(msg, "tls: server selected unsupported protocol version"); i >= 0 {
-		return chargepoint.SecInvalidTLSVersion, cleanTechInfo(msg[i:]), true
+		return chargepoint.SecInvalidTLSVersion, chargepoint.CleanTechInfo(msg[i:]), true
 	}
 	if i := strings.Index(msg, "tls: server chose an unconfigured cipher suite"); i >= 0 {
-		return chargepoint.SecInvalidTLSCipherSuite, cleanTechInfo(msg[i:]), true
+		return chargepoint.SecInvalidTLSCipherSuite, chargepoint.CleanTechInfo(msg[i:]), true
 	}
 	return "", "", false
 }
 
 // The TLS alerts SecurityEventOf tells apart (RFC 8446, 6.2).
 const (
-	alertHandshakeFailure     tls.AlertError = 40
-	alertProtocolVersion      tls.AlertError = 70
-	alertInsufficientSecurity tls.AlertError = 71
+	alertHandshakeFailure       tls.AlertError = 40
+	alertBadCertificate         tls.AlertError = 42
+	alertUnsupportedCertificate tls.AlertError = 43
+	alertCertificateRevoked     tls.AlertError = 44
+	alertCertificateExpired     tls.AlertError = 45
+	alertCertificateUnknown     tls.AlertError = 46
+	alertUnknownCA              tls.AlertError = 48
+	alertProtocolVersion        tls.AlertError = 70
+	alertInsufficientSecurity   tls.AlertError = 71
+	alertCertificateRequired    tls.AlertError = 116
 )
 
 // certificateError returns the x509 error of a failed verification of
@@ -122,32 +132,14 @@ func alertOf(err error) (tls.AlertError, bool) {
 		return 0, false
 	}
 	text := op.Err.Error()
-	for _, a := range []tls.AlertError{alertHandshakeFailure, alertProtocolVersion, alertInsufficientSecurity} {
+	for _, a := range []tls.AlertError{alertHandshakeFailure, alertBadCertificate, alertUnsupportedCertificate,
+		alertCertificateRevoked, alertCertificateExpired, alertCertificateUnknown, alertUnknownCA,
+		alertProtocolVersion, alertInsufficientSecurity, alertCertificateRequired} {
 		if text == a.Error() {
 			return a, true
 		}
 	}
 	return 0, false
-}
-
-// cleanTechInfo makes s fit techInfo: valid UTF-8, control characters
-// as spaces, at most maxTechInfo bytes cut at a character's start.
-func cleanTechInfo(s string) string {
-	s = strings.ToValidUTF8(s, "?")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	if len(s) <= maxTechInfo {
-		return s
-	}
-	cut := maxTechInfo
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut]
 }
 
 // linkRefusals turns failed connections into security events: the first

@@ -202,7 +202,7 @@ func TestSecurityEventOfRealConnectionFailures(t *testing.T) {
 				if typ != c.want || ok != (c.want != "") || !strings.Contains(info, c.info) {
 					t.Errorf("%s: SecurityEventOf(%v) = %q, %q, %v; want %q with %q", shape, err, typ, info, ok, c.want, c.info)
 				}
-				if len(info) > maxTechInfo || !utf8.ValidString(info) {
+				if len(info) > chargepoint.MaxTechInfo || !utf8.ValidString(info) {
 					t.Errorf("%s: techInfo of %d bytes: %q", shape, len(info), info)
 				}
 				if strings.Contains(info, password) || strings.Contains(info, base64.StdEncoding.EncodeToString([]byte("CP-1:"+password))) ||
@@ -224,14 +224,14 @@ func TestSecurityEventOfRealConnectionFailures(t *testing.T) {
 // than 255 bytes, whatever names a certificate holds.
 func TestSecurityEventOfOtherErrors(t *testing.T) {
 	for _, err := range []error{nil, errors.New("tls: something"), context.DeadlineExceeded,
-		fmt.Errorf("ocppj: dial: %w", &net.OpError{Op: "remote error", Err: errors.New("tls: bad certificate")})} {
+		fmt.Errorf("ocppj: dial: %w", &net.OpError{Op: "remote error", Err: errors.New("tls: no renegotiation")})} {
 		if typ, info, ok := SecurityEventOf(err); ok || typ != "" || info != "" {
 			t.Errorf("SecurityEventOf(%v) = %q, %q, %v", err, typ, info, ok)
 		}
 	}
 	host := x509.HostnameError{Certificate: &x509.Certificate{DNSNames: []string{"a\nb\x00" + strings.Repeat("é", 200)}}, Host: "127.0.0.1"}
 	typ, info, ok := SecurityEventOf(&tls.CertificateVerificationError{Err: host})
-	if !ok || typ != chargepoint.SecInvalidCentralSystemCertificate || len(info) > maxTechInfo || !utf8.ValidString(info) || strings.ContainsAny(info, "\n\x00") {
+	if !ok || typ != chargepoint.SecInvalidCentralSystemCertificate || len(info) > chargepoint.MaxTechInfo || !utf8.ValidString(info) || strings.ContainsAny(info, "\n\x00") {
 		t.Errorf("a long name: %q, %q (%d bytes), %v", typ, info, len(info), ok)
 	}
 }
@@ -255,5 +255,63 @@ func TestARefusalIsToldOnceUntilTheNextConnection(t *testing.T) {
 		chargepoint.SecFailedToAuthenticateAtCentralSystem, chargepoint.SecInvalidCentralSystemCertificate}
 	if !slices.Equal(told, want) {
 		t.Errorf("told %v, want %v", told, want)
+	}
+}
+
+// TestARefusedClientCertificateIsFailedToAuthenticate: a central system
+// that takes client certificates of another CA (TLS 1.3's unknown_ca)
+// and one that wants a certificate the charge point does not send (TLS
+// 1.3's certificate_required) refuse the charge point's authentication,
+// over real handshakes on loopback. (Go's TLS 1.2 server ends both with
+// handshake_failure, which reads as a cipher suite's: documented.)
+func TestARefusedClientCertificateIsFailedToAuthenticate(t *testing.T) {
+	serverCA, err := csmstest.NewCA("server CA", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientCA, err := csmstest.NewCA("client CA", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serverCert, err := serverCA.ServerCert(time.Time{}, time.Time{}, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A client certificate of a CA the server does not take.
+	foreign, err := clientCA.ServerCert(time.Time{}, time.Time{}, "CP-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		version uint16
+		certs   []tls.Certificate
+	}{
+		{"another CA, TLS 1.3", tls.VersionTLS13, []tls.Certificate{foreign}},
+		{"no certificate, TLS 1.3", tls.VersionTLS13, nil},
+	} {
+		ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{serverCert},
+			ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: serverCA.Pool(), MaxVersion: c.version})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			conn, err := ln.Accept()
+			if err == nil {
+				conn.(*tls.Conn).Handshake()
+				conn.Close()
+			}
+		}()
+		conn, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: serverCA.Pool(), Certificates: c.certs})
+		if err == nil {
+			// TLS 1.3: the server's refusal comes with the first read.
+			_, err = conn.Read(make([]byte, 1))
+			conn.Close()
+		}
+		ln.Close()
+		typ, info, ok := SecurityEventOf(err)
+		if !ok || typ != chargepoint.SecFailedToAuthenticateAtCentralSystem {
+			t.Errorf("%s: %v gives %q %q, want FailedToAuthenticateAtCentralSystem", c.name, err, typ, info)
+		}
 	}
 }

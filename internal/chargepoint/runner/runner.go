@@ -636,7 +636,8 @@ func (u *Unit) flush(durable uint64) {
 }
 
 // passBlocked sends, while the store cannot write, the statuses,
-// heartbeats and BootNotifications behind the head of the outbox, up to
+// heartbeats, BootNotifications and unjournaled security events behind
+// the head of the outbox, up to
 // the first reply or halt: the central system still hears the charge
 // point, and that it is Faulted. Everything else keeps its order and
 // waits for its records.
@@ -653,7 +654,8 @@ func (u *Unit) passBlocked() {
 			break
 		}
 		switch m.msg.Body.(type) {
-		case chargepoint.StatusNotification, chargepoint.Heartbeat, chargepoint.BootNotification:
+		case chargepoint.StatusNotification, chargepoint.Heartbeat, chargepoint.BootNotification,
+			chargepoint.SecurityEventNotification: // MemoryExhaustion, which the journal cannot keep
 			u.sender.add(m)
 		default:
 			kept = append(kept, m)

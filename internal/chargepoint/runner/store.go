@@ -306,8 +306,8 @@ func PrepareParts(store kv.Store, prefixes []string) error {
 func SecurityLog(store kv.Store, from, to time.Time) ([]chargepoint.SecurityLogEntry, error) {
 	var out []chargepoint.SecurityLogEntry
 	err := store.View(func(tx kv.Tx) error {
-		all, err := all[chargepoint.SecurityLogEntry](tx, bucketSecurityLog)
-		for _, e := range all {
+		kept, err := all[chargepoint.SecurityLogEntry](tx, bucketSecurityLog)
+		for _, e := range kept {
 			if (from.IsZero() || !e.At.Before(from)) && (to.IsZero() || !e.At.After(to)) {
 				out = append(out, e)
 			}

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -113,6 +114,35 @@ type Station struct {
 	unit   *runner.Unit
 	caller atomic.Value // Caller, set by Run or Attach
 	links  []namedLink
+
+	// Background tasks (Go): they end with Run's context, and Run waits
+	// for them.
+	mu    sync.Mutex
+	bgCtx context.Context
+	bg    sync.WaitGroup
+}
+
+// Go runs a protocol adapter's background task (a CALL of its own, sent
+// after an answer) with a context that ends when Run returns, at most
+// for d. A station on a shared runner (Attach) bounds it by d only.
+func (st *Station) Go(d time.Duration, task func(ctx context.Context)) {
+	st.mu.Lock()
+	parent := st.bgCtx
+	if parent == nil {
+		parent = context.Background()
+	}
+	if parent.Err() != nil {
+		st.mu.Unlock()
+		return // Run has returned
+	}
+	st.bg.Add(1)
+	st.mu.Unlock()
+	go func() {
+		defer st.bg.Done()
+		ctx, cancel := context.WithTimeout(parent, d)
+		defer cancel()
+		task(ctx)
+	}()
 }
 
 type namedLink struct {
@@ -247,6 +277,10 @@ func (st *Station) Run(ctx context.Context, caller Caller) error {
 	st.caller.Store(caller)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	st.mu.Lock()
+	st.bgCtx = ctx
+	st.mu.Unlock()
+	defer st.bg.Wait() // the tasks end with ctx
 	done := make(chan error, 1)
 	go func() { done <- st.runner.Run(ctx) }()
 	if caller.Connected() {

@@ -84,7 +84,15 @@ func (cp *ChargePoint) extendedTrigger(ctx context.Context, r *ocpp16.ExtendedTr
 		if cp.opts.ID == "" {
 			return answer(ocpp16.TriggerMessageStatusRejected), nil // no identity to sign for
 		}
-		rpc.AfterAnswer(ctx, func() { go cp.signCertificate() })
+		if !cp.renewing.CompareAndSwap(false, true) {
+			return answer(ocpp16.TriggerMessageStatusRejected), nil // one renewal at a time
+		}
+		rpc.AfterAnswer(ctx, func() {
+			cp.Go(cp.callTimeout(), func(ctx context.Context) {
+				defer cp.renewing.Store(false)
+				cp.signCertificate(ctx)
+			})
+		})
 		return answer(ocpp16.TriggerMessageStatusAccepted), nil
 	}
 	t := chargepoint.Trigger{Connector: -1}
@@ -113,7 +121,7 @@ func (cp *ChargePoint) extendedTrigger(ctx context.Context, r *ocpp16.ExtendedTr
 
 // signCertificate makes a new key and sends its CSR with SignCertificate;
 // the central system's CA answers with CertificateSigned.
-func (cp *ChargePoint) signCertificate() {
+func (cp *ChargePoint) signCertificate(ctx context.Context) {
 	csr, err := certs.New(cp.opts.Store).RenewalCSR(cp.opts.ID, cp.opts.Settings.Snapshot().CpoName)
 	if err != nil {
 		cp.log.Error("SignCertificate: no CSR", "err", err)
@@ -128,8 +136,6 @@ func (cp *ChargePoint) signCertificate() {
 		cp.log.Error("SignCertificate: encode", "err", err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), cp.callTimeout())
-	defer cancel()
 	raw, err := caller.Call(ctx, "SignCertificate", payload)
 	if err == nil {
 		var resp any
@@ -160,6 +166,10 @@ func (cp *ChargePoint) callTimeout() time.Duration {
 // once it is installed, OnCertificate (a reconnection with it) follows the
 // answer.
 func (cp *ChargePoint) certificateSigned(ctx context.Context, r *ocpp16.CertificateSignedRequest) *ocpp16.CertificateSignedResponse {
+	if cp.opts.ID == "" {
+		cp.log.Warn("CertificateSigned rejected: this charge point has no identity to check the certificate's name against")
+		return &ocpp16.CertificateSignedResponse{Status: ocpp16.CertificateSignedStatusRejected}
+	}
 	s := cp.opts.Settings.Snapshot()
 	now := time.Now()
 	if cp.opts.Clock != nil {

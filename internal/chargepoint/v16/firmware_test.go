@@ -2,8 +2,6 @@ package v16
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -19,8 +17,11 @@ import (
 
 // image makes a firmware image of a version.
 func image(version, payload string) []byte {
-	sum := sha256.Sum256([]byte(payload))
-	return []byte("EVSE-FIRMWARE 1" + "\nversion: " + version + "\nsha256: " + hex.EncodeToString(sum[:]) + "\n\n" + payload)
+	img, err := chargepoint.BuildFirmware(version, []byte(payload))
+	if err != nil {
+		panic(err)
+	}
+	return img
 }
 
 // fakeFetcher serves an image after failing a number of times.

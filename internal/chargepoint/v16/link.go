@@ -48,6 +48,8 @@ func (l link) Send(ctx context.Context, msg any) (any, chargepoint.Failure, erro
 	err = fmt.Errorf("v16: %s: %w", action, err)
 	var callErr *rpc.Error
 	switch {
+	case errors.As(err, &callErr) && (callErr.Code == rpc.NotImplemented || callErr.Code == rpc.NotSupported):
+		return nil, chargepoint.Refused, fmt.Errorf("%w: %w", chargepoint.ErrUnsupported, err)
 	case errors.As(err, &callErr):
 		return nil, chargepoint.Refused, err
 	case (errors.Is(err, rpc.ErrTimeout) || errors.Is(err, context.DeadlineExceeded)) && l.caller.Connected():

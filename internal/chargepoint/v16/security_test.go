@@ -3,6 +3,7 @@ package v16
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -152,6 +153,49 @@ func TestTheSecurityLogIsARing(t *testing.T) {
 		if first, last := got[0], got[len(got)-1]; first != fmt.Sprintf("InvalidMessages: %d", n-runner.SecurityLogSize) ||
 			last != fmt.Sprintf("InvalidMessages: %d", n-1) {
 			t.Errorf("kept %q to %q", first, last)
+		}
+	})
+}
+
+// A full disk is a MemoryExhaustion told at once, while the store still
+// cannot write (the journal could not keep it).
+func TestMemoryExhaustionIsToldWhileTheStoreCannotWrite(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS()
+		store := &kv.Mem{}
+		r := startRig(t, csms, map[string]string{"MeterValueSampleInterval": "10"}, store)
+		defer r.stop()
+		synctest.Wait()
+		r.board.Plug(1, sim.EV{})
+		r.board.Present("TAG1", 1)
+		time.Sleep(5 * time.Second)
+		store.SetFail(errors.New("disk full"))
+		time.Sleep(30 * time.Second) // the session's samples fail to be written
+		got := securityEvents(t, csms)
+		if len(got) != 2 || !strings.HasPrefix(got[1], "MemoryExhaustion@") {
+			t.Errorf("sent %v while the disk is full, want the start and MemoryExhaustion", got)
+		}
+		store.SetFail(nil)
+	})
+}
+
+// A CALLERROR other than NotImplemented and NotSupported is a failed
+// attempt: the event is tried again, not dropped.
+func TestASecurityEventIsTriedAgainAfterAnInternalError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS()
+		var n int
+		csms.answers["SecurityEventNotification"] = func(json.RawMessage) (json.RawMessage, error) {
+			if n++; n == 1 {
+				return nil, rpc.Errorf(rpc.InternalError, "try later")
+			}
+			return json.RawMessage(`{}`), nil
+		}
+		r := startRig(t, csms, nil, &kv.Mem{})
+		defer r.stop()
+		time.Sleep(5 * time.Minute)
+		if got := len(csms.sent("SecurityEventNotification")); got != 2 {
+			t.Errorf("StartupOfTheDevice sent %d times, want twice (a retry after the InternalError)", got)
 		}
 	})
 }

@@ -203,3 +203,33 @@ func TestAManufacturerRootRefusesUnsignedFirmware(t *testing.T) {
 		}
 	})
 }
+
+// TriggerMessage FirmwareStatusNotification (1.6's) during a signed
+// update tells a 1.6 status, the nearest: DownloadScheduled is Idle.
+func TestAPlainFirmwareTriggerDuringASignedUpdateTellsA16Status(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		maker, err := csmstest.NewCA("the manufacturer", 10*24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		store := &kv.Mem{}
+		if _, err := certs.New(store).InstallRootOf(certs.ManufacturerRoot, maker.PEM, 10); err != nil {
+			t.Fatal(err)
+		}
+		csms := newFakeCSMS()
+		img := image("9.9.9", "new code")
+		r := startRig(t, csms, nil, store, func(o *Options) { o.Firmware = &fakeFetcher{image: img} })
+		defer r.stop()
+		synctest.Wait()
+		cert, signature := sign(t, maker, time.Time{}, img)
+		call(t, r.cp, "SignedUpdateFirmware", signedUpdate(t, 7, cert, signature, time.Now().Add(time.Hour), time.Time{}))
+		call(t, r.cp, "TriggerMessage", `{"requestedMessage":"FirmwareStatusNotification"}`)
+		time.Sleep(time.Second)
+		if got := firmwareStatuses(t, csms); got != "Idle" {
+			t.Errorf("triggered FirmwareStatusNotification %q, want Idle", got)
+		}
+		if got := signedStatuses(t, csms); got != "DownloadScheduled/7" {
+			t.Errorf("signed statuses %q", got)
+		}
+	})
+}
