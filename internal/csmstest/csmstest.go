@@ -1,8 +1,15 @@
-// Package csmstest is a small, real OCPP-J 1.6 central system for tests
-// and for evse demo. It accepts charge points over WebSocket on any
-// listener, records every frame, answers the charge points' CALLs with
-// configurable responses, validates what they send against the OCPP 1.6
-// schemas, and can send any CALL to a connected charge point.
+// Package csmstest is a small, real OCPP-J central system for tests and
+// for evse demo, speaking OCPP 1.6 and 2.0.1. It accepts charge points
+// over WebSocket on any listener, records every frame, answers the charge
+// points' CALLs with configurable responses, validates what they send
+// against the schemas of the version agreed on the connection, and can
+// send any CALL to a connected charge point.
+//
+// The version of a connection is the subprotocol agreed in its handshake:
+// the server picks, among those the charge point offers, the first of
+// Options.Subprotocols. The schemas, the CALLERROR codes the server sends
+// and the default answers are that version's; Respond sets an answer for
+// every version, RespondVersion for one.
 //
 // It is safe for concurrent use.
 package csmstest
@@ -15,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -26,7 +34,6 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/evse-dev/evse/internal/ocpp16"
 	"github.com/evse-dev/evse/internal/ocppj"
 	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
@@ -57,19 +64,21 @@ type Record struct {
 	// Frame is the parsed frame; for an answer, Action is filled in with
 	// the action of the CALL it answers where known.
 	Frame ocppj.Frame
-	// Invalid says why the frame or its payload broke the OCPP 1.6
-	// schemas, or is "".
+	// Invalid says why the frame or its payload broke the OCPP-J rules or
+	// the schemas of the connection's version, or is "".
 	Invalid string
+	// Subprotocol is the subprotocol agreed on the connection ([OCPP16],
+	// [OCPP201]), "" for none (spoken as 1.6).
+	Subprotocol string
 }
-
-// Responder computes the answer to a charge point's CALL: a payload, or an
-// error to send as CALLERROR.
-type Responder func(cp string, payload json.RawMessage) (json.RawMessage, *rpc.Error)
 
 // Options configure a [Server]. The zero value works.
 type Options struct {
-	// Subprotocols offered; default ocpp1.6. Set NoSubprotocol to accept
-	// connections without agreeing to any.
+	// Subprotocols offered, in the server's order of preference: it
+	// agrees to the first one the charge point offers too. Default
+	// [OCPP16]; the server speaks [OCPP16] and [OCPP201], and any other
+	// as 1.6. Set NoSubprotocol to accept connections without agreeing
+	// to any (spoken as 1.6).
 	Subprotocols  []string
 	NoSubprotocol bool
 	// Passwords, when not nil, requires HTTP Basic authentication: user
@@ -98,8 +107,8 @@ type Server struct {
 	mu         sync.Mutex
 	records    []Record
 	conns      map[string]*conn
-	responders map[string]Responder
-	defaults   map[string]Responder
+	responders [numVersions]map[string]Responder // by action
+	defaults   [numVersions]map[string]Responder
 	changed    chan struct{} // closed and replaced on every new record or connection
 
 	closed map[string]websocket.StatusCode // how each charge point's last connection ended
@@ -115,9 +124,11 @@ type Server struct {
 }
 
 type conn struct {
-	id   string
-	ws   *websocket.Conn
-	auth []byte // the Basic authentication password it connected with, or nil
+	id          string
+	subprotocol string // agreed in the handshake
+	v           version
+	ws          *websocket.Conn
+	auth        []byte // the Basic authentication password it connected with, or nil
 	// clientCert is its client certificate, nil for none.
 	clientCert *x509.Certificate
 	pings      atomic.Int64
@@ -136,7 +147,7 @@ type pendingCall struct {
 // New returns a server with the default responses.
 func New(opts Options) *Server {
 	if len(opts.Subprotocols) == 0 {
-		opts.Subprotocols = []string{"ocpp1.6"}
+		opts.Subprotocols = []string{OCPP16}
 	}
 	if opts.HeartbeatInterval == 0 {
 		opts.HeartbeatInterval = 240
@@ -145,65 +156,13 @@ func New(opts Options) *Server {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{opts: opts, log: opts.Logger, conns: map[string]*conn{}, closed: map[string]websocket.StatusCode{},
-		responders: map[string]Responder{}, changed: make(chan struct{})}
+		changed: make(chan struct{})}
 	s.txID.Store(int64(max(opts.FirstTransactionID, 1)) - 1)
-	s.defaults = s.defaultResponders()
-	for a, r := range s.defaults {
-		s.responders[a] = r
+	s.defaults = [numVersions]map[string]Responder{v16: s.defaults16(), v201: s.defaults201()}
+	for v, d := range s.defaults {
+		s.responders[v] = maps.Clone(d)
 	}
 	return s
-}
-
-// defaultResponders are the answers of a central system that accepts
-// everything.
-func (s *Server) defaultResponders() map[string]Responder {
-	d := map[string]Responder{}
-	now := func() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000Z") }
-	d["BootNotification"] = func(string, json.RawMessage) (json.RawMessage, *rpc.Error) {
-		return jsonf(`{"status":"Accepted","currentTime":%q,"interval":%d}`, now(), s.opts.HeartbeatInterval), nil
-	}
-	d["Heartbeat"] = func(string, json.RawMessage) (json.RawMessage, *rpc.Error) {
-		return jsonf(`{"currentTime":%q}`, now()), nil
-	}
-	d["Authorize"] = func(string, json.RawMessage) (json.RawMessage, *rpc.Error) {
-		return json.RawMessage(`{"idTagInfo":{"status":"Accepted"}}`), nil
-	}
-	d["StartTransaction"] = func(string, json.RawMessage) (json.RawMessage, *rpc.Error) {
-		return jsonf(`{"transactionId":%d,"idTagInfo":{"status":"Accepted"}}`, s.txID.Add(1)), nil
-	}
-	d["StopTransaction"] = func(string, json.RawMessage) (json.RawMessage, *rpc.Error) {
-		return json.RawMessage(`{"idTagInfo":{"status":"Accepted"}}`), nil
-	}
-	d["DataTransfer"] = func(string, json.RawMessage) (json.RawMessage, *rpc.Error) {
-		return json.RawMessage(`{"status":"UnknownVendorId"}`), nil
-	}
-	empty := func(string, json.RawMessage) (json.RawMessage, *rpc.Error) { return json.RawMessage(`{}`), nil }
-	for _, a := range []string{"StatusNotification", "MeterValues", "DiagnosticsStatusNotification",
-		"FirmwareStatusNotification", "SecurityEventNotification", "LogStatusNotification",
-		"SignedFirmwareStatusNotification"} {
-		d[a] = empty
-	}
-	return d
-}
-
-func jsonf(format string, args ...any) json.RawMessage {
-	return json.RawMessage(fmt.Sprintf(format, args...))
-}
-
-// Respond replaces the answer to one action. Passing nil restores the
-// default (or NotImplemented for an action without one).
-func (s *Server) Respond(action string, r Responder) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if r == nil {
-		r = s.defaults[action]
-	}
-	s.responders[action] = r
-}
-
-// Static returns a Responder that always answers payload.
-func Static(payload string) Responder {
-	return func(string, json.RawMessage) (json.RawMessage, *rpc.Error) { return json.RawMessage(payload), nil }
 }
 
 // Listen starts serving on addr (e.g. "127.0.0.1:0") and returns the
@@ -281,6 +240,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ws.SetReadLimit(64 << 20)
 	ctx, cancel := context.WithCancel(context.Background())
 	c.ws, c.cancel = ws, cancel
+	c.subprotocol = ws.Subprotocol()
+	c.v = versionOf(c.subprotocol)
 	s.mu.Lock()
 	if old := s.conns[id]; old != nil {
 		old.cancel()
@@ -313,7 +274,8 @@ func (s *Server) notifyLocked() {
 
 func (s *Server) record(c *conn, dir Direction, raw []byte, f ocppj.Frame, invalid string) {
 	s.mu.Lock()
-	r := Record{Seq: len(s.records), Time: time.Now(), ChargePoint: c.id, Dir: dir, Raw: raw, Frame: f, Invalid: invalid}
+	r := Record{Seq: len(s.records), Time: time.Now(), ChargePoint: c.id, Dir: dir, Raw: raw, Frame: f, Invalid: invalid,
+		Subprotocol: c.subprotocol}
 	if !s.opts.Forget {
 		s.records = append(s.records, r)
 		s.notifyLocked()
@@ -341,7 +303,8 @@ func (s *Server) serve(ctx context.Context, c *conn) websocket.StatusCode {
 				if id == "" {
 					id = "-1"
 				}
-				s.write(ctx, c, ocppj.AppendCallError(nil, id, &rpc.Error{Code: ferr.Code, Description: ferr.Msg}), ocppj.Frame{Type: ocppj.CallError, ID: id})
+				e := &rpc.Error{Code: c.v.frameErrorCode(ferr), Description: ferr.Msg}
+				s.write(ctx, c, ocppj.AppendCallError(nil, id, e), ocppj.Frame{Type: ocppj.CallError, ID: id, Error: e})
 			}
 			continue
 		}
@@ -360,10 +323,8 @@ func (s *Server) serve(ctx context.Context, c *conn) websocket.StatusCode {
 				// An answer to a frame a test wrote by hand.
 			} else if ok {
 				f.Action = p.action
-				if f.Type == ocppj.CallResult {
-					if err := ocpp16.ValidateResponse(p.action, f.Payload); err != nil {
-						invalid = err.Error()
-					}
+				if err := c.v.checkAnswer(p.action, f); err != nil {
+					invalid = err.Error()
 				}
 			} else {
 				invalid = "answer to no outstanding call"
@@ -379,7 +340,7 @@ func (s *Server) serve(ctx context.Context, c *conn) websocket.StatusCode {
 func (s *Server) answer(ctx context.Context, c *conn, raw []byte, f ocppj.Frame) {
 	invalid := ""
 	var e *rpc.Error
-	if err := ocpp16.ValidateRequest(f.Action, f.Payload); err != nil {
+	if err := c.v.checkRequest(f.Action, f.Payload); err != nil {
 		invalid = err.Error()
 		if !errors.As(err, &e) {
 			e = rpc.Errorf(rpc.GenericError, "%v", err)
@@ -389,10 +350,7 @@ func (s *Server) answer(ctx context.Context, c *conn, raw []byte, f ocppj.Frame)
 	var out []byte
 	reply := ocppj.Frame{ID: f.ID, Action: f.Action}
 	if e == nil {
-		s.mu.Lock()
-		r := s.responders[f.Action]
-		s.mu.Unlock()
-		if r == nil {
+		if r := s.responder(c.v, f.Action); r == nil {
 			e = rpc.Errorf(rpc.NotImplemented, "the test central system has no answer for %s", f.Action)
 		} else {
 			var payload json.RawMessage
@@ -404,6 +362,7 @@ func (s *Server) answer(ctx context.Context, c *conn, raw []byte, f ocppj.Frame)
 		}
 	}
 	if e != nil {
+		e = &rpc.Error{Code: c.v.code(e.Code), Description: e.Description, Details: e.Details}
 		reply.Type, reply.Error = ocppj.CallError, e
 		out = ocppj.AppendCallError(nil, f.ID, e)
 	}
@@ -493,6 +452,19 @@ func (s *Server) Connected(cp string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.conns[cp] != nil
+}
+
+// Subprotocol returns the subprotocol agreed on a connected charge
+// point's current connection ("" for none, spoken as 1.6), and whether it
+// is connected.
+func (s *Server) Subprotocol(cp string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.conns[cp]
+	if c == nil {
+		return "", false
+	}
+	return c.subprotocol, true
 }
 
 // Password returns the Basic authentication password a connected charge
