@@ -260,8 +260,8 @@ func (c *Core) trigger(id uint64, t Trigger) {
 type Status struct {
 	Connected    bool         `json:"connected"`
 	Registration Registration `json:"registration"`
-	// Journal is the number of transaction events waiting for the
-	// central system.
+	// Journal is the number of journaled events (of transactions, and
+	// security events) waiting for the central system.
 	Journal    int               `json:"journal"`
 	Connectors []ConnectorStatus `json:"connectors"`
 	// Reservations and Profiles are those in force.

@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// journal is the core's view of the transaction journal: the entries
-// waiting for the central system, oldest first, and the one out. They go
+// journal is the core's view of the journal: the transactions' events
+// and the security events (SecurityNote) waiting for the central system,
+// oldest first, and the one out. They go
 // one at a time, Pacing apart; an entry leaves the journal when the
 // central system confirmed it, or when it failed to process it
 // TransactionMessageAttempts times. A start's answer gives the
@@ -49,8 +50,8 @@ func (j *journal) append(c *Core, tx int64, kind TxEventKind, ev TxEvent) uint64
 	return e.Seq
 }
 
-// Journal is the number of transaction events waiting for the central
-// system.
+// Journal is the number of journaled events (of transactions, and
+// security events) waiting for the central system.
 func (c *Core) Journal() int { return len(c.journal.entries) }
 
 // transactions reports whether the journal holds a transaction's message.

@@ -137,6 +137,9 @@ type conn struct {
 	pending    map[string]pendingCall
 	raw        map[string]bool // ids of frames sent with SendRaw; "-1" too
 	seq        atomic.Int64
+	// afterAnswer runs once the answer being made is written (the
+	// connection's CALLs are answered one at a time).
+	afterAnswer func()
 }
 
 type pendingCall struct {
@@ -366,7 +369,32 @@ func (s *Server) answer(ctx context.Context, c *conn, raw []byte, f ocppj.Frame)
 		reply.Type, reply.Error = ocppj.CallError, e
 		out = ocppj.AppendCallError(nil, f.ID, e)
 	}
-	s.write(ctx, c, out, reply)
+	err := s.write(ctx, c, out, reply)
+	c.mu.Lock()
+	after := c.afterAnswer
+	c.afterAnswer = nil
+	c.mu.Unlock()
+	if after != nil && err == nil && e == nil {
+		s.handlers.Add(1)
+		go func() {
+			defer s.handlers.Done()
+			after()
+		}()
+	}
+}
+
+// afterAnswer has fn run once the answer a responder for cp is making is
+// written, in a goroutine of its own.
+func (s *Server) afterAnswer(cp string, fn func()) {
+	s.mu.Lock()
+	c := s.conns[cp]
+	s.mu.Unlock()
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.afterAnswer = fn
+	c.mu.Unlock()
 }
 
 func (s *Server) write(ctx context.Context, c *conn, frame []byte, f ocppj.Frame) error {

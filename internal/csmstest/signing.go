@@ -36,15 +36,14 @@ func (s *Server) SignCSRs(ca *CA, validity time.Duration) {
 				signed["certificateType"] = req.CertificateType
 			}
 			body, _ := json.Marshal(signed)
-			s.handlers.Add(1)
-			go func() {
-				defer s.handlers.Done()
+			// After the answer, as a CA's answer comes after the request's.
+			s.afterAnswer(cp, func() {
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 				defer cancel()
 				if _, err := s.Call(ctx, cp, "CertificateSigned", body); err != nil {
 					s.log.Warn("CertificateSigned not delivered", "cp", cp, "err", err)
 				}
-			}()
+			})
 			return json.RawMessage(`{"status":"Accepted"}`), nil
 		})
 	}

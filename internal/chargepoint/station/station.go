@@ -387,6 +387,6 @@ func LastRegisters(store kv.Store, connectors int) ([]float64, error) {
 // elsewhere outside the core (see chargepoint.SecurityIncident).
 func (st *Station) SecurityIncident(e chargepoint.SecurityIncident) { st.unit.Post(e) }
 
-// JournalDepth is how many transaction messages wait in the journal for
-// the central system's confirmation.
+// JournalDepth is how many journaled messages (of transactions, and
+// security events) wait for the central system's confirmation.
 func (st *Station) JournalDepth() int { return st.unit.JournalDepth() }

@@ -199,3 +199,39 @@ func TestASecurityEventIsTriedAgainAfterAnInternalError(t *testing.T) {
 		}
 	})
 }
+
+// A log upload waits for what was logged before it to be written: the
+// security log it sends holds an event that came just before GetLog,
+// while the disk was slow.
+func TestGetLogUploadsWhatWasLoggedBeforeIt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := &gatedStore{Mem: &kv.Mem{}}
+		d := &fakeDiagnostics{}
+		r := startRig(t, newFakeCSMS(), nil, store.Mem, func(o *Options) { o.Store = store; o.Diagnostics = d })
+		defer r.stop()
+		synctest.Wait()
+		time.Sleep(time.Second)
+		store.shut()
+		r.cp.SecurityIncident(chargepoint.SecurityIncident{Type: chargepoint.SecInvalidMessages, TechInfo: "just before"})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			call(t, r.cp, "GetLog", `{"logType":"SecurityLog","requestId":1,"log":{"remoteLocation":"http://logs/"}}`)
+		}()
+		time.Sleep(time.Second)
+		d.mu.Lock()
+		early := d.tries
+		d.mu.Unlock()
+		if early != 0 {
+			t.Error("the log was uploaded before what came before it was written")
+		}
+		store.open()
+		<-done
+		time.Sleep(time.Second)
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if !strings.Contains(string(d.data), `"techInfo":"just before"`) {
+			t.Errorf("the security log uploaded:\n%s", d.data)
+		}
+	})
+}
