@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"time"
 
@@ -18,12 +19,15 @@ func newRunCommand() *cobra.Command {
 		trace     bool
 		logs      logFlags
 	)
+	var versions string
 	cmd := &cobra.Command{
-		Use:   "run --csms URL --id ID [--data DIR]",
+		Use:   "run --csms URL --id ID [--data DIR] [--ocpp VERSIONS]",
 		Short: "Run a charge point against a central system",
-		Long: `Run a charge point: it connects to <URL>/<ID> with subprotocol ocpp1.6,
-sends BootNotification, heartbeats, and serves the configuration keys.
-It stops cleanly on SIGINT or SIGTERM.`,
+		Long: `Run a charge point: it connects to <URL>/<ID> offering the OCPP versions
+of --ocpp (1.6 by default; "2.0.1,1.6" offers both, 2.0.1 first) and
+speaks the one the central system picks; it sends BootNotification,
+heartbeats, and serves the configuration keys (over 2.0.1, the device
+model: docs/ocpp201.md). It stops cleanly on SIGINT or SIGTERM.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := logs.logger()
@@ -38,6 +42,9 @@ It stops cleanly on SIGINT or SIGTERM.`,
 				opts.Model = m
 			}
 			opts.Logger = log
+			if opts.OCPP, err = daemon.ParseVersions(versions); err != nil {
+				return fmt.Errorf("--ocpp: %w", err)
+			}
 			if opts.Listen == "off" {
 				opts.Listen = ""
 			}
@@ -56,6 +63,7 @@ It stops cleanly on SIGINT or SIGTERM.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.CSMSURL, "csms", "", "central system URL, ws://host:port/path or wss://... (the id is appended)")
+	f.StringVar(&versions, "ocpp", "1.6", `OCPP versions offered, in order of preference: 1.6, 2.0.1, or "2.0.1,1.6"`)
 	f.StringVar(&opts.ID, "id", "", "charge point identity")
 	f.StringVar(&opts.DataDir, "data", "evse-data", "directory of the charge point's store")
 	f.StringVar(&modelFile, "model", "", "model file (JSON) describing the unit; default the one the data directory keeps, else a neutral one")

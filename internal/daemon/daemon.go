@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -22,7 +23,9 @@ import (
 	"github.com/evse-dev/evse/internal/certs"
 	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/chargepoint/runner"
+	"github.com/evse-dev/evse/internal/chargepoint/station"
 	v16 "github.com/evse-dev/evse/internal/chargepoint/v16"
+	"github.com/evse-dev/evse/internal/chargepoint/v201"
 	"github.com/evse-dev/evse/internal/clock"
 	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/dlm"
@@ -75,6 +78,30 @@ type Options struct {
 	// OnDLMListen, when set, is told the DLM master's address once it
 	// listens.
 	OnDLMListen func(addr net.Addr)
+	// OCPP are the OCPP versions offered to the central system, in order
+	// of preference (ParseVersions); the charge point speaks the one it
+	// picks. Default OCPP 1.6 only.
+	OCPP []string
+}
+
+// ParseVersions reads a list of OCPP versions ("2.0.1,1.6", or with their
+// subprotocol names ocpp2.0.1, ocpp1.6) into subprotocols, in order.
+func ParseVersions(list string) ([]string, error) {
+	var out []string
+	for _, v := range strings.Split(list, ",") {
+		sp := strings.TrimSpace(v)
+		if !strings.HasPrefix(sp, "ocpp") {
+			sp = "ocpp" + sp
+		}
+		if sp != v16.Subprotocol && sp != v201.Subprotocol {
+			return nil, fmt.Errorf("OCPP version %q: 1.6 or 2.0.1", strings.TrimSpace(v))
+		}
+		if slices.Contains(out, sp) {
+			return nil, fmt.Errorf("OCPP version %q given twice", strings.TrimSpace(v))
+		}
+		out = append(out, sp)
+	}
+	return out, nil
 }
 
 // OpenSettings opens the store in dataDir (creating it unless readOnly;
@@ -408,7 +435,20 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 		return err
 	}
 	var client *ocppj.Client
-	cp, err := v16.New(v16.Options{
+	versions := opts.OCPP
+	if len(versions) == 0 {
+		versions = []string{v16.Subprotocol}
+	}
+	cp, face201 := v16.Unbound(), v201.Unbound()
+	var protocols []station.Protocol
+	for _, v := range versions {
+		if v == v201.Subprotocol {
+			protocols = append(protocols, face201.Protocol())
+		} else {
+			protocols = append(protocols, cp.Protocol())
+		}
+	}
+	st, err := station.New(station.Options{
 		Model: opts.Model, Settings: settings, Board: hw.board, Store: db, Clock: clock.Real{}, Logger: log,
 		ReconnectSpread: opts.ReplaySpread, Pacing: opts.Pacing, Managed: managedByDLM(settings.Snapshot().DlmMode),
 		Firmware: newHTTPFetcher(tlsConfig), Diagnostics: newDiagnostics(ring, tlsConfig), ID: opts.ID,
@@ -418,10 +458,12 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 				client.Reconnect()
 			}
 		},
-	})
+	}, v16.Legacy{}, protocols...)
 	if err != nil {
 		return err
 	}
+	cp.Bind(st)
+	face201.Bind(st)
 	refusals := &linkRefusals{report: cp.SecurityIncident}
 	renewal := &renewalTrial{keys: keys, log: log, reconnect: func() { client.Reconnect() }, report: cp.SecurityIncident}
 	fallback := &profileFallback{settings: settings, log: log, reconnect: func() { client.Reconnect() }, report: cp.SecurityIncident}
@@ -434,7 +476,8 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 		PingInterval: time.Duration(settings.Snapshot().WebSocketPingInterval) * time.Second,
 		MinBackoff:   opts.MinBackoff,
 		MaxBackoff:   opts.MaxBackoff,
-		Handler:      cp,
+		Subprotocols: versions,
+		Handler:      protocolHandler{client: func() *ocppj.Client { return client }, v16: cp, v201: face201},
 		Logger:       log,
 		Trace:        opts.Trace,
 		OnConnect: func() {

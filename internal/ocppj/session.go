@@ -43,6 +43,9 @@ const maxKeptBuffer = 64 << 10
 type session struct {
 	c    *Client
 	conn *websocket.Conn
+	// v201: the session speaks OCPP 2.0.1, whose CALLERROR codes differ
+	// from 1.6's in spelling and number.
+	v201 bool
 
 	// Guarded by c.mu.
 	out      *pendingCall // the CALL holding the line, or nil
@@ -97,6 +100,7 @@ func (c *Client) session(ctx context.Context) (up time.Duration, err error) {
 	s := &session{
 		c:     c,
 		conn:  conn,
+		v201:  conn.Subprotocol() == "ocpp2.0.1",
 		kick:  make(chan struct{}, 1),
 		idle:  make(chan struct{}, 1),
 		calls: make(chan incoming, 16),
@@ -497,7 +501,7 @@ func (s *session) answer(ctx context.Context, f Frame) error {
 	c := s.c
 	hctx, after := rpc.WithAnswerHooks(ctx)
 	defer after.Run(c.log) // once the answer is written, or failed to be
-	payload, cerr, answer := c.handle(hctx, f)
+	payload, cerr, answer := c.handle(hctx, f, s.v201)
 	if !answer {
 		c.log.Info("left a CALL unanswered, as the handler asked", "action", f.Action, "id", f.ID)
 		return nil
@@ -510,6 +514,9 @@ func (s *session) answer(ctx context.Context, f Frame) error {
 func (s *session) writeAnswer(id string, payload json.RawMessage, cerr *rpc.Error) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	if cerr != nil && s.v201 {
+		cerr = &rpc.Error{Code: cerr.Code.To201(), Description: cerr.Description, Details: cerr.Details}
+	}
 	if cerr != nil {
 		s.wbuf = AppendCallError(s.wbuf[:0], id, cerr)
 	} else {
@@ -521,7 +528,7 @@ func (s *session) writeAnswer(id string, payload json.RawMessage, cerr *rpc.Erro
 // handle calls the handler and turns what it returns, or a panic, into the
 // answer to send: a payload, or an *Error with a known code; answer is
 // false when the handler asked for none.
-func (c *Client) handle(ctx context.Context, f Frame) (payload json.RawMessage, cerr *rpc.Error, answer bool) {
+func (c *Client) handle(ctx context.Context, f Frame, v201 bool) (payload json.RawMessage, cerr *rpc.Error, answer bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.log.Error("handler panicked", "action", f.Action, "panic", r, "stack", string(debug.Stack()))
@@ -540,7 +547,7 @@ func (c *Client) handle(ctx context.Context, f Frame) (payload json.RawMessage, 
 		return nil, nil, false
 	}
 	var e *rpc.Error
-	if errors.As(err, &e) && e != nil && e.Code.Known() {
+	if errors.As(err, &e) && e != nil && (e.Code.Known() || v201 && e.Code.Known201()) {
 		if !isJSONObjectOrEmpty(e.Details) {
 			e = &rpc.Error{Code: e.Code, Description: e.Description}
 		}

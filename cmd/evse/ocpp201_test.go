@@ -1,0 +1,163 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/evse-dev/evse/internal/csmstest"
+)
+
+// getVariable reads one variable over GetVariables: its status and value.
+func getVariable(t *testing.T, s *csmstest.Server, cp, component, variable, instance string) (string, string) {
+	t.Helper()
+	v := map[string]any{"name": variable}
+	if instance != "" {
+		v["instance"] = instance
+	}
+	body, _ := json.Marshal(map[string]any{"getVariableData": []any{map[string]any{
+		"component": map[string]any{"name": component}, "variable": v}}})
+	a := mustCall(t, s, cp, "GetVariables", string(body))
+	res := a["getVariableResult"].([]any)[0].(map[string]any)
+	value, _ := res["attributeValue"].(string)
+	return res["attributeStatus"].(string), value
+}
+
+// setVariable sets one variable over SetVariables and returns its status.
+func setVariable(t *testing.T, s *csmstest.Server, cp, component, variable, value string) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"setVariableData": []any{map[string]any{
+		"component": map[string]any{"name": component}, "variable": map[string]any{"name": variable},
+		"attributeValue": value}}})
+	a := mustCall(t, s, cp, "SetVariables", string(body))
+	return a["setVariableResult"].([]any)[0].(map[string]any)["attributeStatus"].(string)
+}
+
+// transactionEvents lists the TransactionEvents cp sent, decoded.
+func transactionEvents(s *csmstest.Server, cp string) []map[string]any {
+	var out []map[string]any
+	for _, r := range s.Records() {
+		if csmstest.IsCall(cp, "TransactionEvent")(r) {
+			var m map[string]any
+			json.Unmarshal(r.Frame.Payload, &m)
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// TestTheRealBinaryAsAnOCPP201ChargingStation runs evse run --ocpp 2.0.1
+// against the test CSMS speaking 2.0.1 only, with strict validation of
+// every frame: B01 (BootNotification, then the StatusNotification of each
+// EVSE), B06/B05 (GetVariables and SetVariables over the device model, a
+// value set over 2.0.1 read back, and the refusals), E01/E06/F03 (a
+// session's TransactionEvent Started, Updated, and Ended after
+// RequestStopTransaction, numbered by seqNo from 0) and F01
+// (RequestStartTransaction), and a station that offers "2.0.1,1.6" to a
+// CSMS of 1.6 only speaks 1.6.
+func TestTheRealBinaryAsAnOCPP201ChargingStation(t *testing.T) {
+	t.Parallel()
+	s, url := newCSMS(t, csmstest.Options{Subprotocols: []string{csmstest.OCPP201}})
+	p := startEVSE(t, runArgs(url, "CS-201", t.TempDir(), "--ocpp", "2.0.1")...)
+	defer p.stop(os.Interrupt)
+	boot := waitCall(t, s, 0, "CS-201", "BootNotification", 10*time.Second)
+	if !strings.Contains(string(boot.Frame.Payload), `"reason":"PowerUp"`) || boot.Subprotocol != csmstest.OCPP201 {
+		t.Errorf("BootNotification %s over %q", boot.Frame.Payload, boot.Subprotocol)
+	}
+	status := waitCall(t, s, boot.Seq, "CS-201", "StatusNotification", 10*time.Second)
+	if !strings.Contains(string(status.Frame.Payload), `"evseId":1`) {
+		t.Errorf("StatusNotification %s", status.Frame.Payload)
+	}
+
+	// B06 and B05: the device model over the same settings as 1.6's keys.
+	if st, v := getVariable(t, s, "CS-201", "OCPPCommCtrlr", "HeartbeatInterval", ""); st != "Accepted" || v != "240" {
+		t.Errorf("HeartbeatInterval: %s %q, want the boot's 240", st, v)
+	}
+	if st := setVariable(t, s, "CS-201", "OCPPCommCtrlr", "HeartbeatInterval", "60"); st != "Accepted" {
+		t.Errorf("SetVariables HeartbeatInterval: %s", st)
+	}
+	if _, v := getVariable(t, s, "CS-201", "OCPPCommCtrlr", "HeartbeatInterval", ""); v != "60" {
+		t.Errorf("HeartbeatInterval reads %q after SetVariables", v)
+	}
+	if st, v := getVariable(t, s, "CS-201", "DLMCtrlr", "DlmInput1CurrOffset", "Phase2"); st != "Accepted" || v == "" {
+		t.Errorf("a DLM key over 2.0.1: %s %q", st, v)
+	}
+	for _, c := range []struct{ component, variable, value, want string }{
+		{"CoffeeCtrlr", "HeartbeatInterval", "60", "UnknownComponent"},
+		{"OCPPCommCtrlr", "Coffee", "60", "UnknownVariable"},
+		{"OCPPCommCtrlr", "HeartbeatInterval", "soon", "Rejected"},
+		{"EnstoCtrlr", "NumberOfConnectors", "2", "Rejected"},
+	} {
+		if st := setVariable(t, s, "CS-201", c.component, c.variable, c.value); st != c.want {
+			t.Errorf("SetVariables %s.%s=%s: %s, want %s", c.component, c.variable, c.value, st, c.want)
+		}
+	}
+
+	// A session, stopped from the CSMS.
+	if st := setVariable(t, s, "CS-201", "SampledDataCtrlr", "TxUpdatedInterval", "1"); st != "Accepted" {
+		t.Fatalf("TxUpdatedInterval: %s", st)
+	}
+	base := p.apiURL(t) + "/api/v1"
+	apiDo(t, "POST", base+"/connectors/1/plug", "")
+	apiDo(t, "POST", base+"/rfid", `{"idTag":"TAG201"}`)
+	started := waitCall(t, s, 0, "CS-201", "TransactionEvent", 10*time.Second)
+	var ev struct {
+		EventType       string `json:"eventType"`
+		SeqNo           int    `json:"seqNo"`
+		TransactionInfo struct {
+			TransactionID string `json:"transactionId"`
+		} `json:"transactionInfo"`
+		IDToken struct {
+			IDToken string `json:"idToken"`
+		} `json:"idToken"`
+	}
+	json.Unmarshal(started.Frame.Payload, &ev)
+	if ev.EventType != "Started" || ev.SeqNo != 0 || ev.IDToken.IDToken != "TAG201" || ev.TransactionInfo.TransactionID == "" {
+		t.Fatalf("the first TransactionEvent: %s", started.Frame.Payload)
+	}
+	updated := waitCall(t, s, started.Seq+1, "CS-201", "TransactionEvent", 10*time.Second)
+	if !strings.Contains(string(updated.Frame.Payload), `"eventType":"Updated"`) {
+		t.Errorf("the second TransactionEvent: %s", updated.Frame.Payload)
+	}
+	if a := mustCall(t, s, "CS-201", "RequestStopTransaction", `{"transactionId":"`+ev.TransactionInfo.TransactionID+`"}`); a["status"] != "Accepted" {
+		t.Fatalf("RequestStopTransaction: %v", a)
+	}
+	if a := mustCall(t, s, "CS-201", "RequestStopTransaction", `{"transactionId":"not-mine"}`); a["status"] != "Rejected" {
+		t.Errorf("RequestStopTransaction of another's transaction: %v", a)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		evs := transactionEvents(s, "CS-201")
+		if last := evs[len(evs)-1]; last["eventType"] == "Ended" {
+			info := last["transactionInfo"].(map[string]any)
+			if info["stoppedReason"] != "Remote" || info["transactionId"] != ev.TransactionInfo.TransactionID {
+				t.Errorf("Ended: %v", last)
+			}
+			for i, e := range evs {
+				if int(e["seqNo"].(float64)) != i {
+					t.Errorf("TransactionEvent %d has seqNo %v", i, e["seqNo"])
+				}
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no TransactionEvent Ended within 10 s")
+		}
+	}
+	// F01: a remote start on the plugged EV.
+	if a := mustCall(t, s, "CS-201", "RequestStartTransaction", `{"idToken":{"idToken":"REMOTE","type":"Central"},"remoteStartId":7,"evseId":1}`); a["status"] != "Accepted" {
+		t.Errorf("RequestStartTransaction: %v", a)
+	}
+	noViolations(t, s)
+
+	// Offered both, to a CSMS of 1.6 only: 1.6.
+	s16, url16 := newCSMS(t, csmstest.Options{})
+	p16 := startEVSE(t, runArgs(url16, "CS-BOTH", t.TempDir(), "--ocpp", "2.0.1,1.6")...)
+	defer p16.stop(os.Interrupt)
+	b16 := waitCall(t, s16, 0, "CS-BOTH", "BootNotification", 10*time.Second)
+	if b16.Subprotocol != csmstest.OCPP16 || !strings.Contains(string(b16.Frame.Payload), `"chargePointVendor"`) {
+		t.Errorf("offered both to a 1.6 CSMS: %s over %q", b16.Frame.Payload, b16.Subprotocol)
+	}
+	noViolations(t, s16)
+}
