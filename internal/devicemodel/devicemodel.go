@@ -186,3 +186,29 @@ func (v Variable) ToKey(value string) (string, bool) {
 	}
 	return value, true
 }
+
+// Markdown is the device model as a Markdown table: each variable, its
+// key, and how it is reached (docs/ocpp201.md holds it).
+func (m *Model) Markdown(cat *config.Catalogue) string {
+	var b strings.Builder
+	b.WriteString("| Component | Variable | Instance | Key | Mutability |\n|---|---|---|---|---|\n")
+	for _, v := range m.vars {
+		k, _ := cat.Lookup(v.Key)
+		mut := "ReadWrite"
+		switch k.Access {
+		case config.ReadOnly:
+			mut = "ReadOnly"
+		case config.WriteOnly:
+			mut = "WriteOnly"
+		}
+		if v.View != nil && v.Write == nil {
+			mut = "ReadOnly"
+		}
+		note := ""
+		if v.View != nil {
+			note = " (a view)"
+		}
+		b.WriteString("| " + v.Component + " | " + v.Name + " | " + v.Instance + " | `" + v.Key + "`" + note + " | " + mut + " |\n")
+	}
+	return b.String()
+}

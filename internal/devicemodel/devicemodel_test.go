@@ -1,6 +1,8 @@
 package devicemodel
 
 import (
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/evse-dev/evse/internal/config"
@@ -88,4 +90,33 @@ func TestViewsOfKeysWithOtherValues(t *testing.T) {
 	if _, ok := unit.ToKey("A"); ok {
 		t.Error("a read-only view was written")
 	}
+}
+
+// TestTheDocsTableIsTheModel: docs/ocpp201.md's table of variables is the
+// one the code makes (EVSE_UPDATE_DOCS=1 writes it).
+func TestTheDocsTableIsTheModel(t *testing.T) {
+	cat, _ := config.NewCatalogue(nil)
+	want := New(cat).Markdown(cat)
+	const path = "../../docs/ocpp201.md"
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- devicemodel:begin -->\n", "<!-- devicemodel:end -->"
+	i, j := strings.Index(string(doc), begin), strings.Index(string(doc), end)
+	if i < 0 || j < i {
+		t.Fatalf("%s has no %q ... %q section", path, begin, end)
+	}
+	got := string(doc[i+len(begin) : j])
+	if got == want {
+		return
+	}
+	if os.Getenv("EVSE_UPDATE_DOCS") == "1" {
+		out := string(doc[:i+len(begin)]) + want + string(doc[j:])
+		if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("%s's device model table is stale: EVSE_UPDATE_DOCS=1 go test ./internal/devicemodel", path)
 }
