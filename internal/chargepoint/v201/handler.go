@@ -38,6 +38,10 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 		resp, err = cp.getVariables(r)
 	case *ocpp201.SetVariablesRequest:
 		resp, err = cp.setVariables(r)
+	case *ocpp201.GetBaseReportRequest:
+		resp = cp.getBaseReport(r)
+	case *ocpp201.GetReportRequest:
+		resp = cp.getReport(r)
 	case *ocpp201.ClearCacheRequest:
 		status := ocpp201.ClearCacheStatusAccepted
 		if err := cp.Unit().Auth().ClearCache(); err != nil {

@@ -1,0 +1,236 @@
+package v201
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/evse-dev/evse/internal/hw/sim"
+	"github.com/evse-dev/evse/internal/kv"
+	"github.com/evse-dev/evse/internal/ocpp201"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
+)
+
+// B02, B03 and B04: a Pending station boots again after the interval and
+// sends no transaction; once Accepted, it heartbeats at the interval.
+func TestB02PendingThenB04Heartbeats(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS(t)
+		csms.answer("BootNotification", `{"status":"Pending","currentTime":"2026-01-01T00:00:00Z","interval":30}`)
+		r := startRig(t, csms, nil, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		if a := mustCall(t, r.cp, "RequestStartTransaction", `{"idToken":{"idToken":"T","type":"Central"},"remoteStartId":1,"evseId":1}`); status(a) != "Rejected" {
+			t.Errorf("RequestStartTransaction while Pending: %v", a)
+		}
+		csms.answer("BootNotification", `{"status":"Accepted","currentTime":"2026-01-01T00:00:00Z","interval":60}`)
+		time.Sleep(30*time.Second + 150*time.Second)
+		boots := csms.sent("BootNotification")
+		if len(boots) != 2 || boots[1].at != 30*time.Second {
+			t.Errorf("BootNotifications at %v, want 0 and 30 s", boots)
+		}
+		if hb := csms.sent("Heartbeat"); len(hb) != 2 || hb[0].at != 90*time.Second || hb[1].at != 150*time.Second {
+			t.Errorf("heartbeats %v, want at 90 and 150 s", hb)
+		}
+	})
+}
+
+// B07 and B08: GetBaseReport FullInventory sends every variable with its
+// attribute and characteristics in NotifyReport parts, seqNo from 0, tbc
+// on all but the last; ConfigurationInventory only the writable ones;
+// GetReport the variables asked for, EmptyResultSet for none.
+func TestB07GetBaseReportAndB08GetReport(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS(t)
+		r := startRig(t, csms, nil, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		report := func(requestID int) []ocpp201.ReportData {
+			t.Helper()
+			var out []ocpp201.ReportData
+			var parts []ocpp201.NotifyReportRequest
+			for _, c := range csms.sent("NotifyReport") {
+				n := decode[ocpp201.NotifyReportRequest](t, c)
+				if n.RequestId == requestID {
+					parts = append(parts, n)
+				}
+			}
+			for i, p := range parts {
+				last := i == len(parts)-1
+				if p.SeqNo != i || (p.Tbc != nil && *p.Tbc) == last {
+					t.Errorf("request %d part %d: seqNo %d tbc %v", requestID, i, p.SeqNo, p.Tbc)
+				}
+				out = append(out, p.ReportData...)
+			}
+			return out
+		}
+		if a := mustCall(t, r.cp, "GetBaseReport", `{"requestId":1,"reportBase":"FullInventory"}`); status(a) != "Accepted" {
+			t.Fatalf("GetBaseReport: %v", a)
+		}
+		time.Sleep(time.Second)
+		full := report(1)
+		if n := len(r.cp.model.Variables()); len(full) != n || n < 60 {
+			t.Errorf("the full inventory has %d variables, want %d", len(full), n)
+		}
+		var hb *ocpp201.ReportData
+		for i := range full {
+			if full[i].Component.Name == "OCPPCommCtrlr" && full[i].Variable.Name == "HeartbeatInterval" {
+				hb = &full[i]
+			}
+			if a := full[i].VariableAttribute[0]; a.Mutability == ocpp201.MutabilityWriteOnly && a.Value != nil {
+				t.Errorf("%s.%s is write-only and reported with its value", full[i].Component.Name, full[i].Variable.Name)
+			}
+		}
+		if hb == nil || *hb.VariableAttribute[0].Value != "240" || hb.VariableCharacteristics.DataType != ocpp201.DataInteger ||
+			hb.VariableCharacteristics.Unit != "s" || hb.VariableAttribute[0].Mutability != ocpp201.MutabilityReadWrite {
+			t.Errorf("HeartbeatInterval reported as %+v", hb)
+		}
+		mustCall(t, r.cp, "GetBaseReport", `{"requestId":2,"reportBase":"ConfigurationInventory"}`)
+		time.Sleep(time.Second)
+		config := report(2)
+		if len(config) == 0 || len(config) >= len(full) {
+			t.Errorf("the configuration inventory has %d variables of %d", len(config), len(full))
+		}
+		for _, d := range config {
+			if d.VariableAttribute[0].Mutability == ocpp201.MutabilityReadOnly {
+				t.Errorf("%s.%s is read-only, in the configuration inventory", d.Component.Name, d.Variable.Name)
+			}
+		}
+		if a := mustCall(t, r.cp, "GetBaseReport", `{"requestId":3,"reportBase":"SummaryInventory"}`); status(a) != "NotSupported" {
+			t.Errorf("SummaryInventory: %v", a)
+		}
+		mustCall(t, r.cp, "GetReport", `{"requestId":4,"componentVariable":[{"component":{"name":"TxCtrlr"}},{"component":{"name":"AuthCtrlr"},"variable":{"name":"LocalPreAuthorize"}}]}`)
+		time.Sleep(time.Second)
+		var names []string
+		for _, d := range report(4) {
+			names = append(names, d.Component.Name+"."+d.Variable.Name)
+		}
+		if got := strings.Join(names, " "); got != "AuthCtrlr.LocalPreAuthorize TxCtrlr.EVConnectionTimeOut TxCtrlr.StopTxOnEVSideDisconnect TxCtrlr.StopTxOnInvalidId" {
+			t.Errorf("GetReport sent %s", got)
+		}
+		if a := mustCall(t, r.cp, "GetReport", `{"requestId":5,"componentVariable":[{"component":{"name":"CoffeeCtrlr"}}]}`); status(a) != "EmptyResultSet" {
+			t.Errorf("GetReport of an unknown component: %v", a)
+		}
+	})
+}
+
+// B05: a key that applies at the next boot is RebootRequired; more
+// variables than ItemsPerMessage is OccurrenceConstraintViolation.
+func TestB05RebootRequiredAndItemsPerMessage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS(t)
+		r := startRig(t, csms, nil, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		a := mustCall(t, r.cp, "SetVariables", `{"setVariableData":[{"component":{"name":"DLMCtrlr"},"variable":{"name":"DlmMode"},"attributeValue":"1"}]}`)
+		res := a["setVariableResult"].([]any)[0].(map[string]any)
+		if res["attributeStatus"] != "RebootRequired" {
+			t.Errorf("DlmMode: %v, want RebootRequired", res)
+		}
+		most := r.settings.Snapshot().GetConfigurationMaxKeys
+		var items []string
+		for range most + 1 {
+			items = append(items, `{"component":{"name":"OCPPCommCtrlr"},"variable":{"name":"HeartbeatInterval"}}`)
+		}
+		_, err := call(t, r.cp, "GetVariables", `{"getVariableData":[`+strings.Join(items, ",")+`]}`)
+		var e *rpc.Error
+		if !errors.As(err, &e) || e.Code != rpc.OccurrenceConstraintViolation {
+			t.Errorf("%d variables: %v, want OccurrenceConstraintViolation", most+1, err)
+		}
+	})
+}
+
+// G03, G04, F05, F06 and E14: availability of the station and of an
+// EVSE, unlocking, triggered messages, a transaction's status.
+func TestAvailabilityUnlockTriggerAndTransactionStatus(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS(t)
+		r := startRig(t, csms, nil, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		time.Sleep(time.Second)
+		if a := mustCall(t, r.cp, "ChangeAvailability", `{"operationalStatus":"Inoperative","evse":{"id":1}}`); status(a) != "Accepted" {
+			t.Errorf("ChangeAvailability of EVSE 1: %v", a)
+		}
+		time.Sleep(time.Second)
+		last := csms.sent("StatusNotification")
+		if s := decode[ocpp201.StatusNotificationRequest](t, last[len(last)-1]); s.EvseId != 1 || s.ConnectorStatus != ocpp201.ConnectorStatusUnavailable {
+			t.Errorf("after Inoperative: %+v", s)
+		}
+		mustCall(t, r.cp, "ChangeAvailability", `{"operationalStatus":"Operative"}`)
+		if a := mustCall(t, r.cp, "UnlockConnector", `{"evseId":9,"connectorId":1}`); status(a) != "UnknownConnector" {
+			t.Errorf("UnlockConnector of EVSE 9: %v", a)
+		}
+		before := len(csms.sent("Heartbeat"))
+		if a := mustCall(t, r.cp, "TriggerMessage", `{"requestedMessage":"Heartbeat"}`); status(a) != "Accepted" {
+			t.Errorf("TriggerMessage Heartbeat: %v", a)
+		}
+		time.Sleep(time.Second)
+		if len(csms.sent("Heartbeat")) != before+1 {
+			t.Error("no Heartbeat after TriggerMessage")
+		}
+		if a := mustCall(t, r.cp, "TriggerMessage", `{"requestedMessage":"SignV2GCertificate"}`); status(a) != "NotImplemented" {
+			t.Errorf("TriggerMessage SignV2GCertificate: %v", a)
+		}
+		r.board.Plug(1, sim.EV{})
+		r.board.Present("TAG1", 1)
+		time.Sleep(5 * time.Second)
+		started := csms.sent("TransactionEvent")
+		if len(started) == 0 {
+			t.Fatal("no transaction")
+		}
+		id := decode[ocpp201.TransactionEventRequest](t, started[0]).TransactionInfo.TransactionId
+		a := mustCall(t, r.cp, "GetTransactionStatus", `{"transactionId":"`+id+`"}`)
+		if a["ongoingIndicator"] != true || a["messagesInQueue"] != false {
+			t.Errorf("GetTransactionStatus of the running one: %v", a)
+		}
+		if a := mustCall(t, r.cp, "GetTransactionStatus", `{"transactionId":"EVSE-999"}`); a["ongoingIndicator"] != false {
+			t.Errorf("GetTransactionStatus of another: %v", a)
+		}
+		// A reset OnIdle is refused while it charges; Immediate ends the
+		// transaction with ImmediateReset and restarts.
+		if a := mustCall(t, r.cp, "Reset", `{"type":"OnIdle"}`); status(a) != "Rejected" {
+			t.Errorf("Reset OnIdle while charging: %v", a)
+		}
+		if a := mustCall(t, r.cp, "Reset", `{"type":"Immediate"}`); status(a) != "Accepted" {
+			t.Errorf("Reset Immediate: %v", a)
+		}
+		<-r.done
+		evs := csms.sent("TransactionEvent")
+		ended := decode[ocpp201.TransactionEventRequest](t, evs[len(evs)-1])
+		if ended.EventType != ocpp201.TransactionEventEnded || ended.TransactionInfo.StoppedReason != ocpp201.ReasonImmediateReset ||
+			ended.TriggerReason != ocpp201.TriggerReasonResetCommand {
+			t.Errorf("after Reset Immediate: %+v", ended)
+		}
+	})
+}
+
+// C01: a tag the CSMS does not accept starts nothing; the answer's
+// statuses beyond 1.6's refuse too.
+func TestC01AnUnknownIdTokenStartsNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS(t)
+		csms.answer("Authorize", `{"idTokenInfo":{"status":"NotAtThisLocation"}}`)
+		r := startRig(t, csms, nil, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		r.board.Plug(1, sim.EV{})
+		r.board.Present("STRANGER", 1)
+		time.Sleep(5 * time.Second)
+		auth := csms.sent("Authorize")
+		if len(auth) != 1 {
+			t.Fatalf("Authorize sent %d times", len(auth))
+		}
+		var req ocpp201.AuthorizeRequest
+		json.Unmarshal(auth[0].payload, &req)
+		if req.IdToken.IdToken != "STRANGER" || req.IdToken.Type != ocpp201.IdTokenEnumISO14443 {
+			t.Errorf("Authorize %+v", req)
+		}
+		if n := len(csms.sent("TransactionEvent")); n != 0 {
+			t.Errorf("%d TransactionEvents for a refused tag", n)
+		}
+	})
+}
