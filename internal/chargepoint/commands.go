@@ -93,13 +93,13 @@ func (c *Core) remoteStart(r RemoteStart) bool {
 	}
 	switch {
 	case c.free == FreeFixedTagAnyTag || c.free == FreeFixedTagNoAuth: // free charging in the fixed tag's name
-		c.authorized(cn, grant{idTag: c.fixedTag(), profile: profile})
+		c.authorized(cn, grant{idTag: c.fixedTag(), profile: profile, remoteID: r.RemoteStartID})
 	case c.free == FreeAnyTag:
-		c.authorized(cn, grant{idTag: r.IDTag, profile: profile})
+		c.authorized(cn, grant{idTag: r.IDTag, profile: profile, remoteID: r.RemoteStartID})
 	case c.s.AuthorizeRemoteTxRequests:
-		c.authorize(cn, r.IDTag, true, profile, r.Known)
+		c.authorize(cn, r.IDTag, true, profile, r.RemoteStartID, r.Known)
 	default:
-		c.authorized(cn, grant{idTag: r.IDTag, profile: profile})
+		c.authorized(cn, grant{idTag: r.IDTag, profile: profile, remoteID: r.RemoteStartID})
 	}
 	return true
 }

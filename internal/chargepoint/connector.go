@@ -76,6 +76,9 @@ type grant struct {
 	// profile is the Tx profile of the remote start that asked for the
 	// transaction, if any.
 	profile *smartcharging.Profile
+	// remoteID is the remote start's id (OCPP 2.0.1's remoteStartId), if
+	// it gave one.
+	remoteID *int
 }
 
 // pendingAuth is an authorization waiting for an EV.

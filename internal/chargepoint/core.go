@@ -189,9 +189,11 @@ type pendingCall struct {
 	conn    int
 	idTag   string
 	profile *smartcharging.Profile
-	known   Known
-	status  connStatus
-	entry   JournalEntry
+	// remoteID is the remote start's id an Authorize is for.
+	remoteID *int
+	known    Known
+	status   connStatus
+	entry    JournalEntry
 	// connection is the connection a status went out on (Core.connections).
 	connection int
 }

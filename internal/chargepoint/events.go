@@ -208,6 +208,9 @@ type RemoteStart struct {
 	IDTag     string
 	Profile   *smartcharging.Profile
 	Known     Known
+	// RemoteStartID is OCPP 2.0.1's remoteStartId, carried into the
+	// transaction's start; nil: none.
+	RemoteStartID *int
 }
 
 // RemoteStop asks to stop the transaction with the central system's id.

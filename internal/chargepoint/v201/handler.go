@@ -196,7 +196,8 @@ func truncate(s string, n int) string {
 // requestStart answers RequestStartTransaction as the core's remote start.
 func (cp *ChargePoint) requestStart(ctx context.Context, r *ocpp201.RequestStartTransactionRequest) (any, error) {
 	rejected := &ocpp201.RequestStartTransactionResponse{Status: ocpp201.RequestStartStopStatusRejected}
-	rs := chargepoint.RemoteStart{IDTag: r.IdToken.IdToken}
+	id := r.RemoteStartId
+	rs := chargepoint.RemoteStart{IDTag: r.IdToken.IdToken, RemoteStartID: &id}
 	if r.EvseId != nil {
 		if *r.EvseId < 1 {
 			return rejected, nil

@@ -156,6 +156,10 @@ func renderTx(m runner.TxCall) (string, any, error) {
 	switch m.Entry.Kind {
 	case chargepoint.TxStarted:
 		req.EventType, req.TriggerReason = ocpp201.TransactionEventStarted, ocpp201.TriggerReasonAuthorized
+		if ev.RemoteStartID != nil {
+			req.TriggerReason = ocpp201.TriggerReasonRemoteStart
+			req.TransactionInfo.RemoteStartId = ev.RemoteStartID
+		}
 		req.TransactionInfo.ChargingState = ocpp201.ChargingStateEVConnected
 		if ev.IDTag != "" && ev.IDTag != chargepoint.OfflineTag {
 			t := idToken(ev.IDTag)

@@ -234,3 +234,28 @@ func TestC01AnUnknownIdTokenStartsNothing(t *testing.T) {
 		}
 	})
 }
+
+// F01: RequestStartTransaction on a plugged EV starts a transaction whose
+// Started carries the remoteStartId, with triggerReason RemoteStart.
+func TestF01ARemoteStartCarriesItsId(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS(t)
+		r := startRig(t, csms, nil, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		r.board.Plug(1, sim.EV{})
+		time.Sleep(time.Second)
+		if a := mustCall(t, r.cp, "RequestStartTransaction", `{"idToken":{"idToken":"REMOTE1","type":"Central"},"remoteStartId":42,"evseId":1}`); status(a) != "Accepted" {
+			t.Fatalf("RequestStartTransaction: %v", a)
+		}
+		time.Sleep(5 * time.Second)
+		evs := csms.sent("TransactionEvent")
+		if len(evs) == 0 {
+			t.Fatal("no transaction")
+		}
+		s := decode[ocpp201.TransactionEventRequest](t, evs[0])
+		if s.TriggerReason != ocpp201.TriggerReasonRemoteStart || s.TransactionInfo.RemoteStartId == nil || *s.TransactionInfo.RemoteStartId != 42 {
+			t.Errorf("Started: %+v", s)
+		}
+	})
+}
