@@ -29,8 +29,11 @@ type Variable struct {
 	Name      string
 	// Instance is the variable's instance, "" for none.
 	Instance string
-	// Key is the catalogue key.
+	// Key is the catalogue key; "" for a variable that tells how the
+	// station works (Fixed), which no key changes.
 	Key string
+	// Fixed is the value of a variable without a key, read-only.
+	Fixed string
 	// View, when set, is how the variable reads the key's value (a
 	// standard boolean over a key with more values); writing goes
 	// through Write.
@@ -59,6 +62,10 @@ var standard = []Variable{
 	{Component: "TxCtrlr", Name: "EVConnectionTimeOut", Key: "ConnectionTimeOut"},
 	{Component: "TxCtrlr", Name: "StopTxOnEVSideDisconnect", Key: "StopTransactionOnEVSideDisconnect"},
 	{Component: "TxCtrlr", Name: "StopTxOnInvalidId", Key: "StopTransactionOnInvalidId"},
+	// The core starts a transaction when the power path closes (the EV
+	// plugged in and the driver authorized) and ends it when either goes.
+	{Component: "TxCtrlr", Name: "TxStartPoint", Fixed: "PowerPathClosed"},
+	{Component: "TxCtrlr", Name: "TxStopPoint", Fixed: "EVConnected,Authorized"},
 	{Component: "SampledDataCtrlr", Name: "TxUpdatedInterval", Key: "MeterValueSampleInterval"},
 	{Component: "SampledDataCtrlr", Name: "TxUpdatedMeasurands", Key: "MeterValuesSampledData"},
 	{Component: "SampledDataCtrlr", Name: "TxEndedMeasurands", Key: "StopTxnSampledData"},
@@ -120,7 +127,7 @@ func New(cat *config.Catalogue) *Model {
 	m := &Model{byName: map[[3]string]int{}}
 	mapped := map[string]bool{}
 	for _, v := range standard {
-		if _, ok := cat.Lookup(v.Key); !ok {
+		if _, ok := cat.Lookup(v.Key); !ok && v.Key != "" {
 			continue
 		}
 		m.add(v)
@@ -169,6 +176,9 @@ func (m *Model) Find(component, name, instance string) (v Variable, ok, known bo
 
 // Read is the variable's value as 2.0.1 reads it, from the key's value.
 func (v Variable) Read(keyValue string) string {
+	if v.Key == "" {
+		return v.Fixed
+	}
 	if v.View != nil {
 		return v.View(keyValue)
 	}
@@ -191,7 +201,7 @@ func (v Variable) ToKey(value string) (string, bool) {
 // key, and how it is reached (docs/ocpp201.md holds it).
 func (m *Model) Markdown(cat *config.Catalogue) string {
 	var b strings.Builder
-	b.WriteString("| Component | Variable | Instance | Key | Mutability |\n|---|---|---|---|---|\n")
+	b.WriteString("| Component | Variable | Instance | Key (or fixed value) | Mutability |\n|---|---|---|---|---|\n")
 	for _, v := range m.vars {
 		k, _ := cat.Lookup(v.Key)
 		mut := "ReadWrite"
@@ -201,14 +211,17 @@ func (m *Model) Markdown(cat *config.Catalogue) string {
 		case config.WriteOnly:
 			mut = "WriteOnly"
 		}
-		if v.View != nil && v.Write == nil {
+		if v.View != nil && v.Write == nil || v.Key == "" {
 			mut = "ReadOnly"
 		}
-		note := ""
-		if v.View != nil {
-			note = " (a view)"
+		key := "`" + v.Key + "`"
+		switch {
+		case v.Key == "":
+			key = "none: `" + v.Fixed + "`"
+		case v.View != nil:
+			key += " (a view)"
 		}
-		b.WriteString("| " + v.Component + " | " + v.Name + " | " + v.Instance + " | `" + v.Key + "`" + note + " | " + mut + " |\n")
+		b.WriteString("| " + v.Component + " | " + v.Name + " | " + v.Instance + " | " + key + " | " + mut + " |\n")
 	}
 	return b.String()
 }

@@ -113,6 +113,11 @@ func (cp *ChargePoint) getVariables(r *ocpp201.GetVariablesRequest) (*ocpp201.Ge
 		case d.AttributeType != "" && d.AttributeType != ocpp201.AttributeActual:
 			res.AttributeStatus = ocpp201.GetVariableStatusNotSupportedAttributeType
 		default:
+			if v.Key == "" {
+				s := v.Read("")
+				res.AttributeStatus, res.AttributeValue = ocpp201.GetVariableStatusAccepted, &s
+				break
+			}
 			value, err := cp.opts.Settings.Get(v.Key)
 			switch {
 			case err != nil:
@@ -165,6 +170,9 @@ func (cp *ChargePoint) setVariables(r *ocpp201.SetVariablesRequest) (*ocpp201.Se
 
 // set sets one variable's key.
 func (cp *ChargePoint) set(v devicemodel.Variable, value string) (ocpp201.SetVariableStatus, *ocpp201.StatusInfo) {
+	if v.Key == "" {
+		return ocpp201.SetVariableStatusRejected, &ocpp201.StatusInfo{ReasonCode: "ReadOnly"}
+	}
 	keyValue, ok := v.ToKey(value)
 	if !ok {
 		return ocpp201.SetVariableStatusRejected, &ocpp201.StatusInfo{ReasonCode: "InvalidValue"}

@@ -112,7 +112,7 @@ func (cp *ChargePoint) sendReport(requestID int, vars []devicemodel.Variable) {
 func (cp *ChargePoint) mutability(v devicemodel.Variable) ocpp201.Mutability {
 	k, _ := cp.opts.Settings.Catalogue().Lookup(v.Key)
 	switch {
-	case k.Access == config.ReadOnly || v.View != nil && v.Write == nil:
+	case v.Key == "" || k.Access == config.ReadOnly || v.View != nil && v.Write == nil:
 		return ocpp201.MutabilityReadOnly
 	case k.Access == config.WriteOnly:
 		return ocpp201.MutabilityWriteOnly
@@ -124,8 +124,16 @@ func (cp *ChargePoint) mutability(v devicemodel.Variable) ocpp201.Mutability {
 // characteristics, from the key.
 func (cp *ChargePoint) reportData(v devicemodel.Variable) ocpp201.ReportData {
 	k, _ := cp.opts.Settings.Catalogue().Lookup(v.Key)
-	persistent := k.Stored()
+	persistent := k.Stored() || v.Key == ""
 	attr := ocpp201.VariableAttribute{Type: ocpp201.AttributeActual, Mutability: cp.mutability(v), Persistent: &persistent}
+	if v.Key == "" {
+		fixed, constant := v.Fixed, true
+		attr.Value, attr.Constant = &fixed, &constant
+		return ocpp201.ReportData{Component: ocpp201.Component{Name: v.Component}, Variable: ocpp201.Variable{Name: v.Name, Instance: v.Instance},
+			VariableAttribute: []ocpp201.VariableAttribute{attr},
+			VariableCharacteristics: &ocpp201.VariableCharacteristics{DataType: ocpp201.DataMemberList,
+				ValuesList: "ParkingBayOccupancy,EVConnected,Authorized,DataSigned,PowerPathClosed,EnergyTransfer"}}
+	}
 	if attr.Mutability != ocpp201.MutabilityWriteOnly {
 		if value, err := cp.opts.Settings.Get(v.Key); err == nil {
 			s := v.Read(value.Value)

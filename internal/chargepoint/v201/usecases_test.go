@@ -108,7 +108,7 @@ func TestB07GetBaseReportAndB08GetReport(t *testing.T) {
 		for _, d := range report(4) {
 			names = append(names, d.Component.Name+"."+d.Variable.Name)
 		}
-		if got := strings.Join(names, " "); got != "AuthCtrlr.LocalPreAuthorize TxCtrlr.EVConnectionTimeOut TxCtrlr.StopTxOnEVSideDisconnect TxCtrlr.StopTxOnInvalidId" {
+		if got := strings.Join(names, " "); got != "AuthCtrlr.LocalPreAuthorize TxCtrlr.EVConnectionTimeOut TxCtrlr.StopTxOnEVSideDisconnect TxCtrlr.StopTxOnInvalidId TxCtrlr.TxStartPoint TxCtrlr.TxStopPoint" {
 			t.Errorf("GetReport sent %s", got)
 		}
 		if a := mustCall(t, r.cp, "GetReport", `{"requestId":5,"componentVariable":[{"component":{"name":"CoffeeCtrlr"}}]}`); status(a) != "EmptyResultSet" {
@@ -256,6 +256,24 @@ func TestF01ARemoteStartCarriesItsId(t *testing.T) {
 		s := decode[ocpp201.TransactionEventRequest](t, evs[0])
 		if s.TriggerReason != ocpp201.TriggerReasonRemoteStart || s.TransactionInfo.RemoteStartId == nil || *s.TransactionInfo.RemoteStartId != 42 {
 			t.Errorf("Started: %+v", s)
+		}
+	})
+}
+
+// E01: TxStartPoint and TxStopPoint tell how the station works, read-only.
+func TestTxStartPointAndTxStopPointAreReadOnly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := startRig(t, newFakeCSMS(t), nil, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		a := mustCall(t, r.cp, "GetVariables", `{"getVariableData":[{"component":{"name":"TxCtrlr"},"variable":{"name":"TxStartPoint"}}]}`)
+		res := a["getVariableResult"].([]any)[0].(map[string]any)
+		if res["attributeStatus"] != "Accepted" || res["attributeValue"] != "PowerPathClosed" {
+			t.Errorf("TxStartPoint: %v", res)
+		}
+		a = mustCall(t, r.cp, "SetVariables", `{"setVariableData":[{"component":{"name":"TxCtrlr"},"variable":{"name":"TxStartPoint"},"attributeValue":"EVConnected"}]}`)
+		if st := a["setVariableResult"].([]any)[0].(map[string]any)["attributeStatus"]; st != "Rejected" {
+			t.Errorf("SetVariables TxStartPoint: %v", st)
 		}
 	})
 }
