@@ -55,8 +55,9 @@ func transactionEvents(s *csmstest.Server, cp string) []map[string]any {
 // value set over 2.0.1 read back, and the refusals), E01/E06/F03 (a
 // session's TransactionEvent Started, Updated, and Ended after
 // RequestStopTransaction, numbered by seqNo from 0) and F01
-// (RequestStartTransaction), and a station that offers "2.0.1,1.6" to a
-// CSMS of 1.6 only speaks 1.6.
+// (RequestStartTransaction), B11 (Reset Immediate, then a boot with the
+// reason RemoteReset; a triggered boot says Triggered), and a station
+// that offers "2.0.1,1.6" to a CSMS of 1.6 only speaks 1.6.
 func TestTheRealBinaryAsAnOCPP201ChargingStation(t *testing.T) {
 	t.Parallel()
 	s, url := newCSMS(t, csmstest.Options{Subprotocols: []string{csmstest.OCPP201}})
@@ -148,6 +149,21 @@ func TestTheRealBinaryAsAnOCPP201ChargingStation(t *testing.T) {
 	// F01: a remote start on the plugged EV.
 	if a := mustCall(t, s, "CS-201", "RequestStartTransaction", `{"idToken":{"idToken":"REMOTE","type":"Central"},"remoteStartId":7,"evseId":1}`); a["status"] != "Accepted" {
 		t.Errorf("RequestStartTransaction: %v", a)
+	}
+	// B11 and B01 again: a reset restarts the station, which boots with
+	// the reason RemoteReset; a triggered boot says Triggered.
+	mark := len(s.Records())
+	if a := mustCall(t, s, "CS-201", "Reset", `{"type":"Immediate"}`); a["status"] != "Accepted" {
+		t.Fatalf("Reset: %v", a)
+	}
+	if again := waitCall(t, s, mark, "CS-201", "BootNotification", 20*time.Second); !strings.Contains(string(again.Frame.Payload), `"reason":"RemoteReset"`) {
+		t.Errorf("after Reset: %s", again.Frame.Payload)
+	}
+	waitCall(t, s, mark, "CS-201", "StatusNotification", 10*time.Second)
+	mark = len(s.Records())
+	mustCall(t, s, "CS-201", "TriggerMessage", `{"requestedMessage":"BootNotification"}`)
+	if trig := waitCall(t, s, mark, "CS-201", "BootNotification", 10*time.Second); !strings.Contains(string(trig.Frame.Payload), `"reason":"Triggered"`) {
+		t.Errorf("a triggered boot: %s", trig.Frame.Payload)
 	}
 	noViolations(t, s)
 

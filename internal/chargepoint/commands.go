@@ -220,7 +220,7 @@ func (c *Core) trigger(id uint64, t Trigger) {
 	case TriggerBoot:
 		c.reply(id, TriggerAccepted)
 		if r.status != Rejected {
-			r.bootAt = c.now
+			r.bootAt, r.triggered = c.now, true
 		}
 	case TriggerHeartbeat:
 		c.reply(id, TriggerAccepted)

@@ -30,6 +30,10 @@ type Config struct {
 	// Identity is what BootNotification tells; its FirmwareVersion is the
 	// model's (a firmware installed later replaces it).
 	Identity Identity
+	// BootReason is why the charge point started, for BootNotification
+	// (OCPP 2.0.1 tells it): BootPowerUp when empty; after a new firmware
+	// it is BootFirmwareUpdate whatever this says.
+	BootReason BootReason
 	// HeartbeatRange bounds the interval of an accepted BootNotification.
 	// Default 10 s to 1 h (HeartbeatInterval's range).
 	HeartbeatRange [2]time.Duration

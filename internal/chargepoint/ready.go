@@ -95,7 +95,20 @@ type Message struct {
 // BootNotification registers the charge point.
 type BootNotification struct {
 	Identity Identity
+	Reason   BootReason
 }
+
+// BootReason is why a BootNotification is sent (OCPP 2.0.1's reasons this
+// charge point has).
+type BootReason string
+
+// Boot reasons.
+const (
+	BootPowerUp        BootReason = "PowerUp"
+	BootRemoteReset    BootReason = "RemoteReset"
+	BootFirmwareUpdate BootReason = "FirmwareUpdate"
+	BootTriggered      BootReason = "Triggered"
+)
 
 // Heartbeat tells the central system the charge point lives.
 type Heartbeat struct{}

@@ -27,6 +27,8 @@ type registration struct {
 	// reportInstalled: Installed is to be told once Accepted.
 	firmware        string
 	reportInstalled bool
+	// triggered: the next BootNotification answers a TriggerMessage.
+	triggered bool
 }
 
 // heartbeatInterval is HeartbeatInterval.
@@ -74,7 +76,16 @@ func (c *Core) sendRegistration() {
 		if r.firmware != "" {
 			id.FirmwareVersion = r.firmware
 		}
-		send(BootNotification{Identity: id}, callBoot)
+		reason := c.cfg.BootReason
+		switch {
+		case r.triggered:
+			reason, r.triggered = BootTriggered, false
+		case r.reportInstalled:
+			reason = BootFirmwareUpdate
+		case reason == "":
+			reason = BootPowerUp
+		}
+		send(BootNotification{Identity: id, Reason: reason}, callBoot)
 	case r.status == Rejected:
 		// Nothing but BootNotification.
 	case r.status == Accepted && r.reportInstalled:

@@ -195,8 +195,8 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		defer stopAPI()
 	}
-	for {
-		err := runOnce(ctx, opts, log, tlsConfig, hw, live, ring)
+	for reason := chargepoint.BootPowerUp; ; reason = chargepoint.BootRemoteReset {
+		err := runOnce(ctx, opts, reason, log, tlsConfig, hw, live, ring)
 		if !errors.Is(err, v16.ErrReset) {
 			return err
 		}
@@ -401,7 +401,7 @@ func (h *hardware) stop() {
 
 // runOnce runs the charge point's software once: until ctx ends, or a
 // Reset (v16.ErrReset).
-func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls.Config, hw *hardware, live *liveCP, ring *logRing) error {
+func runOnce(ctx context.Context, opts Options, bootReason chargepoint.BootReason, log *slog.Logger, tlsConfig *tls.Config, hw *hardware, live *liveCP, ring *logRing) error {
 	settings, db, err := OpenSettings(opts.DataDir, opts.Model, false, log)
 	if err != nil {
 		return err
@@ -452,6 +452,7 @@ func runOnce(ctx context.Context, opts Options, log *slog.Logger, tlsConfig *tls
 		Model: opts.Model, Settings: settings, Board: hw.board, Store: db, Clock: clock.Real{}, Logger: log,
 		ReconnectSpread: opts.ReplaySpread, Pacing: opts.Pacing, Managed: managedByDLM(settings.Snapshot().DlmMode),
 		Firmware: newHTTPFetcher(tlsConfig), Diagnostics: newDiagnostics(ring, tlsConfig), ID: opts.ID,
+		BootReason: bootReason,
 		OnCertificate: func() {
 			if settings.Snapshot().SecurityProfile == 3 {
 				log.Info("reconnecting with the charge point's new certificate")

@@ -91,6 +91,9 @@ type Options struct {
 	// a new certificate of the charge point, after the answer: the link
 	// reconnects with it. It must not block.
 	OnCertificate func()
+	// BootReason is why the charge point starts (a reset: RemoteReset),
+	// for BootNotification; "": PowerUp.
+	BootReason chargepoint.BootReason
 }
 
 // ErrReset is returned by Run after the central system asked for a Reset
@@ -184,7 +187,7 @@ func New(opts Options, legacy runner.Legacy, protocols ...Protocol) (*Station, e
 	rules.Pacing = max(rules.Pacing, opts.Pacing)
 	hb, _ := opts.Settings.Catalogue().Lookup("HeartbeatInterval")
 	core := chargepoint.Config{Connectors: s.NumberOfConnectors, Phases: m.Phases, MaxCurrent: float64(m.MaxCurrent),
-		CanSwitchPhases: canSwitch, Managed: opts.Managed, Rules: rules,
+		CanSwitchPhases: canSwitch, Managed: opts.Managed, Rules: rules, BootReason: opts.BootReason,
 		HeartbeatRange: [2]time.Duration{time.Duration(hb.Min) * time.Second, time.Duration(hb.Max) * time.Second},
 		Identity: chargepoint.Identity{Vendor: m.Vendor, Model: m.Model, SerialNumber: m.SerialNumber,
 			ChargeBoxSerialNumber: m.ChargeBoxSerialNumber, FirmwareVersion: m.FirmwareVersion, ICCID: m.ICCID, IMSI: m.IMSI,

@@ -75,7 +75,11 @@ func render(msg any) (string, any, error) {
 		if id.ICCID != "" || id.IMSI != "" {
 			cs.Modem = &ocpp201.Modem{Iccid: id.ICCID, Imsi: id.IMSI}
 		}
-		return "BootNotification", &ocpp201.BootNotificationRequest{ChargingStation: cs, Reason: ocpp201.BootReasonPowerUp}, nil
+		reason := ocpp201.BootReason(m.Reason)
+		if reason == "" {
+			reason = ocpp201.BootReasonPowerUp
+		}
+		return "BootNotification", &ocpp201.BootNotificationRequest{ChargingStation: cs, Reason: reason}, nil
 	case chargepoint.Heartbeat:
 		return "Heartbeat", &ocpp201.HeartbeatRequest{}, nil
 	case chargepoint.StatusNotification:
