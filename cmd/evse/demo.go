@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -21,6 +22,7 @@ import (
 func newDemoCommand() *cobra.Command {
 	var (
 		id, listen, listenAPI, dataDir string
+		ocpp                           string
 		full, site                     bool
 		security                       int
 		logs                           logFlags
@@ -40,7 +42,13 @@ With --site it runs a Dynamic Load Management site instead: a master that
 charges too and two slaves, three full charge points on the test central
 system, sharing 32 A per phase while cars come and go and the central
 system moves the operator limit; it prints each connector's offer and the
-master's DlmState every 2 s.`,
+master's DlmState every 2 s.
+
+With --ocpp 2.0.1 the charge point speaks OCPP 2.0.1 (the central system
+speaks both): the tour reads and sets the device model's variables
+(GetVariables, SetVariables), the session is told in TransactionEvents
+and the central system stops it with RequestStopTransaction; smart
+charging, not in the 2.0.1 face yet, is skipped with a note.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := logs.logger()
@@ -52,7 +60,14 @@ master's DlmState every 2 s.`,
 				return err
 			}
 			defer cleanup()
+			versions, err := daemon.ParseVersions(ocpp)
+			if err != nil {
+				return fmt.Errorf("--ocpp: %w", err)
+			}
 			out := cmd.OutOrStdout()
+			if site && (len(versions) != 1 || versions[0] != csmstest.OCPP16) {
+				return errors.New("--site plays OCPP 1.6 only")
+			}
 			if site {
 				csms := csmstest.New(csmstest.Options{HeartbeatInterval: 60})
 				url, err := csms.Listen(listen)
@@ -70,6 +85,7 @@ master's DlmState every 2 s.`,
 			p := newTracePrinter(out, full)
 			csms := csmstest.New(csmstest.Options{
 				HeartbeatInterval: 60,
+				Subprotocols:      []string{csmstest.OCPP201, csmstest.OCPP16}, // the charge point picks by what it offers
 				OnRecord: func(r csmstest.Record) {
 					if r.Invalid != "" {
 						p.note("schema violation: %s", r.Invalid)
@@ -106,7 +122,7 @@ master's DlmState every 2 s.`,
 			g, gctx := errgroup.WithContext(ctx)
 			apiAddr := make(chan string, 1)
 			g.Go(func() error {
-				return daemon.Run(gctx, daemon.Options{CSMSURL: url, ID: id, DataDir: dataDir, Logger: log,
+				return daemon.Run(gctx, daemon.Options{CSMSURL: url, ID: id, DataDir: dataDir, Logger: log, OCPP: versions,
 					Listen: listenAPI, OnListen: func(addr string) {
 						fmt.Fprintf(out, "the charger's page at http://%s/ (local API: /api/v1/status)\n", addr)
 						apiAddr <- addr
@@ -118,6 +134,12 @@ master's DlmState every 2 s.`,
 				case addr = <-apiAddr:
 				case <-gctx.Done():
 					return nil
+				}
+				if _, err := csms.WaitFor(gctx, 0, csmstest.IsCall(id, "BootNotification")); err != nil {
+					return nil
+				}
+				if sp, _ := csms.Subprotocol(id); sp == csmstest.OCPP201 {
+					return demoScript201(gctx, csms, p, id, "http://"+addr+"/api/v1")
 				}
 				return demoScript(gctx, csms, p, id, "http://"+addr+"/api/v1")
 			})
@@ -134,6 +156,7 @@ master's DlmState every 2 s.`,
 	f.StringVar(&listenAPI, "api", "127.0.0.1:0", "address of the charge point's local API")
 	f.StringVar(&dataDir, "data", "", "store directory (default: a temporary one, removed at exit)")
 	f.BoolVar(&full, "full", false, "print whole frames instead of cutting long ones")
+	f.StringVar(&ocpp, "ocpp", "1.6", `OCPP versions the charge point offers, in order: "1.6", "2.0.1" or "2.0.1,1.6"`)
 	f.BoolVar(&site, "site", false, "run a DLM site: a master and two slaves sharing 32 A while cars come and go")
 	f.IntVar(&security, "security", 0, "security profile: 0, or 3 (wss:// with client certificates from the demo's own CA; docs/security.md)")
 	logs.register(cmd, "warn")

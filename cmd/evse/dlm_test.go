@@ -269,3 +269,52 @@ func TestDLMExternalMeterOverModbus(t *testing.T) {
 		return strings.Contains(st, "/32.0 A, L2") && strings.Contains(st, "/32.0 A, L3") && !strings.Contains(st, "meter failed")
 	})
 }
+
+// TestDLMSiteOf201MasterAnd16Slave: load management is the station's,
+// whatever OCPP version it speaks. A master speaking 2.0.1 and a slave
+// speaking 1.6, two evse processes on loopback on one central system
+// that speaks both, share 32 A; an operator limit set over 2.0.1
+// (SetVariables on the master) reaches the 1.6 slave.
+func TestDLMSiteOf201MasterAnd16Slave(t *testing.T) {
+	t.Parallel()
+	s, url := newCSMS(t, csmstest.Options{Subprotocols: []string{csmstest.OCPP201, csmstest.OCPP16}})
+	port := freePort(t)
+	common := []string{"DlmSiteKey=site-secret-0123456", fmt.Sprintf("DlmPort=%d", port), "FreeCharging=1"}
+	roles := []struct {
+		id, ocpp string
+		keys     []string
+	}{
+		{"MIX-M", "2.0.1", []string{"DlmMode=1", "FreeChargingMode=1", "DlmPhase1Limit=32", "DlmPhase2Limit=32", "DlmPhase3Limit=32",
+			"DlmOperatorPhase1Limit=32", "DlmOperatorPhase2Limit=32", "DlmOperatorPhase3Limit=32", "DlmRecalcInterval=0"}},
+		{"MIX-S", "1.6", []string{"DlmMode=4", fmt.Sprintf("DlmMasterIp=127.0.0.1:%d", port), "DlmDisconnectedLimit=8"}},
+	}
+	var site []*dlmCharger
+	for _, r := range roles {
+		dir := t.TempDir()
+		configure(t, dir, append(common, r.keys...)...)
+		p := startEVSE(t, runArgs(url, r.id, dir, "--ocpp", r.ocpp)...)
+		site = append(site, &dlmCharger{id: r.id, p: p, base: p.apiURL(t) + "/api/v1"})
+	}
+	m := site[0]
+	waitOffers(t, site, 15*time.Second, "slave online", func([]float64) bool {
+		_, st := m.offered(t)
+		return strings.Contains(st, "1 slaves online")
+	})
+	for id, want := range map[string]string{"MIX-M": csmstest.OCPP201, "MIX-S": csmstest.OCPP16} {
+		if sp, _ := s.Subprotocol(id); sp != want {
+			t.Errorf("%s speaks %q, want %q", id, sp, want)
+		}
+	}
+	for _, c := range site {
+		apiDo(t, "POST", c.base+"/connectors/1/plug", `{"phases":3,"maxCurrent":32}`)
+	}
+	waitOffers(t, site, 20*time.Second, "16 A each", func(o []float64) bool { return o[0] == 16 && o[1] == 16 })
+	for p := 1; p <= 3; p++ {
+		if st := setVariable(t, s, "MIX-M", "DLMCtrlr", fmt.Sprintf("DlmOperatorPhase%dLimit", p), "20"); st != "Accepted" {
+			t.Fatalf("SetVariables DlmOperatorPhase%dLimit: %s", p, st)
+		}
+	}
+	took := waitOffers(t, site, 10*time.Second, "operator limit 20 A: 10 A each", func(o []float64) bool { return o[0] == 10 && o[1] == 10 })
+	t.Logf("operator limit set over 2.0.1 to the 1.6 slave's offer: %v", took)
+	noViolations(t, s)
+}

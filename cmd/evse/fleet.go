@@ -26,6 +26,7 @@ func newFleetCommand() *cobra.Command {
 		shard      string
 		listen     string
 		reportFile string
+		ocpp       string
 		rate       float64
 		duration   time.Duration
 		logs       logFlags
@@ -48,10 +49,18 @@ docs/fleet.md.`,
 			switch {
 			case file != "" && cmd.Flags().Changed("count"):
 				return errors.New("give --count or --file, not both")
+			case file != "" && ocpp != "":
+				return errors.New("--ocpp goes with --count; a fleet file says each group's versions (ocpp:)")
 			case file != "":
 				opts.Spec, err = fleet.LoadSpec(file)
 			case count > 0:
 				opts.Spec, err = fleet.Simple(count, prefix)
+				if err == nil && ocpp != "" {
+					opts.Spec.Groups[0].OCPP, err = fleet.ParseVersions(ocpp)
+					if err != nil {
+						err = fmt.Errorf("--ocpp: %w", err)
+					}
+				}
 			default:
 				return errors.New("give --count N (a fleet of N neutral charge points) or --file FLEET.yaml")
 			}
@@ -120,6 +129,7 @@ docs/fleet.md.`,
 	fl.StringVar(&opts.CSMSURL, "csms", "", "central system URL, ws://host:port/path or wss://... (each id is appended); default the fleet file's")
 	fl.IntVar(&count, "count", 0, "number of neutral charge points (without --file)")
 	fl.StringVar(&prefix, "id-prefix", "CP-", "id prefix with --count: P00001, P00002, ...")
+	fl.StringVar(&ocpp, "ocpp", "", `with --count: OCPP versions the charge points offer, in order: "1.6" (default), "2.0.1" or "2.0.1,1.6"`)
 	fl.StringVar(&file, "file", "", "fleet file (YAML): groups, behaviour, faults (docs/fleet.md)")
 	fl.StringVar(&opts.DataDir, "data", "evse-fleet-data", "directory of the fleet's one store")
 	fl.StringVar(&listen, "listen", "127.0.0.1:8080", `address of the fleet's API and /metrics, or "off"`)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -143,5 +144,36 @@ groups:
 	}
 	if err := json.Unmarshal(raw, &r); err != nil || r.Chargers != n || len(r.Actions) == 0 {
 		t.Errorf("report %s: %v", raw, err)
+	}
+}
+
+// TestFleetCountOver201: evse fleet --count 3 --ocpp 2.0.1 boots three
+// charge points in 2.0.1 and reports their actions in it; a bad
+// version, or --ocpp with a file, is refused.
+func TestFleetCountOver201(t *testing.T) {
+	t.Parallel()
+	s, url := newCSMS(t, csmstest.Options{Subprotocols: []string{csmstest.OCPP201}})
+	out, errOut, code := runEVSE(t, "fleet", "--csms", url, "--count", "3", "--id-prefix", "F201-", "--ocpp", "2.0.1",
+		"--duration", "3s", "--listen", "off", "--data", t.TempDir())
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "3 attempts, 3 made") || !regexp.MustCompile(`CP→CSMS\s+2\.0\.1\s+BootNotification\s+3 `).MatchString(out) {
+		t.Errorf("the report:\n%s", out)
+	}
+	boots := 0
+	for _, r := range s.Records() {
+		if r.Frame.Action == "BootNotification" && r.Dir == csmstest.FromChargePoint && r.Subprotocol == csmstest.OCPP201 {
+			boots++
+		}
+	}
+	if boots != 3 {
+		t.Errorf("%d BootNotifications in 2.0.1, want 3", boots)
+	}
+	noViolations(t, s)
+	for _, args := range [][]string{{"--count", "1", "--ocpp", "2.0"}, {"--file", writeFile(t, "f.yaml", "groups: [{count: 1}]\n"), "--ocpp", "2.0.1"}} {
+		if _, errOut, code := runEVSE(t, append([]string{"fleet", "--csms", url, "--listen", "off", "--data", t.TempDir()}, args...)...); code == 0 || !strings.Contains(errOut, "--ocpp") {
+			t.Errorf("%v: exit %d, %s", args, code, errOut)
+		}
 	}
 }

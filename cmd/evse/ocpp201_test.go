@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -176,4 +177,51 @@ func TestTheRealBinaryAsAnOCPP201ChargingStation(t *testing.T) {
 		t.Errorf("offered both to a 1.6 CSMS: %s over %q", b16.Frame.Payload, b16.Subprotocol)
 	}
 	noViolations(t, s16)
+}
+
+// TestDemoOver201ShowsTheDeviceModelTour runs evse demo --ocpp 2.0.1:
+// the tour in 2.0.1's messages, valid to its schemas, smart charging
+// skipped with a note.
+func TestDemoOver201ShowsTheDeviceModelTour(t *testing.T) {
+	t.Parallel()
+	p := startEVSE(t, "demo", "--ocpp", "2.0.1", "--full")
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(p.out.String(), "# done;") && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	out := p.out.String()
+	for _, want := range []string{
+		`CSMS→CP CALLRESULT BootNotification             {"currentTime"`,
+		`"status":"Accepted"`,
+		`OccurrenceConstraintViolation 2 variables asked`,
+		`"attributeStatus":"UnknownVariable"`,
+		`"attributeStatus":"UnknownComponent"`,
+		`"attributeStatus":"RebootRequired"`,
+		`"reasonCode":"ReadOnly"`,
+		`CP→CSMS CALL       Authorize`,
+		`"eventType":"Started"`,
+		`CSMS→CP CALL       GetTransactionStatus`,
+		`CSMS→CP CALL       RequestStopTransaction`,
+		`"eventType":"Ended"`,
+		`not in evse's 2.0.1 face yet: skipped`,
+		`# done;`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	if n := strings.Count(out, "CALLERROR"); n != 1 {
+		t.Errorf("%d CALLERRORs, want the one of too many variables", n)
+	}
+	for _, never := range []string{"schema violation", "CALL       GetConfiguration", "CALL       StartTransaction"} {
+		if strings.Contains(out, never) {
+			t.Errorf("demo output has %q", never)
+		}
+	}
+	if t.Failed() {
+		t.Log(out)
+	}
+	if err := p.stop(syscall.SIGINT); err != nil {
+		t.Errorf("demo exit after Ctrl-C: %v", err)
+	}
 }

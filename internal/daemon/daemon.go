@@ -435,20 +435,7 @@ func runOnce(ctx context.Context, opts Options, bootReason chargepoint.BootReaso
 		return err
 	}
 	var client *ocppj.Client
-	versions := opts.OCPP
-	if len(versions) == 0 {
-		versions = []string{v16.Subprotocol}
-	}
-	cp, face201 := v16.Unbound(), v201.Unbound()
-	var protocols []station.Protocol
-	for _, v := range versions {
-		if v == v201.Subprotocol {
-			protocols = append(protocols, face201.Protocol())
-		} else {
-			protocols = append(protocols, cp.Protocol())
-		}
-	}
-	st, err := station.New(station.Options{
+	faces, err := NewStation(station.Options{
 		Model: opts.Model, Settings: settings, Board: hw.board, Store: db, Clock: clock.Real{}, Logger: log,
 		ReconnectSpread: opts.ReplaySpread, Pacing: opts.Pacing, Managed: managedByDLM(settings.Snapshot().DlmMode),
 		Firmware: newHTTPFetcher(tlsConfig), Diagnostics: newDiagnostics(ring, tlsConfig), ID: opts.ID,
@@ -459,12 +446,11 @@ func runOnce(ctx context.Context, opts Options, bootReason chargepoint.BootReaso
 				client.Reconnect()
 			}
 		},
-	}, v16.Legacy{}, protocols...)
+	}, opts.OCPP)
 	if err != nil {
 		return err
 	}
-	cp.Bind(st)
-	face201.Bind(st)
+	cp := faces.V16
 	refusals := &linkRefusals{report: cp.SecurityIncident}
 	renewal := &renewalTrial{keys: keys, log: log, reconnect: func() { client.Reconnect() }, report: cp.SecurityIncident}
 	fallback := &profileFallback{settings: settings, log: log, reconnect: func() { client.Reconnect() }, report: cp.SecurityIncident}
@@ -477,8 +463,8 @@ func runOnce(ctx context.Context, opts Options, bootReason chargepoint.BootReaso
 		PingInterval: time.Duration(settings.Snapshot().WebSocketPingInterval) * time.Second,
 		MinBackoff:   opts.MinBackoff,
 		MaxBackoff:   opts.MaxBackoff,
-		Subprotocols: versions,
-		Handler:      protocolHandler{client: func() *ocppj.Client { return client }, v16: cp, v201: face201},
+		Subprotocols: opts.OCPP,
+		Handler:      faces,
 		Logger:       log,
 		Trace:        opts.Trace,
 		OnConnect: func() {
@@ -539,7 +525,7 @@ func runOnce(ctx context.Context, opts Options, bootReason chargepoint.BootReaso
 	})
 	g.Go(func() error {
 		defer live.setMaster(nil)
-		return runDLM(gctx, opts.ID, settings, cp, hw.board, opts.Model, log, opts.OnDLMListen, live.setMaster)
+		return runDLM(gctx, opts.ID, settings, faces.Station, hw.board, opts.Model, log, opts.OnDLMListen, live.setMaster)
 	})
 	err = g.Wait()
 	log.Info("charge point stopped")

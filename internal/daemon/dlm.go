@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	v16 "github.com/evse-dev/evse/internal/chargepoint/v16"
+	"github.com/evse-dev/evse/internal/chargepoint/station"
 	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/dlm"
 	"github.com/evse-dev/evse/internal/dlm/node"
@@ -31,10 +31,11 @@ const (
 
 // RunDLM runs a charge point's DLM role (DlmMode) until ctx ends, and
 // makes DlmState tell it (a fleet runs it for the charge points of its
-// DLM sites).
-func RunDLM(ctx context.Context, id string, settings *config.Settings, cp *v16.ChargePoint, board hw.Board,
+// DLM sites). Load management is the station's, whatever OCPP version
+// it speaks.
+func RunDLM(ctx context.Context, id string, settings *config.Settings, st *station.Station, board hw.Board,
 	m model.Model, log *slog.Logger) error {
-	return runDLM(ctx, id, settings, cp, board, m, log, nil, nil)
+	return runDLM(ctx, id, settings, st, board, m, log, nil, nil)
 }
 
 // ManagedByDLM reports whether a DlmMode caps the charger's own
@@ -43,7 +44,7 @@ func ManagedByDLM(mode int) bool { return managedByDLM(mode) }
 
 // runDLM runs the charge point's DLM role (DlmMode) until ctx ends, and
 // makes DlmState tell it.
-func runDLM(ctx context.Context, id string, settings *config.Settings, cp *v16.ChargePoint, board hw.Board,
+func runDLM(ctx context.Context, id string, settings *config.Settings, st *station.Station, board hw.Board,
 	m model.Model, log *slog.Logger, onListen func(net.Addr), onMaster func(func() *dlm.MasterState)) error {
 	s := settings.Snapshot()
 	mode := s.DlmMode
@@ -53,7 +54,7 @@ func runDLM(ctx context.Context, id string, settings *config.Settings, cp *v16.C
 		return nil
 	}
 	log = log.With("dlm", label)
-	self := &dlmCharger{cp: cp, settings: settings, model: m}
+	self := &dlmCharger{cp: st, settings: settings, model: m}
 	key := string(s.DlmSiteKey)
 	port := s.DlmPort
 	switch mode {
@@ -191,7 +192,7 @@ func inputsOf(b hw.Board) func() [2]bool {
 // dlmCharger is the charge point as DLM sees it. Reports is called by one
 // goroutine only (the node's loop).
 type dlmCharger struct {
-	cp       *v16.ChargePoint
+	cp       *station.Station
 	settings *config.Settings
 	model    model.Model
 	reporter dlm.Reporter

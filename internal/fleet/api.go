@@ -163,9 +163,18 @@ func (d *dashboardSource) Totals() []web.Count {
 
 func (d *dashboardSource) Answers() []web.AnswerRow {
 	var out []web.AnswerRow
-	for _, a := range d.f.stats.actionReports() {
+	reports := d.f.stats.actionReports()
+	mixed := false // both versions: the rows name theirs
+	for _, a := range reports {
+		mixed = mixed || a.OCPP != reports[0].OCPP
+	}
+	for _, a := range reports {
 		if a.Direction == toCSMS {
-			out = append(out, web.AnswerRow{Action: a.Action, Calls: a.Calls, Errors: a.CallErrors, Timeout: a.Timeouts,
+			action := a.Action
+			if mixed {
+				action += " (" + a.OCPP + ")"
+			}
+			out = append(out, web.AnswerRow{Action: action, Calls: a.Calls, Errors: a.CallErrors, Timeout: a.Timeouts,
 				P50: a.P50ms, P95: a.P95ms, P99: a.P99ms})
 		}
 	}

@@ -89,7 +89,7 @@ func TestTheFleetAPIListsDrivesAndMeasures(t *testing.T) {
 	_, metrics := call("GET", "/metrics", "")
 	for _, want := range []string{
 		`evse_fleet_chargers{state="accepted"} 30`,
-		`evse_fleet_messages_total{action="BootNotification",direction="to_csms"}`,
+		`evse_fleet_messages_total{action="BootNotification",direction="to_csms",ocpp="1.6"}`,
 		`evse_fleet_csms_answer_seconds_bucket{action="StatusNotification"`,
 		`evse_fleet_connection_attempts_total`,
 		`evse_fleet_reconnects_total 2`,
@@ -108,7 +108,7 @@ func TestTheFleetAPIListsDrivesAndMeasures(t *testing.T) {
 func TestActionsAreCountedInBoundedMemory(t *testing.T) {
 	s := newStats()
 	for i := range 5000 {
-		s.received("Action"+strings.Repeat("x", i%7)+string(rune('A'+i%26))+strings.Repeat("y", i), false)
+		s.received("Action"+strings.Repeat("x", i%7)+string(rune('A'+i%26))+strings.Repeat("y", i), "1.6", false)
 	}
 	if n := len(s.actions); n > maxActions+1 {
 		t.Errorf("%d actions kept", n)

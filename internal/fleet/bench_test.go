@@ -20,17 +20,19 @@ import (
 // charge point costs (heap and goroutine stacks), and, in the same run,
 // the memory of a bare coder/websocket connection to the same central
 // system (with the reader every live connection needs): the baseline.
-// Both include the central system's side of each connection.
+// Both include the central system's side of each connection. Then, in
+// the same run, a fleet of as many charge points speaking OCPP 2.0.1:
+// ratio-2.0.1/1.6 is its memory per charge point over the 1.6 one's.
 // EVSE_FLEET_BENCH_N sets the count (default 1000).
 func BenchmarkIdleFleetMemory(b *testing.B) {
 	n := envInt("EVSE_FLEET_BENCH_N", 1000)
-	csms := csmstest.New(csmstest.Options{Forget: true})
+	csms := csmstest.New(csmstest.Options{Forget: true, Subprotocols: []string{csmstest.OCPP201, csmstest.OCPP16}})
 	url, err := csms.Listen("127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer csms.Close()
-	var perCP, perBare, goroutinesCP, goroutinesBare float64
+	var perCP, perBare, per201, goroutinesCP, goroutinesBare, goroutines201 float64
 	for i := 0; b.Loop(); i++ {
 		// The baseline.
 		g0 := runtime.NumGoroutine()
@@ -65,12 +67,24 @@ func BenchmarkIdleFleetMemory(b *testing.B) {
 		}
 		spec.Ramp.Rate = 2000
 		perCP, goroutinesCP = idleFleet(b, csms, Options{CSMSURL: url, Spec: spec})
+
+		// The same fleet over OCPP 2.0.1.
+		spec, err = Simple(n, fmt.Sprintf("N%d-", i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		spec.Ramp.Rate = 2000
+		spec.Groups[0].OCPP = Versions{csmstest.OCPP201}
+		per201, goroutines201 = idleFleet(b, csms, Options{CSMSURL: url, Spec: spec})
 	}
 	b.ReportMetric(perCP/1024, "KiB/charger")
 	b.ReportMetric(perBare/1024, "KiB/bare-conn")
 	b.ReportMetric(perCP/perBare, "ratio")
 	b.ReportMetric(goroutinesCP, "goroutines/charger")
 	b.ReportMetric(goroutinesBare, "goroutines/bare-conn")
+	b.ReportMetric(per201/1024, "KiB/charger-2.0.1")
+	b.ReportMetric(per201/perCP, "ratio-2.0.1/1.6")
+	b.ReportMetric(goroutines201, "goroutines/charger-2.0.1")
 }
 
 // BenchmarkIdleFleetMemoryProfile3 is BenchmarkIdleFleetMemory over

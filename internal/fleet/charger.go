@@ -16,7 +16,7 @@ import (
 	"github.com/evse-dev/evse/internal/certs"
 	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/chargepoint/runner"
-	v16 "github.com/evse-dev/evse/internal/chargepoint/v16"
+	"github.com/evse-dev/evse/internal/chargepoint/station"
 	"github.com/evse-dev/evse/internal/clock"
 	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/daemon"
@@ -35,9 +35,12 @@ type Charger struct {
 	settings *config.Settings
 	keys     certs.Store // its key and certificate (profile 3)
 	board    *sim.Board
-	cp       *v16.ChargePoint
-	client   *ocppj.Client
-	link     *caller
+	// cp is the station; faces answers the central system in the
+	// version its connection speaks.
+	cp     *station.Station
+	faces  daemon.Faces
+	client *ocppj.Client
+	link   *caller
 
 	// plays is the generator's: one per connector.
 	plays []connectorPlay
@@ -97,13 +100,14 @@ func (f *Fleet) newCharger(m member, part kv.Store, httpClient *http.Client, tls
 	services := daemon.NewServices(f.log, m.id, httpClient, tlsConfig)
 	c.log, c.services = services.Logger, services
 	c.dlm = snap.DlmMode != 0
-	c.cp, err = v16.New(v16.Options{Model: g.model, Settings: settings, Board: c.board, Store: part, Clock: clock.Real{},
-		Logger: services.Logger, Runner: f.runner, ID: m.id, ReconnectSpread: f.opts.ReplaySpread, Pacing: f.opts.Pacing,
-		Firmware: services.Firmware, Diagnostics: services.Diagnostics, OnHalt: c.halted,
-		Managed: daemon.ManagedByDLM(snap.DlmMode), OnCertificate: c.newCertificate})
+	c.faces, err = daemon.NewStation(station.Options{Model: g.model, Settings: settings, Board: c.board, Store: part,
+		Clock: clock.Real{}, Logger: services.Logger, Runner: f.runner, ID: m.id, ReconnectSpread: f.opts.ReplaySpread,
+		Pacing: f.opts.Pacing, Firmware: services.Firmware, Diagnostics: services.Diagnostics, OnHalt: c.halted,
+		Managed: daemon.ManagedByDLM(snap.DlmMode), OnCertificate: c.newCertificate}, g.OCPP)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", m.id, err)
 	}
+	c.cp = c.faces.Station
 	seed := f.seedOf(m.id)
 	c.link = &caller{c: c, stats: f.stats, mis: g.Misbehave, rng: rand.New(rand.NewPCG(seed, 1))}
 	c.cp.Attach(c.link)
@@ -117,7 +121,8 @@ func (f *Fleet) newCharger(m member, part kv.Store, httpClient *http.Client, tls
 		PingInterval: time.Duration(snap.WebSocketPingInterval) * time.Second,
 		MinBackoff:   f.opts.MinBackoff,
 		MaxBackoff:   f.opts.MaxBackoff,
-		Handler:      &handler{c: c, stats: f.stats, mis: g.Misbehave, inner: c.cp, link: c.link},
+		Subprotocols: g.OCPP,
+		Handler:      &handler{c: c, stats: f.stats, mis: g.Misbehave, inner: c.faces, link: c.link},
 		Logger:       services.Logger,
 		OnConnect:    c.onConnect,
 		OnDisconnect: c.onDisconnect,
@@ -298,11 +303,11 @@ func (c *Charger) State() State {
 		return StatePowerOff
 	case c.connected.Load():
 		switch c.cp.Registration() {
-		case "Accepted":
+		case chargepoint.Accepted:
 			return StateAccepted
-		case "Pending":
+		case chargepoint.Pending:
 			return StatePending
-		case "Rejected":
+		case chargepoint.Rejected:
 			return StateRejected
 		}
 		return StateConnected
@@ -313,6 +318,10 @@ func (c *Charger) State() State {
 	}
 	return StateConnecting
 }
+
+// ocpp is the OCPP version the charge point speaks now: "1.6" or
+// "2.0.1".
+func (c *Charger) ocpp() string { return strings.TrimPrefix(c.cp.Speaking(), "ocpp") }
 
 // Group is the name of the charge point's group.
 func (c *Charger) Group() string { return c.f.spec.Groups[c.group].Name }
@@ -349,4 +358,4 @@ func (c *Charger) Board() *sim.Board          { return c.board }
 func (c *Charger) EmergencyStop(ctx context.Context) error {
 	return c.cp.EmergencyStop(ctx)
 }
-func (c *Charger) LocalList() api.LocalList { return c.cp }
+func (c *Charger) LocalList() api.LocalList { return c.faces.V16 }

@@ -163,6 +163,10 @@ type heldStatus struct{ payload json.RawMessage }
 
 func (l *caller) Connected() bool { return l.c.client.Connected() }
 
+// Subprotocol is the subprotocol agreed on the link's connection: the
+// station renders its messages in it (see station.Station.Speaking).
+func (l *caller) Subprotocol() string { return l.c.client.Subprotocol() }
+
 func (l *caller) draw(share float64) bool {
 	if share <= 0 {
 		return false
@@ -192,7 +196,7 @@ func (l *caller) Call(ctx context.Context, action string, payload json.RawMessag
 	if err == nil && l.draw(l.mis.Repeats) {
 		l.call(ctx, action, payload)
 	}
-	if err == nil && action == "StartTransaction" && accepted(answer) {
+	if err == nil && startedSession(action, payload, answer) {
 		l.stats.sessions.Add(1)
 		l.stats.sessionsC.Inc()
 	}
@@ -207,19 +211,40 @@ func (l *caller) call(ctx context.Context, action string, payload json.RawMessag
 	refused := errors.As(err, &callErr)
 	timeout := errors.Is(err, ocppj.ErrTimeout)
 	if err == nil || refused || timeout { // not a link that went
-		l.stats.sent(action, time.Since(start), refused, timeout)
+		l.stats.sent(action, l.c.ocpp(), time.Since(start), refused, timeout)
 	}
 	return answer, err
 }
 
-// accepted reports whether a StartTransaction answer accepts.
-func accepted(answer json.RawMessage) bool {
-	var a struct {
-		IDTagInfo struct {
-			Status string `json:"status"`
-		} `json:"idTagInfo"`
+// startedSession reports whether a CALL and its answer are a
+// transaction the central system accepted: a StartTransaction whose
+// idTagInfo is Accepted (1.6), or a TransactionEvent Started whose
+// idTokenInfo, when it has one, is Accepted (2.0.1: a transaction
+// started without an idToken has none).
+func startedSession(action string, payload, answer json.RawMessage) bool {
+	switch action {
+	case "StartTransaction":
+		var a struct {
+			IDTagInfo struct {
+				Status string `json:"status"`
+			} `json:"idTagInfo"`
+		}
+		return json.Unmarshal(answer, &a) == nil && a.IDTagInfo.Status == "Accepted"
+	case "TransactionEvent":
+		var req struct {
+			EventType string `json:"eventType"`
+		}
+		if json.Unmarshal(payload, &req) != nil || req.EventType != "Started" {
+			return false
+		}
+		var a struct {
+			IDTokenInfo *struct {
+				Status string `json:"status"`
+			} `json:"idTokenInfo"`
+		}
+		return json.Unmarshal(answer, &a) == nil && (a.IDTokenInfo == nil || a.IDTokenInfo.Status == "Accepted")
 	}
-	return json.Unmarshal(answer, &a) == nil && a.IDTagInfo.Status == "Accepted"
+	return false
 }
 
 // handler answers the central system's CALLs through the charge point,
@@ -234,7 +259,7 @@ type handler struct {
 
 func (h *handler) HandleCall(ctx context.Context, action string, payload json.RawMessage) (json.RawMessage, error) {
 	if h.link.draw(h.mis.CallErrors) {
-		h.stats.received(action, true)
+		h.stats.received(action, h.c.ocpp(), true)
 		return nil, rpc.Errorf(rpc.InternalError, "evse fleet: a CALLERROR on purpose (misbehave.callErrors)")
 	}
 	if h.link.draw(h.mis.LateAnswers) {
@@ -247,6 +272,6 @@ func (h *handler) HandleCall(ctx context.Context, action string, payload json.Ra
 	}
 	answer, err := h.inner.HandleCall(ctx, action, payload)
 	var callErr *rpc.Error
-	h.stats.received(action, errors.As(err, &callErr))
+	h.stats.received(action, h.c.ocpp(), errors.As(err, &callErr))
 	return answer, err
 }

@@ -30,7 +30,8 @@ type Report struct {
 	// RemoteStartWaits are the drivers who waited for the central system
 	// to start them (behaviour.authorize.remoteStart).
 	RemoteStartWaits int64 `json:"remoteStartWaits"`
-	// Sessions the central system accepted (StartTransaction).
+	// Sessions the central system accepted (StartTransaction in 1.6,
+	// TransactionEvent Started in 2.0.1).
 	Sessions  int64         `json:"sessions"`
 	EnergyKWh float64       `json:"energyKWh"`
 	Faults    []FaultRecord `json:"faults,omitempty"`
@@ -73,12 +74,12 @@ func (r Report) Write(w io.Writer) {
 	fmt.Fprintf(w, "  connections: %d attempts, %d made, %d ended\n", r.ConnectionAttempts, r.Connects, r.Disconnects)
 	fmt.Fprintf(w, "  cars %d (%d turned away, %d waiting for a remote start), sessions %d, %.2f kWh\n", r.Cars, r.CarsTurnedAway, r.RemoteStartWaits, r.Sessions, r.EnergyKWh)
 	fmt.Fprintf(w, "  CALLERRORs from the central system %d, CALLs it left unanswered %d\n", r.CallErrors, r.Timeouts)
-	fmt.Fprintf(w, "  %-9s %-28s %8s %8s %8s %9s %9s %9s\n", "direction", "action", "calls", "errors", "timeouts", "p50 ms", "p95 ms", "p99 ms")
+	fmt.Fprintf(w, "  %-9s %-6s %-28s %8s %8s %8s %9s %9s %9s\n", "direction", "ocpp", "action", "calls", "errors", "timeouts", "p50 ms", "p95 ms", "p99 ms")
 	for _, a := range r.Actions { // to_csms first (actionReports)
 		if a.Direction == toCSMS {
-			fmt.Fprintf(w, "  %-9s %-28s %8d %8d %8d %9.2f %9.2f %9.2f\n", "CP→CSMS", a.Action, a.Calls, a.CallErrors, a.Timeouts, a.P50ms, a.P95ms, a.P99ms)
+			fmt.Fprintf(w, "  %-9s %-6s %-28s %8d %8d %8d %9.2f %9.2f %9.2f\n", "CP→CSMS", a.OCPP, a.Action, a.Calls, a.CallErrors, a.Timeouts, a.P50ms, a.P95ms, a.P99ms)
 		} else {
-			fmt.Fprintf(w, "  %-9s %-28s %8d %8d\n", "CSMS→CP", a.Action, a.Calls, a.CallErrors)
+			fmt.Fprintf(w, "  %-9s %-6s %-28s %8d %8d\n", "CSMS→CP", a.OCPP, a.Action, a.Calls, a.CallErrors)
 		}
 	}
 	for _, ft := range r.Faults {

@@ -14,8 +14,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	v16 "github.com/evse-dev/evse/internal/chargepoint/v16"
 	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/csmstest"
+	"github.com/evse-dev/evse/internal/daemon"
 	"github.com/evse-dev/evse/internal/model"
 )
 
@@ -63,6 +65,11 @@ type Group struct {
 	// Behaviour drives the group's simulated cars and drivers; zero: no
 	// car ever comes.
 	Behaviour Behaviour `yaml:"behaviour"`
+	// OCPP are the OCPP versions the group's charge points offer, in
+	// order of preference: a list ([2.0.1, 1.6]) or a string
+	// ("2.0.1,1.6"). Each charge point speaks the one the central system
+	// picks. Default 1.6 only.
+	OCPP Versions `yaml:"ocpp"`
 	// Misbehave makes the group's charge points break OCPP on purpose,
 	// to test how a central system copes; zero: they do not.
 	Misbehave Misbehave `yaml:"misbehave"`
@@ -76,6 +83,44 @@ type Group struct {
 	DLMPort int `yaml:"dlmPort"`
 
 	model model.Model // loaded
+}
+
+// Versions are OCPP versions as subprotocols (ocpp2.0.1, ocpp1.6), in
+// order of preference.
+type Versions []string
+
+// UnmarshalYAML reads versions written as a list ([2.0.1, 1.6]) or a
+// string ("2.0.1,1.6"); "ocpp1.6" is 1.6 too.
+func (v *Versions) UnmarshalYAML(n *yaml.Node) error {
+	var list []string
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.Value != "" {
+			list = strings.Split(n.Value, ",")
+		}
+	case yaml.SequenceNode:
+		if err := n.Decode(&list); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("line %d: ocpp: want a list of versions ([2.0.1, 1.6]) or a string (\"2.0.1,1.6\")", n.Line)
+	}
+	if len(list) == 0 {
+		return fmt.Errorf("line %d: ocpp: no version (1.6, 2.0.1 or both)", n.Line)
+	}
+	parsed, err := daemon.ParseVersions(strings.Join(list, ","))
+	if err != nil {
+		return fmt.Errorf("line %d: ocpp: %w", n.Line, err)
+	}
+	*v = parsed
+	return nil
+}
+
+// ParseVersions reads a list of versions as `evse run --ocpp` does
+// ("2.0.1,1.6").
+func ParseVersions(list string) (Versions, error) {
+	v, err := daemon.ParseVersions(list)
+	return Versions(v), err
 }
 
 // DlmMode values a DLM group gives its charge points.
@@ -201,6 +246,12 @@ func (s *Spec) check(dir string) error {
 		}
 		if !idPattern.MatchString(g.ID) {
 			return fmt.Errorf("group %s: id pattern %q has no {n}", g.Name, g.ID)
+		}
+		if len(g.OCPP) == 0 {
+			g.OCPP = Versions{v16.Subprotocol}
+		}
+		if _, err := daemon.ParseVersions(strings.Join(g.OCPP, ",")); err != nil {
+			return fmt.Errorf("group %s: ocpp: %w", g.Name, err)
 		}
 		g.model = model.Default()
 		if g.Model != "" {

@@ -45,6 +45,10 @@ func TestFleetFilesAreCheckedWithClearErrors(t *testing.T) {
 		{"fault of no group", "groups: [{name: a, count: 1}]\nfaults: [{at: 1m, kind: drop-links, group: b}]\n", `no group "b"`},
 		{"bad ramp", "ramp: {rate: -1}\ngroups: [{name: a, count: 1}]\n", "ramp rate"},
 		{"missing model", "groups: [{name: a, count: 1, model: nope.json}]\n", "nope.json"},
+		{"unknown ocpp version", "groups: [{name: a, count: 1, ocpp: [2.0, 1.6]}]\n", `OCPP version "2.0": 1.6 or 2.0.1`},
+		{"ocpp version twice", "groups: [{name: a, count: 1, ocpp: '1.6,ocpp1.6'}]\n", "given twice"},
+		{"no ocpp version", "groups: [{name: a, count: 1, ocpp: []}]\n", "ocpp: no version"},
+		{"ocpp as a map", "groups: [{name: a, count: 1, ocpp: {v: 1.6}}]\n", "want a list of versions"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "fleet.yaml")

@@ -17,7 +17,7 @@ type Stats struct {
 	attempts, connects, disconnects atomic.Int64
 	cars, carsTurnedAway            atomic.Int64
 	remoteStarts                    atomic.Int64
-	sessions                        atomic.Int64 // StartTransaction accepted
+	sessions                        atomic.Int64 // transactions accepted (see startedSession)
 
 	mu      sync.Mutex
 	actions map[actionKey]*actionStats
@@ -38,7 +38,9 @@ const (
 	fromCSMS = "from_csms" // the central system's CALL
 )
 
-type actionKey struct{ action, dir string }
+// actionKey names an action in a direction and an OCPP version ("1.6",
+// "2.0.1"): the same name may be two messages in a mixed fleet.
+type actionKey struct{ action, dir, ocpp string }
 
 // actionStats are the numbers of one action in one direction.
 type actionStats struct {
@@ -58,15 +60,15 @@ const (
 func newStats() *Stats {
 	s := &Stats{actions: map[actionKey]*actionStats{}, reg: prometheus.NewRegistry()}
 	s.messages = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "evse_fleet_messages_total",
-		Help: "OCPP CALLs by action and direction (to_csms: the charge points', from_csms: the central system's)."}, []string{"action", "direction"})
+		Help: "OCPP CALLs by action, direction (to_csms: the charge points', from_csms: the central system's) and OCPP version."}, []string{"action", "direction", "ocpp"})
 	s.callErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "evse_fleet_callerrors_total",
-		Help: "CALLERRORs by action and direction: to_csms, those the central system answered; from_csms, those the charge points answered."}, []string{"action", "direction"})
+		Help: "CALLERRORs by action, direction and OCPP version: to_csms, those the central system answered; from_csms, those the charge points answered."}, []string{"action", "direction", "ocpp"})
 	s.answerTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "evse_fleet_csms_answer_seconds",
-		Help:    "How long the central system took to answer the charge points' CALLs, by action.",
-		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"action"})
+		Help:    "How long the central system took to answer the charge points' CALLs, by action and OCPP version.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"action", "ocpp"})
 	s.attemptsC = prometheus.NewCounter(prometheus.CounterOpts{Name: "evse_fleet_connection_attempts_total", Help: "WebSocket connection attempts."})
 	s.reconnects = prometheus.NewCounter(prometheus.CounterOpts{Name: "evse_fleet_reconnects_total", Help: "Connections that ended and were made again."})
-	s.sessionsC = prometheus.NewCounter(prometheus.CounterOpts{Name: "evse_fleet_sessions_total", Help: "Transactions the central system accepted (StartTransaction)."})
+	s.sessionsC = prometheus.NewCounter(prometheus.CounterOpts{Name: "evse_fleet_sessions_total", Help: "Transactions the central system accepted (StartTransaction in 1.6, TransactionEvent Started in 2.0.1)."})
 	s.reg.MustRegister(s.messages, s.callErrors, s.answerTime, s.attemptsC, s.reconnects, s.sessionsC)
 	return s
 }
@@ -77,12 +79,12 @@ const maxActions = 200
 
 // entry returns an action's numbers and the name it is counted under:
 // its own, or "(other)" once maxActions are known.
-func (s *Stats) entry(action, dir string) (*actionStats, string) {
-	k := actionKey{action, dir}
+func (s *Stats) entry(action, dir, ocpp string) (*actionStats, string) {
+	k := actionKey{action, dir, ocpp}
 	a := s.actions[k]
 	if a == nil {
 		if len(s.actions) >= maxActions {
-			k = actionKey{"(other)", dir} // bounded, whatever comes
+			k = actionKey{"(other)", dir, ocpp} // bounded, whatever comes
 			if a = s.actions[k]; a != nil {
 				return a, k.action
 			}
@@ -93,11 +95,12 @@ func (s *Stats) entry(action, dir string) (*actionStats, string) {
 	return a, k.action
 }
 
-// sent notes one of the charge points' CALLs and its outcome: answered
-// after took, a CALLERROR (refused), or no answer (timeout).
-func (s *Stats) sent(action string, took time.Duration, refused, timeout bool) {
+// sent notes one of the charge points' CALLs in an OCPP version and its
+// outcome: answered after took, a CALLERROR (refused), or no answer
+// (timeout).
+func (s *Stats) sent(action, ocpp string, took time.Duration, refused, timeout bool) {
 	s.mu.Lock()
-	a, action := s.entry(action, toCSMS)
+	a, action := s.entry(action, toCSMS, ocpp)
 	a.calls++
 	switch {
 	case timeout:
@@ -109,28 +112,28 @@ func (s *Stats) sent(action string, took time.Duration, refused, timeout bool) {
 		a.times[bucketOf(took)]++
 	}
 	s.mu.Unlock()
-	s.messages.WithLabelValues(action, toCSMS).Inc()
+	s.messages.WithLabelValues(action, toCSMS, ocpp).Inc()
 	if refused {
-		s.callErrors.WithLabelValues(action, toCSMS).Inc()
+		s.callErrors.WithLabelValues(action, toCSMS, ocpp).Inc()
 	}
 	if !timeout {
-		s.answerTime.WithLabelValues(action).Observe(took.Seconds())
+		s.answerTime.WithLabelValues(action, ocpp).Observe(took.Seconds())
 	}
 }
 
-// received notes one of the central system's CALLs and whether the
-// charge point answered it with a CALLERROR.
-func (s *Stats) received(action string, callError bool) {
+// received notes one of the central system's CALLs in an OCPP version
+// and whether the charge point answered it with a CALLERROR.
+func (s *Stats) received(action, ocpp string, callError bool) {
 	s.mu.Lock()
-	a, action := s.entry(action, fromCSMS)
+	a, action := s.entry(action, fromCSMS, ocpp)
 	a.calls++
 	if callError {
 		a.errors++
 	}
 	s.mu.Unlock()
-	s.messages.WithLabelValues(action, fromCSMS).Inc()
+	s.messages.WithLabelValues(action, fromCSMS, ocpp).Inc()
 	if callError {
-		s.callErrors.WithLabelValues(action, fromCSMS).Inc()
+		s.callErrors.WithLabelValues(action, fromCSMS, ocpp).Inc()
 	}
 }
 
@@ -168,7 +171,9 @@ func quantile(times *[timeBuckets]int64, q float64) time.Duration {
 type ActionReport struct {
 	Action    string `json:"action"`
 	Direction string `json:"direction"`
-	Calls     int64  `json:"calls"`
+	// OCPP is the version the action was spoken in: "1.6" or "2.0.1".
+	OCPP  string `json:"ocpp"`
+	Calls int64  `json:"calls"`
 	// CallErrors: to_csms, answered with a CALLERROR by the central
 	// system; from_csms, answered with one by the charge points.
 	CallErrors int64 `json:"callErrors"`
@@ -184,7 +189,7 @@ func (s *Stats) actionReports() []ActionReport {
 	defer s.mu.Unlock()
 	var out []ActionReport
 	for k, a := range s.actions {
-		r := ActionReport{Action: k.action, Direction: k.dir, Calls: a.calls, CallErrors: a.errors, Timeouts: a.timeouts}
+		r := ActionReport{Action: k.action, Direction: k.dir, OCPP: k.ocpp, Calls: a.calls, CallErrors: a.errors, Timeouts: a.timeouts}
 		if k.dir == toCSMS {
 			ms := func(q float64) float64 { return math.Round(float64(quantile(&a.times, q))/1e3) / 1e3 }
 			r.P50ms, r.P95ms, r.P99ms = ms(0.50), ms(0.95), ms(0.99)
@@ -195,7 +200,10 @@ func (s *Stats) actionReports() []ActionReport {
 		if out[i].Direction != out[j].Direction {
 			return out[i].Direction > out[j].Direction // to_csms first
 		}
-		return out[i].Action < out[j].Action
+		if out[i].Action != out[j].Action {
+			return out[i].Action < out[j].Action
+		}
+		return out[i].OCPP < out[j].OCPP
 	})
 	return slices.Clip(out)
 }

@@ -58,5 +58,5 @@ func (cp *ChargePoint) Protocol() station.Protocol {
 func (cp *ChargePoint) Bind(st *station.Station) {
 	cp.Station, cp.opts = st, st.Options()
 	cp.log = cp.opts.Logger
-	cp.model = devicemodel.New(cp.opts.Settings.Catalogue())
+	cp.model = devicemodel.Of(cp.opts.Settings.Catalogue()) // shared by the stations of one catalogue
 }
