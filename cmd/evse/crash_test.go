@@ -15,8 +15,8 @@ import (
 	"github.com/evse-dev/evse/internal/ocppj"
 )
 
-// crashKills is how many times TestCrashLosesNoTransaction kills the
-// charge point: a handful in go test ./..., more with EVSE_CRASH_KILLS.
+// crashKills is how many times each crash test kills the charge point:
+// a handful in go test ./..., more with EVSE_CRASH_KILLS.
 func crashKills(t *testing.T) int {
 	if s := os.Getenv("EVSE_CRASH_KILLS"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -38,8 +38,29 @@ func crashKills(t *testing.T) int {
 // retransmissions aside), in order, with meter values that never go back.
 func TestCrashLosesNoTransaction(t *testing.T) {
 	t.Parallel()
+	crashSessions(t, "1.6")
+}
+
+// TestCrashLosesNoTransactionOver201 is TestCrashLosesNoTransaction with
+// a station speaking OCPP 2.0.1 to a CSMS that offers only 2.0.1: every
+// transaction's TransactionEvents arrive once (identical retransmissions
+// aside), Started first, Ended last, numbered by seqNo without gaps
+// across the kills, with registers that never go back.
+func TestCrashLosesNoTransactionOver201(t *testing.T) {
+	t.Parallel()
+	crashSessions(t, "2.0.1")
+}
+
+// crashSessions is the crash test over one OCPP version: it checks with
+// the central system's Ledger, and with what only the records tell.
+func crashSessions(t *testing.T, version string) {
 	kills := crashKills(t)
-	s, url := newCSMS(t, csmstest.Options{})
+	opts, cp, extra := csmstest.Options{}, "CP-CRASH", []string(nil)
+	if version == "2.0.1" {
+		opts.Subprotocols, cp, extra = []string{csmstest.OCPP201}, "CS-CRASH-201", []string{"--ocpp", "2.0.1"}
+	}
+	s, url := newCSMS(t, opts)
+	ledger := csmstest.NewLedgerOn(s)
 	dir := t.TempDir()
 	if _, errOut, code := runEVSE(t, "config", "set", "--data", dir, "MeterValueSampleInterval=1"); code != 0 {
 		t.Fatal(errOut)
@@ -53,10 +74,10 @@ func TestCrashLosesNoTransaction(t *testing.T) {
 		seed = n
 	}
 	rng := rand.New(rand.NewPCG(seed, 7))
-	t.Logf("killing %d times; seed %d (EVSE_CRASH_SEED=%d repeats the kill times)", kills, seed, seed)
+	t.Logf("OCPP %s: killing %d times; seed %d (EVSE_CRASH_SEED=%d repeats the kill times)", version, kills, seed, seed)
 
 	start := func() (*process, string) {
-		p := startEVSE(t, runArgs(url, "CP-CRASH", dir)...)
+		p := startEVSE(t, runArgs(url, cp, dir, extra...)...)
 		base := p.apiURL(t) + "/api/v1"
 		// Sessions start once the central system has accepted it: on a
 		// busy machine a tag presented before would be decided offline.
@@ -104,7 +125,16 @@ func TestCrashLosesNoTransaction(t *testing.T) {
 	if err := p.stop(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	checkTransactions(t, s.Records(), "CP-CRASH", true)
+	sessions, reasons, problems := ledger.Check(csmstest.CheckOptions{})
+	for _, p := range problems {
+		t.Error(p)
+	}
+	t.Logf("the ledger: %d sessions, stopped for %v, %d boots", sessions, reasons, ledger.Boots()[cp])
+	if version == "2.0.1" {
+		checkTransactionEvents(t, s.Records(), cp)
+	} else {
+		checkTransactions(t, s.Records(), cp, true)
+	}
 }
 
 type startMsg struct {
@@ -237,6 +267,115 @@ func checkTransactions(t *testing.T, recs []csmstest.Record, cp string, wantEner
 	t.Logf("%d transactions, %d Wh in all, %d stopped with PowerLoss, %d StartTransaction and %d StopTransaction retransmissions",
 		len(sessions), energy, powerLoss, startDupes, stopDupes)
 	if len(sessions) == 0 || (wantEnergy && energy == 0) {
+		t.Error("no transaction, or no energy at all: the test checks nothing")
+	}
+}
+
+// checkTransactionEvents adds to the Ledger's check of a 2.0.1 station
+// what only the records tell: every TransactionEvent was valid, the
+// transactions of an EVSE follow each other (each begins at the register
+// the one before ended at, and not before it ended), and energy flowed.
+// It logs what it counted.
+func checkTransactionEvents(t *testing.T, recs []csmstest.Record, cp string) {
+	t.Helper()
+	type transaction struct {
+		evse               int
+		begin, end         float64
+		startedAt, endedAt time.Time
+		hasBegin, hasEnd   bool
+		reason             string
+	}
+	byID := map[string]*transaction{}
+	var txs []*transaction
+	var events, resends int
+	last := ""
+	for _, r := range recs {
+		if !csmstest.IsCall(cp, "TransactionEvent")(r) {
+			continue
+		}
+		if r.Invalid != "" {
+			t.Errorf("invalid TransactionEvent: %s", r.Invalid)
+		}
+		events++
+		if string(r.Frame.Payload) == last {
+			resends++
+			continue
+		}
+		last = string(r.Frame.Payload)
+		var ev struct {
+			EventType       string    `json:"eventType"`
+			Timestamp       time.Time `json:"timestamp"`
+			TransactionInfo struct {
+				TransactionID string `json:"transactionId"`
+				StoppedReason string `json:"stoppedReason"`
+			} `json:"transactionInfo"`
+			EVSE struct {
+				ID int `json:"id"`
+			} `json:"evse"`
+			MeterValue []struct {
+				SampledValue []struct {
+					Value   float64 `json:"value"`
+					Context string  `json:"context"`
+				} `json:"sampledValue"`
+			} `json:"meterValue"`
+		}
+		json.Unmarshal(r.Frame.Payload, &ev)
+		tx := byID[ev.TransactionInfo.TransactionID]
+		if tx == nil {
+			tx = &transaction{}
+			byID[ev.TransactionInfo.TransactionID] = tx
+			txs = append(txs, tx)
+		}
+		// The register at the begin as Started tells it, at the end as
+		// Ended does (the last value of its context: Ended may carry
+		// samples at the begin too).
+		for _, mv := range ev.MeterValue {
+			for _, sv := range mv.SampledValue {
+				switch {
+				case ev.EventType == "Started" && sv.Context == "Transaction.Begin":
+					tx.begin, tx.hasBegin = sv.Value, true
+				case ev.EventType == "Ended" && sv.Context == "Transaction.End":
+					tx.end, tx.hasEnd = sv.Value, true
+				}
+			}
+		}
+		switch ev.EventType {
+		case "Started":
+			tx.evse, tx.startedAt = ev.EVSE.ID, ev.Timestamp
+			if !tx.hasBegin {
+				t.Errorf("Started without the register at Transaction.Begin: %s", r.Frame.Payload)
+			}
+		case "Ended":
+			tx.endedAt, tx.reason = ev.Timestamp, ev.TransactionInfo.StoppedReason
+			if !tx.hasEnd {
+				t.Errorf("Ended without the register at Transaction.End: %s", r.Frame.Payload)
+			}
+		}
+	}
+	var energy float64
+	var powerLoss int
+	for _, tx := range txs {
+		energy += tx.end - tx.begin
+		if tx.reason == "PowerLoss" {
+			powerLoss++
+		}
+	}
+	sort.Slice(txs, func(i, j int) bool { return txs[i].startedAt.Before(txs[j].startedAt) })
+	for i := 1; i < len(txs); i++ {
+		prev, cur := txs[i-1], txs[i]
+		if prev.evse != cur.evse || !prev.hasEnd {
+			continue
+		}
+		if cur.begin != prev.end {
+			t.Errorf("transaction began at %g Wh after the one before ended at %g Wh", cur.begin, prev.end)
+		}
+		if cur.startedAt.Before(prev.endedAt) {
+			t.Errorf("transaction started at %s before the one before ended at %s", cur.startedAt, prev.endedAt)
+		}
+	}
+	t.Logf("%d transactions, %g Wh in all, %d ended with PowerLoss; %d TransactionEvents, %d of them retransmissions",
+		len(txs), energy, powerLoss, events, resends)
+	if len(txs) == 0 || energy == 0 {
 		t.Error("no transaction, or no energy at all: the test checks nothing")
 	}
 }

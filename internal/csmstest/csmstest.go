@@ -114,7 +114,7 @@ type Server struct {
 	closed map[string]websocket.StatusCode // how each charge point's last connection ended
 
 	// onAttempt, when set, is told of every connection attempt (a
-	// Ledger counts them).
+	// Ledger counts them). Guarded by mu.
 	onAttempt func(cp string)
 
 	txID     atomic.Int64
@@ -212,8 +212,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no charge point id in the path", http.StatusNotFound)
 		return
 	}
-	if s.onAttempt != nil {
-		s.onAttempt(id)
+	s.mu.Lock()
+	onAttempt := s.onAttempt
+	s.mu.Unlock()
+	if onAttempt != nil {
+		onAttempt(id)
 	}
 	if s.opts.Passwords != nil {
 		user, pass, ok := r.BasicAuth()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -238,13 +239,19 @@ func stopTrigger(r chargepoint.StopReason) ocpp201.TriggerReason {
 	return ocpp201.TriggerReasonAbnormalCondition
 }
 
-// meterValues renders samples, nil for none.
+// meterValues renders samples, nil for none. Energy registers are in
+// whole Wh, rounded down as the core rounds the register at a
+// transaction's begin and end (and as 1.6 sends them): a register sampled
+// at 33.4 Wh before a transaction ends at 33 would go back.
 func meterValues(samples []chargepoint.Sample) []ocpp201.MeterValue {
 	var out []ocpp201.MeterValue
 	for _, s := range samples {
 		mv := ocpp201.MeterValue{Timestamp: ocpp201.DateTime{Time: s.At}}
 		for _, v := range s.Values {
 			sv := ocpp201.SampledValue{Value: v.Value, Context: ocpp201.ReadingContext(s.Context), Measurand: ocpp201.Measurand(v.Measurand)}
+			if v.Measurand == chargepoint.EnergyImport {
+				sv.Value = math.Floor(v.Value)
+			}
 			if v.Phase > 0 {
 				sv.Phase = ocpp201.Phase("L" + strconv.Itoa(v.Phase))
 			}
