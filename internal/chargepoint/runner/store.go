@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,7 +84,11 @@ func apply(tx kv.Tx, r chargepoint.Record) error {
 				return nil
 			}
 		}
-		return tx.Put(bucketMeter, pad(int64(r.Connector)), []byte(strconv.FormatFloat(r.Wh, 'f', 3, 64)))
+		// Rounded down to the mWh: rounded up, a register of 103.9996
+		// would come back as 104 after a restart while the stop it
+		// ended with says 103, and the next start would begin above it.
+		kept := math.Floor(r.Wh*1000) / 1000
+		return tx.Put(bucketMeter, pad(int64(r.Connector)), []byte(strconv.FormatFloat(kept, 'f', 3, 64)))
 	case chargepoint.Journaled:
 		if err := put(bucketJournal, pad(int64(r.Entry.Seq)), journalRecord{r.Entry, r.Event}); err != nil {
 			return err
