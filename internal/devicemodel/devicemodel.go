@@ -11,6 +11,7 @@
 package devicemodel
 
 import (
+	"encoding/hex"
 	"strings"
 
 	"github.com/evse-dev/evse/internal/config"
@@ -80,7 +81,8 @@ var standard = []Variable{
 	{Component: "SecurityCtrlr", Name: "SecurityProfile", Key: "SecurityProfile"},
 	{Component: "SecurityCtrlr", Name: "OrganizationName", Key: "CpoName"},
 	{Component: "SecurityCtrlr", Name: "MaxCertificateChainSize", Key: "CertificateSignedMaxChainSize"},
-	{Component: "SecurityCtrlr", Name: "BasicAuthPassword", Key: "AuthorizationKey"},
+	{Component: "SecurityCtrlr", Name: "BasicAuthPassword", Key: "AuthorizationKey",
+		View: func(string) string { return "" }, Write: passwordWrite},
 	{Component: "SecurityCtrlr", Name: "AdditionalRootCertificateCheck", Key: "AdditionalRootCertificateCheck"},
 	{Component: "DeviceDataCtrlr", Name: "ItemsPerMessage", Instance: "GetVariables", Key: "GetConfigurationMaxKeys"},
 	{Component: "DeviceDataCtrlr", Name: "ItemsPerMessage", Instance: "SetVariables", Key: "GetConfigurationMaxKeys"},
@@ -105,6 +107,16 @@ func offlineTxWrite(v string) (string, bool) {
 		return "false", true
 	}
 	return "", false
+}
+
+// passwordWrite takes 2.0.1's BasicAuthPassword, the password itself,
+// into AuthorizationKey, which keeps it hex-encoded (1.6's form): of the
+// 16 to 40 characters 2.0.1 allows, the key holds 16 to 20.
+func passwordWrite(v string) (string, bool) {
+	if len(v) < 16 || len(v) > 20 {
+		return "", false
+	}
+	return hex.EncodeToString([]byte(v)), true
 }
 
 // rateUnitView reads 1.6's rate units (Current, Power) as 2.0.1's (A, W).

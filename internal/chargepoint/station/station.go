@@ -119,10 +119,11 @@ type Station struct {
 	links  []namedLink
 
 	// Background tasks (Go): they end with Run's context, and Run waits
-	// for them.
-	mu    sync.Mutex
-	bgCtx context.Context
-	bg    sync.WaitGroup
+	// for them; closed: Run has returned, no task starts.
+	mu     sync.Mutex
+	bgCtx  context.Context
+	bg     sync.WaitGroup
+	closed bool
 }
 
 // Go runs a protocol adapter's background task (a CALL of its own, sent
@@ -134,7 +135,7 @@ func (st *Station) Go(d time.Duration, task func(ctx context.Context)) {
 	if parent == nil {
 		parent = context.Background()
 	}
-	if parent.Err() != nil {
+	if st.closed {
 		st.mu.Unlock()
 		return // Run has returned
 	}
@@ -279,11 +280,17 @@ func (l protocolLink) Connected() bool { return currentCaller{l.st}.Connected() 
 func (st *Station) Run(ctx context.Context, caller Caller) error {
 	st.caller.Store(caller)
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	st.mu.Lock()
 	st.bgCtx = ctx
 	st.mu.Unlock()
-	defer st.bg.Wait() // the tasks end with ctx
+	defer func() {
+		// No task starts from now; those running end with ctx.
+		st.mu.Lock()
+		st.closed = true
+		st.mu.Unlock()
+		cancel()
+		st.bg.Wait()
+	}()
 	done := make(chan error, 1)
 	go func() { done <- st.runner.Run(ctx) }()
 	if caller.Connected() {

@@ -15,6 +15,7 @@ package v201
 
 import (
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/evse-dev/evse/internal/chargepoint/runner"
 	"github.com/evse-dev/evse/internal/chargepoint/station"
@@ -31,6 +32,8 @@ type ChargePoint struct {
 	opts  station.Options
 	log   *slog.Logger
 	model *devicemodel.Model
+	// reporting: a NotifyReport is being sent.
+	reporting atomic.Bool
 }
 
 // New returns a charging station restored from its store that speaks

@@ -39,9 +39,9 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 	case *ocpp201.SetVariablesRequest:
 		resp, err = cp.setVariables(r)
 	case *ocpp201.GetBaseReportRequest:
-		resp = cp.getBaseReport(r)
+		resp = cp.getBaseReport(ctx, r)
 	case *ocpp201.GetReportRequest:
-		resp = cp.getReport(r)
+		resp = cp.getReport(ctx, r)
 	case *ocpp201.ClearCacheRequest:
 		status := ocpp201.ClearCacheStatusAccepted
 		if err := cp.Unit().Auth().ClearCache(); err != nil {
@@ -295,6 +295,15 @@ func (cp *ChargePoint) unlock(ctx context.Context, r *ocpp201.UnlockConnectorReq
 	if r.ConnectorId != 1 || r.EvseId < 1 || r.EvseId > cp.opts.Settings.Snapshot().NumberOfConnectors {
 		return &ocpp201.UnlockConnectorResponse{Status: ocpp201.UnlockStatusUnknownConnector}, nil
 	}
+	// F05: a transaction keeps its cable locked; RequestStopTransaction
+	// ends it first.
+	st, err := cp.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c := st.Connectors; r.EvseId < len(c) && c[r.EvseId].Transaction != nil {
+		return &ocpp201.UnlockConnectorResponse{Status: ocpp201.UnlockStatusOngoingAuthorizedTransaction}, nil
+	}
 	res, err := cp.exec(ctx, chargepoint.Unlock{Connector: r.EvseId})
 	if err != nil {
 		return nil, err
@@ -314,6 +323,10 @@ func (cp *ChargePoint) trigger(ctx context.Context, r *ocpp201.TriggerMessageReq
 	}
 	switch r.RequestedMessage {
 	case ocpp201.MessageTriggerBootNotification:
+		if cp.Station.Registration() == chargepoint.Accepted {
+			// F06.FR.17: not once the boot is accepted.
+			return &ocpp201.TriggerMessageResponse{Status: ocpp201.TriggerMessageStatusRejected}, nil
+		}
 		t.Message = chargepoint.TriggerBoot
 	case ocpp201.MessageTriggerHeartbeat:
 		t.Message = chargepoint.TriggerHeartbeat

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/evse-dev/evse/internal/chargepoint"
@@ -129,19 +130,12 @@ func TransactionID(local int64) string { return "EVSE-" + strconv.FormatInt(loca
 // localOf reads a transactionId back, false when it is none of this
 // charge point's.
 func localOf(id string) (int64, bool) {
-	n, ok := cutPrefix(id, "EVSE-")
+	n, ok := strings.CutPrefix(id, "EVSE-")
 	if !ok {
 		return 0, false
 	}
 	v, err := strconv.ParseInt(n, 10, 64)
 	return v, err == nil && v > 0
-}
-
-func cutPrefix(s, p string) (string, bool) {
-	if len(s) < len(p) || s[:len(p)] != p {
-		return s, false
-	}
-	return s[len(p):], true
 }
 
 // renderTx renders a journaled event: TransactionEvent Started, Updated
@@ -176,6 +170,9 @@ func renderTx(m runner.TxCall) (string, any, error) {
 			Measurand: ocpp201.MeasurandEnergyActiveImportRegister}}}}
 	case chargepoint.TxUpdated:
 		req.EventType, req.TriggerReason = ocpp201.TransactionEventUpdated, ocpp201.TriggerReasonMeterValuePeriodic
+		if len(ev.Samples) > 0 && ev.Samples[0].Context == chargepoint.ContextClock {
+			req.TriggerReason = ocpp201.TriggerReasonMeterValueClock
+		}
 		req.MeterValue = meterValues(ev.Samples)
 	case chargepoint.TxStopped:
 		req.EventType, req.TriggerReason = ocpp201.TransactionEventEnded, stopTrigger(ev.Reason)

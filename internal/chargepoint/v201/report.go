@@ -9,6 +9,7 @@ import (
 	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/devicemodel"
 	"github.com/evse-dev/evse/internal/ocpp201"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
 // reportItems is how many variables one NotifyReport carries.
@@ -19,7 +20,7 @@ const reportItems = 20
 // sent after the answer with NotifyReport in parts. The summary
 // inventory (availability and problems of the components) is not
 // modelled: NotSupported.
-func (cp *ChargePoint) getBaseReport(r *ocpp201.GetBaseReportRequest) *ocpp201.GetBaseReportResponse {
+func (cp *ChargePoint) getBaseReport(ctx context.Context, r *ocpp201.GetBaseReportRequest) *ocpp201.GetBaseReportResponse {
 	var vars []devicemodel.Variable
 	switch r.ReportBase {
 	case ocpp201.ReportBaseFullInventory:
@@ -33,7 +34,10 @@ func (cp *ChargePoint) getBaseReport(r *ocpp201.GetBaseReportRequest) *ocpp201.G
 	default:
 		return &ocpp201.GetBaseReportResponse{Status: ocpp201.GenericDeviceModelStatusNotSupported}
 	}
-	cp.sendReport(r.RequestId, vars)
+	if !cp.sendReport(ctx, r.RequestId, vars) {
+		return &ocpp201.GetBaseReportResponse{Status: ocpp201.GenericDeviceModelStatusRejected,
+			StatusInfo: &ocpp201.StatusInfo{ReasonCode: "Busy", AdditionalInfo: "a report is being sent"}}
+	}
 	return &ocpp201.GetBaseReportResponse{Status: ocpp201.GenericDeviceModelStatusAccepted}
 }
 
@@ -41,7 +45,7 @@ func (cp *ChargePoint) getBaseReport(r *ocpp201.GetBaseReportRequest) *ocpp201.G
 // variables) asked for, EmptyResultSet when none is known. Component
 // criteria (Active, Available, Enabled, Problem) are not modelled:
 // NotSupported.
-func (cp *ChargePoint) getReport(r *ocpp201.GetReportRequest) *ocpp201.GetReportResponse {
+func (cp *ChargePoint) getReport(ctx context.Context, r *ocpp201.GetReportRequest) *ocpp201.GetReportResponse {
 	if len(r.ComponentCriteria) > 0 {
 		return &ocpp201.GetReportResponse{Status: ocpp201.GenericDeviceModelStatusNotSupported}
 	}
@@ -54,7 +58,10 @@ func (cp *ChargePoint) getReport(r *ocpp201.GetReportRequest) *ocpp201.GetReport
 	if len(vars) == 0 {
 		return &ocpp201.GetReportResponse{Status: ocpp201.GenericDeviceModelStatusEmptyResultSet}
 	}
-	cp.sendReport(r.RequestId, vars)
+	if !cp.sendReport(ctx, r.RequestId, vars) {
+		return &ocpp201.GetReportResponse{Status: ocpp201.GenericDeviceModelStatusRejected,
+			StatusInfo: &ocpp201.StatusInfo{ReasonCode: "Busy", AdditionalInfo: "a report is being sent"}}
+	}
 	return &ocpp201.GetReportResponse{Status: ocpp201.GenericDeviceModelStatusAccepted}
 }
 
@@ -72,18 +79,30 @@ func asked(cvs []ocpp201.ComponentVariable, v devicemodel.Variable) bool {
 	return false
 }
 
-// sendReport sends the variables with NotifyReport after the answer, in
-// parts of reportItems: seqNo from 0, tbc on all but the last.
-func (cp *ChargePoint) sendReport(requestID int, vars []devicemodel.Variable) {
+// sendReport sends the variables with NotifyReport once the answer is
+// written, in parts of reportItems: seqNo from 0, tbc on all but the
+// last. One report is sent at a time: false while one is.
+func (cp *ChargePoint) sendReport(ctx context.Context, requestID int, vars []devicemodel.Variable) bool {
+	if !cp.reporting.CompareAndSwap(false, true) {
+		return false
+	}
 	data := make([]ocpp201.ReportData, 0, len(vars))
 	for _, v := range vars {
 		data = append(data, cp.reportData(v))
 	}
-	generated := time.Now()
-	if cp.opts.Clock != nil {
-		generated = cp.opts.Clock.Now()
-	}
-	cp.Go(10*time.Minute, func(ctx context.Context) {
+	generated := cp.opts.Clock.Now()
+	rpc.AfterAnswer(ctx, func() {
+		cp.Go(10*time.Minute, func(ctx context.Context) {
+			defer cp.reporting.Store(false)
+			cp.notifyReport(ctx, requestID, generated, data)
+		})
+	})
+	return true
+}
+
+// notifyReport sends a report's parts.
+func (cp *ChargePoint) notifyReport(ctx context.Context, requestID int, generated time.Time, data []ocpp201.ReportData) {
+	{
 		caller := cp.Caller()
 		if caller == nil {
 			return
@@ -105,7 +124,7 @@ func (cp *ChargePoint) sendReport(requestID int, vars []devicemodel.Variable) {
 				return
 			}
 		}
-	})
+	}
 }
 
 // mutability is a variable's as 2.0.1 says it.

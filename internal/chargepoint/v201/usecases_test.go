@@ -1,6 +1,7 @@
 package v201
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -274,6 +275,63 @@ func TestTxStartPointAndTxStopPointAreReadOnly(t *testing.T) {
 		a = mustCall(t, r.cp, "SetVariables", `{"setVariableData":[{"component":{"name":"TxCtrlr"},"variable":{"name":"TxStartPoint"},"attributeValue":"EVConnected"}]}`)
 		if st := a["setVariableResult"].([]any)[0].(map[string]any)["attributeStatus"]; st != "Rejected" {
 			t.Errorf("SetVariables TxStartPoint: %v", st)
+		}
+	})
+}
+
+// B07: the report goes after the answer to GetBaseReport, and one report
+// at a time: another asked meanwhile is Rejected.
+func TestTheReportFollowsTheAnswerOneAtATime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS(t)
+		r := startRig(t, csms, nil, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		ctx, hooks := rpc.WithAnswerHooks(context.Background())
+		out, err := r.cp.HandleCall(ctx, "GetBaseReport", json.RawMessage(`{"requestId":1,"reportBase":"FullInventory"}`))
+		if err != nil || !strings.Contains(string(out), "Accepted") {
+			t.Fatalf("GetBaseReport: %s %v", out, err)
+		}
+		synctest.Wait()
+		if n := len(csms.sent("NotifyReport")); n != 0 {
+			t.Fatalf("%d NotifyReports before the answer was written", n)
+		}
+		if a := mustCall(t, r.cp, "GetBaseReport", `{"requestId":2,"reportBase":"FullInventory"}`); status(a) != "Rejected" {
+			t.Errorf("a second report while one waits: %v", a)
+		}
+		hooks.Run(r.cp.log)
+		time.Sleep(time.Second)
+		if n := len(csms.sent("NotifyReport")); n == 0 {
+			t.Fatal("no NotifyReport after the answer")
+		}
+		if a := mustCall(t, r.cp, "GetBaseReport", `{"requestId":3,"reportBase":"FullInventory"}`); status(a) != "Accepted" {
+			t.Errorf("a report after the first was sent: %v", a)
+		}
+	})
+}
+
+// F05 and F06: the cable of a transaction stays locked
+// (OngoingAuthorizedTransaction); a BootNotification is not triggered
+// once the boot was accepted.
+func TestUnlockDuringATransactionAndATriggeredBootAfterAccepted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS(t)
+		r := startRig(t, csms, nil, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		if a := mustCall(t, r.cp, "TriggerMessage", `{"requestedMessage":"BootNotification"}`); status(a) != "Rejected" {
+			t.Errorf("TriggerMessage BootNotification when Accepted: %v", a)
+		}
+		r.board.Plug(1, sim.EV{})
+		r.board.Present("TAG1", 1)
+		time.Sleep(5 * time.Second)
+		if a := mustCall(t, r.cp, "UnlockConnector", `{"evseId":1,"connectorId":1}`); status(a) != "OngoingAuthorizedTransaction" {
+			t.Errorf("UnlockConnector during a transaction: %v", a)
+		}
+		for _, c := range csms.sent("TransactionEvent") {
+			if decode[ocpp201.TransactionEventRequest](t, c).EventType == ocpp201.TransactionEventEnded {
+				t.Error("the unlock ended the transaction")
+			}
 		}
 	})
 }
