@@ -577,3 +577,29 @@ func TestAfterAnswer(t *testing.T) {
 		t.Errorf("events:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
 }
+
+// On a 2.0.1 connection malformed frames are answered with OCPP-J
+// 2.0.1's codes: an unknown message type MessageTypeNotSupported, a frame
+// whose id cannot be read RpcFrameworkError (id "-1"), the others in
+// 2.0.1's spelling.
+func TestMalformedFramesOverOCPP201GetItsCodes(t *testing.T) {
+	s := newCSMS(t, false, withSubprotocols("ocpp2.0.1"))
+	c, _, _ := startClient(t, Options{URL: s.URL(), Handler: echoHandler, Subprotocols: []string{"ocpp2.0.1"}, MinBackoff: 10 * time.Millisecond})
+	cc := s.next(t)
+	for _, tt := range []struct {
+		name, frame, id string
+		code            rpc.ErrorCode
+	}{
+		{"not json", `hello`, "-1", rpc.RpcFrameworkError},
+		{"unknown type", `[7,"u7",{}]`, "u7", rpc.MessageTypeNotSupported},
+		{"payload array", `[2,"f4","Echo",[1]]`, "f4", rpc.FormatViolation},
+		{"too few", `[2,"f1","Echo"]`, "f1", rpc.ProtocolError},
+	} {
+		cc.send(t, tt.frame)
+		f := cc.readFrame(t)
+		if f.Type != CallError || f.ID != tt.id || f.Error.Code != tt.code {
+			t.Errorf("%s: answered %v %q %+v, want CALLERROR %q %s", tt.name, f.Type, f.ID, f.Error, tt.id, tt.code)
+		}
+		checkAlive(t, c, cc)
+	}
+}

@@ -399,3 +399,16 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// frameCode201 is a frame error's code in OCPP-J 2.0.1: an unknown
+// message type is MessageTypeNotSupported, a frame whose message id
+// cannot be read RpcFrameworkError, the others 1.6's in 2.0.1's spelling.
+func frameCode201(e *FrameError) rpc.ErrorCode {
+	switch {
+	case e.Type != 0 && e.Type != Call && e.Type != CallResult && e.Type != CallError:
+		return rpc.MessageTypeNotSupported
+	case e.ID == "":
+		return rpc.RpcFrameworkError
+	}
+	return e.Code.To201()
+}

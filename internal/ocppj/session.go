@@ -493,7 +493,11 @@ func (s *session) handleOne(ctx context.Context, in incoming) error {
 		id = "-1" // as OCPP 2.0.1 asks for an id that could not be read
 	}
 	s.c.log.Warn("answered a malformed frame", "err", in.err)
-	return s.writeAnswer(id, nil, &rpc.Error{Code: in.err.Code, Description: in.err.Msg})
+	code := in.err.Code
+	if s.v201 {
+		code = frameCode201(in.err)
+	}
+	return s.writeAnswer(id, nil, &rpc.Error{Code: code, Description: in.err.Msg})
 }
 
 // answer runs the handler for the CALL f and writes its answer.
