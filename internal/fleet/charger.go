@@ -220,7 +220,7 @@ func (c *Charger) newCertificate() {
 // halted restarts the software after a reset, as a reboot does, and
 // connects again.
 func (c *Charger) halted(chargepoint.Halt) {
-	c.cp.Restart()
+	c.cp.Restart(chargepoint.BootRemoteReset)
 	c.client.Reconnect()
 }
 
@@ -241,7 +241,7 @@ func (c *Charger) restorePower() {
 	if !c.powerOff.Swap(false) {
 		return
 	}
-	c.cp.Restart()
+	c.cp.Restart(chargepoint.BootPowerUp)
 	for _, ch := range []chan struct{}{c.power, c.dlmPower} {
 		select {
 		case ch <- struct{}{}:

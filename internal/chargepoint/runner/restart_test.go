@@ -39,7 +39,7 @@ func TestAResetIsToldOnceAndRestartsOnce(t *testing.T) {
 		var halts atomic.Int32
 		var u *Unit
 		u, err = r.Add(UnitOptions{Core: chargepoint.Config{Connectors: 1, MaxCurrent: 32, Rules: chargepoint.Rules{ResetFlush: 300 * time.Millisecond}},
-			Settings: settings, Board: b, Link: link, OnHalt: func(chargepoint.Halt) { halts.Add(1); u.Restart() }})
+			Settings: settings, Board: b, Link: link, OnHalt: func(chargepoint.Halt) { halts.Add(1); u.Restart(chargepoint.BootRemoteReset) }})
 		if err != nil {
 			t.Fatal(err)
 		}

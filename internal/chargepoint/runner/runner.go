@@ -410,6 +410,7 @@ func (u *Unit) step(now time.Time, items []item) {
 		switch {
 		case it.restart:
 			u.restarting = true
+			u.opts.Core.BootReason = it.reason
 			continue
 		case it.cut:
 			u.cut()

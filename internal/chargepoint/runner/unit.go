@@ -233,6 +233,8 @@ type item struct {
 	// restart starts the software again from the store; cut takes the
 	// power away (see Restart and PowerCut).
 	restart, cut bool
+	// reason is a restart's boot reason.
+	reason chargepoint.BootReason
 }
 
 func (u *Unit) enqueue(it item) {
@@ -292,7 +294,12 @@ func (u *Unit) Do(ctx context.Context, cmd any) (any, error) {
 // the core had halted cleanly; after PowerCut, the transactions it had
 // open end with PowerLoss. The hardware, and the EVs plugged into it,
 // live on. The caller reconnects the link.
-func (u *Unit) Restart() { u.enqueue(item{restart: true}) }
+//
+// reason is why it starts, for BootNotification: BootRemoteReset after a
+// reset, BootPowerUp when the power comes back.
+func (u *Unit) Restart(reason chargepoint.BootReason) {
+	u.enqueue(item{restart: true, reason: reason})
+}
 
 // PowerCut takes the power away, as a kill -9 or a pulled fuse does: the
 // core is dropped as it stands, mid-step; what it had handed to the

@@ -318,7 +318,7 @@ func (st *Station) Halted() <-chan chargepoint.Halt { return st.unit.Halted() }
 
 // Restart starts the software of a charge point on a shared runner again
 // from its store, as a reboot does (see runner.Unit.Restart).
-func (st *Station) Restart() { st.unit.Restart() }
+func (st *Station) Restart(reason chargepoint.BootReason) { st.unit.Restart(reason) }
 
 // SetSkew sets the charge point's clock off by d (see
 // runner.Unit.SetSkew).
