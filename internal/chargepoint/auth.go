@@ -147,7 +147,7 @@ func (c *Core) presented(e TagPresented) {
 		c.log.Info("tag already charging elsewhere (ConcurrentTx)", "id_tag", idTag, "connector", cn.id)
 		return
 	}
-	c.authorize(cn, idTag, false, nil, nil, e.Known)
+	c.authorize(cn, idTag, false, nil, nil, "", e.Known)
 }
 
 // pickConnector chooses the connector a tag starts on: the one asked for,
@@ -192,16 +192,17 @@ func (c *Core) busyWith(idTag string) bool {
 
 // authorize decides on an idTag for a connector: at once from local
 // knowledge, or through Authorize. remote marks a remote start.
-func (c *Core) authorize(cn *connector, idTag string, remote bool, profile *smartcharging.Profile, remoteID *int, known Known) {
+func (c *Core) authorize(cn *connector, idTag string, remote bool, profile *smartcharging.Profile, remoteID *int, tokenType string, known Known) {
 	d := decideAuth(c.online(), c.keys(), known, c.now)
 	c.log.Info("authorization", "connector", cn.id, "id_tag", idTag, "verdict", d.verdict, "reason", d.reason, "remote", remote)
 	switch d.verdict {
 	case verdictAccept:
-		c.authorized(cn, grant{idTag: idTag, parent: d.info.Parent, profile: profile, remoteID: remoteID})
+		c.authorized(cn, grant{idTag: idTag, parent: d.info.Parent, profile: profile, remoteID: remoteID, tokenType: tokenType})
 	case verdictReject:
 	case verdictAsk:
 		cn.authorizing = idTag
-		c.call(Authorize{IDTag: idTag}, pendingCall{kind: callAuthorize, conn: cn.id, idTag: idTag, profile: profile, remoteID: remoteID, known: known})
+		c.call(Authorize{IDTag: idTag, TokenType: tokenType}, pendingCall{kind: callAuthorize, conn: cn.id, idTag: idTag, profile: profile,
+			remoteID: remoteID, tokenType: tokenType, known: known})
 	}
 }
 
@@ -217,7 +218,7 @@ func (c *Core) authorizeAnswered(p pendingCall, e Answered) {
 	if e.Failure != Delivered || !ok {
 		c.log.Warn("Authorize got no answer; deciding offline", "id_tag", p.idTag, "err", e.Err)
 		if d := decideAuth(false, c.keys(), p.known, c.now); d.verdict == verdictAccept {
-			c.authorized(cn, grant{idTag: p.idTag, parent: d.info.Parent, profile: p.profile, remoteID: p.remoteID})
+			c.authorized(cn, grant{idTag: p.idTag, parent: d.info.Parent, profile: p.profile, remoteID: p.remoteID, tokenType: p.tokenType})
 		} else {
 			delete(c.promises, p.profile)
 		}
@@ -225,7 +226,7 @@ func (c *Core) authorizeAnswered(p pendingCall, e Answered) {
 	}
 	c.remember(p.idTag, a.Info)
 	if a.Info.Valid(c.now) {
-		c.authorized(cn, grant{idTag: p.idTag, parent: a.Info.Parent, profile: p.profile, remoteID: p.remoteID})
+		c.authorized(cn, grant{idTag: p.idTag, parent: a.Info.Parent, profile: p.profile, remoteID: p.remoteID, tokenType: p.tokenType})
 		return
 	}
 	delete(c.promises, p.profile)

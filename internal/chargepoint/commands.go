@@ -95,11 +95,11 @@ func (c *Core) remoteStart(r RemoteStart) bool {
 	case c.free == FreeFixedTagAnyTag || c.free == FreeFixedTagNoAuth: // free charging in the fixed tag's name
 		c.authorized(cn, grant{idTag: c.fixedTag(), profile: profile, remoteID: r.RemoteStartID})
 	case c.free == FreeAnyTag:
-		c.authorized(cn, grant{idTag: r.IDTag, profile: profile, remoteID: r.RemoteStartID})
+		c.authorized(cn, grant{idTag: r.IDTag, profile: profile, remoteID: r.RemoteStartID, tokenType: r.TokenType})
 	case c.s.AuthorizeRemoteTxRequests:
-		c.authorize(cn, r.IDTag, true, profile, r.RemoteStartID, r.Known)
+		c.authorize(cn, r.IDTag, true, profile, r.RemoteStartID, r.TokenType, r.Known)
 	default:
-		c.authorized(cn, grant{idTag: r.IDTag, profile: profile, remoteID: r.RemoteStartID})
+		c.authorized(cn, grant{idTag: r.IDTag, profile: profile, remoteID: r.RemoteStartID, tokenType: r.TokenType})
 	}
 	return true
 }

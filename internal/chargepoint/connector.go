@@ -77,8 +77,9 @@ type grant struct {
 	// transaction, if any.
 	profile *smartcharging.Profile
 	// remoteID is the remote start's id (OCPP 2.0.1's remoteStartId), if
-	// it gave one.
-	remoteID *int
+	// it gave one; tokenType its token's type.
+	remoteID  *int
+	tokenType string
 }
 
 // pendingAuth is an authorization waiting for an EV.

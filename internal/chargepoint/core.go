@@ -193,11 +193,12 @@ type pendingCall struct {
 	conn    int
 	idTag   string
 	profile *smartcharging.Profile
-	// remoteID is the remote start's id an Authorize is for.
-	remoteID *int
-	known    Known
-	status   connStatus
-	entry    JournalEntry
+	// remoteID and tokenType are the remote start's an Authorize is for.
+	remoteID  *int
+	tokenType string
+	known     Known
+	status    connStatus
+	entry     JournalEntry
 	// connection is the connection a status went out on (Core.connections).
 	connection int
 }

@@ -211,6 +211,9 @@ type RemoteStart struct {
 	// RemoteStartID is OCPP 2.0.1's remoteStartId, carried into the
 	// transaction's start; nil: none.
 	RemoteStartID *int
+	// TokenType is OCPP 2.0.1's type of the id token (Central, eMAID…),
+	// told with the tag; "": read by the RFID reader.
+	TokenType string
 }
 
 // RemoteStop asks to stop the transaction with the central system's id.

@@ -133,9 +133,11 @@ type TxMessage struct {
 	CSMSID int
 }
 
-// Authorize asks the central system about an idTag.
+// Authorize asks the central system about an idTag (of TokenType, ""
+// for the RFID reader's).
 type Authorize struct {
-	IDTag string
+	IDTag     string
+	TokenType string
 }
 
 // MeterValues sends a sample that is not journaled (a clock-aligned one

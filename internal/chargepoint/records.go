@@ -132,8 +132,10 @@ type Transaction struct {
 	MeterStart    int       `json:"meterStart"`
 	Started       time.Time `json:"started"`
 	ReservationID *int      `json:"reservationId,omitempty"`
-	// RemoteStartID is the id of the remote start that asked for it.
-	RemoteStartID *int `json:"remoteStartId,omitempty"`
+	// RemoteStartID is the id of the remote start that asked for it, and
+	// TokenType its token's type ("": the RFID reader's).
+	RemoteStartID *int   `json:"remoteStartId,omitempty"`
+	TokenType     string `json:"tokenType,omitempty"`
 	// Silent: a free-charging session without transaction messages.
 	Silent bool `json:"silent,omitempty"`
 	// CSMSID is the central system's id, 0 until known.
@@ -244,8 +246,10 @@ type TxEvent struct {
 	At      time.Time `json:"at"`
 	// ReservationID is the reservation a start used.
 	ReservationID *int `json:"reservationId,omitempty"`
-	// RemoteStartID is the remote start's id a start answers.
-	RemoteStartID *int `json:"remoteStartId,omitempty"`
+	// RemoteStartID is the remote start's id a start answers, TokenType
+	// the type of its token.
+	RemoteStartID *int   `json:"remoteStartId,omitempty"`
+	TokenType     string `json:"tokenType,omitempty"`
 	// Reason is why a transaction stopped.
 	Reason StopReason `json:"reason,omitempty"`
 	// Samples are the meter values of an update, or the transaction data

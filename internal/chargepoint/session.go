@@ -170,7 +170,8 @@ func (c *Core) start(cn *connector, g grant) {
 	r := c.meters[cn.id-1]
 	c.lastTx++
 	t := &Transaction{Local: c.lastTx, Connector: cn.id, IDTag: g.idTag, ParentIDTag: g.parent, Holder: g.holder,
-		MeterStart: wh(r.EnergyWh), Started: now, Silent: g.silent, LastWh: r.EnergyWh, LastAt: now, RemoteStartID: g.remoteID}
+		MeterStart: wh(r.EnergyWh), Started: now, Silent: g.silent, LastWh: r.EnergyWh, LastAt: now, RemoteStartID: g.remoteID,
+		TokenType: g.tokenType}
 	if use != nil {
 		id := use.ID
 		t.ReservationID = &id
@@ -185,7 +186,7 @@ func (c *Core) start(cn *connector, g grant) {
 	c.record(RegisterKept{Connector: cn.id, Wh: r.EnergyWh})
 	if !t.Silent {
 		seq := c.journal.append(c, t.Local, TxStarted, TxEvent{Connector: cn.id, IDTag: t.IDTag, MeterWh: t.MeterStart,
-			At: now, ReservationID: t.ReservationID, RemoteStartID: t.RemoteStartID})
+			At: now, ReservationID: t.ReservationID, RemoteStartID: t.RemoteStartID, TokenType: t.TokenType})
 		cn.holdFor = max(cn.holdFor, seq)
 	}
 	cn.tx, cn.auth, cn.finishing, cn.heldFor = t, nil, false, ""

@@ -205,7 +205,7 @@ func truncate(s string, n int) string {
 func (cp *ChargePoint) requestStart(ctx context.Context, r *ocpp201.RequestStartTransactionRequest) (any, error) {
 	rejected := &ocpp201.RequestStartTransactionResponse{Status: ocpp201.RequestStartStopStatusRejected}
 	id := r.RemoteStartId
-	rs := chargepoint.RemoteStart{IDTag: r.IdToken.IdToken, RemoteStartID: &id}
+	rs := chargepoint.RemoteStart{IDTag: r.IdToken.IdToken, RemoteStartID: &id, TokenType: string(r.IdToken.Type)}
 	if r.EvseId != nil {
 		if *r.EvseId < 1 {
 			return rejected, nil

@@ -91,7 +91,7 @@ func render(msg any) (string, any, error) {
 		return "StatusNotification", &ocpp201.StatusNotificationRequest{Timestamp: ocpp201.DateTime{Time: m.Since},
 			ConnectorStatus: connectorStatus(m.State), EvseId: m.Connector, ConnectorId: 1}, nil
 	case chargepoint.Authorize:
-		return "Authorize", &ocpp201.AuthorizeRequest{IdToken: idToken(m.IDTag)}, nil
+		return "Authorize", &ocpp201.AuthorizeRequest{IdToken: idToken(m.IDTag, m.TokenType)}, nil
 	case chargepoint.MeterValues:
 		return "MeterValues", &ocpp201.MeterValuesRequest{EvseId: m.Connector, MeterValue: meterValues([]chargepoint.Sample{m.Sample})}, nil
 	case chargepoint.SecurityEventNotification:
@@ -118,9 +118,13 @@ func connectorStatus(s chargepoint.ConnectorState) ocpp201.ConnectorStatus {
 	return ocpp201.ConnectorStatusAvailable
 }
 
-// idToken is an idTag as 2.0.1's IdToken: read by the RFID reader.
-func idToken(tag string) ocpp201.IdToken {
-	return ocpp201.IdToken{IdToken: tag, Type: ocpp201.IdTokenEnumISO14443}
+// idToken is an idTag as 2.0.1's IdToken, of its type ("": read by the
+// RFID reader, ISO14443).
+func idToken(tag, typ string) ocpp201.IdToken {
+	if typ == "" {
+		typ = string(ocpp201.IdTokenEnumISO14443)
+	}
+	return ocpp201.IdToken{IdToken: tag, Type: ocpp201.IdTokenEnum(typ)}
 }
 
 // TransactionID is the 2.0.1 transactionId of a transaction: the charging
@@ -161,7 +165,7 @@ func renderTx(m runner.TxCall) (string, any, error) {
 		}
 		req.TransactionInfo.ChargingState = ocpp201.ChargingStateEVConnected
 		if ev.IDTag != "" && ev.IDTag != chargepoint.OfflineTag {
-			t := idToken(ev.IDTag)
+			t := idToken(ev.IDTag, ev.TokenType)
 			req.IdToken = &t
 		}
 		req.ReservationId = ev.ReservationID
@@ -178,7 +182,7 @@ func renderTx(m runner.TxCall) (string, any, error) {
 		req.EventType, req.TriggerReason = ocpp201.TransactionEventEnded, stopTrigger(ev.Reason)
 		req.TransactionInfo.StoppedReason = stoppedReason(ev.Reason)
 		if ev.IDTag != "" {
-			t := idToken(ev.IDTag)
+			t := idToken(ev.IDTag, "")
 			req.IdToken = &t
 		}
 		end := ocpp201.MeterValue{Timestamp: req.Timestamp, SampledValue: []ocpp201.SampledValue{{

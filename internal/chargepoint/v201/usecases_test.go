@@ -237,7 +237,8 @@ func TestC01AnUnknownIdTokenStartsNothing(t *testing.T) {
 }
 
 // F01: RequestStartTransaction on a plugged EV starts a transaction whose
-// Started carries the remoteStartId, with triggerReason RemoteStart.
+// Started carries the remoteStartId, with triggerReason RemoteStart, and
+// the token with its type.
 func TestF01ARemoteStartCarriesItsId(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		csms := newFakeCSMS(t)
@@ -257,6 +258,19 @@ func TestF01ARemoteStartCarriesItsId(t *testing.T) {
 		s := decode[ocpp201.TransactionEventRequest](t, evs[0])
 		if s.TriggerReason != ocpp201.TriggerReasonRemoteStart || s.TransactionInfo.RemoteStartId == nil || *s.TransactionInfo.RemoteStartId != 42 {
 			t.Errorf("Started: %+v", s)
+		}
+		// The token keeps its type, in Authorize (AuthorizeRemoteStart is
+		// on) and in Started.
+		if s.IdToken == nil || s.IdToken.Type != ocpp201.IdTokenEnumCentral {
+			t.Errorf("Started's idToken %+v, want the Central token", s.IdToken)
+		}
+		for _, c := range csms.sent("Authorize") {
+			if a := decode[ocpp201.AuthorizeRequest](t, c); a.IdToken.Type != ocpp201.IdTokenEnumCentral {
+				t.Errorf("Authorize %+v, want the Central token", a.IdToken)
+			}
+		}
+		if len(csms.sent("Authorize")) != 1 {
+			t.Errorf("Authorize sent %d times, want once (AuthorizeRemoteStart)", len(csms.sent("Authorize")))
 		}
 	})
 }
