@@ -464,6 +464,7 @@ func runOnce(ctx context.Context, opts Options, bootReason chargepoint.BootReaso
 		MinBackoff:   opts.MinBackoff,
 		MaxBackoff:   opts.MaxBackoff,
 		Subprotocols: opts.OCPP,
+		Offer:        faces.Station.Offer,
 		Handler:      faces,
 		Logger:       log,
 		Trace:        opts.Trace,

@@ -122,6 +122,7 @@ func (f *Fleet) newCharger(m member, part kv.Store, httpClient *http.Client, tls
 		MinBackoff:   f.opts.MinBackoff,
 		MaxBackoff:   f.opts.MaxBackoff,
 		Subprotocols: g.OCPP,
+		Offer:        c.faces.Station.Offer,
 		Handler:      &handler{c: c, stats: f.stats, mis: g.Misbehave, inner: c.faces, link: c.link},
 		Logger:       services.Logger,
 		OnConnect:    c.onConnect,

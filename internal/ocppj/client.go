@@ -52,6 +52,10 @@ type Options struct {
 	// Subprotocols, when set, are offered instead, in order of
 	// preference: the server picks one (Client.Subprotocol says which).
 	Subprotocols []string
+	// Offer, when set, narrows Subprotocols at each connection attempt
+	// (a charge point with messages of one protocol waiting offers that
+	// one only); it returns some of them, in order, or all.
+	Offer func(all []string) []string
 	// Password, when it returns a non-empty password, makes the client send
 	// HTTP Basic authentication with ID as user (OCPP security profiles 1
 	// and 2). It is read at every connection attempt.

@@ -116,6 +116,22 @@ func TestTheServerPicksOneOfTheSubprotocolsOffered(t *testing.T) {
 	}
 }
 
+// Offer narrows what a connection attempt offers (a charge point with
+// messages of one protocol waiting).
+func TestOfferNarrowsTheSubprotocolsOfAnAttempt(t *testing.T) {
+	s := newCSMS(t, false, withSubprotocols("ocpp2.0.1", "ocpp1.6"))
+	cl, _, _ := startClient(t, Options{URL: s.URL(), ID: "CP1", Subprotocols: []string{"ocpp2.0.1", "ocpp1.6"},
+		Offer: func([]string) []string { return []string{"ocpp1.6"} }})
+	cc := s.next(t)
+	if got := cc.req.Header.Get("Sec-WebSocket-Protocol"); got != "ocpp1.6" {
+		t.Errorf("offered %q, want ocpp1.6 only", got)
+	}
+	waitUntil(t, "Connected", cl.Connected)
+	if got := cl.Subprotocol(); got != "ocpp1.6" {
+		t.Errorf("speaking %q", got)
+	}
+}
+
 // Requirement 7: the backoff's bounds, growth and jitter.
 func TestBackoff(t *testing.T) {
 	b := backoff{min: 10 * time.Millisecond, max: 100 * time.Millisecond}

@@ -172,12 +172,18 @@ func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
 			return nil, fmt.Errorf("ocppj: dial %s: %w", c.target, err)
 		}
 	}
+	offered := c.opts.Subprotocols
+	if c.opts.Offer != nil {
+		if some := c.opts.Offer(offered); len(some) > 0 {
+			offered = some
+		}
+	}
 	dctx, cancel := context.WithTimeout(ctx, c.opts.HandshakeTimeout)
 	defer cancel()
 	conn, resp, err := websocket.Dial(dctx, c.target, &websocket.DialOptions{
 		HTTPClient:   c.http,
 		HTTPHeader:   header,
-		Subprotocols: c.opts.Subprotocols,
+		Subprotocols: offered,
 	})
 	if err != nil {
 		if resp != nil {
@@ -191,10 +197,10 @@ func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
 		return nil, fmt.Errorf("ocppj: dial %s: %w", c.target, err)
 	}
 	got := conn.Subprotocol()
-	if !slices.Contains(c.opts.Subprotocols, got) {
-		offered := strings.Join(c.opts.Subprotocols, ", ")
-		conn.Close(websocket.StatusProtocolError, "subprotocol required: "+offered)
-		return nil, fmt.Errorf("%w: offered %s, got %q", ErrSubprotocol, offered, got)
+	if !slices.Contains(offered, got) {
+		list := strings.Join(offered, ", ")
+		conn.Close(websocket.StatusProtocolError, "subprotocol required: "+list)
+		return nil, fmt.Errorf("%w: offered %s, got %q", ErrSubprotocol, list, got)
 	}
 	c.subprotocol.Store(got)
 	conn.SetReadLimit(c.opts.ReadLimit)

@@ -294,7 +294,7 @@ func (st *Station) Run(ctx context.Context, caller Caller) error {
 	done := make(chan error, 1)
 	go func() { done <- st.runner.Run(ctx) }()
 	if caller.Connected() {
-		st.unit.LinkUp()
+		st.Connected()
 	}
 	select {
 	case h := <-st.unit.Halted():
@@ -329,8 +329,59 @@ func (st *Station) SetSkew(d time.Duration) { st.unit.SetSkew(d) }
 func (st *Station) PowerCut() { st.unit.PowerCut() }
 
 // Connected tells the charge point that a connection to the central system
-// is up (again); the transport calls it.
-func (st *Station) Connected() { st.unit.LinkUp() }
+// is up (again); the transport calls it. The protocol it speaks is kept
+// (see Offer).
+func (st *Station) Connected() {
+	st.keepProtocol(st.Speaking())
+	st.unit.LinkUp()
+}
+
+// The station's own bucket in its store, and its key.
+const (
+	bucketStation = "station"
+	keyProtocol   = "protocol" // the protocol of the last connection
+)
+
+// keepProtocol keeps the protocol of a new connection, if it changed and
+// the station speaks more than one.
+func (st *Station) keepProtocol(p string) {
+	if len(st.links) < 2 {
+		return
+	}
+	var kept string
+	st.opts.Store.View(func(tx kv.Tx) error {
+		kept = string(tx.Get(bucketStation, keyProtocol))
+		return nil
+	})
+	if kept == p {
+		return
+	}
+	if err := st.opts.Store.Update(func(tx kv.Tx) error { return tx.Put(bucketStation, keyProtocol, []byte(p)) }); err != nil {
+		st.log.Warn("the protocol of the connection not kept", "protocol", p, "err", err)
+	}
+}
+
+// Offer narrows the subprotocols a connection offers: while messages wait
+// in the journal, only the protocol of the last connection, which they
+// belong to (a 1.6 StopTransaction cannot go as a 2.0.1 message of a
+// transaction the 2.0.1 central system never saw start); otherwise all.
+// It is safe for concurrent use.
+func (st *Station) Offer(all []string) []string {
+	if len(st.links) < 2 || st.unit.JournalDepth() == 0 {
+		return all
+	}
+	var kept string
+	st.opts.Store.View(func(tx kv.Tx) error {
+		kept = string(tx.Get(bucketStation, keyProtocol))
+		return nil
+	})
+	for _, p := range all {
+		if p == kept {
+			return []string{p}
+		}
+	}
+	return all
+}
 
 // Disconnected tells the charge point that the connection is down; the
 // transport calls it.
