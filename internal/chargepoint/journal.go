@@ -43,6 +43,7 @@ func (j *journal) restore(r Restored) {
 
 // append journals a transaction event and returns its sequence.
 func (j *journal) append(c *Core, tx int64, kind TxEventKind, ev TxEvent) uint64 {
+	ev.Offline = !c.connected
 	j.lastSeq++
 	e := JournalEntry{Seq: j.lastSeq, Kind: kind, Tx: tx, IDTag: ev.IDTag}
 	j.entries = append(j.entries, e)

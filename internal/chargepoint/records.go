@@ -258,6 +258,9 @@ type TxEvent struct {
 	// SeqNo numbers a transaction's events from 0, without gaps, across
 	// restarts (OCPP 2.0.1's seqNo).
 	SeqNo int `json:"seqNo,omitempty"`
+	// Offline: the event happened while the link was down (OCPP 2.0.1's
+	// offline).
+	Offline bool `json:"offline,omitempty"`
 	// Security and TechInfo are a SecurityNote's event.
 	Security SecurityEventType `json:"security,omitempty"`
 	TechInfo string            `json:"techInfo,omitempty"`

@@ -281,6 +281,10 @@ func (cp *ChargePoint) reset(ctx context.Context, r *ocpp201.ResetRequest) (any,
 func (cp *ChargePoint) changeAvailability(ctx context.Context, r *ocpp201.ChangeAvailabilityRequest) (any, error) {
 	c := chargepoint.ChangeAvailability{Operative: r.OperationalStatus == ocpp201.OperationalStatusOperative}
 	if r.Evse != nil {
+		if r.Evse.ConnectorId != nil && *r.Evse.ConnectorId != 1 {
+			// Each EVSE has one connector.
+			return &ocpp201.ChangeAvailabilityResponse{Status: ocpp201.ChangeAvailabilityStatusRejected}, nil
+		}
 		c.Connector = r.Evse.Id
 	}
 	res, err := cp.exec(ctx, c)

@@ -152,6 +152,10 @@ func renderTx(m runner.TxCall) (string, any, error) {
 	}
 	req := &ocpp201.TransactionEventRequest{Timestamp: ocpp201.DateTime{Time: ev.At}, SeqNo: ev.SeqNo,
 		TransactionInfo: ocpp201.Transaction{TransactionId: TransactionID(m.Entry.Tx)}}
+	if ev.Offline {
+		offline := true
+		req.Offline = &offline
+	}
 	if ev.Connector > 0 {
 		one := 1
 		req.Evse = &ocpp201.EVSE{Id: ev.Connector, ConnectorId: &one}

@@ -13,6 +13,7 @@ import (
 	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/hw/sim"
 	"github.com/evse-dev/evse/internal/kv"
+	"github.com/evse-dev/evse/internal/ocpp201"
 )
 
 // speaking201 is the fake CSMS as a transport that agreed on ocpp2.0.1.
@@ -22,7 +23,8 @@ func (speaking201) Subprotocol() string { return Subprotocol }
 
 // A station that speaks both versions offers, while messages wait in its
 // journal, only the protocol they were made for (the last connection's,
-// kept in its store across restarts); with an empty journal, both.
+// kept in its store across restarts); with an empty journal, both. The
+// events made offline say so.
 func TestAStationWithMessagesWaitingOffersTheirProtocolOnly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cat, err := config.NewCatalogue(map[string]string{"AllowOfflineTxForUnknownId": "true"})
@@ -65,6 +67,18 @@ func TestAStationWithMessagesWaitingOffersTheirProtocolOnly(t *testing.T) {
 		}
 		if got := st.Offer(both); !slices.Equal(got, []string{Subprotocol}) {
 			t.Errorf("with TransactionEvents waiting: offers %v, want 2.0.1 only", got)
+		}
+		// Delivered once the link is back, the events say they happened
+		// offline.
+		csms.offline.Store(false)
+		st.Connected()
+		time.Sleep(10 * time.Second)
+		evs := csms.sent("TransactionEvent")
+		if len(evs) == 0 {
+			t.Fatal("no TransactionEvent after the link came back")
+		}
+		if e := decode[ocpp201.TransactionEventRequest](t, evs[0]); e.Offline == nil || !*e.Offline {
+			t.Errorf("the Started made offline: %+v", e)
 		}
 	})
 }
