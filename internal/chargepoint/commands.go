@@ -55,6 +55,14 @@ func (c *Core) command(e Command) {
 		c.reply(e.ID, nil)
 	case Query:
 		c.out.Messages = append(c.out.Messages, Message{Reply: e.ID, Body: c.status(), Now: true})
+	case QueryQueue:
+		n := 0
+		for _, en := range c.journal.entries {
+			if cmd.Tx == 0 && en.Kind != SecurityNote || cmd.Tx != 0 && en.Tx == cmd.Tx {
+				n++
+			}
+		}
+		c.out.Messages = append(c.out.Messages, Message{Reply: e.ID, Body: n, Now: true})
 	case UpdateFirmware:
 		c.reply(e.ID, c.updateFirmware(cmd))
 	case GetDiagnostics:

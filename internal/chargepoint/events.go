@@ -353,6 +353,13 @@ type EmergencyStop struct{}
 // Query asks for the charge point's state. Reply: Status.
 type Query struct{}
 
+// QueryQueue asks how many journaled messages of a transaction (by its
+// local id; 0: of any transaction) wait for the central system. Reply:
+// int.
+type QueryQueue struct {
+	Tx int64
+}
+
 // UpdateFirmware downloads, checks and installs a firmware image from At
 // on, with Retries more attempts Interval apart, then reboots. With a
 // Signature (SignedUpdateFirmware, whose signing certificate the adapter

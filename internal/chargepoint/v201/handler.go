@@ -349,16 +349,23 @@ func (cp *ChargePoint) trigger(ctx context.Context, r *ocpp201.TriggerMessageReq
 }
 
 // transactionStatus answers GetTransactionStatus: whether the transaction
-// runs, and whether messages wait in the journal (of any transaction: the
-// journal is one queue).
+// runs, and whether its messages wait in the journal (without one, whether
+// any do).
 func (cp *ChargePoint) transactionStatus(ctx context.Context, r *ocpp201.GetTransactionStatusRequest) (any, error) {
 	st, err := cp.Status(ctx)
 	if err != nil {
 		return nil, err
 	}
-	resp := &ocpp201.GetTransactionStatusResponse{MessagesInQueue: st.Journal > 0}
+	local, _ := localOf(r.TransactionId)
+	if r.TransactionId != "" && local == 0 {
+		local = -1 // none of this station's: nothing of it waits
+	}
+	queued, err := cp.Unit().Do(ctx, chargepoint.QueryQueue{Tx: local})
+	if err != nil {
+		return nil, err
+	}
+	resp := &ocpp201.GetTransactionStatusResponse{MessagesInQueue: queued.(int) > 0}
 	if r.TransactionId != "" {
-		local, _ := localOf(r.TransactionId)
 		ongoing := false
 		for _, c := range st.Connectors {
 			if c.Transaction != nil && c.Transaction.LocalID == local {

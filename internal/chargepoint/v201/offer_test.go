@@ -68,6 +68,13 @@ func TestAStationWithMessagesWaitingOffersTheirProtocolOnly(t *testing.T) {
 		if got := st.Offer(both); !slices.Equal(got, []string{Subprotocol}) {
 			t.Errorf("with TransactionEvents waiting: offers %v, want 2.0.1 only", got)
 		}
+		// E14: the transaction's messages wait; another's do not.
+		if a := mustCall(t, face201, "GetTransactionStatus", `{"transactionId":"EVSE-1"}`); a["messagesInQueue"] != true || a["ongoingIndicator"] != true {
+			t.Errorf("GetTransactionStatus of the offline transaction: %v", a)
+		}
+		if a := mustCall(t, face201, "GetTransactionStatus", `{"transactionId":"EVSE-7"}`); a["messagesInQueue"] != false || a["ongoingIndicator"] != false {
+			t.Errorf("GetTransactionStatus of another: %v", a)
+		}
 		// Delivered once the link is back, the events say they happened
 		// offline.
 		csms.offline.Store(false)
