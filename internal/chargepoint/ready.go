@@ -123,6 +123,8 @@ type StatusNotification struct {
 	Info string
 	// Since is when the connector took this state.
 	Since time.Time
+	// Plugged: an EV was in the connector when it took this state.
+	Plugged bool
 }
 
 // TxMessage sends a journaled transaction event; the runner reads its

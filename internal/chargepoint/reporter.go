@@ -29,6 +29,9 @@ type connStatus struct {
 	code  string
 	info  string    // free text for the central system
 	since time.Time // when it took this state
+	// plugged: an EV (or cable) is in the connector, when it took this
+	// state (OCPP 2.0.1 tells a Preparing without one as Available).
+	plugged bool
 	// holdFor is a journal sequence that must be delivered before this
 	// state is told.
 	holdFor uint64
@@ -46,10 +49,10 @@ func (r *reporter) init(connectors int) {
 }
 
 // set records the state a connector has now.
-func (r *reporter) set(id int, state ConnectorState, code string, now time.Time, holdFor uint64) {
+func (r *reporter) set(id int, state ConnectorState, code string, plugged bool, now time.Time, holdFor uint64) {
 	cur := &r.current[id]
 	if cur.state != state || cur.code != code {
-		*cur = connStatus{state: state, code: code, since: now}
+		*cur = connStatus{state: state, code: code, since: now, plugged: plugged}
 	}
 	cur.holdFor = holdFor
 }
@@ -134,14 +137,14 @@ func (c *Core) publish() {
 	case c.inoperative:
 		cp0 = Unavailable
 	}
-	c.rep.set(0, cp0, code, c.now, 0)
+	c.rep.set(0, cp0, code, false, c.now, 0)
 	c.rep.current[0].info = info
 	for _, cn := range c.conns {
 		state, code := cn.state()
 		if c.inoperative && cn.tx == nil && state != Faulted {
 			state = Unavailable
 		}
-		c.rep.set(cn.id, state, code, c.now, cn.holdFor)
+		c.rep.set(cn.id, state, code, cn.pilot.Plugged(), c.now, cn.holdFor)
 	}
 }
 
@@ -162,7 +165,7 @@ func (c *Core) sendStatus() {
 		return
 	}
 	r.out = true
-	c.call(StatusNotification{Connector: id, State: s.state, Error: s.code, Info: s.info, Since: s.since},
+	c.call(StatusNotification{Connector: id, State: s.state, Error: s.code, Info: s.info, Since: s.since, Plugged: s.plugged},
 		pendingCall{kind: callStatus, conn: id, status: s, connection: c.connections})
 }
 

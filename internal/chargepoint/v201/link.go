@@ -89,7 +89,7 @@ func render(msg any) (string, any, error) {
 			return "", nil, errNothingToSend // 2.0.1 tells the state of connectors only
 		}
 		return "StatusNotification", &ocpp201.StatusNotificationRequest{Timestamp: ocpp201.DateTime{Time: m.Since},
-			ConnectorStatus: connectorStatus(m.State), EvseId: m.Connector, ConnectorId: 1}, nil
+			ConnectorStatus: connectorStatus(m.State, m.Plugged), EvseId: m.Connector, ConnectorId: 1}, nil
 	case chargepoint.Authorize:
 		return "Authorize", &ocpp201.AuthorizeRequest{IdToken: idToken(m.IDTag, m.TokenType)}, nil
 	case chargepoint.MeterValues:
@@ -103,9 +103,13 @@ func render(msg any) (string, any, error) {
 	return "", nil, fmt.Errorf("v201: no OCPP 2.0.1 message for %T yet", msg)
 }
 
-// connectorStatus is a connector's state as 2.0.1 tells it.
-func connectorStatus(s chargepoint.ConnectorState) ocpp201.ConnectorStatus {
+// connectorStatus is a connector's state as 2.0.1 tells it: a driver
+// authorized before the EV is plugged in (1.6's Preparing) leaves the
+// connector Available.
+func connectorStatus(s chargepoint.ConnectorState, plugged bool) ocpp201.ConnectorStatus {
 	switch {
+	case s == chargepoint.Preparing && !plugged:
+		return ocpp201.ConnectorStatusAvailable
 	case s == chargepoint.Faulted:
 		return ocpp201.ConnectorStatusFaulted
 	case s == chargepoint.Unavailable:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -346,6 +347,37 @@ func TestUnlockDuringATransactionAndATriggeredBootAfterAccepted(t *testing.T) {
 			if decode[ocpp201.TransactionEventRequest](t, c).EventType == ocpp201.TransactionEventEnded {
 				t.Error("the unlock ended the transaction")
 			}
+		}
+	})
+}
+
+// G01: a driver authorized before the EV is plugged in leaves the
+// connector Available; it is Occupied once the EV is in.
+func TestG01AnAuthorizationBeforeThePlugLeavesTheConnectorAvailable(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS(t)
+		r := startRig(t, csms, map[string]string{"MinimumStatusDuration": "0"}, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		time.Sleep(time.Second)
+		statuses := func() []string {
+			var out []string
+			for _, c := range csms.sent("StatusNotification") {
+				if s := decode[ocpp201.StatusNotificationRequest](t, c); s.EvseId == 1 {
+					out = append(out, string(s.ConnectorStatus))
+				}
+			}
+			return out
+		}
+		r.board.Present("TAG1", 1)
+		time.Sleep(5 * time.Second)
+		if got := statuses(); slices.Contains(got, "Occupied") {
+			t.Errorf("before the EV: %v", got)
+		}
+		r.board.Plug(1, sim.EV{})
+		time.Sleep(5 * time.Second)
+		if got := statuses(); got[len(got)-1] != "Occupied" {
+			t.Errorf("after the EV: %v", got)
 		}
 	})
 }
