@@ -98,6 +98,11 @@ func TestTheRealBinaryAsAnOCPP201ChargingStation(t *testing.T) {
 		}
 	}
 
+	// The local API and the page name the protocol.
+	if _, st := apiDo(t, "GET", p.apiURL(t)+"/api/v1/status", ""); st["protocol"] != "ocpp2.0.1" {
+		t.Errorf("the status names the protocol %v", st["protocol"])
+	}
+
 	// A session, stopped from the CSMS.
 	if st := setVariable(t, s, "CS-201", "SampledDataCtrlr", "TxUpdatedInterval", "1"); st != "Accepted" {
 		t.Fatalf("TxUpdatedInterval: %s", st)

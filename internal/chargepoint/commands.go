@@ -266,7 +266,10 @@ func (c *Core) trigger(id uint64, t Trigger) {
 
 // Status is what the charge point is doing, for the local API.
 type Status struct {
-	Connected    bool         `json:"connected"`
+	Connected bool `json:"connected"`
+	// Protocol is the subprotocol the connection speaks (ocpp1.6,
+	// ocpp2.0.1), filled in by the station; "" while not connected.
+	Protocol     string       `json:"protocol,omitempty"`
 	Registration Registration `json:"registration"`
 	// Journal is the number of journaled events (of transactions, and
 	// security events) waiting for the central system.

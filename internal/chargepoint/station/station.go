@@ -403,7 +403,11 @@ func (st *Station) Status(ctx context.Context) (chargepoint.Status, error) {
 	if err != nil {
 		return chargepoint.Status{}, err
 	}
-	return res.(chargepoint.Status), nil
+	s := res.(chargepoint.Status)
+	if s.Connected {
+		s.Protocol = st.Speaking()
+	}
+	return s, nil
 }
 
 // EmergencyStop stops every transaction with reason EmergencyStop, as the
