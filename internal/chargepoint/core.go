@@ -382,6 +382,7 @@ func (c *Core) Step(now time.Time, meters []hw.Reading, ev Event) []Actuation {
 func (c *Core) Ready() Ready {
 	if !c.halted {
 		c.publish()
+		c.journalChargingStates()
 		c.sendRegistration()
 		c.sendStatus()
 		c.sendJournal()

@@ -145,3 +145,52 @@ func nextAligned(t time.Time, interval time.Duration) time.Time {
 	}
 	return next
 }
+
+// ChargingState is a transaction's state of charge as OCPP 2.0.1 tells it.
+type ChargingState string
+
+// Charging states.
+const (
+	ChargingEVConnected   ChargingState = "EVConnected"
+	ChargingCharging      ChargingState = "Charging"
+	ChargingSuspendedEV   ChargingState = "SuspendedEV"
+	ChargingSuspendedEVSE ChargingState = "SuspendedEVSE"
+	ChargingIdle          ChargingState = "Idle"
+)
+
+// chargingState is a running transaction's state now.
+func (cn *connector) chargingState() ChargingState {
+	switch state, _ := cn.state(); {
+	case !cn.pilot.Plugged():
+		return ChargingIdle
+	case state == Charging:
+		return ChargingCharging
+	case state == SuspendedEVSE:
+		return ChargingSuspendedEVSE
+	}
+	return ChargingSuspendedEV
+}
+
+// journalChargingStates journals, for each running transaction whose
+// charging state changed since its last event, an update that tells it.
+func (c *Core) journalChargingStates() {
+	for _, cn := range c.conns {
+		t := cn.tx
+		if t == nil || t.Silent || c.storeTrouble != "" {
+			continue
+		}
+		st := cn.chargingState()
+		if t.ChargingState == "" {
+			t.ChargingState = st // a transaction of an older store: from its next change on
+			continue
+		}
+		if st == t.ChargingState {
+			continue
+		}
+		seqNo := t.Events
+		t.Events++
+		t.ChargingState = st
+		c.record(TxOpened{Tx: t.copy()})
+		c.journal.append(c, t.Local, TxUpdated, TxEvent{Connector: cn.id, At: c.now, SeqNo: seqNo, ChargingState: st})
+	}
+}

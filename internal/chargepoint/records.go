@@ -154,6 +154,8 @@ type Transaction struct {
 	// Events is how many of its events were journaled: the next one's
 	// SeqNo.
 	Events int `json:"events,omitempty"`
+	// ChargingState is the state its events told last.
+	ChargingState ChargingState `json:"chargingState,omitempty"`
 }
 
 // maxData bounds the samples kept for the stop's transaction data: a long
@@ -261,6 +263,10 @@ type TxEvent struct {
 	// Offline: the event happened while the link was down (OCPP 2.0.1's
 	// offline).
 	Offline bool `json:"offline,omitempty"`
+	// ChargingState is the transaction's at a start, and what an update
+	// without samples tells changed (OCPP 2.0.1's ChargingStateChanged;
+	// OCPP 1.6 has no message for it).
+	ChargingState ChargingState `json:"chargingState,omitempty"`
 	// Security and TechInfo are a SecurityNote's event.
 	Security SecurityEventType `json:"security,omitempty"`
 	TechInfo string            `json:"techInfo,omitempty"`

@@ -181,12 +181,14 @@ func (c *Core) start(cn *connector, g grant) {
 	}
 	if !t.Silent {
 		t.Events = 1 // its start, journaled below
+		t.ChargingState = ChargingEVConnected
 	}
 	c.record(TxOpened{Tx: t.copy()})
 	c.record(RegisterKept{Connector: cn.id, Wh: r.EnergyWh})
 	if !t.Silent {
 		seq := c.journal.append(c, t.Local, TxStarted, TxEvent{Connector: cn.id, IDTag: t.IDTag, MeterWh: t.MeterStart,
-			At: now, ReservationID: t.ReservationID, RemoteStartID: t.RemoteStartID, TokenType: t.TokenType})
+			At: now, ReservationID: t.ReservationID, RemoteStartID: t.RemoteStartID, TokenType: t.TokenType,
+			ChargingState: t.ChargingState})
 		cn.holdFor = max(cn.holdFor, seq)
 	}
 	cn.tx, cn.auth, cn.finishing, cn.heldFor = t, nil, false, ""

@@ -27,6 +27,9 @@ var _ runner.Link = link{}
 // Send renders a message of the core, sends it and reads the answer.
 func (l link) Send(ctx context.Context, msg any) (any, chargepoint.Failure, error) {
 	action, req, err := render(msg)
+	if errors.Is(err, errNothingToSend) {
+		return nil, chargepoint.Delivered, nil
+	}
 	if err != nil {
 		return nil, chargepoint.Refused, err
 	}
@@ -57,6 +60,9 @@ func (l link) Send(ctx context.Context, msg any) (any, chargepoint.Failure, erro
 	}
 	return nil, chargepoint.Lost, err
 }
+
+// errNothingToSend: the message has no 1.6 form; it counts as delivered.
+var errNothingToSend = errors.New("v16: nothing to send")
 
 // render turns a message of the core into a 1.6 CALL.
 func render(msg any) (string, any, error) {
@@ -120,6 +126,9 @@ func renderTx(m runner.TxCall) (string, any, error) {
 		return "StartTransaction", &ocpp16.StartTransactionRequest{ConnectorId: ev.Connector, IdTag: ev.IDTag,
 			MeterStart: ev.MeterWh, Timestamp: at, ReservationId: ev.ReservationID}, nil
 	case chargepoint.TxUpdated:
+		if len(ev.Samples) == 0 {
+			return "", nil, errNothingToSend // a change of the charging state: 1.6 has no message for it
+		}
 		id := m.CSMSID
 		return "MeterValues", &ocpp16.MeterValuesRequest{ConnectorId: ev.Connector, TransactionId: &id,
 			MeterValue: meterValues(ev.Samples)}, nil

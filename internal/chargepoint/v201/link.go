@@ -172,6 +172,9 @@ func renderTx(m runner.TxCall) (string, any, error) {
 			req.TransactionInfo.RemoteStartId = ev.RemoteStartID
 		}
 		req.TransactionInfo.ChargingState = ocpp201.ChargingStateEVConnected
+		if ev.ChargingState != "" {
+			req.TransactionInfo.ChargingState = ocpp201.ChargingState(ev.ChargingState)
+		}
 		if ev.IDTag != "" && ev.IDTag != chargepoint.OfflineTag {
 			t := idToken(ev.IDTag, ev.TokenType)
 			req.IdToken = &t
@@ -182,7 +185,11 @@ func renderTx(m runner.TxCall) (string, any, error) {
 			Measurand: ocpp201.MeasurandEnergyActiveImportRegister}}}}
 	case chargepoint.TxUpdated:
 		req.EventType, req.TriggerReason = ocpp201.TransactionEventUpdated, ocpp201.TriggerReasonMeterValuePeriodic
-		if len(ev.Samples) > 0 && ev.Samples[0].Context == chargepoint.ContextClock {
+		switch {
+		case ev.ChargingState != "" && len(ev.Samples) == 0:
+			req.TriggerReason = ocpp201.TriggerReasonChargingStateChanged
+			req.TransactionInfo.ChargingState = ocpp201.ChargingState(ev.ChargingState)
+		case len(ev.Samples) > 0 && ev.Samples[0].Context == chargepoint.ContextClock:
 			req.TriggerReason = ocpp201.TriggerReasonMeterValueClock
 		}
 		req.MeterValue = meterValues(ev.Samples)

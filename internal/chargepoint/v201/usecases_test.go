@@ -381,3 +381,35 @@ func TestG01AnAuthorizationBeforeThePlugLeavesTheConnectorAvailable(t *testing.T
 		}
 	})
 }
+
+// E06: a change of the charging state is an Updated of its own
+// (ChargingStateChanged), without meter values; 1.6 has no message for
+// it and sends none.
+func TestE06ChargingStateChangesAreTold(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS(t)
+		r := startRig(t, csms, map[string]string{"MeterValueSampleInterval": "0"}, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		r.board.Plug(1, sim.EV{})
+		r.board.Present("TAG1", 1)
+		time.Sleep(30 * time.Second)
+		var states []string
+		for _, c := range csms.sent("TransactionEvent") {
+			e := decode[ocpp201.TransactionEventRequest](t, c)
+			switch {
+			case e.EventType == ocpp201.TransactionEventStarted:
+				states = append(states, "Started:"+string(e.TransactionInfo.ChargingState))
+			case e.TriggerReason == ocpp201.TriggerReasonChargingStateChanged:
+				if len(e.MeterValue) != 0 {
+					t.Errorf("a state change with meter values: %+v", e)
+				}
+				states = append(states, string(e.TransactionInfo.ChargingState))
+			}
+		}
+		t.Logf("charging states: %v", states)
+		if got := strings.Join(states, " "); !strings.HasPrefix(got, "Started:") || !strings.Contains(got, "Charging") {
+			t.Errorf("charging states told: %q, want the start's and Charging", got)
+		}
+	})
+}
