@@ -265,8 +265,15 @@ func meterValues(samples []chargepoint.Sample) []ocpp201.MeterValue {
 		mv := ocpp201.MeterValue{Timestamp: ocpp201.DateTime{Time: s.At}}
 		for _, v := range s.Values {
 			sv := ocpp201.SampledValue{Value: v.Value, Context: ocpp201.ReadingContext(s.Context), Measurand: ocpp201.Measurand(v.Measurand)}
-			if v.Measurand == chargepoint.EnergyImport {
+			// As 1.6 tells them: the register in whole Wh (the default
+			// unit), power in whole W, current in tenths of A.
+			switch v.Measurand {
+			case chargepoint.EnergyImport:
 				sv.Value = math.Floor(v.Value)
+			case chargepoint.PowerImport:
+				sv.Value, sv.UnitOfMeasure = math.Round(v.Value), &ocpp201.UnitOfMeasure{Unit: "W"}
+			case chargepoint.CurrentIn:
+				sv.Value, sv.UnitOfMeasure = math.Round(v.Value*10)/10, &ocpp201.UnitOfMeasure{Unit: "A"}
 			}
 			if v.Phase > 0 {
 				sv.Phase = ocpp201.Phase("L" + strconv.Itoa(v.Phase))
