@@ -30,6 +30,12 @@ type Config struct {
 	// Identity is what BootNotification tells; its FirmwareVersion is the
 	// model's (a firmware installed later replaces it).
 	Identity Identity
+	// NamesTransactions: the protocol names transactions by the charge
+	// point's id (OCPP 2.0.1): a start the central system never confirms
+	// gives up only its message, not the transaction. Otherwise (1.6) a
+	// transaction without the central system's id cannot be reported, and
+	// ends.
+	NamesTransactions bool
 	// BootReason is why the charge point started, for BootNotification
 	// (OCPP 2.0.1 tells it): BootPowerUp when empty; after a new firmware
 	// it is BootFirmwareUpdate whatever this says.

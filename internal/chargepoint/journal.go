@@ -173,7 +173,18 @@ func (c *Core) failedAttempt(e Answered) {
 		c.log.Error("giving up a transaction message", "kind", head.Kind, "tx", head.Tx, "attempts", head.Attempts, "err", e.Err)
 		given := *head
 		c.dropHead()
-		if given.Kind == TxStarted {
+		switch {
+		case given.Kind == TxStarted && c.cfg.NamesTransactions:
+			// The charge point named the transaction: the messages after
+			// its start still identify it, and go.
+			j.csmsIDs[given.Tx] = int(given.Tx)
+			c.record(CSMSIDKept{Local: given.Tx, ID: int(given.Tx)})
+			for _, cn := range c.conns {
+				if cn.tx != nil && cn.tx.Local == given.Tx {
+					cn.tx.CSMSID = int(given.Tx)
+				}
+			}
+		case given.Kind == TxStarted:
 			c.startGivenUp(given.Tx)
 		}
 		return

@@ -106,6 +106,9 @@ var ErrReset = errors.New("station: reset requested")
 type Protocol struct {
 	Name string
 	Link func(Caller) runner.Link
+	// NamesTransactions: the charge point names transactions in this
+	// protocol (2.0.1's transactionId); see chargepoint.Config.
+	NamesTransactions bool
 }
 
 // Station is one charge point: the charging core run in real time, with
@@ -193,6 +196,10 @@ func New(opts Options, legacy runner.Legacy, protocols ...Protocol) (*Station, e
 		Identity: chargepoint.Identity{Vendor: m.Vendor, Model: m.Model, SerialNumber: m.SerialNumber,
 			ChargeBoxSerialNumber: m.ChargeBoxSerialNumber, FirmwareVersion: m.FirmwareVersion, ICCID: m.ICCID, IMSI: m.IMSI,
 			MeterType: m.MeterType, MeterSerialNumber: m.MeterSerialNumber}}
+	core.NamesTransactions = true
+	for _, p := range protocols {
+		core.NamesTransactions = core.NamesTransactions && p.NamesTransactions
+	}
 	st := &Station{opts: opts, log: opts.Logger}
 	for _, p := range protocols {
 		st.links = append(st.links, namedLink{name: p.Name, link: p.Link(currentCaller{st})})

@@ -413,3 +413,42 @@ func TestE06ChargingStateChangesAreTold(t *testing.T) {
 		}
 	})
 }
+
+// A Started the CSMS refuses MessageAttempts times gives up that message
+// only: the station named the transaction, so the session goes on and
+// its later events are delivered (1.6's rule ends the session, whose
+// messages could not name it).
+func TestARefusedStartedGivesUpOnlyItsMessage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS(t)
+		csms.answers["TransactionEvent"] = func(p json.RawMessage) (json.RawMessage, error) {
+			var r ocpp201.TransactionEventRequest
+			json.Unmarshal(p, &r)
+			if r.EventType == ocpp201.TransactionEventStarted {
+				return nil, rpc.Errorf(rpc.InternalError, "no")
+			}
+			if r.IdToken != nil {
+				return json.RawMessage(`{"idTokenInfo":{"status":"Accepted"}}`), nil
+			}
+			return json.RawMessage(`{}`), nil
+		}
+		r := startRig(t, csms, map[string]string{"TransactionMessageAttempts": "2", "TransactionMessageRetryInterval": "10"}, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		r.board.Plug(1, sim.EV{})
+		r.board.Present("TAG1", 1)
+		time.Sleep(2 * time.Minute)
+		if l := r.cp.Loads()[0]; l.Applied == 0 {
+			t.Errorf("the session was cut when its Started was given up: %+v", l)
+		}
+		r.board.Unplug(1)
+		time.Sleep(time.Minute)
+		var kinds []string
+		for _, c := range csms.sent("TransactionEvent") {
+			kinds = append(kinds, string(decode[ocpp201.TransactionEventRequest](t, c).EventType))
+		}
+		if got := strings.Join(kinds, " "); !strings.HasPrefix(got, "Started Started ") || !strings.HasSuffix(got, "Ended") {
+			t.Errorf("TransactionEvents %q, want the Started tried twice, then the rest to Ended", got)
+		}
+	})
+}
