@@ -17,13 +17,14 @@ func (c *Core) command(e Command) {
 	case RemoteStop:
 		c.remoteStop(e.ID, cmd)
 	case Reset:
-		c.reply(e.ID, true)
-		reason, info := ReasonSoftReset, "Soft reset by the central system"
-		if cmd.Hard {
-			reason, info = ReasonHardReset, "Hard reset by the central system"
+		if cmd.OnIdle && c.charging() {
+			c.reply(e.ID, ResetScheduled)
+			c.resetOnIdle = true
+			c.log.Info("reset scheduled for when no transaction runs")
+			return
 		}
-		c.securityEvent(SecResetOrReboot, info)
-		c.reset(reason, cmd.Hard)
+		c.reply(e.ID, ResetAccepted)
+		c.resetNow(cmd.Hard)
 	case ChangeAvailability:
 		c.reply(e.ID, c.changeAvailability(cmd))
 	case Unlock:
@@ -125,6 +126,36 @@ func (c *Core) remoteStop(id uint64, r RemoteStop) {
 		}
 	}
 	c.reply(id, false)
+}
+
+// resetNow resets at the central system's request: a security event, then
+// the reset.
+func (c *Core) resetNow(hard bool) {
+	reason, info := ReasonSoftReset, "Soft reset by the central system"
+	if hard {
+		reason, info = ReasonHardReset, "Hard reset by the central system"
+	}
+	c.securityEvent(SecResetOrReboot, info)
+	c.reset(reason, hard)
+}
+
+// charging reports whether a transaction runs.
+func (c *Core) charging() bool {
+	for _, cn := range c.conns {
+		if cn.tx != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// resetWhenIdle carries out a reset scheduled for when no transaction
+// runs, once none does.
+func (c *Core) resetWhenIdle() {
+	if c.resetOnIdle && c.halting == nil && !c.charging() {
+		c.resetOnIdle = false
+		c.resetNow(false)
+	}
 }
 
 // reset stops every transaction; the charge point halts once their stops

@@ -125,7 +125,8 @@ func (cn *connector) state() (ConnectorState, string) {
 
 // closed reports whether no transaction may start on the connector: it or
 // the charge point is inoperative, it is faulted, the charge point is
-// going down for a reset, or it cannot write its records.
+// going down for a reset (or waits to, OnIdle), or it cannot write its
+// records.
 func (c *Core) closed(cn *connector) bool {
-	return cn.inoperative || c.inoperative || cn.fault != "" || c.halting != nil || c.storeTrouble != ""
+	return cn.inoperative || c.inoperative || cn.fault != "" || c.halting != nil || c.storeTrouble != "" || c.resetOnIdle
 }

@@ -190,6 +190,8 @@ type Core struct {
 	loads   []Load
 	// securityLogSeq is the last sequence of the security log.
 	securityLogSeq uint64
+	// resetOnIdle: a reset waits for the transactions to end.
+	resetOnIdle bool
 }
 
 // pendingCall is what the core waits for the answer of.
@@ -387,6 +389,7 @@ func (c *Core) Step(now time.Time, meters []hw.Reading, ev Event) []Actuation {
 // slices are valid until the next Step.
 func (c *Core) Ready() Ready {
 	if !c.halted {
+		c.resetWhenIdle()
 		c.publish()
 		c.journalChargingStates()
 		c.sendRegistration()

@@ -222,11 +222,22 @@ type RemoteStop struct {
 	TransactionID int
 }
 
-// Reset asks for a restart after the transactions are stopped. Reply:
-// bool accepted.
+// Reset asks for a restart after the transactions are stopped.
 type Reset struct {
 	Hard bool
+	// OnIdle waits until no transaction runs (OCPP 2.0.1's OnIdle); no
+	// new one starts meanwhile. Reply: ResetResult.
+	OnIdle bool
 }
+
+// ResetResult is the answer to Reset.
+type ResetResult string
+
+// Answers to Reset.
+const (
+	ResetAccepted  ResetResult = "Accepted"
+	ResetScheduled ResetResult = "Scheduled"
+)
 
 // ChangeAvailability makes a connector (0: all of them) operative or not.
 // Reply: AvailabilityResult.

@@ -251,27 +251,19 @@ func (cp *ChargePoint) requestStop(ctx context.Context, r *ocpp201.RequestStopTr
 }
 
 // reset answers Reset: Immediate stops the transactions and restarts;
-// OnIdle restarts at once when nothing charges, and is Rejected while a
-// transaction runs (scheduling it comes later). A reset of one EVSE is
-// Rejected.
+// OnIdle restarts at once when nothing charges, else it is Scheduled for
+// when the last transaction ends (none starts meanwhile). A reset of one
+// EVSE is Rejected.
 func (cp *ChargePoint) reset(ctx context.Context, r *ocpp201.ResetRequest) (any, error) {
-	rejected := &ocpp201.ResetResponse{Status: ocpp201.ResetStatusRejected}
 	if r.EvseId != nil {
-		return rejected, nil
+		return &ocpp201.ResetResponse{Status: ocpp201.ResetStatusRejected}, nil
 	}
-	if r.Type == ocpp201.ResetOnIdle {
-		st, err := cp.Status(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range st.Connectors {
-			if c.Transaction != nil {
-				return rejected, nil
-			}
-		}
-	}
-	if _, err := cp.exec(ctx, chargepoint.Reset{Hard: r.Type == ocpp201.ResetImmediate}); err != nil {
+	res, err := cp.exec(ctx, chargepoint.Reset{Hard: r.Type == ocpp201.ResetImmediate, OnIdle: r.Type == ocpp201.ResetOnIdle})
+	if err != nil {
 		return nil, err
+	}
+	if res.(chargepoint.ResetResult) == chargepoint.ResetScheduled {
+		return &ocpp201.ResetResponse{Status: ocpp201.ResetStatusScheduled}, nil
 	}
 	return &ocpp201.ResetResponse{Status: ocpp201.ResetStatusAccepted}, nil
 }

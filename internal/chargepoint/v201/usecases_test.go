@@ -192,11 +192,35 @@ func TestAvailabilityUnlockTriggerAndTransactionStatus(t *testing.T) {
 		if a := mustCall(t, r.cp, "GetTransactionStatus", `{"transactionId":"EVSE-999"}`); a["ongoingIndicator"] != false {
 			t.Errorf("GetTransactionStatus of another: %v", a)
 		}
-		// A reset OnIdle is refused while it charges; Immediate ends the
-		// transaction with ImmediateReset and restarts.
-		if a := mustCall(t, r.cp, "Reset", `{"type":"OnIdle"}`); status(a) != "Rejected" {
+		// B12: a reset OnIdle while it charges is Scheduled: it comes when
+		// the transaction ends, and none starts meanwhile.
+		if a := mustCall(t, r.cp, "Reset", `{"type":"OnIdle"}`); status(a) != "Scheduled" {
 			t.Errorf("Reset OnIdle while charging: %v", a)
 		}
+		if a := mustCall(t, r.cp, "RequestStartTransaction", `{"idToken":{"idToken":"T2","type":"Central"},"remoteStartId":2}`); status(a) != "Rejected" {
+			t.Errorf("a remote start while a reset waits: %v", a)
+		}
+		r.board.Unplug(1)
+		<-r.done
+		evs := csms.sent("TransactionEvent")
+		ended := decode[ocpp201.TransactionEventRequest](t, evs[len(evs)-1])
+		if ended.EventType != ocpp201.TransactionEventEnded || ended.TransactionInfo.StoppedReason != ocpp201.ReasonEVDisconnected {
+			t.Errorf("the transaction before the scheduled reset: %+v", ended)
+		}
+	})
+}
+
+// B11: Reset Immediate ends the transaction with ImmediateReset and
+// restarts.
+func TestB11ResetImmediateEndsTheTransaction(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS(t)
+		r := startRig(t, csms, nil, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		r.board.Plug(1, sim.EV{})
+		r.board.Present("TAG1", 1)
+		time.Sleep(5 * time.Second)
 		if a := mustCall(t, r.cp, "Reset", `{"type":"Immediate"}`); status(a) != "Accepted" {
 			t.Errorf("Reset Immediate: %v", a)
 		}
