@@ -476,3 +476,26 @@ func TestARefusedStartedGivesUpOnlyItsMessage(t *testing.T) {
 		}
 	})
 }
+
+// J01 and J02: clock-aligned meter values outside a transaction go as
+// MeterValues of their EVSE, context Sample.Clock, the register in Wh.
+func TestJ01AlignedMeterValuesOutsideTransactions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS(t)
+		r := startRig(t, csms, map[string]string{"ClockAlignedDataInterval": "900"}, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		time.Sleep(31 * time.Minute)
+		mvs := csms.sent("MeterValues")
+		if len(mvs) < 2 {
+			t.Fatalf("%d MeterValues in 31 minutes at 900 s", len(mvs))
+		}
+		m := decode[ocpp201.MeterValuesRequest](t, mvs[0])
+		if m.EvseId != 1 || len(m.MeterValue) != 1 || m.MeterValue[0].SampledValue[0].Context != ocpp201.ReadingContextSampleClock {
+			t.Errorf("aligned MeterValues %+v", m)
+		}
+		if ts := m.MeterValue[0].Timestamp.Time; ts.Minute()%15 != 0 || ts.Second() != 0 {
+			t.Errorf("aligned at %v, not on a 15-minute boundary", ts)
+		}
+	})
+}
