@@ -35,7 +35,7 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 	var resp any
 	switch r := req.(type) {
 	case *ocpp201.GetVariablesRequest:
-		resp, err = cp.getVariables(r)
+		resp, err = cp.getVariables(ctx, r)
 	case *ocpp201.SetVariablesRequest:
 		resp, err = cp.setVariables(r)
 	case *ocpp201.GetBaseReportRequest:
@@ -97,13 +97,36 @@ func (cp *ChargePoint) itemsPerMessage() int {
 
 // getVariables answers GetVariables from the settings, through the
 // device model: only the Actual attribute, of station-wide components.
-func (cp *ChargePoint) getVariables(r *ocpp201.GetVariablesRequest) (*ocpp201.GetVariablesResponse, error) {
+func (cp *ChargePoint) getVariables(ctx context.Context, r *ocpp201.GetVariablesRequest) (*ocpp201.GetVariablesResponse, error) {
 	if n, most := len(r.GetVariableData), cp.itemsPerMessage(); n > most {
 		return nil, rpc.Errorf(rpc.OccurrenceConstraintViolation, "%d variables asked, ItemsPerMessage is %d", n, most)
 	}
 	resp := &ocpp201.GetVariablesResponse{}
+	var live []liveVariable
 	for _, d := range r.GetVariableData {
 		res := ocpp201.GetVariableResult{AttributeType: d.AttributeType, Component: d.Component, Variable: d.Variable}
+		if physical(d.Component) {
+			if live == nil {
+				var err error
+				if live, err = cp.liveVariables(ctx); err != nil {
+					return nil, err
+				}
+			}
+			lv, ok, known := findLive(live, d.Component, d.Variable.Name)
+			switch {
+			case !known:
+				res.AttributeStatus = ocpp201.GetVariableStatusUnknownComponent
+			case !ok || d.Variable.Instance != "":
+				res.AttributeStatus = ocpp201.GetVariableStatusUnknownVariable
+			case d.AttributeType != "" && d.AttributeType != ocpp201.AttributeActual:
+				res.AttributeStatus = ocpp201.GetVariableStatusNotSupportedAttributeType
+			default:
+				value := lv.value
+				res.AttributeStatus, res.AttributeValue = ocpp201.GetVariableStatusAccepted, &value
+			}
+			resp.GetVariableResult = append(resp.GetVariableResult, res)
+			continue
+		}
 		v, ok, known := cp.find(d.Component, d.Variable)
 		switch {
 		case !known:
@@ -152,6 +175,12 @@ func (cp *ChargePoint) setVariables(r *ocpp201.SetVariablesRequest) (*ocpp201.Se
 	resp := &ocpp201.SetVariablesResponse{}
 	for _, d := range r.SetVariableData {
 		res := ocpp201.SetVariableResult{AttributeType: d.AttributeType, Component: d.Component, Variable: d.Variable}
+		if physical(d.Component) {
+			// The physical components' variables are read-only.
+			res.AttributeStatus, res.AttributeStatusInfo = ocpp201.SetVariableStatusRejected, &ocpp201.StatusInfo{ReasonCode: "ReadOnly"}
+			resp.SetVariableResult = append(resp.SetVariableResult, res)
+			continue
+		}
 		v, ok, known := cp.find(d.Component, d.Variable)
 		switch {
 		case !known:

@@ -21,20 +21,29 @@ const reportItems = 20
 // inventory (availability and problems of the components) is not
 // modelled: NotSupported.
 func (cp *ChargePoint) getBaseReport(ctx context.Context, r *ocpp201.GetBaseReportRequest) *ocpp201.GetBaseReportResponse {
-	var vars []devicemodel.Variable
+	var data []ocpp201.ReportData
 	switch r.ReportBase {
 	case ocpp201.ReportBaseFullInventory:
-		vars = cp.model.Variables()
+		for _, v := range cp.model.Variables() {
+			data = append(data, cp.reportData(v))
+		}
+		live, err := cp.liveVariables(ctx)
+		if err != nil {
+			cp.log.Warn("GetBaseReport: the physical components' state", "err", err)
+		}
+		for _, v := range live {
+			data = append(data, liveReportData(v))
+		}
 	case ocpp201.ReportBaseConfigurationInventory:
 		for _, v := range cp.model.Variables() {
 			if cp.mutability(v) != ocpp201.MutabilityReadOnly {
-				vars = append(vars, v)
+				data = append(data, cp.reportData(v))
 			}
 		}
 	default:
 		return &ocpp201.GetBaseReportResponse{Status: ocpp201.GenericDeviceModelStatusNotSupported}
 	}
-	if !cp.sendReport(ctx, r.RequestId, vars) {
+	if !cp.sendReport(ctx, r.RequestId, data) {
 		return &ocpp201.GetBaseReportResponse{Status: ocpp201.GenericDeviceModelStatusRejected,
 			StatusInfo: &ocpp201.StatusInfo{ReasonCode: "Busy", AdditionalInfo: "a report is being sent"}}
 	}
@@ -49,20 +58,45 @@ func (cp *ChargePoint) getReport(ctx context.Context, r *ocpp201.GetReportReques
 	if len(r.ComponentCriteria) > 0 {
 		return &ocpp201.GetReportResponse{Status: ocpp201.GenericDeviceModelStatusNotSupported}
 	}
-	var vars []devicemodel.Variable
+	var data []ocpp201.ReportData
 	for _, v := range cp.model.Variables() {
 		if len(r.ComponentVariable) == 0 || asked(r.ComponentVariable, v) {
-			vars = append(vars, v)
+			data = append(data, cp.reportData(v))
 		}
 	}
-	if len(vars) == 0 {
+	live, err := cp.liveVariables(ctx)
+	if err != nil {
+		cp.log.Warn("GetReport: the physical components' state", "err", err)
+	}
+	for _, v := range live {
+		if len(r.ComponentVariable) == 0 || askedLive(r.ComponentVariable, v) {
+			data = append(data, liveReportData(v))
+		}
+	}
+	if len(data) == 0 {
 		return &ocpp201.GetReportResponse{Status: ocpp201.GenericDeviceModelStatusEmptyResultSet}
 	}
-	if !cp.sendReport(ctx, r.RequestId, vars) {
+	if !cp.sendReport(ctx, r.RequestId, data) {
 		return &ocpp201.GetReportResponse{Status: ocpp201.GenericDeviceModelStatusRejected,
 			StatusInfo: &ocpp201.StatusInfo{ReasonCode: "Busy", AdditionalInfo: "a report is being sent"}}
 	}
 	return &ocpp201.GetReportResponse{Status: ocpp201.GenericDeviceModelStatusAccepted}
+}
+
+// askedLive reports whether one of the component-variables names a
+// physical component's variable: the component (of any EVSE when none is
+// given), and the variable when one is given.
+func askedLive(cvs []ocpp201.ComponentVariable, v liveVariable) bool {
+	for _, cv := range cvs {
+		c := cv.Component
+		if c.Name != v.component.Name || c.Instance != "" || c.Evse != nil && !sameComponent(v.component, c) {
+			continue
+		}
+		if cv.Variable == nil || cv.Variable.Name == v.variable && cv.Variable.Instance == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // asked reports whether one of the component-variables names v: its
@@ -82,13 +116,9 @@ func asked(cvs []ocpp201.ComponentVariable, v devicemodel.Variable) bool {
 // sendReport sends the variables with NotifyReport once the answer is
 // written, in parts of reportItems: seqNo from 0, tbc on all but the
 // last. One report is sent at a time: false while one is.
-func (cp *ChargePoint) sendReport(ctx context.Context, requestID int, vars []devicemodel.Variable) bool {
+func (cp *ChargePoint) sendReport(ctx context.Context, requestID int, data []ocpp201.ReportData) bool {
 	if !cp.reporting.CompareAndSwap(false, true) {
 		return false
-	}
-	data := make([]ocpp201.ReportData, 0, len(vars))
-	for _, v := range vars {
-		data = append(data, cp.reportData(v))
 	}
 	generated := cp.opts.Clock.Now()
 	rpc.AfterAnswer(ctx, func() {

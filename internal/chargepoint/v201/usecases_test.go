@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -74,8 +75,16 @@ func TestB07GetBaseReportAndB08GetReport(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 		full := report(1)
-		if n := len(r.cp.model.Variables()); len(full) != n || n < 60 {
-			t.Errorf("the full inventory has %d variables, want %d", len(full), n)
+		// Every variable of the keys, and the physical components'.
+		if n := len(r.cp.model.Variables()); len(full) <= n || n < 60 {
+			t.Errorf("the full inventory has %d variables, want more than the keys' %d", len(full), n)
+		}
+		evse := false
+		for _, d := range full {
+			evse = evse || d.Component.Name == "EVSE" && d.Component.Evse != nil && d.Component.Evse.Id == 1 && d.Variable.Name == "AvailabilityState"
+		}
+		if !evse {
+			t.Error("the full inventory has no EVSE 1 AvailabilityState")
 		}
 		var hb *ocpp201.ReportData
 		for i := range full {
@@ -496,6 +505,40 @@ func TestJ01AlignedMeterValuesOutsideTransactions(t *testing.T) {
 		}
 		if ts := m.MeterValue[0].Timestamp.Time; ts.Minute()%15 != 0 || ts.Second() != 0 {
 			t.Errorf("aligned at %v, not on a 15-minute boundary", ts)
+		}
+	})
+}
+
+// B06: the physical components (ChargingStation, each EVSE and its
+// Connector) read their state now; they are read-only, and an EVSE the
+// station has not is an unknown component.
+func TestB06ThePhysicalComponentsReadTheirState(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS(t)
+		r := startRig(t, csms, map[string]string{"ConnectorPhaseRotation": "1.RST", "GetConfigurationMaxKeys": "10"}, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		r.board.Plug(1, sim.EV{})
+		r.board.Present("TAG1", 1)
+		time.Sleep(5 * time.Second)
+		a := mustCall(t, r.cp, "GetVariables", `{"getVariableData":[
+			{"component":{"name":"EVSE","evse":{"id":1}},"variable":{"name":"AvailabilityState"}},
+			{"component":{"name":"Connector","evse":{"id":1,"connectorId":1}},"variable":{"name":"PhaseRotation"}},
+			{"component":{"name":"ChargingStation"},"variable":{"name":"SupplyPhases"}},
+			{"component":{"name":"EVSE","evse":{"id":9}},"variable":{"name":"AvailabilityState"}},
+			{"component":{"name":"EVSE","evse":{"id":1}},"variable":{"name":"Coffee"}}]}`)
+		var got []string
+		for _, x := range a["getVariableResult"].([]any) {
+			res := x.(map[string]any)
+			got = append(got, fmt.Sprint(res["attributeStatus"], ":", res["attributeValue"]))
+		}
+		want := "Accepted:Occupied Accepted:RST Accepted:3 UnknownComponent:<nil> UnknownVariable:<nil>"
+		if s := strings.Join(got, " "); s != want {
+			t.Errorf("GetVariables of the physical components:\n got %s\nwant %s", s, want)
+		}
+		a = mustCall(t, r.cp, "SetVariables", `{"setVariableData":[{"component":{"name":"EVSE","evse":{"id":1}},"variable":{"name":"Power"},"attributeValue":"1"}]}`)
+		if st := a["setVariableResult"].([]any)[0].(map[string]any)["attributeStatus"]; st != "Rejected" {
+			t.Errorf("SetVariables of EVSE 1 Power: %v", st)
 		}
 	})
 }
