@@ -542,3 +542,28 @@ func TestB06ThePhysicalComponentsReadTheirState(t *testing.T) {
 		}
 	})
 }
+
+// B03: while the CSMS rejects it, the station sends nothing but
+// BootNotification (after the interval) and leaves the CSMS's CALLs
+// unanswered.
+func TestB03ARejectedStationSendsOnlyBootNotification(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS(t)
+		csms.answer("BootNotification", `{"status":"Rejected","currentTime":"2026-01-01T00:00:00Z","interval":60}`)
+		r := startRig(t, csms, nil, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		time.Sleep(150 * time.Second)
+		for _, c := range csms.sent("") {
+			if c.action != "BootNotification" {
+				t.Errorf("sent %s while rejected", c.action)
+			}
+		}
+		if n := len(csms.sent("BootNotification")); n != 3 {
+			t.Errorf("%d BootNotifications in 150 s at 60 s, want 3", n)
+		}
+		if _, err := r.cp.HandleCall(context.Background(), "GetVariables", json.RawMessage(`{"getVariableData":[{"component":{"name":"OCPPCommCtrlr"},"variable":{"name":"HeartbeatInterval"}}]}`)); !errors.Is(err, rpc.ErrNoAnswer) {
+			t.Errorf("a CALL while rejected: %v, want no answer", err)
+		}
+	})
+}
