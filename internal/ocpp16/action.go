@@ -3,6 +3,8 @@ package ocpp16
 import (
 	"sort"
 	"strings"
+
+	"github.com/evse-dev/evse/internal/ocppschema"
 )
 
 // Kind is the direction of a message: the request of a CALL or the response
@@ -86,7 +88,7 @@ func (a Action) SentBy(i Initiator) bool { return a.Initiator&i != 0 }
 // actionEntry is a row of the generated action table.
 type actionEntry struct {
 	Action
-	nodes [2]*node // by Kind
+	nodes [2]*ocppschema.Node // by Kind
 }
 
 var actionsByName = func() map[string]*actionEntry {

@@ -34,9 +34,9 @@
 //
 // # Errors
 //
-// The validator reads the payload token by token (json.Decoder with
-// UseNumber) against a descriptor of the schema, never building the
-// payload in memory: what it keeps is bounded by the schema's depth, so a
+// The validator (package ocppschema, shared with ocpp201) reads the
+// payload token by token against a descriptor of the schema, never
+// building the payload in memory: what it keeps is bounded by the schema's depth, so a
 // hostile 16 MiB payload costs no more than its bytes. Within an object a
 // property the schema does not allow is reported first, then a required
 // one missing, then the first bad value read; an array's minItems before

@@ -2,418 +2,420 @@
 
 package ocpp16
 
+import "github.com/evse-dev/evse/internal/ocppschema"
+
 // Descriptors of the enumerations.
 var (
-	nodeAuthorizationStatus           = &node{typ: typeString, enum: []string{"Accepted", "Blocked", "Expired", "Invalid", "ConcurrentTx"}}
-	nodeAvailabilityStatus            = &node{typ: typeString, enum: []string{"Accepted", "Rejected", "Scheduled"}}
-	nodeAvailabilityType              = &node{typ: typeString, enum: []string{"Inoperative", "Operative"}}
-	nodeCancelReservationStatus       = &node{typ: typeString, enum: []string{"Accepted", "Rejected"}}
-	nodeCertificateSignedStatus       = &node{typ: typeString, enum: []string{"Accepted", "Rejected"}}
-	nodeCertificateUse                = &node{typ: typeString, enum: []string{"CentralSystemRootCertificate", "ManufacturerRootCertificate"}}
-	nodeChargePointErrorCode          = &node{typ: typeString, enum: []string{"ConnectorLockFailure", "EVCommunicationError", "GroundFailure", "HighTemperature", "InternalError", "LocalListConflict", "NoError", "OtherError", "OverCurrentFailure", "PowerMeterFailure", "PowerSwitchFailure", "ReaderFailure", "ResetFailure", "UnderVoltage", "OverVoltage", "WeakSignal"}}
-	nodeChargePointStatus             = &node{typ: typeString, enum: []string{"Available", "Preparing", "Charging", "SuspendedEVSE", "SuspendedEV", "Finishing", "Reserved", "Unavailable", "Faulted"}}
-	nodeChargingProfileKindType       = &node{typ: typeString, enum: []string{"Absolute", "Recurring", "Relative"}}
-	nodeChargingProfilePurposeType    = &node{typ: typeString, enum: []string{"ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"}}
-	nodeChargingProfileStatus         = &node{typ: typeString, enum: []string{"Accepted", "Rejected", "NotSupported"}}
-	nodeChargingRateUnitType          = &node{typ: typeString, enum: []string{"A", "W"}}
-	nodeClearCacheStatus              = &node{typ: typeString, enum: []string{"Accepted", "Rejected"}}
-	nodeClearChargingProfileStatus    = &node{typ: typeString, enum: []string{"Accepted", "Unknown"}}
-	nodeConfigurationStatus           = &node{typ: typeString, enum: []string{"Accepted", "Rejected", "RebootRequired", "NotSupported"}}
-	nodeDataTransferStatus            = &node{typ: typeString, enum: []string{"Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId"}}
-	nodeDeleteCertificateStatus       = &node{typ: typeString, enum: []string{"Accepted", "Failed", "NotFound"}}
-	nodeDiagnosticsStatus             = &node{typ: typeString, enum: []string{"Idle", "Uploaded", "UploadFailed", "Uploading"}}
-	nodeExtendedMessageTrigger        = &node{typ: typeString, enum: []string{"BootNotification", "LogStatusNotification", "FirmwareStatusNotification", "Heartbeat", "MeterValues", "SignChargePointCertificate", "StatusNotification"}}
-	nodeFirmwareStatus                = &node{typ: typeString, enum: []string{"Downloaded", "DownloadFailed", "Downloading", "Idle", "InstallationFailed", "Installing", "Installed"}}
-	nodeGenericStatus                 = &node{typ: typeString, enum: []string{"Accepted", "Rejected"}}
-	nodeGetCompositeScheduleStatus    = &node{typ: typeString, enum: []string{"Accepted", "Rejected"}}
-	nodeGetInstalledCertificateStatus = &node{typ: typeString, enum: []string{"Accepted", "NotFound"}}
-	nodeHashAlgorithm                 = &node{typ: typeString, enum: []string{"SHA256", "SHA384", "SHA512"}}
-	nodeInstallCertificateStatus      = &node{typ: typeString, enum: []string{"Accepted", "Failed", "Rejected"}}
-	nodeLocation                      = &node{typ: typeString, enum: []string{"Cable", "EV", "Inlet", "Outlet", "Body"}}
-	nodeLogStatus                     = &node{typ: typeString, enum: []string{"Accepted", "Rejected", "AcceptedCanceled"}}
-	nodeLogType                       = &node{typ: typeString, enum: []string{"DiagnosticsLog", "SecurityLog"}}
-	nodeMeasurand                     = &node{typ: typeString, enum: []string{"Energy.Active.Export.Register", "Energy.Active.Import.Register", "Energy.Reactive.Export.Register", "Energy.Reactive.Import.Register", "Energy.Active.Export.Interval", "Energy.Active.Import.Interval", "Energy.Reactive.Export.Interval", "Energy.Reactive.Import.Interval", "Power.Active.Export", "Power.Active.Import", "Power.Offered", "Power.Reactive.Export", "Power.Reactive.Import", "Power.Factor", "Current.Import", "Current.Export", "Current.Offered", "Voltage", "Frequency", "Temperature", "SoC", "RPM"}}
-	nodeMessageTrigger                = &node{typ: typeString, enum: []string{"BootNotification", "DiagnosticsStatusNotification", "FirmwareStatusNotification", "Heartbeat", "MeterValues", "StatusNotification"}}
-	nodePhase                         = &node{typ: typeString, enum: []string{"L1", "L2", "L3", "N", "L1-N", "L2-N", "L3-N", "L1-L2", "L2-L3", "L3-L1"}}
-	nodeReadingContext                = &node{typ: typeString, enum: []string{"Interruption.Begin", "Interruption.End", "Sample.Clock", "Sample.Periodic", "Transaction.Begin", "Transaction.End", "Trigger", "Other"}}
-	nodeReason                        = &node{typ: typeString, enum: []string{"EmergencyStop", "EVDisconnected", "HardReset", "Local", "Other", "PowerLoss", "Reboot", "Remote", "SoftReset", "UnlockCommand", "DeAuthorized"}}
-	nodeRecurrencyKindType            = &node{typ: typeString, enum: []string{"Daily", "Weekly"}}
-	nodeRegistrationStatus            = &node{typ: typeString, enum: []string{"Accepted", "Pending", "Rejected"}}
-	nodeRemoteStartStopStatus         = &node{typ: typeString, enum: []string{"Accepted", "Rejected"}}
-	nodeReservationStatus             = &node{typ: typeString, enum: []string{"Accepted", "Faulted", "Occupied", "Rejected", "Unavailable"}}
-	nodeResetStatus                   = &node{typ: typeString, enum: []string{"Accepted", "Rejected"}}
-	nodeResetType                     = &node{typ: typeString, enum: []string{"Hard", "Soft"}}
-	nodeSignedFirmwareStatus          = &node{typ: typeString, enum: []string{"Downloaded", "DownloadFailed", "Downloading", "DownloadScheduled", "DownloadPaused", "Idle", "InstallationFailed", "Installing", "Installed", "InstallRebooting", "InstallScheduled", "InstallVerificationFailed", "InvalidSignature", "SignatureVerified"}}
-	nodeTriggerMessageStatus          = &node{typ: typeString, enum: []string{"Accepted", "Rejected", "NotImplemented"}}
-	nodeUnitOfMeasure                 = &node{typ: typeString, enum: []string{"Wh", "kWh", "varh", "kvarh", "W", "kW", "VA", "kVA", "var", "kvar", "A", "V", "K", "Celcius", "Celsius", "Fahrenheit", "Percent"}}
-	nodeUnlockStatus                  = &node{typ: typeString, enum: []string{"Unlocked", "UnlockFailed", "NotSupported"}}
-	nodeUpdateFirmwareStatus          = &node{typ: typeString, enum: []string{"Accepted", "Rejected", "AcceptedCanceled", "InvalidCertificate", "RevokedCertificate"}}
-	nodeUpdateStatus                  = &node{typ: typeString, enum: []string{"Accepted", "Failed", "NotSupported", "VersionMismatch"}}
-	nodeUpdateType                    = &node{typ: typeString, enum: []string{"Differential", "Full"}}
-	nodeUploadLogStatus               = &node{typ: typeString, enum: []string{"BadMessage", "Idle", "NotSupportedOperation", "PermissionDenied", "Uploaded", "UploadFailure", "Uploading"}}
-	nodeValueFormat                   = &node{typ: typeString, enum: []string{"Raw", "SignedData"}}
+	nodeAuthorizationStatus           = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Blocked", "Expired", "Invalid", "ConcurrentTx"}}
+	nodeAvailabilityStatus            = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected", "Scheduled"}}
+	nodeAvailabilityType              = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Inoperative", "Operative"}}
+	nodeCancelReservationStatus       = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected"}}
+	nodeCertificateSignedStatus       = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected"}}
+	nodeCertificateUse                = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"CentralSystemRootCertificate", "ManufacturerRootCertificate"}}
+	nodeChargePointErrorCode          = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"ConnectorLockFailure", "EVCommunicationError", "GroundFailure", "HighTemperature", "InternalError", "LocalListConflict", "NoError", "OtherError", "OverCurrentFailure", "PowerMeterFailure", "PowerSwitchFailure", "ReaderFailure", "ResetFailure", "UnderVoltage", "OverVoltage", "WeakSignal"}}
+	nodeChargePointStatus             = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Available", "Preparing", "Charging", "SuspendedEVSE", "SuspendedEV", "Finishing", "Reserved", "Unavailable", "Faulted"}}
+	nodeChargingProfileKindType       = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Absolute", "Recurring", "Relative"}}
+	nodeChargingProfilePurposeType    = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"}}
+	nodeChargingProfileStatus         = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected", "NotSupported"}}
+	nodeChargingRateUnitType          = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"A", "W"}}
+	nodeClearCacheStatus              = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected"}}
+	nodeClearChargingProfileStatus    = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Unknown"}}
+	nodeConfigurationStatus           = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected", "RebootRequired", "NotSupported"}}
+	nodeDataTransferStatus            = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId"}}
+	nodeDeleteCertificateStatus       = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Failed", "NotFound"}}
+	nodeDiagnosticsStatus             = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Idle", "Uploaded", "UploadFailed", "Uploading"}}
+	nodeExtendedMessageTrigger        = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"BootNotification", "LogStatusNotification", "FirmwareStatusNotification", "Heartbeat", "MeterValues", "SignChargePointCertificate", "StatusNotification"}}
+	nodeFirmwareStatus                = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Downloaded", "DownloadFailed", "Downloading", "Idle", "InstallationFailed", "Installing", "Installed"}}
+	nodeGenericStatus                 = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected"}}
+	nodeGetCompositeScheduleStatus    = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected"}}
+	nodeGetInstalledCertificateStatus = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "NotFound"}}
+	nodeHashAlgorithm                 = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"SHA256", "SHA384", "SHA512"}}
+	nodeInstallCertificateStatus      = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Failed", "Rejected"}}
+	nodeLocation                      = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Cable", "EV", "Inlet", "Outlet", "Body"}}
+	nodeLogStatus                     = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected", "AcceptedCanceled"}}
+	nodeLogType                       = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"DiagnosticsLog", "SecurityLog"}}
+	nodeMeasurand                     = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Energy.Active.Export.Register", "Energy.Active.Import.Register", "Energy.Reactive.Export.Register", "Energy.Reactive.Import.Register", "Energy.Active.Export.Interval", "Energy.Active.Import.Interval", "Energy.Reactive.Export.Interval", "Energy.Reactive.Import.Interval", "Power.Active.Export", "Power.Active.Import", "Power.Offered", "Power.Reactive.Export", "Power.Reactive.Import", "Power.Factor", "Current.Import", "Current.Export", "Current.Offered", "Voltage", "Frequency", "Temperature", "SoC", "RPM"}}
+	nodeMessageTrigger                = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"BootNotification", "DiagnosticsStatusNotification", "FirmwareStatusNotification", "Heartbeat", "MeterValues", "StatusNotification"}}
+	nodePhase                         = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"L1", "L2", "L3", "N", "L1-N", "L2-N", "L3-N", "L1-L2", "L2-L3", "L3-L1"}}
+	nodeReadingContext                = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Interruption.Begin", "Interruption.End", "Sample.Clock", "Sample.Periodic", "Transaction.Begin", "Transaction.End", "Trigger", "Other"}}
+	nodeReason                        = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"EmergencyStop", "EVDisconnected", "HardReset", "Local", "Other", "PowerLoss", "Reboot", "Remote", "SoftReset", "UnlockCommand", "DeAuthorized"}}
+	nodeRecurrencyKindType            = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Daily", "Weekly"}}
+	nodeRegistrationStatus            = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Pending", "Rejected"}}
+	nodeRemoteStartStopStatus         = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected"}}
+	nodeReservationStatus             = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Faulted", "Occupied", "Rejected", "Unavailable"}}
+	nodeResetStatus                   = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected"}}
+	nodeResetType                     = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Hard", "Soft"}}
+	nodeSignedFirmwareStatus          = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Downloaded", "DownloadFailed", "Downloading", "DownloadScheduled", "DownloadPaused", "Idle", "InstallationFailed", "Installing", "Installed", "InstallRebooting", "InstallScheduled", "InstallVerificationFailed", "InvalidSignature", "SignatureVerified"}}
+	nodeTriggerMessageStatus          = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected", "NotImplemented"}}
+	nodeUnitOfMeasure                 = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Wh", "kWh", "varh", "kvarh", "W", "kW", "VA", "kVA", "var", "kvar", "A", "V", "K", "Celcius", "Celsius", "Fahrenheit", "Percent"}}
+	nodeUnlockStatus                  = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Unlocked", "UnlockFailed", "NotSupported"}}
+	nodeUpdateFirmwareStatus          = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected", "AcceptedCanceled", "InvalidCertificate", "RevokedCertificate"}}
+	nodeUpdateStatus                  = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Failed", "NotSupported", "VersionMismatch"}}
+	nodeUpdateType                    = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Differential", "Full"}}
+	nodeUploadLogStatus               = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"BadMessage", "Idle", "NotSupportedOperation", "PermissionDenied", "Uploaded", "UploadFailure", "Uploading"}}
+	nodeValueFormat                   = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Raw", "SignedData"}}
 )
 
 // Descriptors of the named object types.
 var (
-	nodeAuthorizationData = &node{typ: typeObject, props: []prop{
-		{name: "idTag", required: true, node: &node{typ: typeString, maxLength: 20}},
-		{name: "idTagInfo", node: nodeIdTagInfo},
+	nodeAuthorizationData = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "idTag", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 20}},
+		{Name: "idTagInfo", Node: nodeIdTagInfo},
 	}}
-	nodeCertificateHashData = &node{typ: typeObject, props: []prop{
-		{name: "hashAlgorithm", required: true, node: nodeHashAlgorithm},
-		{name: "issuerKeyHash", required: true, node: &node{typ: typeString, maxLength: 128}},
-		{name: "issuerNameHash", required: true, node: &node{typ: typeString, maxLength: 128}},
-		{name: "serialNumber", required: true, node: &node{typ: typeString, maxLength: 40}},
+	nodeCertificateHashData = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "hashAlgorithm", Required: true, Node: nodeHashAlgorithm},
+		{Name: "issuerKeyHash", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 128}},
+		{Name: "issuerNameHash", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 128}},
+		{Name: "serialNumber", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 40}},
 	}}
-	nodeChargingProfile = &node{typ: typeObject, props: []prop{
-		{name: "chargingProfileId", required: true, node: &node{typ: typeInteger}},
-		{name: "chargingProfileKind", required: true, node: nodeChargingProfileKindType},
-		{name: "chargingProfilePurpose", required: true, node: nodeChargingProfilePurposeType},
-		{name: "chargingSchedule", required: true, node: nodeChargingSchedule},
-		{name: "recurrencyKind", node: nodeRecurrencyKindType},
-		{name: "stackLevel", required: true, node: &node{typ: typeInteger}},
-		{name: "transactionId", node: &node{typ: typeInteger}},
-		{name: "validFrom", node: &node{typ: typeString, format: formatDateTime}},
-		{name: "validTo", node: &node{typ: typeString, format: formatDateTime}},
+	nodeChargingProfile = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingProfileId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "chargingProfileKind", Required: true, Node: nodeChargingProfileKindType},
+		{Name: "chargingProfilePurpose", Required: true, Node: nodeChargingProfilePurposeType},
+		{Name: "chargingSchedule", Required: true, Node: nodeChargingSchedule},
+		{Name: "recurrencyKind", Node: nodeRecurrencyKindType},
+		{Name: "stackLevel", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "transactionId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "validFrom", Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "validTo", Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
 	}}
-	nodeChargingSchedule = &node{typ: typeObject, props: []prop{
-		{name: "chargingRateUnit", required: true, node: nodeChargingRateUnitType},
-		{name: "chargingSchedulePeriod", required: true, node: &node{typ: typeArray, items: nodeChargingSchedulePeriod}},
-		{name: "duration", node: &node{typ: typeInteger}},
-		{name: "minChargingRate", node: &node{typ: typeNumber, multipleOf: "0.1", multipleOfExp: -1}},
-		{name: "startSchedule", node: &node{typ: typeString, format: formatDateTime}},
+	nodeChargingSchedule = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingRateUnit", Required: true, Node: nodeChargingRateUnitType},
+		{Name: "chargingSchedulePeriod", Required: true, Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeChargingSchedulePeriod}},
+		{Name: "duration", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "minChargingRate", Node: &ocppschema.Node{Type: ocppschema.Number, MultipleOf: "0.1", MultipleOfExp: -1}},
+		{Name: "startSchedule", Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
 	}}
-	nodeChargingSchedulePeriod = &node{typ: typeObject, props: []prop{
-		{name: "limit", required: true, node: &node{typ: typeNumber, multipleOf: "0.1", multipleOfExp: -1}},
-		{name: "numberPhases", node: &node{typ: typeInteger}},
-		{name: "startPeriod", required: true, node: &node{typ: typeInteger}},
+	nodeChargingSchedulePeriod = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "limit", Required: true, Node: &ocppschema.Node{Type: ocppschema.Number, MultipleOf: "0.1", MultipleOfExp: -1}},
+		{Name: "numberPhases", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "startPeriod", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
 	}}
-	nodeFirmware = &node{typ: typeObject, props: []prop{
-		{name: "installDateTime", node: &node{typ: typeString, format: formatDateTime}},
-		{name: "location", required: true, node: &node{typ: typeString, maxLength: 512}},
-		{name: "retrieveDateTime", required: true, node: &node{typ: typeString, format: formatDateTime}},
-		{name: "signature", required: true, node: &node{typ: typeString, maxLength: 800}},
-		{name: "signingCertificate", required: true, node: &node{typ: typeString, maxLength: 5500}},
+	nodeFirmware = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "installDateTime", Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "location", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 512}},
+		{Name: "retrieveDateTime", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "signature", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 800}},
+		{Name: "signingCertificate", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 5500}},
 	}}
-	nodeIdTagInfo = &node{typ: typeObject, props: []prop{
-		{name: "expiryDate", node: &node{typ: typeString, format: formatDateTime}},
-		{name: "parentIdTag", node: &node{typ: typeString, maxLength: 20}},
-		{name: "status", required: true, node: nodeAuthorizationStatus},
+	nodeIdTagInfo = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "expiryDate", Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "parentIdTag", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 20}},
+		{Name: "status", Required: true, Node: nodeAuthorizationStatus},
 	}}
-	nodeKeyValue = &node{typ: typeObject, props: []prop{
-		{name: "key", required: true, node: &node{typ: typeString, maxLength: 50}},
-		{name: "readonly", required: true, node: &node{typ: typeBoolean}},
-		{name: "value", node: &node{typ: typeString, maxLength: 500}},
+	nodeKeyValue = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "key", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 50}},
+		{Name: "readonly", Required: true, Node: &ocppschema.Node{Type: ocppschema.Boolean}},
+		{Name: "value", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 500}},
 	}}
-	nodeLogParameters = &node{typ: typeObject, props: []prop{
-		{name: "latestTimestamp", node: &node{typ: typeString, format: formatDateTime}},
-		{name: "oldestTimestamp", node: &node{typ: typeString, format: formatDateTime}},
-		{name: "remoteLocation", required: true, node: &node{typ: typeString, maxLength: 512}},
+	nodeLogParameters = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "latestTimestamp", Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "oldestTimestamp", Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "remoteLocation", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 512}},
 	}}
-	nodeMeterValue = &node{typ: typeObject, props: []prop{
-		{name: "sampledValue", required: true, node: &node{typ: typeArray, items: nodeSampledValue}},
-		{name: "timestamp", required: true, node: &node{typ: typeString, format: formatDateTime}},
+	nodeMeterValue = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "sampledValue", Required: true, Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeSampledValue}},
+		{Name: "timestamp", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
 	}}
-	nodeSampledValue = &node{typ: typeObject, props: []prop{
-		{name: "context", node: nodeReadingContext},
-		{name: "format", node: nodeValueFormat},
-		{name: "location", node: nodeLocation},
-		{name: "measurand", node: nodeMeasurand},
-		{name: "phase", node: nodePhase},
-		{name: "unit", node: nodeUnitOfMeasure},
-		{name: "value", required: true, node: &node{typ: typeString}},
+	nodeSampledValue = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "context", Node: nodeReadingContext},
+		{Name: "format", Node: nodeValueFormat},
+		{Name: "location", Node: nodeLocation},
+		{Name: "measurand", Node: nodeMeasurand},
+		{Name: "phase", Node: nodePhase},
+		{Name: "unit", Node: nodeUnitOfMeasure},
+		{Name: "value", Required: true, Node: &ocppschema.Node{Type: ocppschema.String}},
 	}}
 )
 
 // Descriptors of the messages.
 var (
-	nodeAuthorizeRequest = &node{typ: typeObject, props: []prop{
-		{name: "idTag", required: true, node: &node{typ: typeString, maxLength: 20}},
-	}}
-	nodeAuthorizeResponse = &node{typ: typeObject, props: []prop{
-		{name: "idTagInfo", required: true, node: nodeIdTagInfo},
-	}}
-	nodeBootNotificationRequest = &node{typ: typeObject, props: []prop{
-		{name: "chargeBoxSerialNumber", node: &node{typ: typeString, maxLength: 25}},
-		{name: "chargePointModel", required: true, node: &node{typ: typeString, maxLength: 20}},
-		{name: "chargePointSerialNumber", node: &node{typ: typeString, maxLength: 25}},
-		{name: "chargePointVendor", required: true, node: &node{typ: typeString, maxLength: 20}},
-		{name: "firmwareVersion", node: &node{typ: typeString, maxLength: 50}},
-		{name: "iccid", node: &node{typ: typeString, maxLength: 20}},
-		{name: "imsi", node: &node{typ: typeString, maxLength: 20}},
-		{name: "meterSerialNumber", node: &node{typ: typeString, maxLength: 25}},
-		{name: "meterType", node: &node{typ: typeString, maxLength: 25}},
-	}}
-	nodeBootNotificationResponse = &node{typ: typeObject, props: []prop{
-		{name: "currentTime", required: true, node: &node{typ: typeString, format: formatDateTime}},
-		{name: "interval", required: true, node: &node{typ: typeInteger}},
-		{name: "status", required: true, node: nodeRegistrationStatus},
-	}}
-	nodeCancelReservationRequest = &node{typ: typeObject, props: []prop{
-		{name: "reservationId", required: true, node: &node{typ: typeInteger}},
-	}}
-	nodeCancelReservationResponse = &node{typ: typeObject, props: []prop{
-		{name: "status", required: true, node: nodeCancelReservationStatus},
-	}}
-	nodeCertificateSignedRequest = &node{typ: typeObject, props: []prop{
-		{name: "certificateChain", required: true, node: &node{typ: typeString, maxLength: 10000}},
-	}}
-	nodeCertificateSignedResponse = &node{typ: typeObject, props: []prop{
-		{name: "status", required: true, node: nodeCertificateSignedStatus},
-	}}
-	nodeChangeAvailabilityRequest = &node{typ: typeObject, props: []prop{
-		{name: "connectorId", required: true, node: &node{typ: typeInteger}},
-		{name: "type", required: true, node: nodeAvailabilityType},
-	}}
-	nodeChangeAvailabilityResponse = &node{typ: typeObject, props: []prop{
-		{name: "status", required: true, node: nodeAvailabilityStatus},
-	}}
-	nodeChangeConfigurationRequest = &node{typ: typeObject, props: []prop{
-		{name: "key", required: true, node: &node{typ: typeString, maxLength: 50}},
-		{name: "value", required: true, node: &node{typ: typeString, maxLength: 500}},
-	}}
-	nodeChangeConfigurationResponse = &node{typ: typeObject, props: []prop{
-		{name: "status", required: true, node: nodeConfigurationStatus},
-	}}
-	nodeClearCacheRequest  = &node{typ: typeObject}
-	nodeClearCacheResponse = &node{typ: typeObject, props: []prop{
-		{name: "status", required: true, node: nodeClearCacheStatus},
-	}}
-	nodeClearChargingProfileRequest = &node{typ: typeObject, props: []prop{
-		{name: "chargingProfilePurpose", node: nodeChargingProfilePurposeType},
-		{name: "connectorId", node: &node{typ: typeInteger}},
-		{name: "id", node: &node{typ: typeInteger}},
-		{name: "stackLevel", node: &node{typ: typeInteger}},
-	}}
-	nodeClearChargingProfileResponse = &node{typ: typeObject, props: []prop{
-		{name: "status", required: true, node: nodeClearChargingProfileStatus},
-	}}
-	nodeDataTransferRequest = &node{typ: typeObject, props: []prop{
-		{name: "data", node: &node{typ: typeString}},
-		{name: "messageId", node: &node{typ: typeString, maxLength: 50}},
-		{name: "vendorId", required: true, node: &node{typ: typeString, maxLength: 255}},
-	}}
-	nodeDataTransferResponse = &node{typ: typeObject, props: []prop{
-		{name: "data", node: &node{typ: typeString}},
-		{name: "status", required: true, node: nodeDataTransferStatus},
-	}}
-	nodeDeleteCertificateRequest = &node{typ: typeObject, props: []prop{
-		{name: "certificateHashData", required: true, node: nodeCertificateHashData},
-	}}
-	nodeDeleteCertificateResponse = &node{typ: typeObject, props: []prop{
-		{name: "status", required: true, node: nodeDeleteCertificateStatus},
-	}}
-	nodeDiagnosticsStatusNotificationRequest = &node{typ: typeObject, props: []prop{
-		{name: "status", required: true, node: nodeDiagnosticsStatus},
-	}}
-	nodeDiagnosticsStatusNotificationResponse = &node{typ: typeObject}
-	nodeExtendedTriggerMessageRequest         = &node{typ: typeObject, props: []prop{
-		{name: "connectorId", node: &node{typ: typeInteger}},
-		{name: "requestedMessage", required: true, node: nodeExtendedMessageTrigger},
-	}}
-	nodeExtendedTriggerMessageResponse = &node{typ: typeObject, props: []prop{
-		{name: "status", required: true, node: nodeTriggerMessageStatus},
-	}}
-	nodeFirmwareStatusNotificationRequest = &node{typ: typeObject, props: []prop{
-		{name: "status", required: true, node: nodeFirmwareStatus},
-	}}
-	nodeFirmwareStatusNotificationResponse = &node{typ: typeObject}
-	nodeGetCompositeScheduleRequest        = &node{typ: typeObject, props: []prop{
-		{name: "chargingRateUnit", node: nodeChargingRateUnitType},
-		{name: "connectorId", required: true, node: &node{typ: typeInteger}},
-		{name: "duration", required: true, node: &node{typ: typeInteger}},
-	}}
-	nodeGetCompositeScheduleResponse = &node{typ: typeObject, props: []prop{
-		{name: "chargingSchedule", node: nodeChargingSchedule},
-		{name: "connectorId", node: &node{typ: typeInteger}},
-		{name: "scheduleStart", node: &node{typ: typeString, format: formatDateTime}},
-		{name: "status", required: true, node: nodeGetCompositeScheduleStatus},
-	}}
-	nodeGetConfigurationRequest = &node{typ: typeObject, props: []prop{
-		{name: "key", node: &node{typ: typeArray, items: &node{typ: typeString, maxLength: 50}}},
-	}}
-	nodeGetConfigurationResponse = &node{typ: typeObject, props: []prop{
-		{name: "configurationKey", node: &node{typ: typeArray, items: nodeKeyValue}},
-		{name: "unknownKey", node: &node{typ: typeArray, items: &node{typ: typeString, maxLength: 50}}},
-	}}
-	nodeGetDiagnosticsRequest = &node{typ: typeObject, props: []prop{
-		{name: "location", required: true, node: &node{typ: typeString, format: formatURI}},
-		{name: "retries", node: &node{typ: typeInteger}},
-		{name: "retryInterval", node: &node{typ: typeInteger}},
-		{name: "startTime", node: &node{typ: typeString, format: formatDateTime}},
-		{name: "stopTime", node: &node{typ: typeString, format: formatDateTime}},
-	}}
-	nodeGetDiagnosticsResponse = &node{typ: typeObject, props: []prop{
-		{name: "fileName", node: &node{typ: typeString, maxLength: 255}},
-	}}
-	nodeGetInstalledCertificateIdsRequest = &node{typ: typeObject, props: []prop{
-		{name: "certificateType", required: true, node: nodeCertificateUse},
-	}}
-	nodeGetInstalledCertificateIdsResponse = &node{typ: typeObject, props: []prop{
-		{name: "certificateHashData", node: &node{typ: typeArray, items: nodeCertificateHashData, minItems: 1}},
-		{name: "status", required: true, node: nodeGetInstalledCertificateStatus},
-	}}
-	nodeGetLocalListVersionRequest  = &node{typ: typeObject}
-	nodeGetLocalListVersionResponse = &node{typ: typeObject, props: []prop{
-		{name: "listVersion", required: true, node: &node{typ: typeInteger}},
-	}}
-	nodeGetLogRequest = &node{typ: typeObject, props: []prop{
-		{name: "log", required: true, node: nodeLogParameters},
-		{name: "logType", required: true, node: nodeLogType},
-		{name: "requestId", required: true, node: &node{typ: typeInteger}},
-		{name: "retries", node: &node{typ: typeInteger}},
-		{name: "retryInterval", node: &node{typ: typeInteger}},
-	}}
-	nodeGetLogResponse = &node{typ: typeObject, props: []prop{
-		{name: "filename", node: &node{typ: typeString, maxLength: 255}},
-		{name: "status", required: true, node: nodeLogStatus},
-	}}
-	nodeHeartbeatRequest  = &node{typ: typeObject}
-	nodeHeartbeatResponse = &node{typ: typeObject, props: []prop{
-		{name: "currentTime", required: true, node: &node{typ: typeString, format: formatDateTime}},
-	}}
-	nodeInstallCertificateRequest = &node{typ: typeObject, props: []prop{
-		{name: "certificate", required: true, node: &node{typ: typeString, maxLength: 5500}},
-		{name: "certificateType", required: true, node: nodeCertificateUse},
-	}}
-	nodeInstallCertificateResponse = &node{typ: typeObject, props: []prop{
-		{name: "status", required: true, node: nodeInstallCertificateStatus},
-	}}
-	nodeLogStatusNotificationRequest = &node{typ: typeObject, props: []prop{
-		{name: "requestId", node: &node{typ: typeInteger}},
-		{name: "status", required: true, node: nodeUploadLogStatus},
-	}}
-	nodeLogStatusNotificationResponse = &node{typ: typeObject}
-	nodeMeterValuesRequest            = &node{typ: typeObject, props: []prop{
-		{name: "connectorId", required: true, node: &node{typ: typeInteger}},
-		{name: "meterValue", required: true, node: &node{typ: typeArray, items: nodeMeterValue}},
-		{name: "transactionId", node: &node{typ: typeInteger}},
-	}}
-	nodeMeterValuesResponse           = &node{typ: typeObject}
-	nodeRemoteStartTransactionRequest = &node{typ: typeObject, props: []prop{
-		{name: "chargingProfile", node: nodeChargingProfile},
-		{name: "connectorId", node: &node{typ: typeInteger}},
-		{name: "idTag", required: true, node: &node{typ: typeString, maxLength: 20}},
-	}}
-	nodeRemoteStartTransactionResponse = &node{typ: typeObject, props: []prop{
-		{name: "status", required: true, node: nodeRemoteStartStopStatus},
-	}}
-	nodeRemoteStopTransactionRequest = &node{typ: typeObject, props: []prop{
-		{name: "transactionId", required: true, node: &node{typ: typeInteger}},
-	}}
-	nodeRemoteStopTransactionResponse = &node{typ: typeObject, props: []prop{
-		{name: "status", required: true, node: nodeRemoteStartStopStatus},
-	}}
-	nodeReserveNowRequest = &node{typ: typeObject, props: []prop{
-		{name: "connectorId", required: true, node: &node{typ: typeInteger}},
-		{name: "expiryDate", required: true, node: &node{typ: typeString, format: formatDateTime}},
-		{name: "idTag", required: true, node: &node{typ: typeString, maxLength: 20}},
-		{name: "parentIdTag", node: &node{typ: typeString, maxLength: 20}},
-		{name: "reservationId", required: true, node: &node{typ: typeInteger}},
-	}}
-	nodeReserveNowResponse = &node{typ: typeObject, props: []prop{
-		{name: "status", required: true, node: nodeReservationStatus},
-	}}
-	nodeResetRequest = &node{typ: typeObject, props: []prop{
-		{name: "type", required: true, node: nodeResetType},
-	}}
-	nodeResetResponse = &node{typ: typeObject, props: []prop{
-		{name: "status", required: true, node: nodeResetStatus},
-	}}
-	nodeSecurityEventNotificationRequest = &node{typ: typeObject, props: []prop{
-		{name: "techInfo", node: &node{typ: typeString, maxLength: 255}},
-		{name: "timestamp", required: true, node: &node{typ: typeString, format: formatDateTime}},
-		{name: "type", required: true, node: &node{typ: typeString, maxLength: 50}},
-	}}
-	nodeSecurityEventNotificationResponse = &node{typ: typeObject}
-	nodeSendLocalListRequest              = &node{typ: typeObject, props: []prop{
-		{name: "listVersion", required: true, node: &node{typ: typeInteger}},
-		{name: "localAuthorizationList", node: &node{typ: typeArray, items: nodeAuthorizationData}},
-		{name: "updateType", required: true, node: nodeUpdateType},
-	}}
-	nodeSendLocalListResponse = &node{typ: typeObject, props: []prop{
-		{name: "status", required: true, node: nodeUpdateStatus},
-	}}
-	nodeSetChargingProfileRequest = &node{typ: typeObject, props: []prop{
-		{name: "connectorId", required: true, node: &node{typ: typeInteger}},
-		{name: "csChargingProfiles", required: true, node: nodeChargingProfile},
-	}}
-	nodeSetChargingProfileResponse = &node{typ: typeObject, props: []prop{
-		{name: "status", required: true, node: nodeChargingProfileStatus},
-	}}
-	nodeSignCertificateRequest = &node{typ: typeObject, props: []prop{
-		{name: "csr", required: true, node: &node{typ: typeString, maxLength: 5500}},
-	}}
-	nodeSignCertificateResponse = &node{typ: typeObject, props: []prop{
-		{name: "status", required: true, node: nodeGenericStatus},
-	}}
-	nodeSignedFirmwareStatusNotificationRequest = &node{typ: typeObject, props: []prop{
-		{name: "requestId", node: &node{typ: typeInteger}},
-		{name: "status", required: true, node: nodeSignedFirmwareStatus},
-	}}
-	nodeSignedFirmwareStatusNotificationResponse = &node{typ: typeObject}
-	nodeSignedUpdateFirmwareRequest              = &node{typ: typeObject, props: []prop{
-		{name: "firmware", required: true, node: nodeFirmware},
-		{name: "requestId", required: true, node: &node{typ: typeInteger}},
-		{name: "retries", node: &node{typ: typeInteger}},
-		{name: "retryInterval", node: &node{typ: typeInteger}},
-	}}
-	nodeSignedUpdateFirmwareResponse = &node{typ: typeObject, props: []prop{
-		{name: "status", required: true, node: nodeUpdateFirmwareStatus},
-	}}
-	nodeStartTransactionRequest = &node{typ: typeObject, props: []prop{
-		{name: "connectorId", required: true, node: &node{typ: typeInteger}},
-		{name: "idTag", required: true, node: &node{typ: typeString, maxLength: 20}},
-		{name: "meterStart", required: true, node: &node{typ: typeInteger}},
-		{name: "reservationId", node: &node{typ: typeInteger}},
-		{name: "timestamp", required: true, node: &node{typ: typeString, format: formatDateTime}},
-	}}
-	nodeStartTransactionResponse = &node{typ: typeObject, props: []prop{
-		{name: "idTagInfo", required: true, node: nodeIdTagInfo},
-		{name: "transactionId", required: true, node: &node{typ: typeInteger}},
-	}}
-	nodeStatusNotificationRequest = &node{typ: typeObject, props: []prop{
-		{name: "connectorId", required: true, node: &node{typ: typeInteger}},
-		{name: "errorCode", required: true, node: nodeChargePointErrorCode},
-		{name: "info", node: &node{typ: typeString, maxLength: 50}},
-		{name: "status", required: true, node: nodeChargePointStatus},
-		{name: "timestamp", node: &node{typ: typeString, format: formatDateTime}},
-		{name: "vendorErrorCode", node: &node{typ: typeString, maxLength: 50}},
-		{name: "vendorId", node: &node{typ: typeString, maxLength: 255}},
-	}}
-	nodeStatusNotificationResponse = &node{typ: typeObject}
-	nodeStopTransactionRequest     = &node{typ: typeObject, props: []prop{
-		{name: "idTag", node: &node{typ: typeString, maxLength: 20}},
-		{name: "meterStop", required: true, node: &node{typ: typeInteger}},
-		{name: "reason", node: nodeReason},
-		{name: "timestamp", required: true, node: &node{typ: typeString, format: formatDateTime}},
-		{name: "transactionData", node: &node{typ: typeArray, items: nodeMeterValue}},
-		{name: "transactionId", required: true, node: &node{typ: typeInteger}},
-	}}
-	nodeStopTransactionResponse = &node{typ: typeObject, props: []prop{
-		{name: "idTagInfo", node: nodeIdTagInfo},
-	}}
-	nodeTriggerMessageRequest = &node{typ: typeObject, props: []prop{
-		{name: "connectorId", node: &node{typ: typeInteger}},
-		{name: "requestedMessage", required: true, node: nodeMessageTrigger},
-	}}
-	nodeTriggerMessageResponse = &node{typ: typeObject, props: []prop{
-		{name: "status", required: true, node: nodeTriggerMessageStatus},
-	}}
-	nodeUnlockConnectorRequest = &node{typ: typeObject, props: []prop{
-		{name: "connectorId", required: true, node: &node{typ: typeInteger}},
-	}}
-	nodeUnlockConnectorResponse = &node{typ: typeObject, props: []prop{
-		{name: "status", required: true, node: nodeUnlockStatus},
-	}}
-	nodeUpdateFirmwareRequest = &node{typ: typeObject, props: []prop{
-		{name: "location", required: true, node: &node{typ: typeString, format: formatURI}},
-		{name: "retries", node: &node{typ: typeInteger}},
-		{name: "retrieveDate", required: true, node: &node{typ: typeString, format: formatDateTime}},
-		{name: "retryInterval", node: &node{typ: typeInteger}},
-	}}
-	nodeUpdateFirmwareResponse = &node{typ: typeObject}
+	nodeAuthorizeRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "idTag", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 20}},
+	}}
+	nodeAuthorizeResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "idTagInfo", Required: true, Node: nodeIdTagInfo},
+	}}
+	nodeBootNotificationRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargeBoxSerialNumber", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 25}},
+		{Name: "chargePointModel", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 20}},
+		{Name: "chargePointSerialNumber", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 25}},
+		{Name: "chargePointVendor", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 20}},
+		{Name: "firmwareVersion", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 50}},
+		{Name: "iccid", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 20}},
+		{Name: "imsi", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 20}},
+		{Name: "meterSerialNumber", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 25}},
+		{Name: "meterType", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 25}},
+	}}
+	nodeBootNotificationResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "currentTime", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "interval", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "status", Required: true, Node: nodeRegistrationStatus},
+	}}
+	nodeCancelReservationRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "reservationId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeCancelReservationResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "status", Required: true, Node: nodeCancelReservationStatus},
+	}}
+	nodeCertificateSignedRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "certificateChain", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 10000}},
+	}}
+	nodeCertificateSignedResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "status", Required: true, Node: nodeCertificateSignedStatus},
+	}}
+	nodeChangeAvailabilityRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "connectorId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "type", Required: true, Node: nodeAvailabilityType},
+	}}
+	nodeChangeAvailabilityResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "status", Required: true, Node: nodeAvailabilityStatus},
+	}}
+	nodeChangeConfigurationRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "key", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 50}},
+		{Name: "value", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 500}},
+	}}
+	nodeChangeConfigurationResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "status", Required: true, Node: nodeConfigurationStatus},
+	}}
+	nodeClearCacheRequest  = &ocppschema.Node{Type: ocppschema.Object}
+	nodeClearCacheResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "status", Required: true, Node: nodeClearCacheStatus},
+	}}
+	nodeClearChargingProfileRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingProfilePurpose", Node: nodeChargingProfilePurposeType},
+		{Name: "connectorId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "id", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "stackLevel", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeClearChargingProfileResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "status", Required: true, Node: nodeClearChargingProfileStatus},
+	}}
+	nodeDataTransferRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "data", Node: &ocppschema.Node{Type: ocppschema.String}},
+		{Name: "messageId", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 50}},
+		{Name: "vendorId", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 255}},
+	}}
+	nodeDataTransferResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "data", Node: &ocppschema.Node{Type: ocppschema.String}},
+		{Name: "status", Required: true, Node: nodeDataTransferStatus},
+	}}
+	nodeDeleteCertificateRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "certificateHashData", Required: true, Node: nodeCertificateHashData},
+	}}
+	nodeDeleteCertificateResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "status", Required: true, Node: nodeDeleteCertificateStatus},
+	}}
+	nodeDiagnosticsStatusNotificationRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "status", Required: true, Node: nodeDiagnosticsStatus},
+	}}
+	nodeDiagnosticsStatusNotificationResponse = &ocppschema.Node{Type: ocppschema.Object}
+	nodeExtendedTriggerMessageRequest         = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "connectorId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "requestedMessage", Required: true, Node: nodeExtendedMessageTrigger},
+	}}
+	nodeExtendedTriggerMessageResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "status", Required: true, Node: nodeTriggerMessageStatus},
+	}}
+	nodeFirmwareStatusNotificationRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "status", Required: true, Node: nodeFirmwareStatus},
+	}}
+	nodeFirmwareStatusNotificationResponse = &ocppschema.Node{Type: ocppschema.Object}
+	nodeGetCompositeScheduleRequest        = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingRateUnit", Node: nodeChargingRateUnitType},
+		{Name: "connectorId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "duration", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeGetCompositeScheduleResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingSchedule", Node: nodeChargingSchedule},
+		{Name: "connectorId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "scheduleStart", Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "status", Required: true, Node: nodeGetCompositeScheduleStatus},
+	}}
+	nodeGetConfigurationRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "key", Node: &ocppschema.Node{Type: ocppschema.Array, Items: &ocppschema.Node{Type: ocppschema.String, MaxLength: 50}}},
+	}}
+	nodeGetConfigurationResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "configurationKey", Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeKeyValue}},
+		{Name: "unknownKey", Node: &ocppschema.Node{Type: ocppschema.Array, Items: &ocppschema.Node{Type: ocppschema.String, MaxLength: 50}}},
+	}}
+	nodeGetDiagnosticsRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "location", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.URIFormat}},
+		{Name: "retries", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "retryInterval", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "startTime", Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "stopTime", Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+	}}
+	nodeGetDiagnosticsResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "fileName", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 255}},
+	}}
+	nodeGetInstalledCertificateIdsRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "certificateType", Required: true, Node: nodeCertificateUse},
+	}}
+	nodeGetInstalledCertificateIdsResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "certificateHashData", Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeCertificateHashData, MinItems: 1}},
+		{Name: "status", Required: true, Node: nodeGetInstalledCertificateStatus},
+	}}
+	nodeGetLocalListVersionRequest  = &ocppschema.Node{Type: ocppschema.Object}
+	nodeGetLocalListVersionResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "listVersion", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeGetLogRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "log", Required: true, Node: nodeLogParameters},
+		{Name: "logType", Required: true, Node: nodeLogType},
+		{Name: "requestId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "retries", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "retryInterval", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeGetLogResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "filename", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 255}},
+		{Name: "status", Required: true, Node: nodeLogStatus},
+	}}
+	nodeHeartbeatRequest  = &ocppschema.Node{Type: ocppschema.Object}
+	nodeHeartbeatResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "currentTime", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+	}}
+	nodeInstallCertificateRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "certificate", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 5500}},
+		{Name: "certificateType", Required: true, Node: nodeCertificateUse},
+	}}
+	nodeInstallCertificateResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "status", Required: true, Node: nodeInstallCertificateStatus},
+	}}
+	nodeLogStatusNotificationRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "requestId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "status", Required: true, Node: nodeUploadLogStatus},
+	}}
+	nodeLogStatusNotificationResponse = &ocppschema.Node{Type: ocppschema.Object}
+	nodeMeterValuesRequest            = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "connectorId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "meterValue", Required: true, Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeMeterValue}},
+		{Name: "transactionId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeMeterValuesResponse           = &ocppschema.Node{Type: ocppschema.Object}
+	nodeRemoteStartTransactionRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingProfile", Node: nodeChargingProfile},
+		{Name: "connectorId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "idTag", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 20}},
+	}}
+	nodeRemoteStartTransactionResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "status", Required: true, Node: nodeRemoteStartStopStatus},
+	}}
+	nodeRemoteStopTransactionRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "transactionId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeRemoteStopTransactionResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "status", Required: true, Node: nodeRemoteStartStopStatus},
+	}}
+	nodeReserveNowRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "connectorId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "expiryDate", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "idTag", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 20}},
+		{Name: "parentIdTag", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 20}},
+		{Name: "reservationId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeReserveNowResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "status", Required: true, Node: nodeReservationStatus},
+	}}
+	nodeResetRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "type", Required: true, Node: nodeResetType},
+	}}
+	nodeResetResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "status", Required: true, Node: nodeResetStatus},
+	}}
+	nodeSecurityEventNotificationRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "techInfo", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 255}},
+		{Name: "timestamp", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "type", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 50}},
+	}}
+	nodeSecurityEventNotificationResponse = &ocppschema.Node{Type: ocppschema.Object}
+	nodeSendLocalListRequest              = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "listVersion", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "localAuthorizationList", Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeAuthorizationData}},
+		{Name: "updateType", Required: true, Node: nodeUpdateType},
+	}}
+	nodeSendLocalListResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "status", Required: true, Node: nodeUpdateStatus},
+	}}
+	nodeSetChargingProfileRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "connectorId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "csChargingProfiles", Required: true, Node: nodeChargingProfile},
+	}}
+	nodeSetChargingProfileResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "status", Required: true, Node: nodeChargingProfileStatus},
+	}}
+	nodeSignCertificateRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "csr", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 5500}},
+	}}
+	nodeSignCertificateResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "status", Required: true, Node: nodeGenericStatus},
+	}}
+	nodeSignedFirmwareStatusNotificationRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "requestId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "status", Required: true, Node: nodeSignedFirmwareStatus},
+	}}
+	nodeSignedFirmwareStatusNotificationResponse = &ocppschema.Node{Type: ocppschema.Object}
+	nodeSignedUpdateFirmwareRequest              = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "firmware", Required: true, Node: nodeFirmware},
+		{Name: "requestId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "retries", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "retryInterval", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeSignedUpdateFirmwareResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "status", Required: true, Node: nodeUpdateFirmwareStatus},
+	}}
+	nodeStartTransactionRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "connectorId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "idTag", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 20}},
+		{Name: "meterStart", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "reservationId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "timestamp", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+	}}
+	nodeStartTransactionResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "idTagInfo", Required: true, Node: nodeIdTagInfo},
+		{Name: "transactionId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeStatusNotificationRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "connectorId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "errorCode", Required: true, Node: nodeChargePointErrorCode},
+		{Name: "info", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 50}},
+		{Name: "status", Required: true, Node: nodeChargePointStatus},
+		{Name: "timestamp", Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "vendorErrorCode", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 50}},
+		{Name: "vendorId", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 255}},
+	}}
+	nodeStatusNotificationResponse = &ocppschema.Node{Type: ocppschema.Object}
+	nodeStopTransactionRequest     = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "idTag", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 20}},
+		{Name: "meterStop", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "reason", Node: nodeReason},
+		{Name: "timestamp", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "transactionData", Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeMeterValue}},
+		{Name: "transactionId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeStopTransactionResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "idTagInfo", Node: nodeIdTagInfo},
+	}}
+	nodeTriggerMessageRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "connectorId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "requestedMessage", Required: true, Node: nodeMessageTrigger},
+	}}
+	nodeTriggerMessageResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "status", Required: true, Node: nodeTriggerMessageStatus},
+	}}
+	nodeUnlockConnectorRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "connectorId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeUnlockConnectorResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "status", Required: true, Node: nodeUnlockStatus},
+	}}
+	nodeUpdateFirmwareRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "location", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.URIFormat}},
+		{Name: "retries", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "retrieveDate", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "retryInterval", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeUpdateFirmwareResponse = &ocppschema.Node{Type: ocppschema.Object}
 )
 
 // actionTable lists the actions, sorted by name.
@@ -426,7 +428,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(AuthorizeRequest) },
 			NewResponse: func() any { return new(AuthorizeResponse) },
 		},
-		nodes: [2]*node{Request: nodeAuthorizeRequest, Response: nodeAuthorizeResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeAuthorizeRequest, Response: nodeAuthorizeResponse},
 	},
 	{
 		Action: Action{
@@ -436,7 +438,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(BootNotificationRequest) },
 			NewResponse: func() any { return new(BootNotificationResponse) },
 		},
-		nodes: [2]*node{Request: nodeBootNotificationRequest, Response: nodeBootNotificationResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeBootNotificationRequest, Response: nodeBootNotificationResponse},
 	},
 	{
 		Action: Action{
@@ -446,7 +448,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(CancelReservationRequest) },
 			NewResponse: func() any { return new(CancelReservationResponse) },
 		},
-		nodes: [2]*node{Request: nodeCancelReservationRequest, Response: nodeCancelReservationResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeCancelReservationRequest, Response: nodeCancelReservationResponse},
 	},
 	{
 		Action: Action{
@@ -457,7 +459,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(CertificateSignedRequest) },
 			NewResponse: func() any { return new(CertificateSignedResponse) },
 		},
-		nodes: [2]*node{Request: nodeCertificateSignedRequest, Response: nodeCertificateSignedResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeCertificateSignedRequest, Response: nodeCertificateSignedResponse},
 	},
 	{
 		Action: Action{
@@ -467,7 +469,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(ChangeAvailabilityRequest) },
 			NewResponse: func() any { return new(ChangeAvailabilityResponse) },
 		},
-		nodes: [2]*node{Request: nodeChangeAvailabilityRequest, Response: nodeChangeAvailabilityResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeChangeAvailabilityRequest, Response: nodeChangeAvailabilityResponse},
 	},
 	{
 		Action: Action{
@@ -477,7 +479,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(ChangeConfigurationRequest) },
 			NewResponse: func() any { return new(ChangeConfigurationResponse) },
 		},
-		nodes: [2]*node{Request: nodeChangeConfigurationRequest, Response: nodeChangeConfigurationResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeChangeConfigurationRequest, Response: nodeChangeConfigurationResponse},
 	},
 	{
 		Action: Action{
@@ -487,7 +489,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(ClearCacheRequest) },
 			NewResponse: func() any { return new(ClearCacheResponse) },
 		},
-		nodes: [2]*node{Request: nodeClearCacheRequest, Response: nodeClearCacheResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeClearCacheRequest, Response: nodeClearCacheResponse},
 	},
 	{
 		Action: Action{
@@ -497,7 +499,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(ClearChargingProfileRequest) },
 			NewResponse: func() any { return new(ClearChargingProfileResponse) },
 		},
-		nodes: [2]*node{Request: nodeClearChargingProfileRequest, Response: nodeClearChargingProfileResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeClearChargingProfileRequest, Response: nodeClearChargingProfileResponse},
 	},
 	{
 		Action: Action{
@@ -507,7 +509,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(DataTransferRequest) },
 			NewResponse: func() any { return new(DataTransferResponse) },
 		},
-		nodes: [2]*node{Request: nodeDataTransferRequest, Response: nodeDataTransferResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeDataTransferRequest, Response: nodeDataTransferResponse},
 	},
 	{
 		Action: Action{
@@ -518,7 +520,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(DeleteCertificateRequest) },
 			NewResponse: func() any { return new(DeleteCertificateResponse) },
 		},
-		nodes: [2]*node{Request: nodeDeleteCertificateRequest, Response: nodeDeleteCertificateResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeDeleteCertificateRequest, Response: nodeDeleteCertificateResponse},
 	},
 	{
 		Action: Action{
@@ -528,7 +530,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(DiagnosticsStatusNotificationRequest) },
 			NewResponse: func() any { return new(DiagnosticsStatusNotificationResponse) },
 		},
-		nodes: [2]*node{Request: nodeDiagnosticsStatusNotificationRequest, Response: nodeDiagnosticsStatusNotificationResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeDiagnosticsStatusNotificationRequest, Response: nodeDiagnosticsStatusNotificationResponse},
 	},
 	{
 		Action: Action{
@@ -539,7 +541,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(ExtendedTriggerMessageRequest) },
 			NewResponse: func() any { return new(ExtendedTriggerMessageResponse) },
 		},
-		nodes: [2]*node{Request: nodeExtendedTriggerMessageRequest, Response: nodeExtendedTriggerMessageResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeExtendedTriggerMessageRequest, Response: nodeExtendedTriggerMessageResponse},
 	},
 	{
 		Action: Action{
@@ -549,7 +551,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(FirmwareStatusNotificationRequest) },
 			NewResponse: func() any { return new(FirmwareStatusNotificationResponse) },
 		},
-		nodes: [2]*node{Request: nodeFirmwareStatusNotificationRequest, Response: nodeFirmwareStatusNotificationResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeFirmwareStatusNotificationRequest, Response: nodeFirmwareStatusNotificationResponse},
 	},
 	{
 		Action: Action{
@@ -559,7 +561,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(GetCompositeScheduleRequest) },
 			NewResponse: func() any { return new(GetCompositeScheduleResponse) },
 		},
-		nodes: [2]*node{Request: nodeGetCompositeScheduleRequest, Response: nodeGetCompositeScheduleResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeGetCompositeScheduleRequest, Response: nodeGetCompositeScheduleResponse},
 	},
 	{
 		Action: Action{
@@ -569,7 +571,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(GetConfigurationRequest) },
 			NewResponse: func() any { return new(GetConfigurationResponse) },
 		},
-		nodes: [2]*node{Request: nodeGetConfigurationRequest, Response: nodeGetConfigurationResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeGetConfigurationRequest, Response: nodeGetConfigurationResponse},
 	},
 	{
 		Action: Action{
@@ -579,7 +581,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(GetDiagnosticsRequest) },
 			NewResponse: func() any { return new(GetDiagnosticsResponse) },
 		},
-		nodes: [2]*node{Request: nodeGetDiagnosticsRequest, Response: nodeGetDiagnosticsResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeGetDiagnosticsRequest, Response: nodeGetDiagnosticsResponse},
 	},
 	{
 		Action: Action{
@@ -590,7 +592,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(GetInstalledCertificateIdsRequest) },
 			NewResponse: func() any { return new(GetInstalledCertificateIdsResponse) },
 		},
-		nodes: [2]*node{Request: nodeGetInstalledCertificateIdsRequest, Response: nodeGetInstalledCertificateIdsResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeGetInstalledCertificateIdsRequest, Response: nodeGetInstalledCertificateIdsResponse},
 	},
 	{
 		Action: Action{
@@ -600,7 +602,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(GetLocalListVersionRequest) },
 			NewResponse: func() any { return new(GetLocalListVersionResponse) },
 		},
-		nodes: [2]*node{Request: nodeGetLocalListVersionRequest, Response: nodeGetLocalListVersionResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeGetLocalListVersionRequest, Response: nodeGetLocalListVersionResponse},
 	},
 	{
 		Action: Action{
@@ -611,7 +613,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(GetLogRequest) },
 			NewResponse: func() any { return new(GetLogResponse) },
 		},
-		nodes: [2]*node{Request: nodeGetLogRequest, Response: nodeGetLogResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeGetLogRequest, Response: nodeGetLogResponse},
 	},
 	{
 		Action: Action{
@@ -621,7 +623,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(HeartbeatRequest) },
 			NewResponse: func() any { return new(HeartbeatResponse) },
 		},
-		nodes: [2]*node{Request: nodeHeartbeatRequest, Response: nodeHeartbeatResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeHeartbeatRequest, Response: nodeHeartbeatResponse},
 	},
 	{
 		Action: Action{
@@ -632,7 +634,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(InstallCertificateRequest) },
 			NewResponse: func() any { return new(InstallCertificateResponse) },
 		},
-		nodes: [2]*node{Request: nodeInstallCertificateRequest, Response: nodeInstallCertificateResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeInstallCertificateRequest, Response: nodeInstallCertificateResponse},
 	},
 	{
 		Action: Action{
@@ -643,7 +645,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(LogStatusNotificationRequest) },
 			NewResponse: func() any { return new(LogStatusNotificationResponse) },
 		},
-		nodes: [2]*node{Request: nodeLogStatusNotificationRequest, Response: nodeLogStatusNotificationResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeLogStatusNotificationRequest, Response: nodeLogStatusNotificationResponse},
 	},
 	{
 		Action: Action{
@@ -653,7 +655,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(MeterValuesRequest) },
 			NewResponse: func() any { return new(MeterValuesResponse) },
 		},
-		nodes: [2]*node{Request: nodeMeterValuesRequest, Response: nodeMeterValuesResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeMeterValuesRequest, Response: nodeMeterValuesResponse},
 	},
 	{
 		Action: Action{
@@ -663,7 +665,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(RemoteStartTransactionRequest) },
 			NewResponse: func() any { return new(RemoteStartTransactionResponse) },
 		},
-		nodes: [2]*node{Request: nodeRemoteStartTransactionRequest, Response: nodeRemoteStartTransactionResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeRemoteStartTransactionRequest, Response: nodeRemoteStartTransactionResponse},
 	},
 	{
 		Action: Action{
@@ -673,7 +675,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(RemoteStopTransactionRequest) },
 			NewResponse: func() any { return new(RemoteStopTransactionResponse) },
 		},
-		nodes: [2]*node{Request: nodeRemoteStopTransactionRequest, Response: nodeRemoteStopTransactionResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeRemoteStopTransactionRequest, Response: nodeRemoteStopTransactionResponse},
 	},
 	{
 		Action: Action{
@@ -683,7 +685,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(ReserveNowRequest) },
 			NewResponse: func() any { return new(ReserveNowResponse) },
 		},
-		nodes: [2]*node{Request: nodeReserveNowRequest, Response: nodeReserveNowResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeReserveNowRequest, Response: nodeReserveNowResponse},
 	},
 	{
 		Action: Action{
@@ -693,7 +695,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(ResetRequest) },
 			NewResponse: func() any { return new(ResetResponse) },
 		},
-		nodes: [2]*node{Request: nodeResetRequest, Response: nodeResetResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeResetRequest, Response: nodeResetResponse},
 	},
 	{
 		Action: Action{
@@ -704,7 +706,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(SecurityEventNotificationRequest) },
 			NewResponse: func() any { return new(SecurityEventNotificationResponse) },
 		},
-		nodes: [2]*node{Request: nodeSecurityEventNotificationRequest, Response: nodeSecurityEventNotificationResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeSecurityEventNotificationRequest, Response: nodeSecurityEventNotificationResponse},
 	},
 	{
 		Action: Action{
@@ -714,7 +716,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(SendLocalListRequest) },
 			NewResponse: func() any { return new(SendLocalListResponse) },
 		},
-		nodes: [2]*node{Request: nodeSendLocalListRequest, Response: nodeSendLocalListResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeSendLocalListRequest, Response: nodeSendLocalListResponse},
 	},
 	{
 		Action: Action{
@@ -724,7 +726,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(SetChargingProfileRequest) },
 			NewResponse: func() any { return new(SetChargingProfileResponse) },
 		},
-		nodes: [2]*node{Request: nodeSetChargingProfileRequest, Response: nodeSetChargingProfileResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeSetChargingProfileRequest, Response: nodeSetChargingProfileResponse},
 	},
 	{
 		Action: Action{
@@ -735,7 +737,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(SignCertificateRequest) },
 			NewResponse: func() any { return new(SignCertificateResponse) },
 		},
-		nodes: [2]*node{Request: nodeSignCertificateRequest, Response: nodeSignCertificateResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeSignCertificateRequest, Response: nodeSignCertificateResponse},
 	},
 	{
 		Action: Action{
@@ -746,7 +748,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(SignedFirmwareStatusNotificationRequest) },
 			NewResponse: func() any { return new(SignedFirmwareStatusNotificationResponse) },
 		},
-		nodes: [2]*node{Request: nodeSignedFirmwareStatusNotificationRequest, Response: nodeSignedFirmwareStatusNotificationResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeSignedFirmwareStatusNotificationRequest, Response: nodeSignedFirmwareStatusNotificationResponse},
 	},
 	{
 		Action: Action{
@@ -757,7 +759,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(SignedUpdateFirmwareRequest) },
 			NewResponse: func() any { return new(SignedUpdateFirmwareResponse) },
 		},
-		nodes: [2]*node{Request: nodeSignedUpdateFirmwareRequest, Response: nodeSignedUpdateFirmwareResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeSignedUpdateFirmwareRequest, Response: nodeSignedUpdateFirmwareResponse},
 	},
 	{
 		Action: Action{
@@ -767,7 +769,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(StartTransactionRequest) },
 			NewResponse: func() any { return new(StartTransactionResponse) },
 		},
-		nodes: [2]*node{Request: nodeStartTransactionRequest, Response: nodeStartTransactionResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeStartTransactionRequest, Response: nodeStartTransactionResponse},
 	},
 	{
 		Action: Action{
@@ -777,7 +779,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(StatusNotificationRequest) },
 			NewResponse: func() any { return new(StatusNotificationResponse) },
 		},
-		nodes: [2]*node{Request: nodeStatusNotificationRequest, Response: nodeStatusNotificationResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeStatusNotificationRequest, Response: nodeStatusNotificationResponse},
 	},
 	{
 		Action: Action{
@@ -787,7 +789,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(StopTransactionRequest) },
 			NewResponse: func() any { return new(StopTransactionResponse) },
 		},
-		nodes: [2]*node{Request: nodeStopTransactionRequest, Response: nodeStopTransactionResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeStopTransactionRequest, Response: nodeStopTransactionResponse},
 	},
 	{
 		Action: Action{
@@ -797,7 +799,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(TriggerMessageRequest) },
 			NewResponse: func() any { return new(TriggerMessageResponse) },
 		},
-		nodes: [2]*node{Request: nodeTriggerMessageRequest, Response: nodeTriggerMessageResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeTriggerMessageRequest, Response: nodeTriggerMessageResponse},
 	},
 	{
 		Action: Action{
@@ -807,7 +809,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(UnlockConnectorRequest) },
 			NewResponse: func() any { return new(UnlockConnectorResponse) },
 		},
-		nodes: [2]*node{Request: nodeUnlockConnectorRequest, Response: nodeUnlockConnectorResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeUnlockConnectorRequest, Response: nodeUnlockConnectorResponse},
 	},
 	{
 		Action: Action{
@@ -817,6 +819,6 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(UpdateFirmwareRequest) },
 			NewResponse: func() any { return new(UpdateFirmwareResponse) },
 		},
-		nodes: [2]*node{Request: nodeUpdateFirmwareRequest, Response: nodeUpdateFirmwareResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeUpdateFirmwareRequest, Response: nodeUpdateFirmwareResponse},
 	},
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/evse-dev/evse/internal/ocppj/rpc"
+	"github.com/evse-dev/evse/internal/ocppschema"
 )
 
 // These cases need no schema file: they pin the codes and descriptions.
@@ -181,73 +182,13 @@ func TestDecodeRefusesRepeatedKeys(t *testing.T) {
 // TestSchemasFitTheValidator: the validator tracks an object's properties
 // in a 64-bit set.
 func TestSchemasFitTheValidator(t *testing.T) {
-	var walk func(n *node, seen map[*node]bool)
-	walk = func(n *node, seen map[*node]bool) {
-		if n == nil || seen[n] {
-			return
+	check := func(n *ocppschema.Node) {
+		if len(n.Props) > ocppschema.MaxProps {
+			t.Errorf("an object of %d properties", len(n.Props))
 		}
-		seen[n] = true
-		if len(n.props) > 64 {
-			t.Errorf("an object of %d properties", len(n.props))
-		}
-		for _, p := range n.props {
-			walk(p.node, seen)
-		}
-		walk(n.items, seen)
 	}
 	for _, e := range actionsByName {
-		walk(e.nodes[Request], map[*node]bool{})
-		walk(e.nodes[Response], map[*node]bool{})
-	}
-}
-
-func TestParseDecimal(t *testing.T) {
-	tests := []struct {
-		in     string
-		ok     bool
-		neg    bool
-		digits string
-		exp    int64
-	}{
-		{"0", true, false, "", 0},
-		{"-0.000", true, true, "", 0},
-		{"12", true, false, "12", 0},
-		{"1200", true, false, "12", 2},
-		{"12.50", true, false, "125", -1},
-		{"0.001", true, false, "1", -3},
-		{"1.5e3", true, false, "15", 2},
-		{"-25E-1", true, true, "25", -1},
-		{"1e+400", true, false, "1", 400},
-		{"01", false, false, "", 0},
-		{"1.", false, false, "", 0},
-		{".5", false, false, "", 0},
-		{"1e", false, false, "", 0},
-		{"+1", false, false, "", 0},
-		{"1x", false, false, "", 0},
-		{"", false, false, "", 0},
-	}
-	for _, tc := range tests {
-		d, ok := parseDecimal(tc.in)
-		if ok != tc.ok || ok && (d.neg != tc.neg || d.digits != tc.digits || d.exp != tc.exp) {
-			t.Errorf("parseDecimal(%q) = %+v, %t; want {%t %q %d}, %t", tc.in, d, ok, tc.neg, tc.digits, tc.exp, tc.ok)
-		}
-	}
-	if d, ok := parseDecimal("1e99999999999999999999"); !ok || d.exp < expLimit {
-		t.Errorf("a huge exponent gives %+v, %t; want it saturated at %d or more", d, ok, expLimit)
-	}
-	if d, _ := parseDecimal("-1e-99999999999999999999"); d.exp > -expLimit || d.multipleOfPow10(-1) {
-		t.Errorf("a huge negative exponent gives %+v", d)
-	}
-	for in, want := range map[string]string{"3.0": "3", "-0": "0", "1e2": "100", "-9223372036854775808": "-9223372036854775808"} {
-		d, _ := parseDecimal(in)
-		if got, ok := d.int64Text(); !ok || got != want {
-			t.Errorf("int64Text(%s) = %q, %t; want %q", in, got, ok, want)
-		}
-	}
-	for _, in := range []string{"1.5", "9223372036854775808", "1e19", "-9223372036854775809", "1e400"} {
-		d, _ := parseDecimal(in)
-		if got, ok := d.int64Text(); ok {
-			t.Errorf("int64Text(%s) = %q, want none", in, got)
-		}
+		e.nodes[Request].Walk(check)
+		e.nodes[Response].Walk(check)
 	}
 }

@@ -50,8 +50,9 @@
 //
 // # Errors
 //
-// The validator reads the payload token by token against a descriptor of
-// the schema, never building the payload in memory. Within an object a
+// The validator (package ocppschema, shared with ocpp16) reads the
+// payload token by token against a descriptor of the schema, never
+// building the payload in memory. Within an object a
 // property the schema does not allow is reported first, then a required
 // one missing, then the first bad value read; an array's minItems and
 // maxItems before its items. It returns an *rpc.Error whose Description

@@ -2,1160 +2,1162 @@
 
 package ocpp201
 
+import "github.com/evse-dev/evse/internal/ocppschema"
+
 // Descriptors of the enumerations.
 var (
-	nodeAPNAuthentication             = &node{typ: typeString, enum: []string{"CHAP", "NONE", "PAP", "AUTO"}}
-	nodeAttribute                     = &node{typ: typeString, enum: []string{"Actual", "Target", "MinSet", "MaxSet"}}
-	nodeAuthorizationStatus           = &node{typ: typeString, enum: []string{"Accepted", "Blocked", "ConcurrentTx", "Expired", "Invalid", "NoCredit", "NotAllowedTypeEVSE", "NotAtThisLocation", "NotAtThisTime", "Unknown"}}
-	nodeAuthorizeCertificateStatus    = &node{typ: typeString, enum: []string{"Accepted", "SignatureError", "CertificateExpired", "CertificateRevoked", "NoCertificateAvailable", "CertChainError", "ContractCancelled"}}
-	nodeBootReason                    = &node{typ: typeString, enum: []string{"ApplicationReset", "FirmwareUpdate", "LocalReset", "PowerUp", "RemoteReset", "ScheduledReset", "Triggered", "Unknown", "Watchdog"}}
-	nodeCancelReservationStatus       = &node{typ: typeString, enum: []string{"Accepted", "Rejected"}}
-	nodeCertificateAction             = &node{typ: typeString, enum: []string{"Install", "Update"}}
-	nodeCertificateSignedStatus       = &node{typ: typeString, enum: []string{"Accepted", "Rejected"}}
-	nodeCertificateSigningUse         = &node{typ: typeString, enum: []string{"ChargingStationCertificate", "V2GCertificate"}}
-	nodeChangeAvailabilityStatus      = &node{typ: typeString, enum: []string{"Accepted", "Rejected", "Scheduled"}}
-	nodeChargingLimitSource           = &node{typ: typeString, enum: []string{"EMS", "Other", "SO", "CSO"}}
-	nodeChargingProfileKind           = &node{typ: typeString, enum: []string{"Absolute", "Recurring", "Relative"}}
-	nodeChargingProfilePurpose        = &node{typ: typeString, enum: []string{"ChargingStationExternalConstraints", "ChargingStationMaxProfile", "TxDefaultProfile", "TxProfile"}}
-	nodeChargingProfileStatus         = &node{typ: typeString, enum: []string{"Accepted", "Rejected"}}
-	nodeChargingRateUnit              = &node{typ: typeString, enum: []string{"W", "A"}}
-	nodeChargingState                 = &node{typ: typeString, enum: []string{"Charging", "EVConnected", "SuspendedEV", "SuspendedEVSE", "Idle"}}
-	nodeClearCacheStatus              = &node{typ: typeString, enum: []string{"Accepted", "Rejected"}}
-	nodeClearChargingProfileStatus    = &node{typ: typeString, enum: []string{"Accepted", "Unknown"}}
-	nodeClearMessageStatus            = &node{typ: typeString, enum: []string{"Accepted", "Unknown"}}
-	nodeClearMonitoringStatus         = &node{typ: typeString, enum: []string{"Accepted", "Rejected", "NotFound"}}
-	nodeComponentCriterion            = &node{typ: typeString, enum: []string{"Active", "Available", "Enabled", "Problem"}}
-	nodeConnector                     = &node{typ: typeString, enum: []string{"cCCS1", "cCCS2", "cG105", "cTesla", "cType1", "cType2", "s309-1P-16A", "s309-1P-32A", "s309-3P-16A", "s309-3P-32A", "sBS1361", "sCEE-7-7", "sType2", "sType3", "Other1PhMax16A", "Other1PhOver16A", "Other3Ph", "Pan", "wInductive", "wResonant", "Undetermined", "Unknown"}}
-	nodeConnectorStatus               = &node{typ: typeString, enum: []string{"Available", "Occupied", "Reserved", "Unavailable", "Faulted"}}
-	nodeCostKind                      = &node{typ: typeString, enum: []string{"CarbonDioxideEmission", "RelativePricePercentage", "RenewableGenerationPercentage"}}
-	nodeCustomerInformationStatus     = &node{typ: typeString, enum: []string{"Accepted", "Rejected", "Invalid"}}
-	nodeData                          = &node{typ: typeString, enum: []string{"string", "decimal", "integer", "dateTime", "boolean", "OptionList", "SequenceList", "MemberList"}}
-	nodeDataTransferStatus            = &node{typ: typeString, enum: []string{"Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId"}}
-	nodeDeleteCertificateStatus       = &node{typ: typeString, enum: []string{"Accepted", "Failed", "NotFound"}}
-	nodeDisplayMessageStatus          = &node{typ: typeString, enum: []string{"Accepted", "NotSupportedMessageFormat", "Rejected", "NotSupportedPriority", "NotSupportedState", "UnknownTransaction"}}
-	nodeEnergyTransferMode            = &node{typ: typeString, enum: []string{"DC", "AC_single_phase", "AC_two_phase", "AC_three_phase"}}
-	nodeEventNotification             = &node{typ: typeString, enum: []string{"HardWiredNotification", "HardWiredMonitor", "PreconfiguredMonitor", "CustomMonitor"}}
-	nodeEventTrigger                  = &node{typ: typeString, enum: []string{"Alerting", "Delta", "Periodic"}}
-	nodeFirmwareStatus                = &node{typ: typeString, enum: []string{"Downloaded", "DownloadFailed", "Downloading", "DownloadScheduled", "DownloadPaused", "Idle", "InstallationFailed", "Installing", "Installed", "InstallRebooting", "InstallScheduled", "InstallVerificationFailed", "InvalidSignature", "SignatureVerified"}}
-	nodeGenericDeviceModelStatus      = &node{typ: typeString, enum: []string{"Accepted", "Rejected", "NotSupported", "EmptyResultSet"}}
-	nodeGenericStatus                 = &node{typ: typeString, enum: []string{"Accepted", "Rejected"}}
-	nodeGetCertificateIdUse           = &node{typ: typeString, enum: []string{"V2GRootCertificate", "MORootCertificate", "CSMSRootCertificate", "V2GCertificateChain", "ManufacturerRootCertificate"}}
-	nodeGetCertificateStatus          = &node{typ: typeString, enum: []string{"Accepted", "Failed"}}
-	nodeGetChargingProfileStatus      = &node{typ: typeString, enum: []string{"Accepted", "NoProfiles"}}
-	nodeGetDisplayMessagesStatus      = &node{typ: typeString, enum: []string{"Accepted", "Unknown"}}
-	nodeGetInstalledCertificateStatus = &node{typ: typeString, enum: []string{"Accepted", "NotFound"}}
-	nodeGetVariableStatus             = &node{typ: typeString, enum: []string{"Accepted", "Rejected", "UnknownComponent", "UnknownVariable", "NotSupportedAttributeType"}}
-	nodeHashAlgorithm                 = &node{typ: typeString, enum: []string{"SHA256", "SHA384", "SHA512"}}
-	nodeIdTokenEnum                   = &node{typ: typeString, enum: []string{"Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress", "NoAuthorization"}}
-	nodeInstallCertificateStatus      = &node{typ: typeString, enum: []string{"Accepted", "Rejected", "Failed"}}
-	nodeInstallCertificateUse         = &node{typ: typeString, enum: []string{"V2GRootCertificate", "MORootCertificate", "CSMSRootCertificate", "ManufacturerRootCertificate"}}
-	nodeIso15118EVCertificateStatus   = &node{typ: typeString, enum: []string{"Accepted", "Failed"}}
-	nodeLocation                      = &node{typ: typeString, enum: []string{"Body", "Cable", "EV", "Inlet", "Outlet"}}
-	nodeLog                           = &node{typ: typeString, enum: []string{"DiagnosticsLog", "SecurityLog"}}
-	nodeLogStatus                     = &node{typ: typeString, enum: []string{"Accepted", "Rejected", "AcceptedCanceled"}}
-	nodeMeasurand                     = &node{typ: typeString, enum: []string{"Current.Export", "Current.Import", "Current.Offered", "Energy.Active.Export.Register", "Energy.Active.Import.Register", "Energy.Reactive.Export.Register", "Energy.Reactive.Import.Register", "Energy.Active.Export.Interval", "Energy.Active.Import.Interval", "Energy.Active.Net", "Energy.Reactive.Export.Interval", "Energy.Reactive.Import.Interval", "Energy.Reactive.Net", "Energy.Apparent.Net", "Energy.Apparent.Import", "Energy.Apparent.Export", "Frequency", "Power.Active.Export", "Power.Active.Import", "Power.Factor", "Power.Offered", "Power.Reactive.Export", "Power.Reactive.Import", "SoC", "Voltage"}}
-	nodeMessageFormat                 = &node{typ: typeString, enum: []string{"ASCII", "HTML", "URI", "UTF8"}}
-	nodeMessagePriority               = &node{typ: typeString, enum: []string{"AlwaysFront", "InFront", "NormalCycle"}}
-	nodeMessageState                  = &node{typ: typeString, enum: []string{"Charging", "Faulted", "Idle", "Unavailable"}}
-	nodeMessageTrigger                = &node{typ: typeString, enum: []string{"BootNotification", "LogStatusNotification", "FirmwareStatusNotification", "Heartbeat", "MeterValues", "SignChargingStationCertificate", "SignV2GCertificate", "StatusNotification", "TransactionEvent", "SignCombinedCertificate", "PublishFirmwareStatusNotification"}}
-	nodeMonitor                       = &node{typ: typeString, enum: []string{"UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned"}}
-	nodeMonitoringBase                = &node{typ: typeString, enum: []string{"All", "FactoryDefault", "HardWiredOnly"}}
-	nodeMonitoringCriterion           = &node{typ: typeString, enum: []string{"ThresholdMonitoring", "DeltaMonitoring", "PeriodicMonitoring"}}
-	nodeMutability                    = &node{typ: typeString, enum: []string{"ReadOnly", "WriteOnly", "ReadWrite"}}
-	nodeNotifyEVChargingNeedsStatus   = &node{typ: typeString, enum: []string{"Accepted", "Rejected", "Processing"}}
-	nodeOCPPInterface                 = &node{typ: typeString, enum: []string{"Wired0", "Wired1", "Wired2", "Wired3", "Wireless0", "Wireless1", "Wireless2", "Wireless3"}}
-	nodeOCPPTransport                 = &node{typ: typeString, enum: []string{"JSON", "SOAP"}}
-	nodeOCPPVersion                   = &node{typ: typeString, enum: []string{"OCPP12", "OCPP15", "OCPP16", "OCPP20"}}
-	nodeOperationalStatus             = &node{typ: typeString, enum: []string{"Inoperative", "Operative"}}
-	nodePhase                         = &node{typ: typeString, enum: []string{"L1", "L2", "L3", "N", "L1-N", "L2-N", "L3-N", "L1-L2", "L2-L3", "L3-L1"}}
-	nodePublishFirmwareStatus         = &node{typ: typeString, enum: []string{"Idle", "DownloadScheduled", "Downloading", "Downloaded", "Published", "DownloadFailed", "DownloadPaused", "InvalidChecksum", "ChecksumVerified", "PublishFailed"}}
-	nodeReadingContext                = &node{typ: typeString, enum: []string{"Interruption.Begin", "Interruption.End", "Other", "Sample.Clock", "Sample.Periodic", "Transaction.Begin", "Transaction.End", "Trigger"}}
-	nodeReason                        = &node{typ: typeString, enum: []string{"DeAuthorized", "EmergencyStop", "EnergyLimitReached", "EVDisconnected", "GroundFault", "ImmediateReset", "Local", "LocalOutOfCredit", "MasterPass", "Other", "OvercurrentFault", "PowerLoss", "PowerQuality", "Reboot", "Remote", "SOCLimitReached", "StoppedByEV", "TimeLimitReached", "Timeout"}}
-	nodeRecurrencyKind                = &node{typ: typeString, enum: []string{"Daily", "Weekly"}}
-	nodeRegistrationStatus            = &node{typ: typeString, enum: []string{"Accepted", "Pending", "Rejected"}}
-	nodeReportBase                    = &node{typ: typeString, enum: []string{"ConfigurationInventory", "FullInventory", "SummaryInventory"}}
-	nodeRequestStartStopStatus        = &node{typ: typeString, enum: []string{"Accepted", "Rejected"}}
-	nodeReservationUpdateStatus       = &node{typ: typeString, enum: []string{"Expired", "Removed"}}
-	nodeReserveNowStatus              = &node{typ: typeString, enum: []string{"Accepted", "Faulted", "Occupied", "Rejected", "Unavailable"}}
-	nodeReset                         = &node{typ: typeString, enum: []string{"Immediate", "OnIdle"}}
-	nodeResetStatus                   = &node{typ: typeString, enum: []string{"Accepted", "Rejected", "Scheduled"}}
-	nodeSendLocalListStatus           = &node{typ: typeString, enum: []string{"Accepted", "Failed", "VersionMismatch"}}
-	nodeSetMonitoringStatus           = &node{typ: typeString, enum: []string{"Accepted", "UnknownComponent", "UnknownVariable", "UnsupportedMonitorType", "Rejected", "Duplicate"}}
-	nodeSetNetworkProfileStatus       = &node{typ: typeString, enum: []string{"Accepted", "Rejected", "Failed"}}
-	nodeSetVariableStatus             = &node{typ: typeString, enum: []string{"Accepted", "Rejected", "UnknownComponent", "UnknownVariable", "NotSupportedAttributeType", "RebootRequired"}}
-	nodeTransactionEvent              = &node{typ: typeString, enum: []string{"Ended", "Started", "Updated"}}
-	nodeTriggerMessageStatus          = &node{typ: typeString, enum: []string{"Accepted", "Rejected", "NotImplemented"}}
-	nodeTriggerReason                 = &node{typ: typeString, enum: []string{"Authorized", "CablePluggedIn", "ChargingRateChanged", "ChargingStateChanged", "Deauthorized", "EnergyLimitReached", "EVCommunicationLost", "EVConnectTimeout", "MeterValueClock", "MeterValuePeriodic", "TimeLimitReached", "Trigger", "UnlockCommand", "StopAuthorized", "EVDeparted", "EVDetected", "RemoteStop", "RemoteStart", "AbnormalCondition", "SignedDataReceived", "ResetCommand"}}
-	nodeUnlockStatus                  = &node{typ: typeString, enum: []string{"Unlocked", "UnlockFailed", "OngoingAuthorizedTransaction", "UnknownConnector"}}
-	nodeUnpublishFirmwareStatus       = &node{typ: typeString, enum: []string{"DownloadOngoing", "NoFirmware", "Unpublished"}}
-	nodeUpdate                        = &node{typ: typeString, enum: []string{"Differential", "Full"}}
-	nodeUpdateFirmwareStatus          = &node{typ: typeString, enum: []string{"Accepted", "Rejected", "AcceptedCanceled", "InvalidCertificate", "RevokedCertificate"}}
-	nodeUploadLogStatus               = &node{typ: typeString, enum: []string{"BadMessage", "Idle", "NotSupportedOperation", "PermissionDenied", "Uploaded", "UploadFailure", "Uploading", "AcceptedCanceled"}}
-	nodeVPNEnum                       = &node{typ: typeString, enum: []string{"IKEv2", "IPSec", "L2TP", "PPTP"}}
+	nodeAPNAuthentication             = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"CHAP", "NONE", "PAP", "AUTO"}}
+	nodeAttribute                     = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Actual", "Target", "MinSet", "MaxSet"}}
+	nodeAuthorizationStatus           = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Blocked", "ConcurrentTx", "Expired", "Invalid", "NoCredit", "NotAllowedTypeEVSE", "NotAtThisLocation", "NotAtThisTime", "Unknown"}}
+	nodeAuthorizeCertificateStatus    = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "SignatureError", "CertificateExpired", "CertificateRevoked", "NoCertificateAvailable", "CertChainError", "ContractCancelled"}}
+	nodeBootReason                    = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"ApplicationReset", "FirmwareUpdate", "LocalReset", "PowerUp", "RemoteReset", "ScheduledReset", "Triggered", "Unknown", "Watchdog"}}
+	nodeCancelReservationStatus       = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected"}}
+	nodeCertificateAction             = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Install", "Update"}}
+	nodeCertificateSignedStatus       = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected"}}
+	nodeCertificateSigningUse         = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"ChargingStationCertificate", "V2GCertificate"}}
+	nodeChangeAvailabilityStatus      = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected", "Scheduled"}}
+	nodeChargingLimitSource           = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"EMS", "Other", "SO", "CSO"}}
+	nodeChargingProfileKind           = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Absolute", "Recurring", "Relative"}}
+	nodeChargingProfilePurpose        = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"ChargingStationExternalConstraints", "ChargingStationMaxProfile", "TxDefaultProfile", "TxProfile"}}
+	nodeChargingProfileStatus         = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected"}}
+	nodeChargingRateUnit              = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"W", "A"}}
+	nodeChargingState                 = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Charging", "EVConnected", "SuspendedEV", "SuspendedEVSE", "Idle"}}
+	nodeClearCacheStatus              = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected"}}
+	nodeClearChargingProfileStatus    = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Unknown"}}
+	nodeClearMessageStatus            = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Unknown"}}
+	nodeClearMonitoringStatus         = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected", "NotFound"}}
+	nodeComponentCriterion            = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Active", "Available", "Enabled", "Problem"}}
+	nodeConnector                     = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"cCCS1", "cCCS2", "cG105", "cTesla", "cType1", "cType2", "s309-1P-16A", "s309-1P-32A", "s309-3P-16A", "s309-3P-32A", "sBS1361", "sCEE-7-7", "sType2", "sType3", "Other1PhMax16A", "Other1PhOver16A", "Other3Ph", "Pan", "wInductive", "wResonant", "Undetermined", "Unknown"}}
+	nodeConnectorStatus               = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Available", "Occupied", "Reserved", "Unavailable", "Faulted"}}
+	nodeCostKind                      = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"CarbonDioxideEmission", "RelativePricePercentage", "RenewableGenerationPercentage"}}
+	nodeCustomerInformationStatus     = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected", "Invalid"}}
+	nodeData                          = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"string", "decimal", "integer", "dateTime", "boolean", "OptionList", "SequenceList", "MemberList"}}
+	nodeDataTransferStatus            = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId"}}
+	nodeDeleteCertificateStatus       = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Failed", "NotFound"}}
+	nodeDisplayMessageStatus          = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "NotSupportedMessageFormat", "Rejected", "NotSupportedPriority", "NotSupportedState", "UnknownTransaction"}}
+	nodeEnergyTransferMode            = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"DC", "AC_single_phase", "AC_two_phase", "AC_three_phase"}}
+	nodeEventNotification             = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"HardWiredNotification", "HardWiredMonitor", "PreconfiguredMonitor", "CustomMonitor"}}
+	nodeEventTrigger                  = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Alerting", "Delta", "Periodic"}}
+	nodeFirmwareStatus                = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Downloaded", "DownloadFailed", "Downloading", "DownloadScheduled", "DownloadPaused", "Idle", "InstallationFailed", "Installing", "Installed", "InstallRebooting", "InstallScheduled", "InstallVerificationFailed", "InvalidSignature", "SignatureVerified"}}
+	nodeGenericDeviceModelStatus      = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected", "NotSupported", "EmptyResultSet"}}
+	nodeGenericStatus                 = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected"}}
+	nodeGetCertificateIdUse           = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"V2GRootCertificate", "MORootCertificate", "CSMSRootCertificate", "V2GCertificateChain", "ManufacturerRootCertificate"}}
+	nodeGetCertificateStatus          = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Failed"}}
+	nodeGetChargingProfileStatus      = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "NoProfiles"}}
+	nodeGetDisplayMessagesStatus      = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Unknown"}}
+	nodeGetInstalledCertificateStatus = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "NotFound"}}
+	nodeGetVariableStatus             = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected", "UnknownComponent", "UnknownVariable", "NotSupportedAttributeType"}}
+	nodeHashAlgorithm                 = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"SHA256", "SHA384", "SHA512"}}
+	nodeIdTokenEnum                   = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress", "NoAuthorization"}}
+	nodeInstallCertificateStatus      = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected", "Failed"}}
+	nodeInstallCertificateUse         = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"V2GRootCertificate", "MORootCertificate", "CSMSRootCertificate", "ManufacturerRootCertificate"}}
+	nodeIso15118EVCertificateStatus   = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Failed"}}
+	nodeLocation                      = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Body", "Cable", "EV", "Inlet", "Outlet"}}
+	nodeLog                           = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"DiagnosticsLog", "SecurityLog"}}
+	nodeLogStatus                     = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected", "AcceptedCanceled"}}
+	nodeMeasurand                     = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Current.Export", "Current.Import", "Current.Offered", "Energy.Active.Export.Register", "Energy.Active.Import.Register", "Energy.Reactive.Export.Register", "Energy.Reactive.Import.Register", "Energy.Active.Export.Interval", "Energy.Active.Import.Interval", "Energy.Active.Net", "Energy.Reactive.Export.Interval", "Energy.Reactive.Import.Interval", "Energy.Reactive.Net", "Energy.Apparent.Net", "Energy.Apparent.Import", "Energy.Apparent.Export", "Frequency", "Power.Active.Export", "Power.Active.Import", "Power.Factor", "Power.Offered", "Power.Reactive.Export", "Power.Reactive.Import", "SoC", "Voltage"}}
+	nodeMessageFormat                 = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"ASCII", "HTML", "URI", "UTF8"}}
+	nodeMessagePriority               = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"AlwaysFront", "InFront", "NormalCycle"}}
+	nodeMessageState                  = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Charging", "Faulted", "Idle", "Unavailable"}}
+	nodeMessageTrigger                = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"BootNotification", "LogStatusNotification", "FirmwareStatusNotification", "Heartbeat", "MeterValues", "SignChargingStationCertificate", "SignV2GCertificate", "StatusNotification", "TransactionEvent", "SignCombinedCertificate", "PublishFirmwareStatusNotification"}}
+	nodeMonitor                       = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned"}}
+	nodeMonitoringBase                = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"All", "FactoryDefault", "HardWiredOnly"}}
+	nodeMonitoringCriterion           = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"ThresholdMonitoring", "DeltaMonitoring", "PeriodicMonitoring"}}
+	nodeMutability                    = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"ReadOnly", "WriteOnly", "ReadWrite"}}
+	nodeNotifyEVChargingNeedsStatus   = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected", "Processing"}}
+	nodeOCPPInterface                 = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Wired0", "Wired1", "Wired2", "Wired3", "Wireless0", "Wireless1", "Wireless2", "Wireless3"}}
+	nodeOCPPTransport                 = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"JSON", "SOAP"}}
+	nodeOCPPVersion                   = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"OCPP12", "OCPP15", "OCPP16", "OCPP20"}}
+	nodeOperationalStatus             = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Inoperative", "Operative"}}
+	nodePhase                         = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"L1", "L2", "L3", "N", "L1-N", "L2-N", "L3-N", "L1-L2", "L2-L3", "L3-L1"}}
+	nodePublishFirmwareStatus         = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Idle", "DownloadScheduled", "Downloading", "Downloaded", "Published", "DownloadFailed", "DownloadPaused", "InvalidChecksum", "ChecksumVerified", "PublishFailed"}}
+	nodeReadingContext                = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Interruption.Begin", "Interruption.End", "Other", "Sample.Clock", "Sample.Periodic", "Transaction.Begin", "Transaction.End", "Trigger"}}
+	nodeReason                        = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"DeAuthorized", "EmergencyStop", "EnergyLimitReached", "EVDisconnected", "GroundFault", "ImmediateReset", "Local", "LocalOutOfCredit", "MasterPass", "Other", "OvercurrentFault", "PowerLoss", "PowerQuality", "Reboot", "Remote", "SOCLimitReached", "StoppedByEV", "TimeLimitReached", "Timeout"}}
+	nodeRecurrencyKind                = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Daily", "Weekly"}}
+	nodeRegistrationStatus            = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Pending", "Rejected"}}
+	nodeReportBase                    = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"ConfigurationInventory", "FullInventory", "SummaryInventory"}}
+	nodeRequestStartStopStatus        = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected"}}
+	nodeReservationUpdateStatus       = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Expired", "Removed"}}
+	nodeReserveNowStatus              = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Faulted", "Occupied", "Rejected", "Unavailable"}}
+	nodeReset                         = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Immediate", "OnIdle"}}
+	nodeResetStatus                   = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected", "Scheduled"}}
+	nodeSendLocalListStatus           = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Failed", "VersionMismatch"}}
+	nodeSetMonitoringStatus           = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "UnknownComponent", "UnknownVariable", "UnsupportedMonitorType", "Rejected", "Duplicate"}}
+	nodeSetNetworkProfileStatus       = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected", "Failed"}}
+	nodeSetVariableStatus             = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected", "UnknownComponent", "UnknownVariable", "NotSupportedAttributeType", "RebootRequired"}}
+	nodeTransactionEvent              = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Ended", "Started", "Updated"}}
+	nodeTriggerMessageStatus          = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected", "NotImplemented"}}
+	nodeTriggerReason                 = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Authorized", "CablePluggedIn", "ChargingRateChanged", "ChargingStateChanged", "Deauthorized", "EnergyLimitReached", "EVCommunicationLost", "EVConnectTimeout", "MeterValueClock", "MeterValuePeriodic", "TimeLimitReached", "Trigger", "UnlockCommand", "StopAuthorized", "EVDeparted", "EVDetected", "RemoteStop", "RemoteStart", "AbnormalCondition", "SignedDataReceived", "ResetCommand"}}
+	nodeUnlockStatus                  = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Unlocked", "UnlockFailed", "OngoingAuthorizedTransaction", "UnknownConnector"}}
+	nodeUnpublishFirmwareStatus       = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"DownloadOngoing", "NoFirmware", "Unpublished"}}
+	nodeUpdate                        = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Differential", "Full"}}
+	nodeUpdateFirmwareStatus          = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"Accepted", "Rejected", "AcceptedCanceled", "InvalidCertificate", "RevokedCertificate"}}
+	nodeUploadLogStatus               = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"BadMessage", "Idle", "NotSupportedOperation", "PermissionDenied", "Uploaded", "UploadFailure", "Uploading", "AcceptedCanceled"}}
+	nodeVPNEnum                       = &ocppschema.Node{Type: ocppschema.String, Enum: []string{"IKEv2", "IPSec", "L2TP", "PPTP"}}
 )
 
 // Descriptors of the named object types.
 var (
-	nodeACChargingParameters = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "energyAmount", required: true, node: &node{typ: typeInteger}},
-		{name: "evMaxCurrent", required: true, node: &node{typ: typeInteger}},
-		{name: "evMaxVoltage", required: true, node: &node{typ: typeInteger}},
-		{name: "evMinCurrent", required: true, node: &node{typ: typeInteger}},
+	nodeACChargingParameters = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "energyAmount", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "evMaxCurrent", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "evMaxVoltage", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "evMinCurrent", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
 	}}
-	nodeAPN = &node{typ: typeObject, props: []prop{
-		{name: "apn", required: true, node: &node{typ: typeString, maxLength: 512}},
-		{name: "apnAuthentication", required: true, node: nodeAPNAuthentication},
-		{name: "apnPassword", node: &node{typ: typeString, maxLength: 20}},
-		{name: "apnUserName", node: &node{typ: typeString, maxLength: 20}},
-		{name: "customData", node: nodeCustomData},
-		{name: "preferredNetwork", node: &node{typ: typeString, maxLength: 6}},
-		{name: "simPin", node: &node{typ: typeInteger}},
-		{name: "useOnlyPreferredNetwork", node: &node{typ: typeBoolean}},
+	nodeAPN = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "apn", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 512}},
+		{Name: "apnAuthentication", Required: true, Node: nodeAPNAuthentication},
+		{Name: "apnPassword", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 20}},
+		{Name: "apnUserName", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 20}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "preferredNetwork", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 6}},
+		{Name: "simPin", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "useOnlyPreferredNetwork", Node: &ocppschema.Node{Type: ocppschema.Boolean}},
 	}}
-	nodeAdditionalInfo = &node{typ: typeObject, props: []prop{
-		{name: "additionalIdToken", required: true, node: &node{typ: typeString, maxLength: 36}},
-		{name: "customData", node: nodeCustomData},
-		{name: "type", required: true, node: &node{typ: typeString, maxLength: 50}},
+	nodeAdditionalInfo = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "additionalIdToken", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 36}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "type", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 50}},
 	}}
-	nodeAuthorizationData = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "idToken", required: true, node: nodeIdToken},
-		{name: "idTokenInfo", node: nodeIdTokenInfo},
+	nodeAuthorizationData = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "idToken", Required: true, Node: nodeIdToken},
+		{Name: "idTokenInfo", Node: nodeIdTokenInfo},
 	}}
-	nodeCertificateHashData = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "hashAlgorithm", required: true, node: nodeHashAlgorithm},
-		{name: "issuerKeyHash", required: true, node: &node{typ: typeString, maxLength: 128}},
-		{name: "issuerNameHash", required: true, node: &node{typ: typeString, maxLength: 128}},
-		{name: "serialNumber", required: true, node: &node{typ: typeString, maxLength: 40}},
+	nodeCertificateHashData = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "hashAlgorithm", Required: true, Node: nodeHashAlgorithm},
+		{Name: "issuerKeyHash", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 128}},
+		{Name: "issuerNameHash", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 128}},
+		{Name: "serialNumber", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 40}},
 	}}
-	nodeCertificateHashDataChain = &node{typ: typeObject, props: []prop{
-		{name: "certificateHashData", required: true, node: nodeCertificateHashData},
-		{name: "certificateType", required: true, node: nodeGetCertificateIdUse},
-		{name: "childCertificateHashData", node: &node{typ: typeArray, items: nodeCertificateHashData, minItems: 1, maxItems: 4}},
-		{name: "customData", node: nodeCustomData},
+	nodeCertificateHashDataChain = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "certificateHashData", Required: true, Node: nodeCertificateHashData},
+		{Name: "certificateType", Required: true, Node: nodeGetCertificateIdUse},
+		{Name: "childCertificateHashData", Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeCertificateHashData, MinItems: 1, MaxItems: 4}},
+		{Name: "customData", Node: nodeCustomData},
 	}}
-	nodeChargingLimit = &node{typ: typeObject, props: []prop{
-		{name: "chargingLimitSource", required: true, node: nodeChargingLimitSource},
-		{name: "customData", node: nodeCustomData},
-		{name: "isGridCritical", node: &node{typ: typeBoolean}},
+	nodeChargingLimit = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingLimitSource", Required: true, Node: nodeChargingLimitSource},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "isGridCritical", Node: &ocppschema.Node{Type: ocppschema.Boolean}},
 	}}
-	nodeChargingNeeds = &node{typ: typeObject, props: []prop{
-		{name: "acChargingParameters", node: nodeACChargingParameters},
-		{name: "customData", node: nodeCustomData},
-		{name: "dcChargingParameters", node: nodeDCChargingParameters},
-		{name: "departureTime", node: &node{typ: typeString, format: formatDateTime}},
-		{name: "requestedEnergyTransfer", required: true, node: nodeEnergyTransferMode},
+	nodeChargingNeeds = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "acChargingParameters", Node: nodeACChargingParameters},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "dcChargingParameters", Node: nodeDCChargingParameters},
+		{Name: "departureTime", Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "requestedEnergyTransfer", Required: true, Node: nodeEnergyTransferMode},
 	}}
-	nodeChargingProfile = &node{typ: typeObject, props: []prop{
-		{name: "chargingProfileKind", required: true, node: nodeChargingProfileKind},
-		{name: "chargingProfilePurpose", required: true, node: nodeChargingProfilePurpose},
-		{name: "chargingSchedule", required: true, node: &node{typ: typeArray, items: nodeChargingSchedule, minItems: 1, maxItems: 3}},
-		{name: "customData", node: nodeCustomData},
-		{name: "id", required: true, node: &node{typ: typeInteger}},
-		{name: "recurrencyKind", node: nodeRecurrencyKind},
-		{name: "stackLevel", required: true, node: &node{typ: typeInteger}},
-		{name: "transactionId", node: &node{typ: typeString, maxLength: 36}},
-		{name: "validFrom", node: &node{typ: typeString, format: formatDateTime}},
-		{name: "validTo", node: &node{typ: typeString, format: formatDateTime}},
+	nodeChargingProfile = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingProfileKind", Required: true, Node: nodeChargingProfileKind},
+		{Name: "chargingProfilePurpose", Required: true, Node: nodeChargingProfilePurpose},
+		{Name: "chargingSchedule", Required: true, Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeChargingSchedule, MinItems: 1, MaxItems: 3}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "id", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "recurrencyKind", Node: nodeRecurrencyKind},
+		{Name: "stackLevel", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "transactionId", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 36}},
+		{Name: "validFrom", Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "validTo", Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
 	}}
-	nodeChargingProfileCriterion = &node{typ: typeObject, props: []prop{
-		{name: "chargingLimitSource", node: &node{typ: typeArray, items: nodeChargingLimitSource, minItems: 1, maxItems: 4}},
-		{name: "chargingProfileId", node: &node{typ: typeArray, items: &node{typ: typeInteger}, minItems: 1}},
-		{name: "chargingProfilePurpose", node: nodeChargingProfilePurpose},
-		{name: "customData", node: nodeCustomData},
-		{name: "stackLevel", node: &node{typ: typeInteger}},
+	nodeChargingProfileCriterion = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingLimitSource", Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeChargingLimitSource, MinItems: 1, MaxItems: 4}},
+		{Name: "chargingProfileId", Node: &ocppschema.Node{Type: ocppschema.Array, Items: &ocppschema.Node{Type: ocppschema.Integer}, MinItems: 1}},
+		{Name: "chargingProfilePurpose", Node: nodeChargingProfilePurpose},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "stackLevel", Node: &ocppschema.Node{Type: ocppschema.Integer}},
 	}}
-	nodeChargingSchedule = &node{typ: typeObject, props: []prop{
-		{name: "chargingRateUnit", required: true, node: nodeChargingRateUnit},
-		{name: "chargingSchedulePeriod", required: true, node: &node{typ: typeArray, items: nodeChargingSchedulePeriod, minItems: 1, maxItems: 1024}},
-		{name: "customData", node: nodeCustomData},
-		{name: "duration", node: &node{typ: typeInteger}},
-		{name: "id", required: true, node: &node{typ: typeInteger}},
-		{name: "minChargingRate", node: &node{typ: typeNumber}},
-		{name: "salesTariff", node: nodeSalesTariff},
-		{name: "startSchedule", node: &node{typ: typeString, format: formatDateTime}},
+	nodeChargingSchedule = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingRateUnit", Required: true, Node: nodeChargingRateUnit},
+		{Name: "chargingSchedulePeriod", Required: true, Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeChargingSchedulePeriod, MinItems: 1, MaxItems: 1024}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "duration", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "id", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "minChargingRate", Node: &ocppschema.Node{Type: ocppschema.Number}},
+		{Name: "salesTariff", Node: nodeSalesTariff},
+		{Name: "startSchedule", Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
 	}}
-	nodeChargingSchedulePeriod = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "limit", required: true, node: &node{typ: typeNumber}},
-		{name: "numberPhases", node: &node{typ: typeInteger}},
-		{name: "phaseToUse", node: &node{typ: typeInteger}},
-		{name: "startPeriod", required: true, node: &node{typ: typeInteger}},
+	nodeChargingSchedulePeriod = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "limit", Required: true, Node: &ocppschema.Node{Type: ocppschema.Number}},
+		{Name: "numberPhases", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "phaseToUse", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "startPeriod", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
 	}}
-	nodeChargingStation = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "firmwareVersion", node: &node{typ: typeString, maxLength: 50}},
-		{name: "model", required: true, node: &node{typ: typeString, maxLength: 20}},
-		{name: "modem", node: nodeModem},
-		{name: "serialNumber", node: &node{typ: typeString, maxLength: 25}},
-		{name: "vendorName", required: true, node: &node{typ: typeString, maxLength: 50}},
+	nodeChargingStation = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "firmwareVersion", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 50}},
+		{Name: "model", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 20}},
+		{Name: "modem", Node: nodeModem},
+		{Name: "serialNumber", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 25}},
+		{Name: "vendorName", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 50}},
 	}}
-	nodeClearChargingProfile = &node{typ: typeObject, props: []prop{
-		{name: "chargingProfilePurpose", node: nodeChargingProfilePurpose},
-		{name: "customData", node: nodeCustomData},
-		{name: "evseId", node: &node{typ: typeInteger}},
-		{name: "stackLevel", node: &node{typ: typeInteger}},
+	nodeClearChargingProfile = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingProfilePurpose", Node: nodeChargingProfilePurpose},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "evseId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "stackLevel", Node: &ocppschema.Node{Type: ocppschema.Integer}},
 	}}
-	nodeClearMonitoringResult = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "id", required: true, node: &node{typ: typeInteger}},
-		{name: "status", required: true, node: nodeClearMonitoringStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
+	nodeClearMonitoringResult = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "id", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "status", Required: true, Node: nodeClearMonitoringStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
 	}}
-	nodeComponent = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "evse", node: nodeEVSE},
-		{name: "instance", node: &node{typ: typeString, maxLength: 50}},
-		{name: "name", required: true, node: &node{typ: typeString, maxLength: 50}},
+	nodeComponent = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "evse", Node: nodeEVSE},
+		{Name: "instance", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 50}},
+		{Name: "name", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 50}},
 	}}
-	nodeComponentVariable = &node{typ: typeObject, props: []prop{
-		{name: "component", required: true, node: nodeComponent},
-		{name: "customData", node: nodeCustomData},
-		{name: "variable", node: nodeVariable},
+	nodeComponentVariable = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "component", Required: true, Node: nodeComponent},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "variable", Node: nodeVariable},
 	}}
-	nodeCompositeSchedule = &node{typ: typeObject, props: []prop{
-		{name: "chargingRateUnit", required: true, node: nodeChargingRateUnit},
-		{name: "chargingSchedulePeriod", required: true, node: &node{typ: typeArray, items: nodeChargingSchedulePeriod, minItems: 1}},
-		{name: "customData", node: nodeCustomData},
-		{name: "duration", required: true, node: &node{typ: typeInteger}},
-		{name: "evseId", required: true, node: &node{typ: typeInteger}},
-		{name: "scheduleStart", required: true, node: &node{typ: typeString, format: formatDateTime}},
+	nodeCompositeSchedule = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingRateUnit", Required: true, Node: nodeChargingRateUnit},
+		{Name: "chargingSchedulePeriod", Required: true, Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeChargingSchedulePeriod, MinItems: 1}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "duration", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "evseId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "scheduleStart", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
 	}}
-	nodeConsumptionCost = &node{typ: typeObject, props: []prop{
-		{name: "cost", required: true, node: &node{typ: typeArray, items: nodeCost, minItems: 1, maxItems: 3}},
-		{name: "customData", node: nodeCustomData},
-		{name: "startValue", required: true, node: &node{typ: typeNumber}},
+	nodeConsumptionCost = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "cost", Required: true, Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeCost, MinItems: 1, MaxItems: 3}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "startValue", Required: true, Node: &ocppschema.Node{Type: ocppschema.Number}},
 	}}
-	nodeCost = &node{typ: typeObject, props: []prop{
-		{name: "amount", required: true, node: &node{typ: typeInteger}},
-		{name: "amountMultiplier", node: &node{typ: typeInteger}},
-		{name: "costKind", required: true, node: nodeCostKind},
-		{name: "customData", node: nodeCustomData},
+	nodeCost = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "amount", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "amountMultiplier", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "costKind", Required: true, Node: nodeCostKind},
+		{Name: "customData", Node: nodeCustomData},
 	}}
-	nodeCustomData = &node{typ: typeObject, open: true, props: []prop{
-		{name: "vendorId", required: true, node: &node{typ: typeString, maxLength: 255}},
+	nodeCustomData = &ocppschema.Node{Type: ocppschema.Object, Open: true, Props: []ocppschema.Prop{
+		{Name: "vendorId", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 255}},
 	}}
-	nodeDCChargingParameters = &node{typ: typeObject, props: []prop{
-		{name: "bulkSoC", node: &node{typ: typeInteger, hasMinimum: true, minimum: 0, hasMaximum: true, maximum: 100}},
-		{name: "customData", node: nodeCustomData},
-		{name: "energyAmount", node: &node{typ: typeInteger}},
-		{name: "evEnergyCapacity", node: &node{typ: typeInteger}},
-		{name: "evMaxCurrent", required: true, node: &node{typ: typeInteger}},
-		{name: "evMaxPower", node: &node{typ: typeInteger}},
-		{name: "evMaxVoltage", required: true, node: &node{typ: typeInteger}},
-		{name: "fullSoC", node: &node{typ: typeInteger, hasMinimum: true, minimum: 0, hasMaximum: true, maximum: 100}},
-		{name: "stateOfCharge", node: &node{typ: typeInteger, hasMinimum: true, minimum: 0, hasMaximum: true, maximum: 100}},
+	nodeDCChargingParameters = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "bulkSoC", Node: &ocppschema.Node{Type: ocppschema.Integer, HasMinimum: true, Minimum: 0, HasMaximum: true, Maximum: 100}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "energyAmount", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "evEnergyCapacity", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "evMaxCurrent", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "evMaxPower", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "evMaxVoltage", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "fullSoC", Node: &ocppschema.Node{Type: ocppschema.Integer, HasMinimum: true, Minimum: 0, HasMaximum: true, Maximum: 100}},
+		{Name: "stateOfCharge", Node: &ocppschema.Node{Type: ocppschema.Integer, HasMinimum: true, Minimum: 0, HasMaximum: true, Maximum: 100}},
 	}}
-	nodeEVSE = &node{typ: typeObject, props: []prop{
-		{name: "connectorId", node: &node{typ: typeInteger}},
-		{name: "customData", node: nodeCustomData},
-		{name: "id", required: true, node: &node{typ: typeInteger}},
+	nodeEVSE = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "connectorId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "id", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
 	}}
-	nodeEventData = &node{typ: typeObject, props: []prop{
-		{name: "actualValue", required: true, node: &node{typ: typeString, maxLength: 2500}},
-		{name: "cause", node: &node{typ: typeInteger}},
-		{name: "cleared", node: &node{typ: typeBoolean}},
-		{name: "component", required: true, node: nodeComponent},
-		{name: "customData", node: nodeCustomData},
-		{name: "eventId", required: true, node: &node{typ: typeInteger}},
-		{name: "eventNotificationType", required: true, node: nodeEventNotification},
-		{name: "techCode", node: &node{typ: typeString, maxLength: 50}},
-		{name: "techInfo", node: &node{typ: typeString, maxLength: 500}},
-		{name: "timestamp", required: true, node: &node{typ: typeString, format: formatDateTime}},
-		{name: "transactionId", node: &node{typ: typeString, maxLength: 36}},
-		{name: "trigger", required: true, node: nodeEventTrigger},
-		{name: "variable", required: true, node: nodeVariable},
-		{name: "variableMonitoringId", node: &node{typ: typeInteger}},
+	nodeEventData = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "actualValue", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 2500}},
+		{Name: "cause", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "cleared", Node: &ocppschema.Node{Type: ocppschema.Boolean}},
+		{Name: "component", Required: true, Node: nodeComponent},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "eventId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "eventNotificationType", Required: true, Node: nodeEventNotification},
+		{Name: "techCode", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 50}},
+		{Name: "techInfo", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 500}},
+		{Name: "timestamp", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "transactionId", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 36}},
+		{Name: "trigger", Required: true, Node: nodeEventTrigger},
+		{Name: "variable", Required: true, Node: nodeVariable},
+		{Name: "variableMonitoringId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
 	}}
-	nodeFirmware = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "installDateTime", node: &node{typ: typeString, format: formatDateTime}},
-		{name: "location", required: true, node: &node{typ: typeString, maxLength: 512}},
-		{name: "retrieveDateTime", required: true, node: &node{typ: typeString, format: formatDateTime}},
-		{name: "signature", node: &node{typ: typeString, maxLength: 800}},
-		{name: "signingCertificate", node: &node{typ: typeString, maxLength: 5500}},
+	nodeFirmware = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "installDateTime", Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "location", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 512}},
+		{Name: "retrieveDateTime", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "signature", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 800}},
+		{Name: "signingCertificate", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 5500}},
 	}}
-	nodeGetVariableData = &node{typ: typeObject, props: []prop{
-		{name: "attributeType", node: nodeAttribute},
-		{name: "component", required: true, node: nodeComponent},
-		{name: "customData", node: nodeCustomData},
-		{name: "variable", required: true, node: nodeVariable},
+	nodeGetVariableData = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "attributeType", Node: nodeAttribute},
+		{Name: "component", Required: true, Node: nodeComponent},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "variable", Required: true, Node: nodeVariable},
 	}}
-	nodeGetVariableResult = &node{typ: typeObject, props: []prop{
-		{name: "attributeStatus", required: true, node: nodeGetVariableStatus},
-		{name: "attributeStatusInfo", node: nodeStatusInfo},
-		{name: "attributeType", node: nodeAttribute},
-		{name: "attributeValue", node: &node{typ: typeString, maxLength: 2500}},
-		{name: "component", required: true, node: nodeComponent},
-		{name: "customData", node: nodeCustomData},
-		{name: "variable", required: true, node: nodeVariable},
+	nodeGetVariableResult = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "attributeStatus", Required: true, Node: nodeGetVariableStatus},
+		{Name: "attributeStatusInfo", Node: nodeStatusInfo},
+		{Name: "attributeType", Node: nodeAttribute},
+		{Name: "attributeValue", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 2500}},
+		{Name: "component", Required: true, Node: nodeComponent},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "variable", Required: true, Node: nodeVariable},
 	}}
-	nodeIdToken = &node{typ: typeObject, props: []prop{
-		{name: "additionalInfo", node: &node{typ: typeArray, items: nodeAdditionalInfo, minItems: 1}},
-		{name: "customData", node: nodeCustomData},
-		{name: "idToken", required: true, node: &node{typ: typeString, maxLength: 36}},
-		{name: "type", required: true, node: nodeIdTokenEnum},
+	nodeIdToken = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "additionalInfo", Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeAdditionalInfo, MinItems: 1}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "idToken", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 36}},
+		{Name: "type", Required: true, Node: nodeIdTokenEnum},
 	}}
-	nodeIdTokenInfo = &node{typ: typeObject, props: []prop{
-		{name: "cacheExpiryDateTime", node: &node{typ: typeString, format: formatDateTime}},
-		{name: "chargingPriority", node: &node{typ: typeInteger}},
-		{name: "customData", node: nodeCustomData},
-		{name: "evseId", node: &node{typ: typeArray, items: &node{typ: typeInteger}, minItems: 1}},
-		{name: "groupIdToken", node: nodeIdToken},
-		{name: "language1", node: &node{typ: typeString, maxLength: 8}},
-		{name: "language2", node: &node{typ: typeString, maxLength: 8}},
-		{name: "personalMessage", node: nodeMessageContent},
-		{name: "status", required: true, node: nodeAuthorizationStatus},
+	nodeIdTokenInfo = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "cacheExpiryDateTime", Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "chargingPriority", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "evseId", Node: &ocppschema.Node{Type: ocppschema.Array, Items: &ocppschema.Node{Type: ocppschema.Integer}, MinItems: 1}},
+		{Name: "groupIdToken", Node: nodeIdToken},
+		{Name: "language1", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 8}},
+		{Name: "language2", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 8}},
+		{Name: "personalMessage", Node: nodeMessageContent},
+		{Name: "status", Required: true, Node: nodeAuthorizationStatus},
 	}}
-	nodeLogParameters = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "latestTimestamp", node: &node{typ: typeString, format: formatDateTime}},
-		{name: "oldestTimestamp", node: &node{typ: typeString, format: formatDateTime}},
-		{name: "remoteLocation", required: true, node: &node{typ: typeString, maxLength: 512}},
+	nodeLogParameters = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "latestTimestamp", Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "oldestTimestamp", Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "remoteLocation", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 512}},
 	}}
-	nodeMessageContent = &node{typ: typeObject, props: []prop{
-		{name: "content", required: true, node: &node{typ: typeString, maxLength: 512}},
-		{name: "customData", node: nodeCustomData},
-		{name: "format", required: true, node: nodeMessageFormat},
-		{name: "language", node: &node{typ: typeString, maxLength: 8}},
+	nodeMessageContent = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "content", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 512}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "format", Required: true, Node: nodeMessageFormat},
+		{Name: "language", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 8}},
 	}}
-	nodeMessageInfo = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "display", node: nodeComponent},
-		{name: "endDateTime", node: &node{typ: typeString, format: formatDateTime}},
-		{name: "id", required: true, node: &node{typ: typeInteger}},
-		{name: "message", required: true, node: nodeMessageContent},
-		{name: "priority", required: true, node: nodeMessagePriority},
-		{name: "startDateTime", node: &node{typ: typeString, format: formatDateTime}},
-		{name: "state", node: nodeMessageState},
-		{name: "transactionId", node: &node{typ: typeString, maxLength: 36}},
+	nodeMessageInfo = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "display", Node: nodeComponent},
+		{Name: "endDateTime", Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "id", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "message", Required: true, Node: nodeMessageContent},
+		{Name: "priority", Required: true, Node: nodeMessagePriority},
+		{Name: "startDateTime", Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "state", Node: nodeMessageState},
+		{Name: "transactionId", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 36}},
 	}}
-	nodeMeterValue = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "sampledValue", required: true, node: &node{typ: typeArray, items: nodeSampledValue, minItems: 1}},
-		{name: "timestamp", required: true, node: &node{typ: typeString, format: formatDateTime}},
+	nodeMeterValue = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "sampledValue", Required: true, Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeSampledValue, MinItems: 1}},
+		{Name: "timestamp", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
 	}}
-	nodeModem = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "iccid", node: &node{typ: typeString, maxLength: 20}},
-		{name: "imsi", node: &node{typ: typeString, maxLength: 20}},
+	nodeModem = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "iccid", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 20}},
+		{Name: "imsi", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 20}},
 	}}
-	nodeMonitoringData = &node{typ: typeObject, props: []prop{
-		{name: "component", required: true, node: nodeComponent},
-		{name: "customData", node: nodeCustomData},
-		{name: "variable", required: true, node: nodeVariable},
-		{name: "variableMonitoring", required: true, node: &node{typ: typeArray, items: nodeVariableMonitoring, minItems: 1}},
+	nodeMonitoringData = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "component", Required: true, Node: nodeComponent},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "variable", Required: true, Node: nodeVariable},
+		{Name: "variableMonitoring", Required: true, Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeVariableMonitoring, MinItems: 1}},
 	}}
-	nodeNetworkConnectionProfile = &node{typ: typeObject, props: []prop{
-		{name: "apn", node: nodeAPN},
-		{name: "customData", node: nodeCustomData},
-		{name: "messageTimeout", required: true, node: &node{typ: typeInteger}},
-		{name: "ocppCsmsUrl", required: true, node: &node{typ: typeString, maxLength: 512}},
-		{name: "ocppInterface", required: true, node: nodeOCPPInterface},
-		{name: "ocppTransport", required: true, node: nodeOCPPTransport},
-		{name: "ocppVersion", required: true, node: nodeOCPPVersion},
-		{name: "securityProfile", required: true, node: &node{typ: typeInteger}},
-		{name: "vpn", node: nodeVPN},
+	nodeNetworkConnectionProfile = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "apn", Node: nodeAPN},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "messageTimeout", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "ocppCsmsUrl", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 512}},
+		{Name: "ocppInterface", Required: true, Node: nodeOCPPInterface},
+		{Name: "ocppTransport", Required: true, Node: nodeOCPPTransport},
+		{Name: "ocppVersion", Required: true, Node: nodeOCPPVersion},
+		{Name: "securityProfile", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "vpn", Node: nodeVPN},
 	}}
-	nodeOCSPRequestData = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "hashAlgorithm", required: true, node: nodeHashAlgorithm},
-		{name: "issuerKeyHash", required: true, node: &node{typ: typeString, maxLength: 128}},
-		{name: "issuerNameHash", required: true, node: &node{typ: typeString, maxLength: 128}},
-		{name: "responderURL", required: true, node: &node{typ: typeString, maxLength: 512}},
-		{name: "serialNumber", required: true, node: &node{typ: typeString, maxLength: 40}},
+	nodeOCSPRequestData = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "hashAlgorithm", Required: true, Node: nodeHashAlgorithm},
+		{Name: "issuerKeyHash", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 128}},
+		{Name: "issuerNameHash", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 128}},
+		{Name: "responderURL", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 512}},
+		{Name: "serialNumber", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 40}},
 	}}
-	nodeRelativeTimeInterval = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "duration", node: &node{typ: typeInteger}},
-		{name: "start", required: true, node: &node{typ: typeInteger}},
+	nodeRelativeTimeInterval = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "duration", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "start", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
 	}}
-	nodeReportData = &node{typ: typeObject, props: []prop{
-		{name: "component", required: true, node: nodeComponent},
-		{name: "customData", node: nodeCustomData},
-		{name: "variable", required: true, node: nodeVariable},
-		{name: "variableAttribute", required: true, node: &node{typ: typeArray, items: nodeVariableAttribute, minItems: 1, maxItems: 4}},
-		{name: "variableCharacteristics", node: nodeVariableCharacteristics},
+	nodeReportData = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "component", Required: true, Node: nodeComponent},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "variable", Required: true, Node: nodeVariable},
+		{Name: "variableAttribute", Required: true, Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeVariableAttribute, MinItems: 1, MaxItems: 4}},
+		{Name: "variableCharacteristics", Node: nodeVariableCharacteristics},
 	}}
-	nodeSalesTariff = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "id", required: true, node: &node{typ: typeInteger}},
-		{name: "numEPriceLevels", node: &node{typ: typeInteger}},
-		{name: "salesTariffDescription", node: &node{typ: typeString, maxLength: 32}},
-		{name: "salesTariffEntry", required: true, node: &node{typ: typeArray, items: nodeSalesTariffEntry, minItems: 1, maxItems: 1024}},
+	nodeSalesTariff = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "id", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "numEPriceLevels", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "salesTariffDescription", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 32}},
+		{Name: "salesTariffEntry", Required: true, Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeSalesTariffEntry, MinItems: 1, MaxItems: 1024}},
 	}}
-	nodeSalesTariffEntry = &node{typ: typeObject, props: []prop{
-		{name: "consumptionCost", node: &node{typ: typeArray, items: nodeConsumptionCost, minItems: 1, maxItems: 3}},
-		{name: "customData", node: nodeCustomData},
-		{name: "ePriceLevel", node: &node{typ: typeInteger, hasMinimum: true, minimum: 0}},
-		{name: "relativeTimeInterval", required: true, node: nodeRelativeTimeInterval},
+	nodeSalesTariffEntry = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "consumptionCost", Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeConsumptionCost, MinItems: 1, MaxItems: 3}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "ePriceLevel", Node: &ocppschema.Node{Type: ocppschema.Integer, HasMinimum: true, Minimum: 0}},
+		{Name: "relativeTimeInterval", Required: true, Node: nodeRelativeTimeInterval},
 	}}
-	nodeSampledValue = &node{typ: typeObject, props: []prop{
-		{name: "context", node: nodeReadingContext},
-		{name: "customData", node: nodeCustomData},
-		{name: "location", node: nodeLocation},
-		{name: "measurand", node: nodeMeasurand},
-		{name: "phase", node: nodePhase},
-		{name: "signedMeterValue", node: nodeSignedMeterValue},
-		{name: "unitOfMeasure", node: nodeUnitOfMeasure},
-		{name: "value", required: true, node: &node{typ: typeNumber}},
+	nodeSampledValue = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "context", Node: nodeReadingContext},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "location", Node: nodeLocation},
+		{Name: "measurand", Node: nodeMeasurand},
+		{Name: "phase", Node: nodePhase},
+		{Name: "signedMeterValue", Node: nodeSignedMeterValue},
+		{Name: "unitOfMeasure", Node: nodeUnitOfMeasure},
+		{Name: "value", Required: true, Node: &ocppschema.Node{Type: ocppschema.Number}},
 	}}
-	nodeSetMonitoringData = &node{typ: typeObject, props: []prop{
-		{name: "component", required: true, node: nodeComponent},
-		{name: "customData", node: nodeCustomData},
-		{name: "id", node: &node{typ: typeInteger}},
-		{name: "severity", required: true, node: &node{typ: typeInteger}},
-		{name: "transaction", node: &node{typ: typeBoolean}},
-		{name: "type", required: true, node: nodeMonitor},
-		{name: "value", required: true, node: &node{typ: typeNumber}},
-		{name: "variable", required: true, node: nodeVariable},
+	nodeSetMonitoringData = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "component", Required: true, Node: nodeComponent},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "id", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "severity", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "transaction", Node: &ocppschema.Node{Type: ocppschema.Boolean}},
+		{Name: "type", Required: true, Node: nodeMonitor},
+		{Name: "value", Required: true, Node: &ocppschema.Node{Type: ocppschema.Number}},
+		{Name: "variable", Required: true, Node: nodeVariable},
 	}}
-	nodeSetMonitoringResult = &node{typ: typeObject, props: []prop{
-		{name: "component", required: true, node: nodeComponent},
-		{name: "customData", node: nodeCustomData},
-		{name: "id", node: &node{typ: typeInteger}},
-		{name: "severity", required: true, node: &node{typ: typeInteger}},
-		{name: "status", required: true, node: nodeSetMonitoringStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-		{name: "type", required: true, node: nodeMonitor},
-		{name: "variable", required: true, node: nodeVariable},
+	nodeSetMonitoringResult = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "component", Required: true, Node: nodeComponent},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "id", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "severity", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "status", Required: true, Node: nodeSetMonitoringStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+		{Name: "type", Required: true, Node: nodeMonitor},
+		{Name: "variable", Required: true, Node: nodeVariable},
 	}}
-	nodeSetVariableData = &node{typ: typeObject, props: []prop{
-		{name: "attributeType", node: nodeAttribute},
-		{name: "attributeValue", required: true, node: &node{typ: typeString, maxLength: 1000}},
-		{name: "component", required: true, node: nodeComponent},
-		{name: "customData", node: nodeCustomData},
-		{name: "variable", required: true, node: nodeVariable},
+	nodeSetVariableData = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "attributeType", Node: nodeAttribute},
+		{Name: "attributeValue", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 1000}},
+		{Name: "component", Required: true, Node: nodeComponent},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "variable", Required: true, Node: nodeVariable},
 	}}
-	nodeSetVariableResult = &node{typ: typeObject, props: []prop{
-		{name: "attributeStatus", required: true, node: nodeSetVariableStatus},
-		{name: "attributeStatusInfo", node: nodeStatusInfo},
-		{name: "attributeType", node: nodeAttribute},
-		{name: "component", required: true, node: nodeComponent},
-		{name: "customData", node: nodeCustomData},
-		{name: "variable", required: true, node: nodeVariable},
+	nodeSetVariableResult = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "attributeStatus", Required: true, Node: nodeSetVariableStatus},
+		{Name: "attributeStatusInfo", Node: nodeStatusInfo},
+		{Name: "attributeType", Node: nodeAttribute},
+		{Name: "component", Required: true, Node: nodeComponent},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "variable", Required: true, Node: nodeVariable},
 	}}
-	nodeSignedMeterValue = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "encodingMethod", required: true, node: &node{typ: typeString, maxLength: 50}},
-		{name: "publicKey", required: true, node: &node{typ: typeString, maxLength: 2500}},
-		{name: "signedMeterData", required: true, node: &node{typ: typeString, maxLength: 2500}},
-		{name: "signingMethod", required: true, node: &node{typ: typeString, maxLength: 50}},
+	nodeSignedMeterValue = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "encodingMethod", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 50}},
+		{Name: "publicKey", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 2500}},
+		{Name: "signedMeterData", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 2500}},
+		{Name: "signingMethod", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 50}},
 	}}
-	nodeStatusInfo = &node{typ: typeObject, props: []prop{
-		{name: "additionalInfo", node: &node{typ: typeString, maxLength: 512}},
-		{name: "customData", node: nodeCustomData},
-		{name: "reasonCode", required: true, node: &node{typ: typeString, maxLength: 20}},
+	nodeStatusInfo = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "additionalInfo", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 512}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "reasonCode", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 20}},
 	}}
-	nodeTransaction = &node{typ: typeObject, props: []prop{
-		{name: "chargingState", node: nodeChargingState},
-		{name: "customData", node: nodeCustomData},
-		{name: "remoteStartId", node: &node{typ: typeInteger}},
-		{name: "stoppedReason", node: nodeReason},
-		{name: "timeSpentCharging", node: &node{typ: typeInteger}},
-		{name: "transactionId", required: true, node: &node{typ: typeString, maxLength: 36}},
+	nodeTransaction = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingState", Node: nodeChargingState},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "remoteStartId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "stoppedReason", Node: nodeReason},
+		{Name: "timeSpentCharging", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "transactionId", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 36}},
 	}}
-	nodeUnitOfMeasure = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "multiplier", node: &node{typ: typeInteger}},
-		{name: "unit", node: &node{typ: typeString, maxLength: 20}},
+	nodeUnitOfMeasure = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "multiplier", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "unit", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 20}},
 	}}
-	nodeVPN = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "group", node: &node{typ: typeString, maxLength: 20}},
-		{name: "key", required: true, node: &node{typ: typeString, maxLength: 255}},
-		{name: "password", required: true, node: &node{typ: typeString, maxLength: 20}},
-		{name: "server", required: true, node: &node{typ: typeString, maxLength: 512}},
-		{name: "type", required: true, node: nodeVPNEnum},
-		{name: "user", required: true, node: &node{typ: typeString, maxLength: 20}},
+	nodeVPN = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "group", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 20}},
+		{Name: "key", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 255}},
+		{Name: "password", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 20}},
+		{Name: "server", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 512}},
+		{Name: "type", Required: true, Node: nodeVPNEnum},
+		{Name: "user", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 20}},
 	}}
-	nodeVariable = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "instance", node: &node{typ: typeString, maxLength: 50}},
-		{name: "name", required: true, node: &node{typ: typeString, maxLength: 50}},
+	nodeVariable = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "instance", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 50}},
+		{Name: "name", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 50}},
 	}}
-	nodeVariableAttribute = &node{typ: typeObject, props: []prop{
-		{name: "constant", node: &node{typ: typeBoolean}},
-		{name: "customData", node: nodeCustomData},
-		{name: "mutability", node: nodeMutability},
-		{name: "persistent", node: &node{typ: typeBoolean}},
-		{name: "type", node: nodeAttribute},
-		{name: "value", node: &node{typ: typeString, maxLength: 2500}},
+	nodeVariableAttribute = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "constant", Node: &ocppschema.Node{Type: ocppschema.Boolean}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "mutability", Node: nodeMutability},
+		{Name: "persistent", Node: &ocppschema.Node{Type: ocppschema.Boolean}},
+		{Name: "type", Node: nodeAttribute},
+		{Name: "value", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 2500}},
 	}}
-	nodeVariableCharacteristics = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "dataType", required: true, node: nodeData},
-		{name: "maxLimit", node: &node{typ: typeNumber}},
-		{name: "minLimit", node: &node{typ: typeNumber}},
-		{name: "supportsMonitoring", required: true, node: &node{typ: typeBoolean}},
-		{name: "unit", node: &node{typ: typeString, maxLength: 16}},
-		{name: "valuesList", node: &node{typ: typeString, maxLength: 1000}},
+	nodeVariableCharacteristics = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "dataType", Required: true, Node: nodeData},
+		{Name: "maxLimit", Node: &ocppschema.Node{Type: ocppschema.Number}},
+		{Name: "minLimit", Node: &ocppschema.Node{Type: ocppschema.Number}},
+		{Name: "supportsMonitoring", Required: true, Node: &ocppschema.Node{Type: ocppschema.Boolean}},
+		{Name: "unit", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 16}},
+		{Name: "valuesList", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 1000}},
 	}}
-	nodeVariableMonitoring = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "id", required: true, node: &node{typ: typeInteger}},
-		{name: "severity", required: true, node: &node{typ: typeInteger}},
-		{name: "transaction", required: true, node: &node{typ: typeBoolean}},
-		{name: "type", required: true, node: nodeMonitor},
-		{name: "value", required: true, node: &node{typ: typeNumber}},
+	nodeVariableMonitoring = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "id", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "severity", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "transaction", Required: true, Node: &ocppschema.Node{Type: ocppschema.Boolean}},
+		{Name: "type", Required: true, Node: nodeMonitor},
+		{Name: "value", Required: true, Node: &ocppschema.Node{Type: ocppschema.Number}},
 	}}
 )
 
 // Descriptors of the messages.
 var (
-	nodeAuthorizeRequest = &node{typ: typeObject, props: []prop{
-		{name: "certificate", node: &node{typ: typeString, maxLength: 5500}},
-		{name: "customData", node: nodeCustomData},
-		{name: "idToken", required: true, node: nodeIdToken},
-		{name: "iso15118CertificateHashData", node: &node{typ: typeArray, items: nodeOCSPRequestData, minItems: 1, maxItems: 4}},
-	}}
-	nodeAuthorizeResponse = &node{typ: typeObject, props: []prop{
-		{name: "certificateStatus", node: nodeAuthorizeCertificateStatus},
-		{name: "customData", node: nodeCustomData},
-		{name: "idTokenInfo", required: true, node: nodeIdTokenInfo},
-	}}
-	nodeBootNotificationRequest = &node{typ: typeObject, props: []prop{
-		{name: "chargingStation", required: true, node: nodeChargingStation},
-		{name: "customData", node: nodeCustomData},
-		{name: "reason", required: true, node: nodeBootReason},
-	}}
-	nodeBootNotificationResponse = &node{typ: typeObject, props: []prop{
-		{name: "currentTime", required: true, node: &node{typ: typeString, format: formatDateTime}},
-		{name: "customData", node: nodeCustomData},
-		{name: "interval", required: true, node: &node{typ: typeInteger}},
-		{name: "status", required: true, node: nodeRegistrationStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeCancelReservationRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "reservationId", required: true, node: &node{typ: typeInteger}},
-	}}
-	nodeCancelReservationResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeCancelReservationStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeCertificateSignedRequest = &node{typ: typeObject, props: []prop{
-		{name: "certificateChain", required: true, node: &node{typ: typeString, maxLength: 10000}},
-		{name: "certificateType", node: nodeCertificateSigningUse},
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeCertificateSignedResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeCertificateSignedStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeChangeAvailabilityRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "evse", node: nodeEVSE},
-		{name: "operationalStatus", required: true, node: nodeOperationalStatus},
-	}}
-	nodeChangeAvailabilityResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeChangeAvailabilityStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeClearCacheRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeClearCacheResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeClearCacheStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeClearChargingProfileRequest = &node{typ: typeObject, props: []prop{
-		{name: "chargingProfileCriteria", node: nodeClearChargingProfile},
-		{name: "chargingProfileId", node: &node{typ: typeInteger}},
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeClearChargingProfileResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeClearChargingProfileStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeClearDisplayMessageRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "id", required: true, node: &node{typ: typeInteger}},
-	}}
-	nodeClearDisplayMessageResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeClearMessageStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeClearVariableMonitoringRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "id", required: true, node: &node{typ: typeArray, items: &node{typ: typeInteger}, minItems: 1}},
-	}}
-	nodeClearVariableMonitoringResponse = &node{typ: typeObject, props: []prop{
-		{name: "clearMonitoringResult", required: true, node: &node{typ: typeArray, items: nodeClearMonitoringResult, minItems: 1}},
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeClearedChargingLimitRequest = &node{typ: typeObject, props: []prop{
-		{name: "chargingLimitSource", required: true, node: nodeChargingLimitSource},
-		{name: "customData", node: nodeCustomData},
-		{name: "evseId", node: &node{typ: typeInteger}},
-	}}
-	nodeClearedChargingLimitResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeCostUpdatedRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "totalCost", required: true, node: &node{typ: typeNumber}},
-		{name: "transactionId", required: true, node: &node{typ: typeString, maxLength: 36}},
-	}}
-	nodeCostUpdatedResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeCustomerInformationRequest = &node{typ: typeObject, props: []prop{
-		{name: "clear", required: true, node: &node{typ: typeBoolean}},
-		{name: "customData", node: nodeCustomData},
-		{name: "customerCertificate", node: nodeCertificateHashData},
-		{name: "customerIdentifier", node: &node{typ: typeString, maxLength: 64}},
-		{name: "idToken", node: nodeIdToken},
-		{name: "report", required: true, node: &node{typ: typeBoolean}},
-		{name: "requestId", required: true, node: &node{typ: typeInteger}},
-	}}
-	nodeCustomerInformationResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeCustomerInformationStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeDataTransferRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "data", node: &node{typ: typeAny}},
-		{name: "messageId", node: &node{typ: typeString, maxLength: 50}},
-		{name: "vendorId", required: true, node: &node{typ: typeString, maxLength: 255}},
-	}}
-	nodeDataTransferResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "data", node: &node{typ: typeAny}},
-		{name: "status", required: true, node: nodeDataTransferStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeDeleteCertificateRequest = &node{typ: typeObject, props: []prop{
-		{name: "certificateHashData", required: true, node: nodeCertificateHashData},
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeDeleteCertificateResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeDeleteCertificateStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeFirmwareStatusNotificationRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "requestId", node: &node{typ: typeInteger}},
-		{name: "status", required: true, node: nodeFirmwareStatus},
-	}}
-	nodeFirmwareStatusNotificationResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeGet15118EVCertificateRequest = &node{typ: typeObject, props: []prop{
-		{name: "action", required: true, node: nodeCertificateAction},
-		{name: "customData", node: nodeCustomData},
-		{name: "exiRequest", required: true, node: &node{typ: typeString, maxLength: 5600}},
-		{name: "iso15118SchemaVersion", required: true, node: &node{typ: typeString, maxLength: 50}},
-	}}
-	nodeGet15118EVCertificateResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "exiResponse", required: true, node: &node{typ: typeString, maxLength: 5600}},
-		{name: "status", required: true, node: nodeIso15118EVCertificateStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeGetBaseReportRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "reportBase", required: true, node: nodeReportBase},
-		{name: "requestId", required: true, node: &node{typ: typeInteger}},
-	}}
-	nodeGetBaseReportResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeGenericDeviceModelStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeGetCertificateStatusRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "ocspRequestData", required: true, node: nodeOCSPRequestData},
-	}}
-	nodeGetCertificateStatusResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "ocspResult", node: &node{typ: typeString, maxLength: 5500}},
-		{name: "status", required: true, node: nodeGetCertificateStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeGetChargingProfilesRequest = &node{typ: typeObject, props: []prop{
-		{name: "chargingProfile", required: true, node: nodeChargingProfileCriterion},
-		{name: "customData", node: nodeCustomData},
-		{name: "evseId", node: &node{typ: typeInteger}},
-		{name: "requestId", required: true, node: &node{typ: typeInteger}},
-	}}
-	nodeGetChargingProfilesResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeGetChargingProfileStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeGetCompositeScheduleRequest = &node{typ: typeObject, props: []prop{
-		{name: "chargingRateUnit", node: nodeChargingRateUnit},
-		{name: "customData", node: nodeCustomData},
-		{name: "duration", required: true, node: &node{typ: typeInteger}},
-		{name: "evseId", required: true, node: &node{typ: typeInteger}},
-	}}
-	nodeGetCompositeScheduleResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "schedule", node: nodeCompositeSchedule},
-		{name: "status", required: true, node: nodeGenericStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeGetDisplayMessagesRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "id", node: &node{typ: typeArray, items: &node{typ: typeInteger}, minItems: 1}},
-		{name: "priority", node: nodeMessagePriority},
-		{name: "requestId", required: true, node: &node{typ: typeInteger}},
-		{name: "state", node: nodeMessageState},
-	}}
-	nodeGetDisplayMessagesResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeGetDisplayMessagesStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeGetInstalledCertificateIdsRequest = &node{typ: typeObject, props: []prop{
-		{name: "certificateType", node: &node{typ: typeArray, items: nodeGetCertificateIdUse, minItems: 1}},
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeGetInstalledCertificateIdsResponse = &node{typ: typeObject, props: []prop{
-		{name: "certificateHashDataChain", node: &node{typ: typeArray, items: nodeCertificateHashDataChain, minItems: 1}},
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeGetInstalledCertificateStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeGetLocalListVersionRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeGetLocalListVersionResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "versionNumber", required: true, node: &node{typ: typeInteger}},
-	}}
-	nodeGetLogRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "log", required: true, node: nodeLogParameters},
-		{name: "logType", required: true, node: nodeLog},
-		{name: "requestId", required: true, node: &node{typ: typeInteger}},
-		{name: "retries", node: &node{typ: typeInteger}},
-		{name: "retryInterval", node: &node{typ: typeInteger}},
-	}}
-	nodeGetLogResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "filename", node: &node{typ: typeString, maxLength: 255}},
-		{name: "status", required: true, node: nodeLogStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeGetMonitoringReportRequest = &node{typ: typeObject, props: []prop{
-		{name: "componentVariable", node: &node{typ: typeArray, items: nodeComponentVariable, minItems: 1}},
-		{name: "customData", node: nodeCustomData},
-		{name: "monitoringCriteria", node: &node{typ: typeArray, items: nodeMonitoringCriterion, minItems: 1, maxItems: 3}},
-		{name: "requestId", required: true, node: &node{typ: typeInteger}},
-	}}
-	nodeGetMonitoringReportResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeGenericDeviceModelStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeGetReportRequest = &node{typ: typeObject, props: []prop{
-		{name: "componentCriteria", node: &node{typ: typeArray, items: nodeComponentCriterion, minItems: 1, maxItems: 4}},
-		{name: "componentVariable", node: &node{typ: typeArray, items: nodeComponentVariable, minItems: 1}},
-		{name: "customData", node: nodeCustomData},
-		{name: "requestId", required: true, node: &node{typ: typeInteger}},
-	}}
-	nodeGetReportResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeGenericDeviceModelStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeGetTransactionStatusRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "transactionId", node: &node{typ: typeString, maxLength: 36}},
-	}}
-	nodeGetTransactionStatusResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "messagesInQueue", required: true, node: &node{typ: typeBoolean}},
-		{name: "ongoingIndicator", node: &node{typ: typeBoolean}},
-	}}
-	nodeGetVariablesRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "getVariableData", required: true, node: &node{typ: typeArray, items: nodeGetVariableData, minItems: 1}},
-	}}
-	nodeGetVariablesResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "getVariableResult", required: true, node: &node{typ: typeArray, items: nodeGetVariableResult, minItems: 1}},
-	}}
-	nodeHeartbeatRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeHeartbeatResponse = &node{typ: typeObject, props: []prop{
-		{name: "currentTime", required: true, node: &node{typ: typeString, format: formatDateTime}},
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeInstallCertificateRequest = &node{typ: typeObject, props: []prop{
-		{name: "certificate", required: true, node: &node{typ: typeString, maxLength: 5500}},
-		{name: "certificateType", required: true, node: nodeInstallCertificateUse},
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeInstallCertificateResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeInstallCertificateStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeLogStatusNotificationRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "requestId", node: &node{typ: typeInteger}},
-		{name: "status", required: true, node: nodeUploadLogStatus},
-	}}
-	nodeLogStatusNotificationResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeMeterValuesRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "evseId", required: true, node: &node{typ: typeInteger}},
-		{name: "meterValue", required: true, node: &node{typ: typeArray, items: nodeMeterValue, minItems: 1}},
-	}}
-	nodeMeterValuesResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeNotifyChargingLimitRequest = &node{typ: typeObject, props: []prop{
-		{name: "chargingLimit", required: true, node: nodeChargingLimit},
-		{name: "chargingSchedule", node: &node{typ: typeArray, items: nodeChargingSchedule, minItems: 1}},
-		{name: "customData", node: nodeCustomData},
-		{name: "evseId", node: &node{typ: typeInteger}},
-	}}
-	nodeNotifyChargingLimitResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeNotifyCustomerInformationRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "data", required: true, node: &node{typ: typeString, maxLength: 512}},
-		{name: "generatedAt", required: true, node: &node{typ: typeString, format: formatDateTime}},
-		{name: "requestId", required: true, node: &node{typ: typeInteger}},
-		{name: "seqNo", required: true, node: &node{typ: typeInteger}},
-		{name: "tbc", node: &node{typ: typeBoolean}},
-	}}
-	nodeNotifyCustomerInformationResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeNotifyDisplayMessagesRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "messageInfo", node: &node{typ: typeArray, items: nodeMessageInfo, minItems: 1}},
-		{name: "requestId", required: true, node: &node{typ: typeInteger}},
-		{name: "tbc", node: &node{typ: typeBoolean}},
-	}}
-	nodeNotifyDisplayMessagesResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeNotifyEVChargingNeedsRequest = &node{typ: typeObject, props: []prop{
-		{name: "chargingNeeds", required: true, node: nodeChargingNeeds},
-		{name: "customData", node: nodeCustomData},
-		{name: "evseId", required: true, node: &node{typ: typeInteger}},
-		{name: "maxScheduleTuples", node: &node{typ: typeInteger}},
-	}}
-	nodeNotifyEVChargingNeedsResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeNotifyEVChargingNeedsStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeNotifyEVChargingScheduleRequest = &node{typ: typeObject, props: []prop{
-		{name: "chargingSchedule", required: true, node: nodeChargingSchedule},
-		{name: "customData", node: nodeCustomData},
-		{name: "evseId", required: true, node: &node{typ: typeInteger}},
-		{name: "timeBase", required: true, node: &node{typ: typeString, format: formatDateTime}},
-	}}
-	nodeNotifyEVChargingScheduleResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeGenericStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeNotifyEventRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "eventData", required: true, node: &node{typ: typeArray, items: nodeEventData, minItems: 1}},
-		{name: "generatedAt", required: true, node: &node{typ: typeString, format: formatDateTime}},
-		{name: "seqNo", required: true, node: &node{typ: typeInteger}},
-		{name: "tbc", node: &node{typ: typeBoolean}},
-	}}
-	nodeNotifyEventResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeNotifyMonitoringReportRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "generatedAt", required: true, node: &node{typ: typeString, format: formatDateTime}},
-		{name: "monitor", node: &node{typ: typeArray, items: nodeMonitoringData, minItems: 1}},
-		{name: "requestId", required: true, node: &node{typ: typeInteger}},
-		{name: "seqNo", required: true, node: &node{typ: typeInteger}},
-		{name: "tbc", node: &node{typ: typeBoolean}},
-	}}
-	nodeNotifyMonitoringReportResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeNotifyReportRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "generatedAt", required: true, node: &node{typ: typeString, format: formatDateTime}},
-		{name: "reportData", node: &node{typ: typeArray, items: nodeReportData, minItems: 1}},
-		{name: "requestId", required: true, node: &node{typ: typeInteger}},
-		{name: "seqNo", required: true, node: &node{typ: typeInteger}},
-		{name: "tbc", node: &node{typ: typeBoolean}},
-	}}
-	nodeNotifyReportResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodePublishFirmwareRequest = &node{typ: typeObject, props: []prop{
-		{name: "checksum", required: true, node: &node{typ: typeString, maxLength: 32}},
-		{name: "customData", node: nodeCustomData},
-		{name: "location", required: true, node: &node{typ: typeString, maxLength: 512}},
-		{name: "requestId", required: true, node: &node{typ: typeInteger}},
-		{name: "retries", node: &node{typ: typeInteger}},
-		{name: "retryInterval", node: &node{typ: typeInteger}},
-	}}
-	nodePublishFirmwareResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeGenericStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodePublishFirmwareStatusNotificationRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "location", node: &node{typ: typeArray, items: &node{typ: typeString, maxLength: 512}, minItems: 1}},
-		{name: "requestId", node: &node{typ: typeInteger}},
-		{name: "status", required: true, node: nodePublishFirmwareStatus},
-	}}
-	nodePublishFirmwareStatusNotificationResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeReportChargingProfilesRequest = &node{typ: typeObject, props: []prop{
-		{name: "chargingLimitSource", required: true, node: nodeChargingLimitSource},
-		{name: "chargingProfile", required: true, node: &node{typ: typeArray, items: nodeChargingProfile, minItems: 1}},
-		{name: "customData", node: nodeCustomData},
-		{name: "evseId", required: true, node: &node{typ: typeInteger}},
-		{name: "requestId", required: true, node: &node{typ: typeInteger}},
-		{name: "tbc", node: &node{typ: typeBoolean}},
-	}}
-	nodeReportChargingProfilesResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeRequestStartTransactionRequest = &node{typ: typeObject, props: []prop{
-		{name: "chargingProfile", node: nodeChargingProfile},
-		{name: "customData", node: nodeCustomData},
-		{name: "evseId", node: &node{typ: typeInteger}},
-		{name: "groupIdToken", node: nodeIdToken},
-		{name: "idToken", required: true, node: nodeIdToken},
-		{name: "remoteStartId", required: true, node: &node{typ: typeInteger}},
-	}}
-	nodeRequestStartTransactionResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeRequestStartStopStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-		{name: "transactionId", node: &node{typ: typeString, maxLength: 36}},
-	}}
-	nodeRequestStopTransactionRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "transactionId", required: true, node: &node{typ: typeString, maxLength: 36}},
-	}}
-	nodeRequestStopTransactionResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeRequestStartStopStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeReservationStatusUpdateRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "reservationId", required: true, node: &node{typ: typeInteger}},
-		{name: "reservationUpdateStatus", required: true, node: nodeReservationUpdateStatus},
-	}}
-	nodeReservationStatusUpdateResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeReserveNowRequest = &node{typ: typeObject, props: []prop{
-		{name: "connectorType", node: nodeConnector},
-		{name: "customData", node: nodeCustomData},
-		{name: "evseId", node: &node{typ: typeInteger}},
-		{name: "expiryDateTime", required: true, node: &node{typ: typeString, format: formatDateTime}},
-		{name: "groupIdToken", node: nodeIdToken},
-		{name: "id", required: true, node: &node{typ: typeInteger}},
-		{name: "idToken", required: true, node: nodeIdToken},
-	}}
-	nodeReserveNowResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeReserveNowStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeResetRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "evseId", node: &node{typ: typeInteger}},
-		{name: "type", required: true, node: nodeReset},
-	}}
-	nodeResetResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeResetStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeSecurityEventNotificationRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "techInfo", node: &node{typ: typeString, maxLength: 255}},
-		{name: "timestamp", required: true, node: &node{typ: typeString, format: formatDateTime}},
-		{name: "type", required: true, node: &node{typ: typeString, maxLength: 50}},
-	}}
-	nodeSecurityEventNotificationResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeSendLocalListRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "localAuthorizationList", node: &node{typ: typeArray, items: nodeAuthorizationData, minItems: 1}},
-		{name: "updateType", required: true, node: nodeUpdate},
-		{name: "versionNumber", required: true, node: &node{typ: typeInteger}},
-	}}
-	nodeSendLocalListResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeSendLocalListStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeSetChargingProfileRequest = &node{typ: typeObject, props: []prop{
-		{name: "chargingProfile", required: true, node: nodeChargingProfile},
-		{name: "customData", node: nodeCustomData},
-		{name: "evseId", required: true, node: &node{typ: typeInteger}},
-	}}
-	nodeSetChargingProfileResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeChargingProfileStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeSetDisplayMessageRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "message", required: true, node: nodeMessageInfo},
-	}}
-	nodeSetDisplayMessageResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeDisplayMessageStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeSetMonitoringBaseRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "monitoringBase", required: true, node: nodeMonitoringBase},
-	}}
-	nodeSetMonitoringBaseResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeGenericDeviceModelStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeSetMonitoringLevelRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "severity", required: true, node: &node{typ: typeInteger}},
-	}}
-	nodeSetMonitoringLevelResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeGenericStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeSetNetworkProfileRequest = &node{typ: typeObject, props: []prop{
-		{name: "configurationSlot", required: true, node: &node{typ: typeInteger}},
-		{name: "connectionData", required: true, node: nodeNetworkConnectionProfile},
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeSetNetworkProfileResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeSetNetworkProfileStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeSetVariableMonitoringRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "setMonitoringData", required: true, node: &node{typ: typeArray, items: nodeSetMonitoringData, minItems: 1}},
-	}}
-	nodeSetVariableMonitoringResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "setMonitoringResult", required: true, node: &node{typ: typeArray, items: nodeSetMonitoringResult, minItems: 1}},
-	}}
-	nodeSetVariablesRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "setVariableData", required: true, node: &node{typ: typeArray, items: nodeSetVariableData, minItems: 1}},
-	}}
-	nodeSetVariablesResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "setVariableResult", required: true, node: &node{typ: typeArray, items: nodeSetVariableResult, minItems: 1}},
-	}}
-	nodeSignCertificateRequest = &node{typ: typeObject, props: []prop{
-		{name: "certificateType", node: nodeCertificateSigningUse},
-		{name: "csr", required: true, node: &node{typ: typeString, maxLength: 5500}},
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeSignCertificateResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeGenericStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeStatusNotificationRequest = &node{typ: typeObject, props: []prop{
-		{name: "connectorId", required: true, node: &node{typ: typeInteger}},
-		{name: "connectorStatus", required: true, node: nodeConnectorStatus},
-		{name: "customData", node: nodeCustomData},
-		{name: "evseId", required: true, node: &node{typ: typeInteger}},
-		{name: "timestamp", required: true, node: &node{typ: typeString, format: formatDateTime}},
-	}}
-	nodeStatusNotificationResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeTransactionEventRequest = &node{typ: typeObject, props: []prop{
-		{name: "cableMaxCurrent", node: &node{typ: typeInteger}},
-		{name: "customData", node: nodeCustomData},
-		{name: "eventType", required: true, node: nodeTransactionEvent},
-		{name: "evse", node: nodeEVSE},
-		{name: "idToken", node: nodeIdToken},
-		{name: "meterValue", node: &node{typ: typeArray, items: nodeMeterValue, minItems: 1}},
-		{name: "numberOfPhasesUsed", node: &node{typ: typeInteger}},
-		{name: "offline", node: &node{typ: typeBoolean}},
-		{name: "reservationId", node: &node{typ: typeInteger}},
-		{name: "seqNo", required: true, node: &node{typ: typeInteger}},
-		{name: "timestamp", required: true, node: &node{typ: typeString, format: formatDateTime}},
-		{name: "transactionInfo", required: true, node: nodeTransaction},
-		{name: "triggerReason", required: true, node: nodeTriggerReason},
-	}}
-	nodeTransactionEventResponse = &node{typ: typeObject, props: []prop{
-		{name: "chargingPriority", node: &node{typ: typeInteger}},
-		{name: "customData", node: nodeCustomData},
-		{name: "idTokenInfo", node: nodeIdTokenInfo},
-		{name: "totalCost", node: &node{typ: typeNumber}},
-		{name: "updatedPersonalMessage", node: nodeMessageContent},
-	}}
-	nodeTriggerMessageRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "evse", node: nodeEVSE},
-		{name: "requestedMessage", required: true, node: nodeMessageTrigger},
-	}}
-	nodeTriggerMessageResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeTriggerMessageStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeUnlockConnectorRequest = &node{typ: typeObject, props: []prop{
-		{name: "connectorId", required: true, node: &node{typ: typeInteger}},
-		{name: "customData", node: nodeCustomData},
-		{name: "evseId", required: true, node: &node{typ: typeInteger}},
-	}}
-	nodeUnlockConnectorResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeUnlockStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
-	}}
-	nodeUnpublishFirmwareRequest = &node{typ: typeObject, props: []prop{
-		{name: "checksum", required: true, node: &node{typ: typeString, maxLength: 32}},
-		{name: "customData", node: nodeCustomData},
-	}}
-	nodeUnpublishFirmwareResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeUnpublishFirmwareStatus},
-	}}
-	nodeUpdateFirmwareRequest = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "firmware", required: true, node: nodeFirmware},
-		{name: "requestId", required: true, node: &node{typ: typeInteger}},
-		{name: "retries", node: &node{typ: typeInteger}},
-		{name: "retryInterval", node: &node{typ: typeInteger}},
-	}}
-	nodeUpdateFirmwareResponse = &node{typ: typeObject, props: []prop{
-		{name: "customData", node: nodeCustomData},
-		{name: "status", required: true, node: nodeUpdateFirmwareStatus},
-		{name: "statusInfo", node: nodeStatusInfo},
+	nodeAuthorizeRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "certificate", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 5500}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "idToken", Required: true, Node: nodeIdToken},
+		{Name: "iso15118CertificateHashData", Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeOCSPRequestData, MinItems: 1, MaxItems: 4}},
+	}}
+	nodeAuthorizeResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "certificateStatus", Node: nodeAuthorizeCertificateStatus},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "idTokenInfo", Required: true, Node: nodeIdTokenInfo},
+	}}
+	nodeBootNotificationRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingStation", Required: true, Node: nodeChargingStation},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "reason", Required: true, Node: nodeBootReason},
+	}}
+	nodeBootNotificationResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "currentTime", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "interval", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "status", Required: true, Node: nodeRegistrationStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeCancelReservationRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "reservationId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeCancelReservationResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeCancelReservationStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeCertificateSignedRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "certificateChain", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 10000}},
+		{Name: "certificateType", Node: nodeCertificateSigningUse},
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeCertificateSignedResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeCertificateSignedStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeChangeAvailabilityRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "evse", Node: nodeEVSE},
+		{Name: "operationalStatus", Required: true, Node: nodeOperationalStatus},
+	}}
+	nodeChangeAvailabilityResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeChangeAvailabilityStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeClearCacheRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeClearCacheResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeClearCacheStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeClearChargingProfileRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingProfileCriteria", Node: nodeClearChargingProfile},
+		{Name: "chargingProfileId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeClearChargingProfileResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeClearChargingProfileStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeClearDisplayMessageRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "id", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeClearDisplayMessageResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeClearMessageStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeClearVariableMonitoringRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "id", Required: true, Node: &ocppschema.Node{Type: ocppschema.Array, Items: &ocppschema.Node{Type: ocppschema.Integer}, MinItems: 1}},
+	}}
+	nodeClearVariableMonitoringResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "clearMonitoringResult", Required: true, Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeClearMonitoringResult, MinItems: 1}},
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeClearedChargingLimitRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingLimitSource", Required: true, Node: nodeChargingLimitSource},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "evseId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeClearedChargingLimitResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeCostUpdatedRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "totalCost", Required: true, Node: &ocppschema.Node{Type: ocppschema.Number}},
+		{Name: "transactionId", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 36}},
+	}}
+	nodeCostUpdatedResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeCustomerInformationRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "clear", Required: true, Node: &ocppschema.Node{Type: ocppschema.Boolean}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "customerCertificate", Node: nodeCertificateHashData},
+		{Name: "customerIdentifier", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 64}},
+		{Name: "idToken", Node: nodeIdToken},
+		{Name: "report", Required: true, Node: &ocppschema.Node{Type: ocppschema.Boolean}},
+		{Name: "requestId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeCustomerInformationResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeCustomerInformationStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeDataTransferRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "data", Node: &ocppschema.Node{Type: ocppschema.Any}},
+		{Name: "messageId", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 50}},
+		{Name: "vendorId", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 255}},
+	}}
+	nodeDataTransferResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "data", Node: &ocppschema.Node{Type: ocppschema.Any}},
+		{Name: "status", Required: true, Node: nodeDataTransferStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeDeleteCertificateRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "certificateHashData", Required: true, Node: nodeCertificateHashData},
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeDeleteCertificateResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeDeleteCertificateStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeFirmwareStatusNotificationRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "requestId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "status", Required: true, Node: nodeFirmwareStatus},
+	}}
+	nodeFirmwareStatusNotificationResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeGet15118EVCertificateRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "action", Required: true, Node: nodeCertificateAction},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "exiRequest", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 5600}},
+		{Name: "iso15118SchemaVersion", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 50}},
+	}}
+	nodeGet15118EVCertificateResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "exiResponse", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 5600}},
+		{Name: "status", Required: true, Node: nodeIso15118EVCertificateStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeGetBaseReportRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "reportBase", Required: true, Node: nodeReportBase},
+		{Name: "requestId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeGetBaseReportResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeGenericDeviceModelStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeGetCertificateStatusRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "ocspRequestData", Required: true, Node: nodeOCSPRequestData},
+	}}
+	nodeGetCertificateStatusResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "ocspResult", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 5500}},
+		{Name: "status", Required: true, Node: nodeGetCertificateStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeGetChargingProfilesRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingProfile", Required: true, Node: nodeChargingProfileCriterion},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "evseId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "requestId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeGetChargingProfilesResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeGetChargingProfileStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeGetCompositeScheduleRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingRateUnit", Node: nodeChargingRateUnit},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "duration", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "evseId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeGetCompositeScheduleResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "schedule", Node: nodeCompositeSchedule},
+		{Name: "status", Required: true, Node: nodeGenericStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeGetDisplayMessagesRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "id", Node: &ocppschema.Node{Type: ocppschema.Array, Items: &ocppschema.Node{Type: ocppschema.Integer}, MinItems: 1}},
+		{Name: "priority", Node: nodeMessagePriority},
+		{Name: "requestId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "state", Node: nodeMessageState},
+	}}
+	nodeGetDisplayMessagesResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeGetDisplayMessagesStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeGetInstalledCertificateIdsRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "certificateType", Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeGetCertificateIdUse, MinItems: 1}},
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeGetInstalledCertificateIdsResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "certificateHashDataChain", Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeCertificateHashDataChain, MinItems: 1}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeGetInstalledCertificateStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeGetLocalListVersionRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeGetLocalListVersionResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "versionNumber", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeGetLogRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "log", Required: true, Node: nodeLogParameters},
+		{Name: "logType", Required: true, Node: nodeLog},
+		{Name: "requestId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "retries", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "retryInterval", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeGetLogResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "filename", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 255}},
+		{Name: "status", Required: true, Node: nodeLogStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeGetMonitoringReportRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "componentVariable", Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeComponentVariable, MinItems: 1}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "monitoringCriteria", Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeMonitoringCriterion, MinItems: 1, MaxItems: 3}},
+		{Name: "requestId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeGetMonitoringReportResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeGenericDeviceModelStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeGetReportRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "componentCriteria", Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeComponentCriterion, MinItems: 1, MaxItems: 4}},
+		{Name: "componentVariable", Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeComponentVariable, MinItems: 1}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "requestId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeGetReportResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeGenericDeviceModelStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeGetTransactionStatusRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "transactionId", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 36}},
+	}}
+	nodeGetTransactionStatusResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "messagesInQueue", Required: true, Node: &ocppschema.Node{Type: ocppschema.Boolean}},
+		{Name: "ongoingIndicator", Node: &ocppschema.Node{Type: ocppschema.Boolean}},
+	}}
+	nodeGetVariablesRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "getVariableData", Required: true, Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeGetVariableData, MinItems: 1}},
+	}}
+	nodeGetVariablesResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "getVariableResult", Required: true, Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeGetVariableResult, MinItems: 1}},
+	}}
+	nodeHeartbeatRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeHeartbeatResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "currentTime", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeInstallCertificateRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "certificate", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 5500}},
+		{Name: "certificateType", Required: true, Node: nodeInstallCertificateUse},
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeInstallCertificateResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeInstallCertificateStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeLogStatusNotificationRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "requestId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "status", Required: true, Node: nodeUploadLogStatus},
+	}}
+	nodeLogStatusNotificationResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeMeterValuesRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "evseId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "meterValue", Required: true, Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeMeterValue, MinItems: 1}},
+	}}
+	nodeMeterValuesResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeNotifyChargingLimitRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingLimit", Required: true, Node: nodeChargingLimit},
+		{Name: "chargingSchedule", Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeChargingSchedule, MinItems: 1}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "evseId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeNotifyChargingLimitResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeNotifyCustomerInformationRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "data", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 512}},
+		{Name: "generatedAt", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "requestId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "seqNo", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "tbc", Node: &ocppschema.Node{Type: ocppschema.Boolean}},
+	}}
+	nodeNotifyCustomerInformationResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeNotifyDisplayMessagesRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "messageInfo", Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeMessageInfo, MinItems: 1}},
+		{Name: "requestId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "tbc", Node: &ocppschema.Node{Type: ocppschema.Boolean}},
+	}}
+	nodeNotifyDisplayMessagesResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeNotifyEVChargingNeedsRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingNeeds", Required: true, Node: nodeChargingNeeds},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "evseId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "maxScheduleTuples", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeNotifyEVChargingNeedsResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeNotifyEVChargingNeedsStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeNotifyEVChargingScheduleRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingSchedule", Required: true, Node: nodeChargingSchedule},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "evseId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "timeBase", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+	}}
+	nodeNotifyEVChargingScheduleResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeGenericStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeNotifyEventRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "eventData", Required: true, Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeEventData, MinItems: 1}},
+		{Name: "generatedAt", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "seqNo", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "tbc", Node: &ocppschema.Node{Type: ocppschema.Boolean}},
+	}}
+	nodeNotifyEventResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeNotifyMonitoringReportRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "generatedAt", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "monitor", Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeMonitoringData, MinItems: 1}},
+		{Name: "requestId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "seqNo", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "tbc", Node: &ocppschema.Node{Type: ocppschema.Boolean}},
+	}}
+	nodeNotifyMonitoringReportResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeNotifyReportRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "generatedAt", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "reportData", Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeReportData, MinItems: 1}},
+		{Name: "requestId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "seqNo", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "tbc", Node: &ocppschema.Node{Type: ocppschema.Boolean}},
+	}}
+	nodeNotifyReportResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodePublishFirmwareRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "checksum", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 32}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "location", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 512}},
+		{Name: "requestId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "retries", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "retryInterval", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodePublishFirmwareResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeGenericStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodePublishFirmwareStatusNotificationRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "location", Node: &ocppschema.Node{Type: ocppschema.Array, Items: &ocppschema.Node{Type: ocppschema.String, MaxLength: 512}, MinItems: 1}},
+		{Name: "requestId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "status", Required: true, Node: nodePublishFirmwareStatus},
+	}}
+	nodePublishFirmwareStatusNotificationResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeReportChargingProfilesRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingLimitSource", Required: true, Node: nodeChargingLimitSource},
+		{Name: "chargingProfile", Required: true, Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeChargingProfile, MinItems: 1}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "evseId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "requestId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "tbc", Node: &ocppschema.Node{Type: ocppschema.Boolean}},
+	}}
+	nodeReportChargingProfilesResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeRequestStartTransactionRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingProfile", Node: nodeChargingProfile},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "evseId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "groupIdToken", Node: nodeIdToken},
+		{Name: "idToken", Required: true, Node: nodeIdToken},
+		{Name: "remoteStartId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeRequestStartTransactionResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeRequestStartStopStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+		{Name: "transactionId", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 36}},
+	}}
+	nodeRequestStopTransactionRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "transactionId", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 36}},
+	}}
+	nodeRequestStopTransactionResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeRequestStartStopStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeReservationStatusUpdateRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "reservationId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "reservationUpdateStatus", Required: true, Node: nodeReservationUpdateStatus},
+	}}
+	nodeReservationStatusUpdateResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeReserveNowRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "connectorType", Node: nodeConnector},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "evseId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "expiryDateTime", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "groupIdToken", Node: nodeIdToken},
+		{Name: "id", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "idToken", Required: true, Node: nodeIdToken},
+	}}
+	nodeReserveNowResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeReserveNowStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeResetRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "evseId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "type", Required: true, Node: nodeReset},
+	}}
+	nodeResetResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeResetStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeSecurityEventNotificationRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "techInfo", Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 255}},
+		{Name: "timestamp", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "type", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 50}},
+	}}
+	nodeSecurityEventNotificationResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeSendLocalListRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "localAuthorizationList", Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeAuthorizationData, MinItems: 1}},
+		{Name: "updateType", Required: true, Node: nodeUpdate},
+		{Name: "versionNumber", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeSendLocalListResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeSendLocalListStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeSetChargingProfileRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingProfile", Required: true, Node: nodeChargingProfile},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "evseId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeSetChargingProfileResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeChargingProfileStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeSetDisplayMessageRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "message", Required: true, Node: nodeMessageInfo},
+	}}
+	nodeSetDisplayMessageResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeDisplayMessageStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeSetMonitoringBaseRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "monitoringBase", Required: true, Node: nodeMonitoringBase},
+	}}
+	nodeSetMonitoringBaseResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeGenericDeviceModelStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeSetMonitoringLevelRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "severity", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeSetMonitoringLevelResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeGenericStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeSetNetworkProfileRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "configurationSlot", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "connectionData", Required: true, Node: nodeNetworkConnectionProfile},
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeSetNetworkProfileResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeSetNetworkProfileStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeSetVariableMonitoringRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "setMonitoringData", Required: true, Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeSetMonitoringData, MinItems: 1}},
+	}}
+	nodeSetVariableMonitoringResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "setMonitoringResult", Required: true, Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeSetMonitoringResult, MinItems: 1}},
+	}}
+	nodeSetVariablesRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "setVariableData", Required: true, Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeSetVariableData, MinItems: 1}},
+	}}
+	nodeSetVariablesResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "setVariableResult", Required: true, Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeSetVariableResult, MinItems: 1}},
+	}}
+	nodeSignCertificateRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "certificateType", Node: nodeCertificateSigningUse},
+		{Name: "csr", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 5500}},
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeSignCertificateResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeGenericStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeStatusNotificationRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "connectorId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "connectorStatus", Required: true, Node: nodeConnectorStatus},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "evseId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "timestamp", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+	}}
+	nodeStatusNotificationResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeTransactionEventRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "cableMaxCurrent", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "eventType", Required: true, Node: nodeTransactionEvent},
+		{Name: "evse", Node: nodeEVSE},
+		{Name: "idToken", Node: nodeIdToken},
+		{Name: "meterValue", Node: &ocppschema.Node{Type: ocppschema.Array, Items: nodeMeterValue, MinItems: 1}},
+		{Name: "numberOfPhasesUsed", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "offline", Node: &ocppschema.Node{Type: ocppschema.Boolean}},
+		{Name: "reservationId", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "seqNo", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "timestamp", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, Format: ocppschema.DateTimeFormat}},
+		{Name: "transactionInfo", Required: true, Node: nodeTransaction},
+		{Name: "triggerReason", Required: true, Node: nodeTriggerReason},
+	}}
+	nodeTransactionEventResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "chargingPriority", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "idTokenInfo", Node: nodeIdTokenInfo},
+		{Name: "totalCost", Node: &ocppschema.Node{Type: ocppschema.Number}},
+		{Name: "updatedPersonalMessage", Node: nodeMessageContent},
+	}}
+	nodeTriggerMessageRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "evse", Node: nodeEVSE},
+		{Name: "requestedMessage", Required: true, Node: nodeMessageTrigger},
+	}}
+	nodeTriggerMessageResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeTriggerMessageStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeUnlockConnectorRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "connectorId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "evseId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeUnlockConnectorResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeUnlockStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
+	}}
+	nodeUnpublishFirmwareRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "checksum", Required: true, Node: &ocppschema.Node{Type: ocppschema.String, MaxLength: 32}},
+		{Name: "customData", Node: nodeCustomData},
+	}}
+	nodeUnpublishFirmwareResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeUnpublishFirmwareStatus},
+	}}
+	nodeUpdateFirmwareRequest = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "firmware", Required: true, Node: nodeFirmware},
+		{Name: "requestId", Required: true, Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "retries", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+		{Name: "retryInterval", Node: &ocppschema.Node{Type: ocppschema.Integer}},
+	}}
+	nodeUpdateFirmwareResponse = &ocppschema.Node{Type: ocppschema.Object, Props: []ocppschema.Prop{
+		{Name: "customData", Node: nodeCustomData},
+		{Name: "status", Required: true, Node: nodeUpdateFirmwareStatus},
+		{Name: "statusInfo", Node: nodeStatusInfo},
 	}}
 )
 
@@ -1169,7 +1171,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(AuthorizeRequest) },
 			NewResponse: func() any { return new(AuthorizeResponse) },
 		},
-		nodes: [2]*node{Request: nodeAuthorizeRequest, Response: nodeAuthorizeResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeAuthorizeRequest, Response: nodeAuthorizeResponse},
 	},
 	{
 		Action: Action{
@@ -1179,7 +1181,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(BootNotificationRequest) },
 			NewResponse: func() any { return new(BootNotificationResponse) },
 		},
-		nodes: [2]*node{Request: nodeBootNotificationRequest, Response: nodeBootNotificationResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeBootNotificationRequest, Response: nodeBootNotificationResponse},
 	},
 	{
 		Action: Action{
@@ -1189,7 +1191,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(CancelReservationRequest) },
 			NewResponse: func() any { return new(CancelReservationResponse) },
 		},
-		nodes: [2]*node{Request: nodeCancelReservationRequest, Response: nodeCancelReservationResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeCancelReservationRequest, Response: nodeCancelReservationResponse},
 	},
 	{
 		Action: Action{
@@ -1199,7 +1201,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(CertificateSignedRequest) },
 			NewResponse: func() any { return new(CertificateSignedResponse) },
 		},
-		nodes: [2]*node{Request: nodeCertificateSignedRequest, Response: nodeCertificateSignedResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeCertificateSignedRequest, Response: nodeCertificateSignedResponse},
 	},
 	{
 		Action: Action{
@@ -1209,7 +1211,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(ChangeAvailabilityRequest) },
 			NewResponse: func() any { return new(ChangeAvailabilityResponse) },
 		},
-		nodes: [2]*node{Request: nodeChangeAvailabilityRequest, Response: nodeChangeAvailabilityResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeChangeAvailabilityRequest, Response: nodeChangeAvailabilityResponse},
 	},
 	{
 		Action: Action{
@@ -1219,7 +1221,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(ClearCacheRequest) },
 			NewResponse: func() any { return new(ClearCacheResponse) },
 		},
-		nodes: [2]*node{Request: nodeClearCacheRequest, Response: nodeClearCacheResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeClearCacheRequest, Response: nodeClearCacheResponse},
 	},
 	{
 		Action: Action{
@@ -1229,7 +1231,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(ClearChargingProfileRequest) },
 			NewResponse: func() any { return new(ClearChargingProfileResponse) },
 		},
-		nodes: [2]*node{Request: nodeClearChargingProfileRequest, Response: nodeClearChargingProfileResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeClearChargingProfileRequest, Response: nodeClearChargingProfileResponse},
 	},
 	{
 		Action: Action{
@@ -1239,7 +1241,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(ClearDisplayMessageRequest) },
 			NewResponse: func() any { return new(ClearDisplayMessageResponse) },
 		},
-		nodes: [2]*node{Request: nodeClearDisplayMessageRequest, Response: nodeClearDisplayMessageResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeClearDisplayMessageRequest, Response: nodeClearDisplayMessageResponse},
 	},
 	{
 		Action: Action{
@@ -1249,7 +1251,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(ClearVariableMonitoringRequest) },
 			NewResponse: func() any { return new(ClearVariableMonitoringResponse) },
 		},
-		nodes: [2]*node{Request: nodeClearVariableMonitoringRequest, Response: nodeClearVariableMonitoringResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeClearVariableMonitoringRequest, Response: nodeClearVariableMonitoringResponse},
 	},
 	{
 		Action: Action{
@@ -1259,7 +1261,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(ClearedChargingLimitRequest) },
 			NewResponse: func() any { return new(ClearedChargingLimitResponse) },
 		},
-		nodes: [2]*node{Request: nodeClearedChargingLimitRequest, Response: nodeClearedChargingLimitResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeClearedChargingLimitRequest, Response: nodeClearedChargingLimitResponse},
 	},
 	{
 		Action: Action{
@@ -1269,7 +1271,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(CostUpdatedRequest) },
 			NewResponse: func() any { return new(CostUpdatedResponse) },
 		},
-		nodes: [2]*node{Request: nodeCostUpdatedRequest, Response: nodeCostUpdatedResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeCostUpdatedRequest, Response: nodeCostUpdatedResponse},
 	},
 	{
 		Action: Action{
@@ -1279,7 +1281,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(CustomerInformationRequest) },
 			NewResponse: func() any { return new(CustomerInformationResponse) },
 		},
-		nodes: [2]*node{Request: nodeCustomerInformationRequest, Response: nodeCustomerInformationResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeCustomerInformationRequest, Response: nodeCustomerInformationResponse},
 	},
 	{
 		Action: Action{
@@ -1289,7 +1291,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(DataTransferRequest) },
 			NewResponse: func() any { return new(DataTransferResponse) },
 		},
-		nodes: [2]*node{Request: nodeDataTransferRequest, Response: nodeDataTransferResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeDataTransferRequest, Response: nodeDataTransferResponse},
 	},
 	{
 		Action: Action{
@@ -1299,7 +1301,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(DeleteCertificateRequest) },
 			NewResponse: func() any { return new(DeleteCertificateResponse) },
 		},
-		nodes: [2]*node{Request: nodeDeleteCertificateRequest, Response: nodeDeleteCertificateResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeDeleteCertificateRequest, Response: nodeDeleteCertificateResponse},
 	},
 	{
 		Action: Action{
@@ -1309,7 +1311,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(FirmwareStatusNotificationRequest) },
 			NewResponse: func() any { return new(FirmwareStatusNotificationResponse) },
 		},
-		nodes: [2]*node{Request: nodeFirmwareStatusNotificationRequest, Response: nodeFirmwareStatusNotificationResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeFirmwareStatusNotificationRequest, Response: nodeFirmwareStatusNotificationResponse},
 	},
 	{
 		Action: Action{
@@ -1319,7 +1321,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(Get15118EVCertificateRequest) },
 			NewResponse: func() any { return new(Get15118EVCertificateResponse) },
 		},
-		nodes: [2]*node{Request: nodeGet15118EVCertificateRequest, Response: nodeGet15118EVCertificateResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeGet15118EVCertificateRequest, Response: nodeGet15118EVCertificateResponse},
 	},
 	{
 		Action: Action{
@@ -1329,7 +1331,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(GetBaseReportRequest) },
 			NewResponse: func() any { return new(GetBaseReportResponse) },
 		},
-		nodes: [2]*node{Request: nodeGetBaseReportRequest, Response: nodeGetBaseReportResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeGetBaseReportRequest, Response: nodeGetBaseReportResponse},
 	},
 	{
 		Action: Action{
@@ -1339,7 +1341,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(GetCertificateStatusRequest) },
 			NewResponse: func() any { return new(GetCertificateStatusResponse) },
 		},
-		nodes: [2]*node{Request: nodeGetCertificateStatusRequest, Response: nodeGetCertificateStatusResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeGetCertificateStatusRequest, Response: nodeGetCertificateStatusResponse},
 	},
 	{
 		Action: Action{
@@ -1349,7 +1351,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(GetChargingProfilesRequest) },
 			NewResponse: func() any { return new(GetChargingProfilesResponse) },
 		},
-		nodes: [2]*node{Request: nodeGetChargingProfilesRequest, Response: nodeGetChargingProfilesResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeGetChargingProfilesRequest, Response: nodeGetChargingProfilesResponse},
 	},
 	{
 		Action: Action{
@@ -1359,7 +1361,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(GetCompositeScheduleRequest) },
 			NewResponse: func() any { return new(GetCompositeScheduleResponse) },
 		},
-		nodes: [2]*node{Request: nodeGetCompositeScheduleRequest, Response: nodeGetCompositeScheduleResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeGetCompositeScheduleRequest, Response: nodeGetCompositeScheduleResponse},
 	},
 	{
 		Action: Action{
@@ -1369,7 +1371,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(GetDisplayMessagesRequest) },
 			NewResponse: func() any { return new(GetDisplayMessagesResponse) },
 		},
-		nodes: [2]*node{Request: nodeGetDisplayMessagesRequest, Response: nodeGetDisplayMessagesResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeGetDisplayMessagesRequest, Response: nodeGetDisplayMessagesResponse},
 	},
 	{
 		Action: Action{
@@ -1379,7 +1381,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(GetInstalledCertificateIdsRequest) },
 			NewResponse: func() any { return new(GetInstalledCertificateIdsResponse) },
 		},
-		nodes: [2]*node{Request: nodeGetInstalledCertificateIdsRequest, Response: nodeGetInstalledCertificateIdsResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeGetInstalledCertificateIdsRequest, Response: nodeGetInstalledCertificateIdsResponse},
 	},
 	{
 		Action: Action{
@@ -1389,7 +1391,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(GetLocalListVersionRequest) },
 			NewResponse: func() any { return new(GetLocalListVersionResponse) },
 		},
-		nodes: [2]*node{Request: nodeGetLocalListVersionRequest, Response: nodeGetLocalListVersionResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeGetLocalListVersionRequest, Response: nodeGetLocalListVersionResponse},
 	},
 	{
 		Action: Action{
@@ -1399,7 +1401,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(GetLogRequest) },
 			NewResponse: func() any { return new(GetLogResponse) },
 		},
-		nodes: [2]*node{Request: nodeGetLogRequest, Response: nodeGetLogResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeGetLogRequest, Response: nodeGetLogResponse},
 	},
 	{
 		Action: Action{
@@ -1409,7 +1411,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(GetMonitoringReportRequest) },
 			NewResponse: func() any { return new(GetMonitoringReportResponse) },
 		},
-		nodes: [2]*node{Request: nodeGetMonitoringReportRequest, Response: nodeGetMonitoringReportResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeGetMonitoringReportRequest, Response: nodeGetMonitoringReportResponse},
 	},
 	{
 		Action: Action{
@@ -1419,7 +1421,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(GetReportRequest) },
 			NewResponse: func() any { return new(GetReportResponse) },
 		},
-		nodes: [2]*node{Request: nodeGetReportRequest, Response: nodeGetReportResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeGetReportRequest, Response: nodeGetReportResponse},
 	},
 	{
 		Action: Action{
@@ -1429,7 +1431,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(GetTransactionStatusRequest) },
 			NewResponse: func() any { return new(GetTransactionStatusResponse) },
 		},
-		nodes: [2]*node{Request: nodeGetTransactionStatusRequest, Response: nodeGetTransactionStatusResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeGetTransactionStatusRequest, Response: nodeGetTransactionStatusResponse},
 	},
 	{
 		Action: Action{
@@ -1439,7 +1441,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(GetVariablesRequest) },
 			NewResponse: func() any { return new(GetVariablesResponse) },
 		},
-		nodes: [2]*node{Request: nodeGetVariablesRequest, Response: nodeGetVariablesResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeGetVariablesRequest, Response: nodeGetVariablesResponse},
 	},
 	{
 		Action: Action{
@@ -1449,7 +1451,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(HeartbeatRequest) },
 			NewResponse: func() any { return new(HeartbeatResponse) },
 		},
-		nodes: [2]*node{Request: nodeHeartbeatRequest, Response: nodeHeartbeatResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeHeartbeatRequest, Response: nodeHeartbeatResponse},
 	},
 	{
 		Action: Action{
@@ -1459,7 +1461,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(InstallCertificateRequest) },
 			NewResponse: func() any { return new(InstallCertificateResponse) },
 		},
-		nodes: [2]*node{Request: nodeInstallCertificateRequest, Response: nodeInstallCertificateResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeInstallCertificateRequest, Response: nodeInstallCertificateResponse},
 	},
 	{
 		Action: Action{
@@ -1469,7 +1471,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(LogStatusNotificationRequest) },
 			NewResponse: func() any { return new(LogStatusNotificationResponse) },
 		},
-		nodes: [2]*node{Request: nodeLogStatusNotificationRequest, Response: nodeLogStatusNotificationResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeLogStatusNotificationRequest, Response: nodeLogStatusNotificationResponse},
 	},
 	{
 		Action: Action{
@@ -1479,7 +1481,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(MeterValuesRequest) },
 			NewResponse: func() any { return new(MeterValuesResponse) },
 		},
-		nodes: [2]*node{Request: nodeMeterValuesRequest, Response: nodeMeterValuesResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeMeterValuesRequest, Response: nodeMeterValuesResponse},
 	},
 	{
 		Action: Action{
@@ -1489,7 +1491,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(NotifyChargingLimitRequest) },
 			NewResponse: func() any { return new(NotifyChargingLimitResponse) },
 		},
-		nodes: [2]*node{Request: nodeNotifyChargingLimitRequest, Response: nodeNotifyChargingLimitResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeNotifyChargingLimitRequest, Response: nodeNotifyChargingLimitResponse},
 	},
 	{
 		Action: Action{
@@ -1499,7 +1501,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(NotifyCustomerInformationRequest) },
 			NewResponse: func() any { return new(NotifyCustomerInformationResponse) },
 		},
-		nodes: [2]*node{Request: nodeNotifyCustomerInformationRequest, Response: nodeNotifyCustomerInformationResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeNotifyCustomerInformationRequest, Response: nodeNotifyCustomerInformationResponse},
 	},
 	{
 		Action: Action{
@@ -1509,7 +1511,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(NotifyDisplayMessagesRequest) },
 			NewResponse: func() any { return new(NotifyDisplayMessagesResponse) },
 		},
-		nodes: [2]*node{Request: nodeNotifyDisplayMessagesRequest, Response: nodeNotifyDisplayMessagesResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeNotifyDisplayMessagesRequest, Response: nodeNotifyDisplayMessagesResponse},
 	},
 	{
 		Action: Action{
@@ -1519,7 +1521,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(NotifyEVChargingNeedsRequest) },
 			NewResponse: func() any { return new(NotifyEVChargingNeedsResponse) },
 		},
-		nodes: [2]*node{Request: nodeNotifyEVChargingNeedsRequest, Response: nodeNotifyEVChargingNeedsResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeNotifyEVChargingNeedsRequest, Response: nodeNotifyEVChargingNeedsResponse},
 	},
 	{
 		Action: Action{
@@ -1529,7 +1531,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(NotifyEVChargingScheduleRequest) },
 			NewResponse: func() any { return new(NotifyEVChargingScheduleResponse) },
 		},
-		nodes: [2]*node{Request: nodeNotifyEVChargingScheduleRequest, Response: nodeNotifyEVChargingScheduleResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeNotifyEVChargingScheduleRequest, Response: nodeNotifyEVChargingScheduleResponse},
 	},
 	{
 		Action: Action{
@@ -1539,7 +1541,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(NotifyEventRequest) },
 			NewResponse: func() any { return new(NotifyEventResponse) },
 		},
-		nodes: [2]*node{Request: nodeNotifyEventRequest, Response: nodeNotifyEventResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeNotifyEventRequest, Response: nodeNotifyEventResponse},
 	},
 	{
 		Action: Action{
@@ -1549,7 +1551,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(NotifyMonitoringReportRequest) },
 			NewResponse: func() any { return new(NotifyMonitoringReportResponse) },
 		},
-		nodes: [2]*node{Request: nodeNotifyMonitoringReportRequest, Response: nodeNotifyMonitoringReportResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeNotifyMonitoringReportRequest, Response: nodeNotifyMonitoringReportResponse},
 	},
 	{
 		Action: Action{
@@ -1559,7 +1561,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(NotifyReportRequest) },
 			NewResponse: func() any { return new(NotifyReportResponse) },
 		},
-		nodes: [2]*node{Request: nodeNotifyReportRequest, Response: nodeNotifyReportResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeNotifyReportRequest, Response: nodeNotifyReportResponse},
 	},
 	{
 		Action: Action{
@@ -1569,7 +1571,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(PublishFirmwareRequest) },
 			NewResponse: func() any { return new(PublishFirmwareResponse) },
 		},
-		nodes: [2]*node{Request: nodePublishFirmwareRequest, Response: nodePublishFirmwareResponse},
+		nodes: [2]*ocppschema.Node{Request: nodePublishFirmwareRequest, Response: nodePublishFirmwareResponse},
 	},
 	{
 		Action: Action{
@@ -1579,7 +1581,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(PublishFirmwareStatusNotificationRequest) },
 			NewResponse: func() any { return new(PublishFirmwareStatusNotificationResponse) },
 		},
-		nodes: [2]*node{Request: nodePublishFirmwareStatusNotificationRequest, Response: nodePublishFirmwareStatusNotificationResponse},
+		nodes: [2]*ocppschema.Node{Request: nodePublishFirmwareStatusNotificationRequest, Response: nodePublishFirmwareStatusNotificationResponse},
 	},
 	{
 		Action: Action{
@@ -1589,7 +1591,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(ReportChargingProfilesRequest) },
 			NewResponse: func() any { return new(ReportChargingProfilesResponse) },
 		},
-		nodes: [2]*node{Request: nodeReportChargingProfilesRequest, Response: nodeReportChargingProfilesResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeReportChargingProfilesRequest, Response: nodeReportChargingProfilesResponse},
 	},
 	{
 		Action: Action{
@@ -1599,7 +1601,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(RequestStartTransactionRequest) },
 			NewResponse: func() any { return new(RequestStartTransactionResponse) },
 		},
-		nodes: [2]*node{Request: nodeRequestStartTransactionRequest, Response: nodeRequestStartTransactionResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeRequestStartTransactionRequest, Response: nodeRequestStartTransactionResponse},
 	},
 	{
 		Action: Action{
@@ -1609,7 +1611,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(RequestStopTransactionRequest) },
 			NewResponse: func() any { return new(RequestStopTransactionResponse) },
 		},
-		nodes: [2]*node{Request: nodeRequestStopTransactionRequest, Response: nodeRequestStopTransactionResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeRequestStopTransactionRequest, Response: nodeRequestStopTransactionResponse},
 	},
 	{
 		Action: Action{
@@ -1619,7 +1621,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(ReservationStatusUpdateRequest) },
 			NewResponse: func() any { return new(ReservationStatusUpdateResponse) },
 		},
-		nodes: [2]*node{Request: nodeReservationStatusUpdateRequest, Response: nodeReservationStatusUpdateResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeReservationStatusUpdateRequest, Response: nodeReservationStatusUpdateResponse},
 	},
 	{
 		Action: Action{
@@ -1629,7 +1631,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(ReserveNowRequest) },
 			NewResponse: func() any { return new(ReserveNowResponse) },
 		},
-		nodes: [2]*node{Request: nodeReserveNowRequest, Response: nodeReserveNowResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeReserveNowRequest, Response: nodeReserveNowResponse},
 	},
 	{
 		Action: Action{
@@ -1639,7 +1641,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(ResetRequest) },
 			NewResponse: func() any { return new(ResetResponse) },
 		},
-		nodes: [2]*node{Request: nodeResetRequest, Response: nodeResetResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeResetRequest, Response: nodeResetResponse},
 	},
 	{
 		Action: Action{
@@ -1649,7 +1651,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(SecurityEventNotificationRequest) },
 			NewResponse: func() any { return new(SecurityEventNotificationResponse) },
 		},
-		nodes: [2]*node{Request: nodeSecurityEventNotificationRequest, Response: nodeSecurityEventNotificationResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeSecurityEventNotificationRequest, Response: nodeSecurityEventNotificationResponse},
 	},
 	{
 		Action: Action{
@@ -1659,7 +1661,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(SendLocalListRequest) },
 			NewResponse: func() any { return new(SendLocalListResponse) },
 		},
-		nodes: [2]*node{Request: nodeSendLocalListRequest, Response: nodeSendLocalListResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeSendLocalListRequest, Response: nodeSendLocalListResponse},
 	},
 	{
 		Action: Action{
@@ -1669,7 +1671,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(SetChargingProfileRequest) },
 			NewResponse: func() any { return new(SetChargingProfileResponse) },
 		},
-		nodes: [2]*node{Request: nodeSetChargingProfileRequest, Response: nodeSetChargingProfileResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeSetChargingProfileRequest, Response: nodeSetChargingProfileResponse},
 	},
 	{
 		Action: Action{
@@ -1679,7 +1681,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(SetDisplayMessageRequest) },
 			NewResponse: func() any { return new(SetDisplayMessageResponse) },
 		},
-		nodes: [2]*node{Request: nodeSetDisplayMessageRequest, Response: nodeSetDisplayMessageResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeSetDisplayMessageRequest, Response: nodeSetDisplayMessageResponse},
 	},
 	{
 		Action: Action{
@@ -1689,7 +1691,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(SetMonitoringBaseRequest) },
 			NewResponse: func() any { return new(SetMonitoringBaseResponse) },
 		},
-		nodes: [2]*node{Request: nodeSetMonitoringBaseRequest, Response: nodeSetMonitoringBaseResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeSetMonitoringBaseRequest, Response: nodeSetMonitoringBaseResponse},
 	},
 	{
 		Action: Action{
@@ -1699,7 +1701,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(SetMonitoringLevelRequest) },
 			NewResponse: func() any { return new(SetMonitoringLevelResponse) },
 		},
-		nodes: [2]*node{Request: nodeSetMonitoringLevelRequest, Response: nodeSetMonitoringLevelResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeSetMonitoringLevelRequest, Response: nodeSetMonitoringLevelResponse},
 	},
 	{
 		Action: Action{
@@ -1709,7 +1711,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(SetNetworkProfileRequest) },
 			NewResponse: func() any { return new(SetNetworkProfileResponse) },
 		},
-		nodes: [2]*node{Request: nodeSetNetworkProfileRequest, Response: nodeSetNetworkProfileResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeSetNetworkProfileRequest, Response: nodeSetNetworkProfileResponse},
 	},
 	{
 		Action: Action{
@@ -1719,7 +1721,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(SetVariableMonitoringRequest) },
 			NewResponse: func() any { return new(SetVariableMonitoringResponse) },
 		},
-		nodes: [2]*node{Request: nodeSetVariableMonitoringRequest, Response: nodeSetVariableMonitoringResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeSetVariableMonitoringRequest, Response: nodeSetVariableMonitoringResponse},
 	},
 	{
 		Action: Action{
@@ -1729,7 +1731,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(SetVariablesRequest) },
 			NewResponse: func() any { return new(SetVariablesResponse) },
 		},
-		nodes: [2]*node{Request: nodeSetVariablesRequest, Response: nodeSetVariablesResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeSetVariablesRequest, Response: nodeSetVariablesResponse},
 	},
 	{
 		Action: Action{
@@ -1739,7 +1741,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(SignCertificateRequest) },
 			NewResponse: func() any { return new(SignCertificateResponse) },
 		},
-		nodes: [2]*node{Request: nodeSignCertificateRequest, Response: nodeSignCertificateResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeSignCertificateRequest, Response: nodeSignCertificateResponse},
 	},
 	{
 		Action: Action{
@@ -1749,7 +1751,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(StatusNotificationRequest) },
 			NewResponse: func() any { return new(StatusNotificationResponse) },
 		},
-		nodes: [2]*node{Request: nodeStatusNotificationRequest, Response: nodeStatusNotificationResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeStatusNotificationRequest, Response: nodeStatusNotificationResponse},
 	},
 	{
 		Action: Action{
@@ -1759,7 +1761,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(TransactionEventRequest) },
 			NewResponse: func() any { return new(TransactionEventResponse) },
 		},
-		nodes: [2]*node{Request: nodeTransactionEventRequest, Response: nodeTransactionEventResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeTransactionEventRequest, Response: nodeTransactionEventResponse},
 	},
 	{
 		Action: Action{
@@ -1769,7 +1771,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(TriggerMessageRequest) },
 			NewResponse: func() any { return new(TriggerMessageResponse) },
 		},
-		nodes: [2]*node{Request: nodeTriggerMessageRequest, Response: nodeTriggerMessageResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeTriggerMessageRequest, Response: nodeTriggerMessageResponse},
 	},
 	{
 		Action: Action{
@@ -1779,7 +1781,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(UnlockConnectorRequest) },
 			NewResponse: func() any { return new(UnlockConnectorResponse) },
 		},
-		nodes: [2]*node{Request: nodeUnlockConnectorRequest, Response: nodeUnlockConnectorResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeUnlockConnectorRequest, Response: nodeUnlockConnectorResponse},
 	},
 	{
 		Action: Action{
@@ -1789,7 +1791,7 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(UnpublishFirmwareRequest) },
 			NewResponse: func() any { return new(UnpublishFirmwareResponse) },
 		},
-		nodes: [2]*node{Request: nodeUnpublishFirmwareRequest, Response: nodeUnpublishFirmwareResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeUnpublishFirmwareRequest, Response: nodeUnpublishFirmwareResponse},
 	},
 	{
 		Action: Action{
@@ -1799,6 +1801,6 @@ var actionTable = []actionEntry{
 			NewRequest:  func() any { return new(UpdateFirmwareRequest) },
 			NewResponse: func() any { return new(UpdateFirmwareResponse) },
 		},
-		nodes: [2]*node{Request: nodeUpdateFirmwareRequest, Response: nodeUpdateFirmwareResponse},
+		nodes: [2]*ocppschema.Node{Request: nodeUpdateFirmwareRequest, Response: nodeUpdateFirmwareResponse},
 	},
 }

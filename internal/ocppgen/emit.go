@@ -190,10 +190,11 @@ func emitSchema(cfg *Config, m *model) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(header)
 	fmt.Fprintf(&b, "package %s\n\n", cfg.Package)
+	b.WriteString("import \"github.com/evse-dev/evse/internal/ocppschema\"\n\n")
 
 	b.WriteString("// Descriptors of the enumerations.\nvar (\n")
 	for _, e := range m.Enums {
-		fmt.Fprintf(&b, "\tnode%s = &node{typ: typeString, enum: %s}\n", e.Name, stringSlice(e.Values))
+		fmt.Fprintf(&b, "\tnode%s = &ocppschema.Node{Type: ocppschema.String, Enum: %s}\n", e.Name, stringSlice(e.Values))
 	}
 	b.WriteString(")\n\n")
 
@@ -219,7 +220,7 @@ func emitSchema(cfg *Config, m *model) ([]byte, error) {
 		}
 		fmt.Fprintf(&b, "\t\t\tNewRequest: func() any { return new(%sRequest) },\n", a.Name)
 		fmt.Fprintf(&b, "\t\t\tNewResponse: func() any { return new(%sResponse) },\n", a.Name)
-		fmt.Fprintf(&b, "\t\t},\n\t\tnodes: [2]*node{Request: node%sRequest, Response: node%sResponse},\n\t},\n", a.Name, a.Name)
+		fmt.Fprintf(&b, "\t\t},\n\t\tnodes: [2]*ocppschema.Node{Request: node%sRequest, Response: node%sResponse},\n\t},\n", a.Name, a.Name)
 	}
 	b.WriteString("}\n")
 	return format.Source(b.Bytes())
@@ -238,61 +239,61 @@ func nodeLiteral(s *schema) string {
 	var f []string
 	switch s.Type {
 	case "object":
-		f = append(f, "typ: typeObject")
+		f = append(f, "Type: ocppschema.Object")
 		if s.Open {
-			f = append(f, "open: true")
+			f = append(f, "Open: true")
 		}
 		if len(s.Props) > 0 {
 			var ps []string
 			for _, p := range s.sortedProps() {
 				req := ""
 				if p.Required {
-					req = " required: true,"
+					req = " Required: true,"
 				}
-				ps = append(ps, fmt.Sprintf("{name: %q,%s node: %s}", p.Name, req, nodeExpr(p.Schema)))
+				ps = append(ps, fmt.Sprintf("{Name: %q,%s Node: %s}", p.Name, req, nodeExpr(p.Schema)))
 			}
-			f = append(f, "props: []prop{\n"+strings.Join(ps, ",\n")+",\n}")
+			f = append(f, "Props: []ocppschema.Prop{\n"+strings.Join(ps, ",\n")+",\n}")
 		}
 	case "array":
-		f = append(f, "typ: typeArray", "items: "+nodeExpr(s.Items))
+		f = append(f, "Type: ocppschema.Array", "Items: "+nodeExpr(s.Items))
 		if s.MinItems > 0 {
-			f = append(f, fmt.Sprintf("minItems: %d", s.MinItems))
+			f = append(f, fmt.Sprintf("MinItems: %d", s.MinItems))
 		}
 		if s.MaxItems > 0 {
-			f = append(f, fmt.Sprintf("maxItems: %d", s.MaxItems))
+			f = append(f, fmt.Sprintf("MaxItems: %d", s.MaxItems))
 		}
 	case "string":
-		f = append(f, "typ: typeString")
+		f = append(f, "Type: ocppschema.String")
 		if s.MaxLength > 0 {
-			f = append(f, fmt.Sprintf("maxLength: %d", s.MaxLength))
+			f = append(f, fmt.Sprintf("MaxLength: %d", s.MaxLength))
 		}
 		if s.Enum != nil {
-			f = append(f, "enum: "+stringSlice(s.Enum))
+			f = append(f, "Enum: "+stringSlice(s.Enum))
 		}
 		switch s.Format {
 		case "date-time":
-			f = append(f, "format: formatDateTime")
+			f = append(f, "Format: ocppschema.DateTimeFormat")
 		case "uri":
-			f = append(f, "format: formatURI")
+			f = append(f, "Format: ocppschema.URIFormat")
 		}
 	case "integer", "number":
-		f = append(f, "typ: type"+strings.ToUpper(s.Type[:1])+s.Type[1:])
+		f = append(f, "Type: ocppschema."+strings.ToUpper(s.Type[:1])+s.Type[1:])
 		if s.MultipleOf != "" {
 			exp, _ := powerOfTen(s.MultipleOf)
-			f = append(f, fmt.Sprintf("multipleOf: %q, multipleOfExp: %d", s.MultipleOf, exp))
+			f = append(f, fmt.Sprintf("MultipleOf: %q, MultipleOfExp: %d", s.MultipleOf, exp))
 		}
 		if s.Minimum != nil {
-			f = append(f, fmt.Sprintf("hasMinimum: true, minimum: %d", *s.Minimum))
+			f = append(f, fmt.Sprintf("HasMinimum: true, Minimum: %d", *s.Minimum))
 		}
 		if s.Maximum != nil {
-			f = append(f, fmt.Sprintf("hasMaximum: true, maximum: %d", *s.Maximum))
+			f = append(f, fmt.Sprintf("HasMaximum: true, Maximum: %d", *s.Maximum))
 		}
 	case "boolean":
-		f = append(f, "typ: typeBoolean")
+		f = append(f, "Type: ocppschema.Boolean")
 	case "any":
-		f = append(f, "typ: typeAny")
+		f = append(f, "Type: ocppschema.Any")
 	}
-	return "&node{" + strings.Join(f, ", ") + "}"
+	return "&ocppschema.Node{" + strings.Join(f, ", ") + "}"
 }
 
 func stringSlice(vs []string) string {

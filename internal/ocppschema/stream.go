@@ -1,4 +1,4 @@
-package ocpp16
+package ocppschema
 
 import (
 	"bytes"
@@ -19,7 +19,8 @@ import (
 type stream struct {
 	b     []byte
 	i     int
-	o     options
+	o     Options
+	d     *Dialect
 	out   []byte
 	notes []string
 }
@@ -124,30 +125,30 @@ func text(raw []byte) string {
 }
 
 func (s *stream) write(b ...byte) {
-	if s.o.canonical {
+	if s.o.Canonical {
 		s.out = append(s.out, b...)
 	}
 }
 
 // value checks the value whose first token (k, raw) was just read; on an
 // error the rest of the value may be unread (the caller skips it).
-func (s *stream) value(n *node, k tokKind, raw []byte, p *path) *rpc.Error {
-	switch n.typ {
-	case typeObject:
+func (s *stream) value(n *Node, k tokKind, raw []byte, p *path) *rpc.Error {
+	switch n.Type {
+	case Object:
 		if k == tokObject {
 			return s.object(n, p)
 		}
-	case typeArray:
+	case Array:
 		if k == tokArray {
 			return s.array(n, p)
 		}
-	case typeString:
+	case String:
 		if k == tokString {
 			str := text(raw)
-			if n.format == formatDateTime && s.o.localTimesAsUTC {
+			if n.Format == DateTimeFormat && s.o.LocalTimesAsUTC {
 				if _, ok := parseDateTime(str); !ok {
 					if utc, ok := parseLocalDateTime(str); ok {
-						s.notes = append(s.notes, fmt.Sprintf("%s: %q has no UTC offset; read as UTC", p, truncate(str)))
+						s.notes = append(s.notes, fmt.Sprintf("%s: %q has no UTC offset; read as UTC", p, Truncate(str)))
 						str = utc
 					}
 				}
@@ -155,68 +156,99 @@ func (s *stream) value(n *node, k tokKind, raw []byte, p *path) *rpc.Error {
 			if err := checkString(n, str, p); err != nil {
 				return err
 			}
-			if s.o.canonical {
+			if s.o.Canonical {
 				s.out = appendJSONString(s.out, str)
 			}
 			return nil
 		}
-	case typeInteger:
+	case Integer:
 		if k == tokNumber {
 			num := string(raw)
 			d, ok := parseDecimal(num)
 			if !ok {
-				return fail(rpc.TypeConstraintViolation, p, "%s is not a JSON number", truncate(num))
+				return fail(rpc.TypeConstraintViolation, p, "%s is not a JSON number", Truncate(num))
 			}
 			if !d.isInteger() {
-				return fail(rpc.TypeConstraintViolation, p, "%s is not an integer", truncate(num))
+				return fail(rpc.TypeConstraintViolation, p, "%s is not an integer", Truncate(num))
 			}
 			canon, ok := d.int64Text()
 			if !ok {
-				return fail(rpc.TypeConstraintViolation, p, "%s does not fit in a 64-bit integer", truncate(num))
+				return fail(rpc.TypeConstraintViolation, p, "%s does not fit in a 64-bit integer", Truncate(num))
 			}
 			if err := checkMultipleOf(n, d, num, p); err != nil {
+				return err
+			}
+			if err := checkBounds(n, d, num, p); err != nil {
 				return err
 			}
 			s.write([]byte(canon)...)
 			return nil
 		}
-	case typeNumber:
+	case Number:
 		if k == tokNumber {
 			num := string(raw)
 			d, ok := parseDecimal(num)
 			if !ok {
-				return fail(rpc.TypeConstraintViolation, p, "%s is not a JSON number", truncate(num))
+				return fail(rpc.TypeConstraintViolation, p, "%s is not a JSON number", Truncate(num))
 			}
 			if _, err := strconv.ParseFloat(num, 64); err != nil {
-				return fail(rpc.TypeConstraintViolation, p, "%s does not fit in a 64-bit float", truncate(num))
+				return fail(rpc.TypeConstraintViolation, p, "%s does not fit in a 64-bit float", Truncate(num))
 			}
 			if err := checkMultipleOf(n, d, num, p); err != nil {
+				return err
+			}
+			if err := checkBounds(n, d, num, p); err != nil {
 				return err
 			}
 			s.write(raw...)
 			return nil
 		}
-	case typeBoolean:
+	case Boolean:
 		if k == tokTrue || k == tokFalse {
 			s.write([]byte(strconv.FormatBool(k == tokTrue))...)
 			return nil
 		}
+	case Any:
+		s.copyValue(k, raw)
+		return nil
 	default:
-		return fail(rpc.InternalError, p, "ocpp16: descriptor has no type")
+		return fail(rpc.InternalError, p, "%s: descriptor has no type", s.d.Name)
 	}
-	want := "a " + n.typ.String()
-	if n.typ == typeObject || n.typ == typeArray || n.typ == typeInteger {
-		want = "an " + n.typ.String()
+	want := "a " + n.Type.String()
+	if n.Type == Object || n.Type == Array || n.Type == Integer {
+		want = "an " + n.Type.String()
 	}
 	return fail(rpc.TypeConstraintViolation, p, "got %s, want %s", describeToken(k), want)
 }
 
+// copyValue reads the rest of a value whose first token (k, raw) was just
+// read, without checking it, and writes it as it is to the canonical copy.
+func (s *stream) copyValue(k tokKind, raw []byte) {
+	var start int
+	switch k {
+	case tokString:
+		start = cap(s.b) - cap(raw) - 1 // raw is s.b after the opening quote
+	case tokNumber:
+		start = cap(s.b) - cap(raw)
+	case tokTrue, tokNull:
+		start = s.i - 4
+	case tokFalse:
+		start = s.i - 5
+	default:
+		start = s.i - 1 // '{' or '['
+	}
+	s.skip(k)
+	s.write(s.b[start:s.i]...)
+}
+
 // object checks an object whose '{' was just read, up to its '}'. A
-// property the schema does not name is reported first, then a required
-// one missing, then the first value that breaks its schema.
-func (s *stream) object(n *node, p *path) *rpc.Error {
+// property the schema does not name (in a closed object) is reported
+// first, then a required one missing, then the first value that breaks its
+// schema. An open object takes other properties with any value.
+func (s *stream) object(n *Node, p *path) *rpc.Error {
 	s.write('{')
-	var seen uint64 // by index in n.props (at most 64: see TestSchemasFitTheValidator)
+	var seen uint64 // by index in n.Props (at most MaxProps)
+	var extra map[string]bool
 	var firstErr *rpc.Error
 	for first := true; ; first = false {
 		k, raw := s.token()
@@ -225,11 +257,34 @@ func (s *stream) object(n *node, p *path) *rpc.Error {
 		}
 		key := text(raw)
 		i := n.propIndex(key)
+		if i < 0 && !n.Open {
+			return fail(s.d.FormatViolation, &path{parent: p, name: Truncate(key)}, "property not allowed")
+		}
 		if i < 0 {
-			return fail(rpc.FormationViolation, &path{parent: p, name: truncate(key)}, "property not allowed")
+			if extra[key] {
+				return fail(s.d.FormatViolation, &path{parent: p, name: Truncate(key)}, "property repeated")
+			}
+			if extra == nil {
+				extra = map[string]bool{}
+			}
+			extra[key] = true
+			vk, vraw := s.token()
+			if firstErr != nil {
+				s.skip(vk)
+				continue
+			}
+			if !first {
+				s.write(',')
+			}
+			if s.o.Canonical {
+				s.out = appendJSONString(s.out, key)
+			}
+			s.write(':')
+			s.copyValue(vk, vraw)
+			continue
 		}
 		if seen&(1<<i) != 0 {
-			return fail(rpc.FormationViolation, &path{parent: p, name: key}, "property repeated")
+			return fail(s.d.FormatViolation, &path{parent: p, name: key}, "property repeated")
 		}
 		seen |= 1 << i
 		start := s.i
@@ -241,20 +296,20 @@ func (s *stream) object(n *node, p *path) *rpc.Error {
 		if !first {
 			s.write(',')
 		}
-		if s.o.canonical {
+		if s.o.Canonical {
 			s.out = appendJSONString(s.out, key)
 		}
 		s.write(':')
-		if err := s.value(n.props[i].node, vk, vraw, &path{parent: p, name: key}); err != nil {
+		if err := s.value(n.Props[i].Node, vk, vraw, &path{parent: p, name: key}); err != nil {
 			firstErr = err
 			s.i = start // read the value again, skipping it whole
 			k, _ := s.token()
 			s.skip(k)
 		}
 	}
-	for i := range n.props {
-		if pr := &n.props[i]; pr.required && seen&(1<<i) == 0 {
-			return fail(rpc.OccurenceConstraintViolation, &path{parent: p, name: pr.name}, "required property missing")
+	for i := range n.Props {
+		if pr := &n.Props[i]; pr.Required && seen&(1<<i) == 0 {
+			return fail(s.d.OccurrenceConstraintViolation, &path{parent: p, name: pr.Name}, "required property missing")
 		}
 	}
 	if firstErr != nil {
@@ -266,7 +321,7 @@ func (s *stream) object(n *node, p *path) *rpc.Error {
 
 // array checks an array whose '[' was just read, up to its ']': too few
 // items are reported before an item that breaks its schema.
-func (s *stream) array(n *node, p *path) *rpc.Error {
+func (s *stream) array(n *Node, p *path) *rpc.Error {
 	s.write('[')
 	var firstErr *rpc.Error
 	count := 0
@@ -284,7 +339,7 @@ func (s *stream) array(n *node, p *path) *rpc.Error {
 		if count > 0 {
 			s.write(',')
 		}
-		if err := s.value(n.items, k, raw, &path{parent: p, index: count}); err != nil {
+		if err := s.value(n.Items, k, raw, &path{parent: p, index: count}); err != nil {
 			firstErr = err
 			s.i = start
 			k, _ := s.token()
@@ -292,8 +347,11 @@ func (s *stream) array(n *node, p *path) *rpc.Error {
 		}
 		count++
 	}
-	if count < n.minItems {
-		return fail(rpc.OccurenceConstraintViolation, p, "%d items, at least %d required", count, n.minItems)
+	if count < n.MinItems {
+		return fail(s.d.OccurrenceConstraintViolation, p, "%d items, at least %d required", count, n.MinItems)
+	}
+	if n.MaxItems > 0 && count > n.MaxItems {
+		return fail(s.d.OccurrenceConstraintViolation, p, "%d items, at most %d allowed", count, n.MaxItems)
 	}
 	if firstErr != nil {
 		return firstErr

@@ -1,4 +1,4 @@
-package ocpp16
+package ocppschema
 
 import (
 	"strconv"
@@ -105,3 +105,53 @@ func (d decimal) int64Text() (string, bool) {
 
 // multipleOfPow10 reports whether d is a multiple of 10^k.
 func (d decimal) multipleOfPow10(k int) bool { return d.digits == "" || d.exp >= int64(k) }
+
+// cmp compares d with e: -1 if d < e, 0 if they are equal, +1 if d > e.
+func (d decimal) cmp(e decimal) int {
+	ds, es := d.sign(), e.sign()
+	if ds != es {
+		if ds < es {
+			return -1
+		}
+		return 1
+	}
+	if ds == 0 {
+		return 0
+	}
+	m := d.cmpAbs(e)
+	if ds < 0 {
+		return -m
+	}
+	return m
+}
+
+func (d decimal) sign() int {
+	switch {
+	case d.digits == "":
+		return 0
+	case d.neg:
+		return -1
+	}
+	return 1
+}
+
+// cmpAbs compares the magnitudes of two non-zero decimals.
+func (d decimal) cmpAbs(e decimal) int {
+	// 0.digits × 10^(len+exp): the larger power of ten is the larger
+	// number; for equal powers the digits decide (without trailing zeros,
+	// a proper prefix is the smaller).
+	dp, ep := int64(len(d.digits))+d.exp, int64(len(e.digits))+e.exp
+	switch {
+	case dp < ep:
+		return -1
+	case dp > ep:
+		return 1
+	}
+	return strings.Compare(d.digits, e.digits)
+}
+
+// decimalOf returns n as a decimal.
+func decimalOf(n int64) decimal {
+	d, _ := parseDecimal(strconv.FormatInt(n, 10))
+	return d
+}

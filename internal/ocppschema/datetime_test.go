@@ -1,4 +1,4 @@
-package ocpp201
+package ocppschema
 
 import (
 	"encoding/json"
