@@ -209,10 +209,20 @@ func TestDemoShowsTheConfigurationTour(t *testing.T) {
 
 // TestDemoSiteSharesTheSite runs evse demo --site until three cars share
 // the site: a third of 32 A each on the grid phase they all load, and the
-// one-phase car counted on its grid phase only.
+// one-phase car counted on its grid phase only; over OCPP 1.6 and 2.0.1.
 func TestDemoSiteSharesTheSite(t *testing.T) {
 	t.Parallel()
-	p := startEVSE(t, "demo", "--site")
+	for _, version := range []string{"1.6", "2.0.1"} {
+		t.Run(version, func(t *testing.T) {
+			t.Parallel()
+			demoSiteShares(t, version)
+		})
+	}
+}
+
+// demoSiteShares is TestDemoSiteSharesTheSite over one OCPP version.
+func demoSiteShares(t *testing.T, version string) {
+	p := startEVSE(t, "demo", "--site", "--ocpp", version)
 	deadline := time.Now().Add(60 * time.Second)
 	// S2's one-phase car is wired to grid L2, which carries all three.
 	want := "3 charging, 0 waiting; L1 21.2/32.0 A, L2 31.8/32.0 A, L3 21.2/32.0 A"

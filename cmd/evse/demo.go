@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -65,18 +64,15 @@ charging, not in the 2.0.1 face yet, is skipped with a note.`,
 				return fmt.Errorf("--ocpp: %w", err)
 			}
 			out := cmd.OutOrStdout()
-			if site && (len(versions) != 1 || versions[0] != csmstest.OCPP16) {
-				return errors.New("--site plays OCPP 1.6 only")
-			}
 			if site {
-				csms := csmstest.New(csmstest.Options{HeartbeatInterval: 60})
+				csms := csmstest.New(csmstest.Options{HeartbeatInterval: 60, Subprotocols: []string{csmstest.OCPP201, csmstest.OCPP16}})
 				url, err := csms.Listen(listen)
 				if err != nil {
 					return err
 				}
 				defer csms.Close()
 				fmt.Fprintf(out, "evse demo --site: test central system at %s, data in %s\nPress Ctrl-C to stop.\n", url, dataDir)
-				err = runSiteDemo(cmd.Context(), out, log, csms, url, dataDir)
+				err = runSiteDemo(cmd.Context(), out, log, csms, url, dataDir, versions)
 				if cmd.Context().Err() != nil {
 					return nil // Ctrl-C
 				}

@@ -34,7 +34,7 @@ type siteCharger struct {
 // two slaves, each a full charge point on the demo's central system, with
 // cars coming and going, and prints what each connector is offered and
 // draws.
-func runSiteDemo(ctx context.Context, out io.Writer, log *slog.Logger, csms *csmstest.Server, url, dataDir string) error {
+func runSiteDemo(ctx context.Context, out io.Writer, log *slog.Logger, csms *csmstest.Server, url, dataDir string, versions []string) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -79,7 +79,7 @@ func runSiteDemo(ctx context.Context, out io.Writer, log *slog.Logger, csms *csm
 	for _, c := range site {
 		g.Go(func() error {
 			return daemon.Run(gctx, daemon.Options{CSMSURL: url, ID: c.id, DataDir: filepath.Join(dataDir, c.id), Logger: log,
-				Listen: "127.0.0.1:0", OnListen: func(addr string) {
+				OCPP: versions, Listen: "127.0.0.1:0", OnListen: func(addr string) {
 					c.api = "http://" + addr + "/api/v1"
 					ready <- struct{}{}
 				}})
@@ -121,9 +121,18 @@ func siteScript(ctx context.Context, out io.Writer, csms *csmstest.Server, site 
 		fmt.Fprintf(out, "          %s\n", dlmLine(site[0].api))
 	}
 	operator := func(a int) {
+		// The operator limits are keys over 1.6, variables of DLMCtrlr
+		// over 2.0.1 (GetConfigurationMaxKeys bounds SetVariables to one
+		// at a time by the appendix's default).
+		v201, _ := csms.Subprotocol(site[0].id)
 		for p := 1; p <= 3; p++ {
 			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			csms.Call(cctx, site[0].id, "ChangeConfiguration", json.RawMessage(fmt.Sprintf(`{"key":"DlmOperatorPhase%dLimit","value":"%d"}`, p, a)))
+			if v201 == csmstest.OCPP201 {
+				csms.Call(cctx, site[0].id, "SetVariables", json.RawMessage(fmt.Sprintf(
+					`{"setVariableData":[{"component":{"name":"DLMCtrlr"},"variable":{"name":"DlmOperatorPhase%dLimit"},"attributeValue":"%d"}]}`, p, a)))
+			} else {
+				csms.Call(cctx, site[0].id, "ChangeConfiguration", json.RawMessage(fmt.Sprintf(`{"key":"DlmOperatorPhase%dLimit","value":"%d"}`, p, a)))
+			}
 			cancel()
 		}
 	}
