@@ -25,6 +25,7 @@ import (
 	"github.com/evse-dev/evse/internal/hw"
 	"github.com/evse-dev/evse/internal/kv"
 	"github.com/evse-dev/evse/internal/model"
+	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
 // Caller sends the charge point's CALLs to the central system.
@@ -462,3 +463,29 @@ func (st *Station) SecurityIncident(e chargepoint.SecurityIncident) { st.unit.Po
 // JournalDepth is how many journaled messages (of transactions, and
 // security events) wait for the central system's confirmation.
 func (st *Station) JournalDepth() int { return st.unit.JournalDepth() }
+
+// CallFailure says how a CALL that did not get its answer failed, for the
+// core: Refused for a CALLERROR (wrapping chargepoint.ErrUnsupported for
+// NotImplemented and NotSupported: the central system does not take the
+// message), Unanswered for a timeout while the link stayed up, Lost
+// otherwise. err is the Caller's error, wrapped with the action.
+func CallFailure(err error, connected bool) chargepoint.Failure {
+	var callErr *rpc.Error
+	switch {
+	case errors.As(err, &callErr):
+		return chargepoint.Refused
+	case (errors.Is(err, rpc.ErrTimeout) || errors.Is(err, context.DeadlineExceeded)) && connected:
+		return chargepoint.Unanswered
+	}
+	return chargepoint.Lost
+}
+
+// Unsupported wraps err with chargepoint.ErrUnsupported when it is a
+// CALLERROR NotImplemented or NotSupported.
+func Unsupported(err error) error {
+	var callErr *rpc.Error
+	if errors.As(err, &callErr) && (callErr.Code == rpc.NotImplemented || callErr.Code == rpc.NotSupported) {
+		return fmt.Errorf("%w: %w", chargepoint.ErrUnsupported, err)
+	}
+	return err
+}

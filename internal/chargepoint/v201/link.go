@@ -14,7 +14,6 @@ import (
 	"github.com/evse-dev/evse/internal/chargepoint/runner"
 	"github.com/evse-dev/evse/internal/chargepoint/station"
 	"github.com/evse-dev/evse/internal/ocpp201"
-	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
 // link is the runner's Link in OCPP 2.0.1: the core's messages rendered as
@@ -51,17 +50,8 @@ func (l link) Send(ctx context.Context, msg any) (any, chargepoint.Failure, erro
 		}
 		return readAnswer(msg, resp), chargepoint.Delivered, nil
 	}
-	err = fmt.Errorf("v201: %s: %w", action, err)
-	var callErr *rpc.Error
-	switch {
-	case errors.As(err, &callErr) && (callErr.Code == rpc.NotImplemented || callErr.Code == rpc.NotSupported):
-		return nil, chargepoint.Refused, fmt.Errorf("%w: %w", chargepoint.ErrUnsupported, err)
-	case errors.As(err, &callErr):
-		return nil, chargepoint.Refused, err
-	case (errors.Is(err, rpc.ErrTimeout) || errors.Is(err, context.DeadlineExceeded)) && l.caller.Connected():
-		return nil, chargepoint.Unanswered, err
-	}
-	return nil, chargepoint.Lost, err
+	err = station.Unsupported(fmt.Errorf("v201: %s: %w", action, err))
+	return nil, station.CallFailure(err, l.caller.Connected()), err
 }
 
 // Connected reports whether the central system is reachable now.
