@@ -489,3 +489,15 @@ func Unsupported(err error) error {
 	}
 	return err
 }
+
+// Exec runs a command of the core for a CALL of the central system; what
+// the core sends after the reply waits until the reply is written
+// (rpc.AfterAnswer).
+func (st *Station) Exec(ctx context.Context, cmd any) (any, error) {
+	res, release, err := st.unit.Exec(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	rpc.AfterAnswer(ctx, release)
+	return res, nil
+}

@@ -112,7 +112,7 @@ func (cp *ChargePoint) extendedTrigger(ctx context.Context, r *ocpp16.ExtendedTr
 		}
 		t.Connector = *r.ConnectorId
 	}
-	res, err := cp.exec(ctx, t)
+	res, err := cp.Exec(ctx, t)
 	if err != nil {
 		return nil, err
 	}
@@ -171,10 +171,7 @@ func (cp *ChargePoint) certificateSigned(ctx context.Context, r *ocpp16.Certific
 		return &ocpp16.CertificateSignedResponse{Status: ocpp16.CertificateSignedStatusRejected}
 	}
 	s := cp.opts.Settings.Snapshot()
-	now := time.Now()
-	if cp.opts.Clock != nil {
-		now = cp.opts.Clock.Now()
-	}
+	now := cp.opts.Clock.Now() // the station gives a clock by default
 	err := certs.New(cp.opts.Store).InstallCertificate([]byte(r.CertificateChain), cp.opts.ID, now, s.CertificateSignedMaxChainSize)
 	if err != nil {
 		cp.log.Warn("CertificateSigned rejected", "err", err)
@@ -194,10 +191,7 @@ func (cp *ChargePoint) certificateSigned(ctx context.Context, r *ocpp16.Certific
 // ManufacturerRootCertificate or is not valid now; otherwise the core
 // downloads the image, verifies its signature and installs it.
 func (cp *ChargePoint) signedUpdateFirmware(ctx context.Context, r *ocpp16.SignedUpdateFirmwareRequest) (any, error) {
-	now := time.Now()
-	if cp.opts.Clock != nil {
-		now = cp.opts.Clock.Now()
-	}
+	now := cp.opts.Clock.Now() // the station gives a clock by default
 	roots, err := certs.New(cp.opts.Store).ManufacturerRoots()
 	if err != nil {
 		return nil, err
@@ -219,7 +213,7 @@ func (cp *ChargePoint) signedUpdateFirmware(ctx context.Context, r *ocpp16.Signe
 	if r.RetryInterval != nil {
 		u.Interval = time.Duration(max(*r.RetryInterval, 0)) * time.Second
 	}
-	res, err := cp.exec(ctx, u)
+	res, err := cp.Exec(ctx, u)
 	if err != nil {
 		return nil, err
 	}

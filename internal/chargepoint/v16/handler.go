@@ -102,7 +102,7 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 			break
 		}
 		var res any
-		if res, err = cp.exec(ctx, cmd); err == nil {
+		if res, err = cp.Exec(ctx, cmd); err == nil {
 			resp = answer(res)
 		}
 	}
@@ -116,20 +116,9 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 	return out, nil
 }
 
-// exec runs a command of the core; what the core sends after the reply
-// waits until the reply is written.
-func (cp *ChargePoint) exec(ctx context.Context, cmd any) (any, error) {
-	res, release, err := cp.Unit().Exec(ctx, cmd)
-	if err != nil {
-		return nil, err
-	}
-	rpc.AfterAnswer(ctx, release)
-	return res, nil
-}
-
 // command runs a command whose answer is rendered by answerOf.
 func (cp *ChargePoint) command(ctx context.Context, c commandOf) (any, error) {
-	res, err := cp.exec(ctx, c.cmd)
+	res, err := cp.Exec(ctx, c.cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -436,7 +425,7 @@ func (cp *ChargePoint) getCompositeSchedule(ctx context.Context, req *ocpp16.Get
 	if req.ChargingRateUnit != "" && req.ChargingRateUnit != ocpp16.ChargingRateUnitTypeA || req.Duration < 0 {
 		return rejected, nil
 	}
-	res, err := cp.exec(ctx, chargepoint.CompositeRequest{Connector: req.ConnectorId})
+	res, err := cp.Exec(ctx, chargepoint.CompositeRequest{Connector: req.ConnectorId})
 	if err != nil {
 		return nil, err
 	}

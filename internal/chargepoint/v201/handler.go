@@ -78,17 +78,6 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 	return out, nil
 }
 
-// exec runs a command of the core; what the core sends after the reply
-// waits until the reply is written.
-func (cp *ChargePoint) exec(ctx context.Context, cmd any) (any, error) {
-	res, release, err := cp.Unit().Exec(ctx, cmd)
-	if err != nil {
-		return nil, err
-	}
-	rpc.AfterAnswer(ctx, release)
-	return res, nil
-}
-
 // itemsPerMessage bounds GetVariables and SetVariables
 // (DeviceDataCtrlr.ItemsPerMessage, the key GetConfigurationMaxKeys).
 func (cp *ChargePoint) itemsPerMessage() int {
@@ -251,7 +240,7 @@ func (cp *ChargePoint) requestStart(ctx context.Context, r *ocpp201.RequestStart
 		cp.log.Error("authorization data unreadable", "err", err)
 	}
 	rs.Known = known
-	res, err := cp.exec(ctx, rs)
+	res, err := cp.Exec(ctx, rs)
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +258,7 @@ func (cp *ChargePoint) requestStop(ctx context.Context, r *ocpp201.RequestStopTr
 	if !ok {
 		return rejected, nil
 	}
-	res, err := cp.exec(ctx, chargepoint.RemoteStop{TransactionID: int(local)})
+	res, err := cp.Exec(ctx, chargepoint.RemoteStop{TransactionID: int(local)})
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +276,7 @@ func (cp *ChargePoint) reset(ctx context.Context, r *ocpp201.ResetRequest) (any,
 	if r.EvseId != nil {
 		return &ocpp201.ResetResponse{Status: ocpp201.ResetStatusRejected}, nil
 	}
-	res, err := cp.exec(ctx, chargepoint.Reset{Hard: r.Type == ocpp201.ResetImmediate, OnIdle: r.Type == ocpp201.ResetOnIdle})
+	res, err := cp.Exec(ctx, chargepoint.Reset{Hard: r.Type == ocpp201.ResetImmediate, OnIdle: r.Type == ocpp201.ResetOnIdle})
 	if err != nil {
 		return nil, err
 	}
@@ -308,7 +297,7 @@ func (cp *ChargePoint) changeAvailability(ctx context.Context, r *ocpp201.Change
 		}
 		c.Connector = r.Evse.Id
 	}
-	res, err := cp.exec(ctx, c)
+	res, err := cp.Exec(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +318,7 @@ func (cp *ChargePoint) unlock(ctx context.Context, r *ocpp201.UnlockConnectorReq
 	if c := st.Connectors; r.EvseId < len(c) && c[r.EvseId].Transaction != nil {
 		return &ocpp201.UnlockConnectorResponse{Status: ocpp201.UnlockStatusOngoingAuthorizedTransaction}, nil
 	}
-	res, err := cp.exec(ctx, chargepoint.Unlock{Connector: r.EvseId})
+	res, err := cp.Exec(ctx, chargepoint.Unlock{Connector: r.EvseId})
 	if err != nil {
 		return nil, err
 	}
@@ -362,7 +351,7 @@ func (cp *ChargePoint) trigger(ctx context.Context, r *ocpp201.TriggerMessageReq
 	default:
 		return &ocpp201.TriggerMessageResponse{Status: ocpp201.TriggerMessageStatusNotImplemented}, nil
 	}
-	res, err := cp.exec(ctx, t)
+	res, err := cp.Exec(ctx, t)
 	if err != nil {
 		return nil, err
 	}
