@@ -501,3 +501,46 @@ func (st *Station) Exec(ctx context.Context, cmd any) (any, error) {
 	rpc.AfterAnswer(ctx, release)
 	return res, nil
 }
+
+// ErrNothingToSend is what a protocol's render says of a message it has
+// no form for (1.6's change of a charging state, 2.0.1's connector 0):
+// Send counts it as delivered.
+var ErrNothingToSend = errors.New("station: no message in this protocol")
+
+// Codec is what a protocol's link knows of its messages.
+type Codec struct {
+	// Name prefixes errors ("v16").
+	Name string
+	// Render turns a message of the core into a CALL: its action and
+	// payload, or ErrNothingToSend.
+	Render func(msg any) (action string, req any, err error)
+	// Read checks a CALLRESULT against the protocol's schema and turns it
+	// into the core's answer to msg.
+	Read func(msg any, action string, raw json.RawMessage) (any, error)
+}
+
+// Send renders a message of the core in a protocol, sends it with caller
+// and reads the answer: a protocol's runner.Link.Send.
+func Send(ctx context.Context, caller Caller, c Codec, msg any) (any, chargepoint.Failure, error) {
+	action, req, err := c.Render(msg)
+	if errors.Is(err, ErrNothingToSend) {
+		return nil, chargepoint.Delivered, nil
+	}
+	if err != nil {
+		return nil, chargepoint.Refused, err
+	}
+	payload, err := json.Marshal(req)
+	if err != nil {
+		return nil, chargepoint.Refused, fmt.Errorf("%s: encode %s: %w", c.Name, action, err)
+	}
+	raw, err := caller.Call(ctx, action, payload)
+	if err == nil {
+		answer, rerr := c.Read(msg, action, raw)
+		if rerr != nil {
+			return nil, chargepoint.Refused, fmt.Errorf("%s: %s: the central system's answer breaks the schema: %w", c.Name, action, rerr)
+		}
+		return answer, chargepoint.Delivered, nil
+	}
+	err = Unsupported(fmt.Errorf("%s: %s: %w", c.Name, action, err))
+	return nil, CallFailure(err, caller.Connected()), err
+}

@@ -3,7 +3,6 @@ package v16
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -26,34 +25,21 @@ var _ runner.Link = link{}
 
 // Send renders a message of the core, sends it and reads the answer.
 func (l link) Send(ctx context.Context, msg any) (any, chargepoint.Failure, error) {
-	action, req, err := render(msg)
-	if errors.Is(err, errNothingToSend) {
-		return nil, chargepoint.Delivered, nil
-	}
-	if err != nil {
-		return nil, chargepoint.Refused, err
-	}
-	payload, err := json.Marshal(req)
-	if err != nil {
-		return nil, chargepoint.Refused, fmt.Errorf("v16: encode %s: %w", action, err)
-	}
-	raw, err := l.caller.Call(ctx, action, payload)
-	if err == nil {
-		resp, notes, verr := ocpp16.DecodeFromPeer(action, ocpp16.Response, raw)
-		if verr != nil {
-			return nil, chargepoint.Refused, fmt.Errorf("v16: %s: the central system's answer breaks the schema: %w", action, verr)
-		}
-		if len(notes) > 0 && l.lenient != nil {
-			l.lenient(action, notes)
-		}
-		return readAnswer(resp), chargepoint.Delivered, nil
-	}
-	err = station.Unsupported(fmt.Errorf("v16: %s: %w", action, err))
-	return nil, station.CallFailure(err, l.caller.Connected()), err
+	return station.Send(ctx, l.caller, station.Codec{Name: "v16", Render: render, Read: l.read}, msg)
 }
 
-// errNothingToSend: the message has no 1.6 form; it counts as delivered.
-var errNothingToSend = errors.New("v16: nothing to send")
+// read checks a CALLRESULT (warning, once, of what was read leniently)
+// and turns it into the core's answer.
+func (l link) read(_ any, action string, raw json.RawMessage) (any, error) {
+	resp, notes, err := ocpp16.DecodeFromPeer(action, ocpp16.Response, raw)
+	if err != nil {
+		return nil, err
+	}
+	if len(notes) > 0 && l.lenient != nil {
+		l.lenient(action, notes)
+	}
+	return readAnswer(resp), nil
+}
 
 // render turns a message of the core into a 1.6 CALL.
 func render(msg any) (string, any, error) {
@@ -118,7 +104,7 @@ func renderTx(m runner.TxCall) (string, any, error) {
 			MeterStart: ev.MeterWh, Timestamp: at, ReservationId: ev.ReservationID}, nil
 	case chargepoint.TxUpdated:
 		if len(ev.Samples) == 0 {
-			return "", nil, errNothingToSend // a change of the charging state: 1.6 has no message for it
+			return "", nil, station.ErrNothingToSend // a change of the charging state: 1.6 has no message for it
 		}
 		id := m.CSMSID
 		return "MeterValues", &ocpp16.MeterValuesRequest{ConnectorId: ev.Connector, TransactionId: &id,

@@ -3,7 +3,6 @@ package v201
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -25,33 +24,18 @@ type link struct {
 
 var _ runner.Link = link{}
 
-// errNothingToSend: the message has no 2.0.1 form (the charge point's
-// own state as connector 0); it counts as delivered.
-var errNothingToSend = errors.New("v201: nothing to send")
-
 // Send renders a message of the core, sends it and reads the answer.
 func (l link) Send(ctx context.Context, msg any) (any, chargepoint.Failure, error) {
-	action, req, err := render(msg)
-	if errors.Is(err, errNothingToSend) {
-		return nil, chargepoint.Delivered, nil
-	}
+	return station.Send(ctx, l.caller, station.Codec{Name: "v201", Render: render, Read: read}, msg)
+}
+
+// read checks a CALLRESULT and turns it into the core's answer to msg.
+func read(msg any, action string, raw json.RawMessage) (any, error) {
+	resp, _, err := ocpp201.DecodeFromPeer(action, ocpp201.Response, raw)
 	if err != nil {
-		return nil, chargepoint.Refused, err
+		return nil, err
 	}
-	payload, err := json.Marshal(req)
-	if err != nil {
-		return nil, chargepoint.Refused, fmt.Errorf("v201: encode %s: %w", action, err)
-	}
-	raw, err := l.caller.Call(ctx, action, payload)
-	if err == nil {
-		resp, _, verr := ocpp201.DecodeFromPeer(action, ocpp201.Response, raw)
-		if verr != nil {
-			return nil, chargepoint.Refused, fmt.Errorf("v201: %s: the CSMS's answer breaks the schema: %w", action, verr)
-		}
-		return readAnswer(msg, resp), chargepoint.Delivered, nil
-	}
-	err = station.Unsupported(fmt.Errorf("v201: %s: %w", action, err))
-	return nil, station.CallFailure(err, l.caller.Connected()), err
+	return readAnswer(msg, resp), nil
 }
 
 // Connected reports whether the central system is reachable now.
@@ -76,7 +60,7 @@ func render(msg any) (string, any, error) {
 		return "Heartbeat", &ocpp201.HeartbeatRequest{}, nil
 	case chargepoint.StatusNotification:
 		if m.Connector == 0 {
-			return "", nil, errNothingToSend // 2.0.1 tells the state of connectors only
+			return "", nil, station.ErrNothingToSend // 2.0.1 tells the state of connectors only
 		}
 		return "StatusNotification", &ocpp201.StatusNotificationRequest{Timestamp: ocpp201.DateTime{Time: m.Since},
 			ConnectorStatus: connectorStatus(m.State, m.Plugged), EvseId: m.Connector, ConnectorId: 1}, nil
