@@ -159,27 +159,76 @@ charging, not in the 2.0.1 face yet, is skipped with a note.`,
 	return cmd
 }
 
+// demoTour is what both versions' tours do: wait, send a CALL of the
+// central system (its answer is printed with the traffic), act at the
+// charge point through its local API, and run a list of CALLs with notes.
+type demoTour struct {
+	ctx     context.Context
+	csms    *csmstest.Server
+	p       *tracePrinter
+	id, api string
+}
+
+// pause waits d; false when the demo is stopping.
+func (t demoTour) pause(d time.Duration) bool {
+	select {
+	case <-time.After(d):
+		return true
+	case <-t.ctx.Done():
+		return false
+	}
+}
+
+// call sends a CALL of the central system and returns its answer.
+func (t demoTour) call(action, payload string) json.RawMessage {
+	cctx, cancel := context.WithTimeout(t.ctx, 30*time.Second)
+	defer cancel()
+	answer, _ := t.csms.Call(cctx, t.id, action, json.RawMessage(payload))
+	return answer
+}
+
+// local posts to the charge point's local API.
+func (t demoTour) local(path, body string) {
+	resp, err := http.Post(t.api+path, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.p.note("local API: %v", err)
+		return
+	}
+	resp.Body.Close()
+}
+
+// tourStep is a CALL of the tour, with a note printed before it ("":
+// none).
+type tourStep struct{ note, action, payload string }
+
+// steps sends the steps half a second apart; false when the demo is
+// stopping.
+func (t demoTour) steps(steps []tourStep) bool {
+	for _, st := range steps {
+		if st.note != "" {
+			t.p.note("%s", st.note)
+		}
+		t.call(st.action, st.payload)
+		if !t.pause(500 * time.Millisecond) {
+			return false
+		}
+	}
+	return true
+}
+
 // demoScript is what the demo's central system does once the charge point
 // has booted, and what happens at the charge point (through its local API).
 func demoScript(ctx context.Context, csms *csmstest.Server, p *tracePrinter, id, api string) error {
 	if _, err := csms.WaitFor(ctx, 0, csmstest.IsCall(id, "BootNotification")); err != nil {
 		return nil
 	}
-	pause := func(d time.Duration) bool {
-		select {
-		case <-time.After(d):
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
+	t := demoTour{ctx: ctx, csms: csms, p: p, id: id, api: api}
+	pause, call, local := t.pause, t.call, t.local
 	// Let the boot-time status notifications go first.
 	if !pause(time.Second) {
 		return nil
 	}
-	steps := []struct {
-		note, action, payload string
-	}{
+	steps := []tourStep{
 		{"the central system reads every configuration key", "GetConfiguration", `{}`},
 		{"it reads two keys by name (GetConfigurationMaxKeys is 1: too many)", "GetConfiguration", `{"key":["HeartbeatInterval","FreeChargingMode"]}`},
 		{"one key by name: an Ensto enum reads back its number (3 = 30 sec)", "GetConfiguration", `{"key":["DlmRecalcInterval"]}`},
@@ -193,24 +242,8 @@ func demoScript(ctx context.Context, csms *csmstest.Server, p *tracePrinter, id,
 		{"meter values every 5 s during a transaction, with power and currents", "ChangeConfiguration", `{"key":"MeterValueSampleInterval","value":"5"}`},
 		{"", "ChangeConfiguration", `{"key":"MeterValuesSampledData","value":"Energy.Active.Import.Register,Power.Active.Import,Current.Import"}`},
 	}
-	for _, st := range steps {
-		if st.note != "" {
-			p.note("%s", st.note)
-		}
-		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		csms.Call(cctx, id, st.action, json.RawMessage(st.payload)) // the answer is printed with the traffic
-		cancel()
-		if !pause(500 * time.Millisecond) {
-			return nil
-		}
-	}
-	local := func(path, body string) {
-		resp, err := http.Post(api+path, "application/json", strings.NewReader(body))
-		if err != nil {
-			p.note("local API: %v", err)
-			return
-		}
-		resp.Body.Close()
+	if !t.steps(steps) {
+		return nil
 	}
 	p.note("a car arrives at connector 1 (three phases, 32 A, a 40 kWh battery at 30 %%)")
 	local("/connectors/1/plug", `{"phases":3,"maxCurrent":32,"capacityWh":40000,"socPercent":30}`)
@@ -221,11 +254,6 @@ func demoScript(ctx context.Context, csms *csmstest.Server, p *tracePrinter, id,
 	local("/rfid", `{"idTag":"DEMO-CARD"}`)
 	if !pause(6 * time.Second) {
 		return nil
-	}
-	call := func(action, payload string) {
-		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		csms.Call(cctx, id, action, json.RawMessage(payload)) // the answer is printed with the traffic
-		cancel()
 	}
 	offered := func() string {
 		resp, err := http.Get(api + "/status")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -17,27 +16,15 @@ import (
 // GetTransactionStatus and RequestStopTransaction. Smart charging is
 // skipped, with a note: the 2.0.1 face has none yet.
 func demoScript201(ctx context.Context, csms *csmstest.Server, p *tracePrinter, id, api string) error {
-	pause := func(d time.Duration) bool {
-		select {
-		case <-time.After(d):
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
-	call := func(action, payload string) json.RawMessage {
-		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		answer, _ := csms.Call(cctx, id, action, json.RawMessage(payload)) // printed with the traffic
-		return answer
-	}
+	t := demoTour{ctx: ctx, csms: csms, p: p, id: id, api: api}
+	pause, call, local := t.pause, t.call, t.local
 	variable := func(component, name string) string {
 		return fmt.Sprintf(`"component":{"name":%q},"variable":{"name":%q}`, component, name)
 	}
 	set := func(component, name, value string) string {
 		return fmt.Sprintf(`{"setVariableData":[{"attributeValue":%q,%s}]}`, value, variable(component, name))
 	}
-	steps := []struct{ note, action, payload string }{
+	steps := []tourStep{
 		{"the central system reads variables of the device model by component and name (the 1.6 keys beneath)", "GetVariables",
 			`{"getVariableData":[{` + variable("OCPPCommCtrlr", "HeartbeatInterval") + `}]}`},
 		{"", "GetVariables", `{"getVariableData":[{` + variable("SampledDataCtrlr", "TxUpdatedInterval") + `}]}`},
@@ -55,22 +42,8 @@ func demoScript201(ctx context.Context, csms *csmstest.Server, p *tracePrinter, 
 	if !pause(time.Second) { // the boot's status notifications first
 		return nil
 	}
-	for _, st := range steps {
-		if st.note != "" {
-			p.note("%s", st.note)
-		}
-		call(st.action, st.payload)
-		if !pause(500 * time.Millisecond) {
-			return nil
-		}
-	}
-	local := func(path, body string) {
-		resp, err := http.Post(api+path, "application/json", strings.NewReader(body))
-		if err != nil {
-			p.note("local API: %v", err)
-			return
-		}
-		resp.Body.Close()
+	if !t.steps(steps) {
+		return nil
 	}
 	p.note("a car arrives at EVSE 1 (three phases, 32 A, a 40 kWh battery at 30 %%)")
 	local("/connectors/1/plug", `{"phases":3,"maxCurrent":32,"capacityWh":40000,"socPercent":30}`)
