@@ -7,26 +7,14 @@ import (
 	"github.com/evse-dev/evse/internal/ocppschema"
 )
 
-// Kind is the direction of a message: the request of a CALL or the response
-// of its CALLRESULT.
-type Kind int
+// Kind is the direction of a message (see ocppschema.Kind).
+type Kind = ocppschema.Kind
 
+// The directions.
 const (
-	// Request is the payload of a CALL (the schema's Action.req).
-	Request Kind = iota
-	// Response is the payload of a CALLRESULT (the schema's Action.conf).
-	Response
+	Request  = ocppschema.Request  // the payload of a CALL
+	Response = ocppschema.Response // the payload of a CALLRESULT
 )
-
-func (k Kind) String() string {
-	switch k {
-	case Request:
-		return "request"
-	case Response:
-		return "response"
-	}
-	return "Kind(?)"
-}
 
 // Profile is an OCPP 1.6 feature profile, spelled as the
 // SupportedFeatureProfiles configuration key spells it. ProfileSecurity,

@@ -60,36 +60,40 @@ func DecodeFromPeer(action string, kind Kind, payload json.RawMessage) (v any, n
 }
 
 func decode(action string, kind Kind, payload json.RawMessage, o ocppschema.Options) (any, []string, error) {
-	o.Canonical = true
-	canon, notes, verr := validate(action, kind, payload, o)
+	e, err := lookup(action, kind)
+	if err != nil {
+		return nil, nil, err
+	}
+	v := e.NewRequest
+	if kind == Response {
+		v = e.NewResponse
+	}
+	out := v()
+	notes, verr := ocppschema.OCPP201.Decode(e.nodes[kind], payload, out, o)
 	if verr != nil {
 		return nil, nil, verr
 	}
-	e := actionsByName[action]
-	var v any
-	if kind == Request {
-		v = e.NewRequest()
-	} else {
-		v = e.NewResponse()
-	}
-	// Decode what was validated, in canonical form: an integer written as
-	// 3.0 is 3, a date-time read leniently is in UTC.
-	if err := json.Unmarshal(canon, v); err != nil {
-		// Not expected: whatever validates fits the Go types.
-		return nil, nil, rpc.Errorf(ocppschema.OCPP201.FormatViolation, "%s %s: %v", action, kind, err)
-	}
-	return v, notes, nil
+	return out, notes, nil
 }
 
-// validate looks up the schema of action's request or response and checks
-// payload against it (see ocppschema.Dialect.Validate).
+// validate checks payload against the schema of action's request or
+// response (see ocppschema.Dialect.Validate).
 func validate(action string, kind Kind, payload json.RawMessage, o ocppschema.Options) ([]byte, []string, *rpc.Error) {
-	e, ok := actionsByName[action]
-	if !ok {
-		return nil, nil, rpc.Errorf(rpc.NotImplemented, "unknown action %q", ocppschema.Truncate(action))
-	}
-	if kind != Request && kind != Response {
-		return nil, nil, rpc.Errorf(rpc.InternalError, "ocpp201: invalid Kind %d", int(kind))
+	e, err := lookup(action, kind)
+	if err != nil {
+		return nil, nil, err
 	}
 	return ocppschema.OCPP201.Validate(e.nodes[kind], payload, o)
+}
+
+// lookup finds action's row, for a message of kind.
+func lookup(action string, kind Kind) (*actionEntry, *rpc.Error) {
+	e, ok := actionsByName[action]
+	if !ok {
+		return nil, rpc.Errorf(rpc.NotImplemented, "unknown action %q", ocppschema.Truncate(action))
+	}
+	if kind != Request && kind != Response {
+		return nil, rpc.Errorf(rpc.InternalError, "ocpp201: invalid Kind %d", int(kind))
+	}
+	return e, nil
 }
