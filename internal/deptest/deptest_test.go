@@ -94,3 +94,25 @@ func TestTheCoreIsPureAndSpeaksNoProtocol(t *testing.T) {
 		})
 	}
 }
+
+// TestOnlyTestsImportSchematest: the shared schema test machinery
+// (ocppschema/schematest, which brings rapid and an oracle JSON Schema
+// validator) stays out of every production package.
+func TestOnlyTestsImportSchematest(t *testing.T) {
+	const st = "github.com/evse-dev/evse/internal/ocppschema/schematest"
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "github.com/evse-dev/evse/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 || fields[0] == st {
+			continue
+		}
+		for _, d := range fields[1:] {
+			if d == st {
+				t.Errorf("%s depends on %s", fields[0], st)
+			}
+		}
+	}
+}

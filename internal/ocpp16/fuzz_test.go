@@ -1,8 +1,9 @@
 package ocpp16
 
 import (
-	"encoding/json"
 	"testing"
+
+	"github.com/evse-dev/evse/internal/ocppschema/schematest"
 )
 
 // FuzzValidateRequest checks that the validator never panics, answers with
@@ -34,24 +35,5 @@ func FuzzValidateRequest(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s.action, []byte(s.payload))
 	}
-	f.Fuzz(func(t *testing.T, action string, payload []byte) {
-		for _, kind := range []Kind{Request, Response} {
-			err := Validate(action, kind, payload)
-			errorCode(t, err)
-			if err != nil {
-				continue
-			}
-			v, err := Decode(action, kind, payload)
-			if err != nil {
-				t.Fatalf("%s %s: valid but Decode fails: %v\npayload %s", action, kind, err, payload)
-			}
-			again, err := json.Marshal(v)
-			if err != nil {
-				t.Fatalf("%s %s: marshal: %v", action, kind, err)
-			}
-			if err := Validate(action, kind, again); err != nil {
-				t.Fatalf("%s %s: re-encoded payload is invalid: %v\npayload %s\nre-encoded %s", action, kind, err, payload, again)
-			}
-		}
-	})
+	schematest.FuzzValidate(f, version)
 }

@@ -1,8 +1,10 @@
-package ocpp16
+package schematest
 
 import (
 	"encoding/json"
 	"fmt"
+	"math/big"
+	"slices"
 	"sort"
 	"strings"
 
@@ -11,7 +13,10 @@ import (
 
 // Samples are built from the official schemas themselves (not from the
 // generated descriptors), so that the comparison with the oracle does not
-// take our reading of the schemas for granted.
+// take our reading of the schemas for granted. One generator serves both
+// versions: what only 2.0.1 has (minimum and maximum, maxItems, values of
+// any type, objects open to more properties such as customData) does not
+// occur in the 1.6 schemas, whose generator refuses it.
 
 // sample is one payload and what should become of it.
 type sample struct {
@@ -117,7 +122,50 @@ var (
 	validTenths   = []string{"0", "0.1", "-0.3", "1e1", "12.30", "1E-1", "0.0", "7", "123456789.1", "5e-1"}
 	invalidTenths = []string{"1.25", "0.30000000000000004", "1e-2", "-0.05", "1e-400", "3.14159"}
 	hugeNumbers   = []string{"1e400", "-2e308"}
+
+	// Values for a schema without a type, all valid.
+	anyValues = []any{nil, true, json.Number("-1.5e3"), "text", map[string]any{"k": []any{json.Number("1"), "x", nil}}, []any{}}
 )
+
+// bounds returns the minimum and maximum of an integer or number schema,
+// nil where there is none.
+func bounds(sch map[string]any) (lo, hi *big.Rat) {
+	get := func(k string) *big.Rat {
+		n, ok := sch[k].(json.Number)
+		if !ok {
+			return nil
+		}
+		r, _ := new(big.Rat).SetString(string(n))
+		return r
+	}
+	return get("minimum"), get("maximum")
+}
+
+// inBounds reports whether the number text s is within sch's bounds.
+func inBounds(sch map[string]any, s string) bool {
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return false
+	}
+	lo, hi := bounds(sch)
+	return (lo == nil || r.Cmp(lo) >= 0) && (hi == nil || r.Cmp(hi) <= 0)
+}
+
+// boundaryValues returns each bound and its neighbours.
+func boundaryValues(sch map[string]any) []string {
+	var out []string
+	lo, hi := bounds(sch)
+	for _, b := range []*big.Rat{lo, hi} {
+		if b == nil {
+			continue
+		}
+		for _, d := range []int64{-1, 0, 1} {
+			out = append(out, new(big.Rat).Add(b, big.NewRat(d, 1)).RatString())
+		}
+		out = append(out, new(big.Rat).Add(b, big.NewRat(1, 2)).FloatString(1))
+	}
+	return out
+}
 
 // wrongTypeValues are values of each JSON type, for type mutations.
 func wrongTypeValues(typ string) []any {
@@ -148,7 +196,8 @@ func wrongTypeValues(typ string) []any {
 
 // sampler builds samples for one schema.
 type sampler struct {
-	s *officialSchema
+	v *Version
+	s *Schema
 }
 
 func (g sampler) props(sch map[string]any) (names []string, required map[string]bool) {
@@ -194,6 +243,11 @@ func longString(n int) string {
 func (g sampler) valid(sch map[string]any, maximal bool) any {
 	sch = g.s.resolve(sch)
 	switch sch["type"] {
+	case nil: // any value
+		if maximal {
+			return anyValues[4]
+		}
+		return "abc"
 	case "object":
 		out := map[string]any{}
 		names, required := g.props(sch)
@@ -201,6 +255,9 @@ func (g sampler) valid(sch map[string]any, maximal bool) any {
 			if maximal || required[k] {
 				out[k] = g.valid(g.child(sch, k), maximal)
 			}
+		}
+		if maximal && sch["additionalProperties"] != false {
+			out["vendorExtra"] = map[string]any{"a": []any{json.Number("1.50"), "é"}, "b": nil}
 		}
 		return out
 	case "array":
@@ -246,6 +303,9 @@ func (g sampler) valid(sch map[string]any, maximal bool) any {
 		}
 		return "abc"
 	case "integer":
+		if _, hi := bounds(sch); hi != nil && maximal {
+			return json.Number(hi.RatString())
+		}
 		if maximal {
 			return json.Number("9007199254740993") // not a float64
 		}
@@ -258,23 +318,29 @@ func (g sampler) valid(sch map[string]any, maximal bool) any {
 	case "boolean":
 		return maximal
 	}
-	panic(fmt.Sprintf("%s: unexpected schema %v", g.s.id, sch))
+	panic(fmt.Sprintf("%s: unexpected schema %v", g.s.ID, sch))
 }
 
 // samples returns the valid samples and the mutations of them.
 func (g sampler) samples() []sample {
-	minimal := g.valid(g.s.root, false)
-	maximal := g.valid(g.s.root, true)
+	minimal := g.valid(g.s.Root, false)
+	maximal := g.valid(g.s.Root, true)
 	out := []sample{
 		{name: "minimal", payload: minimal},
 		{name: "maximal", payload: maximal},
 	}
 	// Payloads that are no object at all.
 	for _, v := range []any{[]any{}, "{}", json.Number("1"), true, nil} {
-		out = append(out, sample{name: fmt.Sprintf("payload %#v", v), payload: v, want: rpc.FormationViolation})
+		out = append(out, sample{name: fmt.Sprintf("payload %#v", v), payload: v, want: g.v.Dialect.FormatViolation})
 	}
-	out = g.objectLevel(out, g.s.root, minimal, nil, "minimal")
-	return g.mutate(out, g.s.root, maximal, maximal, nil)
+	out = g.objectLevel(out, g.s.Root, minimal, nil, "minimal")
+	// Mutations start from the maximal payload, or from one with one item
+	// per array (see Version.TrimArrays).
+	base := maximal
+	if g.v.TrimArrays {
+		base = trimArrays(maximal)
+	}
+	return g.mutate(out, g.s.Root, base, base, nil)
 }
 
 // objectLevel adds the removal of each required property and an extra
@@ -286,30 +352,38 @@ func (g sampler) objectLevel(out []sample, sch map[string]any, base any, p []ste
 			out = append(out, sample{
 				name:    fmt.Sprintf("%s: %s without required %q", label, pathString(p), k),
 				payload: edit(base, p, func(v any) any { m := v.(map[string]any); delete(m, k); return m }),
-				want:    rpc.OccurenceConstraintViolation,
+				want:    g.v.Dialect.OccurrenceConstraintViolation,
 			})
 		}
 	}
-	if sch["additionalProperties"] == false {
-		out = append(out, sample{
-			name:    fmt.Sprintf("%s: %s with an extra property", label, pathString(p)),
-			payload: edit(base, p, func(v any) any { m := v.(map[string]any); m["unexpectedProperty"] = "x"; return m }),
-			want:    rpc.FormationViolation,
-		})
+	want := g.v.Dialect.FormatViolation
+	if sch["additionalProperties"] != false {
+		want = "" // an open object (2.0.1's customData) takes any property
 	}
+	out = append(out, sample{
+		name:    fmt.Sprintf("%s: %s with an extra property", label, pathString(p)),
+		payload: edit(base, p, func(v any) any { m := v.(map[string]any); m["unexpectedProperty"] = []any{"x"}; return m }),
+		want:    want,
+	})
 	return out
 }
 
 // mutate adds the mutations of the value at p (of schema sch) in base.
 func (g sampler) mutate(out []sample, sch map[string]any, base, v any, p []step) []sample {
 	sch = g.s.resolve(sch)
-	typ := sch["type"].(string)
+	typ, _ := sch["type"].(string)
 	set := func(name string, nv any, want rpc.ErrorCode) {
 		out = append(out, sample{
 			name:    fmt.Sprintf("%s = %s (%s)", pathString(p), jsonText(nv), name),
 			payload: edit(base, p, func(any) any { return nv }),
 			want:    want,
 		})
+	}
+	if typ == "" { // any value
+		for _, v := range anyValues {
+			set("any value", v, "")
+		}
+		return out
 	}
 	if len(p) > 0 {
 		for _, w := range wrongTypeValues(typ) {
@@ -326,7 +400,20 @@ func (g sampler) mutate(out []sample, sch map[string]any, base, v any, p []step)
 		}
 	case "array":
 		if m, ok := sch["minItems"].(json.Number); ok && m != "0" {
-			set("fewer than minItems", []any{}, rpc.OccurenceConstraintViolation)
+			set("fewer than minItems", []any{}, g.v.Dialect.OccurrenceConstraintViolation)
+		}
+		if m, ok := sch["maxItems"].(json.Number); ok {
+			n, _ := m.Int64()
+			item := g.valid(sch["items"].(map[string]any), false)
+			var at, over []any
+			for i := range n + 1 {
+				if i < n {
+					at = append(at, item)
+				}
+				over = append(over, item)
+			}
+			set("at maxItems", at, "")
+			set("more than maxItems", over, g.v.Dialect.OccurrenceConstraintViolation)
 		}
 		a := v.([]any)
 		for i := range a {
@@ -338,7 +425,9 @@ func (g sampler) mutate(out []sample, sch map[string]any, base, v any, p []step)
 				set("enum value", e, "")
 			}
 			set("not in enum", "NotAValue", rpc.PropertyConstraintViolation)
-			set("enum in lower case", strings.ToLower(enum[0].(string)), rpc.PropertyConstraintViolation)
+			if lower := strings.ToLower(enum[0].(string)); !slices.Contains(enum, any(lower)) {
+				set("enum in lower case", lower, rpc.PropertyConstraintViolation)
+			}
 			set("enum with a space", enum[0].(string)+" ", rpc.PropertyConstraintViolation)
 		}
 		if ml, ok := sch["maxLength"].(json.Number); ok {
@@ -367,15 +456,23 @@ func (g sampler) mutate(out []sample, sch map[string]any, base, v any, p []step)
 			}
 		}
 	case "integer":
-		for _, s := range validIntegers {
-			set("integer", json.Number(s), "")
+		for _, s := range append(append([]string{}, validIntegers...), boundaryValues(sch)...) {
+			switch {
+			case strings.HasSuffix(s, ".5"): // not an integer: that is found first
+				set("fraction", json.Number(s), rpc.TypeConstraintViolation)
+			case !inBounds(sch, s):
+				set("integer out of bounds", json.Number(s), rpc.PropertyConstraintViolation)
+			default:
+				set("integer", json.Number(s), "")
+			}
 		}
 		for _, s := range fractionalNumbers {
 			set("fraction", json.Number(s), rpc.TypeConstraintViolation)
 		}
 		for _, s := range hugeIntegers {
 			set("beyond int64", json.Number(s), rpc.TypeConstraintViolation)
-			out[len(out)-1].deviation = true
+			// The oracle accepts it unless it is out of bounds.
+			out[len(out)-1].deviation = inBounds(sch, s)
 		}
 	case "number":
 		if sch["multipleOf"] != nil {
@@ -392,6 +489,25 @@ func (g sampler) mutate(out []sample, sch map[string]any, base, v any, p []step)
 		}
 	}
 	return out
+}
+
+// trimArrays returns a copy of v in which every array keeps its first item
+// only.
+func trimArrays(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		c := make(map[string]any, len(v))
+		for k, e := range v {
+			c[k] = trimArrays(e)
+		}
+		return c
+	case []any:
+		if len(v) == 0 {
+			return []any{}
+		}
+		return []any{trimArrays(v[0])}
+	}
+	return v
 }
 
 func appendStep(p []step, s step) []step {
