@@ -16,29 +16,21 @@ var version = &schematest.Version{
 	Dialect:    ocppschema.OCPP201,
 	Known:      rpc.ErrorCode.Known201,
 	Validate: func(action string, kind schematest.Kind, payload []byte) error {
-		return Validate(action, kindOf(kind), payload)
+		return Validate(action, kind, payload)
 	},
 	Decode: func(action string, kind schematest.Kind, payload []byte) (any, error) {
-		return Decode(action, kindOf(kind), payload)
+		return Decode(action, kind, payload)
 	},
 	New: func(action string, kind schematest.Kind) (any, bool) {
 		a, ok := Lookup(action)
 		if !ok {
 			return nil, false
 		}
-		if kindOf(kind) == Response {
+		if kind == Response {
 			return a.NewResponse(), true
 		}
 		return a.NewRequest(), true
 	},
 	TrimArrays:     true,
 	MaxRandomItems: 5,
-}
-
-// kindOf is our Kind for the shared tests' Kind.
-func kindOf(k schematest.Kind) Kind {
-	if k == schematest.Response {
-		return Response
-	}
-	return Request
 }

@@ -23,24 +23,14 @@ import (
 	"github.com/evse-dev/evse/internal/ocppschema"
 )
 
-// Kind is the direction of a message, numbered as the packages' own Kind:
-// the request of a CALL or the response of its CALLRESULT.
-type Kind int
+// Kind is the direction of a message (see ocppschema.Kind).
+type Kind = ocppschema.Kind
 
+// The directions.
 const (
-	Request Kind = iota
-	Response
+	Request  = ocppschema.Request
+	Response = ocppschema.Response
 )
-
-func (k Kind) String() string {
-	switch k {
-	case Request:
-		return "request"
-	case Response:
-		return "response"
-	}
-	return "Kind(?)"
-}
 
 // Version is what the shared tests need to know of one OCPP version.
 type Version struct {
