@@ -70,11 +70,11 @@ func TestRunBootsAndEveryKeyReadsBackItsDefault(t *testing.T) {
 	got := keyValues(t, all)
 	var ocppKeys []config.Key
 	for _, k := range cat.Keys() {
-		if k.Section != config.Local {
+		if k.OverOCPP16() {
 			ocppKeys = append(ocppKeys, k)
 			continue
 		}
-		// Local settings do not exist over OCPP.
+		// Local settings and 2.0.1's variables do not exist over OCPP 1.6.
 		one := mustCall(t, s, "CP-DEFAULTS", "GetConfiguration", fmt.Sprintf(`{"key":[%q]}`, k.Name))
 		if unknown, _ := one["unknownKey"].([]any); len(unknown) != 1 || got[k.Name] != nil {
 			t.Errorf("local setting %s seen over OCPP: %v", k.Name, one)
@@ -256,9 +256,9 @@ func TestRunChangeConfigurationEveryKey(t *testing.T) {
 	var accepted, rebootRequired, rejected int
 	for _, k := range cat.Keys() {
 		good, bad := k.Examples()
-		if k.Section == config.Local {
+		if !k.OverOCPP16() {
 			if st := change(k.Name, good[0]); st != "NotSupported" {
-				t.Errorf("local setting %s over OCPP: %s, want NotSupported", k.Name, st)
+				t.Errorf("%s over OCPP 1.6: %s, want NotSupported", k.Name, st)
 			}
 			continue
 		}

@@ -66,6 +66,10 @@ const (
 	// only the installer sees and sets them (evse config, the local API);
 	// over OCPP they do not exist.
 	Local
+	// OCPP201 holds the variables OCPP 2.0.1 has and 1.6 has no key for
+	// (TxStartPoint, the network connection profiles): settable over
+	// 2.0.1 and by the installer; over 1.6 they do not exist.
+	OCPP201
 )
 
 func (s Section) String() string {
@@ -80,6 +84,8 @@ func (s Section) String() string {
 		return "Standard OCPP 1.6 keys not in the appendix"
 	case Local:
 		return "Local settings (not OCPP keys: installer only)"
+	case OCPP201:
+		return "OCPP 2.0.1 variables without a 1.6 key"
 	}
 	return fmt.Sprintf("Section(%d)", int(s))
 }
@@ -123,6 +129,9 @@ const (
 	// KindMeterURL is the external meter's connection (package meter), or
 	// empty.
 	KindMeterURL
+	// KindList is a non-empty comma-separated list of Labels, each at
+	// most once (2.0.1's MemberList).
+	KindList
 )
 
 // Key describes one configuration key. The catalogue's keys are values:
@@ -141,7 +150,7 @@ type Key struct {
 	PrintedType string
 	Kind        Kind
 	Min, Max    int64    // KindInt
-	Labels      []string // KindEnum, KindBool, KindOfflineTx: label of 0, 1, ...
+	Labels      []string // KindEnum, KindBool, KindOfflineTx: label of 0, 1, ...; KindList: the members
 	MaxLen      int      // KindString, KindHexKey (in characters)
 	// MinLen is the least length of a non-empty KindString value (a
 	// secret must not be guessable); 0: none.
@@ -154,6 +163,9 @@ type Key struct {
 	// value and a write to either changes both.
 	SameAs string
 }
+
+// OverOCPP16 reports whether the key exists for a 1.6 central system.
+func (k Key) OverOCPP16() bool { return k.Section != Local && k.Section != OCPP201 }
 
 // Stored reports whether the key has a stored value (not computed).
 func (k Key) Stored() bool { return k.Kind != KindComputed }

@@ -1,6 +1,9 @@
 package config
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Examples returns values the key accepts (the first differs from the
 // built-in default where the key allows another value) and values it
@@ -58,6 +61,9 @@ func (k Key) Examples() (good, bad []string) {
 	case KindProfiles:
 		good = []string{"Core,SmartCharging", "Core"}
 		bad = []string{"Core,Security", ""}
+	case KindList:
+		good = []string{strings.Join(k.Labels, ","), k.Labels[len(k.Labels)-1], " " + strings.ToLower(k.Labels[0])}
+		bad = []string{"", k.Labels[0] + "," + k.Labels[0], "NoSuchMember", k.Labels[0] + ";" + k.Labels[len(k.Labels)-1]}
 	case KindRateUnits:
 		good = []string{"Current"}
 		bad = []string{"Power", "Current,Power", ""}

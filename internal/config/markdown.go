@@ -69,6 +69,8 @@ func (k Key) valueRange() string {
 		return "comma-separated, any of " + strings.Join(Profiles, ", ")
 	case KindRateUnits:
 		return "Current"
+	case KindList:
+		return "comma-separated, any of " + strings.Join(k.Labels, ", ")
 	case KindPhaseRotation:
 		return "comma-separated <connector>.<rotation>, at most ConnectorPhaseRotationMaxLength items"
 	case KindIPPort:

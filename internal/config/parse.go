@@ -98,6 +98,8 @@ func (k Key) parse(value string) (string, error) {
 		return parseList(value, Profiles, false, bad)
 	case KindRateUnits:
 		return parseList(value, []string{"Current"}, false, bad)
+	case KindList:
+		return parseList(value, k.Labels, false, bad)
 	case KindPhaseRotation:
 		items, err := ParsePhaseRotation(value)
 		if err != nil {

@@ -154,6 +154,10 @@ type Snapshot struct {
 	CertificateSignedMaxChainSize int
 	// AdditionalRootCertificateCheck is key "AdditionalRootCertificateCheck": Whether a new central system root must be signed by the one it replaces (security extension). Not done by this charger: false.
 	AdditionalRootCertificateCheck bool
+	// TxStartPoint is key "TxStartPoint": OCPP 2.0.1 (TxCtrlr): when a transaction starts, at the first of the listed points: EVConnected (the EV plugged in), Authorized (the driver authorized), PowerPathClosed (both). Over 1.6 a transaction starts at PowerPathClosed.
+	TxStartPoint []string
+	// TxStopPoint is key "TxStopPoint": OCPP 2.0.1 (TxCtrlr): when a transaction ends, at the first listed point that no longer holds: EVConnected (the EV unplugged), Authorized (the driver's authorization ended), PowerPathClosed (either). Over 1.6 a transaction ends when the authorization ends, or at unplug with StopTransactionOnEVSideDisconnect.
+	TxStopPoint []string
 	// DlmSiteKey is key "DlmSiteKey": Shared secret of a DLM site: the master and every slave must hold the same. It authenticates every DLM message, so that a LAN neighbour cannot pose as master or slave. DLM stays off (slaves at DlmDisconnectedLimit) while it is empty. At least 16 characters (a random one: evse config set DlmSiteKey=$(openssl rand -hex 16)). Never read back.
 	DlmSiteKey Secret
 	// DlmExtMeter is key "DlmExtMeter": The appendix's 'Meter configuration (Second)': how the DLM master reads the external meter (DlmExtMeterEnabled), a URL naming the Modbus connection and the meter's register map. Empty: no meter, so the fallback values apply while DlmExtMeterEnabled is On.
@@ -238,6 +242,8 @@ func newSnapshot(get func(name string) string) *Snapshot {
 		CertificateStoreMaxLength:               snapInt(get("CertificateStoreMaxLength")),
 		CertificateSignedMaxChainSize:           snapInt(get("CertificateSignedMaxChainSize")),
 		AdditionalRootCertificateCheck:          snapBool(get("AdditionalRootCertificateCheck")),
+		TxStartPoint:                            snapList(get("TxStartPoint")),
+		TxStopPoint:                             snapList(get("TxStopPoint")),
 		DlmSiteKey:                              Secret(get("DlmSiteKey")),
 		DlmExtMeter:                             get("DlmExtMeter"),
 		DlmPort:                                 snapInt(get("DlmPort")),

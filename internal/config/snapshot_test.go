@@ -31,7 +31,7 @@ func fieldType(k Key) (typ, conv string) {
 		return "bool", "snapBool"
 	case k.Kind == KindOfflineTx:
 		return "OfflineTx", "snapOfflineTx"
-	case k.Kind == KindMeasurands:
+	case k.Kind == KindMeasurands || k.Kind == KindList:
 		return "[]string", "snapList"
 	}
 	return "string", ""

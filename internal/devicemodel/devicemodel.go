@@ -63,10 +63,8 @@ var standard = []Variable{
 	{Component: "TxCtrlr", Name: "EVConnectionTimeOut", Key: "ConnectionTimeOut"},
 	{Component: "TxCtrlr", Name: "StopTxOnEVSideDisconnect", Key: "StopTransactionOnEVSideDisconnect"},
 	{Component: "TxCtrlr", Name: "StopTxOnInvalidId", Key: "StopTransactionOnInvalidId"},
-	// The core starts a transaction when the power path closes (the EV
-	// plugged in and the driver authorized) and ends it when either goes.
-	{Component: "TxCtrlr", Name: "TxStartPoint", Fixed: "PowerPathClosed"},
-	{Component: "TxCtrlr", Name: "TxStopPoint", Fixed: "EVConnected,Authorized"},
+	{Component: "TxCtrlr", Name: "TxStartPoint", Key: "TxStartPoint"},
+	{Component: "TxCtrlr", Name: "TxStopPoint", Key: "TxStopPoint"},
 	{Component: "SampledDataCtrlr", Name: "TxUpdatedInterval", Key: "MeterValueSampleInterval"},
 	{Component: "SampledDataCtrlr", Name: "TxUpdatedMeasurands", Key: "MeterValuesSampledData"},
 	{Component: "SampledDataCtrlr", Name: "TxEndedMeasurands", Key: "StopTxnSampledData"},

@@ -341,7 +341,7 @@ func TestGetConfiguration(t *testing.T) {
 		json.Unmarshal([]byte(out), &all)
 		ocppKeys := 0
 		for _, k := range settings.Catalogue().Keys() {
-			if k.Section != config.Local {
+			if k.OverOCPP16() {
 				ocppKeys++
 			}
 		}

@@ -301,7 +301,7 @@ func (cp *ChargePoint) getConfiguration(req *ocpp16.GetConfigurationRequest) (*o
 	resp := &ocpp16.GetConfigurationResponse{}
 	if len(req.Key) == 0 {
 		for _, v := range settings.All() {
-			if v.Key.Section != config.Local {
+			if v.Key.OverOCPP16() {
 				resp.ConfigurationKey = append(resp.ConfigurationKey, keyValue(v))
 			}
 		}
@@ -309,7 +309,7 @@ func (cp *ChargePoint) getConfiguration(req *ocpp16.GetConfigurationRequest) (*o
 	}
 	for _, name := range req.Key {
 		v, err := settings.Get(name)
-		if err != nil || v.Key.Section == config.Local {
+		if err != nil || !v.Key.OverOCPP16() {
 			resp.UnknownKey = append(resp.UnknownKey, name)
 			continue
 		}
@@ -330,7 +330,11 @@ func keyValue(v config.Value) ocpp16.KeyValue {
 }
 
 func (cp *ChargePoint) changeConfiguration(req *ocpp16.ChangeConfigurationRequest) *ocpp16.ChangeConfigurationResponse {
-	res, err := cp.opts.Settings.Set(req.Key, req.Value, config.ActorOCPP)
+	var res config.Result
+	err := fmt.Errorf("%q: %w", req.Key, config.ErrUnknownKey)
+	if k, ok := cp.opts.Settings.Catalogue().Lookup(req.Key); !ok || k.OverOCPP16() {
+		res, err = cp.opts.Settings.Set(req.Key, req.Value, config.ActorOCPP)
+	}
 	status := ocpp16.ConfigurationStatusAccepted
 	switch {
 	case err == nil && res.Effect == config.Reboot:
