@@ -121,7 +121,7 @@ func (c *Core) presented(e TagPresented) {
 	// The tag of a running transaction stops it.
 	for _, cn := range c.conns {
 		if t := cn.tx; t != nil && (target == 0 || target == cn.id) && t.stoppableBy(idTag, c.fixedTag()) {
-			c.stop(cn, ReasonLocal, idTag)
+			c.endAuthorization(cn, ReasonLocal, idTag)
 			return
 		}
 	}
@@ -159,7 +159,8 @@ func (c *Core) pickConnector(target int, idTag string) *connector {
 		if r := c.reservationOn(cn); r != nil && !SameTag(r.IDTag, idTag) && r.Parent == "" {
 			return false
 		}
-		return !cn.busyStarting() && !c.closed(cn)
+		// A transaction started at plug-in waits for its driver.
+		return !cn.busyStarting() && !c.closed(cn) || cn.awaitingDriver() && cn.authorizing == "" && cn.fault == ""
 	}
 	if target != 0 {
 		if cn := c.conn(target); cn != nil && usable(cn) {
@@ -233,10 +234,14 @@ func (c *Core) authorizeAnswered(p pendingCall, e Answered) {
 	c.log.Info("central system refused the tag", "id_tag", p.idTag, "status", a.Info.Status)
 }
 
-// authorized starts at once when an EV is plugged, else waits for one for
-// ConnectionTimeOut.
+// authorized starts at once when an EV is plugged (or TxStartPoint says
+// Authorized), else waits for one for ConnectionTimeOut; a transaction
+// that started at plug-in gets its driver.
 func (c *Core) authorized(cn *connector, g grant) {
 	if cn.tx != nil {
+		if cn.tx.Unauthorized {
+			c.adopt(cn, g)
+		}
 		return
 	}
 	if _, ok := c.claim(cn, g); !ok {
@@ -244,7 +249,7 @@ func (c *Core) authorized(cn *connector, g grant) {
 		delete(c.promises, g.profile)
 		return
 	}
-	if cn.pilot.Plugged() {
+	if cn.pilot.Plugged() || c.points().startOnAuth {
 		c.start(cn, g)
 		return
 	}
@@ -285,7 +290,7 @@ func (c *Core) tryGroupStop(idTag string, target int, known Known) {
 func (c *Core) stopGroup(idTag string, target int, parent string) {
 	for _, cn := range c.conns {
 		if t := cn.tx; t != nil && !t.Silent && SameTag(t.ParentIDTag, parent) && (target == 0 || target == cn.id) {
-			c.stop(cn, ReasonLocal, idTag)
+			c.endAuthorization(cn, ReasonLocal, idTag)
 			return
 		}
 	}

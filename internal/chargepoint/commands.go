@@ -120,7 +120,7 @@ func (c *Core) remoteStop(id uint64, r RemoteStop) {
 		for _, cn := range c.conns {
 			if t := cn.tx; t != nil && !t.Silent && t.CSMSID != 0 && t.CSMSID == r.TransactionID {
 				c.reply(id, true)
-				c.stop(cn, ReasonRemote, "")
+				c.endAuthorization(cn, ReasonRemote, "")
 				return
 			}
 		}

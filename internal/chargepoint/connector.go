@@ -63,6 +63,10 @@ type connector struct {
 	// immediateAt is when ImmediatelyWhenPlugged looks again, zero when it
 	// does not.
 	immediateAt time.Time
+	// plugBy: the transaction started at authorization (TxStartPoint
+	// Authorized) ends if no EV is plugged in by then; zero when none
+	// waits.
+	plugBy time.Time
 }
 
 // grant is what an authorization allows: a transaction in the name of
@@ -80,6 +84,9 @@ type grant struct {
 	// it gave one; tokenType its token's type.
 	remoteID  *int
 	tokenType string
+	// awaiting: no driver yet; the transaction starts at plug-in
+	// (TxStartPoint EVConnected) and its energy waits for one.
+	awaiting bool
 }
 
 // pendingAuth is an authorization waiting for an EV.

@@ -36,6 +36,11 @@ type Config struct {
 	// transaction without the central system's id cannot be reported, and
 	// ends.
 	NamesTransactions bool
+	// TxPoints: transactions start and end at the points TxStartPoint and
+	// TxStopPoint name (OCPP 2.0.1). Otherwise (1.6) they start when the
+	// power path closes and end with the authorization, or at unplug as
+	// StopTransactionOnEVSideDisconnect says.
+	TxPoints bool
 	// BootReason is why the charge point started, for BootNotification
 	// (OCPP 2.0.1 tells it): BootPowerUp when empty; after a new firmware
 	// it is BootFirmwareUpdate whatever this says.
@@ -505,6 +510,7 @@ func (c *Core) next() time.Time {
 	for _, cn := range c.conns {
 		earlier(cn.nextSample)
 		earlier(cn.immediateAt)
+		earlier(cn.plugBy)
 		earlier(c.loadDeadline(cn))
 		if cn.auth != nil {
 			earlier(cn.auth.deadline)
@@ -534,6 +540,10 @@ func (c *Core) due() {
 			c.log.Info("no cable within ConnectionTimeOut; authorization dropped", "connector", cn.id, "id_tag", a.idTag)
 			delete(c.promises, a.profile)
 			cn.auth = nil
+		}
+		if !cn.plugBy.IsZero() && !now.Before(cn.plugBy) {
+			c.log.Info("no EV within ConnectionTimeOut of a transaction started at authorization", "connector", cn.id)
+			c.stopBy(cn, ReasonTimeout, "", TriggerEVConnectTimeout)
 		}
 		if !cn.nextSample.IsZero() && !now.Before(cn.nextSample) {
 			c.sample(cn, now)

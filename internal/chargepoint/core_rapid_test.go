@@ -292,7 +292,9 @@ func propRun(t *rapid.T, bases [3]*config.Snapshot, j propJudges) {
 		MaxCurrent:      float64(rapid.IntRange(6, 32).Draw(t, "maxCurrent")),
 		Managed:         rapid.Bool().Draw(t, "managed"),
 		CanSwitchPhases: rapid.Bool().Draw(t, "canSwitchPhases"),
+		TxPoints:        rapid.Bool().Draw(t, "txPoints (2.0.1)"),
 	}
+	cfg.NamesTransactions = cfg.TxPoints
 	s := *bases[n]
 	s.LocalAuthListEnabled = rapid.Bool().Draw(t, "LocalAuthListEnabled")
 	s.LocalPreAuthorize = !rapid.Bool().Draw(t, "!LocalPreAuthorize")
@@ -312,6 +314,9 @@ func propRun(t *rapid.T, bases [3]*config.Snapshot, j propJudges) {
 	s.MeterValueSampleInterval = rapid.SampledFrom([]int{60, 0, 300}).Draw(t, "MeterValueSampleInterval")
 	s.ClockAlignedDataInterval = rapid.SampledFrom([]int{900, 0}).Draw(t, "ClockAlignedDataInterval")
 	s.MaxChargingProfilesInstalled = rapid.SampledFrom([]int{255, 3}).Draw(t, "MaxChargingProfilesInstalled")
+	points := [][]string{{"PowerPathClosed"}, {"EVConnected"}, {"Authorized"}, {"EVConnected", "Authorized"}}
+	s.TxStartPoint = rapid.SampledFrom(points).Draw(t, "TxStartPoint")
+	s.TxStopPoint = rapid.SampledFrom(points).Draw(t, "TxStopPoint")
 
 	w := newPropWorld(t, cfg, &s, j)
 	w.rt = t
@@ -647,7 +652,9 @@ func (w *propWorld) newTransaction(o *propConn, tx Transaction) {
 		switch {
 		case tx.Silent && tx.IDTag != "":
 			w.fail("silent transaction %d in the name of %q", tx.Local, tx.IDTag)
-		case !tx.Silent && !w.tags[tx.IDTag]:
+		case tx.Unauthorized && (!w.cfg.TxPoints || tx.IDTag != ""):
+			w.fail("transaction %d for %q started before any authorization", tx.Local, tx.IDTag)
+		case !tx.Silent && !tx.Unauthorized && !w.tags[tx.IDTag]:
 			w.fail("transaction %d for %q, a tag nobody presented or asked for", tx.Local, tx.IDTag)
 		}
 	}
@@ -769,6 +776,8 @@ func (w *propWorld) judgeOffer(o *propConn, amps float64, at time.Time, what str
 		w.fail("connector %d %s %g A without a transaction", o.id, what, amps)
 	case o.tx.Deauthorized:
 		w.fail("connector %d %s %g A to transaction %d the central system refused", o.id, what, amps, o.tx.Local)
+	case o.tx.Unauthorized:
+		w.fail("connector %d %s %g A to transaction %d before its driver is authorized", o.id, what, amps, o.tx.Local)
 	case o.fault:
 		w.fail("connector %d %s %g A while faulted", o.id, what, amps)
 	case !o.pilot.Plugged():
@@ -820,7 +829,7 @@ func (w *propWorld) cap(o *propConn, at time.Time) float64 {
 // authorized session, 0 under the schedule's minimum rate or under the
 // least a PWM offer carries.
 func (w *propWorld) expected(o *propConn, at time.Time) float64 {
-	if o.tx == nil || o.tx.Deauthorized || o.fault || !o.pilot.Plugged() {
+	if o.tx == nil || o.tx.Deauthorized || o.tx.Unauthorized || o.fault || !o.pilot.Plugged() {
 		return 0
 	}
 	c := w.cap(o, at)

@@ -105,6 +105,12 @@ type StopAnswer struct {
 	Info *AuthInfo
 }
 
+// UpdateAnswer is the answer to a transaction update that told an idTag
+// (OCPP 2.0.1: the driver of a transaction started at plug-in).
+type UpdateAnswer struct {
+	Info AuthInfo
+}
+
 // AuthorizeAnswer is the answer to Authorize.
 type AuthorizeAnswer struct {
 	Info AuthInfo

@@ -221,6 +221,10 @@ func (c *Core) confirmed(e JournalEntry, answer any) {
 	default:
 		c.record(JournalRemoved{Seq: e.Seq})
 		c.rep.delivered = max(c.rep.delivered, e.Seq)
+		if a, ok := answer.(UpdateAnswer); ok && e.IDTag != "" {
+			c.remember(e.IDTag, a.Info)
+			c.tokenConfirmed(e.Tx, a.Info)
+		}
 	}
 }
 
@@ -247,15 +251,30 @@ func (c *Core) startConfirmed(local int64, a StartAnswer) {
 		}
 		t.CSMSID = a.TransactionID
 		c.schedDirty = true // a Tx profile may name it
-		if a.Info.Parent != "" && t.ParentIDTag == "" {
-			t.ParentIDTag = a.Info.Parent
+		c.tokenConfirmed(local, a.Info)
+		return
+	}
+}
+
+// tokenConfirmed takes what the central system said of a running
+// transaction's idTag, in the answer to its start or to the update that
+// told it: a refused idTag ends the authorization (or, with
+// StopTransactionOnInvalidId off, only the energy).
+func (c *Core) tokenConfirmed(local int64, info AuthInfo) {
+	for _, cn := range c.conns {
+		t := cn.tx
+		if t == nil || t.Local != local || t.Unauthorized {
+			continue
 		}
-		if a.Info.Status == AuthAccepted {
+		if info.Parent != "" && t.ParentIDTag == "" {
+			t.ParentIDTag = info.Parent
+		}
+		if info.Status == AuthAccepted {
 			return
 		}
-		c.log.Warn("central system refused the idTag of a running transaction", "connector", cn.id, "status", a.Info.Status)
+		c.log.Warn("central system refused the idTag of a running transaction", "connector", cn.id, "status", info.Status)
 		if c.s.StopTransactionOnInvalidId {
-			c.stop(cn, ReasonDeAuthorized, "")
+			c.endAuthorization(cn, ReasonDeAuthorized, "")
 			return
 		}
 		t.Deauthorized = true

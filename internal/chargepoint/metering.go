@@ -163,6 +163,8 @@ func (cn *connector) chargingState() ChargingState {
 	switch state, _ := cn.state(); {
 	case !cn.pilot.Plugged():
 		return ChargingIdle
+	case cn.awaitingDriver():
+		return ChargingEVConnected
 	case state == Charging:
 		return ChargingCharging
 	case state == SuspendedEVSE:
@@ -187,10 +189,14 @@ func (c *Core) journalChargingStates() {
 		if st == t.ChargingState {
 			continue
 		}
-		seqNo := t.Events
-		t.Events++
+		var trigger TxTrigger
+		switch {
+		case t.ChargingState == ChargingIdle:
+			trigger = TriggerCablePluggedIn
+		case st == ChargingIdle:
+			trigger = TriggerEVCommunicationLost
+		}
 		t.ChargingState = st
-		c.record(TxOpened{Tx: t.copy()})
-		c.journal.append(c, t.Local, TxUpdated, TxEvent{Connector: cn.id, At: c.now, SeqNo: seqNo, ChargingState: st})
+		c.journalUpdate(cn, TxEvent{ChargingState: st, Trigger: trigger})
 	}
 }

@@ -144,6 +144,14 @@ type Transaction struct {
 	// confirmed the start and StopTransactionOnInvalidId is off: no
 	// energy, the transaction goes on.
 	Deauthorized bool `json:"deauthorized,omitempty"`
+	// Unauthorized: started at plug-in (TxStartPoint EVConnected), the
+	// transaction waits for a driver's authorization: no energy until
+	// then.
+	Unauthorized bool `json:"unauthorized,omitempty"`
+	// EndReason is why the driver's authorization ended, for a
+	// transaction that goes on until the EV is unplugged (TxStopPoint
+	// without Authorized); "" while authorized.
+	EndReason StopReason `json:"endReason,omitempty"`
 	// LastWh and LastAt are the last meter reading kept; a PowerLoss stop
 	// after a crash reports them.
 	LastWh float64   `json:"lastWh"`
@@ -235,6 +243,22 @@ const (
 	SecurityNote TxEventKind = "Security"
 )
 
+// TxTrigger is what made a transaction event, named as OCPP 2.0.1's
+// triggerReason.
+type TxTrigger string
+
+// Triggers the kind and fields of an event do not tell.
+const (
+	TriggerAuthorized          TxTrigger = "Authorized"
+	TriggerRemoteStart         TxTrigger = "RemoteStart"
+	TriggerCablePluggedIn      TxTrigger = "CablePluggedIn"
+	TriggerEVCommunicationLost TxTrigger = "EVCommunicationLost"
+	TriggerEVConnectTimeout    TxTrigger = "EVConnectTimeout"
+	TriggerStopAuthorized      TxTrigger = "StopAuthorized"
+	TriggerRemoteStop          TxTrigger = "RemoteStop"
+	TriggerDeauthorized        TxTrigger = "Deauthorized"
+)
+
 // TxEvent is the body of a journal entry: what a protocol adapter turns
 // into StartTransaction, MeterValues or StopTransaction (OCPP 1.6) or
 // TransactionEvent (2.0.1), or for a SecurityNote into
@@ -267,6 +291,9 @@ type TxEvent struct {
 	// without samples tells changed (OCPP 2.0.1's ChargingStateChanged;
 	// OCPP 1.6 has no message for it).
 	ChargingState ChargingState `json:"chargingState,omitempty"`
+	// Trigger is what made the event, when its kind and fields do not
+	// tell it (OCPP 2.0.1's triggerReason); "": as they tell.
+	Trigger TxTrigger `json:"trigger,omitempty"`
 	// Security and TechInfo are a SecurityNote's event.
 	Security SecurityEventType `json:"security,omitempty"`
 	TechInfo string            `json:"techInfo,omitempty"`

@@ -50,7 +50,13 @@ func (c *Core) plugged(cn *connector) {
 	cn.finishing = false
 	switch {
 	case cn.tx != nil:
-		return // back after an unplug that did not stop the transaction
+		// Back after an unplug that did not stop the transaction, or the
+		// EV of a transaction started at authorization.
+		if !cn.plugBy.IsZero() {
+			cn.plugBy = time.Time{}
+			c.act(Actuation{Connector: cn.id, Kind: Lock, On: true})
+		}
+		return
 	case c.closed(cn):
 		return
 	case cn.auth != nil:
@@ -67,6 +73,9 @@ func (c *Core) plugged(cn *connector) {
 		c.start(cn, grant{idTag: c.fixedTag()})
 		return
 	}
+	if c.points().startOnPlug {
+		c.start(cn, grant{awaiting: true})
+	}
 	c.immediateOffline(cn)
 }
 
@@ -76,7 +85,8 @@ func (c *Core) plugged(cn *connector) {
 // look again.
 func (c *Core) immediateOffline(cn *connector) {
 	cn.immediateAt = time.Time{}
-	if c.free.On() || c.offlineSince.IsZero() || cn.busyStarting() || !cn.pilot.Plugged() ||
+	busy := cn.auth != nil || cn.authorizing != "" || cn.tx != nil && !cn.tx.Unauthorized
+	if c.free.On() || c.offlineSince.IsZero() || busy || !cn.pilot.Plugged() ||
 		c.s.AllowOfflineTxForUnknownId != config.OfflineTxImmediatelyWhenPlugged {
 		return
 	}
@@ -85,7 +95,7 @@ func (c *Core) immediateOffline(cn *connector) {
 		return
 	}
 	c.log.Info("offline: starting at once on plug-in (ImmediatelyWhenPlugged)", "connector", cn.id)
-	c.start(cn, grant{idTag: OfflineTag})
+	c.authorized(cn, grant{idTag: OfflineTag})
 }
 
 // linkUp follows the connection coming up.
@@ -129,9 +139,14 @@ func (c *Core) unplugged(cn *connector) {
 		c.unlockAfterUnplug(cn, "")
 		return
 	}
-	if cn.tx.Silent || c.s.StopTransactionOnEVSideDisconnect {
-		tag := cn.tx.presenter(c.fixedTag())
-		c.stop(cn, ReasonEVDisconnected, "")
+	t := cn.tx
+	if t.Silent || c.s.StopTransactionOnEVSideDisconnect || c.points().endOnUnplug || t.Unauthorized || t.EndReason != "" {
+		tag := t.presenter(c.fixedTag())
+		reason := ReasonEVDisconnected
+		if t.EndReason != "" {
+			reason = t.EndReason // the driver's stop, ended by the unplug
+		}
+		c.stopBy(cn, reason, "", TriggerEVCommunicationLost)
 		cn.finishing = cn.cable
 		c.unlockAfterUnplug(cn, tag)
 		return
@@ -171,7 +186,8 @@ func (c *Core) start(cn *connector, g grant) {
 	c.lastTx++
 	t := &Transaction{Local: c.lastTx, Connector: cn.id, IDTag: g.idTag, ParentIDTag: g.parent, Holder: g.holder,
 		MeterStart: wh(r.EnergyWh), Started: now, Silent: g.silent, LastWh: r.EnergyWh, LastAt: now, RemoteStartID: g.remoteID,
-		TokenType: g.tokenType}
+		TokenType: g.tokenType, Unauthorized: g.awaiting}
+	plugged := cn.pilot.Plugged()
 	if use != nil {
 		id := use.ID
 		t.ReservationID = &id
@@ -182,13 +198,20 @@ func (c *Core) start(cn *connector, g grant) {
 	if !t.Silent {
 		t.Events = 1 // its start, journaled below
 		t.ChargingState = ChargingEVConnected
+		if !plugged {
+			t.ChargingState = ChargingIdle
+		}
+	}
+	var trigger TxTrigger
+	if g.awaiting {
+		trigger = TriggerCablePluggedIn
 	}
 	c.record(TxOpened{Tx: t.copy()})
 	c.record(RegisterKept{Connector: cn.id, Wh: r.EnergyWh})
 	if !t.Silent {
 		seq := c.journal.append(c, t.Local, TxStarted, TxEvent{Connector: cn.id, IDTag: t.IDTag, MeterWh: t.MeterStart,
 			At: now, ReservationID: t.ReservationID, RemoteStartID: t.RemoteStartID, TokenType: t.TokenType,
-			ChargingState: t.ChargingState})
+			ChargingState: t.ChargingState, Trigger: trigger})
 		cn.holdFor = max(cn.holdFor, seq)
 	}
 	cn.tx, cn.auth, cn.finishing, cn.heldFor = t, nil, false, ""
@@ -203,7 +226,12 @@ func (c *Core) start(cn *connector, g grant) {
 			c.log.Error("the remote start's charging profile not installed", "connector", cn.id, "why", why)
 		}
 	}
-	c.act(Actuation{Connector: cn.id, Kind: Lock, On: true})
+	if plugged {
+		c.act(Actuation{Connector: cn.id, Kind: Lock, On: true})
+	} else {
+		// Started at authorization: the EV has ConnectionTimeOut to come.
+		cn.plugBy = now.Add(time.Duration(c.s.ConnectionTimeOut) * time.Second)
+	}
 	c.scheduleSample(cn, now)
 	if c.checkpoint.IsZero() {
 		c.checkpoint = now.Add(c.rules.Checkpoint)
@@ -214,6 +242,12 @@ func (c *Core) start(cn *connector, g grant) {
 // stop ends a connector's transaction: the current is cut in this step,
 // and the stop is journaled in the record that forgets the transaction.
 func (c *Core) stop(cn *connector, reason StopReason, idTag string) {
+	c.stopBy(cn, reason, idTag, "")
+}
+
+// stopBy is stop with what made the transaction end, when the reason
+// does not tell it.
+func (c *Core) stopBy(cn *connector, reason StopReason, idTag string, trigger TxTrigger) {
 	t := cn.tx
 	if t == nil {
 		return
@@ -233,10 +267,10 @@ func (c *Core) stop(cn *connector, reason StopReason, idTag string) {
 	c.record(RegisterKept{Connector: cn.id, Wh: r.EnergyWh})
 	if !t.Silent {
 		seq := c.journal.append(c, t.Local, TxStopped, TxEvent{Connector: cn.id, IDTag: idTag, MeterWh: wh(r.EnergyWh),
-			At: now, Reason: reason, Samples: t.Data, SeqNo: t.Events})
+			At: now, Reason: reason, Samples: t.Data, SeqNo: t.Events, Trigger: trigger})
 		cn.holdFor = max(cn.holdFor, seq)
 	}
-	cn.tx, cn.offered, cn.contactor, cn.nextSample = nil, 0, false, time.Time{}
+	cn.tx, cn.offered, cn.contactor, cn.nextSample, cn.plugBy = nil, 0, false, time.Time{}, time.Time{}
 	c.schedDirty = true
 	c.endTxProfiles(cn)
 	if c.cfg.Managed {
@@ -271,7 +305,7 @@ func (c *Core) drive() {
 // under the cable's rating, load management's share and the charging
 // schedule; nothing below the least a PWM offer may carry.
 func (c *Core) offerFor(cn *connector) float64 {
-	if t := cn.tx; t == nil || t.Deauthorized || cn.fault != "" || !cn.pilot.Plugged() || !cn.switchSince.IsZero() {
+	if t := cn.tx; t == nil || t.Deauthorized || t.Unauthorized || cn.fault != "" || !cn.pilot.Plugged() || !cn.switchSince.IsZero() {
 		return 0
 	}
 	offer := c.cfg.MaxCurrent
@@ -341,7 +375,7 @@ func (c *Core) targetPhases(cn *connector) int {
 func (c *Core) ready(cn *connector) bool {
 	t := cn.tx
 	now := c.now
-	if t == nil || t.Deauthorized || cn.fault != "" || !cn.pilot.Plugged() {
+	if t == nil || t.Deauthorized || t.Unauthorized || cn.fault != "" || !cn.pilot.Plugged() {
 		cn.idleSince, cn.evDone = time.Time{}, false
 		return false
 	}

@@ -55,6 +55,9 @@ const (
 	ReasonDeAuthorized   StopReason = "DeAuthorized"
 	ReasonUnlockCommand  StopReason = "UnlockCommand"
 	ReasonOther          StopReason = "Other"
+	// ReasonTimeout: the EV was not plugged in within ConnectionTimeOut
+	// of a transaction started at authorization (OCPP 2.0.1 only).
+	ReasonTimeout StopReason = "Timeout"
 )
 
 // FreeMode is how the charge point charges while FreeCharging is on

@@ -205,10 +205,10 @@ var allKeys = []Key{
 		Description: "Whether a new central system root must be signed by the one it replaces (security extension). Not done by this charger: false."},
 
 	// OCPP 2.0.1 variables without a 1.6 key.
-	{Name: "TxStartPoint", Section: OCPP201, Access: ReadOnly, PrintedType: "MemberList", Kind: KindList,
+	{Name: "TxStartPoint", Section: OCPP201, Access: ReadWrite, PrintedType: "MemberList", Kind: KindList,
 		Labels: []string{"EVConnected", "Authorized", "PowerPathClosed"}, Default: "PowerPathClosed",
 		Description: "OCPP 2.0.1 (TxCtrlr): when a transaction starts, at the first of the listed points: EVConnected (the EV plugged in), Authorized (the driver authorized), PowerPathClosed (both). Over 1.6 a transaction starts at PowerPathClosed."},
-	{Name: "TxStopPoint", Section: OCPP201, Access: ReadOnly, PrintedType: "MemberList", Kind: KindList,
+	{Name: "TxStopPoint", Section: OCPP201, Access: ReadWrite, PrintedType: "MemberList", Kind: KindList,
 		Labels: []string{"EVConnected", "Authorized", "PowerPathClosed"}, Default: "EVConnected,Authorized",
 		Description: "OCPP 2.0.1 (TxCtrlr): when a transaction ends, at the first listed point that no longer holds: EVConnected (the EV unplugged), Authorized (the driver's authorization ended), PowerPathClosed (either). Over 1.6 a transaction ends when the authorization ends, or at unplug with StopTransactionOnEVSideDisconnect."},
 

@@ -201,6 +201,7 @@ func New(opts Options, legacy runner.Legacy, protocols ...Protocol) (*Station, e
 	for _, p := range protocols {
 		core.NamesTransactions = core.NamesTransactions && p.NamesTransactions
 	}
+	core.TxPoints = core.NamesTransactions // 2.0.1 alone
 	st := &Station{opts: opts, log: opts.Logger}
 	for _, p := range protocols {
 		st.links = append(st.links, namedLink{name: p.Name, link: p.Link(currentCaller{st})})

@@ -104,14 +104,18 @@ func renderTx(m runner.TxCall) (string, any, error) {
 			MeterStart: ev.MeterWh, Timestamp: at, ReservationId: ev.ReservationID}, nil
 	case chargepoint.TxUpdated:
 		if len(ev.Samples) == 0 {
-			return "", nil, station.ErrNothingToSend // a change of the charging state: 1.6 has no message for it
+			return "", nil, station.ErrNothingToSend // a change of the charging state or of the driver: 1.6 has no message for it
 		}
 		id := m.CSMSID
 		return "MeterValues", &ocpp16.MeterValuesRequest{ConnectorId: ev.Connector, TransactionId: &id,
 			MeterValue: meterValues(ev.Samples)}, nil
 	case chargepoint.TxStopped:
+		reason := ocpp16.Reason(ev.Reason)
+		if ev.Reason == chargepoint.ReasonTimeout {
+			reason = ocpp16.ReasonOther // 2.0.1's; 1.6 has no such reason
+		}
 		return "StopTransaction", &ocpp16.StopTransactionRequest{IdTag: ev.IDTag, MeterStop: ev.MeterWh, Timestamp: at,
-			TransactionId: m.CSMSID, Reason: ocpp16.Reason(ev.Reason), TransactionData: meterValues(ev.Samples)}, nil
+			TransactionId: m.CSMSID, Reason: reason, TransactionData: meterValues(ev.Samples)}, nil
 	case chargepoint.SecurityNote:
 		return "SecurityEventNotification", &ocpp16.SecurityEventNotificationRequest{Type: string(ev.Security),
 			Timestamp: at, TechInfo: ev.TechInfo}, nil

@@ -240,6 +240,20 @@ func (cp *ChargePoint) requestStart(ctx context.Context, r *ocpp201.RequestStart
 		cp.log.Error("authorization data unreadable", "err", err)
 	}
 	rs.Known = known
+	// A transaction started at plug-in (TxStartPoint EVConnected) that
+	// waits for its driver: the answer names it.
+	var waiting string
+	if rs.Connector > 0 {
+		st, err := cp.Status(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if rs.Connector < len(st.Connectors) {
+			if t := st.Connectors[rs.Connector].Transaction; t != nil && t.IDTag == "" && !t.Silent {
+				waiting = TransactionID(t.LocalID)
+			}
+		}
+	}
 	res, err := cp.Exec(ctx, rs)
 	if err != nil {
 		return nil, err
@@ -247,7 +261,7 @@ func (cp *ChargePoint) requestStart(ctx context.Context, r *ocpp201.RequestStart
 	if ok, _ := res.(bool); !ok {
 		return rejected, nil
 	}
-	return &ocpp201.RequestStartTransactionResponse{Status: ocpp201.RequestStartStopStatusAccepted}, nil
+	return &ocpp201.RequestStartTransactionResponse{Status: ocpp201.RequestStartStopStatusAccepted, TransactionId: waiting}, nil
 }
 
 // requestStop answers RequestStopTransaction for a transaction of this

@@ -167,6 +167,11 @@ func renderTx(m runner.TxCall) (string, any, error) {
 			req.TriggerReason = ocpp201.TriggerReasonMeterValueClock
 		}
 		req.MeterValue = meterValues(ev.Samples)
+		if ev.IDTag != "" {
+			t := idToken(ev.IDTag, ev.TokenType)
+			req.IdToken = &t
+			req.TransactionInfo.RemoteStartId = ev.RemoteStartID
+		}
 	case chargepoint.TxStopped:
 		req.EventType, req.TriggerReason = ocpp201.TransactionEventEnded, stopTrigger(ev.Reason)
 		req.TransactionInfo.StoppedReason = stoppedReason(ev.Reason)
@@ -180,6 +185,9 @@ func renderTx(m runner.TxCall) (string, any, error) {
 		req.MeterValue = append(meterValues(ev.Samples), end)
 	default:
 		return "", nil, fmt.Errorf("v201: a journaled event of kind %q", m.Entry.Kind)
+	}
+	if ev.Trigger != "" {
+		req.TriggerReason = ocpp201.TriggerReason(ev.Trigger)
 	}
 	if len(req.MeterValue) == 0 {
 		req.MeterValue = nil
@@ -206,6 +214,8 @@ func stoppedReason(r chargepoint.StopReason) ocpp201.Reason {
 		return ocpp201.ReasonPowerLoss
 	case chargepoint.ReasonDeAuthorized:
 		return ocpp201.ReasonDeAuthorized
+	case chargepoint.ReasonTimeout:
+		return ocpp201.ReasonTimeout
 	}
 	return ocpp201.ReasonOther
 }
@@ -285,6 +295,10 @@ func readAnswer(msg any, resp any) any {
 				return chargepoint.StopAnswer{Info: &info}
 			}
 			return chargepoint.StopAnswer{}
+		case chargepoint.TxUpdated:
+			if r.IdTokenInfo != nil {
+				return chargepoint.UpdateAnswer{Info: info}
+			}
 		}
 	}
 	return nil

@@ -309,24 +309,6 @@ func TestF01ARemoteStartCarriesItsId(t *testing.T) {
 	})
 }
 
-// E01: TxStartPoint and TxStopPoint tell how the station works, read-only.
-func TestTxStartPointAndTxStopPointAreReadOnly(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		r := startRig(t, newFakeCSMS(t), nil, &kv.Mem{})
-		defer r.stop()
-		synctest.Wait()
-		a := mustCall(t, r.cp, "GetVariables", `{"getVariableData":[{"component":{"name":"TxCtrlr"},"variable":{"name":"TxStartPoint"}}]}`)
-		res := a["getVariableResult"].([]any)[0].(map[string]any)
-		if res["attributeStatus"] != "Accepted" || res["attributeValue"] != "PowerPathClosed" {
-			t.Errorf("TxStartPoint: %v", res)
-		}
-		a = mustCall(t, r.cp, "SetVariables", `{"setVariableData":[{"component":{"name":"TxCtrlr"},"variable":{"name":"TxStartPoint"},"attributeValue":"EVConnected"}]}`)
-		if st := a["setVariableResult"].([]any)[0].(map[string]any)["attributeStatus"]; st != "Rejected" {
-			t.Errorf("SetVariables TxStartPoint: %v", st)
-		}
-	})
-}
-
 // B07: the report goes after the answer to GetBaseReport, and one report
 // at a time: another asked meanwhile is Rejected.
 func TestTheReportFollowsTheAnswerOneAtATime(t *testing.T) {
