@@ -50,6 +50,21 @@ func story(t *testing.T, evs []ocpp201.TransactionEventRequest) string {
 	return strings.Join(parts, " ")
 }
 
+// quietRig starts a station without periodic meter values, so that its
+// TransactionEvents are the story's, with more defaults; the caller
+// stops it.
+func quietRig(t *testing.T, defaults map[string]string) (*fakeCSMS, *rig) {
+	t.Helper()
+	all := map[string]string{"MeterValueSampleInterval": "0"}
+	for k, v := range defaults {
+		all[k] = v
+	}
+	csms := newFakeCSMS(t)
+	r := startRig(t, csms, all, &kv.Mem{})
+	synctest.Wait()
+	return csms, r
+}
+
 // offered is what connector 1 offers its EV now, A.
 func offered(t *testing.T, r *rig) float64 {
 	t.Helper()
@@ -94,10 +109,8 @@ func TestE01TxStartPointAndTxStopPointValues(t *testing.T) {
 // an update that tells the idToken, and the energy flows after it.
 func TestE02TheTransactionStartsAtPlugIn(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		csms := newFakeCSMS(t)
-		r := startRig(t, csms, map[string]string{"MeterValueSampleInterval": "0"}, &kv.Mem{})
+		csms, r := quietRig(t, nil)
 		defer r.stop()
-		synctest.Wait()
 		if st := setTxVariable(t, r, "TxStartPoint", "EVConnected"); st != "Accepted" {
 			t.Fatalf("TxStartPoint: %s", st)
 		}
@@ -139,10 +152,8 @@ func TestE02TheTransactionStartsAtPlugIn(t *testing.T) {
 // (an update triggered by RemoteStart, with the remoteStartId).
 func TestF02ARemoteStartAuthorizesTheTransactionOfThePlug(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		csms := newFakeCSMS(t)
-		r := startRig(t, csms, map[string]string{"MeterValueSampleInterval": "0", "TxStartPoint": "EVConnected"}, &kv.Mem{})
+		csms, r := quietRig(t, map[string]string{"TxStartPoint": "EVConnected"})
 		defer r.stop()
-		synctest.Wait()
 		r.board.Plug(1, sim.EV{})
 		time.Sleep(5 * time.Second)
 		a := mustCall(t, r.cp, "RequestStartTransaction", `{"idToken":{"idToken":"APP-7","type":"Central"},"remoteStartId":7,"evseId":1}`)
@@ -168,10 +179,8 @@ func TestF02ARemoteStartAuthorizesTheTransactionOfThePlug(t *testing.T) {
 // an update triggered by the plug-in.
 func TestE03TheTransactionStartsAtAuthorizationAndTimesOutWithoutAnEV(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		csms := newFakeCSMS(t)
-		r := startRig(t, csms, map[string]string{"MeterValueSampleInterval": "0", "TxStartPoint": "Authorized", "ConnectionTimeOut": "60"}, &kv.Mem{})
+		csms, r := quietRig(t, map[string]string{"TxStartPoint": "Authorized", "ConnectionTimeOut": "60"})
 		defer r.stop()
-		synctest.Wait()
 		r.board.Present("TAG1", 1)
 		time.Sleep(59 * time.Second)
 		evs := txEvents(t, csms)
@@ -212,10 +221,8 @@ func TestE03TheTransactionStartsAtAuthorizationAndTimesOutWithoutAnEV(t *testing
 // driver's reason.
 func TestE07AStopEndsTheTransactionAtTheUnplugWhenTxStopPointIsEVConnected(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		csms := newFakeCSMS(t)
-		r := startRig(t, csms, map[string]string{"MeterValueSampleInterval": "0", "TxStopPoint": "EVConnected"}, &kv.Mem{})
+		csms, r := quietRig(t, map[string]string{"TxStopPoint": "EVConnected"})
 		defer r.stop()
-		synctest.Wait()
 		r.board.Plug(1, sim.EV{})
 		r.board.Present("TAG1", 1)
 		time.Sleep(10 * time.Second)
@@ -245,10 +252,8 @@ func TestE07AStopEndsTheTransactionAtTheUnplugWhenTxStopPointIsEVConnected(t *te
 // over 1.6.
 func TestTheDefaultPointsEndTheTransactionAtTheLocalStop(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		csms := newFakeCSMS(t)
-		r := startRig(t, csms, map[string]string{"MeterValueSampleInterval": "0"}, &kv.Mem{})
+		csms, r := quietRig(t, nil)
 		defer r.stop()
-		synctest.Wait()
 		r.board.Plug(1, sim.EV{})
 		r.board.Present("TAG1", 1)
 		time.Sleep(10 * time.Second)

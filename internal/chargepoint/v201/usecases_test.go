@@ -402,10 +402,8 @@ func TestG01AnAuthorizationBeforeThePlugLeavesTheConnectorAvailable(t *testing.T
 // it and sends none.
 func TestE06ChargingStateChangesAreTold(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		csms := newFakeCSMS(t)
-		r := startRig(t, csms, map[string]string{"MeterValueSampleInterval": "0"}, &kv.Mem{})
+		csms, r := quietRig(t, nil)
 		defer r.stop()
-		synctest.Wait()
 		r.board.Plug(1, sim.EV{})
 		r.board.Present("TAG1", 1)
 		time.Sleep(30 * time.Second)
