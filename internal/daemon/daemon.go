@@ -493,7 +493,7 @@ func runOnce(ctx context.Context, opts Options, bootReason chargepoint.BootReaso
 	if err != nil {
 		return err
 	}
-	walker.setURL = client.SetURL
+	walker.setURL, walker.reconnect = client.SetURL, client.Reconnect
 	live.set(cp, settings)
 	defer live.set(nil, nil)
 	stop := settings.Watch(func(c config.Change) {

@@ -40,6 +40,9 @@ type slotWalker struct {
 	// setURL points the transport at an endpoint (nil until there is
 	// one).
 	setURL func(url string, requireTLS bool) error
+	// reconnect connects again at once, without the backoff (nil until
+	// there is a transport).
+	reconnect func()
 
 	// now is the URL in use, read without mu (the SecurityProfile
 	// key's check runs while enter holds it).
@@ -190,6 +193,9 @@ func (w *slotWalker) failed(err error) {
 		if eerr := w.enter(next); eerr != nil {
 			w.log.Error("network connection profile cannot be used", "slot", next.slot, "err", eerr)
 			continue
+		}
+		if w.reconnect != nil {
+			w.reconnect() // a new slot is tried at once
 		}
 		return
 	}
