@@ -211,6 +211,12 @@ var allKeys = []Key{
 	{Name: "TxStopPoint", Section: OCPP201, Access: ReadWrite, PrintedType: "MemberList", Kind: KindList,
 		Labels: []string{"EVConnected", "Authorized", "PowerPathClosed"}, Default: "EVConnected,Authorized",
 		Description: "OCPP 2.0.1 (TxCtrlr): when a transaction ends, at the first listed point that no longer holds: EVConnected (the EV unplugged), Authorized (the driver's authorization ended), PowerPathClosed (either). Over 1.6 a transaction ends when the authorization ends, or at unplug with StopTransactionOnEVSideDisconnect."},
+	{Name: "NetworkConfigurationPriority", Section: OCPP201, Access: ReadWrite, PrintedType: "SequenceList", Kind: KindList,
+		Labels: []string{"0", "1", "2", "3"}, Default: "0", Effect: Reboot,
+		Description: "OCPP 2.0.1 (OCPPCommCtrlr): the configuration slots of the network connection profiles the station tries, in order, from the next boot: slot 0 is the installer's (the --csms URL and SecurityProfile), slots 1 to 3 are set with SetNetworkProfile; every slot listed must hold a profile, none with a lower security profile than the one in force. A slot that cannot connect in NetworkProfileConnectionAttempts attempts gives way to the next, then to the slot that connected last."},
+	{Name: "NetworkProfileConnectionAttempts", Section: OCPP201, Access: ReadWrite, PrintedType: "integer", Kind: KindInt,
+		Min: 1, Max: 100, Default: "3",
+		Description: "OCPP 2.0.1 (OCPPCommCtrlr): connection attempts the station makes with one network connection profile before it tries the next of NetworkConfigurationPriority."},
 
 	// Local settings: the appendix's "Meter configuration (Second)" and
 	// what DLM's network needs.

@@ -185,6 +185,8 @@ func TestRebootKeysAreExactlyTheInstallationSettings(t *testing.T) {
 		"DlmExtMeterDisconnectedFallbackPhase3": true,
 		"DlmInput1CurrOffset Cfg":               true, "DlmInput2CurrOffset Cfg": true,
 		"DlmPort": true, "DlmExtMeter": true,
+		// OCPP 2.0.1's network connection profiles: the priority applies at the next boot.
+		"NetworkConfigurationPriority": true,
 	}
 	for _, k := range mustCatalogue(t).Keys() {
 		if (k.Effect == Reboot) != want[k.Name] {

@@ -158,6 +158,10 @@ type Snapshot struct {
 	TxStartPoint []string
 	// TxStopPoint is key "TxStopPoint": OCPP 2.0.1 (TxCtrlr): when a transaction ends, at the first listed point that no longer holds: EVConnected (the EV unplugged), Authorized (the driver's authorization ended), PowerPathClosed (either). Over 1.6 a transaction ends when the authorization ends, or at unplug with StopTransactionOnEVSideDisconnect.
 	TxStopPoint []string
+	// NetworkConfigurationPriority is key "NetworkConfigurationPriority": OCPP 2.0.1 (OCPPCommCtrlr): the configuration slots of the network connection profiles the station tries, in order, from the next boot: slot 0 is the installer's (the --csms URL and SecurityProfile), slots 1 to 3 are set with SetNetworkProfile; every slot listed must hold a profile, none with a lower security profile than the one in force. A slot that cannot connect in NetworkProfileConnectionAttempts attempts gives way to the next, then to the slot that connected last.
+	NetworkConfigurationPriority []string
+	// NetworkProfileConnectionAttempts is key "NetworkProfileConnectionAttempts": OCPP 2.0.1 (OCPPCommCtrlr): connection attempts the station makes with one network connection profile before it tries the next of NetworkConfigurationPriority.
+	NetworkProfileConnectionAttempts int
 	// DlmSiteKey is key "DlmSiteKey": Shared secret of a DLM site: the master and every slave must hold the same. It authenticates every DLM message, so that a LAN neighbour cannot pose as master or slave. DLM stays off (slaves at DlmDisconnectedLimit) while it is empty. At least 16 characters (a random one: evse config set DlmSiteKey=$(openssl rand -hex 16)). Never read back.
 	DlmSiteKey Secret
 	// DlmExtMeter is key "DlmExtMeter": The appendix's 'Meter configuration (Second)': how the DLM master reads the external meter (DlmExtMeterEnabled), a URL naming the Modbus connection and the meter's register map. Empty: no meter, so the fallback values apply while DlmExtMeterEnabled is On.
@@ -244,6 +248,8 @@ func newSnapshot(get func(name string) string) *Snapshot {
 		AdditionalRootCertificateCheck:          snapBool(get("AdditionalRootCertificateCheck")),
 		TxStartPoint:                            snapList(get("TxStartPoint")),
 		TxStopPoint:                             snapList(get("TxStopPoint")),
+		NetworkConfigurationPriority:            snapList(get("NetworkConfigurationPriority")),
+		NetworkProfileConnectionAttempts:        snapInt(get("NetworkProfileConnectionAttempts")),
 		DlmSiteKey:                              Secret(get("DlmSiteKey")),
 		DlmExtMeter:                             get("DlmExtMeter"),
 		DlmPort:                                 snapInt(get("DlmPort")),

@@ -408,6 +408,13 @@ func runOnce(ctx context.Context, opts Options, bootReason chargepoint.BootReaso
 	}
 	defer db.Close()
 
+	// The network connection profile this boot starts with (B10): the
+	// first of NetworkConfigurationPriority, which may change the
+	// security profile.
+	walker, err := newSlotWalker(db, settings, opts.CSMSURL, log)
+	if err != nil {
+		return err
+	}
 	profile := settings.Snapshot().SecurityProfile
 	if (profile == 1 || profile == 2) && settings.Snapshot().AuthorizationKey == "" {
 		return fmt.Errorf("security profile %d needs an AuthorizationKey: evse config set --data %s AuthorizationKey=<32 to 40 hex digits>", profile, opts.DataDir)
@@ -418,12 +425,12 @@ func runOnce(ctx context.Context, opts Options, bootReason chargepoint.BootReaso
 			return fmt.Errorf("security profile 3: %w", err)
 		}
 	}
-	tlsURL := strings.HasPrefix(strings.ToLower(opts.CSMSURL), "wss://")
+	settings.AddCheck(checkPriority(db))
 	settings.AddCheck(func(k config.Key, v string, _ config.Actor, _ func(string) string) error {
 		if k.Name != "SecurityProfile" {
 			return nil
 		}
-		if (v == "2" || v == "3") && !tlsURL {
+		if (v == "2" || v == "3") && !strings.HasPrefix(strings.ToLower(walker.url()), "wss://") {
 			return fmt.Errorf("security profile %s needs a wss:// central system URL", v)
 		}
 		if _, err := keys.Certificate(); v == "3" && err != nil {
@@ -439,7 +446,7 @@ func runOnce(ctx context.Context, opts Options, bootReason chargepoint.BootReaso
 		Model: opts.Model, Settings: settings, Board: hw.board, Store: db, Clock: clock.Real{}, Logger: log,
 		ReconnectSpread: opts.ReplaySpread, Pacing: opts.Pacing, Managed: managedByDLM(settings.Snapshot().DlmMode),
 		Firmware: newHTTPFetcher(tlsConfig), Diagnostics: newDiagnostics(ring, tlsConfig), ID: opts.ID,
-		BootReason: bootReason,
+		BootReason: bootReason, SetNetworkProfile: keepProfile(db, settings, keys, walker),
 		OnCertificate: func() {
 			if settings.Snapshot().SecurityProfile == 3 {
 				log.Info("reconnecting with the charge point's new certificate")
@@ -455,7 +462,7 @@ func runOnce(ctx context.Context, opts Options, bootReason chargepoint.BootReaso
 	renewal := &renewalTrial{keys: keys, log: log, reconnect: func() { client.Reconnect() }, report: cp.SecurityIncident}
 	fallback := &profileFallback{settings: settings, log: log, reconnect: func() { client.Reconnect() }, report: cp.SecurityIncident}
 	client, err = ocppj.NewClient(ocppj.Options{
-		URL:          opts.CSMSURL,
+		URL:          walker.url(),
 		ID:           opts.ID,
 		Password:     Password(settings),
 		RequireTLS:   profile >= 2,
@@ -469,6 +476,7 @@ func runOnce(ctx context.Context, opts Options, bootReason chargepoint.BootReaso
 		Logger:       log,
 		Trace:        opts.Trace,
 		OnConnect: func() {
+			walker.connected()
 			fallback.connected()
 			refusals.connected()
 			renewal.connected()
@@ -479,11 +487,13 @@ func runOnce(ctx context.Context, opts Options, bootReason chargepoint.BootReaso
 			refusals.failed(err)
 			fallback.failed(err)
 			renewal.failed(err)
+			walker.failed(err)
 		},
 	})
 	if err != nil {
 		return err
 	}
+	walker.setURL, walker.reconnect = client.SetURL, client.Reconnect
 	live.set(cp, settings)
 	defer live.set(nil, nil)
 	stop := settings.Watch(func(c config.Change) {

@@ -50,6 +50,8 @@ var standard = []Variable{
 	{Component: "OCPPCommCtrlr", Name: "ResetRetries", Key: "ResetRetries"},
 	{Component: "OCPPCommCtrlr", Name: "WebSocketPingInterval", Key: "WebSocketPingInterval"},
 	{Component: "OCPPCommCtrlr", Name: "UnlockOnEVSideDisconnect", Key: "UnlockConnectorOnEVSideDisconnect"},
+	{Component: "OCPPCommCtrlr", Name: "NetworkConfigurationPriority", Key: "NetworkConfigurationPriority"},
+	{Component: "OCPPCommCtrlr", Name: "NetworkProfileConnectionAttempts", Key: "NetworkProfileConnectionAttempts"},
 	{Component: "AuthCtrlr", Name: "AuthorizeRemoteStart", Key: "AuthorizeRemoteTxRequests"},
 	{Component: "AuthCtrlr", Name: "LocalAuthorizeOffline", Key: "LocalAuthorizeOffline"},
 	{Component: "AuthCtrlr", Name: "LocalPreAuthorize", Key: "LocalPreAuthorize"},

@@ -124,7 +124,7 @@ const stableConnection = 30 * time.Second
 // concurrent use.
 type Client struct {
 	opts   Options
-	target string
+	target atomic.Pointer[string] // the URL with the id appended
 	log    *slog.Logger
 	http   *http.Client
 
@@ -203,12 +203,9 @@ func NewClient(opts Options) (*Client, error) {
 	if opts.ID == "" {
 		return nil, errors.New("ocppj: no charge point id")
 	}
-	u, err := CheckURL(opts.URL)
+	target, err := targetOf(opts.URL, opts.ID, opts.RequireTLS)
 	if err != nil {
 		return nil, err
-	}
-	if u.Scheme == "ws" && opts.RequireTLS {
-		return nil, fmt.Errorf("ocppj: %s: TLS is required (wss://)", opts.URL)
 	}
 	if opts.Subprotocol == "" {
 		opts.Subprotocol = "ocpp1.6"
@@ -246,11 +243,6 @@ func NewClient(opts Options) (*Client, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 
-	// The id is the last path element, escaped; a query string stays last.
-	escaped := strings.TrimRight(u.EscapedPath(), "/") + "/" + url.PathEscape(opts.ID)
-	u.Path = strings.TrimRight(u.Path, "/") + "/" + opts.ID
-	u.RawPath = escaped
-
 	httpClient := opts.HTTPClient
 	if httpClient == nil {
 		httpClient = NewHTTPClient(opts.TLSConfig)
@@ -260,7 +252,6 @@ func NewClient(opts Options) (*Client, error) {
 	_, _ = rand.Read(prefix[:])
 	c := &Client{
 		opts:        opts,
-		target:      u.String(),
 		log:         opts.Logger,
 		http:        httpClient,
 		idPrefix:    hex.EncodeToString(prefix[:]) + "-",
@@ -268,7 +259,38 @@ func NewClient(opts Options) (*Client, error) {
 		reconnect:   make(chan struct{}, 1),
 	}
 	c.pingInterval.Store(int64(max(opts.PingInterval, 0)))
+	c.target.Store(&target)
 	return c, nil
+}
+
+// targetOf is the address a client connects to: raw (checked by
+// CheckURL, wss:// if requireTLS) with the id appended as the last path
+// element, escaped; a query string stays last.
+func targetOf(raw, id string, requireTLS bool) (string, error) {
+	u, err := CheckURL(raw)
+	if err != nil {
+		return "", err
+	}
+	if u.Scheme == "ws" && requireTLS {
+		return "", fmt.Errorf("ocppj: %s: TLS is required (wss://)", raw)
+	}
+	escaped := strings.TrimRight(u.EscapedPath(), "/") + "/" + url.PathEscape(id)
+	u.Path = strings.TrimRight(u.Path, "/") + "/" + id
+	u.RawPath = escaped
+	return u.String(), nil
+}
+
+// SetURL changes the central system's address (as Options.URL and
+// Options.RequireTLS) from the next connection attempt on; the current
+// connection, if any, stays. It returns an error, and changes nothing,
+// if the URL is not one CheckURL takes or not wss:// while requireTLS.
+func (c *Client) SetURL(raw string, requireTLS bool) error {
+	target, err := targetOf(raw, c.opts.ID, requireTLS)
+	if err != nil {
+		return err
+	}
+	c.target.Store(&target)
+	return nil
 }
 
 // NewHTTPClient returns a client for handshakes: one transport for all
@@ -298,7 +320,7 @@ func (c *Client) Drop() {
 
 // URL is the address the client connects to: the central system's URL with
 // the charge point id appended.
-func (c *Client) URL() string { return c.target }
+func (c *Client) URL() string { return *c.target.Load() }
 
 // Subprotocol is the subprotocol the server picked at the last successful
 // handshake ("" before one).

@@ -92,7 +92,7 @@ func (c *Client) session(ctx context.Context) (up time.Duration, err error) {
 	}
 	if err != nil {
 		if errors.Is(err, ErrSubprotocol) {
-			c.log.Error("central system refused the OCPP subprotocol; not going on with this connection", "url", c.target, "err", err)
+			c.log.Error("central system refused the OCPP subprotocol; not going on with this connection", "url", c.URL(), "err", err)
 		}
 		return 0, err
 	}
@@ -123,7 +123,7 @@ func (c *Client) session(ctx context.Context) (up time.Duration, err error) {
 	s.promoteLocked()
 	c.mu.Unlock()
 	c.connected.Store(true)
-	c.log.Info("connected to central system", "url", c.target)
+	c.log.Info("connected to central system", "url", c.URL())
 	if c.opts.OnConnect != nil {
 		c.opts.OnConnect()
 	}
@@ -159,6 +159,7 @@ func (c *Client) session(ctx context.Context) (up time.Duration, err error) {
 
 // dial makes one connection attempt.
 func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
+	target := c.URL()
 	header := http.Header{}
 	if c.opts.Password != nil {
 		if pw := c.opts.Password(); len(pw) > 0 {
@@ -169,7 +170,7 @@ func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
 	}
 	if c.opts.Gate != nil {
 		if err := c.opts.Gate(ctx); err != nil {
-			return nil, fmt.Errorf("ocppj: dial %s: %w", c.target, err)
+			return nil, fmt.Errorf("ocppj: dial %s: %w", target, err)
 		}
 	}
 	offered := c.opts.Subprotocols
@@ -180,7 +181,7 @@ func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
 	}
 	dctx, cancel := context.WithTimeout(ctx, c.opts.HandshakeTimeout)
 	defer cancel()
-	conn, resp, err := websocket.Dial(dctx, c.target, &websocket.DialOptions{
+	conn, resp, err := websocket.Dial(dctx, target, &websocket.DialOptions{
 		HTTPClient:   c.http,
 		HTTPHeader:   header,
 		Subprotocols: offered,
@@ -189,12 +190,12 @@ func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
 		if resp != nil {
 			switch resp.StatusCode {
 			case http.StatusUnauthorized, http.StatusForbidden:
-				return nil, fmt.Errorf("%w of %q (HTTP %d) at %s: %w", ErrCredentialsRefused, c.opts.ID, resp.StatusCode, c.target, err)
+				return nil, fmt.Errorf("%w of %q (HTTP %d) at %s: %w", ErrCredentialsRefused, c.opts.ID, resp.StatusCode, target, err)
 			case http.StatusNotFound:
-				return nil, fmt.Errorf("ocppj: %s does not know charge point %q (HTTP 404): %w", c.target, c.opts.ID, err)
+				return nil, fmt.Errorf("ocppj: %s does not know charge point %q (HTTP 404): %w", target, c.opts.ID, err)
 			}
 		}
-		return nil, fmt.Errorf("ocppj: dial %s: %w", c.target, err)
+		return nil, fmt.Errorf("ocppj: dial %s: %w", target, err)
 	}
 	got := conn.Subprotocol()
 	if !slices.Contains(offered, got) {

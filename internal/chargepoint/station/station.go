@@ -25,6 +25,7 @@ import (
 	"github.com/evse-dev/evse/internal/hw"
 	"github.com/evse-dev/evse/internal/kv"
 	"github.com/evse-dev/evse/internal/model"
+	"github.com/evse-dev/evse/internal/netprofile"
 	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
 
@@ -95,6 +96,12 @@ type Options struct {
 	// BootReason is why the charge point starts (a reset: RemoteReset),
 	// for BootNotification; "": PowerUp.
 	BootReason chargepoint.BootReason
+	// SetNetworkProfile, when set, checks a network connection profile
+	// the central system gives for a configuration slot and keeps it
+	// durably (2.0.1's SetNetworkProfile); a *netprofile.Rejection
+	// refuses it, another error is a failure to keep it. Nil:
+	// SetNetworkProfile is answered NotSupported.
+	SetNetworkProfile func(slot int, p netprofile.Profile) error
 }
 
 // ErrReset is returned by Run after the central system asked for a Reset

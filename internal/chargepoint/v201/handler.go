@@ -9,6 +9,7 @@ import (
 	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/devicemodel"
+	"github.com/evse-dev/evse/internal/netprofile"
 	"github.com/evse-dev/evse/internal/ocpp201"
 	"github.com/evse-dev/evse/internal/ocppj/rpc"
 )
@@ -65,6 +66,11 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 		resp, err = cp.trigger(ctx, r)
 	case *ocpp201.GetTransactionStatusRequest:
 		resp, err = cp.transactionStatus(ctx, r)
+	case *ocpp201.SetNetworkProfileRequest:
+		if cp.opts.SetNetworkProfile == nil {
+			return nil, rpc.Errorf(rpc.NotSupported, "%s is not supported by this charging station", action)
+		}
+		resp = cp.setNetworkProfile(r)
 	default:
 		return nil, rpc.Errorf(rpc.NotSupported, "%s is not supported by this charging station yet", action)
 	}
@@ -399,4 +405,36 @@ func (cp *ChargePoint) transactionStatus(ctx context.Context, r *ocpp201.GetTran
 		resp.OngoingIndicator = &ongoing
 	}
 	return resp, nil
+}
+
+// setNetworkProfile answers SetNetworkProfile (B09): a profile of OCPP
+// 2.0.1 over JSON, checked (netprofile.Check) and kept in its slot by the
+// station's SetNetworkProfile. A bad one is Rejected with a reasonCode
+// and changes nothing; one that cannot be kept is Failed.
+func (cp *ChargePoint) setNetworkProfile(r *ocpp201.SetNetworkProfileRequest) *ocpp201.SetNetworkProfileResponse {
+	d := r.ConnectionData
+	rejected := func(reason, info string) *ocpp201.SetNetworkProfileResponse {
+		cp.log.Warn("SetNetworkProfile rejected", "slot", r.ConfigurationSlot, "reason", reason, "info", info)
+		return &ocpp201.SetNetworkProfileResponse{Status: ocpp201.SetNetworkProfileStatusRejected,
+			StatusInfo: &ocpp201.StatusInfo{ReasonCode: reason, AdditionalInfo: truncate(info, 512)}}
+	}
+	switch {
+	case d.OcppVersion != ocpp201.OCPPVersionOCPP20:
+		return rejected(netprofile.ReasonInvalid, fmt.Sprintf("ocppVersion %s: this station speaks OCPP20 (2.0.1) over a profile", d.OcppVersion))
+	case d.OcppTransport != ocpp201.OCPPTransportJSON:
+		return rejected(netprofile.ReasonInvalid, fmt.Sprintf("ocppTransport %s: JSON only", d.OcppTransport))
+	}
+	p := netprofile.Profile{URL: d.OcppCsmsUrl, SecurityProfile: d.SecurityProfile, MessageTimeout: d.MessageTimeout}
+	err := cp.opts.SetNetworkProfile(r.ConfigurationSlot, p)
+	var rej *netprofile.Rejection
+	switch {
+	case errors.As(err, &rej):
+		return rejected(rej.Reason, rej.Info)
+	case err != nil:
+		cp.log.Error("SetNetworkProfile: the profile could not be kept", "slot", r.ConfigurationSlot, "err", err)
+		return &ocpp201.SetNetworkProfileResponse{Status: ocpp201.SetNetworkProfileStatusFailed,
+			StatusInfo: &ocpp201.StatusInfo{ReasonCode: "InternalError"}}
+	}
+	cp.log.Info("network connection profile kept", "slot", r.ConfigurationSlot, "url", p.URL, "security_profile", p.SecurityProfile)
+	return &ocpp201.SetNetworkProfileResponse{Status: ocpp201.SetNetworkProfileStatusAccepted}
 }

@@ -221,6 +221,11 @@ func characteristics(k config.Key, v devicemodel.Variable) *ocpp201.VariableChar
 		c.DataType = ocpp201.DataMemberList
 	case config.KindPhaseRotation:
 		c.DataType = ocpp201.DataSequenceList
+	case config.KindList:
+		c.DataType, c.ValuesList = ocpp201.DataMemberList, strings.Join(k.Labels, ",")
+		if k.PrintedType == "SequenceList" {
+			c.DataType = ocpp201.DataSequenceList
+		}
 	}
 	if v.View != nil && k.Kind == config.KindRateUnits {
 		c.ValuesList = "A,W"
