@@ -364,3 +364,60 @@ func TestB09B10SetNetworkProfileAndMigrateToANewCSMS(t *testing.T) {
 	noViolations(t, a)
 	noViolations(t, b)
 }
+
+// TestD01D02TheLocalListOver201 runs the real binary as a 2.0.1 station
+// against the strict test CSMS: SendLocalList Full and Differential
+// (D01), GetLocalListVersion (D02), a list kept across a kill -9, and a
+// listed token authorized from the list (LocalPreAuthorize).
+func TestD01D02TheLocalListOver201(t *testing.T) {
+	t.Parallel()
+	const cp = "CS-D01"
+	s, url := newCSMS(t, csmstest.Options{Subprotocols: []string{csmstest.OCPP201}})
+	dir := t.TempDir()
+	configure(t, dir, "LocalAuthListEnabled=true", "LocalAuthorizeOffline=true", "LocalPreAuthorize=true")
+	p := startEVSE(t, runArgs(url, cp, dir, "--ocpp", "2.0.1")...)
+	waitCall(t, s, 0, cp, "BootNotification", 10*time.Second)
+
+	full := `{"versionNumber":3,"updateType":"Full","localAuthorizationList":[` +
+		`{"idToken":{"idToken":"LISTED","type":"ISO14443"},"idTokenInfo":{"status":"Accepted"}},` +
+		`{"idToken":{"idToken":"GONE","type":"eMAID"},"idTokenInfo":{"status":"Accepted"}}]}`
+	if a := mustCall(t, s, cp, "SendLocalList", full); a["status"] != "Accepted" {
+		t.Fatalf("SendLocalList Full: %v", a)
+	}
+	diff := `{"versionNumber":4,"updateType":"Differential","localAuthorizationList":[` +
+		`{"idToken":{"idToken":"GONE","type":"eMAID"}},` +
+		`{"idToken":{"idToken":"STOLEN","type":"ISO14443"},"idTokenInfo":{"status":"Blocked"}}]}`
+	if a := mustCall(t, s, cp, "SendLocalList", diff); a["status"] != "Accepted" {
+		t.Fatalf("SendLocalList Differential: %v", a)
+	}
+	if a := mustCall(t, s, cp, "SendLocalList", diff); a["status"] != "VersionMismatch" {
+		t.Errorf("the same Differential again: %v", a)
+	}
+
+	// Kept across a kill -9.
+	p.stop(syscall.SIGKILL)
+	mark := s.Records()[len(s.Records())-1].Seq
+	p = startEVSE(t, runArgs(url, cp, dir, "--ocpp", "2.0.1")...)
+	defer p.stop(os.Interrupt)
+	waitCall(t, s, mark+1, cp, "BootNotification", 10*time.Second)
+	if a := mustCall(t, s, cp, "GetLocalListVersion", `{}`); a["versionNumber"] != 4.0 {
+		t.Errorf("GetLocalListVersion after a restart: %v", a)
+	}
+
+	// C13 with LocalPreAuthorize: a listed token starts at once, without
+	// an Authorize.
+	base := p.apiURL(t) + "/api/v1"
+	mark = s.Records()[len(s.Records())-1].Seq
+	apiDo(t, "POST", base+"/connectors/1/plug", "")
+	apiDo(t, "POST", base+"/rfid", `{"idTag":"LISTED"}`)
+	started := waitCall(t, s, mark, cp, "TransactionEvent", 10*time.Second)
+	if !strings.Contains(string(started.Frame.Payload), `"idToken":"LISTED"`) {
+		t.Errorf("the listed token's transaction: %s", started.Frame.Payload)
+	}
+	for _, r := range s.Records() {
+		if r.Seq > mark && r.Frame.Action == "Authorize" {
+			t.Errorf("Authorize for a listed token: %s", r.Frame.Payload)
+		}
+	}
+	noViolations(t, s)
+}

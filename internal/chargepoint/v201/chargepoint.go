@@ -7,9 +7,9 @@
 //
 // # Caveats
 //
-// Each connector of the core is an EVSE of one connector. The core's
-// transactions start as 1.6's do (authorized and plugged in: TxStartPoint
-// and TxStopPoint are not settable yet), and the station names them
+// Each connector of the core is an EVSE of one connector. Transactions
+// start and end at TxStartPoint and TxStopPoint when the station speaks
+// 2.0.1 alone (as 1.6's otherwise), and the station names them
 // "EVSE-<local id>".
 package v201
 
