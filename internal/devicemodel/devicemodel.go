@@ -33,7 +33,8 @@ type Variable struct {
 	// Key is the catalogue key; "" for a variable that tells how the
 	// station works (Fixed), which no key changes.
 	Key string
-	// Fixed is the value of a variable without a key, read-only.
+	// Fixed is the value of a variable without a key: a boolean
+	// ("true", "false"), read-only.
 	Fixed string
 	// View, when set, is how the variable reads the key's value (a
 	// standard boolean over a key with more values); writing goes
@@ -60,20 +61,34 @@ var standard = []Variable{
 	// Its Ensto mode ImmediatelyWhenPlugged, which the boolean cannot say.
 	{Component: Ensto, Name: "AllowOfflineTxForUnknownId", Key: "AllowOfflineTxForUnknownId"},
 	{Component: "AuthCacheCtrlr", Name: "Enabled", Key: "AuthorizationCacheEnabled"},
+	{Component: "AuthCacheCtrlr", Name: "Available", Fixed: "true"},
 	{Component: "LocalAuthListCtrlr", Name: "Enabled", Key: "LocalAuthListEnabled"},
+	// The core consults the local list whatever the protocol; only its
+	// management (SendLocalList) is not over 2.0.1 yet.
+	{Component: "LocalAuthListCtrlr", Name: "Available", Fixed: "true"},
 	{Component: "LocalAuthListCtrlr", Name: "ItemsPerMessage", Key: "SendLocalListMaxLength"},
 	{Component: "TxCtrlr", Name: "EVConnectionTimeOut", Key: "ConnectionTimeOut"},
 	{Component: "TxCtrlr", Name: "StopTxOnEVSideDisconnect", Key: "StopTransactionOnEVSideDisconnect"},
 	{Component: "TxCtrlr", Name: "StopTxOnInvalidId", Key: "StopTransactionOnInvalidId"},
 	{Component: "TxCtrlr", Name: "TxStartPoint", Key: "TxStartPoint"},
 	{Component: "TxCtrlr", Name: "TxStopPoint", Key: "TxStopPoint"},
+	{Component: "SampledDataCtrlr", Name: "Available", Fixed: "true"},
+	{Component: "SampledDataCtrlr", Name: "Enabled", Fixed: "true"},
 	{Component: "SampledDataCtrlr", Name: "TxUpdatedInterval", Key: "MeterValueSampleInterval"},
 	{Component: "SampledDataCtrlr", Name: "TxUpdatedMeasurands", Key: "MeterValuesSampledData"},
 	{Component: "SampledDataCtrlr", Name: "TxEndedMeasurands", Key: "StopTxnSampledData"},
+	{Component: "AlignedDataCtrlr", Name: "Available", Fixed: "true"},
+	{Component: "AlignedDataCtrlr", Name: "Enabled", Fixed: "true"},
 	{Component: "AlignedDataCtrlr", Name: "Interval", Key: "ClockAlignedDataInterval"},
 	{Component: "AlignedDataCtrlr", Name: "Measurands", Key: "MeterValuesAlignedData"},
 	{Component: "AlignedDataCtrlr", Name: "TxEndedMeasurands", Key: "StopTxnAlignedData"},
+	// Reservations and charging profiles are not over 2.0.1 yet (issue
+	// 16): a 2.0.1 CSMS cannot use them.
+	{Component: "ReservationCtrlr", Name: "Available", Fixed: "false"},
+	{Component: "ReservationCtrlr", Name: "Enabled", Fixed: "false"},
 	{Component: "ReservationCtrlr", Name: "NonEvseSpecific", Key: "ReserveConnectorZeroSupported"},
+	{Component: "SmartChargingCtrlr", Name: "Available", Fixed: "false"},
+	{Component: "SmartChargingCtrlr", Name: "Enabled", Fixed: "false"},
 	{Component: "SmartChargingCtrlr", Name: "ProfileStackLevel", Key: "ChargeProfileMaxStackLevel"},
 	{Component: "SmartChargingCtrlr", Name: "PeriodsPerSchedule", Key: "ChargingScheduleMaxPeriods"},
 	{Component: "SmartChargingCtrlr", Name: "Phases3to1", Key: "ConnectorSwitch3to1PhaseSupported"},

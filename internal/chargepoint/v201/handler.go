@@ -38,7 +38,7 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 	case *ocpp201.GetVariablesRequest:
 		resp, err = cp.getVariables(ctx, r)
 	case *ocpp201.SetVariablesRequest:
-		resp, err = cp.setVariables(r)
+		resp, err = cp.setVariables(ctx, r)
 	case *ocpp201.GetBaseReportRequest:
 		resp = cp.getBaseReport(ctx, r)
 	case *ocpp201.GetReportRequest:
@@ -95,7 +95,10 @@ func (cp *ChargePoint) itemsPerMessage() int {
 }
 
 // getVariables answers GetVariables from the settings, through the
-// device model: only the Actual attribute, of station-wide components.
+// device model, and from the station's state for the physical
+// components: the attribute asked for (Actual when none is), or
+// NotSupportedAttributeType for one the variable has not (the device
+// model's variables have Actual only).
 func (cp *ChargePoint) getVariables(ctx context.Context, r *ocpp201.GetVariablesRequest) (*ocpp201.GetVariablesResponse, error) {
 	if n, most := len(r.GetVariableData), cp.itemsPerMessage(); n > most {
 		return nil, rpc.Errorf(rpc.OccurrenceConstraintViolation, "%d variables asked, ItemsPerMessage is %d", n, most)
@@ -112,15 +115,15 @@ func (cp *ChargePoint) getVariables(ctx context.Context, r *ocpp201.GetVariables
 				}
 			}
 			lv, ok, known := findLive(live, d.Component, d.Variable.Name)
+			value, has := lv.attr(d.AttributeType)
 			switch {
 			case !known:
 				res.AttributeStatus = ocpp201.GetVariableStatusUnknownComponent
 			case !ok || d.Variable.Instance != "":
 				res.AttributeStatus = ocpp201.GetVariableStatusUnknownVariable
-			case d.AttributeType != "" && d.AttributeType != ocpp201.AttributeActual:
+			case !has:
 				res.AttributeStatus = ocpp201.GetVariableStatusNotSupportedAttributeType
 			default:
-				value := lv.value
 				res.AttributeStatus, res.AttributeValue = ocpp201.GetVariableStatusAccepted, &value
 			}
 			resp.GetVariableResult = append(resp.GetVariableResult, res)
@@ -167,16 +170,22 @@ func (cp *ChargePoint) find(c ocpp201.Component, v ocpp201.Variable) (variable d
 // setVariables answers SetVariables: each value is set as the CSMS's
 // (ActorOCPP), with the key's checks; RebootRequired for a key that
 // applies at the next boot.
-func (cp *ChargePoint) setVariables(r *ocpp201.SetVariablesRequest) (*ocpp201.SetVariablesResponse, error) {
+func (cp *ChargePoint) setVariables(ctx context.Context, r *ocpp201.SetVariablesRequest) (*ocpp201.SetVariablesResponse, error) {
 	if n, most := len(r.SetVariableData), cp.itemsPerMessage(); n > most {
 		return nil, rpc.Errorf(rpc.OccurrenceConstraintViolation, "%d variables to set, ItemsPerMessage is %d", n, most)
 	}
 	resp := &ocpp201.SetVariablesResponse{}
+	var live []liveVariable
 	for _, d := range r.SetVariableData {
 		res := ocpp201.SetVariableResult{AttributeType: d.AttributeType, Component: d.Component, Variable: d.Variable}
 		if physical(d.Component) {
-			// The physical components' variables are read-only.
-			res.AttributeStatus, res.AttributeStatusInfo = ocpp201.SetVariableStatusRejected, &ocpp201.StatusInfo{ReasonCode: "ReadOnly"}
+			if live == nil {
+				var err error
+				if live, err = cp.liveVariables(ctx); err != nil {
+					return nil, err
+				}
+			}
+			res.AttributeStatus, res.AttributeStatusInfo = setLive(live, d)
 			resp.SetVariableResult = append(resp.SetVariableResult, res)
 			continue
 		}
@@ -194,6 +203,23 @@ func (cp *ChargePoint) setVariables(r *ocpp201.SetVariablesRequest) (*ocpp201.Se
 		resp.SetVariableResult = append(resp.SetVariableResult, res)
 	}
 	return resp, nil
+}
+
+// setLive answers a SetVariables of a physical component's variable,
+// which is read-only: Rejected, once the component, the variable and the
+// attribute are known.
+func setLive(live []liveVariable, d ocpp201.SetVariableData) (ocpp201.SetVariableStatus, *ocpp201.StatusInfo) {
+	lv, ok, known := findLive(live, d.Component, d.Variable.Name)
+	_, has := lv.attr(d.AttributeType)
+	switch {
+	case !known:
+		return ocpp201.SetVariableStatusUnknownComponent, nil
+	case !ok || d.Variable.Instance != "":
+		return ocpp201.SetVariableStatusUnknownVariable, nil
+	case !has:
+		return ocpp201.SetVariableStatusNotSupportedAttributeType, nil
+	}
+	return ocpp201.SetVariableStatusRejected, &ocpp201.StatusInfo{ReasonCode: "ReadOnly"}
 }
 
 // set sets one variable's key.

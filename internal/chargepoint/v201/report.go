@@ -3,6 +3,7 @@ package v201
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,30 +17,22 @@ import (
 const reportItems = 20
 
 // getBaseReport answers GetBaseReport: the full inventory (every
-// variable) or the configuration inventory (those the CSMS may write),
-// sent after the answer with NotifyReport in parts. The summary
-// inventory (availability and problems of the components) is not
-// modelled: NotSupported.
+// variable), the configuration inventory (those the CSMS may write) or
+// the summary inventory (the components' availability and problems),
+// sent after the answer with NotifyReport in parts.
 func (cp *ChargePoint) getBaseReport(ctx context.Context, r *ocpp201.GetBaseReportRequest) *ocpp201.GetBaseReportResponse {
 	var data []ocpp201.ReportData
 	switch r.ReportBase {
 	case ocpp201.ReportBaseFullInventory:
-		for _, v := range cp.model.Variables() {
-			data = append(data, cp.reportData(v))
-		}
-		live, err := cp.liveVariables(ctx)
-		if err != nil {
-			cp.log.Warn("GetBaseReport: the physical components' state", "err", err)
-		}
-		for _, v := range live {
-			data = append(data, liveReportData(v))
-		}
+		data = cp.inventory(ctx)
 	case ocpp201.ReportBaseConfigurationInventory:
 		for _, v := range cp.model.Variables() {
 			if cp.mutability(v) != ocpp201.MutabilityReadOnly {
 				data = append(data, cp.reportData(v))
 			}
 		}
+	case ocpp201.ReportBaseSummaryInventory:
+		data = summary(cp.inventory(ctx))
 	default:
 		return &ocpp201.GetBaseReportResponse{Status: ocpp201.GenericDeviceModelStatusNotSupported}
 	}
@@ -51,28 +44,10 @@ func (cp *ChargePoint) getBaseReport(ctx context.Context, r *ocpp201.GetBaseRepo
 }
 
 // getReport answers GetReport: the variables of the components (and
-// variables) asked for, EmptyResultSet when none is known. Component
-// criteria (Active, Available, Enabled, Problem) are not modelled:
-// NotSupported.
+// variables) asked for, of the components that meet one of the criteria;
+// EmptyResultSet when there are none.
 func (cp *ChargePoint) getReport(ctx context.Context, r *ocpp201.GetReportRequest) *ocpp201.GetReportResponse {
-	if len(r.ComponentCriteria) > 0 {
-		return &ocpp201.GetReportResponse{Status: ocpp201.GenericDeviceModelStatusNotSupported}
-	}
-	var data []ocpp201.ReportData
-	for _, v := range cp.model.Variables() {
-		if len(r.ComponentVariable) == 0 || asked(r.ComponentVariable, v) {
-			data = append(data, cp.reportData(v))
-		}
-	}
-	live, err := cp.liveVariables(ctx)
-	if err != nil {
-		cp.log.Warn("GetReport: the physical components' state", "err", err)
-	}
-	for _, v := range live {
-		if len(r.ComponentVariable) == 0 || askedLive(r.ComponentVariable, v) {
-			data = append(data, liveReportData(v))
-		}
-	}
+	data := customReport(cp.inventory(ctx), r.ComponentVariable, r.ComponentCriteria)
 	if len(data) == 0 {
 		return &ocpp201.GetReportResponse{Status: ocpp201.GenericDeviceModelStatusEmptyResultSet}
 	}
@@ -83,30 +58,117 @@ func (cp *ChargePoint) getReport(ctx context.Context, r *ocpp201.GetReportReques
 	return &ocpp201.GetReportResponse{Status: ocpp201.GenericDeviceModelStatusAccepted}
 }
 
-// askedLive reports whether one of the component-variables names a
-// physical component's variable: the component (of any EVSE when none is
-// given), and the variable when one is given.
-func askedLive(cvs []ocpp201.ComponentVariable, v liveVariable) bool {
-	for _, cv := range cvs {
-		c := cv.Component
-		if c.Name != v.component.Name || c.Instance != "" || c.Evse != nil && !sameComponent(v.component, c) {
-			continue
-		}
-		if cv.Variable == nil || cv.Variable.Name == v.variable && cv.Variable.Instance == "" {
-			return true
-		}
+// inventory is every variable as a report tells it: the device model's,
+// then the physical components' (left out, with a warning, when the
+// station's state cannot be read).
+func (cp *ChargePoint) inventory(ctx context.Context) []ocpp201.ReportData {
+	var data []ocpp201.ReportData
+	for _, v := range cp.model.Variables() {
+		data = append(data, cp.reportData(v))
 	}
-	return false
+	live, err := cp.liveVariables(ctx)
+	if err != nil {
+		cp.log.Warn("report without the physical components", "err", err)
+	}
+	for _, v := range live {
+		data = append(data, liveReportData(v))
+	}
+	return data
 }
 
-// asked reports whether one of the component-variables names v: its
-// component (station-wide), and its variable when one is given.
-func asked(cvs []ocpp201.ComponentVariable, v devicemodel.Variable) bool {
-	for _, cv := range cvs {
-		if cv.Component.Name != v.Component || cv.Component.Evse != nil || cv.Component.Instance != "" {
+// customReport is GetReport's selection from the inventory (B08): the
+// variables the component-variables name (all without any), of the
+// components that meet one of the criteria (devicemodel.MeetsCriteria,
+// every component without any).
+func customReport(inventory []ocpp201.ReportData, cvs []ocpp201.ComponentVariable, criteria []ocpp201.ComponentCriterion) []ocpp201.ReportData {
+	var names []string
+	for _, c := range criteria {
+		names = append(names, string(c))
+	}
+	// The Actual values of each component's variables, by name.
+	actual := map[string]map[string]string{}
+	for _, d := range inventory {
+		if d.Variable.Instance != "" {
 			continue
 		}
-		if cv.Variable == nil || cv.Variable.Name == v.Name && (cv.Variable.Instance == "" || cv.Variable.Instance == v.Instance) {
+		k := componentKey(d.Component)
+		if actual[k] == nil {
+			actual[k] = map[string]string{}
+		}
+		actual[k][d.Variable.Name] = actualValue(d)
+	}
+	var out []ocpp201.ReportData
+	for _, d := range inventory {
+		if (len(cvs) == 0 || asked(cvs, d)) && devicemodel.MeetsCriteria(actual[componentKey(d.Component)], names) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// summaryVariables are the variables that tell a problem, reported by the
+// summary inventory when true.
+var summaryVariables = map[string]bool{"Problem": true, "Tripped": true, "Overload": true, "Fallback": true}
+
+// summary is the summary inventory out of the full one (B07.FR.09, 2.0.1's
+// ReportBaseEnumType): the AvailabilityState of the station and of each
+// EVSE, a connector's when it differs from its EVSE's, and every Problem,
+// Tripped, Overload or Fallback variable that is true.
+func summary(inventory []ocpp201.ReportData) []ocpp201.ReportData {
+	evseState := map[int]string{}
+	for _, d := range inventory {
+		if d.Component.Name == "EVSE" && d.Component.Evse != nil && d.Variable.Name == "AvailabilityState" {
+			evseState[d.Component.Evse.Id] = actualValue(d)
+		}
+	}
+	var out []ocpp201.ReportData
+	for _, d := range inventory {
+		c, name := d.Component, d.Variable.Name
+		switch {
+		case name == "AvailabilityState" && (c.Name == "ChargingStation" || c.Name == "EVSE"),
+			name == "AvailabilityState" && c.Name == "Connector" && c.Evse != nil && actualValue(d) != evseState[c.Evse.Id],
+			summaryVariables[name] && actualValue(d) == "true":
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// componentKey names a component: its name, instance, EVSE and connector.
+func componentKey(c ocpp201.Component) string {
+	k := c.Name + "/" + c.Instance
+	if c.Evse != nil {
+		k += "/" + strconv.Itoa(c.Evse.Id)
+		if c.Evse.ConnectorId != nil {
+			k += "/" + strconv.Itoa(*c.Evse.ConnectorId)
+		}
+	}
+	return k
+}
+
+// actualValue is the value of a reported variable's Actual attribute, ""
+// when it has none (or it is write-only).
+func actualValue(d ocpp201.ReportData) string {
+	for _, a := range d.VariableAttribute {
+		if (a.Type == "" || a.Type == ocpp201.AttributeActual) && a.Value != nil {
+			return *a.Value
+		}
+	}
+	return ""
+}
+
+// asked reports whether one of the component-variables names a reported
+// variable: its component (of any EVSE when none is given, of any
+// instance when none is), and its variable when one is given (of any
+// instance when none is, B08.FR.21).
+func asked(cvs []ocpp201.ComponentVariable, d ocpp201.ReportData) bool {
+	for _, cv := range cvs {
+		c := cv.Component
+		if c.Name != d.Component.Name || c.Instance != "" && c.Instance != d.Component.Instance ||
+			c.Evse != nil && !sameComponent(d.Component, c) {
+			continue
+		}
+		if cv.Variable == nil || cv.Variable.Name == d.Variable.Name && (cv.Variable.Instance == "" || cv.Variable.Instance == d.Variable.Instance) {
 			return true
 		}
 	}
@@ -179,9 +241,8 @@ func (cp *ChargePoint) reportData(v devicemodel.Variable) ocpp201.ReportData {
 		fixed, constant := v.Fixed, true
 		attr.Value, attr.Constant = &fixed, &constant
 		return ocpp201.ReportData{Component: ocpp201.Component{Name: v.Component}, Variable: ocpp201.Variable{Name: v.Name, Instance: v.Instance},
-			VariableAttribute: []ocpp201.VariableAttribute{attr},
-			VariableCharacteristics: &ocpp201.VariableCharacteristics{DataType: ocpp201.DataMemberList,
-				ValuesList: "ParkingBayOccupancy,EVConnected,Authorized,DataSigned,PowerPathClosed,EnergyTransfer"}}
+			VariableAttribute:       []ocpp201.VariableAttribute{attr},
+			VariableCharacteristics: &ocpp201.VariableCharacteristics{DataType: ocpp201.DataBoolean}}
 	}
 	if attr.Mutability != ocpp201.MutabilityWriteOnly {
 		if value, err := cp.opts.Settings.Get(v.Key); err == nil {
@@ -217,18 +278,23 @@ func characteristics(k config.Key, v devicemodel.Variable) *ocpp201.VariableChar
 		} else {
 			c.DataType, c.ValuesList = ocpp201.DataOptionList, "false,true,ImmediatelyWhenPlugged"
 		}
-	case config.KindMeasurands, config.KindProfiles, config.KindRateUnits:
-		c.DataType = ocpp201.DataMemberList
-	case config.KindPhaseRotation:
-		c.DataType = ocpp201.DataSequenceList
+	case config.KindMeasurands:
+		c.DataType, c.ValuesList = ocpp201.DataMemberList, strings.Join(config.Measurands, ",")
+	case config.KindProfiles:
+		c.DataType, c.ValuesList = ocpp201.DataMemberList, strings.Join(config.Profiles, ",")
+	case config.KindRateUnits:
+		c.DataType, c.ValuesList = ocpp201.DataMemberList, "Current"
+		if v.View != nil {
+			c.ValuesList = "A" // 1.6's Current as 2.0.1 reads it
+		}
 	case config.KindList:
 		c.DataType, c.ValuesList = ocpp201.DataMemberList, strings.Join(k.Labels, ",")
 		if k.PrintedType == "SequenceList" {
 			c.DataType = ocpp201.DataSequenceList
 		}
-	}
-	if v.View != nil && k.Kind == config.KindRateUnits {
-		c.ValuesList = "A,W"
+	case config.KindPhaseRotation:
+		// "<connector>.<rotation>" items: a string, as no values list can
+		// name them all (2.0.1 wants one for a SequenceList).
 	}
 	if len(c.ValuesList) > 1000 {
 		c.ValuesList = c.ValuesList[:strings.LastIndex(c.ValuesList[:1000], ",")]

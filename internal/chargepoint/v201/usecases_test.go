@@ -51,25 +51,7 @@ func TestB07GetBaseReportAndB08GetReport(t *testing.T) {
 		r := startRig(t, csms, nil, &kv.Mem{})
 		defer r.stop()
 		synctest.Wait()
-		report := func(requestID int) []ocpp201.ReportData {
-			t.Helper()
-			var out []ocpp201.ReportData
-			var parts []ocpp201.NotifyReportRequest
-			for _, c := range csms.sent("NotifyReport") {
-				n := decode[ocpp201.NotifyReportRequest](t, c)
-				if n.RequestId == requestID {
-					parts = append(parts, n)
-				}
-			}
-			for i, p := range parts {
-				last := i == len(parts)-1
-				if p.SeqNo != i || (p.Tbc != nil && *p.Tbc) == last {
-					t.Errorf("request %d part %d: seqNo %d tbc %v", requestID, i, p.SeqNo, p.Tbc)
-				}
-				out = append(out, p.ReportData...)
-			}
-			return out
-		}
+		report := func(requestID int) []ocpp201.ReportData { return reportOf(t, csms, requestID) }
 		if a := mustCall(t, r.cp, "GetBaseReport", `{"requestId":1,"reportBase":"FullInventory"}`); status(a) != "Accepted" {
 			t.Fatalf("GetBaseReport: %v", a)
 		}
@@ -110,9 +92,6 @@ func TestB07GetBaseReportAndB08GetReport(t *testing.T) {
 				t.Errorf("%s.%s is read-only, in the configuration inventory", d.Component.Name, d.Variable.Name)
 			}
 		}
-		if a := mustCall(t, r.cp, "GetBaseReport", `{"requestId":3,"reportBase":"SummaryInventory"}`); status(a) != "NotSupported" {
-			t.Errorf("SummaryInventory: %v", a)
-		}
 		mustCall(t, r.cp, "GetReport", `{"requestId":4,"componentVariable":[{"component":{"name":"TxCtrlr"}},{"component":{"name":"AuthCtrlr"},"variable":{"name":"LocalPreAuthorize"}}]}`)
 		time.Sleep(time.Second)
 		var names []string
@@ -126,6 +105,29 @@ func TestB07GetBaseReportAndB08GetReport(t *testing.T) {
 			t.Errorf("GetReport of an unknown component: %v", a)
 		}
 	})
+}
+
+// reportOf is the report of a request the station sent in NotifyReport
+// parts, checking that they come with seqNo from 0 and tbc on all but
+// the last.
+func reportOf(t *testing.T, csms *fakeCSMS, requestID int) []ocpp201.ReportData {
+	t.Helper()
+	var out []ocpp201.ReportData
+	var parts []ocpp201.NotifyReportRequest
+	for _, c := range csms.sent("NotifyReport") {
+		n := decode[ocpp201.NotifyReportRequest](t, c)
+		if n.RequestId == requestID {
+			parts = append(parts, n)
+		}
+	}
+	for i, p := range parts {
+		last := i == len(parts)-1
+		if p.SeqNo != i || (p.Tbc != nil && *p.Tbc) == last {
+			t.Errorf("request %d part %d: seqNo %d tbc %v", requestID, i, p.SeqNo, p.Tbc)
+		}
+		out = append(out, p.ReportData...)
+	}
+	return out
 }
 
 // B05: a key that applies at the next boot is RebootRequired; more
@@ -544,6 +546,205 @@ func TestB03ARejectedStationSendsOnlyBootNotification(t *testing.T) {
 		}
 		if _, err := r.cp.HandleCall(context.Background(), "GetVariables", json.RawMessage(`{"getVariableData":[{"component":{"name":"OCPPCommCtrlr"},"variable":{"name":"HeartbeatInterval"}}]}`)); !errors.Is(err, rpc.ErrNoAnswer) {
 			t.Errorf("a CALL while rejected: %v, want no answer", err)
+		}
+	})
+}
+
+// describe names reported variables as "Component[evse.connector].Variable=Actual".
+func describe(data []ocpp201.ReportData) []string {
+	var out []string
+	for _, d := range data {
+		c := d.Component.Name
+		if e := d.Component.Evse; e != nil {
+			c += fmt.Sprintf("[%d", e.Id)
+			if e.ConnectorId != nil {
+				c += fmt.Sprintf(".%d", *e.ConnectorId)
+			}
+			c += "]"
+		}
+		out = append(out, c+"."+d.Variable.Name+"="+actualValue(d))
+	}
+	return out
+}
+
+// B07: the summary inventory is the availability of the station and of
+// each EVSE, and the components' problems: EVSE 2's fault, not the
+// configuration; a connector's state only where it differs from its
+// EVSE's (never, one connector each).
+func TestB07SummaryInventory(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS(t)
+		r := startRig(t, csms, map[string]string{"NumberOfConnectors": "2"}, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		r.board.Plug(1, sim.EV{})
+		r.board.SetFault(2, "GroundFailure")
+		time.Sleep(5 * time.Second)
+		if a := mustCall(t, r.cp, "GetBaseReport", `{"requestId":7,"reportBase":"SummaryInventory"}`); status(a) != "Accepted" {
+			t.Fatalf("GetBaseReport SummaryInventory: %v", a)
+		}
+		time.Sleep(time.Second)
+		got := strings.Join(describe(reportOf(t, csms, 7)), " ")
+		want := "ChargingStation.AvailabilityState=Available EVSE[1].AvailabilityState=Occupied " +
+			"EVSE[2].AvailabilityState=Faulted EVSE[2].Problem=true Connector[2.1].Problem=true"
+		if got != want {
+			t.Errorf("the summary inventory:\n got %s\nwant %s", got, want)
+		}
+	})
+}
+
+// B08: GetReport's component criteria. A component meets Active,
+// Available or Enabled when it has that variable true or has it not,
+// Problem only when its Problem is true; criteria combine with OR, and
+// with the component-variables asked for; nothing that meets them is
+// EmptyResultSet, and no NotifyReport follows.
+func TestB08GetReportWithComponentCriteria(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS(t)
+		r := startRig(t, csms, map[string]string{"NumberOfConnectors": "2", "AuthorizationCacheEnabled": "false"}, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		time.Sleep(time.Second)
+		id := 10
+		report := func(req string) (string, []string) {
+			t.Helper()
+			id++
+			a := mustCall(t, r.cp, "GetReport", fmt.Sprintf(`{"requestId":%d,%s}`, id, req))
+			time.Sleep(time.Second)
+			return status(a), describe(reportOf(t, csms, id))
+		}
+		components := func(vars []string) string {
+			seen := map[string]bool{}
+			var out []string
+			for _, v := range vars {
+				v, _, _ = strings.Cut(v, "=")
+				c := v[:strings.LastIndex(v, ".")]
+				if !seen[c] {
+					seen[c] = true
+					out = append(out, c)
+				}
+			}
+			return strings.Join(out, " ")
+		}
+
+		// Enabled: the cache is off, TxCtrlr has no Enabled, the local list's is false.
+		st, vars := report(`"componentCriteria":["Enabled"],"componentVariable":[{"component":{"name":"AuthCacheCtrlr"}},{"component":{"name":"TxCtrlr"}},{"component":{"name":"LocalAuthListCtrlr"}},{"component":{"name":"SampledDataCtrlr"}}]`)
+		if got := components(vars); st != "Accepted" || got != "TxCtrlr SampledDataCtrlr" {
+			t.Errorf("Enabled of four controllers: %s %s, want TxCtrlr SampledDataCtrlr", st, got)
+		}
+		// Available: reservations and smart charging are not over 2.0.1.
+		_, vars = report(`"componentCriteria":["Available"]`)
+		all := components(vars)
+		for _, c := range []string{"OCPPCommCtrlr", "AuthCacheCtrlr", "ChargingStation", "EVSE[1]", "EVSE[2]", "Connector[2.1]", "DLMCtrlr"} {
+			if !strings.Contains(" "+all+" ", " "+c+" ") {
+				t.Errorf("Available left %s out: %s", c, all)
+			}
+		}
+		if strings.Contains(all, "ReservationCtrlr") || strings.Contains(all, "SmartChargingCtrlr") {
+			t.Errorf("Available reported a component not available: %s", all)
+		}
+		// Problem: none yet.
+		if st, vars := report(`"componentCriteria":["Problem"]`); st != "EmptyResultSet" || len(vars) != 0 {
+			t.Errorf("Problem without a fault: %s %v", st, vars)
+		}
+		// TC_B_18: with a component-variable, Available then Problem.
+		if st, vars := report(`"componentCriteria":["Available"],"componentVariable":[{"component":{"name":"EVSE","evse":{"id":1}},"variable":{"name":"AvailabilityState"}}]`); st != "Accepted" || strings.Join(vars, " ") != "EVSE[1].AvailabilityState=Available" {
+			t.Errorf("Available, EVSE 1 AvailabilityState: %s %v", st, vars)
+		}
+		if st, _ := report(`"componentCriteria":["Problem"],"componentVariable":[{"component":{"name":"EVSE","evse":{"id":1}},"variable":{"name":"AvailabilityState"}}]`); st != "EmptyResultSet" {
+			t.Errorf("Problem, EVSE 1 AvailabilityState: %s", st)
+		}
+		// A fault on EVSE 2: its EVSE and connector, all their variables.
+		r.board.SetFault(2, "GroundFailure")
+		time.Sleep(5 * time.Second)
+		st, vars = report(`"componentCriteria":["Problem","Active"],"componentVariable":[{"component":{"name":"EVSE"}},{"component":{"name":"Connector"},"variable":{"name":"Problem"}}]`)
+		if got := strings.Join(vars, " "); st != "Accepted" || len(vars) != 12 || !strings.HasPrefix(got, "EVSE[1].AvailabilityState=Available") ||
+			!strings.Contains(got, " EVSE[2].AvailabilityState=Faulted") || !strings.Contains(got, " Connector[1.1].Problem=false") ||
+			!strings.HasSuffix(got, " Connector[2.1].Problem=true") {
+			t.Errorf("Problem or Active: %s %s", st, got)
+		}
+		st, vars = report(`"componentCriteria":["Problem"]`)
+		if got := components(vars); st != "Accepted" || got != "EVSE[2] Connector[2.1]" {
+			t.Errorf("Problem after the fault: %s %s, want EVSE[2] Connector[2.1]", st, got)
+		}
+	})
+}
+
+// B05 and B06: the attributes a variable has. EVSE.Power has Actual and
+// MaxSet (the model's 32 A on 3 phases at 230 V), other variables Actual
+// only: another attribute is NotSupportedAttributeType, for GetVariables
+// and SetVariables alike, after the unknown component and variable; the
+// report lists every attribute and the MaxSet as maxLimit.
+func TestB06GetVariablesAttributeTypes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		csms := newFakeCSMS(t)
+		r := startRig(t, csms, map[string]string{"GetConfigurationMaxKeys": "10"}, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		results := func(action, payload, list string) string {
+			t.Helper()
+			var got []string
+			for _, x := range mustCall(t, r.cp, action, payload)[list].([]any) {
+				res := x.(map[string]any)
+				s := fmt.Sprint(res["attributeStatus"])
+				if v, ok := res["attributeValue"]; ok {
+					s += ":" + fmt.Sprint(v)
+				}
+				got = append(got, s)
+			}
+			return strings.Join(got, " ")
+		}
+		got := results("GetVariables", `{"getVariableData":[
+			{"component":{"name":"EVSE","evse":{"id":1}},"variable":{"name":"Power"},"attributeType":"MaxSet"},
+			{"component":{"name":"EVSE","evse":{"id":1}},"variable":{"name":"Power"}},
+			{"component":{"name":"EVSE","evse":{"id":1}},"variable":{"name":"Power"},"attributeType":"Target"},
+			{"component":{"name":"ChargingStation"},"variable":{"name":"Power"},"attributeType":"MaxSet"},
+			{"component":{"name":"Connector","evse":{"id":1}},"variable":{"name":"ConnectorType"},"attributeType":"Actual"},
+			{"component":{"name":"Connector","evse":{"id":1}},"variable":{"name":"AvailabilityState"},"attributeType":"MinSet"},
+			{"component":{"name":"OCPPCommCtrlr"},"variable":{"name":"HeartbeatInterval"},"attributeType":"MaxSet"},
+			{"component":{"name":"SampledDataCtrlr"},"variable":{"name":"Enabled"}},
+			{"component":{"name":"EVSE","evse":{"id":9}},"variable":{"name":"Power"},"attributeType":"MaxSet"},
+			{"component":{"name":"EVSE","evse":{"id":1}},"variable":{"name":"Coffee"},"attributeType":"MaxSet"}]}`, "getVariableResult")
+		want := "Accepted:22080 Accepted:0 NotSupportedAttributeType Accepted:22080 Accepted:cType2 NotSupportedAttributeType " +
+			"NotSupportedAttributeType Accepted:true UnknownComponent UnknownVariable"
+		if got != want {
+			t.Errorf("GetVariables:\n got %s\nwant %s", got, want)
+		}
+		got = results("SetVariables", `{"setVariableData":[
+			{"component":{"name":"EVSE","evse":{"id":1}},"variable":{"name":"Power"},"attributeType":"MaxSet","attributeValue":"7000"},
+			{"component":{"name":"EVSE","evse":{"id":1}},"variable":{"name":"Power"},"attributeType":"Target","attributeValue":"7000"},
+			{"component":{"name":"EVSE","evse":{"id":9}},"variable":{"name":"Power"},"attributeValue":"7000"},
+			{"component":{"name":"EVSE","evse":{"id":1}},"variable":{"name":"Coffee"},"attributeValue":"1"},
+			{"component":{"name":"OCPPCommCtrlr"},"variable":{"name":"HeartbeatInterval"},"attributeType":"MaxSet","attributeValue":"60"},
+			{"component":{"name":"SampledDataCtrlr"},"variable":{"name":"Enabled"},"attributeValue":"false"}]}`, "setVariableResult")
+		want = "Rejected NotSupportedAttributeType UnknownComponent UnknownVariable NotSupportedAttributeType Rejected"
+		if got != want {
+			t.Errorf("SetVariables:\n got %s\nwant %s", got, want)
+		}
+		if v, _ := r.settings.Get("HeartbeatInterval"); v.Value != "240" {
+			t.Errorf("HeartbeatInterval is %s after a refused MaxSet", v.Value)
+		}
+
+		mustCall(t, r.cp, "GetReport", `{"requestId":1,"componentVariable":[{"component":{"name":"EVSE","evse":{"id":1}},"variable":{"name":"Power"}},{"component":{"name":"TxCtrlr"},"variable":{"name":"TxStartPoint"}}]}`)
+		time.Sleep(time.Second)
+		data := reportOf(t, csms, 1)
+		if len(data) != 2 {
+			t.Fatalf("the report: %v", describe(data))
+		}
+		power, start := data[1], data[0]
+		if power.Component.Name != "EVSE" {
+			power, start = start, power
+		}
+		var attrs []string
+		for _, a := range power.VariableAttribute {
+			attrs = append(attrs, fmt.Sprint(a.Type, "=", *a.Value, " ", a.Mutability))
+		}
+		if c := power.VariableCharacteristics; strings.Join(attrs, ", ") != "Actual=0 ReadOnly, MaxSet=22080 ReadOnly" ||
+			c.DataType != ocpp201.DataDecimal || c.Unit != "W" || c.MaxLimit == nil || *c.MaxLimit != 22080 {
+			t.Errorf("EVSE 1 Power reported as %v, %+v", attrs, power.VariableCharacteristics)
+		}
+		if c := start.VariableCharacteristics; c.DataType != ocpp201.DataMemberList || c.ValuesList != "EVConnected,Authorized,PowerPathClosed" {
+			t.Errorf("TxStartPoint's characteristics: %+v", c)
 		}
 	})
 }
