@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"strings"
@@ -418,6 +419,41 @@ func TestD01D02TheLocalListOver201(t *testing.T) {
 		if r.Seq > mark && r.Frame.Action == "Authorize" {
 			t.Errorf("Authorize for a listed token: %s", r.Frame.Payload)
 		}
+	}
+	noViolations(t, s)
+}
+
+// TestH01H02H04ReservationsOver201 runs the real binary as a 2.0.1
+// station: ReserveNow (H01), CancelReservation (H02), and a reservation
+// left to expire told with ReservationStatusUpdate (H04).
+func TestH01H02H04ReservationsOver201(t *testing.T) {
+	t.Parallel()
+	const cp = "CS-H01"
+	s, url := newCSMS(t, csmstest.Options{Subprotocols: []string{csmstest.OCPP201}})
+	p := startEVSE(t, runArgs(url, cp, t.TempDir(), "--ocpp", "2.0.1")...)
+	defer p.stop(os.Interrupt)
+	waitCall(t, s, 0, cp, "BootNotification", 10*time.Second)
+	reserve := func(id int, in time.Duration) any {
+		req := fmt.Sprintf(`{"id":%d,"expiryDateTime":%q,"idToken":{"idToken":"RES-%d","type":"ISO14443"},"evseId":1}`,
+			id, time.Now().Add(in).UTC().Format(time.RFC3339), id)
+		return mustCall(t, s, cp, "ReserveNow", req)["status"]
+	}
+	if st := reserve(1, time.Hour); st != "Accepted" {
+		t.Fatalf("ReserveNow: %v", st)
+	}
+	if st := reserve(2, time.Hour); st != "Occupied" {
+		t.Errorf("a second reservation of EVSE 1: %v", st)
+	}
+	if a := mustCall(t, s, cp, "CancelReservation", `{"reservationId":1}`); a["status"] != "Accepted" {
+		t.Errorf("CancelReservation: %v", a)
+	}
+	mark := s.Records()[len(s.Records())-1].Seq
+	if st := reserve(3, 2*time.Second); st != "Accepted" {
+		t.Fatalf("ReserveNow for 2 s: %v", st)
+	}
+	expired := waitCall(t, s, mark, cp, "ReservationStatusUpdate", 10*time.Second)
+	if !strings.Contains(string(expired.Frame.Payload), `"reservationId":3`) || !strings.Contains(string(expired.Frame.Payload), `"Expired"`) {
+		t.Errorf("ReservationStatusUpdate: %s", expired.Frame.Payload)
 	}
 	noViolations(t, s)
 }

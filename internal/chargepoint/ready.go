@@ -151,6 +151,12 @@ type MeterValues struct {
 	Sample    Sample
 }
 
+// ReservationExpired tells that a reservation ended unused at its expiry
+// (OCPP 2.0.1's ReservationStatusUpdate Expired; 1.6 has no message).
+type ReservationExpired struct {
+	ID int
+}
+
 // FirmwareStatusNotification tells the progress of a firmware update; of
 // a signed one (SignedFirmwareStatusNotification) with its request id.
 type FirmwareStatusNotification struct {

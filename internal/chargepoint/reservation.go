@@ -93,6 +93,9 @@ func (c *Core) expireReservations() {
 			return false
 		}
 		c.log.Info("reservation expired", "reservation", r.ID, "connector", r.Connector, "id_tag", r.IDTag)
+		if c.online() {
+			c.call(ReservationExpired{ID: r.ID}, pendingCall{kind: callOther})
+		}
 		return true
 	})
 	if len(c.res) != n {

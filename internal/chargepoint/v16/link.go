@@ -87,6 +87,8 @@ func render(msg any) (string, any, error) {
 	case chargepoint.SecurityEventNotification:
 		return "SecurityEventNotification", &ocpp16.SecurityEventNotificationRequest{Type: string(m.Type),
 			Timestamp: ocpp16.DateTime{Time: m.At}, TechInfo: m.TechInfo}, nil
+	case chargepoint.ReservationExpired:
+		return "", nil, station.ErrNothingToSend // 1.6 tells no expiry
 	case runner.TxCall:
 		return renderTx(m)
 	}

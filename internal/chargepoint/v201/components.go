@@ -102,10 +102,6 @@ func physicalVariables(st chargepoint.Status, m model.Model, rotations map[strin
 		phases = 3
 	}
 	evseMax := float64(phases * m.MaxCurrent * nominalVoltage)
-	connectorType := "cType2"
-	if m.Socket() {
-		connectorType = "sType2"
-	}
 	var out []liveVariable
 	add := func(c ocpp201.Component, v liveVariable) {
 		v.component = c
@@ -162,7 +158,7 @@ func physicalVariables(st chargepoint.Status, m model.Model, rotations map[strin
 		add(evse, boolean("Problem", fault, false))
 		add(conn, state(s))
 		add(conn, boolean("Available", true, true))
-		add(conn, liveVariable{variable: "ConnectorType", attrs: actual(connectorType), dataType: ocpp201.DataString, constant: true})
+		add(conn, liveVariable{variable: "ConnectorType", attrs: actual(string(connectorType(m))), dataType: ocpp201.DataString, constant: true})
 		add(conn, supply)
 		if rot, ok := rotations[strconv.Itoa(c.ID)]; ok {
 			add(conn, liveVariable{variable: "PhaseRotation", attrs: actual(rot), dataType: ocpp201.DataString})

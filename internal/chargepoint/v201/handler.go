@@ -64,6 +64,10 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 		resp, err = cp.unlock(ctx, r)
 	case *ocpp201.TriggerMessageRequest:
 		resp, err = cp.trigger(ctx, r)
+	case *ocpp201.ReserveNowRequest:
+		resp, err = cp.reserveNow(ctx, r)
+	case *ocpp201.CancelReservationRequest:
+		resp, err = cp.cancelReservation(ctx, r)
 	case *ocpp201.GetLocalListVersionRequest:
 		resp, err = cp.getLocalListVersion()
 	case *ocpp201.SendLocalListRequest:

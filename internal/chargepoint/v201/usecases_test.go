@@ -632,15 +632,15 @@ func TestB08GetReportWithComponentCriteria(t *testing.T) {
 		if got := components(vars); st != "Accepted" || got != "TxCtrlr SampledDataCtrlr" {
 			t.Errorf("Enabled of four controllers: %s %s, want TxCtrlr SampledDataCtrlr", st, got)
 		}
-		// Available: reservations and smart charging are not over 2.0.1.
+		// Available: smart charging is not over 2.0.1 yet.
 		_, vars = report(`"componentCriteria":["Available"]`)
 		all := components(vars)
-		for _, c := range []string{"OCPPCommCtrlr", "AuthCacheCtrlr", "ChargingStation", "EVSE[1]", "EVSE[2]", "Connector[2.1]", "DLMCtrlr"} {
+		for _, c := range []string{"OCPPCommCtrlr", "AuthCacheCtrlr", "ReservationCtrlr", "ChargingStation", "EVSE[1]", "EVSE[2]", "Connector[2.1]", "DLMCtrlr"} {
 			if !strings.Contains(" "+all+" ", " "+c+" ") {
 				t.Errorf("Available left %s out: %s", c, all)
 			}
 		}
-		if strings.Contains(all, "ReservationCtrlr") || strings.Contains(all, "SmartChargingCtrlr") {
+		if strings.Contains(all, "SmartChargingCtrlr") {
 			t.Errorf("Available reported a component not available: %s", all)
 		}
 		// Problem: none yet.
