@@ -362,8 +362,22 @@ func TestB09B10SetNetworkProfileAndMigrateToANewCSMS(t *testing.T) {
 	if power := waitCall(t, b, last+1, cp, "BootNotification", 10*time.Second); !strings.Contains(string(power.Frame.Payload), `"reason":"PowerUp"`) {
 		t.Errorf("the boot after a restart: %s", power.Frame.Payload)
 	}
-	noViolations(t, a)
+
+	// B10.FR.10: the second CSMS gone, the station moves to the first
+	// within the run, and registers there anew.
+	if st := setVariable(t, b, cp, "OCPPCommCtrlr", "NetworkConfigurationPriority", "1,0"); st != "RebootRequired" {
+		t.Fatalf("NetworkConfigurationPriority 1,0: %s", st)
+	}
+	last = b.Records()[len(b.Records())-1].Seq
+	if r := mustCall(t, b, cp, "Reset", `{"type":"Immediate"}`); r["status"] != "Accepted" {
+		t.Fatalf("Reset: %v", r)
+	}
+	waitCall(t, b, last+1, cp, "BootNotification", 10*time.Second)
+	lastA := a.Records()[len(a.Records())-1].Seq
 	noViolations(t, b)
+	b.Close()
+	waitCall(t, a, lastA+1, cp, "BootNotification", 15*time.Second)
+	noViolations(t, a)
 }
 
 // TestD01D02TheLocalListOver201 runs the real binary as a 2.0.1 station

@@ -48,6 +48,10 @@ type TagPresented struct {
 // send together.
 type LinkUp struct {
 	ReplayDelay time.Duration
+	// NewServer: the connection is to another central system than the
+	// last one (another network connection profile): the charge point
+	// registers with it anew, BootNotification first.
+	NewServer bool
 }
 
 // LinkDown: the connection to the central system is lost.

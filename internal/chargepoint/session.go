@@ -108,6 +108,10 @@ func (c *Core) linkUp(e LinkUp) {
 	}
 	c.rep.resendAll()
 	c.journal.replayDelay = e.ReplayDelay
+	if e.NewServer && c.reg.status != NotRegistered {
+		c.log.Info("another central system: registering anew")
+		c.reg.status, c.reg.lastLost, c.reg.hbAt = NotRegistered, true, time.Time{}
+	}
 	c.reg.linkUp(c)
 }
 

@@ -476,10 +476,14 @@ func runOnce(ctx context.Context, opts Options, bootReason chargepoint.BootReaso
 		Logger:       log,
 		Trace:        opts.Trace,
 		OnConnect: func() {
-			walker.connected()
+			moved := walker.connected()
 			fallback.connected()
 			refusals.connected()
 			renewal.connected()
+			if moved {
+				faces.Station.ConnectedToNewServer()
+				return
+			}
 			cp.Connected()
 		},
 		OnDisconnect: func(error) { cp.Disconnected() },

@@ -51,8 +51,9 @@ type slotWalker struct {
 	mu       sync.Mutex
 	i        int // order[i] is in use
 	failures int
-	// last is the slot that connected last, as kept.
-	last int
+	// last is the slot that connected last, as kept; runSlot the one
+	// that connected last in this run, -1 before any.
+	last, runSlot int
 }
 
 // newSlotWalker reads the priority (as it was at this boot) and the kept
@@ -80,7 +81,7 @@ func newSlotWalker(db kv.Store, settings *config.Settings, installerURL string, 
 			profiles[s] = p
 		}
 	}
-	w := &slotWalker{db: db, settings: settings, log: log, last: st.Connected}
+	w := &slotWalker{db: db, settings: settings, log: log, last: st.Connected, runSlot: -1}
 	for _, s := range netprofile.Order(priority, st.Connected, func(s int) bool { _, ok := profiles[s]; return ok }) {
 		if s == netprofile.InstallerSlot {
 			w.order = append(w.order, endpoint{slot: s, url: installerURL, security: -1})
@@ -154,19 +155,24 @@ func (w *slotWalker) enter(ep endpoint) error {
 }
 
 // connected: the slot in use works; it is the one to fall back to.
-func (w *slotWalker) connected() {
+// moved reports that an earlier connection of this run was to another
+// slot: the station registers with this central system anew.
+func (w *slotWalker) connected() (moved bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.failures = 0
 	slot := w.order[w.i].slot
+	moved = w.runSlot >= 0 && w.runSlot != slot
+	w.runSlot = slot
 	if slot == w.last {
-		return
+		return moved
 	}
 	if err := netprofile.SetConnected(w.db, slot); err != nil {
 		w.log.Error("the connected slot cannot be kept", "err", err)
-		return
+		return moved
 	}
 	w.last = slot
+	return moved
 }
 
 // failed counts a failed connection attempt; after

@@ -213,6 +213,12 @@ func (u *Unit) LinkUp() {
 	u.Post(chargepoint.LinkUp{ReplayDelay: u.r.opts.Rand(u.opts.ReplaySpread)})
 }
 
+// LinkUpToNewServer is LinkUp to another central system than the last:
+// the core registers with it anew.
+func (u *Unit) LinkUpToNewServer() {
+	u.Post(chargepoint.LinkUp{ReplayDelay: u.r.opts.Rand(u.opts.ReplaySpread), NewServer: true})
+}
+
 // LinkDown tells the core that the connection is down.
 func (u *Unit) LinkDown() { u.Post(chargepoint.LinkDown{}) }
 

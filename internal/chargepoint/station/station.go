@@ -352,6 +352,14 @@ func (st *Station) Connected() {
 	st.unit.LinkUp()
 }
 
+// ConnectedToNewServer is Connected to another central system than the
+// last one (another network connection profile, OCPP 2.0.1's B10): the
+// station boots with it anew.
+func (st *Station) ConnectedToNewServer() {
+	st.keepProtocol(st.Speaking())
+	st.unit.LinkUpToNewServer()
+}
+
 // The station's own bucket in its store, and its key.
 const (
 	bucketStation = "station"
