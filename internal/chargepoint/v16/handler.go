@@ -14,7 +14,6 @@ import (
 	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/ocpp16"
 	"github.com/evse-dev/evse/internal/ocppj/rpc"
-	"github.com/evse-dev/evse/internal/smartcharging"
 )
 
 // HandleCall answers one CALL of the central system (rpc.Handler): the
@@ -408,11 +407,6 @@ func (cp *ChargePoint) sendLocalList(req *ocpp16.SendLocalListRequest) *ocpp16.S
 	return answer(ocpp16.UpdateStatus(status))
 }
 
-// maxCompositeDuration bounds what GetCompositeSchedule computes: a week
-// covers every recurrence, and a year of 255 daily profiles of 255
-// periods would hold the answer up for a minute.
-const maxCompositeDuration = 7 * 24 * time.Hour
-
 // getCompositeSchedule answers GetCompositeSchedule in A (the only unit
 // this charge point supports; W is Rejected), for at most a week. For a
 // connector: what its profiles allow, its share of the
@@ -437,8 +431,8 @@ func (cp *ChargePoint) getCompositeSchedule(ctx context.Context, req *ocpp16.Get
 	if in == nil || len(in.Stacks) == 0 {
 		return rejected, nil
 	}
-	dur := min(time.Duration(req.Duration)*time.Second, maxCompositeDuration)
-	periods := Composite(in, req.ConnectorId, dur)
+	dur := min(time.Duration(req.Duration)*time.Second, chargepoint.MaxCompositeDuration)
+	periods := in.Schedule(req.ConnectorId, dur)
 	seconds := int(dur / time.Second)
 	sched := &ocpp16.ChargingSchedule{Duration: &seconds, StartSchedule: &ocpp16.DateTime{Time: in.Start},
 		ChargingRateUnit: ocpp16.ChargingRateUnitTypeA}
@@ -457,48 +451,4 @@ func (cp *ChargePoint) getCompositeSchedule(ctx context.Context, req *ocpp16.Get
 	id := req.ConnectorId
 	return &ocpp16.GetCompositeScheduleResponse{Status: ocpp16.GetCompositeScheduleStatusAccepted,
 		ConnectorId: &id, ScheduleStart: &ocpp16.DateTime{Time: in.Start}, ChargingSchedule: sched}, nil
-}
-
-// Composite is the schedule a connector (0: the charge point) will follow
-// for dur from the inputs' start.
-func Composite(in *chargepoint.CompositeInputs, connector int, dur time.Duration) []smartcharging.Period {
-	if connector > 0 {
-		st := in.Stacks[0]
-		return reported(smartcharging.Composite(st.CPMax, st.Own, st.Session, in.Start, dur), in.MaxCurrent, st.Switchable)
-	}
-	var all [][]smartcharging.Period
-	for _, st := range in.Stacks {
-		all = append(all, reported(smartcharging.Composite(nil, st.Own, st.Session, in.Start, dur), in.MaxCurrent, st.Switchable))
-	}
-	all = append(all, smartcharging.Composite(in.Stacks[0].CPMax, nil, smartcharging.Session{}, in.Start, dur))
-	return smartcharging.Merge(all, func(ls []float64) float64 {
-		sum := 0.0
-		for _, l := range ls[:len(ls)-1] {
-			sum += l
-		}
-		if m := ls[len(ls)-1]; m >= 0 {
-			return min(sum, m)
-		}
-		return sum
-	})
-}
-
-// reported is a connector's schedule as it will be followed: capped at
-// the hardware maximum, which also stands where no profile limits, and
-// with three phases where the connector cannot switch to one.
-func reported(ps []smartcharging.Period, hwMax float64, switchable bool) []smartcharging.Period {
-	var out []smartcharging.Period
-	for _, p := range ps {
-		if p.Limit < 0 || p.Limit > hwMax {
-			p.Limit = hwMax
-		}
-		if !switchable {
-			p.Phases = 3
-		}
-		if n := len(out); n > 0 && out[n-1].Limit == p.Limit && out[n-1].Phases == p.Phases && out[n-1].MinRate == p.MinRate {
-			continue
-		}
-		out = append(out, p)
-	}
-	return out
 }
