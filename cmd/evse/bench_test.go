@@ -181,48 +181,84 @@ func BenchmarkLocalListRSS(b *testing.B) {
 // BenchmarkGetCompositeSchedule255 asks the real binary for a day's
 // composite schedule over 255 stacked TxDefaultProfiles (the appendix's
 // ChargeProfileMaxStackLevel and MaxChargingProfilesInstalled) of 24
-// periods each, over the WebSocket. baseline-ms is the same request over
-// one profile, measured in the same run.
+// periods each, over the WebSocket, in OCPP 1.6 and in 2.0.1 (one
+// composite-schedule engine serves both). baseline-ms is the same
+// request over one profile, measured in the same run.
 func BenchmarkGetCompositeSchedule255(b *testing.B) {
-	s, url := newCSMS(b, csmstest.Options{})
-	p := startEVSE(b, runArgs(url, "CP-CS", b.TempDir())...)
-	waitCall(b, s, 0, "CP-CS", "StatusNotification", 10*time.Second)
 	day := time.Now().Truncate(time.Hour)
-	install := func(level int) {
-		var periods []string
-		for h := range 24 {
-			periods = append(periods, fmt.Sprintf("%d:%d", h*3600+level, 6+(level+h)%26))
-		}
-		// The higher levels end earlier, so that every level decides
-		// somewhere in the day.
-		validTo := fmt.Sprintf(`"validTo":%q,`, day.Add(time.Duration(12+level%12)*time.Hour).UTC().Format(time.RFC3339))
-		prof := chargingProfile(level+1, level, "TxDefaultProfile", day, validTo, periods...)
-		a := mustCall(b, s, "CP-CS", "SetChargingProfile", fmt.Sprintf(`{"connectorId":1,"csChargingProfiles":%s}`, prof))
-		if a["status"] != "Accepted" {
-			b.Fatalf("profile %d: %v", level, a)
-		}
+	// A version's SetChargingProfile of a profile, its request of the
+	// schedule, and its profile of a stack level.
+	type version struct {
+		name, ocpp string
+		set        func(prof string) string
+		ask        string
+		profile    func(id, level int, validTo string, periods []string) string
 	}
-	ask := func() time.Duration {
-		start := time.Now()
-		a := mustCall(b, s, "CP-CS", "GetCompositeSchedule", `{"connectorId":1,"duration":86400}`)
-		if a["status"] != "Accepted" {
-			b.Fatalf("GetCompositeSchedule: %v", a)
-		}
-		return time.Since(start)
+	for _, v := range []version{
+		{name: "1.6", ocpp: "1.6",
+			set: func(prof string) string { return fmt.Sprintf(`{"connectorId":1,"csChargingProfiles":%s}`, prof) },
+			ask: `{"connectorId":1,"duration":86400}`,
+			profile: func(id, level int, validTo string, periods []string) string {
+				return chargingProfile(id, level, "TxDefaultProfile", day, fmt.Sprintf(`"validTo":%q,`, validTo), periods...)
+			}},
+		{name: "2.0.1", ocpp: "2.0.1",
+			set: func(prof string) string { return fmt.Sprintf(`{"evseId":1,"chargingProfile":%s}`, prof) },
+			ask: `{"evseId":1,"duration":86400}`,
+			profile: func(id, level int, validTo string, periods []string) string {
+				var ps []string
+				for _, p := range periods {
+					at, limit, _ := strings.Cut(p, ":")
+					ps = append(ps, fmt.Sprintf(`{"startPeriod":%s,"limit":%s}`, at, limit))
+				}
+				return fmt.Sprintf(`{"id":%d,"stackLevel":%d,"chargingProfilePurpose":"TxDefaultProfile","chargingProfileKind":"Absolute","validTo":%q,`+
+					`"chargingSchedule":[{"id":%d,"startSchedule":%q,"chargingRateUnit":"A","chargingSchedulePeriod":[%s]}]}`,
+					id, level, validTo, id, day.UTC().Format(time.RFC3339), strings.Join(ps, ","))
+			}},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			opts := csmstest.Options{}
+			if v.ocpp == "2.0.1" {
+				opts.Subprotocols = []string{csmstest.OCPP201}
+			}
+			s, url := newCSMS(b, opts)
+			p := startEVSE(b, runArgs(url, "CP-CS", b.TempDir(), "--ocpp", v.ocpp)...)
+			defer p.stop(syscall.SIGTERM)
+			waitCall(b, s, 0, "CP-CS", "StatusNotification", 10*time.Second)
+			install := func(level int) {
+				var periods []string
+				for h := range 24 {
+					periods = append(periods, fmt.Sprintf("%d:%d", h*3600+level, 6+(level+h)%26))
+				}
+				// The higher levels end earlier, so that every level
+				// decides somewhere in the day.
+				validTo := day.Add(time.Duration(12+level%12) * time.Hour).UTC().Format(time.RFC3339)
+				a := mustCall(b, s, "CP-CS", "SetChargingProfile", v.set(v.profile(level+1, level, validTo, periods)))
+				if a["status"] != "Accepted" {
+					b.Fatalf("profile %d: %v", level, a)
+				}
+			}
+			ask := func() time.Duration {
+				start := time.Now()
+				a := mustCall(b, s, "CP-CS", "GetCompositeSchedule", v.ask)
+				if a["status"] != "Accepted" {
+					b.Fatalf("GetCompositeSchedule: %v", a)
+				}
+				return time.Since(start)
+			}
+			install(0)
+			var base time.Duration
+			for range 20 {
+				base += ask()
+			}
+			for level := 1; level < 255; level++ {
+				install(level)
+			}
+			for b.Loop() {
+				ask()
+			}
+			b.ReportMetric(float64(base.Microseconds())/20/1000, "baseline-ms")
+		})
 	}
-	install(0)
-	var base time.Duration
-	for range 20 {
-		base += ask()
-	}
-	for level := 1; level < 255; level++ {
-		install(level)
-	}
-	for b.Loop() {
-		ask()
-	}
-	b.ReportMetric(float64(base.Microseconds())/20/1000, "baseline-ms")
-	p.stop(syscall.SIGTERM)
 }
 
 // vmHWM reads a process's peak resident set size in KiB.

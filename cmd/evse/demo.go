@@ -197,6 +197,24 @@ func (t demoTour) local(path, body string) {
 	resp.Body.Close()
 }
 
+// offered is what connector 1 offers now, as the local API tells it.
+func (t demoTour) offered() string {
+	resp, err := http.Get(t.api + "/status")
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Connectors []struct {
+			OfferedA *float64 `json:"offeredA"`
+		} `json:"connectors"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || len(st.Connectors) < 2 || st.Connectors[1].OfferedA == nil {
+		return "unknown"
+	}
+	return fmt.Sprintf("%g A", *st.Connectors[1].OfferedA)
+}
+
 // tourStep is a CALL of the tour, with a note printed before it ("":
 // none).
 type tourStep struct{ note, action, payload string }
@@ -255,23 +273,7 @@ func demoScript(ctx context.Context, csms *csmstest.Server, p *tracePrinter, id,
 	if !pause(6 * time.Second) {
 		return nil
 	}
-	offered := func() string {
-		resp, err := http.Get(api + "/status")
-		if err != nil {
-			return err.Error()
-		}
-		defer resp.Body.Close()
-		var st struct {
-			Connectors []struct {
-				OfferedA *float64 `json:"offeredA"`
-			} `json:"connectors"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || len(st.Connectors) < 2 || st.Connectors[1].OfferedA == nil {
-			return "unknown"
-		}
-		return fmt.Sprintf("%g A", *st.Connectors[1].OfferedA)
-	}
-	p.note("connector 1 offers %s", offered())
+	p.note("connector 1 offers %s", t.offered())
 	p.note("smart charging: a TxDefaultProfile caps every session at 10 A")
 	call("SetChargingProfile", fmt.Sprintf(`{"connectorId":0,"csChargingProfiles":{"chargingProfileId":1,"stackLevel":0,`+
 		`"chargingProfilePurpose":"TxDefaultProfile","chargingProfileKind":"Absolute","chargingSchedule":{"startSchedule":%q,`+
@@ -279,7 +281,7 @@ func demoScript(ctx context.Context, csms *csmstest.Server, p *tracePrinter, id,
 	if !pause(6 * time.Second) {
 		return nil
 	}
-	p.note("connector 1 offers %s; what it will get in the next hour:", offered())
+	p.note("connector 1 offers %s; what it will get in the next hour:", t.offered())
 	call("GetCompositeSchedule", `{"connectorId":1,"duration":3600}`)
 	call("ClearChargingProfile", `{"id":1}`)
 	if !pause(4 * time.Second) {

@@ -13,8 +13,8 @@ import (
 // demoScript201 is demoScript's tour over OCPP 2.0.1: the device model
 // (GetVariables, SetVariables) instead of 1.6's configuration keys, a
 // session of TransactionEvents, and the central system's
-// GetTransactionStatus and RequestStopTransaction. Smart charging is
-// skipped, with a note: the 2.0.1 face has none yet.
+// GetTransactionStatus, a TxProfile with GetCompositeSchedule and
+// GetChargingProfiles, and RequestStopTransaction.
 func demoScript201(ctx context.Context, csms *csmstest.Server, p *tracePrinter, id, api string) error {
 	t := demoTour{ctx: ctx, csms: csms, p: p, id: id, api: api}
 	pause, call, local := t.pause, t.call, t.local
@@ -70,7 +70,17 @@ func demoScript201(ctx context.Context, csms *csmstest.Server, p *tracePrinter, 
 	}
 	p.note("the central system asks how the transaction goes: GetTransactionStatus")
 	call("GetTransactionStatus", fmt.Sprintf(`{"transactionId":%q}`, ev.TransactionInfo.TransactionID))
-	p.note("smart charging (SetChargingProfile, GetCompositeSchedule, ClearChargingProfile) is not in evse's 2.0.1 face yet: skipped")
+	p.note("EVSE 1 offers %s", t.offered())
+	p.note("smart charging: a TxProfile caps this transaction at 10 A")
+	call("SetChargingProfile", fmt.Sprintf(`{"evseId":1,"chargingProfile":{"id":1,"stackLevel":0,"chargingProfilePurpose":"TxProfile",`+
+		`"chargingProfileKind":"Relative","transactionId":%q,"chargingSchedule":[{"id":1,"chargingRateUnit":"A",`+
+		`"chargingSchedulePeriod":[{"startPeriod":0,"limit":10}]}]}}`, ev.TransactionInfo.TransactionID))
+	if !pause(6 * time.Second) {
+		return nil
+	}
+	p.note("EVSE 1 offers %s; what it will get in the next hour, and the profiles it holds:", t.offered())
+	call("GetCompositeSchedule", `{"evseId":1,"duration":3600}`)
+	call("GetChargingProfiles", `{"requestId":1,"chargingProfile":{"chargingProfilePurpose":"TxProfile"}}`)
 	if !pause(2 * time.Second) {
 		return nil
 	}

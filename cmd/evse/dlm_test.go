@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -316,5 +317,122 @@ func TestDLMSiteOf201MasterAnd16Slave(t *testing.T) {
 	}
 	took := waitOffers(t, site, 10*time.Second, "operator limit 20 A: 10 A each", func(o []float64) bool { return o[0] == 10 && o[1] == 10 })
 	t.Logf("operator limit set over 2.0.1 to the 1.6 slave's offer: %v", took)
+	noViolations(t, s)
+}
+
+// limitsTold is what a charger told the CSMS of load management's limits:
+// "limit:N" per NotifyChargingLimit (source EMS), "cleared" per
+// ClearedChargingLimit, in order.
+func limitsTold(t testing.TB, s *csmstest.Server, cp string) []string {
+	t.Helper()
+	var out []string
+	notify, cleared := csmstest.IsCall(cp, "NotifyChargingLimit"), csmstest.IsCall(cp, "ClearedChargingLimit")
+	for _, r := range s.Records() {
+		switch {
+		case notify(r):
+			var n struct {
+				ChargingLimit struct {
+					Source string `json:"chargingLimitSource"`
+				} `json:"chargingLimit"`
+				Schedule []struct {
+					Periods []struct {
+						Limit float64 `json:"limit"`
+					} `json:"chargingSchedulePeriod"`
+				} `json:"chargingSchedule"`
+			}
+			if err := json.Unmarshal(r.Frame.Payload, &n); err != nil || n.ChargingLimit.Source != "EMS" || len(n.Schedule) != 1 || len(n.Schedule[0].Periods) != 1 {
+				t.Errorf("%s: NotifyChargingLimit %s", cp, r.Frame.Payload)
+				continue
+			}
+			out = append(out, fmt.Sprintf("limit:%g", n.Schedule[0].Periods[0].Limit))
+		case cleared(r):
+			out = append(out, "cleared")
+		}
+	}
+	return out
+}
+
+// waitLimitTold waits until a charger's last word on its limit is want.
+func waitLimitTold(t testing.TB, s *csmstest.Server, cp, want string) []string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		told := limitsTold(t, s, cp)
+		if len(told) > 0 && told[len(told)-1] == want {
+			return told
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s told %v, not %s", cp, told, want)
+		}
+	}
+}
+
+// TestK12ASiteTellsItsLimitsOver201 runs a DLM site of two 2.0.1
+// chargers (two evse processes on loopback): each tells the central
+// system, with NotifyChargingLimit (source EMS), the share the master
+// gives it under what its hardware offers, as it applies it, and with
+// ClearedChargingLimit when the share no longer limits it or its
+// transaction ends.
+func TestK12ASiteTellsItsLimitsOver201(t *testing.T) {
+	t.Parallel()
+	s, url := newCSMS(t, csmstest.Options{Subprotocols: []string{csmstest.OCPP201}})
+	port := freePort(t)
+	common := []string{"DlmSiteKey=site-secret-0123456", fmt.Sprintf("DlmPort=%d", port)}
+	roles := []struct {
+		id   string
+		keys []string
+	}{
+		{"EMS-M", []string{"DlmMode=1", "DlmPhase1Limit=32", "DlmPhase2Limit=32", "DlmPhase3Limit=32",
+			"DlmOperatorPhase1Limit=32", "DlmOperatorPhase2Limit=32", "DlmOperatorPhase3Limit=32", "DlmRecalcInterval=0"}},
+		{"EMS-S", []string{"DlmMode=4", fmt.Sprintf("DlmMasterIp=127.0.0.1:%d", port), "DlmDisconnectedLimit=8"}},
+	}
+	var site []*dlmCharger
+	for _, r := range roles {
+		dir := t.TempDir()
+		configure(t, dir, append(common, r.keys...)...)
+		p := startEVSE(t, runArgs(url, r.id, dir, "--ocpp", "2.0.1")...)
+		site = append(site, &dlmCharger{id: r.id, p: p, base: p.apiURL(t) + "/api/v1"})
+	}
+	m, sl := site[0], site[1]
+	waitOffers(t, site, 15*time.Second, "slave online", func([]float64) bool {
+		_, st := m.offered(t)
+		return strings.Contains(st, "1 slaves online")
+	})
+	for _, c := range site {
+		apiDo(t, "POST", c.base+"/connectors/1/plug", `{"phases":3,"maxCurrent":32}`)
+		apiDo(t, "POST", c.base+"/rfid", `{"idTag":"TAG-`+c.id+`"}`)
+	}
+	waitOffers(t, site, 20*time.Second, "16 A each", func(o []float64) bool { return o[0] == 16 && o[1] == 16 })
+	waitLimitTold(t, s, m.id, "limit:16")
+	waitLimitTold(t, s, sl.id, "limit:16")
+
+	for p := 1; p <= 3; p++ {
+		if st := setVariable(t, s, m.id, "DLMCtrlr", fmt.Sprintf("DlmOperatorPhase%dLimit", p), "20"); st != "Accepted" {
+			t.Fatalf("SetVariables DlmOperatorPhase%dLimit: %s", p, st)
+		}
+	}
+	waitOffers(t, site, 10*time.Second, "10 A each", func(o []float64) bool { return o[0] == 10 && o[1] == 10 })
+	waitLimitTold(t, s, m.id, "limit:10")
+	waitLimitTold(t, s, sl.id, "limit:10")
+
+	// The slave's EV leaves: its transaction ends, the master's share
+	// grows to the operator's 20 A.
+	apiDo(t, "POST", sl.base+"/connectors/1/unplug", "")
+	waitOffers(t, site, 10*time.Second, "20 A for the master", func(o []float64) bool { return o[0] == 20 })
+	slave := waitLimitTold(t, s, sl.id, "cleared")
+	waitLimitTold(t, s, m.id, "limit:20")
+
+	// The operator limit back at the hardware's 32 A: nothing limits.
+	for p := 1; p <= 3; p++ {
+		setVariable(t, s, m.id, "DLMCtrlr", fmt.Sprintf("DlmOperatorPhase%dLimit", p), "32")
+	}
+	waitOffers(t, site, 10*time.Second, "32 A for the master", func(o []float64) bool { return o[0] == 32 })
+	master := waitLimitTold(t, s, m.id, "cleared")
+	t.Logf("told by the master: %v; by the slave: %v", master, slave)
+	if got := strings.Join(master, " "); got != "limit:16 limit:10 limit:20 cleared" {
+		t.Errorf("the master told %s", got)
+	}
+	if got := strings.Join(slave, " "); got != "limit:16 limit:10 cleared" {
+		t.Errorf("the slave told %s", got)
+	}
 	noViolations(t, s)
 }

@@ -189,7 +189,7 @@ func TestTheRealBinaryAsAnOCPP201ChargingStation(t *testing.T) {
 
 // TestDemoOver201ShowsTheDeviceModelTour runs evse demo --ocpp 2.0.1:
 // the tour in 2.0.1's messages, valid to its schemas, smart charging
-// skipped with a note.
+// included.
 func TestDemoOver201ShowsTheDeviceModelTour(t *testing.T) {
 	t.Parallel()
 	p := startEVSE(t, "demo", "--ocpp", "2.0.1", "--full")
@@ -211,7 +211,9 @@ func TestDemoOver201ShowsTheDeviceModelTour(t *testing.T) {
 		`CSMS→CP CALL       GetTransactionStatus`,
 		`CSMS→CP CALL       RequestStopTransaction`,
 		`"eventType":"Ended"`,
-		`not in evse's 2.0.1 face yet: skipped`,
+		`CSMS→CP CALL       SetChargingProfile`,
+		`EVSE 1 offers 10 A`,
+		`CP→CSMS CALL       ReportChargingProfiles`,
 		`# done;`,
 	} {
 		if !strings.Contains(out, want) {
@@ -469,5 +471,43 @@ func TestH01H02H04ReservationsOver201(t *testing.T) {
 	if !strings.Contains(string(expired.Frame.Payload), `"reservationId":3`) || !strings.Contains(string(expired.Frame.Payload), `"Expired"`) {
 		t.Errorf("ReservationStatusUpdate: %s", expired.Frame.Payload)
 	}
+	noViolations(t, s)
+}
+
+// TestK01K08K10SmartChargingOver201 runs the real binary as a 2.0.1
+// station: a TxDefaultProfile set over 2.0.1 (K01) limits the session's
+// offer, GetCompositeSchedule (K08) reports it, ClearChargingProfile (K10)
+// lifts it.
+func TestK01K08K10SmartChargingOver201(t *testing.T) {
+	t.Parallel()
+	const cp = "CS-K01"
+	s, url := newCSMS(t, csmstest.Options{Subprotocols: []string{csmstest.OCPP201}})
+	p := startEVSE(t, runArgs(url, cp, t.TempDir(), "--ocpp", "2.0.1")...)
+	defer p.stop(os.Interrupt)
+	waitCall(t, s, 0, cp, "BootNotification", 10*time.Second)
+	base := p.apiURL(t) + "/api/v1"
+	profile := `{"evseId":0,"chargingProfile":{"id":7,"stackLevel":1,"chargingProfilePurpose":"TxDefaultProfile","chargingProfileKind":"Relative",` +
+		`"chargingSchedule":[{"id":1,"chargingRateUnit":"A","chargingSchedulePeriod":[{"startPeriod":0,"limit":10}]}]}}`
+	if a := mustCall(t, s, cp, "SetChargingProfile", profile); a["status"] != "Accepted" {
+		t.Fatalf("SetChargingProfile: %v", a)
+	}
+	apiDo(t, "POST", base+"/connectors/1/plug", "")
+	apiDo(t, "POST", base+"/rfid", `{"idTag":"TAG-K"}`)
+	waitUntil(t, 10*time.Second, "10 A offered", func() bool { return connectorField(t, base, "offeredA") == 10 })
+	// The schedule from the start of this second: 10 A from the
+	// transaction's start on (startPeriod 0 or 1).
+	a := mustCall(t, s, cp, "GetCompositeSchedule", `{"evseId":1,"duration":600}`)
+	sched, _ := a["schedule"].(map[string]any)
+	if a["status"] != "Accepted" || sched == nil {
+		t.Fatalf("GetCompositeSchedule: %v", a)
+	}
+	periods := sched["chargingSchedulePeriod"].([]any)
+	if last := periods[len(periods)-1].(map[string]any); last["limit"] != 10.0 || last["startPeriod"].(float64) > 1 || len(periods) > 2 {
+		t.Errorf("GetCompositeSchedule: %v", periods)
+	}
+	if a := mustCall(t, s, cp, "ClearChargingProfile", `{"chargingProfileId":7}`); a["status"] != "Accepted" {
+		t.Errorf("ClearChargingProfile: %v", a)
+	}
+	waitUntil(t, 10*time.Second, "the hardware's maximum offered", func() bool { return connectorField(t, base, "offeredA") > 10 })
 	noViolations(t, s)
 }

@@ -116,7 +116,7 @@ func TestSmartChargingWithTheRealBinary(t *testing.T) {
 	if st := set(1, chargingProfile(3, 0, "TxProfile", now, fmt.Sprintf(`"transactionId":%d,`, txID), "0:12")); st != "Accepted" {
 		t.Fatalf("a TxProfile for transaction %d: %s", txID, st)
 	}
-	waitAPI(t, 5*time.Second, "the TxProfile's 12 A", func() bool { return connectorField(t, base, "offeredA") == 12 })
+	waitUntil(t, 5*time.Second, "the TxProfile's 12 A", func() bool { return connectorField(t, base, "offeredA") == 12 })
 	if a := mustCall(t, s, "CP-SC", "GetCompositeSchedule", `{"connectorId":1,"duration":600}`); schedulePeriods(a) != "0=12" {
 		t.Errorf("GetCompositeSchedule: %v", a)
 	}
@@ -129,7 +129,7 @@ func TestSmartChargingWithTheRealBinary(t *testing.T) {
 	if a := mustCall(t, s, "CP-SC", "ClearChargingProfile", `{"id":3}`); a["status"] != "Accepted" {
 		t.Errorf("ClearChargingProfile of the TxProfile: %v", a)
 	}
-	waitAPI(t, 5*time.Second, "back to the default's 16 A", func() bool { return connectorField(t, base, "offeredA") == 16 })
+	waitUntil(t, 5*time.Second, "back to the default's 16 A", func() bool { return connectorField(t, base, "offeredA") == 16 })
 	if a := mustCall(t, s, "CP-SC", "ClearChargingProfile", `{"id":3}`); a["status"] != "Unknown" {
 		t.Errorf("clearing it again: %v", a)
 	}
@@ -170,16 +170,4 @@ func schedulePeriods(a map[string]any) string {
 		out = append(out, fmt.Sprintf("%v=%v", m["startPeriod"], m["limit"]))
 	}
 	return strings.Join(out, " ")
-}
-
-// waitAPI polls cond every 20 ms until it holds, failing after d.
-func waitAPI(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, d)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

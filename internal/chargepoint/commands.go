@@ -45,6 +45,12 @@ func (c *Core) command(e Command) {
 		c.reply(e.ID, c.clearProfiles(cmd))
 	case CompositeRequest:
 		c.reply(e.ID, c.compositeInputs(cmd.Connector))
+	case ListProfiles:
+		out := slices.Clone(c.profiles)
+		for i := range out {
+			out[i].Profile.Schedule.Periods = slices.Clone(out[i].Profile.Schedule.Periods)
+		}
+		c.reply(e.ID, out)
 	case Trigger:
 		c.trigger(e.ID, cmd)
 	case EmergencyStop:
@@ -118,7 +124,7 @@ func (c *Core) remoteStart(r RemoteStart) bool {
 func (c *Core) remoteStop(id uint64, r RemoteStop) {
 	if c.reg.status == Accepted {
 		for _, cn := range c.conns {
-			if t := cn.tx; t != nil && !t.Silent && t.CSMSID != 0 && t.CSMSID == r.TransactionID {
+			if t := cn.tx; t != nil && !t.Silent && c.txID(t) != 0 && c.txID(t) == r.TransactionID {
 				c.reply(id, true)
 				c.endAuthorization(cn, ReasonRemote, "")
 				return

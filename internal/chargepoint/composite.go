@@ -19,6 +19,28 @@ const MaxCompositeDuration = 7 * 24 * time.Hour
 // the connectors' schedules summed under the ChargePointMax profile.
 // OCPP 1.6's and 2.0.1's GetCompositeSchedule both answer with it.
 func (in *CompositeInputs) Schedule(connector int, dur time.Duration) []smartcharging.Period {
+	return wholeSeconds(in.schedule(connector, dur))
+}
+
+// wholeSeconds moves each period's start up to a whole second (the
+// messages' startPeriod), the first staying at 0: a period that then
+// starts with the next one is left out (a transaction started a moment
+// after the schedule's start, for one).
+func wholeSeconds(ps []smartcharging.Period) []smartcharging.Period {
+	var out []smartcharging.Period
+	for i, p := range ps {
+		if i > 0 {
+			p.Start = (p.Start + time.Second - 1).Truncate(time.Second)
+		}
+		if n := len(out); n > 0 && out[n-1].Start == p.Start {
+			out = out[:n-1]
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func (in *CompositeInputs) schedule(connector int, dur time.Duration) []smartcharging.Period {
 	if connector > 0 {
 		st := in.Stacks[0]
 		return reported(smartcharging.Composite(st.CPMax, st.Own, st.Session, in.Start, dur), in.MaxCurrent, st.Switchable)

@@ -63,6 +63,16 @@ type connector struct {
 	// immediateAt is when ImmediatelyWhenPlugged looks again, zero when it
 	// does not.
 	immediateAt time.Time
+	// limitTold is the load management limit last told to the central
+	// system (TellsLimits), A; negative: none told. limitNow is the
+	// limit in force since limitSince (negative: none), told once it
+	// has held for Rules.LimitSettle.
+	limitTold, limitNow float64
+	limitSince          time.Time
+	// shared: load management gave the running transaction current; the
+	// nothing a managed connector has before is the wait for its first
+	// share, not a limit.
+	shared bool
 	// plugBy: the transaction started at authorization (TxStartPoint
 	// Authorized) ends if no EV is plugged in by then; zero when none
 	// waits.

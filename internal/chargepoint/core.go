@@ -41,6 +41,10 @@ type Config struct {
 	// power path closes and end with the authorization, or at unplug as
 	// StopTransactionOnEVSideDisconnect says.
 	TxPoints bool
+	// TellsLimits: the central system is told when load management
+	// limits a transaction and when it lifts the limit (OCPP 2.0.1's
+	// NotifyChargingLimit and ClearedChargingLimit; 1.6 has no message).
+	TellsLimits bool
 	// BootReason is why the charge point started, for BootNotification
 	// (OCPP 2.0.1 tells it): BootPowerUp when empty; after a new firmware
 	// it is BootFirmwareUpdate whatever this says.
@@ -99,6 +103,11 @@ type Rules struct {
 	// ResetFlush is how long a reset waits for the journal to be
 	// delivered. Default 5 s.
 	ResetFlush time.Duration
+	// LimitSettle is how long load management's limit of a transaction
+	// must hold before the central system is told (TellsLimits): a share
+	// that lasts less, such as the nothing a new session waits at for its
+	// first share, is not told. Default 2 s.
+	LimitSettle time.Duration
 }
 
 func (r Rules) withDefaults() Rules {
@@ -117,6 +126,7 @@ func (r Rules) withDefaults() Rules {
 	def(&r.SwitchWait, 5*time.Second)
 	def(&r.PromiseSlack, 2*time.Minute)
 	def(&r.ResetFlush, 5*time.Second)
+	def(&r.LimitSettle, 2*time.Second)
 	if r.MaxLost <= 0 {
 		r.MaxLost = 5
 	}
@@ -257,7 +267,7 @@ func New(cfg Config, s *config.Snapshot, r Restored) (*Core, error) {
 	}
 	for i := range cfg.Connectors {
 		c.conns = append(c.conns, &connector{id: i + 1, pilot: hw.PilotA, limit: limit, sched: noSchedule,
-			inoperative: r.Inoperative[i+1]})
+			inoperative: r.Inoperative[i+1], limitTold: -1, limitNow: -1})
 	}
 	c.inoperative = r.Inoperative[0]
 	c.res = slices.Clone(r.Reservations)
@@ -356,6 +366,7 @@ func (c *Core) Step(now time.Time, meters []hw.Reading, ev Event) []Actuation {
 		for _, cn := range c.conns {
 			if a, ok := e.Limits[cn.id]; ok {
 				cn.limit = c.share(a)
+				cn.shared = cn.shared || cn.tx != nil && cn.limit > 0
 			}
 		}
 	case PhasesSet:
@@ -397,6 +408,7 @@ func (c *Core) Ready() Ready {
 		c.resetWhenIdle()
 		c.publish()
 		c.journalChargingStates()
+		c.tellLimits()
 		c.sendRegistration()
 		c.sendStatus()
 		c.sendJournal()
@@ -511,6 +523,7 @@ func (c *Core) next() time.Time {
 		earlier(cn.nextSample)
 		earlier(cn.immediateAt)
 		earlier(cn.plugBy)
+		earlier(c.limitDeadline(cn))
 		earlier(c.loadDeadline(cn))
 		if cn.auth != nil {
 			earlier(cn.auth.deadline)

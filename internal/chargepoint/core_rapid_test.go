@@ -293,6 +293,7 @@ func propRun(t *rapid.T, bases [3]*config.Snapshot, j propJudges) {
 		Managed:         rapid.Bool().Draw(t, "managed"),
 		CanSwitchPhases: rapid.Bool().Draw(t, "canSwitchPhases"),
 		TxPoints:        rapid.Bool().Draw(t, "txPoints (2.0.1)"),
+		TellsLimits:     rapid.Bool().Draw(t, "tellsLimits (2.0.1)"),
 	}
 	cfg.NamesTransactions = cfg.TxPoints
 	s := *bases[n]

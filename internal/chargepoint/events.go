@@ -327,6 +327,10 @@ type ClearProfiles struct {
 	StackLevel *int
 }
 
+// ListProfiles asks for the charging profiles installed. Reply:
+// []InstalledProfile, a copy.
+type ListProfiles struct{}
+
 // CompositeRequest asks what a connector's (0: the charge point's)
 // composite schedule is computed from. Reply: *CompositeInputs, nil for
 // no such connector.

@@ -46,11 +46,21 @@ func (c *Core) stacks(id int) (cpMax, own []smartcharging.Profile) {
 
 // chargingSession is what a connector's schedule depends on besides
 // profiles.
-func chargingSession(cn *connector) smartcharging.Session {
+func (c *Core) chargingSession(cn *connector) smartcharging.Session {
 	if t := cn.tx; t != nil {
-		return smartcharging.Session{Active: true, TransactionID: t.CSMSID, Start: t.Started}
+		return smartcharging.Session{Active: true, TransactionID: c.txID(t), Start: t.Started}
 	}
 	return smartcharging.Session{}
+}
+
+// txID is the id the central system knows a transaction by: the charge
+// point's own where it names them (2.0.1), known from the start; else
+// the central system's, 0 until its answer to the start.
+func (c *Core) txID(t *Transaction) int {
+	if c.cfg.NamesTransactions {
+		return int(t.Local)
+	}
+	return t.CSMSID
 }
 
 // maxShare returns the ChargePointMax profiles as one connector's share:
@@ -82,7 +92,7 @@ func (c *Core) refreshSchedules() {
 		if len(c.profiles) > 0 {
 			cpMax, own := c.stacks(cn.id)
 			var p smartcharging.Period
-			p, until = smartcharging.Next(c.maxShare(cpMax), own, chargingSession(cn), now)
+			p, until = smartcharging.Next(c.maxShare(cpMax), own, c.chargingSession(cn), now)
 			s = schedule{limit: p.Limit, phases: p.Phases, minRate: p.MinRate}
 		}
 		if s != cn.sched {
@@ -172,7 +182,7 @@ func (c *Core) setProfile(id int, p smartcharging.Profile) string {
 		switch {
 		case t == nil:
 			return fmt.Sprintf("no transaction on connector %d", id)
-		case p.TransactionID != nil && *p.TransactionID != t.CSMSID:
+		case p.TransactionID != nil && *p.TransactionID != c.txID(t):
 			return fmt.Sprintf("transaction %d is not the one on connector %d", *p.TransactionID, id)
 		}
 	}
@@ -283,7 +293,7 @@ func (c *Core) compositeInputs(id int) *CompositeInputs {
 		if id != 0 {
 			cpMax = c.maxShare(cpMax)
 		}
-		in.Stacks = append(in.Stacks, Stack{Connector: cn.id, CPMax: cpMax, Own: own, Session: chargingSession(cn),
+		in.Stacks = append(in.Stacks, Stack{Connector: cn.id, CPMax: cpMax, Own: own, Session: c.chargingSession(cn),
 			Switchable: c.canSwitchPhases()})
 	}
 	return in

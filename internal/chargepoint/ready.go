@@ -151,6 +151,21 @@ type MeterValues struct {
 	Sample    Sample
 }
 
+// ChargingLimitSet tells that load management limits a connector's
+// transaction to Limit, A per phase (OCPP 2.0.1's NotifyChargingLimit
+// with source EMS; 1.6 has no message).
+type ChargingLimitSet struct {
+	Connector int
+	Limit     float64
+	At        time.Time
+}
+
+// ChargingLimitCleared tells that load management's limit of a
+// connector no longer applies (2.0.1's ClearedChargingLimit).
+type ChargingLimitCleared struct {
+	Connector int
+}
+
 // ReservationExpired tells that a reservation ended unused at its expiry
 // (OCPP 2.0.1's ReservationStatusUpdate Expired; 1.6 has no message).
 type ReservationExpired struct {

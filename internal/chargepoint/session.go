@@ -278,7 +278,7 @@ func (c *Core) stopBy(cn *connector, reason StopReason, idTag string, trigger Tx
 	c.schedDirty = true
 	c.endTxProfiles(cn)
 	if c.cfg.Managed {
-		cn.limit = 0 // the next session waits for its own share
+		cn.limit, cn.shared = 0, false // the next session waits for its own share
 	}
 	cn.finishing = cn.pilot.Plugged()
 	if cn.inoperativeLater {

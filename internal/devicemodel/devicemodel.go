@@ -82,13 +82,11 @@ var standard = []Variable{
 	{Component: "AlignedDataCtrlr", Name: "Interval", Key: "ClockAlignedDataInterval"},
 	{Component: "AlignedDataCtrlr", Name: "Measurands", Key: "MeterValuesAlignedData"},
 	{Component: "AlignedDataCtrlr", Name: "TxEndedMeasurands", Key: "StopTxnAlignedData"},
-	// Charging profiles are not over 2.0.1 yet (issue 16): a 2.0.1 CSMS
-	// cannot use them.
 	{Component: "ReservationCtrlr", Name: "Available", Fixed: "true"},
 	{Component: "ReservationCtrlr", Name: "Enabled", Fixed: "true"},
 	{Component: "ReservationCtrlr", Name: "NonEvseSpecific", Key: "ReserveConnectorZeroSupported"},
-	{Component: "SmartChargingCtrlr", Name: "Available", Fixed: "false"},
-	{Component: "SmartChargingCtrlr", Name: "Enabled", Fixed: "false"},
+	{Component: "SmartChargingCtrlr", Name: "Available", Fixed: "true"},
+	{Component: "SmartChargingCtrlr", Name: "Enabled", Fixed: "true"},
 	{Component: "SmartChargingCtrlr", Name: "ProfileStackLevel", Key: "ChargeProfileMaxStackLevel"},
 	{Component: "SmartChargingCtrlr", Name: "PeriodsPerSchedule", Key: "ChargingScheduleMaxPeriods"},
 	{Component: "SmartChargingCtrlr", Name: "Phases3to1", Key: "ConnectorSwitch3to1PhaseSupported"},

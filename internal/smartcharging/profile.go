@@ -22,6 +22,8 @@ type Profile struct {
 
 // Schedule is a profile's charging schedule.
 type Schedule struct {
+	// ID is the schedule's id (OCPP 2.0.1 names schedules; 0 in 1.6).
+	ID int `json:"id,omitempty"`
 	// Start is when an Absolute or Recurring schedule starts; zero: an
 	// Absolute one counts from the start of the transaction.
 	Start time.Time `json:"start,omitzero"`

@@ -117,6 +117,9 @@ type Protocol struct {
 	// NamesTransactions: the charge point names transactions in this
 	// protocol (2.0.1's transactionId); see chargepoint.Config.
 	NamesTransactions bool
+	// TellsLimits: the protocol tells load management's limits (2.0.1's
+	// NotifyChargingLimit); see chargepoint.Config.
+	TellsLimits bool
 }
 
 // Station is one charge point: the charging core run in real time, with
@@ -209,6 +212,9 @@ func New(opts Options, legacy runner.Legacy, protocols ...Protocol) (*Station, e
 		core.NamesTransactions = core.NamesTransactions && p.NamesTransactions
 	}
 	core.TxPoints = core.NamesTransactions // 2.0.1 alone
+	for _, p := range protocols {
+		core.TellsLimits = core.TellsLimits || p.TellsLimits
+	}
 	st := &Station{opts: opts, log: opts.Logger}
 	for _, p := range protocols {
 		st.links = append(st.links, namedLink{name: p.Name, link: p.Link(currentCaller{st})})

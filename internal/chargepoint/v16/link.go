@@ -87,8 +87,8 @@ func render(msg any) (string, any, error) {
 	case chargepoint.SecurityEventNotification:
 		return "SecurityEventNotification", &ocpp16.SecurityEventNotificationRequest{Type: string(m.Type),
 			Timestamp: ocpp16.DateTime{Time: m.At}, TechInfo: m.TechInfo}, nil
-	case chargepoint.ReservationExpired:
-		return "", nil, station.ErrNothingToSend // 1.6 tells no expiry
+	case chargepoint.ReservationExpired, chargepoint.ChargingLimitSet, chargepoint.ChargingLimitCleared:
+		return "", nil, station.ErrNothingToSend // 1.6 has no such message
 	case runner.TxCall:
 		return renderTx(m)
 	}

@@ -55,7 +55,7 @@ func Unbound() *ChargePoint { return &ChargePoint{} }
 // Protocol is OCPP 2.0.1 for a station.
 func (cp *ChargePoint) Protocol() station.Protocol {
 	return station.Protocol{Name: Subprotocol, Link: func(c station.Caller) runner.Link { return link{caller: c} },
-		NamesTransactions: true}
+		NamesTransactions: true, TellsLimits: true}
 }
 
 // Bind makes cp the 2.0.1 face of st.

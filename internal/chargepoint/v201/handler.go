@@ -12,6 +12,7 @@ import (
 	"github.com/evse-dev/evse/internal/netprofile"
 	"github.com/evse-dev/evse/internal/ocpp201"
 	"github.com/evse-dev/evse/internal/ocppj/rpc"
+	"github.com/evse-dev/evse/internal/smartcharging"
 )
 
 // HandleCall answers one CALL of the CSMS (rpc.Handler): the device model
@@ -64,6 +65,14 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 		resp, err = cp.unlock(ctx, r)
 	case *ocpp201.TriggerMessageRequest:
 		resp, err = cp.trigger(ctx, r)
+	case *ocpp201.SetChargingProfileRequest:
+		resp, err = cp.setChargingProfile(ctx, r)
+	case *ocpp201.GetChargingProfilesRequest:
+		resp, err = cp.getChargingProfiles(ctx, r)
+	case *ocpp201.ClearChargingProfileRequest:
+		resp, err = cp.clearChargingProfile(ctx, r)
+	case *ocpp201.GetCompositeScheduleRequest:
+		resp, err = cp.getCompositeSchedule(ctx, r)
 	case *ocpp201.ReserveNowRequest:
 		resp, err = cp.reserveNow(ctx, r)
 	case *ocpp201.CancelReservationRequest:
@@ -252,6 +261,7 @@ func (cp *ChargePoint) set(v devicemodel.Variable, value string) (ocpp201.SetVar
 	return ocpp201.SetVariableStatusAccepted, nil
 }
 
+// truncate cuts s to at most n bytes (a field's maxLength).
 func truncate(s string, n int) string {
 	if len(s) > n {
 		return s[:n]
@@ -271,9 +281,14 @@ func (cp *ChargePoint) requestStart(ctx context.Context, r *ocpp201.RequestStart
 		rs.Connector = *r.EvseId
 	}
 	if r.ChargingProfile != nil {
-		// Charging profiles over 2.0.1 come with issue 16.
-		cp.log.Info("RequestStartTransaction with a charging profile: not supported yet; rejected")
-		return rejected, nil
+		// F01.FR.08–11: a TxProfile without a transactionId, for the
+		// transaction about to start; the core checks it as any profile.
+		p, err := coreProfile(*r.ChargingProfile)
+		if err != nil || p.Purpose != smartcharging.Tx || p.TransactionID != nil {
+			cp.log.Info("RequestStartTransaction rejected: its charging profile", "purpose", r.ChargingProfile.ChargingProfilePurpose, "err", err)
+			return rejected, nil
+		}
+		rs.Profile = &p
 	}
 	known, err := cp.Unit().Auth().Lookup(rs.IDTag)
 	if err != nil {

@@ -71,6 +71,17 @@ func render(msg any) (string, any, error) {
 	case chargepoint.SecurityEventNotification:
 		return "SecurityEventNotification", &ocpp201.SecurityEventNotificationRequest{Type: string(m.Type),
 			Timestamp: ocpp201.DateTime{Time: m.At}, TechInfo: m.TechInfo}, nil
+	case chargepoint.ChargingLimitSet:
+		evse := m.Connector
+		return "NotifyChargingLimit", &ocpp201.NotifyChargingLimitRequest{EvseId: &evse,
+			ChargingLimit: ocpp201.ChargingLimit{ChargingLimitSource: ocpp201.ChargingLimitSourceEMS},
+			ChargingSchedule: []ocpp201.ChargingSchedule{{Id: m.Connector, StartSchedule: &ocpp201.DateTime{Time: m.At},
+				ChargingRateUnit:       ocpp201.ChargingRateUnitA,
+				ChargingSchedulePeriod: []ocpp201.ChargingSchedulePeriod{{StartPeriod: 0, Limit: m.Limit}}}}}, nil
+	case chargepoint.ChargingLimitCleared:
+		evse := m.Connector
+		return "ClearedChargingLimit", &ocpp201.ClearedChargingLimitRequest{EvseId: &evse,
+			ChargingLimitSource: ocpp201.ChargingLimitSourceEMS}, nil
 	case chargepoint.ReservationExpired:
 		return "ReservationStatusUpdate", &ocpp201.ReservationStatusUpdateRequest{ReservationId: m.ID,
 			ReservationUpdateStatus: ocpp201.ReservationUpdateStatusExpired}, nil

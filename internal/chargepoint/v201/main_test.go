@@ -45,7 +45,8 @@ func newFakeCSMS(t *testing.T) *fakeCSMS {
 	f.answer("BootNotification", `{"status":"Accepted","currentTime":"2026-01-01T00:00:00Z","interval":240}`)
 	f.answer("Heartbeat", `{"currentTime":"2026-01-01T00:00:00Z"}`)
 	f.answer("Authorize", `{"idTokenInfo":{"status":"Accepted"}}`)
-	for _, a := range []string{"StatusNotification", "MeterValues", "NotifyReport", "SecurityEventNotification"} {
+	for _, a := range []string{"StatusNotification", "MeterValues", "NotifyReport", "SecurityEventNotification",
+		"ReportChargingProfiles", "NotifyChargingLimit", "ClearedChargingLimit", "ReservationStatusUpdate"} {
 		f.answer(a, `{}`)
 	}
 	f.answers["TransactionEvent"] = func(p json.RawMessage) (json.RawMessage, error) {

@@ -3,6 +3,8 @@ package v201
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -183,22 +185,8 @@ func (cp *ChargePoint) sendReport(ctx context.Context, requestID int, data []ocp
 		return false
 	}
 	generated := cp.opts.Clock.Now()
-	rpc.AfterAnswer(ctx, func() {
-		cp.Go(10*time.Minute, func(ctx context.Context) {
-			defer cp.reporting.Store(false)
-			cp.notifyReport(ctx, requestID, generated, data)
-		})
-	})
-	return true
-}
-
-// notifyReport sends a report's parts.
-func (cp *ChargePoint) notifyReport(ctx context.Context, requestID int, generated time.Time, data []ocpp201.ReportData) {
-	{
-		caller := cp.Caller()
-		if caller == nil {
-			return
-		}
+	cp.afterAnswer(ctx, "NotifyReport", func(send func(any) error) {
+		defer cp.reporting.Store(false)
 		for seq := 0; seq*reportItems < len(data); seq++ {
 			part := data[seq*reportItems : min((seq+1)*reportItems, len(data))]
 			more := (seq+1)*reportItems < len(data)
@@ -207,17 +195,40 @@ func (cp *ChargePoint) notifyReport(ctx context.Context, requestID int, generate
 			if more {
 				req.Tbc = &more
 			}
-			payload, err := json.Marshal(req)
-			if err == nil {
-				_, err = caller.Call(ctx, "NotifyReport", payload)
-			}
-			if err != nil {
+			if err := send(req); err != nil {
 				cp.log.Warn("NotifyReport not delivered; the report stops", "request", requestID, "part", seq, "err", err)
 				return
 			}
 		}
-	}
+	})
+	return true
 }
+
+// afterAnswer runs send's caller once the answer to the CSMS's CALL of
+// ctx is written (and never if none is): each send marshals a CALL of
+// action and waits for its answer. It runs at most 10 minutes, even
+// without a connection (every send then fails).
+func (cp *ChargePoint) afterAnswer(ctx context.Context, action string, run func(send func(any) error)) {
+	rpc.AfterAnswer(ctx, func() {
+		cp.Go(10*time.Minute, func(ctx context.Context) {
+			caller := cp.Caller()
+			run(func(req any) error {
+				if caller == nil {
+					return errNotConnected
+				}
+				payload, err := json.Marshal(req)
+				if err != nil {
+					return fmt.Errorf("v201: encode %s: %w", action, err)
+				}
+				_, err = caller.Call(ctx, action, payload)
+				return err
+			})
+		})
+	})
+}
+
+// errNotConnected: no connection to send on.
+var errNotConnected = errors.New("v201: not connected")
 
 // mutability is a variable's as 2.0.1 says it.
 func (cp *ChargePoint) mutability(v devicemodel.Variable) ocpp201.Mutability {

@@ -632,16 +632,13 @@ func TestB08GetReportWithComponentCriteria(t *testing.T) {
 		if got := components(vars); st != "Accepted" || got != "TxCtrlr SampledDataCtrlr" {
 			t.Errorf("Enabled of four controllers: %s %s, want TxCtrlr SampledDataCtrlr", st, got)
 		}
-		// Available: smart charging is not over 2.0.1 yet.
+		// Available: every component.
 		_, vars = report(`"componentCriteria":["Available"]`)
 		all := components(vars)
-		for _, c := range []string{"OCPPCommCtrlr", "AuthCacheCtrlr", "ReservationCtrlr", "ChargingStation", "EVSE[1]", "EVSE[2]", "Connector[2.1]", "DLMCtrlr"} {
+		for _, c := range []string{"OCPPCommCtrlr", "AuthCacheCtrlr", "ReservationCtrlr", "SmartChargingCtrlr", "ChargingStation", "EVSE[1]", "EVSE[2]", "Connector[2.1]", "DLMCtrlr"} {
 			if !strings.Contains(" "+all+" ", " "+c+" ") {
 				t.Errorf("Available left %s out: %s", c, all)
 			}
-		}
-		if strings.Contains(all, "SmartChargingCtrlr") {
-			t.Errorf("Available reported a component not available: %s", all)
 		}
 		// Problem: none yet.
 		if st, vars := report(`"componentCriteria":["Problem"]`); st != "EmptyResultSet" || len(vars) != 0 {
