@@ -2,7 +2,6 @@ package v201
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -194,29 +193,14 @@ func (cp *ChargePoint) sendReport(ctx context.Context, requestID int, data []ocp
 
 // notifyReport sends a report's parts.
 func (cp *ChargePoint) notifyReport(ctx context.Context, requestID int, generated time.Time, data []ocpp201.ReportData) {
-	{
-		caller := cp.Caller()
-		if caller == nil {
-			return
+	callInParts(ctx, cp, "NotifyReport", data, reportItems, func(part []ocpp201.ReportData, seq int, more bool) any {
+		req := ocpp201.NotifyReportRequest{RequestId: requestID, GeneratedAt: ocpp201.DateTime{Time: generated},
+			ReportData: part, SeqNo: seq}
+		if more {
+			req.Tbc = &more
 		}
-		for seq := 0; seq*reportItems < len(data); seq++ {
-			part := data[seq*reportItems : min((seq+1)*reportItems, len(data))]
-			more := (seq+1)*reportItems < len(data)
-			req := ocpp201.NotifyReportRequest{RequestId: requestID, GeneratedAt: ocpp201.DateTime{Time: generated},
-				ReportData: part, SeqNo: seq}
-			if more {
-				req.Tbc = &more
-			}
-			payload, err := json.Marshal(req)
-			if err == nil {
-				_, err = caller.Call(ctx, "NotifyReport", payload)
-			}
-			if err != nil {
-				cp.log.Warn("NotifyReport not delivered; the report stops", "request", requestID, "part", seq, "err", err)
-				return
-			}
-		}
-	}
+		return req
+	})
 }
 
 // mutability is a variable's as 2.0.1 says it.
