@@ -332,3 +332,27 @@ func TestAMastersPageChartsItsSite(t *testing.T) {
 	}
 	p.stop(syscall.SIGTERM)
 }
+
+// TestADisplayMessageShowsLiveOnThePage: a message the central system
+// sets over 2.0.1 appears on the open page, as the charger's display,
+// without a reload; its markup is text, not elements of the page.
+func TestADisplayMessageShowsLiveOnThePage(t *testing.T) {
+	ctx := newBrowser(t)
+	s, url := newCSMS(t, csmstest.Options{Subprotocols: []string{csmstest.OCPP201}})
+	p := startEVSE(t, runArgs(url, "CP-DISPLAY", t.TempDir(), "--ocpp", "2.0.1")...)
+	defer p.stop(syscall.SIGTERM)
+	base := p.apiURL(t)
+	waitCall(t, s, 0, "CP-DISPLAY", "BootNotification", 10*time.Second)
+	browse(t, ctx, "open the page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("display-none")))
+	set := `{"message":{"id":7,"priority":"AlwaysFront",` +
+		`"message":{"format":"UTF8","content":"Closed <b>at 22:00</b><img src=x onerror=\"document.title='hacked'\">"}}}`
+	if a := mustCall(t, s, "CP-DISPLAY", "SetDisplayMessage", set); a["status"] != "Accepted" {
+		t.Fatalf("SetDisplayMessage: %v", a)
+	}
+	waitText(t, ctx, "#display-7", "Closed <b>at 22:00</b><img")
+	elements := read(t, ctx, "elements in the message", chromedp.Evaluate[int](`document.querySelectorAll("#display-7 *").length`))
+	title := read(t, ctx, "the title", chromedp.Evaluate[string](`document.title`))
+	if elements != 0 || strings.Contains(title, "hacked") {
+		t.Errorf("the message's markup became the page's: %d elements in it, title %q", elements, title)
+	}
+}

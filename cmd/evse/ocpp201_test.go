@@ -3,7 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 	"syscall"
@@ -509,5 +511,54 @@ func TestK01K08K10SmartChargingOver201(t *testing.T) {
 		t.Errorf("ClearChargingProfile: %v", a)
 	}
 	waitUntil(t, 10*time.Second, "the hardware's maximum offered", func() bool { return connectorField(t, base, "offeredA") > 10 })
+	noViolations(t, s)
+}
+
+// O01–O05 with the real binary: a message set over 2.0.1 is on the
+// charger's page as its display, escaped; GetDisplayMessages tells it
+// with NotifyDisplayMessages; once cleared, the page shows none.
+func TestO01O03O05DisplayMessagesOnTheChargersPage(t *testing.T) {
+	t.Parallel()
+	const cp = "CS-O01"
+	s, url := newCSMS(t, csmstest.Options{Subprotocols: []string{csmstest.OCPP201}})
+	p := startEVSE(t, runArgs(url, cp, t.TempDir(), "--ocpp", "2.0.1")...)
+	defer p.stop(os.Interrupt)
+	waitCall(t, s, 0, cp, "BootNotification", 10*time.Second)
+	set := `{"message":{"id":42,"priority":"InFront","state":"Idle",` +
+		`"message":{"format":"UTF8","language":"en","content":"Free <b>today</b> & \"tomorrow\""}}}`
+	if a := mustCall(t, s, cp, "SetDisplayMessage", set); a["status"] != "Accepted" {
+		t.Fatalf("SetDisplayMessage: %v", a)
+	}
+	page := func() string {
+		t.Helper()
+		resp, err := http.Get(p.apiURL(t) + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return string(raw)
+	}
+	const shown = `<li id="display-42" class="display-message" data-priority="InFront" lang="en">Free &lt;b&gt;today&lt;/b&gt; &amp; &#34;tomorrow&#34;</li>`
+	if body := page(); !strings.Contains(body, shown) || strings.Contains(body, "<b>today") {
+		t.Errorf("the charger's page does not show the message escaped as its display:\n%s", body)
+	}
+	if _, st := apiDo(t, "GET", p.apiURL(t)+"/api/v1/status", ""); !strings.Contains(fmt.Sprint(st["display"]), "Free <b>today</b>") {
+		t.Errorf("the API's status: display %v", st["display"])
+	}
+	mark := s.Records()[len(s.Records())-1].Seq
+	if a := mustCall(t, s, cp, "GetDisplayMessages", `{"requestId":5,"priority":"InFront"}`); a["status"] != "Accepted" {
+		t.Errorf("GetDisplayMessages: %v", a)
+	}
+	told := waitCall(t, s, mark, cp, "NotifyDisplayMessages", 10*time.Second)
+	if !strings.Contains(string(told.Frame.Payload), `"requestId":5`) || !strings.Contains(string(told.Frame.Payload), `"id":42`) {
+		t.Errorf("NotifyDisplayMessages: %s", told.Frame.Payload)
+	}
+	if a := mustCall(t, s, cp, "ClearDisplayMessage", `{"id":42}`); a["status"] != "Accepted" {
+		t.Errorf("ClearDisplayMessage: %v", a)
+	}
+	if body := page(); strings.Contains(body, "display-42") || !strings.Contains(body, `id="display-none"`) {
+		t.Errorf("the page after the clear still shows the message")
+	}
 	noViolations(t, s)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/config"
+	"github.com/evse-dev/evse/internal/display"
 	"github.com/evse-dev/evse/internal/hw/sim"
 	"github.com/evse-dev/evse/internal/ocpp16"
 )
@@ -36,6 +37,10 @@ type Backend interface {
 	// LocalList returns the running charge point, for its local list;
 	// nil while starting.
 	LocalList() LocalList
+	// Display returns what the charge point's display shows now: the
+	// central system's display messages that apply (display.Select); it
+	// fails while the charge point is (re)starting.
+	Display(ctx context.Context) ([]display.Message, error)
 }
 
 // LocalList is the installer's view of the local authorization list.
@@ -134,6 +139,9 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := statusJSON{Status: st}
+	if msgs, err := a.b.Display(r.Context()); err == nil {
+		out.Display = msgs
+	}
 	if s := a.b.Settings(); s != nil {
 		v, _ := s.Get("DlmState")
 		out.DLM = v.Value
@@ -142,10 +150,12 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 }
 
 // statusJSON is the status with the DLM state (DlmState: role, link,
-// currents, warnings).
+// currents, warnings) and what the display shows.
 type statusJSON struct {
 	chargepoint.Status
 	DLM string `json:"dlm"`
+	// Display is what the display shows now.
+	Display []display.Message `json:"display,omitempty"`
 }
 
 // keyJSON is a key as the API shows it.

@@ -28,6 +28,7 @@ import (
 	"github.com/evse-dev/evse/internal/chargepoint/v201"
 	"github.com/evse-dev/evse/internal/clock"
 	"github.com/evse-dev/evse/internal/config"
+	"github.com/evse-dev/evse/internal/display"
 	"github.com/evse-dev/evse/internal/dlm"
 	"github.com/evse-dev/evse/internal/hw/sim"
 	"github.com/evse-dev/evse/internal/model"
@@ -332,6 +333,16 @@ func (l *liveCP) Status(ctx context.Context) (chargepoint.Status, error) {
 		return chargepoint.Status{}, errors.New("starting")
 	}
 	return cp.Status(ctx)
+}
+
+func (l *liveCP) Display(ctx context.Context) ([]display.Message, error) {
+	l.mu.Lock()
+	cp := l.cp
+	l.mu.Unlock()
+	if cp == nil {
+		return nil, errors.New("starting")
+	}
+	return cp.Showing(ctx)
 }
 
 func (l *liveCP) EmergencyStop(ctx context.Context) error {

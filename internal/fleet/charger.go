@@ -20,6 +20,7 @@ import (
 	"github.com/evse-dev/evse/internal/clock"
 	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/daemon"
+	"github.com/evse-dev/evse/internal/display"
 	"github.com/evse-dev/evse/internal/hw/sim"
 	"github.com/evse-dev/evse/internal/kv"
 	"github.com/evse-dev/evse/internal/ocppj"
@@ -360,3 +361,9 @@ func (c *Charger) EmergencyStop(ctx context.Context) error {
 	return c.cp.EmergencyStop(ctx)
 }
 func (c *Charger) LocalList() api.LocalList { return c.faces.V16 }
+func (c *Charger) Display(ctx context.Context) ([]display.Message, error) {
+	if c.powerOff.Load() {
+		return nil, errors.New("no power (fault power-cut)")
+	}
+	return c.cp.Showing(ctx)
+}

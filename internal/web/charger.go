@@ -174,6 +174,8 @@ type statusData struct {
 	Err string
 	DLM string
 	Now time.Time
+	// Display is what the charge point's display shows now.
+	Display []displayLine
 }
 
 // section is a group of keys as the appendix groups them.
@@ -205,6 +207,9 @@ func (c *Charger) statusData(ctx context.Context) statusData {
 	d := statusData{Status: st, Now: time.Now()}
 	if err != nil {
 		d.Err = err.Error()
+	}
+	if msgs, err := c.b.Display(ctx); err == nil {
+		d.Display = screen(msgs)
 	}
 	if s := c.b.Settings(); s != nil {
 		v, _ := s.Get("DlmState")

@@ -12,6 +12,7 @@ import (
 	"github.com/evse-dev/evse/internal/api"
 	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/config"
+	"github.com/evse-dev/evse/internal/display"
 	"github.com/evse-dev/evse/internal/hw/sim"
 )
 
@@ -23,6 +24,7 @@ func (b board) Settings() *config.Settings                         { return nil 
 func (b board) Board() *sim.Board                                  { return b.b }
 func (b board) EmergencyStop(context.Context) error                { return nil }
 func (b board) LocalList() api.LocalList                           { return nil }
+func (b board) Display(context.Context) ([]display.Message, error) { return nil, nil }
 
 // TestThePlugFormRefusesWhatIsNotANumber: NaN, infinities and a phase
 // count that is no number are refused, and no car is plugged in.

@@ -22,6 +22,7 @@ import (
 	"github.com/evse-dev/evse/internal/chargepoint/runner"
 	"github.com/evse-dev/evse/internal/clock"
 	"github.com/evse-dev/evse/internal/config"
+	"github.com/evse-dev/evse/internal/display"
 	"github.com/evse-dev/evse/internal/hw"
 	"github.com/evse-dev/evse/internal/kv"
 	"github.com/evse-dev/evse/internal/model"
@@ -131,6 +132,8 @@ type Station struct {
 	unit   *runner.Unit
 	caller atomic.Value // Caller, set by Run or Attach
 	links  []namedLink
+	// display is the station's display messages, kept in its store.
+	display *display.Board
 
 	// Background tasks (Go): they end with Run's context, and Run waits
 	// for them; closed: Run has returned, no task starts.
@@ -215,7 +218,11 @@ func New(opts Options, legacy runner.Legacy, protocols ...Protocol) (*Station, e
 	for _, p := range protocols {
 		core.TellsLimits = core.TellsLimits || p.TellsLimits
 	}
-	st := &Station{opts: opts, log: opts.Logger}
+	board, err := display.Open(opts.Store, display.Capabilities{})
+	if err != nil {
+		return nil, fmt.Errorf("station: %w", err)
+	}
+	st := &Station{opts: opts, log: opts.Logger, display: board}
 	for _, p := range protocols {
 		st.links = append(st.links, namedLink{name: p.Name, link: p.Link(currentCaller{st})})
 	}
@@ -438,6 +445,26 @@ func (st *Station) Status(ctx context.Context) (chargepoint.Status, error) {
 		s.Protocol = st.Speaking()
 	}
 	return s, nil
+}
+
+// Display is the station's display messages (OCPP 2.0.1's block O),
+// which survive a restart in its store.
+func (st *Station) Display() *display.Board { return st.display }
+
+// Showing returns what the station's display shows now (display.Select):
+// the messages that apply at this time, in the states the station's
+// status puts it in.
+func (st *Station) Showing(ctx context.Context) ([]display.Message, error) {
+	s, err := st.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now, ongoing := st.opts.Clock.Now(), display.OngoingIn(s)
+	msgs, err := st.display.List(now, ongoing)
+	if err != nil {
+		return nil, err
+	}
+	return display.Select(msgs, now, display.StatesOf(s), ongoing), nil
 }
 
 // EmergencyStop stops every transaction with reason EmergencyStop, as the

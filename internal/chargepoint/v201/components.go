@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/evse-dev/evse/internal/chargepoint"
+	"github.com/evse-dev/evse/internal/display"
 	"github.com/evse-dev/evse/internal/model"
 	"github.com/evse-dev/evse/internal/ocpp201"
 )
@@ -54,17 +55,18 @@ func (v liveVariable) attr(t ocpp201.Attribute) (string, bool) {
 	return "", false
 }
 
-// physical reports whether a component is one of the station's physical
-// ones, which liveVariables serves.
-func physical(c ocpp201.Component) bool {
+// liveComponent reports whether a component is one liveVariables serves: the
+// station's physical ones, and its display's controller.
+func liveComponent(c ocpp201.Component) bool {
 	switch c.Name {
-	case "ChargingStation", "EVSE", "Connector":
+	case "ChargingStation", "EVSE", "Connector", "DisplayMessageCtrlr":
 		return c.Instance == ""
 	}
 	return false
 }
 
-// liveVariables are the physical components' variables now.
+// liveVariables are the physical components' variables now, and
+// DisplayMessageCtrlr's.
 func (cp *ChargePoint) liveVariables(ctx context.Context) ([]liveVariable, error) {
 	st, err := cp.Status(ctx)
 	if err != nil {
@@ -78,7 +80,12 @@ func (cp *ChargePoint) liveVariables(ctx context.Context) ([]liveVariable, error
 			}
 		}
 	}
-	return physicalVariables(st, cp.opts.Model, rotations), nil
+	now, ongoing := cp.opts.Clock.Now(), display.OngoingIn(st)
+	held, err := cp.Display().List(now, ongoing)
+	if err != nil {
+		return nil, fmt.Errorf("v201: the display's messages: %w", err)
+	}
+	return append(physicalVariables(st, cp.opts.Model, rotations), displayVariables(len(held), cp.Display().Capabilities())...), nil
 }
 
 // physicalVariables are the standard variables of the physical

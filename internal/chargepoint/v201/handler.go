@@ -81,6 +81,12 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 		resp, err = cp.getLocalListVersion()
 	case *ocpp201.SendLocalListRequest:
 		resp = cp.sendLocalList(r)
+	case *ocpp201.SetDisplayMessageRequest:
+		resp, err = cp.setDisplayMessage(ctx, r)
+	case *ocpp201.GetDisplayMessagesRequest:
+		resp, err = cp.getDisplayMessages(ctx, r)
+	case *ocpp201.ClearDisplayMessageRequest:
+		resp, err = cp.clearDisplayMessage(r)
 	case *ocpp201.GetTransactionStatusRequest:
 		resp, err = cp.transactionStatus(ctx, r)
 	case *ocpp201.SetNetworkProfileRequest:
@@ -120,7 +126,7 @@ func (cp *ChargePoint) getVariables(ctx context.Context, r *ocpp201.GetVariables
 	var live []liveVariable
 	for _, d := range r.GetVariableData {
 		res := ocpp201.GetVariableResult{AttributeType: d.AttributeType, Component: d.Component, Variable: d.Variable}
-		if physical(d.Component) {
+		if liveComponent(d.Component) {
 			if live == nil {
 				var err error
 				if live, err = cp.liveVariables(ctx); err != nil {
@@ -191,7 +197,7 @@ func (cp *ChargePoint) setVariables(ctx context.Context, r *ocpp201.SetVariables
 	var live []liveVariable
 	for _, d := range r.SetVariableData {
 		res := ocpp201.SetVariableResult{AttributeType: d.AttributeType, Component: d.Component, Variable: d.Variable}
-		if physical(d.Component) {
+		if liveComponent(d.Component) {
 			if live == nil {
 				var err error
 				if live, err = cp.liveVariables(ctx); err != nil {

@@ -187,18 +187,16 @@ func (cp *ChargePoint) sendReport(ctx context.Context, requestID int, data []ocp
 	generated := cp.opts.Clock.Now()
 	cp.afterAnswer(ctx, "NotifyReport", func(send func(any) error) {
 		defer cp.reporting.Store(false)
-		for seq := 0; seq*reportItems < len(data); seq++ {
-			part := data[seq*reportItems : min((seq+1)*reportItems, len(data))]
-			more := (seq+1)*reportItems < len(data)
+		err := sendInParts(send, data, reportItems, func(part []ocpp201.ReportData, seq int, more bool) any {
 			req := ocpp201.NotifyReportRequest{RequestId: requestID, GeneratedAt: ocpp201.DateTime{Time: generated},
 				ReportData: part, SeqNo: seq}
 			if more {
 				req.Tbc = &more
 			}
-			if err := send(req); err != nil {
-				cp.log.Warn("NotifyReport not delivered; the report stops", "request", requestID, "part", seq, "err", err)
-				return
-			}
+			return req
+		})
+		if err != nil {
+			cp.log.Warn("NotifyReport not delivered; the report stops", "request", requestID, "err", err)
 		}
 	})
 	return true
