@@ -8,7 +8,6 @@ import (
 	"math"
 	"time"
 
-	"github.com/evse-dev/evse/internal/certs"
 	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/chargepoint/runner"
 	"github.com/evse-dev/evse/internal/config"
@@ -60,7 +59,7 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 		if cp.opts.Firmware == nil {
 			return nil, rpc.Errorf(rpc.NotSupported, "this charge point cannot download firmware")
 		}
-		if roots, rerr := certs.New(cp.opts.Store).ManufacturerRoots(); rerr != nil || len(roots) > 0 {
+		if only, rerr := cp.SignedFirmwareOnly(); rerr != nil || only {
 			// With a manufacturer root installed, only signed firmware.
 			return nil, rpc.Errorf(rpc.NotSupported, "this charge point takes signed firmware only (SignedUpdateFirmware)")
 		}
