@@ -2,6 +2,7 @@ package station
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -50,11 +51,14 @@ func (st *Station) InstallRoot(use, pem string) CertStatus {
 	return status
 }
 
-// DeleteRoot deletes the root h names, of either use: NotFound when none
-// matches (the station's own certificate is never a root, so never
-// deleted), Failed for the last central system root or a store that
-// cannot be written.
-func (st *Station) DeleteRoot(h certs.HashData) CertStatus {
+// DeleteRoot deletes the root h names, hashed with algorithm, of either
+// use: NotFound when none matches (the station's own certificate is never
+// a root, so never deleted; hashes are kept in SHA256 only), Failed for
+// the last central system root or a store that cannot be written.
+func (st *Station) DeleteRoot(algorithm string, h certs.HashData) CertStatus {
+	if algorithm != "SHA256" {
+		return CertNotFound
+	}
 	found, err := certs.New(st.opts.Store).DeleteRoot(h)
 	switch {
 	case err != nil:
@@ -141,6 +145,46 @@ func (st *Station) CertificateSigned(ctx context.Context, chain string) error {
 		rpc.AfterAnswer(ctx, st.opts.OnCertificate)
 	}
 	return nil
+}
+
+// Ask sends a CALL of the station's own, outside the journal (a
+// protocol's SignCertificate), and reads its answer's status with status,
+// which checks the CALLRESULT: an error unless it is Accepted. name
+// prefixes errors ("v16").
+func (st *Station) Ask(ctx context.Context, name, action string, req any, status func(raw json.RawMessage) (string, error)) error {
+	caller := st.Caller()
+	if caller == nil {
+		return fmt.Errorf("%s: %s: no connection", name, action)
+	}
+	payload, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("%s: encode %s: %w", name, action, err)
+	}
+	raw, err := caller.Call(ctx, action, payload)
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w", name, action, err)
+	}
+	s, err := status(raw)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s: %s answer: %w", name, action, err)
+	case s != "Accepted":
+		return fmt.Errorf("%s: the central system answered %s %s", name, action, s)
+	}
+	return nil
+}
+
+// Retries reads a CALL's optional retries and retryInterval (in s):
+// none below zero, absent ones zero.
+func Retries(retries, interval *int) (int, time.Duration) {
+	n, d := 0, time.Duration(0)
+	if retries != nil {
+		n = max(*retries, 0)
+	}
+	if interval != nil {
+		d = time.Duration(max(*interval, 0)) * time.Second
+	}
+	return n, d
 }
 
 // callTimeout bounds a CALL of the station's own.

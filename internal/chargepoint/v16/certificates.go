@@ -4,11 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"time"
 
 	"github.com/evse-dev/evse/internal/certs"
 	"github.com/evse-dev/evse/internal/chargepoint"
+	"github.com/evse-dev/evse/internal/chargepoint/station"
 	"github.com/evse-dev/evse/internal/firmsign"
 	"github.com/evse-dev/evse/internal/ocpp16"
 )
@@ -43,10 +42,7 @@ func (cp *ChargePoint) installedCertificates(r *ocpp16.GetInstalledCertificateId
 // in SHA256 only.
 func (cp *ChargePoint) deleteCertificate(r *ocpp16.DeleteCertificateRequest) *ocpp16.DeleteCertificateResponse {
 	h := r.CertificateHashData
-	if h.HashAlgorithm != ocpp16.HashAlgorithmSHA256 {
-		return &ocpp16.DeleteCertificateResponse{Status: ocpp16.DeleteCertificateStatusNotFound}
-	}
-	status := cp.DeleteRoot(certs.HashData{IssuerNameHash: h.IssuerNameHash, IssuerKeyHash: h.IssuerKeyHash, SerialNumber: h.SerialNumber})
+	status := cp.DeleteRoot(string(h.HashAlgorithm), certs.HashData{IssuerNameHash: h.IssuerNameHash, IssuerKeyHash: h.IssuerKeyHash, SerialNumber: h.SerialNumber})
 	return &ocpp16.DeleteCertificateResponse{Status: ocpp16.DeleteCertificateStatus(status)}
 }
 
@@ -88,26 +84,13 @@ func (cp *ChargePoint) extendedTrigger(ctx context.Context, r *ocpp16.ExtendedTr
 // signCertificate sends a renewal's CSR with SignCertificate; the
 // central system's CA answers with CertificateSigned.
 func (cp *ChargePoint) signCertificate(ctx context.Context, csr []byte) error {
-	caller := cp.Caller()
-	if caller == nil {
-		return errors.New("v16: SignCertificate: no connection")
-	}
-	payload, err := json.Marshal(&ocpp16.SignCertificateRequest{Csr: string(csr)})
-	if err != nil {
-		return fmt.Errorf("v16: encode SignCertificate: %w", err)
-	}
-	raw, err := caller.Call(ctx, "SignCertificate", payload)
-	if err != nil {
-		return fmt.Errorf("v16: SignCertificate: %w", err)
-	}
-	resp, _, err := ocpp16.DecodeFromPeer("SignCertificate", ocpp16.Response, raw)
-	if err != nil {
-		return fmt.Errorf("v16: SignCertificate answer: %w", err)
-	}
-	if r := resp.(*ocpp16.SignCertificateResponse); r.Status != ocpp16.GenericStatusAccepted {
-		return fmt.Errorf("v16: the central system answered SignCertificate %s", r.Status)
-	}
-	return nil
+	return cp.Ask(ctx, "v16", "SignCertificate", &ocpp16.SignCertificateRequest{Csr: string(csr)}, func(raw json.RawMessage) (string, error) {
+		resp, _, err := ocpp16.DecodeFromPeer("SignCertificate", ocpp16.Response, raw)
+		if err != nil {
+			return "", err
+		}
+		return string(resp.(*ocpp16.SignCertificateResponse).Status), nil
+	})
 }
 
 // certificateSigned installs the charge point's certificate the central
@@ -137,12 +120,7 @@ func (cp *ChargePoint) signedUpdateFirmware(ctx context.Context, r *ocpp16.Signe
 	if f.InstallDateTime != nil {
 		u.InstallAt = f.InstallDateTime.Time
 	}
-	if r.Retries != nil {
-		u.Retries = max(*r.Retries, 0)
-	}
-	if r.RetryInterval != nil {
-		u.Interval = time.Duration(max(*r.RetryInterval, 0)) * time.Second
-	}
+	u.Retries, u.Interval = station.Retries(r.Retries, r.RetryInterval)
 	res, err := cp.Exec(ctx, u)
 	if err != nil {
 		return nil, err
