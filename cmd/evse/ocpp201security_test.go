@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -33,31 +32,10 @@ import (
 func TestL01M03M05A02SecurityOver201AtProfile3(t *testing.T) {
 	t.Parallel()
 	const id = "CS-SEC201"
-	ca, err := csmstest.NewCA("evse test CA", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	maker, err := csmstest.NewCA("the manufacturer", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, maker := newCA(t, "evse test CA"), newCA(t, "the manufacturer")
 	work := t.TempDir()
-	write := func(name string, data []byte) string {
-		t.Helper()
-		p := filepath.Join(work, name)
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	run := func(args ...string) string {
-		t.Helper()
-		out, errOut, code := runEVSE(t, args...)
-		if code != 0 {
-			t.Fatalf("evse %s: exit %d: %s", strings.Join(args, " "), code, errOut)
-		}
-		return out
-	}
+	write := func(name string, data []byte) string { return writeFileIn(t, work, name, data) }
+	run := func(args ...string) string { return mustRunEVSE(t, args...) }
 	images := map[string][]byte{}
 	for name, version := range map[string]string{"good": "8.0.1", "evil": "6.6.6"} {
 		images[name] = []byte(run("firmware", "build", "--version", version, write(name+".bin", []byte(name+" code"))))
@@ -90,13 +68,7 @@ func TestL01M03M05A02SecurityOver201AtProfile3(t *testing.T) {
 			"--location", web.URL+location, "--install", install.UTC().Format(time.RFC3339), goodImage))
 	}
 
-	s := csmstest.New(csmstest.Options{Subprotocols: []string{csmstest.OCPP201}})
-	url, err := s.ListenTLS("127.0.0.1:0", ca, csmstest.TLSOptions{ClientCerts: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.SignCSRs(ca, time.Hour)
+	s, url := renewingCSMS(t, ca, csmstest.Options{Subprotocols: []string{csmstest.OCPP201}})
 	dir := t.TempDir()
 	readyProfile3(t, ca, dir, id)
 	p := startEVSE(t, runArgs(url, id, dir, "--ocpp", "2.0.1")...)
