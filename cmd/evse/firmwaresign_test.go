@@ -27,22 +27,8 @@ import (
 func TestFirmwareBuildAndSignWithTheRealBinary(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	write := func(name string, data []byte) string {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	run := func(args ...string) string {
-		t.Helper()
-		out, errOut, code := runEVSE(t, args...)
-		if code != 0 {
-			t.Fatalf("evse %s: exit %d: %s", strings.Join(args, " "), code, errOut)
-		}
-		return out
-	}
+	write := func(name string, data []byte) string { return writeFileIn(t, dir, name, data) }
+	run := func(args ...string) string { return mustRunEVSE(t, args...) }
 	ca, err := csmstest.NewCA("manufacturer", time.Hour)
 	if err != nil {
 		t.Fatal(err)

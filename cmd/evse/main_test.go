@@ -138,6 +138,37 @@ func runEVSE(t testing.TB, args ...string) (stdout, stderr string, code int) {
 }
 
 // newCSMS starts a test central system on loopback.
+// mustRunEVSE runs the binary to its end and returns its standard output,
+// failing on a non-zero exit.
+func mustRunEVSE(t testing.TB, args ...string) string {
+	t.Helper()
+	out, errOut, code := runEVSE(t, args...)
+	if code != 0 {
+		t.Fatalf("evse %s: exit %d: %s", strings.Join(args, " "), code, errOut)
+	}
+	return out
+}
+
+// writeFileIn writes a file of dir and returns its path.
+func writeFileIn(t testing.TB, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// newCA makes a test CA valid for an hour.
+func newCA(t testing.TB, name string) *csmstest.CA {
+	t.Helper()
+	ca, err := csmstest.NewCA(name, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca
+}
+
 func newCSMS(t testing.TB, opts csmstest.Options) (*csmstest.Server, string) {
 	t.Helper()
 	s := csmstest.New(opts)

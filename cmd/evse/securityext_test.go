@@ -50,6 +50,21 @@ func readyProfile3(t *testing.T, ca *csmstest.CA, dir, id string) {
 	configure(t, dir, "SecurityProfile=3")
 }
 
+// renewingCSMS is a central system of opts on wss:// with ca's server
+// certificate, asking for client certificates and signing the CSRs of
+// SignCertificate with ca; closed when the test ends.
+func renewingCSMS(t *testing.T, ca *csmstest.CA, opts csmstest.Options) (*csmstest.Server, string) {
+	t.Helper()
+	s := csmstest.New(opts)
+	url, err := s.ListenTLS("127.0.0.1:0", ca, csmstest.TLSOptions{ClientCerts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.SignCSRs(ca, time.Hour)
+	return s, url
+}
+
 // waitSecurityEvent waits for a SecurityEventNotification of a type from
 // cp, recorded at or after from.
 func waitSecurityEvent(t *testing.T, s *csmstest.Server, from int, cp, typ string) csmstest.Record {
@@ -79,13 +94,7 @@ func TestTheChargePointCertificateIsRenewedOverOCPP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := csmstest.New(csmstest.Options{})
-	url, err := s.ListenTLS("127.0.0.1:0", ca, csmstest.TLSOptions{ClientCerts: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.SignCSRs(ca, time.Hour)
+	s, url := renewingCSMS(t, ca, csmstest.Options{})
 	dir := t.TempDir()
 	readyProfile3(t, ca, dir, "CP-RENEW")
 	configure(t, dir, "CertificateSignedMaxChainSize=2000") // an installer's setting; the good chain is under 1,000 bytes

@@ -56,6 +56,9 @@ const (
 // allows.
 var ErrStoreFull = errors.New("certs: the certificate store is full")
 
+// ErrNotCA: a root to install cannot be read or is no CA certificate.
+var ErrNotCA = errors.New("certs: not a CA certificate")
+
 // ErrNoCertificate: no client certificate is installed.
 var ErrNoCertificate = errors.New("certs: no charge point certificate installed (evse cert csr, then evse cert install)")
 
@@ -367,11 +370,11 @@ func (s Store) installRoots(key string, raw []byte, maxRoots int) (int, error) {
 	maxRoots = min(maxRoots, MaxRoots)
 	certs, err := parseChain(raw, maxRoots)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("%w: %w", ErrNotCA, err)
 	}
 	for _, c := range certs {
 		if !c.IsCA {
-			return 0, fmt.Errorf("certs: %q is not a CA certificate", c.Subject.CommonName)
+			return 0, fmt.Errorf("%w: %q", ErrNotCA, c.Subject.CommonName)
 		}
 	}
 	n := 0

@@ -390,13 +390,16 @@ type QueryQueue struct {
 // Signature (SignedUpdateFirmware, whose signing certificate the adapter
 // checked), the image's signature is verified before anything else, it is
 // installed at InstallAt (zero: at once), its statuses are told with
-// RequestID, and it cancels an update under way. Reply: UpdateResult.
+// RequestID, and it cancels an update under way. Tracked gives an update
+// without a Signature all of that but the signature's check (2.0.1's
+// UpdateFirmware without a signing certificate, L02). Reply: UpdateResult.
 type UpdateFirmware struct {
 	Location  string
 	At        time.Time
 	Retries   int
 	Interval  time.Duration
 	Signature *FirmwareSignature
+	Tracked   bool
 	RequestID int
 	InstallAt time.Time
 }

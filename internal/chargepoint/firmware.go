@@ -80,7 +80,8 @@ type firmwareJob struct {
 	at               time.Time
 	attempt, retries int
 	interval         time.Duration
-	// signed: a SignedUpdateFirmware, told with its requestID.
+	// signed: a SignedUpdateFirmware (or a Tracked update), told with its
+	// requestID; signature is set for the signed ones only.
 	signed    bool
 	requestID int
 	signature *FirmwareSignature
@@ -94,13 +95,14 @@ type firmwareJob struct {
 }
 
 // updateFirmware starts an update; false when one is under way. A signed
-// update cancels one under way instead (UpdateAccepted's
+// (or tracked) update cancels one under way instead (UpdateAccepted's
 // AcceptedCanceled).
 func (c *Core) updateFirmware(r UpdateFirmware) UpdateResult {
 	j := &c.fw
 	result := UpdateAccepted
+	tracked := r.Signature != nil || r.Tracked
 	if j.busy {
-		if r.Signature == nil {
+		if !tracked {
 			// OCPP gives UpdateFirmware no status to refuse with.
 			c.log.Warn("UpdateFirmware while an update is under way: ignored", "location", redacted(r.Location))
 			return UpdateRejected
@@ -111,7 +113,7 @@ func (c *Core) updateFirmware(r UpdateFirmware) UpdateResult {
 	c.log.Info("UpdateFirmware", "location", redacted(r.Location), "retrieve_date", r.At, "retries", r.Retries,
 		"signed", r.Signature != nil, "request", r.RequestID, "install_date", r.InstallAt)
 	*j = firmwareJob{status: j.status, busy: true, location: r.Location, at: r.At, retries: max(r.Retries, 0),
-		interval: max(r.Interval, 0), signed: r.Signature != nil, requestID: r.RequestID, signature: r.Signature,
+		interval: max(r.Interval, 0), signed: tracked, requestID: r.RequestID, signature: r.Signature,
 		installAt: r.InstallAt, seq: j.seq + 1}
 	if !j.at.After(c.now) {
 		j.at = c.now // the first status follows the answer
@@ -184,7 +186,7 @@ func (c *Core) downloaded(e Downloaded) {
 		return
 	}
 	c.firmwareStatus(FirmwareDownloaded)
-	if j.signed {
+	if j.signature != nil {
 		if e.BadSignature != nil {
 			// Never installed.
 			c.log.Error("firmware signature does not verify; not installed", "err", e.BadSignature)
@@ -198,7 +200,7 @@ func (c *Core) downloaded(e Downloaded) {
 		c.firmwareStatus(FirmwareInstalling)
 		c.log.Error("firmware not installed", "err", e.Bad)
 		failed := FirmwareInstallationFailed
-		if j.signed {
+		if j.signature != nil {
 			failed = FirmwareInstallVerificationFailed
 		}
 		c.firmwareFailed(failed)

@@ -141,6 +141,10 @@ type Station struct {
 	bgCtx  context.Context
 	bg     sync.WaitGroup
 	closed bool
+
+	// renewing: a renewal of the station's certificate (SignCertificate)
+	// is under way.
+	renewing atomic.Bool
 }
 
 // Go runs a protocol adapter's background task (a CALL of its own, sent

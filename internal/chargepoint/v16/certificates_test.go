@@ -14,7 +14,7 @@ import (
 // TestCertificateManagement: InstallCertificate, GetInstalledCertificateIds
 // and DeleteCertificate on the certificates of the charge point's store,
 // with the security whitepaper's refusals: not a CA certificate
-// (Rejected), the store full (Failed), the last central system root
+// (Rejected), the store full (Rejected), the last central system root
 // (Failed), one that is not there (NotFound).
 func TestCertificateManagement(t *testing.T) {
 	var roots []*csmstest.CA
@@ -93,8 +93,8 @@ func TestCertificateManagement(t *testing.T) {
 				t.Fatalf("root %s: %s", ca.PEM[:40], st)
 			}
 		}
-		if st := install(cs, string(roots[20].PEM)); st != "Failed" {
-			t.Errorf("a 21st root: %s, want Failed", st)
+		if st := install(cs, string(roots[20].PEM)); st != "Rejected" {
+			t.Errorf("a 21st root: %s, want Rejected", st)
 		}
 		if st := remove(first); st != "Accepted" {
 			t.Errorf("deleting a root that is not the last: %s", st)

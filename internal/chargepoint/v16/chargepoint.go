@@ -34,8 +34,6 @@ type ChargePoint struct {
 	// lenientWarned: the warning about what the central system sends
 	// that was read leniently has been logged.
 	lenientWarned atomic.Bool
-	// renewing: a SignCertificate is under way.
-	renewing atomic.Bool
 }
 
 // readLeniently warns, once, that the central system sends what OCPP 1.6

@@ -8,9 +8,9 @@ import (
 	"math"
 	"time"
 
-	"github.com/evse-dev/evse/internal/certs"
 	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/chargepoint/runner"
+	"github.com/evse-dev/evse/internal/chargepoint/station"
 	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/ocpp16"
 	"github.com/evse-dev/evse/internal/ocppj/rpc"
@@ -59,7 +59,7 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 		if cp.opts.Firmware == nil {
 			return nil, rpc.Errorf(rpc.NotSupported, "this charge point cannot download firmware")
 		}
-		if roots, rerr := certs.New(cp.opts.Store).ManufacturerRoots(); rerr != nil || len(roots) > 0 {
+		if only, rerr := cp.SignedFirmwareOnly(); rerr != nil || only {
 			// With a manufacturer root installed, only signed firmware.
 			return nil, rpc.Errorf(rpc.NotSupported, "this charge point takes signed firmware only (SignedUpdateFirmware)")
 		}
@@ -242,12 +242,7 @@ func (cp *ChargePoint) toCommand(req any) (cmd any, answer func(any) any, ok boo
 
 func updateFirmware(r *ocpp16.UpdateFirmwareRequest) commandOf {
 	u := chargepoint.UpdateFirmware{Location: r.Location, At: r.RetrieveDate.Time}
-	if r.Retries != nil {
-		u.Retries = max(*r.Retries, 0)
-	}
-	if r.RetryInterval != nil {
-		u.Interval = time.Duration(max(*r.RetryInterval, 0)) * time.Second
-	}
+	u.Retries, u.Interval = station.Retries(r.Retries, r.RetryInterval)
 	// OCPP gives UpdateFirmware no status: the answer is empty either way.
 	return commandOf{cmd: u, answer: func(any) any { return &ocpp16.UpdateFirmwareResponse{} }}
 }
@@ -260,12 +255,7 @@ func getDiagnostics(r *ocpp16.GetDiagnosticsRequest) commandOf {
 	if r.StopTime != nil {
 		g.To = r.StopTime.Time
 	}
-	if r.Retries != nil {
-		g.Retries = max(*r.Retries, 0)
-	}
-	if r.RetryInterval != nil {
-		g.Interval = time.Duration(max(*r.RetryInterval, 0)) * time.Second
-	}
+	g.Retries, g.Interval = station.Retries(r.Retries, r.RetryInterval)
 	return commandOf{cmd: g, answer: func(res any) any {
 		return &ocpp16.GetDiagnosticsResponse{FileName: res.(string)} // none: no diagnostics
 	}}
@@ -279,12 +269,7 @@ func getLog(r *ocpp16.GetLogRequest) commandOf {
 	if r.Log.LatestTimestamp != nil {
 		g.To = r.Log.LatestTimestamp.Time
 	}
-	if r.Retries != nil {
-		g.Retries = max(*r.Retries, 0)
-	}
-	if r.RetryInterval != nil {
-		g.Interval = time.Duration(max(*r.RetryInterval, 0)) * time.Second
-	}
+	g.Retries, g.Interval = station.Retries(r.Retries, r.RetryInterval)
 	return commandOf{cmd: g, answer: func(res any) any {
 		l := res.(chargepoint.LogResult)
 		return &ocpp16.GetLogResponse{Status: ocpp16.LogStatus(l.Status), Filename: l.FileName}

@@ -94,6 +94,19 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 			return nil, rpc.Errorf(rpc.NotSupported, "%s is not supported by this charging station", action)
 		}
 		resp = cp.setNetworkProfile(r)
+	case *ocpp201.UpdateFirmwareRequest:
+		if cp.opts.Firmware == nil {
+			return nil, rpc.Errorf(rpc.NotSupported, "this charging station cannot download firmware")
+		}
+		resp, err = cp.updateFirmware(ctx, r)
+	case *ocpp201.InstallCertificateRequest:
+		resp = cp.installCertificate(r)
+	case *ocpp201.GetInstalledCertificateIdsRequest:
+		resp, err = cp.installedCertificates(r)
+	case *ocpp201.DeleteCertificateRequest:
+		resp = cp.deleteCertificate(r)
+	case *ocpp201.CertificateSignedRequest:
+		resp = cp.certificateSigned(ctx, r)
 	default:
 		return nil, rpc.Errorf(rpc.NotSupported, "%s is not supported by this charging station yet", action)
 	}
@@ -423,6 +436,16 @@ func (cp *ChargePoint) trigger(ctx context.Context, r *ocpp201.TriggerMessageReq
 		t.Message = chargepoint.TriggerStatus
 	case ocpp201.MessageTriggerMeterValues:
 		t.Message = chargepoint.TriggerMeterValues
+	case ocpp201.MessageTriggerFirmwareStatusNotification:
+		// The update's status under way, else Idle.
+		t.Message = chargepoint.TriggerSignedFirmware
+	case ocpp201.MessageTriggerSignChargingStationCertificate:
+		// A02: a new key, its CSR sent with SignCertificate after the
+		// answer.
+		if !cp.Renew(ctx, cp.signCertificate) {
+			return &ocpp201.TriggerMessageResponse{Status: ocpp201.TriggerMessageStatusRejected}, nil
+		}
+		return &ocpp201.TriggerMessageResponse{Status: ocpp201.TriggerMessageStatusAccepted}, nil
 	default:
 		return &ocpp201.TriggerMessageResponse{Status: ocpp201.TriggerMessageStatusNotImplemented}, nil
 	}

@@ -69,7 +69,7 @@ func render(msg any) (string, any, error) {
 	case chargepoint.MeterValues:
 		return "MeterValues", &ocpp201.MeterValuesRequest{EvseId: m.Connector, MeterValue: meterValues([]chargepoint.Sample{m.Sample})}, nil
 	case chargepoint.SecurityEventNotification:
-		return "SecurityEventNotification", &ocpp201.SecurityEventNotificationRequest{Type: string(m.Type),
+		return "SecurityEventNotification", &ocpp201.SecurityEventNotificationRequest{Type: securityEventType(m.Type),
 			Timestamp: ocpp201.DateTime{Time: m.At}, TechInfo: m.TechInfo}, nil
 	case chargepoint.ChargingLimitSet:
 		evse := m.Connector
@@ -82,6 +82,8 @@ func render(msg any) (string, any, error) {
 		evse := m.Connector
 		return "ClearedChargingLimit", &ocpp201.ClearedChargingLimitRequest{EvseId: &evse,
 			ChargingLimitSource: ocpp201.ChargingLimitSourceEMS}, nil
+	case chargepoint.FirmwareStatusNotification:
+		return "FirmwareStatusNotification", firmwareStatus(m), nil
 	case chargepoint.ReservationExpired:
 		return "ReservationStatusUpdate", &ocpp201.ReservationStatusUpdateRequest{ReservationId: m.ID,
 			ReservationUpdateStatus: ocpp201.ReservationUpdateStatusExpired}, nil
@@ -139,7 +141,7 @@ func localOf(id string) (int64, bool) {
 func renderTx(m runner.TxCall) (string, any, error) {
 	ev := m.Event
 	if m.Entry.Kind == chargepoint.SecurityNote {
-		return "SecurityEventNotification", &ocpp201.SecurityEventNotificationRequest{Type: string(ev.Security),
+		return "SecurityEventNotification", &ocpp201.SecurityEventNotificationRequest{Type: securityEventType(ev.Security),
 			Timestamp: ocpp201.DateTime{Time: ev.At}, TechInfo: ev.TechInfo}, nil
 	}
 	req := &ocpp201.TransactionEventRequest{Timestamp: ocpp201.DateTime{Time: ev.At}, SeqNo: ev.SeqNo,

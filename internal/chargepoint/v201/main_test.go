@@ -127,6 +127,12 @@ type rig struct {
 
 func startRig(t *testing.T, csms *fakeCSMS, defaults map[string]string, store *kv.Mem) *rig {
 	t.Helper()
+	return startRigWith(t, csms, defaults, store, nil)
+}
+
+// startRigWith is startRig with more options (nil: none).
+func startRigWith(t *testing.T, csms *fakeCSMS, defaults map[string]string, store *kv.Mem, more func(*station.Options)) *rig {
+	t.Helper()
 	cat, err := config.NewCatalogue(defaults)
 	if err != nil {
 		t.Fatal(err)
@@ -136,8 +142,12 @@ func startRig(t *testing.T, csms *fakeCSMS, defaults map[string]string, store *k
 		t.Fatal(err)
 	}
 	board := sim.New(sim.Options{Connectors: settings.Snapshot().NumberOfConnectors})
-	cp, err := New(station.Options{Settings: settings, Board: board, Store: store, Clock: clock.Real{},
-		ReconnectSpread: time.Second, ID: "CS-1"})
+	opts := station.Options{Settings: settings, Board: board, Store: store, Clock: clock.Real{},
+		ReconnectSpread: time.Second, ID: "CS-1"}
+	if more != nil {
+		more(&opts)
+	}
+	cp, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
