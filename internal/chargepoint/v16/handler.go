@@ -11,6 +11,7 @@ import (
 	"github.com/evse-dev/evse/internal/certs"
 	"github.com/evse-dev/evse/internal/chargepoint"
 	"github.com/evse-dev/evse/internal/chargepoint/runner"
+	"github.com/evse-dev/evse/internal/chargepoint/station"
 	"github.com/evse-dev/evse/internal/config"
 	"github.com/evse-dev/evse/internal/ocpp16"
 	"github.com/evse-dev/evse/internal/ocppj/rpc"
@@ -273,19 +274,8 @@ func getDiagnostics(r *ocpp16.GetDiagnosticsRequest) commandOf {
 }
 
 func getLog(r *ocpp16.GetLogRequest) commandOf {
-	g := chargepoint.GetLog{Type: chargepoint.LogType(r.LogType), RequestID: r.RequestId, Location: r.Log.RemoteLocation}
-	if r.Log.OldestTimestamp != nil {
-		g.From = r.Log.OldestTimestamp.Time
-	}
-	if r.Log.LatestTimestamp != nil {
-		g.To = r.Log.LatestTimestamp.Time
-	}
-	if r.Retries != nil {
-		g.Retries = max(*r.Retries, 0)
-	}
-	if r.RetryInterval != nil {
-		g.Interval = time.Duration(max(*r.RetryInterval, 0)) * time.Second
-	}
+	g := station.GetLog(string(r.LogType), r.RequestId, r.Log.RemoteLocation, r.Log.OldestTimestamp, r.Log.LatestTimestamp,
+		r.Retries, r.RetryInterval)
 	return commandOf{cmd: g, answer: func(res any) any {
 		l := res.(chargepoint.LogResult)
 		return &ocpp16.GetLogResponse{Status: ocpp16.LogStatus(l.Status), Filename: l.FileName}

@@ -74,6 +74,11 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 		resp = cp.sendLocalList(r)
 	case *ocpp201.GetTransactionStatusRequest:
 		resp, err = cp.transactionStatus(ctx, r)
+	case *ocpp201.GetLogRequest:
+		if cp.opts.Diagnostics == nil {
+			return nil, rpc.Errorf(rpc.NotSupported, "this charging station cannot upload logs")
+		}
+		resp, err = cp.getLog(ctx, r)
 	case *ocpp201.SetNetworkProfileRequest:
 		if cp.opts.SetNetworkProfile == nil {
 			return nil, rpc.Errorf(rpc.NotSupported, "%s is not supported by this charging station", action)
@@ -402,6 +407,8 @@ func (cp *ChargePoint) trigger(ctx context.Context, r *ocpp201.TriggerMessageReq
 		t.Message = chargepoint.TriggerStatus
 	case ocpp201.MessageTriggerMeterValues:
 		t.Message = chargepoint.TriggerMeterValues
+	case ocpp201.MessageTriggerLogStatusNotification:
+		t.Message = chargepoint.TriggerLog
 	default:
 		return &ocpp201.TriggerMessageResponse{Status: ocpp201.TriggerMessageStatusNotImplemented}, nil
 	}

@@ -71,6 +71,8 @@ func render(msg any) (string, any, error) {
 	case chargepoint.SecurityEventNotification:
 		return "SecurityEventNotification", &ocpp201.SecurityEventNotificationRequest{Type: string(m.Type),
 			Timestamp: ocpp201.DateTime{Time: m.At}, TechInfo: m.TechInfo}, nil
+	case chargepoint.LogStatusNotification:
+		return "LogStatusNotification", logStatusNotification(m), nil
 	case chargepoint.ReservationExpired:
 		return "ReservationStatusUpdate", &ocpp201.ReservationStatusUpdateRequest{ReservationId: m.ID,
 			ReservationUpdateStatus: ocpp201.ReservationUpdateStatusExpired}, nil

@@ -45,7 +45,8 @@ func newFakeCSMS(t *testing.T) *fakeCSMS {
 	f.answer("BootNotification", `{"status":"Accepted","currentTime":"2026-01-01T00:00:00Z","interval":240}`)
 	f.answer("Heartbeat", `{"currentTime":"2026-01-01T00:00:00Z"}`)
 	f.answer("Authorize", `{"idTokenInfo":{"status":"Accepted"}}`)
-	for _, a := range []string{"StatusNotification", "MeterValues", "NotifyReport", "SecurityEventNotification"} {
+	for _, a := range []string{"StatusNotification", "MeterValues", "NotifyReport", "SecurityEventNotification",
+		"LogStatusNotification", "NotifyEvent", "NotifyMonitoringReport", "NotifyCustomerInformation"} {
 		f.answer(a, `{}`)
 	}
 	f.answers["TransactionEvent"] = func(p json.RawMessage) (json.RawMessage, error) {
@@ -124,7 +125,7 @@ type rig struct {
 	runErr   error
 }
 
-func startRig(t *testing.T, csms *fakeCSMS, defaults map[string]string, store *kv.Mem) *rig {
+func startRig(t *testing.T, csms *fakeCSMS, defaults map[string]string, store *kv.Mem, with ...func(*station.Options)) *rig {
 	t.Helper()
 	cat, err := config.NewCatalogue(defaults)
 	if err != nil {
@@ -135,8 +136,12 @@ func startRig(t *testing.T, csms *fakeCSMS, defaults map[string]string, store *k
 		t.Fatal(err)
 	}
 	board := sim.New(sim.Options{Connectors: settings.Snapshot().NumberOfConnectors})
-	cp, err := New(station.Options{Settings: settings, Board: board, Store: store, Clock: clock.Real{},
-		ReconnectSpread: time.Second, ID: "CS-1"})
+	opts := station.Options{Settings: settings, Board: board, Store: store, Clock: clock.Real{},
+		ReconnectSpread: time.Second, ID: "CS-1"}
+	for _, w := range with {
+		w(&opts)
+	}
+	cp, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
