@@ -161,6 +161,14 @@ func (st *Station) Go(d time.Duration, task func(ctx context.Context)) {
 	}()
 }
 
+// Closed reports whether Run has returned: no background task starts
+// any more.
+func (st *Station) Closed() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.closed
+}
+
 type namedLink struct {
 	name string
 	link runner.Link

@@ -24,6 +24,7 @@ const availabilityStates = "Available,Occupied,Reserved,Unavailable,Faulted"
 type liveVariable struct {
 	component ocpp201.Component
 	variable  string
+	instance  string
 	// attrs are the variable's attributes, Actual first.
 	attrs      []liveAttr
 	dataType   ocpp201.Data
@@ -55,21 +56,27 @@ func (v liveVariable) attr(t ocpp201.Attribute) (string, bool) {
 }
 
 // physical reports whether a component is one of the station's physical
-// ones, which liveVariables serves.
+// ones, or MonitoringCtrlr, which liveVariables serves.
 func physical(c ocpp201.Component) bool {
 	switch c.Name {
-	case "ChargingStation", "EVSE", "Connector":
+	case "ChargingStation", "EVSE", "Connector", "MonitoringCtrlr":
 		return c.Instance == ""
 	}
 	return false
 }
 
-// liveVariables are the physical components' variables now.
+// liveVariables are the physical components' variables now, and
+// MonitoringCtrlr's.
 func (cp *ChargePoint) liveVariables(ctx context.Context) ([]liveVariable, error) {
 	st, err := cp.Status(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("v201: the physical components' state: %w", err)
 	}
+	return cp.liveFrom(st), nil
+}
+
+// liveFrom are the live variables of a station in state st.
+func (cp *ChargePoint) liveFrom(st chargepoint.Status) []liveVariable {
 	rotations := map[string]string{}
 	if v, err := cp.opts.Settings.Get("ConnectorPhaseRotation"); err == nil {
 		for _, item := range strings.Split(v.Value, ",") {
@@ -78,7 +85,7 @@ func (cp *ChargePoint) liveVariables(ctx context.Context) ([]liveVariable, error
 			}
 		}
 	}
-	return physicalVariables(st, cp.opts.Model, rotations), nil
+	return append(physicalVariables(st, cp.opts.Model, rotations), cp.monitoringCtrlr()...)
 }
 
 // physicalVariables are the standard variables of the physical
@@ -175,15 +182,16 @@ func problem(s chargepoint.ConnectorState, code string) bool {
 	return s == chargepoint.Faulted || code != "" && code != chargepoint.NoError
 }
 
-// findLive looks a physical component's variable up: ok when found, known
-// when the component (and its EVSE) exists.
-func findLive(vars []liveVariable, c ocpp201.Component, name string) (v liveVariable, ok, known bool) {
+// findLive looks a physical component's variable up (by name and
+// instance): ok when found, known when the component (and its EVSE)
+// exists.
+func findLive(vars []liveVariable, c ocpp201.Component, v ocpp201.Variable) (_ liveVariable, ok, known bool) {
 	for _, lv := range vars {
-		if !sameComponent(lv.component, c) {
+		if !sameComponent(lv.component, c) || lv.component.Instance != c.Instance {
 			continue
 		}
 		known = true
-		if lv.variable == name {
+		if lv.variable == v.Name && lv.instance == v.Instance {
 			return lv, true, true
 		}
 	}
@@ -216,7 +224,7 @@ func sameComponent(a, b ocpp201.Component) bool {
 // liveReportData is a physical component's variable as a report tells it:
 // every attribute it has, read-only.
 func liveReportData(v liveVariable) ocpp201.ReportData {
-	d := ocpp201.ReportData{Component: v.component, Variable: ocpp201.Variable{Name: v.variable},
+	d := ocpp201.ReportData{Component: v.component, Variable: ocpp201.Variable{Name: v.variable, Instance: v.instance},
 		VariableCharacteristics: &ocpp201.VariableCharacteristics{DataType: v.dataType, Unit: v.unit,
 			ValuesList: v.valuesList, MaxLimit: v.maxLimit}}
 	for _, a := range v.attrs {

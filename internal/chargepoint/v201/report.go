@@ -2,7 +2,6 @@ package v201
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -176,47 +175,32 @@ func asked(cvs []ocpp201.ComponentVariable, d ocpp201.ReportData) bool {
 }
 
 // sendReport sends the variables with NotifyReport once the answer is
-// written, in parts of reportItems: seqNo from 0, tbc on all but the
-// last. One report is sent at a time: false while one is.
+// written, in parts of reportItems. One report is sent at a time: false
+// while one is.
 func (cp *ChargePoint) sendReport(ctx context.Context, requestID int, data []ocpp201.ReportData) bool {
+	generated := cp.opts.Clock.Now()
+	return cp.sendReportParts(ctx, "NotifyReport", requestID, len(data), func(seq, lo, hi int, tbc *bool) any {
+		return ocpp201.NotifyReportRequest{RequestId: requestID, GeneratedAt: ocpp201.DateTime{Time: generated},
+			ReportData: data[lo:hi], SeqNo: seq, Tbc: tbc}
+	})
+}
+
+// sendReportParts sends a report of n items once the answer is written,
+// in parts (sendParts). One report of any kind is sent at a time: false
+// while one is.
+func (cp *ChargePoint) sendReportParts(ctx context.Context, action string, requestID, n int, part func(seq, lo, hi int, tbc *bool) any) bool {
 	if !cp.reporting.CompareAndSwap(false, true) {
 		return false
 	}
-	generated := cp.opts.Clock.Now()
 	rpc.AfterAnswer(ctx, func() {
 		cp.Go(10*time.Minute, func(ctx context.Context) {
 			defer cp.reporting.Store(false)
-			cp.notifyReport(ctx, requestID, generated, data)
+			if _, err := cp.sendParts(ctx, action, n, part); err != nil {
+				cp.log.Warn("report not delivered; it stops", "action", action, "request", requestID, "err", err)
+			}
 		})
 	})
 	return true
-}
-
-// notifyReport sends a report's parts.
-func (cp *ChargePoint) notifyReport(ctx context.Context, requestID int, generated time.Time, data []ocpp201.ReportData) {
-	{
-		caller := cp.Caller()
-		if caller == nil {
-			return
-		}
-		for seq := 0; seq*reportItems < len(data); seq++ {
-			part := data[seq*reportItems : min((seq+1)*reportItems, len(data))]
-			more := (seq+1)*reportItems < len(data)
-			req := ocpp201.NotifyReportRequest{RequestId: requestID, GeneratedAt: ocpp201.DateTime{Time: generated},
-				ReportData: part, SeqNo: seq}
-			if more {
-				req.Tbc = &more
-			}
-			payload, err := json.Marshal(req)
-			if err == nil {
-				_, err = caller.Call(ctx, "NotifyReport", payload)
-			}
-			if err != nil {
-				cp.log.Warn("NotifyReport not delivered; the report stops", "request", requestID, "part", seq, "err", err)
-				return
-			}
-		}
-	}
 }
 
 // mutability is a variable's as 2.0.1 says it.
