@@ -95,6 +95,8 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 		resp = cp.setMonitoringLevel(r)
 	case *ocpp201.GetMonitoringReportRequest:
 		resp = cp.getMonitoringReport(ctx, r)
+	case *ocpp201.CustomerInformationRequest:
+		resp, err = cp.customerInformation(ctx, r)
 	case *ocpp201.SetNetworkProfileRequest:
 		if cp.opts.SetNetworkProfile == nil {
 			return nil, rpc.Errorf(rpc.NotSupported, "%s is not supported by this charging station", action)

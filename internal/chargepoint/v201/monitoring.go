@@ -308,7 +308,7 @@ func (cp *ChargePoint) sendEvents(ctx context.Context) {
 	events := append([]ocpp201.EventData(nil), cp.mon.queue...)
 	cp.mon.mu.Unlock()
 	generated := cp.opts.Clock.Now()
-	sent, err := cp.sendParts(ctx, "NotifyEvent", len(events), func(seq, lo, hi int, tbc *bool) any {
+	sent, err := cp.sendParts(ctx, "NotifyEvent", len(events), reportItems, func(seq, lo, hi int, tbc *bool) any {
 		return ocpp201.NotifyEventRequest{GeneratedAt: ocpp201.DateTime{Time: generated}, SeqNo: seq, Tbc: tbc, EventData: events[lo:hi]}
 	})
 	if err != nil {
@@ -331,17 +331,17 @@ func (cp *ChargePoint) sendEvents(ctx context.Context) {
 	cp.mon.queue = kept
 }
 
-// sendParts sends n items with action in parts of reportItems once
+// sendParts sends n items with action in parts of per items, once
 // each, seqNo from 0, tbc on all but the last; part makes a part's
 // payload of items [lo, hi). It returns how many items were delivered,
 // and the error that stopped it.
-func (cp *ChargePoint) sendParts(ctx context.Context, action string, n int, part func(seq, lo, hi int, tbc *bool) any) (int, error) {
+func (cp *ChargePoint) sendParts(ctx context.Context, action string, n, per int, part func(seq, lo, hi int, tbc *bool) any) (int, error) {
 	caller := cp.Caller()
 	if caller == nil {
 		return 0, fmt.Errorf("v201: %s: not running", action)
 	}
-	for seq := 0; seq*reportItems < n; seq++ {
-		lo, hi := seq*reportItems, min((seq+1)*reportItems, n)
+	for seq := 0; seq*per < n; seq++ {
+		lo, hi := seq*per, min((seq+1)*per, n)
 		var tbc *bool
 		if hi < n {
 			more := true
@@ -525,7 +525,7 @@ func (cp *ChargePoint) getMonitoringReport(ctx context.Context, r *ocpp201.GetMo
 		return &ocpp201.GetMonitoringReportResponse{Status: ocpp201.GenericDeviceModelStatusEmptyResultSet}
 	}
 	generated := cp.opts.Clock.Now()
-	ok := cp.sendReportParts(ctx, "NotifyMonitoringReport", r.RequestId, len(data), func(seq, lo, hi int, tbc *bool) any {
+	ok := cp.sendReportParts(ctx, "NotifyMonitoringReport", r.RequestId, len(data), reportItems, func(seq, lo, hi int, tbc *bool) any {
 		return ocpp201.NotifyMonitoringReportRequest{RequestId: r.RequestId, GeneratedAt: ocpp201.DateTime{Time: generated},
 			SeqNo: seq, Tbc: tbc, Monitor: data[lo:hi]}
 	})

@@ -179,23 +179,23 @@ func asked(cvs []ocpp201.ComponentVariable, d ocpp201.ReportData) bool {
 // while one is.
 func (cp *ChargePoint) sendReport(ctx context.Context, requestID int, data []ocpp201.ReportData) bool {
 	generated := cp.opts.Clock.Now()
-	return cp.sendReportParts(ctx, "NotifyReport", requestID, len(data), func(seq, lo, hi int, tbc *bool) any {
+	return cp.sendReportParts(ctx, "NotifyReport", requestID, len(data), reportItems, func(seq, lo, hi int, tbc *bool) any {
 		return ocpp201.NotifyReportRequest{RequestId: requestID, GeneratedAt: ocpp201.DateTime{Time: generated},
 			ReportData: data[lo:hi], SeqNo: seq, Tbc: tbc}
 	})
 }
 
 // sendReportParts sends a report of n items once the answer is written,
-// in parts (sendParts). One report of any kind is sent at a time: false
-// while one is.
-func (cp *ChargePoint) sendReportParts(ctx context.Context, action string, requestID, n int, part func(seq, lo, hi int, tbc *bool) any) bool {
+// in parts of per items (sendParts). One report of any kind is sent at a
+// time: false while one is.
+func (cp *ChargePoint) sendReportParts(ctx context.Context, action string, requestID, n, per int, part func(seq, lo, hi int, tbc *bool) any) bool {
 	if !cp.reporting.CompareAndSwap(false, true) {
 		return false
 	}
 	rpc.AfterAnswer(ctx, func() {
 		cp.Go(10*time.Minute, func(ctx context.Context) {
 			defer cp.reporting.Store(false)
-			if _, err := cp.sendParts(ctx, action, n, part); err != nil {
+			if _, err := cp.sendParts(ctx, action, n, per, part); err != nil {
 				cp.log.Warn("report not delivered; it stops", "action", action, "request", requestID, "err", err)
 			}
 		})
