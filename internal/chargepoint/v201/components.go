@@ -226,7 +226,7 @@ func sameComponent(a, b ocpp201.Component) bool {
 func liveReportData(v liveVariable) ocpp201.ReportData {
 	d := ocpp201.ReportData{Component: v.component, Variable: ocpp201.Variable{Name: v.variable, Instance: v.instance},
 		VariableCharacteristics: &ocpp201.VariableCharacteristics{DataType: v.dataType, Unit: v.unit,
-			ValuesList: v.valuesList, MaxLimit: v.maxLimit}}
+			ValuesList: v.valuesList, MaxLimit: v.maxLimit, SupportsMonitoring: true}}
 	for _, a := range v.attrs {
 		value, constant, persistent := a.value, v.constant, false
 		d.VariableAttribute = append(d.VariableAttribute, ocpp201.VariableAttribute{Type: a.typ, Value: &value,

@@ -226,7 +226,7 @@ func (cp *ChargePoint) reportData(v devicemodel.Variable) ocpp201.ReportData {
 		attr.Value, attr.Constant = &fixed, &constant
 		return ocpp201.ReportData{Component: ocpp201.Component{Name: v.Component}, Variable: ocpp201.Variable{Name: v.Name, Instance: v.Instance},
 			VariableAttribute:       []ocpp201.VariableAttribute{attr},
-			VariableCharacteristics: &ocpp201.VariableCharacteristics{DataType: ocpp201.DataBoolean}}
+			VariableCharacteristics: &ocpp201.VariableCharacteristics{DataType: ocpp201.DataBoolean, SupportsMonitoring: true}}
 	}
 	if attr.Mutability != ocpp201.MutabilityWriteOnly {
 		if value, err := cp.opts.Settings.Get(v.Key); err == nil {
@@ -236,6 +236,8 @@ func (cp *ChargePoint) reportData(v devicemodel.Variable) ocpp201.ReportData {
 	}
 	d := ocpp201.ReportData{Component: ocpp201.Component{Name: v.Component}, Variable: ocpp201.Variable{Name: v.Name, Instance: v.Instance},
 		VariableAttribute: []ocpp201.VariableAttribute{attr}, VariableCharacteristics: characteristics(k, v)}
+	// Every variable can be monitored but a write-only one (a password).
+	d.VariableCharacteristics.SupportsMonitoring = attr.Mutability != ocpp201.MutabilityWriteOnly
 	return d
 }
 
