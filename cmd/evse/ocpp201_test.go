@@ -562,3 +562,44 @@ func TestO01O03O05DisplayMessagesOnTheChargersPage(t *testing.T) {
 	}
 	noViolations(t, s)
 }
+
+// TestN04MonitoringOver201: a monitor set over 2.0.1 on a variable of the
+// device model trips when SetVariables changes the variable (NotifyEvent),
+// and is kept across a restart (GetMonitoringReport).
+func TestN04MonitoringOver201(t *testing.T) {
+	t.Parallel()
+	const cp = "CS-N04"
+	dir := t.TempDir()
+	s, url := newCSMS(t, csmstest.Options{Subprotocols: []string{csmstest.OCPP201}})
+	p := startEVSE(t, runArgs(url, cp, dir, "--ocpp", "2.0.1")...)
+	waitCall(t, s, 0, cp, "BootNotification", 10*time.Second)
+	a := mustCall(t, s, cp, "SetVariableMonitoring", `{"setMonitoringData":[{"value":600,"type":"UpperThreshold","severity":4,
+		"component":{"name":"OCPPCommCtrlr"},"variable":{"name":"HeartbeatInterval"}}]}`)
+	res, _ := a["setMonitoringResult"].([]any)
+	if len(res) != 1 || res[0].(map[string]any)["status"] != "Accepted" {
+		t.Fatalf("SetVariableMonitoring: %v", a)
+	}
+	mark := s.Records()[len(s.Records())-1].Seq
+	mustCall(t, s, cp, "SetVariables", `{"setVariableData":[{"component":{"name":"OCPPCommCtrlr"},"variable":{"name":"HeartbeatInterval"},"attributeValue":"900"}]}`)
+	ev := waitCall(t, s, mark, cp, "NotifyEvent", 10*time.Second)
+	for _, want := range []string{`"trigger":"Alerting"`, `"actualValue":"900"`, `"eventNotificationType":"CustomMonitor"`, `"HeartbeatInterval"`} {
+		if !strings.Contains(string(ev.Frame.Payload), want) {
+			t.Errorf("NotifyEvent %s lacks %s", ev.Frame.Payload, want)
+		}
+	}
+	p.stop(os.Interrupt)
+
+	mark = s.Records()[len(s.Records())-1].Seq
+	p = startEVSE(t, runArgs(url, cp, dir, "--ocpp", "2.0.1")...)
+	defer p.stop(os.Interrupt)
+	waitCall(t, s, mark, cp, "BootNotification", 10*time.Second)
+	mark = s.Records()[len(s.Records())-1].Seq
+	if a := mustCall(t, s, cp, "GetMonitoringReport", `{"requestId":5,"monitoringCriteria":["ThresholdMonitoring"]}`); a["status"] != "Accepted" {
+		t.Fatalf("GetMonitoringReport after a restart: %v", a)
+	}
+	report := waitCall(t, s, mark, cp, "NotifyMonitoringReport", 10*time.Second)
+	if !strings.Contains(string(report.Frame.Payload), `"HeartbeatInterval"`) || !strings.Contains(string(report.Frame.Payload), `"UpperThreshold"`) {
+		t.Errorf("NotifyMonitoringReport: %s", report.Frame.Payload)
+	}
+	noViolations(t, s)
+}

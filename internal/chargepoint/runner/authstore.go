@@ -188,3 +188,18 @@ func (a *AuthStore) ListEntryOf(idTag string) (info chargepoint.AuthInfo, ok boo
 	})
 	return info, ok, err
 }
+
+// ForgetCached removes an idTag from the authorization cache (a
+// customer's data cleared); false when the cache held nothing of it.
+func (a *AuthStore) ForgetCached(idTag string) (bool, error) {
+	found := false
+	err := a.store.Update(func(tx kv.Tx) error {
+		key := chargepoint.TagKey(idTag)
+		if tx.Get(bucketCache, key) == nil {
+			return nil
+		}
+		found = true
+		return tx.Delete(bucketCache, key)
+	})
+	return found, err
+}

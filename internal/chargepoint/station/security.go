@@ -174,19 +174,6 @@ func (st *Station) Ask(ctx context.Context, name, action string, req any, status
 	return nil
 }
 
-// Retries reads a CALL's optional retries and retryInterval (in s):
-// none below zero, absent ones zero.
-func Retries(retries, interval *int) (int, time.Duration) {
-	n, d := 0, time.Duration(0)
-	if retries != nil {
-		n = max(*retries, 0)
-	}
-	if interval != nil {
-		d = time.Duration(max(*interval, 0)) * time.Second
-	}
-	return n, d
-}
-
 // callTimeout bounds a CALL of the station's own.
 func (st *Station) callTimeout() time.Duration {
 	if st.opts.CallTimeout > 0 {

@@ -28,6 +28,7 @@ import (
 	"github.com/evse-dev/evse/internal/model"
 	"github.com/evse-dev/evse/internal/netprofile"
 	"github.com/evse-dev/evse/internal/ocppj/rpc"
+	"github.com/evse-dev/evse/internal/ocppschema"
 )
 
 // Caller sends the charge point's CALLs to the central system.
@@ -168,6 +169,14 @@ func (st *Station) Go(d time.Duration, task func(ctx context.Context)) {
 		defer cancel()
 		task(ctx)
 	}()
+}
+
+// Closed reports whether Run has returned: no background task starts
+// any more.
+func (st *Station) Closed() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.closed
 }
 
 type namedLink struct {
@@ -596,4 +605,34 @@ func Send(ctx context.Context, caller Caller, c Codec, msg any) (any, chargepoin
 	}
 	err = Unsupported(fmt.Errorf("%s: %s: %w", c.Name, action, err))
 	return nil, CallFailure(err, caller.Connected()), err
+}
+
+// Retries reads the retries and retryInterval (s) of an upload or a
+// download CALL, as both protocols carry them: none or a negative count
+// is no retry, none or a negative interval 0 s.
+func Retries(retries, intervalSeconds *int) (int, time.Duration) {
+	var n int
+	var d time.Duration
+	if retries != nil {
+		n = max(*retries, 0)
+	}
+	if intervalSeconds != nil {
+		d = time.Duration(max(*intervalSeconds, 0)) * time.Second
+	}
+	return n, d
+}
+
+// GetLog is the core's log upload for a GetLog CALL, as 1.6's security
+// extension and 2.0.1 carry it alike: the log, the request id, where to,
+// the oldest and latest timestamps (none: no bound), the retries.
+func GetLog(log string, requestID int, location string, oldest, latest *ocppschema.DateTime, retries, intervalSeconds *int) chargepoint.GetLog {
+	g := chargepoint.GetLog{Type: chargepoint.LogType(log), RequestID: requestID, Location: location}
+	if oldest != nil {
+		g.From = oldest.Time
+	}
+	if latest != nil {
+		g.To = latest.Time
+	}
+	g.Retries, g.Interval = Retries(retries, intervalSeconds)
+	return g
 }

@@ -262,14 +262,8 @@ func getDiagnostics(r *ocpp16.GetDiagnosticsRequest) commandOf {
 }
 
 func getLog(r *ocpp16.GetLogRequest) commandOf {
-	g := chargepoint.GetLog{Type: chargepoint.LogType(r.LogType), RequestID: r.RequestId, Location: r.Log.RemoteLocation}
-	if r.Log.OldestTimestamp != nil {
-		g.From = r.Log.OldestTimestamp.Time
-	}
-	if r.Log.LatestTimestamp != nil {
-		g.To = r.Log.LatestTimestamp.Time
-	}
-	g.Retries, g.Interval = station.Retries(r.Retries, r.RetryInterval)
+	g := station.GetLog(string(r.LogType), r.RequestId, r.Log.RemoteLocation, r.Log.OldestTimestamp, r.Log.LatestTimestamp,
+		r.Retries, r.RetryInterval)
 	return commandOf{cmd: g, answer: func(res any) any {
 		l := res.(chargepoint.LogResult)
 		return &ocpp16.GetLogResponse{Status: ocpp16.LogStatus(l.Status), Filename: l.FileName}

@@ -32,8 +32,10 @@ type ChargePoint struct {
 	opts  station.Options
 	log   *slog.Logger
 	model *devicemodel.Model
-	// reporting: a NotifyReport is being sent.
+	// reporting: a report (NotifyReport, NotifyMonitoringReport,
+	// NotifyCustomerInformation) is being sent.
 	reporting atomic.Bool
+	mon       monitors
 }
 
 // New returns a charging station restored from its store that speaks
@@ -63,4 +65,5 @@ func (cp *ChargePoint) Bind(st *station.Station) {
 	cp.Station, cp.opts = st, st.Options()
 	cp.log = cp.opts.Logger
 	cp.model = devicemodel.Of(cp.opts.Settings.Catalogue()) // shared by the stations of one catalogue
+	cp.startMonitoring()
 }

@@ -25,6 +25,7 @@ const availabilityStates = "Available,Occupied,Reserved,Unavailable,Faulted"
 type liveVariable struct {
 	component ocpp201.Component
 	variable  string
+	instance  string
 	// attrs are the variable's attributes, Actual first.
 	attrs      []liveAttr
 	dataType   ocpp201.Data
@@ -55,23 +56,41 @@ func (v liveVariable) attr(t ocpp201.Attribute) (string, bool) {
 	return "", false
 }
 
-// liveComponent reports whether a component is one liveVariables serves: the
-// station's physical ones, and its display's controller.
+// liveComponent reports whether a component is one liveVariables serves:
+// the station's physical ones, MonitoringCtrlr and DisplayMessageCtrlr.
 func liveComponent(c ocpp201.Component) bool {
+	return physical(c) || c.Name == "DisplayMessageCtrlr" && c.Instance == ""
+}
+
+// physical reports whether a component is one of the station's physical
+// ones, or MonitoringCtrlr, which liveFrom serves.
+func physical(c ocpp201.Component) bool {
 	switch c.Name {
-	case "ChargingStation", "EVSE", "Connector", "DisplayMessageCtrlr":
+	case "ChargingStation", "EVSE", "Connector", "MonitoringCtrlr":
 		return c.Instance == ""
 	}
 	return false
 }
 
 // liveVariables are the physical components' variables now, and
-// DisplayMessageCtrlr's.
+// MonitoringCtrlr's and DisplayMessageCtrlr's.
 func (cp *ChargePoint) liveVariables(ctx context.Context) ([]liveVariable, error) {
 	st, err := cp.Status(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("v201: the physical components' state: %w", err)
 	}
+	now, ongoing := cp.opts.Clock.Now(), display.OngoingIn(st)
+	held, err := cp.Display().List(now, ongoing)
+	if err != nil {
+		return nil, fmt.Errorf("v201: the display's messages: %w", err)
+	}
+	return append(cp.liveFrom(st), displayVariables(len(held), cp.Display().Capabilities())...), nil
+}
+
+// liveFrom are the physical components' and MonitoringCtrlr's variables
+// of a station in state st (the monitors read them every second;
+// DisplayMessageCtrlr's need its messages: liveVariables).
+func (cp *ChargePoint) liveFrom(st chargepoint.Status) []liveVariable {
 	rotations := map[string]string{}
 	if v, err := cp.opts.Settings.Get("ConnectorPhaseRotation"); err == nil {
 		for _, item := range strings.Split(v.Value, ",") {
@@ -80,12 +99,7 @@ func (cp *ChargePoint) liveVariables(ctx context.Context) ([]liveVariable, error
 			}
 		}
 	}
-	now, ongoing := cp.opts.Clock.Now(), display.OngoingIn(st)
-	held, err := cp.Display().List(now, ongoing)
-	if err != nil {
-		return nil, fmt.Errorf("v201: the display's messages: %w", err)
-	}
-	return append(physicalVariables(st, cp.opts.Model, rotations), displayVariables(len(held), cp.Display().Capabilities())...), nil
+	return append(physicalVariables(st, cp.opts.Model, rotations), cp.monitoringCtrlr()...)
 }
 
 // physicalVariables are the standard variables of the physical
@@ -182,15 +196,16 @@ func problem(s chargepoint.ConnectorState, code string) bool {
 	return s == chargepoint.Faulted || code != "" && code != chargepoint.NoError
 }
 
-// findLive looks a physical component's variable up: ok when found, known
-// when the component (and its EVSE) exists.
-func findLive(vars []liveVariable, c ocpp201.Component, name string) (v liveVariable, ok, known bool) {
+// findLive looks a physical component's variable up (by name and
+// instance): ok when found, known when the component (and its EVSE)
+// exists.
+func findLive(vars []liveVariable, c ocpp201.Component, v ocpp201.Variable) (_ liveVariable, ok, known bool) {
 	for _, lv := range vars {
-		if !sameComponent(lv.component, c) {
+		if !sameComponent(lv.component, c) || lv.component.Instance != c.Instance {
 			continue
 		}
 		known = true
-		if lv.variable == name {
+		if lv.variable == v.Name && lv.instance == v.Instance {
 			return lv, true, true
 		}
 	}
@@ -223,9 +238,9 @@ func sameComponent(a, b ocpp201.Component) bool {
 // liveReportData is a physical component's variable as a report tells it:
 // every attribute it has, read-only.
 func liveReportData(v liveVariable) ocpp201.ReportData {
-	d := ocpp201.ReportData{Component: v.component, Variable: ocpp201.Variable{Name: v.variable},
+	d := ocpp201.ReportData{Component: v.component, Variable: ocpp201.Variable{Name: v.variable, Instance: v.instance},
 		VariableCharacteristics: &ocpp201.VariableCharacteristics{DataType: v.dataType, Unit: v.unit,
-			ValuesList: v.valuesList, MaxLimit: v.maxLimit}}
+			ValuesList: v.valuesList, MaxLimit: v.maxLimit, SupportsMonitoring: true}}
 	for _, a := range v.attrs {
 		value, constant, persistent := a.value, v.constant, false
 		d.VariableAttribute = append(d.VariableAttribute, ocpp201.VariableAttribute{Type: a.typ, Value: &value,

@@ -42,7 +42,7 @@ func TestPhysicalVariablesFollowTheStateAndTheModel(t *testing.T) {
 		{"the station", single, ocpp201.Component{Name: "ChargingStation"}, "Problem", "", "false"},
 		{"installed", single, connectorOf(2), "Available", "", "true"},
 	} {
-		v, ok, _ := findLive(physicalVariables(st, c.m, nil), c.component, c.variable)
+		v, ok, _ := findLive(physicalVariables(st, c.m, nil), c.component, ocpp201.Variable{Name: c.variable})
 		got, has := v.attr(c.attr)
 		if !has {
 			got = "-"

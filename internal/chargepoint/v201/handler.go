@@ -89,6 +89,29 @@ func (cp *ChargePoint) HandleCall(ctx context.Context, action string, payload js
 		resp, err = cp.clearDisplayMessage(r)
 	case *ocpp201.GetTransactionStatusRequest:
 		resp, err = cp.transactionStatus(ctx, r)
+	case *ocpp201.GetLogRequest:
+		if cp.opts.Diagnostics == nil {
+			return nil, rpc.Errorf(rpc.NotSupported, "this charging station cannot upload logs")
+		}
+		resp, err = cp.getLog(ctx, r)
+	case *ocpp201.SetVariableMonitoringRequest:
+		if len(payload) > monitorBytes {
+			return nil, rpc.Errorf(rpc.FormatViolation, "%d bytes, BytesPerMessage is %d", len(payload), monitorBytes)
+		}
+		resp, err = cp.setVariableMonitoring(ctx, r)
+	case *ocpp201.ClearVariableMonitoringRequest:
+		if len(payload) > monitorBytes {
+			return nil, rpc.Errorf(rpc.FormatViolation, "%d bytes, BytesPerMessage is %d", len(payload), monitorBytes)
+		}
+		resp, err = cp.clearVariableMonitoring(r)
+	case *ocpp201.SetMonitoringBaseRequest:
+		resp = cp.setMonitoringBase(r)
+	case *ocpp201.SetMonitoringLevelRequest:
+		resp = cp.setMonitoringLevel(r)
+	case *ocpp201.GetMonitoringReportRequest:
+		resp = cp.getMonitoringReport(ctx, r)
+	case *ocpp201.CustomerInformationRequest:
+		resp, err = cp.customerInformation(ctx, r)
 	case *ocpp201.SetNetworkProfileRequest:
 		if cp.opts.SetNetworkProfile == nil {
 			return nil, rpc.Errorf(rpc.NotSupported, "%s is not supported by this charging station", action)
@@ -146,12 +169,12 @@ func (cp *ChargePoint) getVariables(ctx context.Context, r *ocpp201.GetVariables
 					return nil, err
 				}
 			}
-			lv, ok, known := findLive(live, d.Component, d.Variable.Name)
+			lv, ok, known := findLive(live, d.Component, d.Variable)
 			value, has := lv.attr(d.AttributeType)
 			switch {
 			case !known:
 				res.AttributeStatus = ocpp201.GetVariableStatusUnknownComponent
-			case !ok || d.Variable.Instance != "":
+			case !ok:
 				res.AttributeStatus = ocpp201.GetVariableStatusUnknownVariable
 			case !has:
 				res.AttributeStatus = ocpp201.GetVariableStatusNotSupportedAttributeType
@@ -241,12 +264,12 @@ func (cp *ChargePoint) setVariables(ctx context.Context, r *ocpp201.SetVariables
 // which is read-only: Rejected, once the component, the variable and the
 // attribute are known.
 func setLive(live []liveVariable, d ocpp201.SetVariableData) (ocpp201.SetVariableStatus, *ocpp201.StatusInfo) {
-	lv, ok, known := findLive(live, d.Component, d.Variable.Name)
+	lv, ok, known := findLive(live, d.Component, d.Variable)
 	_, has := lv.attr(d.AttributeType)
 	switch {
 	case !known:
 		return ocpp201.SetVariableStatusUnknownComponent, nil
-	case !ok || d.Variable.Instance != "":
+	case !ok:
 		return ocpp201.SetVariableStatusUnknownVariable, nil
 	case !has:
 		return ocpp201.SetVariableStatusNotSupportedAttributeType, nil
@@ -446,6 +469,8 @@ func (cp *ChargePoint) trigger(ctx context.Context, r *ocpp201.TriggerMessageReq
 			return &ocpp201.TriggerMessageResponse{Status: ocpp201.TriggerMessageStatusRejected}, nil
 		}
 		return &ocpp201.TriggerMessageResponse{Status: ocpp201.TriggerMessageStatusAccepted}, nil
+	case ocpp201.MessageTriggerLogStatusNotification:
+		t.Message = chargepoint.TriggerLog
 	default:
 		return &ocpp201.TriggerMessageResponse{Status: ocpp201.TriggerMessageStatusNotImplemented}, nil
 	}

@@ -84,6 +84,8 @@ func render(msg any) (string, any, error) {
 			ChargingLimitSource: ocpp201.ChargingLimitSourceEMS}, nil
 	case chargepoint.FirmwareStatusNotification:
 		return "FirmwareStatusNotification", firmwareStatus(m), nil
+	case chargepoint.LogStatusNotification:
+		return "LogStatusNotification", logStatusNotification(m), nil
 	case chargepoint.ReservationExpired:
 		return "ReservationStatusUpdate", &ocpp201.ReservationStatusUpdateRequest{ReservationId: m.ID,
 			ReservationUpdateStatus: ocpp201.ReservationUpdateStatusExpired}, nil

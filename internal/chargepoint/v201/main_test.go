@@ -46,7 +46,8 @@ func newFakeCSMS(t *testing.T) *fakeCSMS {
 	f.answer("Heartbeat", `{"currentTime":"2026-01-01T00:00:00Z"}`)
 	f.answer("Authorize", `{"idTokenInfo":{"status":"Accepted"}}`)
 	for _, a := range []string{"StatusNotification", "MeterValues", "NotifyReport", "SecurityEventNotification",
-		"ReportChargingProfiles", "NotifyChargingLimit", "ClearedChargingLimit", "ReservationStatusUpdate"} {
+		"ReportChargingProfiles", "NotifyChargingLimit", "ClearedChargingLimit", "ReservationStatusUpdate",
+		"LogStatusNotification", "NotifyEvent", "NotifyMonitoringReport", "NotifyCustomerInformation"} {
 		f.answer(a, `{}`)
 	}
 	f.answers["TransactionEvent"] = func(p json.RawMessage) (json.RawMessage, error) {
@@ -125,13 +126,9 @@ type rig struct {
 	runErr   error
 }
 
-func startRig(t *testing.T, csms *fakeCSMS, defaults map[string]string, store *kv.Mem) *rig {
-	t.Helper()
-	return startRigWith(t, csms, defaults, store, nil)
-}
-
-// startRigWith is startRig with more options (nil: none).
-func startRigWith(t *testing.T, csms *fakeCSMS, defaults map[string]string, store *kv.Mem, more func(*station.Options)) *rig {
+// startRig starts a station with these defaults on top of the
+// catalogue's, with the options each of with changes.
+func startRig(t *testing.T, csms *fakeCSMS, defaults map[string]string, store *kv.Mem, with ...func(*station.Options)) *rig {
 	t.Helper()
 	cat, err := config.NewCatalogue(defaults)
 	if err != nil {
@@ -144,8 +141,8 @@ func startRigWith(t *testing.T, csms *fakeCSMS, defaults map[string]string, stor
 	board := sim.New(sim.Options{Connectors: settings.Snapshot().NumberOfConnectors})
 	opts := station.Options{Settings: settings, Board: board, Store: store, Clock: clock.Real{},
 		ReconnectSpread: time.Second, ID: "CS-1"}
-	if more != nil {
-		more(&opts)
+	for _, w := range with {
+		w(&opts)
 	}
 	cp, err := New(opts)
 	if err != nil {

@@ -178,26 +178,30 @@ func asked(cvs []ocpp201.ComponentVariable, d ocpp201.ReportData) bool {
 }
 
 // sendReport sends the variables with NotifyReport once the answer is
-// written, in parts of reportItems: seqNo from 0, tbc on all but the
-// last. One report is sent at a time: false while one is.
+// written, in parts of reportItems. One report is sent at a time: false
+// while one is.
 func (cp *ChargePoint) sendReport(ctx context.Context, requestID int, data []ocpp201.ReportData) bool {
+	generated := cp.opts.Clock.Now()
+	return cp.sendReportParts(ctx, "NotifyReport", requestID, len(data), reportItems, func(seq, lo, hi int, tbc *bool) any {
+		return ocpp201.NotifyReportRequest{RequestId: requestID, GeneratedAt: ocpp201.DateTime{Time: generated},
+			ReportData: data[lo:hi], SeqNo: seq, Tbc: tbc}
+	})
+}
+
+// sendReportParts sends a report of n items once the answer is written,
+// in parts of per items (sendParts). One report of any kind is sent at a
+// time: false while one is.
+func (cp *ChargePoint) sendReportParts(ctx context.Context, action string, requestID, n, per int, part func(seq, lo, hi int, tbc *bool) any) bool {
 	if !cp.reporting.CompareAndSwap(false, true) {
 		return false
 	}
-	generated := cp.opts.Clock.Now()
-	cp.afterAnswer(ctx, "NotifyReport", func(send func(any) error) {
-		defer cp.reporting.Store(false)
-		err := sendInParts(send, data, reportItems, func(part []ocpp201.ReportData, seq int, more bool) any {
-			req := ocpp201.NotifyReportRequest{RequestId: requestID, GeneratedAt: ocpp201.DateTime{Time: generated},
-				ReportData: part, SeqNo: seq}
-			if more {
-				req.Tbc = &more
+	rpc.AfterAnswer(ctx, func() {
+		cp.Go(10*time.Minute, func(ctx context.Context) {
+			defer cp.reporting.Store(false)
+			if _, err := cp.sendParts(ctx, action, n, per, part); err != nil {
+				cp.log.Warn("report not delivered; it stops", "action", action, "request", requestID, "err", err)
 			}
-			return req
 		})
-		if err != nil {
-			cp.log.Warn("NotifyReport not delivered; the report stops", "request", requestID, "err", err)
-		}
 	})
 	return true
 }
@@ -251,7 +255,7 @@ func (cp *ChargePoint) reportData(v devicemodel.Variable) ocpp201.ReportData {
 		attr.Value, attr.Constant = &fixed, &constant
 		return ocpp201.ReportData{Component: ocpp201.Component{Name: v.Component}, Variable: ocpp201.Variable{Name: v.Name, Instance: v.Instance},
 			VariableAttribute:       []ocpp201.VariableAttribute{attr},
-			VariableCharacteristics: &ocpp201.VariableCharacteristics{DataType: ocpp201.DataBoolean}}
+			VariableCharacteristics: &ocpp201.VariableCharacteristics{DataType: ocpp201.DataBoolean, SupportsMonitoring: true}}
 	}
 	if attr.Mutability != ocpp201.MutabilityWriteOnly {
 		if value, err := cp.opts.Settings.Get(v.Key); err == nil {
@@ -261,6 +265,8 @@ func (cp *ChargePoint) reportData(v devicemodel.Variable) ocpp201.ReportData {
 	}
 	d := ocpp201.ReportData{Component: ocpp201.Component{Name: v.Component}, Variable: ocpp201.Variable{Name: v.Name, Instance: v.Instance},
 		VariableAttribute: []ocpp201.VariableAttribute{attr}, VariableCharacteristics: characteristics(k, v)}
+	// Every variable can be monitored but a write-only one (a password).
+	d.VariableCharacteristics.SupportsMonitoring = attr.Mutability != ocpp201.MutabilityWriteOnly
 	return d
 }
 

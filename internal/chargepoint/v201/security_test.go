@@ -168,7 +168,7 @@ func TestL01SecureFirmwareUpdate(t *testing.T) {
 				csms.answer("FirmwareStatusNotification", `{}`)
 				f := &fakeFetcher{image: img}
 				withFirmware := func(o *station.Options) { o.Firmware = f }
-				r := startRigWith(t, csms, nil, store, withFirmware)
+				r := startRig(t, csms, nil, store, withFirmware)
 				synctest.Wait()
 				cert, signature := c.signer(t, maker, other)
 				now := time.Now()
@@ -208,7 +208,7 @@ func TestL01SecureFirmwareUpdate(t *testing.T) {
 				}
 				csms2 := newFakeCSMS(t)
 				csms2.answer("FirmwareStatusNotification", `{}`)
-				r2 := startRigWith(t, csms2, nil, store, withFirmware)
+				r2 := startRig(t, csms2, nil, store, withFirmware)
 				time.Sleep(time.Minute)
 				r2.stop()
 				boot := decode[ocpp201.BootNotificationRequest](t, csms2.sent("BootNotification")[0])
@@ -236,7 +236,7 @@ func TestL01AnUpdateReplacesOneUnderWay(t *testing.T) {
 		csms := newFakeCSMS(t)
 		csms.answer("FirmwareStatusNotification", `{}`)
 		f := &fakeFetcher{image: image("9.9.9", "new code"), hold: make(chan struct{})}
-		r := startRigWith(t, csms, nil, &kv.Mem{}, func(o *station.Options) { o.Firmware = f })
+		r := startRig(t, csms, nil, &kv.Mem{}, func(o *station.Options) { o.Firmware = f })
 		defer r.stop()
 		synctest.Wait()
 		now := time.Now()
@@ -279,7 +279,7 @@ func TestL02NonSecureFirmwareUpdate(t *testing.T) {
 		csms := newFakeCSMS(t)
 		csms.answer("FirmwareStatusNotification", `{}`)
 		f := &fakeFetcher{image: image("9.9.9", "new code"), fails: 1}
-		r := startRigWith(t, csms, nil, store, func(o *station.Options) { o.Firmware = f })
+		r := startRig(t, csms, nil, store, func(o *station.Options) { o.Firmware = f })
 		synctest.Wait()
 		if a := mustCall(t, r.cp, "UpdateFirmware", updateFirmware(t, 3, "", "", time.Now(), time.Time{}, 2)); status(a) != "Accepted" {
 			t.Fatalf("UpdateFirmware: %v", a)
@@ -297,7 +297,7 @@ func TestL02NonSecureFirmwareUpdate(t *testing.T) {
 		}
 		csms2 := newFakeCSMS(t)
 		csms2.answer("FirmwareStatusNotification", `{}`)
-		r2 := startRigWith(t, csms2, nil, store, func(o *station.Options) { o.Firmware = f })
+		r2 := startRig(t, csms2, nil, store, func(o *station.Options) { o.Firmware = f })
 		defer r2.stop()
 		synctest.Wait()
 		raw, _ := json.Marshal(ocpp201.InstallCertificateRequest{CertificateType: ocpp201.InstallCertificateUseManufacturerRootCertificate,
@@ -428,7 +428,7 @@ func TestA02CertificateRenewalOver201(t *testing.T) {
 		csms := newFakeCSMS(t)
 		csms.answer("SignCertificate", `{"status":"Accepted"}`)
 		reconnects := 0
-		r := startRigWith(t, csms, nil, store, func(o *station.Options) { o.OnCertificate = func() { reconnects++ } })
+		r := startRig(t, csms, nil, store, func(o *station.Options) { o.OnCertificate = func() { reconnects++ } })
 		defer r.stop()
 		synctest.Wait()
 		if a := mustCall(t, r.cp, "TriggerMessage", `{"requestedMessage":"SignChargingStationCertificate"}`); status(a) != "Accepted" {
