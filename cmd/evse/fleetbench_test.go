@@ -16,7 +16,8 @@ import (
 
 // BenchmarkFleetOfTheBinary runs `evse csms` and `evse fleet --count N`
 // as two processes on loopback (N from EVSE_FLEET_BENCH_N, default
-// 10000) and reports:
+// 10000; EVSE_FLEET_BENCH_OCPP, the versions they offer, default 1.6)
+// and reports:
 //   - boot-s: from the fleet's start to every charge point Accepted, at
 //     the ramp EVSE_FLEET_BENCH_RAMP (default 1000 a second);
 //   - idle-cpu-%: the fleet process's CPU, in % of one core, over
@@ -48,8 +49,12 @@ func BenchmarkFleetOfTheBinary(b *testing.B) {
 		}
 		url := firstLineWith(b, csmsOut, "listening at ", func(s string) string { return strings.TrimSuffix(strings.Fields(s)[0], "/<id>") })
 		start := time.Now()
-		fleet := exec.Command(evseBin, "fleet", "--csms", url, "--count", strconv.Itoa(n), "--data", b.TempDir(),
-			"--listen", "127.0.0.1:0", "--ramp", strconv.Itoa(rate))
+		args := []string{"fleet", "--csms", url, "--count", strconv.Itoa(n), "--data", b.TempDir(),
+			"--listen", "127.0.0.1:0", "--ramp", strconv.Itoa(rate)}
+		if v := os.Getenv("EVSE_FLEET_BENCH_OCPP"); v != "" {
+			args = append(args, "--ocpp", v)
+		}
+		fleet := exec.Command(evseBin, args...)
 		fleetOut, err := fleet.StderrPipe()
 		if err != nil {
 			b.Fatal(err)

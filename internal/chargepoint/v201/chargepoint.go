@@ -56,7 +56,7 @@ func Unbound() *ChargePoint { return &ChargePoint{} }
 
 // Protocol is OCPP 2.0.1 for a station.
 func (cp *ChargePoint) Protocol() station.Protocol {
-	return station.Protocol{Name: Subprotocol, Link: func(c station.Caller) runner.Link { return link{caller: c} },
+	return station.Protocol{Name: Subprotocol, Link: func(c station.Caller) runner.Link { return link{caller: c, statusSeen: cp.statusSeen} },
 		NamesTransactions: true, TellsLimits: true}
 }
 

@@ -20,12 +20,18 @@ import (
 // EVSE of one connector (EVSE n, connector 1).
 type link struct {
 	caller station.Caller
+	// statusSeen is told of each connector status sent (the monitors of
+	// AvailabilityState and Problem); nil: none.
+	statusSeen func()
 }
 
 var _ runner.Link = link{}
 
 // Send renders a message of the core, sends it and reads the answer.
 func (l link) Send(ctx context.Context, msg any) (any, chargepoint.Failure, error) {
+	if _, ok := msg.(chargepoint.StatusNotification); ok && l.statusSeen != nil {
+		l.statusSeen()
+	}
 	return station.Send(ctx, l.caller, station.Codec{Name: "v201", Render: render, Read: read}, msg)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/evse-dev/evse/internal/chargepoint"
@@ -52,6 +53,9 @@ type monitors struct {
 	// tx names the transaction under way on each EVSE, as last read.
 	tx        map[int]string
 	stopWatch func()
+	// statusChanged: a connector's status changed since the last round
+	// (AvailabilityState and Problem follow it).
+	statusChanged atomic.Bool
 }
 
 // presets are the maker's monitors of a station with n EVSEs: hardwired,
@@ -94,6 +98,7 @@ func (cp *ChargePoint) startMonitoring() {
 	}
 	cp.mon.set = monitoring.New(presets(cp.opts.Settings.Snapshot().NumberOfConnectors), saved)
 	cp.mon.stopWatch = cp.opts.Settings.Watch(cp.settingChanged)
+	cp.mon.statusChanged.Store(true) // a first round reads every value
 	time.AfterFunc(monitorTick, cp.monitorTick)
 }
 
@@ -108,11 +113,21 @@ func (cp *ChargePoint) saveMonitors() {
 	}
 }
 
-// monitorTick runs a round of the monitors, and schedules the next,
-// until the station has stopped.
+// monitorTick runs a round of the monitors when one is needed (see
+// needsRounds; else after a connector's status changed), and schedules
+// the next, until the station has stopped. An idle station with the
+// maker's monitors only reads nothing: a fleet of ten thousand must not
+// ask each station its status every second.
 func (cp *ChargePoint) monitorTick() {
 	if cp.Closed() {
 		cp.mon.stopWatch()
+		return
+	}
+	cp.mon.mu.Lock()
+	need := needsRounds(cp.mon.set.Active())
+	cp.mon.mu.Unlock()
+	if !cp.mon.statusChanged.Swap(false) && !need {
+		time.AfterFunc(monitorTick, cp.monitorTick)
 		return
 	}
 	cp.Go(5*monitorTick, func(ctx context.Context) {
@@ -165,6 +180,27 @@ func (cp *ChargePoint) monitorRound(ctx context.Context) {
 	cp.mon.mu.Unlock()
 	cp.sendEvents(ctx)
 }
+
+// needsRounds reports whether active monitors must be read every round:
+// a periodic one, or one of a live variable that moves without a
+// connector's status changing (Power, …). AvailabilityState and Problem
+// move with the status, which the link tells (statusSeen); the keys'
+// variables with the settings (settingChanged).
+func needsRounds(active []monitoring.Monitor) bool {
+	for _, m := range active {
+		switch {
+		case m.Type == monitoring.Periodic || m.Type == monitoring.PeriodicClockAligned:
+			return true
+		case physical(ocpp201.Component{Name: m.Target.Component}) && m.Target.Variable != "AvailabilityState" && m.Target.Variable != "Problem":
+			return true
+		}
+	}
+	return false
+}
+
+// statusSeen notes that a connector's status changed: the next round
+// reads the monitored values.
+func (cp *ChargePoint) statusSeen() { cp.mon.statusChanged.Store(true) }
 
 // txOf names the transaction under way on an EVSE (0: on any); mu is
 // held.
