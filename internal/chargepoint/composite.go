@@ -11,6 +11,19 @@ import (
 // periods would hold the answer up for a minute.
 const MaxCompositeDuration = 7 * 24 * time.Hour
 
+// CompositeDuration is a GetCompositeSchedule's duration, in seconds, as
+// the length of the schedule computed: at most MaxCompositeDuration (so
+// a count of seconds no time.Duration holds is a week too), none below 0.
+func CompositeDuration(seconds int) time.Duration {
+	switch {
+	case seconds <= 0:
+		return 0
+	case seconds >= int(MaxCompositeDuration/time.Second):
+		return MaxCompositeDuration
+	}
+	return time.Duration(seconds) * time.Second
+}
+
 // Schedule is the composite schedule a connector (0: the charge point)
 // will follow for dur from the inputs' start: for a connector, what its
 // profiles allow under its share of the ChargePointMax profile, capped

@@ -88,6 +88,11 @@ const MaxCustom = 100
 // MaxSeverity is the least severe severity (Debug); 0 is Danger.
 const MaxSeverity = 9
 
+// MaxPeriod is the longest period of a periodic monitor, in seconds (a
+// year): 2.0.1 sets none, and one of billions of seconds does not fit
+// a time.Duration.
+const MaxPeriod = 365 * 24 * 3600
+
 // Target names a monitored variable: its component (name, instance, EVSE
 // and connector, 0 for none) and the variable (name, instance).
 type Target struct {
@@ -222,7 +227,8 @@ func (s *Set) active(m Monitor) bool { return m.Kind != Preconfigured || s.base 
 // not 0; numeric says whether the variable has a number for its value.
 // It returns the monitor's id and the outcome: UnsupportedMonitorType for
 // a threshold on a variable that is not a number; Rejected for a severity
-// out of 0–9, a negative delta, a period under a second, an id it has
+// out of 0–9, a negative delta, a period under a second or over
+// MaxPeriod, an id it has
 // not, a hardwired monitor, another variable's id, or one custom monitor
 // too many; Duplicate when the variable has a monitor of that type and
 // severity already. On anything but Accepted nothing changes.
@@ -233,7 +239,7 @@ func (s *Set) Put(m Monitor, numeric bool) (int, Status) {
 	case m.Type != UpperThreshold && m.Type != LowerThreshold && m.Type != Delta && !m.Periodical():
 		return 0, UnsupportedMonitorType
 	case m.Severity < 0 || m.Severity > MaxSeverity, math.IsNaN(m.Value) || math.IsInf(m.Value, 0),
-		m.Type == Delta && m.Value < 0, m.Periodical() && m.Value < 1:
+		m.Type == Delta && m.Value < 0, m.Periodical() && (m.Value < 1 || m.Value > MaxPeriod):
 		return 0, Rejected
 	}
 	at := -1
@@ -433,8 +439,11 @@ func (s *Set) Due(now time.Time, tx func(evse int) string) []Event {
 		if now.Before(st.next) {
 			continue
 		}
-		for !now.Before(st.next) {
-			st.next = nextPoint(m.Type, period, st.next)
+		// The next instant after now, in one step however long it was.
+		if m.Type == PeriodicClockAligned {
+			st.next = nextPoint(m.Type, period, now)
+		} else {
+			st.next = st.next.Add((now.Sub(st.next)/period + 1) * period)
 		}
 		txID := ""
 		if m.Transaction {

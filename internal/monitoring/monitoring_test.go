@@ -46,6 +46,8 @@ func TestPutAndClearRules(t *testing.T) {
 		{Monitor{Target: hb, Type: UpperThreshold, Value: 1, Severity: 5}, false, UnsupportedMonitorType},
 		{Monitor{Target: hb, Type: Delta, Value: -1, Severity: 5}, true, Rejected},
 		{Monitor{Target: hb, Type: Periodic, Value: 0.5, Severity: 5}, true, Rejected},
+		{Monitor{Target: hb, Type: Periodic, Value: 1e10, Severity: 5}, true, Rejected}, // over MaxPeriod: no Duration holds it
+		{Monitor{Target: hb, Type: PeriodicClockAligned, Value: MaxPeriod + 1, Severity: 5}, true, Rejected},
 		{Monitor{Target: hb, Type: Delta, Value: 1, Severity: -1}, true, Rejected},
 		{Monitor{ID: 1, Target: hard.Target, Type: Delta, Severity: 3}, false, Rejected},
 		{Monitor{Target: hard.Target, Type: Delta, Severity: 2}, false, Duplicate},
@@ -82,5 +84,29 @@ func TestDueAlignsToTheClock(t *testing.T) {
 	}
 	if got := strings.Join(at, " "); got != "10:15:00 10:30:00 10:45:00 11:00:00" {
 		t.Errorf("due at %s", got)
+	}
+}
+
+// A Periodic monitor stepped after a long pause comes round once, and
+// next a period after now: the catch-up is one step, not one per period.
+func TestDueCatchesUpInOneStep(t *testing.T) {
+	s := New(nil, nil)
+	if _, st := s.Put(Monitor{Target: hb, Type: Periodic, Value: MaxPeriod, Severity: 5}, true); st != Accepted {
+		t.Fatalf("a period of MaxPeriod: %s", st)
+	}
+	if _, st := s.Put(Monitor{Target: Target{Component: "OCPPCommCtrlr", Variable: "WebSocketPingInterval"}, Type: Periodic, Value: 1, Severity: 5}, true); st != Accepted {
+		t.Fatalf("a period of 1 s: %s", st)
+	}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s.Due(start, noTx) // the first sight sets the next instants
+	later := start.Add(10 * 365 * 24 * time.Hour)
+	if n := len(s.Due(later, noTx)); n != 2 {
+		t.Errorf("%d events after ten years, want one of each monitor", n)
+	}
+	if n := len(s.Due(later.Add(500*time.Millisecond), noTx)); n != 0 {
+		t.Errorf("%d events half a second later, want none", n)
+	}
+	if n := len(s.Due(later.Add(time.Second), noTx)); n != 1 {
+		t.Errorf("%d events a second later, want the 1 s one", n)
 	}
 }

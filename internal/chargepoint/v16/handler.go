@@ -410,7 +410,7 @@ func (cp *ChargePoint) getCompositeSchedule(ctx context.Context, req *ocpp16.Get
 	if in == nil || len(in.Stacks) == 0 {
 		return rejected, nil
 	}
-	dur := min(time.Duration(req.Duration)*time.Second, chargepoint.MaxCompositeDuration)
+	dur := chargepoint.CompositeDuration(req.Duration)
 	periods := in.Schedule(req.ConnectorId, dur)
 	seconds := int(dur / time.Second)
 	sched := &ocpp16.ChargingSchedule{Duration: &seconds, StartSchedule: &ocpp16.DateTime{Time: in.Start},

@@ -33,6 +33,8 @@ const (
 	// monitorTick is how often the monitors read the values they watch
 	// and the periodic ones come round.
 	monitorTick = time.Second
+	// offlineRound: while offline, a round every this many ticks.
+	offlineRound = 5
 	// Where the monitors are kept in the station's store.
 	bucketMonitoring = "monitoring"
 	keyMonitors      = "monitors"
@@ -42,8 +44,12 @@ const (
 )
 
 // monitors is the station's monitoring: the monitors (package
-// monitoring, pure) and the events waiting to be sent. mu guards it; it
-// is never held while calling the settings, the core or the CSMS.
+// monitoring, pure) and the events waiting to be sent. mu guards it. It
+// is never held while calling the core or the CSMS; held, it reads the
+// settings (Get, which takes no lock of theirs) and writes the store.
+// The settings call settingChanged with their writer's lock held, so the
+// order is the settings' lock, then mu: nothing under mu may write a
+// setting.
 type monitors struct {
 	mu        sync.Mutex
 	set       *monitoring.Set
@@ -54,8 +60,10 @@ type monitors struct {
 	tx        map[int]string
 	stopWatch func()
 	// statusChanged: a connector's status changed since the last round
-	// (AvailabilityState and Problem follow it).
+	// (AvailabilityState and Problem follow it); ticks counts the
+	// timer's ticks.
 	statusChanged atomic.Bool
+	ticks         atomic.Uint64
 }
 
 // presets are the maker's monitors of a station with n EVSEs: hardwired,
@@ -114,10 +122,14 @@ func (cp *ChargePoint) saveMonitors() {
 }
 
 // monitorTick runs a round of the monitors when one is needed (see
-// needsRounds; else after a connector's status changed), and schedules
-// the next, until the station has stopped. An idle station with the
-// maker's monitors only reads nothing: a fleet of ten thousand must not
-// ask each station its status every second.
+// needsRounds; else after a connector's status was sent, or every
+// offlineRound while offline, when no status is sent), and schedules
+// the next, until the station has stopped (a station on a shared runner
+// lives as long as its process). An idle station with the maker's
+// monitors only reads nothing: a fleet of ten thousand must not ask
+// each station its status every second. The ticks are a chain of
+// time.AfterFunc, not a goroutine per station; the monitors' times are
+// the station's clock's.
 func (cp *ChargePoint) monitorTick() {
 	if cp.Closed() {
 		cp.mon.stopWatch()
@@ -126,6 +138,10 @@ func (cp *ChargePoint) monitorTick() {
 	cp.mon.mu.Lock()
 	need := needsRounds(cp.mon.set.Active())
 	cp.mon.mu.Unlock()
+	tick := cp.mon.ticks.Add(1)
+	if c := cp.Caller(); (c == nil || !c.Connected()) && tick%offlineRound == 0 {
+		need = true // a fault while offline is seen, and its event waits
+	}
 	if !cp.mon.statusChanged.Swap(false) && !need {
 		time.AfterFunc(monitorTick, cp.monitorTick)
 		return

@@ -117,6 +117,9 @@ func TestN07ThresholdAndDeltaMonitorsOnTheDeviceModel(t *testing.T) {
 		set("AlignedDataCtrlr", "Interval", "950") // from 900: within the delta
 		set("AlignedDataCtrlr", "Interval", "1200")
 		set("TxCtrlr", "TxStopPoint", "EVConnected")
+		// The password: no monitor may watch it (SetVariableMonitoring
+		// Rejects it), a change of its key is passed over, and it reads
+		// as nothing; the check below is of all three, end to end.
 		set("SecurityCtrlr", "BasicAuthPassword", "a-secret-password")
 		// The installer's change, not over OCPP, is seen too.
 		if _, err := r.settings.Set("HeartbeatInterval", "900", config.ActorInstaller); err != nil {

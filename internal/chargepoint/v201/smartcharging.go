@@ -299,7 +299,7 @@ func (cp *ChargePoint) getCompositeSchedule(ctx context.Context, r *ocpp201.GetC
 	if in == nil || len(in.Stacks) == 0 {
 		return rejected("UnknownEvse"), nil
 	}
-	dur := min(time.Duration(r.Duration)*time.Second, chargepoint.MaxCompositeDuration)
+	dur := chargepoint.CompositeDuration(r.Duration)
 	sched := &ocpp201.CompositeSchedule{EvseId: r.EvseId, Duration: int(dur / time.Second),
 		ScheduleStart: ocpp201.DateTime{Time: in.Start}, ChargingRateUnit: ocpp201.ChargingRateUnitA}
 	for _, p := range in.Schedule(r.EvseId, dur) {

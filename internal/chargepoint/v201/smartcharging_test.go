@@ -178,3 +178,17 @@ func TestK12NotifyChargingLimitAndK13ClearedChargingLimitFromLoadManagement(t *t
 		}
 	})
 }
+
+// K08: a duration of more seconds than a time.Duration holds is a week,
+// not a negative schedule.
+func TestK08AHugeDurationIsAWeek(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, r := quietRig(t, nil)
+		defer r.stop()
+		a := mustCall(t, r.cp, "GetCompositeSchedule", `{"duration":9999999999,"evseId":1}`)
+		sched, _ := a["schedule"].(map[string]any)
+		if status(a) != "Accepted" || sched == nil || sched["duration"] != float64(7*24*3600) {
+			t.Errorf("GetCompositeSchedule of 9999999999 s: %v", a)
+		}
+	})
+}
