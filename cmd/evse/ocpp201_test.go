@@ -447,10 +447,8 @@ func TestD01D02TheLocalListOver201(t *testing.T) {
 func TestH01H02H04ReservationsOver201(t *testing.T) {
 	t.Parallel()
 	const cp = "CS-H01"
-	s, url := newCSMS(t, csmstest.Options{Subprotocols: []string{csmstest.OCPP201}})
-	p := startEVSE(t, runArgs(url, cp, t.TempDir(), "--ocpp", "2.0.1")...)
+	s, p := station201(t, cp, t.TempDir())
 	defer p.stop(os.Interrupt)
-	waitCall(t, s, 0, cp, "BootNotification", 10*time.Second)
 	reserve := func(id int, in time.Duration) any {
 		req := fmt.Sprintf(`{"id":%d,"expiryDateTime":%q,"idToken":{"idToken":"RES-%d","type":"ISO14443"},"evseId":1}`,
 			id, time.Now().Add(in).UTC().Format(time.RFC3339), id)
@@ -483,10 +481,8 @@ func TestH01H02H04ReservationsOver201(t *testing.T) {
 func TestK01K08K10SmartChargingOver201(t *testing.T) {
 	t.Parallel()
 	const cp = "CS-K01"
-	s, url := newCSMS(t, csmstest.Options{Subprotocols: []string{csmstest.OCPP201}})
-	p := startEVSE(t, runArgs(url, cp, t.TempDir(), "--ocpp", "2.0.1")...)
+	s, p := station201(t, cp, t.TempDir())
 	defer p.stop(os.Interrupt)
-	waitCall(t, s, 0, cp, "BootNotification", 10*time.Second)
 	base := p.apiURL(t) + "/api/v1"
 	profile := `{"evseId":0,"chargingProfile":{"id":7,"stackLevel":1,"chargingProfilePurpose":"TxDefaultProfile","chargingProfileKind":"Relative",` +
 		`"chargingSchedule":[{"id":1,"chargingRateUnit":"A","chargingSchedulePeriod":[{"startPeriod":0,"limit":10}]}]}}`
@@ -520,10 +516,8 @@ func TestK01K08K10SmartChargingOver201(t *testing.T) {
 func TestO01O03O05DisplayMessagesOnTheChargersPage(t *testing.T) {
 	t.Parallel()
 	const cp = "CS-O01"
-	s, url := newCSMS(t, csmstest.Options{Subprotocols: []string{csmstest.OCPP201}})
-	p := startEVSE(t, runArgs(url, cp, t.TempDir(), "--ocpp", "2.0.1")...)
+	s, p := station201(t, cp, t.TempDir())
 	defer p.stop(os.Interrupt)
-	waitCall(t, s, 0, cp, "BootNotification", 10*time.Second)
 	set := `{"message":{"id":42,"priority":"InFront","state":"Idle",` +
 		`"message":{"format":"UTF8","language":"en","content":"Free <b>today</b> & \"tomorrow\""}}}`
 	if a := mustCall(t, s, cp, "SetDisplayMessage", set); a["status"] != "Accepted" {
@@ -602,4 +596,15 @@ func TestN04MonitoringOver201(t *testing.T) {
 		t.Errorf("NotifyMonitoringReport: %s", report.Frame.Payload)
 	}
 	noViolations(t, s)
+}
+
+// station201 starts the real binary as the 2.0.1 station cp on data dir,
+// against a test CSMS speaking 2.0.1 only (strict), and waits for its
+// BootNotification; the caller stops it.
+func station201(t *testing.T, cp, dir string) (*csmstest.Server, *process) {
+	t.Helper()
+	s, url := newCSMS(t, csmstest.Options{Subprotocols: []string{csmstest.OCPP201}})
+	p := startEVSE(t, runArgs(url, cp, dir, "--ocpp", "2.0.1")...)
+	waitCall(t, s, 0, cp, "BootNotification", 10*time.Second)
+	return s, p
 }
