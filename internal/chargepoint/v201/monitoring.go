@@ -33,8 +33,9 @@ const (
 	// monitorTick is how often the monitors read the values they watch
 	// and the periodic ones come round.
 	monitorTick = time.Second
-	// offlineRound: while offline, a round every this many ticks.
-	offlineRound = 5
+	// idleTick is the timer's pace while no monitor needs rounds: a round
+	// then only while offline (no status is sent then).
+	idleTick = 5 * time.Second
 	// Where the monitors are kept in the station's store.
 	bucketMonitoring = "monitoring"
 	keyMonitors      = "monitors"
@@ -60,10 +61,9 @@ type monitors struct {
 	tx        map[int]string
 	stopWatch func()
 	// statusChanged: a connector's status changed since the last round
-	// (AvailabilityState and Problem follow it); ticks counts the
-	// timer's ticks.
-	statusChanged atomic.Bool
-	ticks         atomic.Uint64
+	// (AvailabilityState and Problem follow it); kicked: a round for it
+	// is scheduled.
+	statusChanged, kicked atomic.Bool
 }
 
 // presets are the maker's monitors of a station with n EVSEs: hardwired,
@@ -122,9 +122,9 @@ func (cp *ChargePoint) saveMonitors() {
 }
 
 // monitorTick runs a round of the monitors when one is needed (see
-// needsRounds; else after a connector's status was sent, or every
-// offlineRound while offline, when no status is sent), and schedules
-// the next, until the station has stopped (a station on a shared runner
+// needsRounds: every monitorTick), else every idleTick while offline,
+// when no status is sent (statusSeen runs the round after one is), and
+// schedules the next, until the station has stopped (a station on a shared runner
 // lives as long as its process). An idle station with the maker's
 // monitors only reads nothing: a fleet of ten thousand must not ask
 // each station its status every second. The ticks are a chain of
@@ -138,16 +138,20 @@ func (cp *ChargePoint) monitorTick() {
 	cp.mon.mu.Lock()
 	need := needsRounds(cp.mon.set.Active())
 	cp.mon.mu.Unlock()
-	tick := cp.mon.ticks.Add(1)
-	if c := cp.Caller(); (c == nil || !c.Connected()) && tick%offlineRound == 0 {
-		need = true // a fault while offline is seen, and its event waits
+	next := monitorTick
+	if !need {
+		next = idleTick
 	}
-	if !cp.mon.statusChanged.Swap(false) && !need {
-		time.AfterFunc(monitorTick, cp.monitorTick)
+	offline := false
+	if c := cp.Caller(); c == nil || !c.Connected() {
+		offline = true // a fault while offline is seen, and its event waits
+	}
+	if !cp.mon.statusChanged.Swap(false) && !need && !offline {
+		time.AfterFunc(next, cp.monitorTick)
 		return
 	}
 	cp.Go(5*monitorTick, func(ctx context.Context) {
-		defer time.AfterFunc(monitorTick, cp.monitorTick)
+		defer time.AfterFunc(next, cp.monitorTick)
 		cp.monitorRound(ctx)
 	})
 }
@@ -214,9 +218,21 @@ func needsRounds(active []monitoring.Monitor) bool {
 	return false
 }
 
-// statusSeen notes that a connector's status changed: the next round
-// reads the monitored values.
-func (cp *ChargePoint) statusSeen() { cp.mon.statusChanged.Store(true) }
+// statusSeen notes that a connector's status changed: a round reads the
+// monitored values within monitorTick, not at the idle tick's pace.
+func (cp *ChargePoint) statusSeen() {
+	cp.mon.statusChanged.Store(true)
+	if !cp.mon.kicked.CompareAndSwap(false, true) {
+		return // a round is coming
+	}
+	time.AfterFunc(monitorTick, func() {
+		cp.mon.kicked.Store(false)
+		if cp.Closed() || !cp.mon.statusChanged.Swap(false) {
+			return
+		}
+		cp.Go(5*monitorTick, cp.monitorRound)
+	})
+}
 
 // txOf names the transaction under way on an EVSE (0: on any); mu is
 // held.
