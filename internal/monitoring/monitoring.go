@@ -166,8 +166,9 @@ type trip struct {
 // New returns the Set of a station whose maker installed presets
 // (HardWired and Preconfigured monitors, their ids unique), restored from
 // saved (nil: a new station: the presets, base All, level MaxSeverity).
+// The Set keeps presets, unchanged: stations may share them.
 func New(presets []Monitor, saved *Saved) *Set {
-	s := &Set{factory: slices.Clone(presets), base: All, level: MaxSeverity, state: map[int]*trip{}}
+	s := &Set{factory: presets, base: All, level: MaxSeverity, state: map[int]*trip{}}
 	for _, m := range presets {
 		s.nextID = max(s.nextID, m.ID+1)
 	}

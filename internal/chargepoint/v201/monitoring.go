@@ -69,8 +69,20 @@ type monitors struct {
 // presets are the maker's monitors of a station with n EVSEs: hardwired,
 // a Delta on Problem of the station and of each EVSE (any change is
 // told); preconfigured, a Delta on AvailabilityState of the station and
-// of each EVSE.
+// of each EVSE. The stations of a size share one list (a fleet's
+// thousands), which nobody changes.
 func presets(n int) []monitoring.Monitor {
+	if list, ok := presetsOf.Load(n); ok {
+		return list.([]monitoring.Monitor)
+	}
+	list, _ := presetsOf.LoadOrStore(n, makePresets(n))
+	return list.([]monitoring.Monitor)
+}
+
+// presetsOf are the presets by number of EVSEs.
+var presetsOf sync.Map
+
+func makePresets(n int) []monitoring.Monitor {
 	var out []monitoring.Monitor
 	add := func(kind monitoring.Kind, evse int, variable string, severity int) {
 		t := monitoring.Target{Component: "ChargingStation", Variable: variable}
