@@ -257,7 +257,11 @@ func TestRunChangeConfigurationEveryKey(t *testing.T) {
 	for _, k := range cat.Keys() {
 		good, bad := k.Examples()
 		if !k.OverOCPP16() {
-			if st := change(k.Name, good[0]); st != "NotSupported" {
+			v := "1"
+			if len(good) > 0 {
+				v = good[0]
+			}
+			if st := change(k.Name, v); st != "NotSupported" {
 				t.Errorf("%s over OCPP 1.6: %s, want NotSupported", k.Name, st)
 			}
 			continue

@@ -51,3 +51,27 @@ func TestDecideAuth(t *testing.T) {
 		}
 	}
 }
+
+// A local list entry's token type decides which presentations it
+// authorizes (OCPP 2.0.1's idToken types; 1.6's entries have none).
+func TestTokenMatches(t *testing.T) {
+	for _, c := range []struct {
+		listed, presented string
+		want              bool
+	}{
+		{"", "", true},
+		{"", "Central", true},
+		{"ISO14443", "", true},
+		{"ISO15693", "", true},
+		{"ISO14443", "ISO15693", true},
+		{"ISO14443", "Central", false},
+		{"Central", "", false},
+		{"Central", "Central", true},
+		{"eMAID", "Central", false},
+		{"KeyCode", "KeyCode", true},
+	} {
+		if got := TokenMatches(c.listed, c.presented); got != c.want {
+			t.Errorf("listed %q, presented %q: %v, want %v", c.listed, c.presented, got, c.want)
+		}
+	}
+}

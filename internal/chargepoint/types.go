@@ -167,6 +167,26 @@ type AuthInfo struct {
 	// Expiry is when it stops being valid; zero: never.
 	Expiry time.Time `json:"expiry,omitzero"`
 	Parent string    `json:"parentIdTag,omitempty"`
+	// TokenType is the type of idToken a local list entry is for (OCPP
+	// 2.0.1: ISO14443, Central, eMAID…); "": any (1.6). See TokenMatches.
+	TokenType string `json:"tokenType,omitempty"`
+}
+
+// TokenMatches reports whether a local list entry for tokens of type
+// listed authorizes a token presented as type presented ("": read by the
+// RFID reader): an entry without a type (1.6's) any token of its value;
+// an RFID type (ISO14443, ISO15693) a card at the reader or a token of
+// an RFID type; another type (Central, eMAID, KeyCode…) only a token of
+// that type (a remote start's).
+func TokenMatches(listed, presented string) bool {
+	rfid := func(t string) bool { return t == "" || t == "ISO14443" || t == "ISO15693" }
+	switch {
+	case listed == "" || listed == presented:
+		return true
+	case rfid(listed):
+		return rfid(presented)
+	}
+	return false
 }
 
 // Valid reports whether the information authorizes at t: Accepted and

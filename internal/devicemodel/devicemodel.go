@@ -67,6 +67,7 @@ var standard = []Variable{
 	// management (SendLocalList) is not over 2.0.1 yet.
 	{Component: "LocalAuthListCtrlr", Name: "Available", Fixed: "true"},
 	{Component: "LocalAuthListCtrlr", Name: "ItemsPerMessage", Key: "SendLocalListMaxLength"},
+	{Component: "LocalAuthListCtrlr", Name: "Entries", Key: "LocalAuthListEntries"},
 	{Component: "TxCtrlr", Name: "EVConnectionTimeOut", Key: "ConnectionTimeOut"},
 	{Component: "TxCtrlr", Name: "StopTxOnEVSideDisconnect", Key: "StopTransactionOnEVSideDisconnect"},
 	{Component: "TxCtrlr", Name: "StopTxOnInvalidId", Key: "StopTransactionOnInvalidId"},

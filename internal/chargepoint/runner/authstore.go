@@ -19,14 +19,26 @@ type AuthStore struct {
 // NewAuthStore returns the list and cache kept in store.
 func NewAuthStore(store kv.Store) *AuthStore { return &AuthStore{store: store} }
 
-// Lookup returns what the list and the cache hold of an idTag.
+// Lookup returns what the list and the cache hold of an idTag read by
+// the RFID reader.
 func (a *AuthStore) Lookup(idTag string) (chargepoint.Known, error) {
+	return a.LookupToken(idTag, "")
+}
+
+// LookupToken returns what the list and the cache hold of an idTag
+// presented as a token of type tokenType ("": the RFID reader's): a list
+// entry for another type of token is not this token's
+// (chargepoint.TokenMatches).
+func (a *AuthStore) LookupToken(idTag, tokenType string) (chargepoint.Known, error) {
 	var k chargepoint.Known
 	err := a.store.View(func(tx kv.Tx) error {
 		k.List = readInfo(tx, bucketLocalList, chargepoint.TagKey(idTag))
 		k.Cache = readInfo(tx, bucketCache, chargepoint.TagKey(idTag))
 		return nil
 	})
+	if k.List != nil && !chargepoint.TokenMatches(k.List.TokenType, tokenType) {
+		k.List = nil
+	}
 	return k, err
 }
 

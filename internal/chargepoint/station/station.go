@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -253,6 +254,15 @@ func New(opts Options, legacy runner.Legacy, protocols ...Protocol) (*Station, e
 		return nil, err
 	}
 	st.unit = u
+	// The list's size is kept with it: reading it is one read of the
+	// store, which does not wait for writers.
+	opts.Settings.SetComputed("LocalAuthListEntries", func() string {
+		_, n, err := u.Auth().ListInfo()
+		if err != nil {
+			return ""
+		}
+		return strconv.Itoa(n)
+	})
 	return st, nil
 }
 

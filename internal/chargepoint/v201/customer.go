@@ -42,7 +42,7 @@ func (cp *ChargePoint) customerInformation(ctx context.Context, r *ocpp201.Custo
 	switch {
 	case r.IdToken != nil:
 		var err error
-		if lines, err = cp.tokenData(ctx, r.IdToken.IdToken, r.Clear); err != nil {
+		if lines, err = cp.tokenData(ctx, r.IdToken.IdToken, string(r.IdToken.Type), r.Clear); err != nil {
 			return nil, err
 		}
 	case r.CustomerCertificate != nil:
@@ -65,11 +65,11 @@ func (cp *ChargePoint) customerInformation(ctx context.Context, r *ocpp201.Custo
 	return &ocpp201.CustomerInformationResponse{Status: ocpp201.CustomerInformationStatusAccepted}, nil
 }
 
-// tokenData is what the station holds of an idToken, a line each; clear
-// removes its authorization cache entry.
-func (cp *ChargePoint) tokenData(ctx context.Context, token string, clear bool) ([]string, error) {
+// tokenData is what the station holds of an idToken of a type, a line
+// each; clear removes its authorization cache entry.
+func (cp *ChargePoint) tokenData(ctx context.Context, token, tokenType string, clear bool) ([]string, error) {
 	auth := cp.Unit().Auth()
-	known, err := auth.Lookup(token)
+	known, err := auth.LookupToken(token, tokenType)
 	if err != nil {
 		return nil, fmt.Errorf("v201: CustomerInformation: the authorization data: %w", err)
 	}
@@ -89,7 +89,11 @@ func (cp *ChargePoint) tokenData(ctx context.Context, token string, clear bool) 
 		lines = append(lines, line+".")
 	}
 	if l := known.List; l != nil {
-		lines = append(lines, fmt.Sprintf("Local authorization list: idToken %s, status %s (the CSMS's list: not cleared here).", token, l.Status))
+		typ := ""
+		if l.TokenType != "" {
+			typ = " of type " + l.TokenType
+		}
+		lines = append(lines, fmt.Sprintf("Local authorization list: idToken %s%s, status %s (the CSMS's list: not cleared here).", token, typ, l.Status))
 	}
 	st, err := cp.Status(ctx)
 	if err != nil {

@@ -332,7 +332,7 @@ func (cp *ChargePoint) requestStart(ctx context.Context, r *ocpp201.RequestStart
 		}
 		rs.Profile = &p
 	}
-	known, err := cp.Unit().Auth().Lookup(rs.IDTag)
+	known, err := cp.Unit().Auth().LookupToken(rs.IDTag, rs.TokenType)
 	if err != nil {
 		cp.log.Error("authorization data unreadable", "err", err)
 	}

@@ -20,8 +20,10 @@ func (cp *ChargePoint) getLocalListVersion() (*ocpp201.GetLocalListVersionRespon
 }
 
 // sendLocalList answers SendLocalList (D01) over the list 1.6 keeps: one
-// entry per idToken value, as 1.6's idTags (the type is not kept: a token
-// matches by its value, however presented). Failed while the list is not
+// entry per idToken value, as 1.6's idTags, kept with its type: an entry
+// of an RFID type authorizes a card at the reader, one of another type
+// (Central, eMAID…) only a token of that type (chargepoint.TokenMatches);
+// additionalInfo is not kept. Failed while the list is not
 // enabled, for more entries than ItemsPerMessage (SendLocalListMaxLength),
 // for a list that would outgrow LocalAuthListCtrlr's Storage
 // (LocalAuthListMaxLength), a token listed twice or a Full entry without
@@ -45,6 +47,7 @@ func (cp *ChargePoint) sendLocalList(r *ocpp201.SendLocalListRequest) *ocpp201.S
 		u.Entries[i].IDTag = e.IdToken.IdToken
 		if e.IdTokenInfo != nil {
 			info := authInfo(*e.IdTokenInfo)
+			info.TokenType = string(e.IdToken.Type)
 			u.Entries[i].Info = &info
 		}
 	}

@@ -96,9 +96,27 @@ func TestD01SendLocalListAndD02GetLocalListVersion(t *testing.T) {
 		if size != 3 { // TAG…1, TAG…2, BAD
 			t.Errorf("%d entries, want 3", size)
 		}
+		entries := mustCall(t, r.cp, "GetVariables", `{"getVariableData":[{"component":{"name":"LocalAuthListCtrlr"},"variable":{"name":"Entries"}}]}`)
+		if res := entries["getVariableResult"].([]any)[0].(map[string]any); res["attributeValue"] != "3" {
+			t.Errorf("LocalAuthListCtrlr.Entries: %v", res)
+		}
 		known, _ := r.cp.Unit().Auth().Lookup("BAD")
 		if known.List == nil || known.List.Status != "Blocked" {
 			t.Errorf("BAD in the list: %+v", known.List)
+		}
+
+		// An entry keeps its token's type: a Central token is an app's,
+		// not a card at the reader's.
+		app := `{"versionNumber":7,"updateType":"Differential","localAuthorizationList":[` +
+			`{"idToken":{"idToken":"APP-1","type":"Central"},"idTokenInfo":{"status":"Accepted"}}]}`
+		if got := send(app); got != "Accepted" {
+			t.Fatalf("a Central token: %s", got)
+		}
+		if k, _ := r.cp.Unit().Auth().Lookup("APP-1"); k.List != nil {
+			t.Errorf("a Central entry authorizes a card at the reader: %+v", k.List)
+		}
+		if k, _ := r.cp.Unit().Auth().LookupToken("APP-1", "Central"); k.List == nil || k.List.TokenType != "Central" {
+			t.Errorf("the Central entry for a Central token: %+v", k.List)
 		}
 
 		// C13/C14: offline, a listed token starts a transaction at once.

@@ -278,6 +278,11 @@ func characteristics(k config.Key, v devicemodel.Variable) *ocpp201.VariableChar
 	}
 	limits := func(lo, hi float64) { c.MinLimit, c.MaxLimit = &lo, &hi }
 	switch k.Kind {
+	case config.KindComputed:
+		if k.PrintedType == "integer" { // a count the station keeps (LocalAuthListCtrlr.Entries)
+			c.DataType = ocpp201.DataInteger
+			limits(float64(k.Min), float64(k.Max))
+		}
 	case config.KindInt:
 		c.DataType = ocpp201.DataInteger
 		limits(float64(k.Min), float64(k.Max))
