@@ -35,8 +35,8 @@ func TestAReconnectStormDeliversEveryJournalWithinTheRamp(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	if most := l.MaxPerSecond(storm); most > rate+rate/100+1 {
-		t.Errorf("%d connection attempts in one second after the storm; the ramp allows %d (and 1 %% of network noise)", most, rate)
+	if most := l.MaxPerSecond(storm); most > withJitter(rate) {
+		t.Errorf("%d connection attempts in one second after the storm; the ramp allows %d (and %d of jitter)", most, rate, withJitter(rate)-rate)
 	}
 	if took := time.Since(storm); took < time.Duration(n/rate-1)*time.Second {
 		t.Errorf("%d reconnected in %s: faster than the ramp", n, took)
@@ -326,3 +326,10 @@ func TestAFleetChargerRefusesSecurityProfile3(t *testing.T) {
 		t.Errorf("SecurityProfile=3 over ws://: %v, want a refusal naming wss://", err)
 	}
 }
+
+// withJitter is the most connection attempts a ramp of rate a second may
+// show in one second at the central system: it counts them as they
+// arrive, and a busy machine (CI runs packages side by side) delays some
+// and bunches them, so a window may hold a few of the next second's;
+// 5 % and one. A ramp that lets a storm through shows many times more.
+func withJitter(rate int) int { return rate + rate/20 + 1 }
