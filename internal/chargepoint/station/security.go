@@ -181,3 +181,36 @@ func (st *Station) callTimeout() time.Duration {
 	}
 	return time.Minute
 }
+
+// RenewBefore is how long before its certificate expires the station
+// renews it of its own accord (A03: "about to expire", which the
+// specifications leave to the station).
+const RenewBefore = 30 * 24 * time.Hour
+
+// renewalCheck is how often the station looks at its certificate's
+// expiry (and first a minute after it starts, once registered).
+const renewalCheck = 24 * time.Hour
+
+// checkExpiry starts a renewal (A03) when the station works at security
+// profile 3, is registered and online, and its certificate expires
+// within RenewBefore; the CSR goes with the protocol's SignCertificate.
+// It looks again renewalCheck later, until the station has stopped
+// (a chain of timers, not a goroutine per station).
+func (st *Station) checkExpiry() {
+	if st.Closed() {
+		return
+	}
+	defer time.AfterFunc(renewalCheck, st.checkExpiry)
+	if st.opts.Settings.Snapshot().SecurityProfile != 3 || st.Registration() != chargepoint.Accepted || !(currentCaller{st}).Connected() {
+		return
+	}
+	cert, err := certs.New(st.opts.Store).Certificate()
+	if err != nil || cert.Leaf == nil {
+		return
+	}
+	if expires := cert.Leaf.NotAfter; expires.Sub(st.opts.Clock.Now()) <= RenewBefore {
+		if sign := st.link().sign; sign != nil && st.Renew(context.Background(), sign) {
+			st.log.Info("the station's certificate expires soon: renewing it (A03)", "expires", expires)
+		}
+	}
+}

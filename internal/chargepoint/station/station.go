@@ -123,6 +123,9 @@ type Protocol struct {
 	// TellsLimits: the protocol tells load management's limits (2.0.1's
 	// NotifyChargingLimit); see chargepoint.Config.
 	TellsLimits bool
+	// Sign sends a renewal's CSR with the protocol's SignCertificate (the
+	// station's own renewal, A03); nil: the protocol has none.
+	Sign func(ctx context.Context, csr []byte) error
 }
 
 // Station is one charge point: the charging core run in real time, with
@@ -183,6 +186,7 @@ func (st *Station) Closed() bool {
 type namedLink struct {
 	name string
 	link runner.Link
+	sign func(ctx context.Context, csr []byte) error
 }
 
 // New returns a charge point restored from its store, speaking protocols
@@ -238,7 +242,7 @@ func New(opts Options, legacy runner.Legacy, protocols ...Protocol) (*Station, e
 	}
 	st := &Station{opts: opts, log: opts.Logger, display: board}
 	for _, p := range protocols {
-		st.links = append(st.links, namedLink{name: p.Name, link: p.Link(currentCaller{st})})
+		st.links = append(st.links, namedLink{name: p.Name, link: p.Link(currentCaller{st}), sign: p.Sign})
 	}
 	st.runner = opts.Runner
 	unitStore := kv.Store(nil)
@@ -254,6 +258,7 @@ func New(opts Options, legacy runner.Legacy, protocols ...Protocol) (*Station, e
 		return nil, err
 	}
 	st.unit = u
+	time.AfterFunc(time.Minute, st.checkExpiry)
 	// The list's size is kept with it: reading it is one read of the
 	// store, which does not wait for writers.
 	opts.Settings.SetComputed("LocalAuthListEntries", func() string {

@@ -67,7 +67,7 @@ func Unbound() *ChargePoint { return &ChargePoint{} }
 func (cp *ChargePoint) Protocol() station.Protocol {
 	return station.Protocol{Name: Subprotocol, Link: func(c station.Caller) runner.Link {
 		return link{caller: c, lenient: cp.readLeniently}
-	}}
+	}, Sign: cp.signCertificate}
 }
 
 // Bind makes cp the 1.6 face of st.

@@ -57,7 +57,7 @@ func Unbound() *ChargePoint { return &ChargePoint{} }
 // Protocol is OCPP 2.0.1 for a station.
 func (cp *ChargePoint) Protocol() station.Protocol {
 	return station.Protocol{Name: Subprotocol, Link: func(c station.Caller) runner.Link { return link{caller: c, statusSeen: cp.statusSeen} },
-		NamesTransactions: true, TellsLimits: true}
+		NamesTransactions: true, TellsLimits: true, Sign: cp.signCertificate}
 }
 
 // Bind makes cp the 2.0.1 face of st.

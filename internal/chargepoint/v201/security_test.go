@@ -480,3 +480,61 @@ func TestA02CertificateRenewalOver201(t *testing.T) {
 		}
 	})
 }
+
+// A03: at security profile 3, a station whose certificate expires within
+// 30 days renews it of its own accord (SignCertificate), once a day until
+// a new certificate is installed; one whose certificate has longer to
+// run does not.
+func TestA03TheStationRenewsACertificateAboutToExpire(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ca, err := csmstest.NewCA("the CSO's CA", 400*24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		store := &kv.Mem{}
+		csms := newFakeCSMS(t)
+		csms.answer("SignCertificate", `{"status":"Accepted"}`)
+		r := startRig(t, csms, map[string]string{"SecurityProfile": "3"}, store)
+		defer r.stop()
+		synctest.Wait()
+		install := func(valid time.Duration) {
+			t.Helper()
+			csr, err := certs.New(store).RenewalCSR("CS-1", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			chain, err := ca.SignCSR(csr, valid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := certs.New(store).InstallCertificate(chain, "CS-1", time.Now(), 10000); err != nil {
+				t.Fatal(err)
+			}
+		}
+		install(90 * 24 * time.Hour)
+		time.Sleep(2 * 24 * time.Hour)
+		if n := len(csms.sent("SignCertificate")); n != 0 {
+			t.Fatalf("%d SignCertificate with 88 days to run", n)
+		}
+		install(20 * 24 * time.Hour)
+		time.Sleep(12 * time.Hour)
+		sent := csms.sent("SignCertificate")
+		if len(sent) != 1 {
+			t.Fatalf("%d SignCertificate with 20 days to run, want 1", len(sent))
+		}
+		if req := decode[ocpp201.SignCertificateRequest](t, sent[0]); !strings.Contains(req.Csr, "CERTIFICATE REQUEST") {
+			t.Errorf("SignCertificate: %+v", req)
+		}
+		// No certificate came: the next day's look asks again; once a
+		// new one is in, no more.
+		time.Sleep(24 * time.Hour)
+		if n := len(csms.sent("SignCertificate")); n != 2 {
+			t.Errorf("%d SignCertificate a day later without a new certificate, want 2", n)
+		}
+		install(90 * 24 * time.Hour)
+		time.Sleep(3 * 24 * time.Hour)
+		if n := len(csms.sent("SignCertificate")); n != 2 {
+			t.Errorf("%d SignCertificate after the new certificate, want still 2", n)
+		}
+	})
+}
