@@ -156,6 +156,10 @@ type Snapshot struct {
 	AdditionalRootCertificateCheck bool
 	// TxStartPoint is key "TxStartPoint": OCPP 2.0.1 (TxCtrlr): when a transaction starts, at the first of the listed points: EVConnected (the EV plugged in), Authorized (the driver authorized), PowerPathClosed (both). Over 1.6 a transaction starts at PowerPathClosed.
 	TxStartPoint []string
+	// CertSigningWaitMinimum is key "CertSigningWaitMinimum", in s: OCPP 2.0.1 (SecurityCtrlr): seconds to wait for CertificateSigned after an accepted SignCertificate before asking again (the wait doubles each time); 0: never ask again.
+	CertSigningWaitMinimum int
+	// CertSigningRepeatTimes is key "CertSigningRepeatTimes": OCPP 2.0.1 (SecurityCtrlr): how many times SignCertificate is sent again when no CertificateSigned comes; 0: not again.
+	CertSigningRepeatTimes int
 	// TxStopPoint is key "TxStopPoint": OCPP 2.0.1 (TxCtrlr): when a transaction ends, at the first listed point that no longer holds: EVConnected (the EV unplugged), Authorized (the driver's authorization ended), PowerPathClosed (either). Over 1.6 a transaction ends when the authorization ends, or at unplug with StopTransactionOnEVSideDisconnect.
 	TxStopPoint []string
 	// NetworkConfigurationPriority is key "NetworkConfigurationPriority": OCPP 2.0.1 (OCPPCommCtrlr): the configuration slots of the network connection profiles the station tries, in order, from the next boot: slot 0 is the installer's (the --csms URL and SecurityProfile), slots 1 to 3 are set with SetNetworkProfile; every slot listed must hold a profile, none with a lower security profile than the one in force. A slot that cannot connect in NetworkProfileConnectionAttempts attempts gives way to the next, then to the slot that connected last.
@@ -247,6 +251,8 @@ func newSnapshot(get func(name string) string) *Snapshot {
 		CertificateSignedMaxChainSize:           snapInt(get("CertificateSignedMaxChainSize")),
 		AdditionalRootCertificateCheck:          snapBool(get("AdditionalRootCertificateCheck")),
 		TxStartPoint:                            snapList(get("TxStartPoint")),
+		CertSigningWaitMinimum:                  snapInt(get("CertSigningWaitMinimum")),
+		CertSigningRepeatTimes:                  snapInt(get("CertSigningRepeatTimes")),
 		TxStopPoint:                             snapList(get("TxStopPoint")),
 		NetworkConfigurationPriority:            snapList(get("NetworkConfigurationPriority")),
 		NetworkProfileConnectionAttempts:        snapInt(get("NetworkProfileConnectionAttempts")),

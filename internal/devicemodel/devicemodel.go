@@ -98,6 +98,8 @@ var standard = []Variable{
 	{Component: "SecurityCtrlr", Name: "BasicAuthPassword", Key: "AuthorizationKey",
 		View: func(string) string { return "" }, Write: passwordWrite},
 	{Component: "SecurityCtrlr", Name: "AdditionalRootCertificateCheck", Key: "AdditionalRootCertificateCheck"},
+	{Component: "SecurityCtrlr", Name: "CertSigningWaitMinimum", Key: "CertSigningWaitMinimum"},
+	{Component: "SecurityCtrlr", Name: "CertSigningRepeatTimes", Key: "CertSigningRepeatTimes"},
 	{Component: "DeviceDataCtrlr", Name: "ItemsPerMessage", Instance: "GetVariables", Key: "GetConfigurationMaxKeys"},
 	{Component: "DeviceDataCtrlr", Name: "ItemsPerMessage", Instance: "SetVariables", Key: "GetConfigurationMaxKeys"},
 }

@@ -99,10 +99,19 @@ func (st *Station) CheckFirmwareSigner(certPEM string) error {
 // the CALL of ctx is written: a new key, and its CSR given to sign (the
 // protocol's SignCertificate), whose error is logged. False when it
 // cannot start: the station has no identity, or a renewal is under way.
+// Without a CertificateSigned CertSigningWaitMinimum after an accepted
+// SignCertificate, it asks again, the wait doubling each time, at most
+// CertSigningRepeatTimes times (A02.FR.17/18).
 func (st *Station) Renew(ctx context.Context, sign func(ctx context.Context, csr []byte) error) bool {
+	return st.renew(ctx, sign, 0)
+}
+
+// renew is Renew's attempt n (0: the first).
+func (st *Station) renew(ctx context.Context, sign func(ctx context.Context, csr []byte) error, n int) bool {
 	if st.opts.ID == "" || !st.renewing.CompareAndSwap(false, true) {
 		return false
 	}
+	signed := st.signed.Load()
 	rpc.AfterAnswer(ctx, func() {
 		st.Go(st.callTimeout(), func(ctx context.Context) {
 			defer st.renewing.Store(false)
@@ -116,9 +125,28 @@ func (st *Station) Renew(ctx context.Context, sign func(ctx context.Context, csr
 				return
 			}
 			st.log.Info("SignCertificate accepted; waiting for CertificateSigned")
+			st.awaitSigned(sign, n, signed)
 		})
 	})
 	return true
+}
+
+// awaitSigned asks again when no certificate was installed (signed
+// unchanged) CertSigningWaitMinimum × 2^n after attempt n's
+// SignCertificate, while attempts are left.
+func (st *Station) awaitSigned(sign func(ctx context.Context, csr []byte) error, n int, signed uint64) {
+	s := st.opts.Settings.Snapshot()
+	if n >= s.CertSigningRepeatTimes || s.CertSigningWaitMinimum <= 0 {
+		return
+	}
+	wait := time.Duration(s.CertSigningWaitMinimum) * time.Second << min(n, 16)
+	time.AfterFunc(wait, func() {
+		if st.Closed() || st.signed.Load() != signed {
+			return
+		}
+		st.log.Info("no CertificateSigned came: asking again", "attempt", n+2)
+		st.renew(context.Background(), sign, n+1)
+	})
 }
 
 // CertificateSigned installs the station's certificate (a PEM chain) the
@@ -140,6 +168,7 @@ func (st *Station) CertificateSigned(ctx context.Context, chain string) error {
 		st.SecurityIncident(chargepoint.SecurityIncident{Type: chargepoint.SecInvalidChargePointCertificate, TechInfo: err.Error()})
 		return err
 	}
+	st.signed.Add(1)
 	st.log.Info("CertificateSigned: the station's new certificate is installed")
 	if st.opts.OnCertificate != nil {
 		rpc.AfterAnswer(ctx, st.opts.OnCertificate)

@@ -148,8 +148,10 @@ type Station struct {
 	closed bool
 
 	// renewing: a renewal of the station's certificate (SignCertificate)
-	// is under way.
+	// is under way; signed counts the certificates CertificateSigned
+	// installed (a renewal waiting for one sees it come).
 	renewing atomic.Bool
+	signed   atomic.Uint64
 }
 
 // Go runs a protocol adapter's background task (a CALL of its own, sent

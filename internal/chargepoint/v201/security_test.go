@@ -538,3 +538,50 @@ func TestA03TheStationRenewsACertificateAboutToExpire(t *testing.T) {
 		}
 	})
 }
+
+// A02.FR.17/18: without a CertificateSigned, SignCertificate goes again
+// CertSigningWaitMinimum later, the wait doubling, CertSigningRepeatTimes
+// times; a certificate that comes ends the asking.
+func TestA02SignCertificateIsAskedAgainWithoutCertificateSigned(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ca, err := csmstest.NewCA("the CSO's CA", 400*24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		csms := newFakeCSMS(t)
+		csms.answer("SignCertificate", `{"status":"Accepted"}`)
+		r := startRig(t, csms, map[string]string{"CertSigningWaitMinimum": "10", "CertSigningRepeatTimes": "2"}, &kv.Mem{})
+		defer r.stop()
+		synctest.Wait()
+		if a := mustCall(t, r.cp, "TriggerMessage", `{"requestedMessage":"SignChargingStationCertificate"}`); status(a) != "Accepted" {
+			t.Fatalf("TriggerMessage: %v", a)
+		}
+		time.Sleep(time.Hour)
+		var at []string
+		for _, c := range csms.sent("SignCertificate") {
+			at = append(at, (c.at - csms.sent("SignCertificate")[0].at).Round(time.Second).String())
+		}
+		if got := strings.Join(at, " "); got != "0s 10s 30s" {
+			t.Errorf("SignCertificate at %s, want 0s 10s 30s", got)
+		}
+
+		// A certificate after the first ask: no second.
+		before := len(csms.sent("SignCertificate"))
+		mustCall(t, r.cp, "TriggerMessage", `{"requestedMessage":"SignChargingStationCertificate"}`)
+		synctest.Wait()
+		sent := csms.sent("SignCertificate")
+		req := decode[ocpp201.SignCertificateRequest](t, sent[len(sent)-1])
+		chain, err := ca.SignCSR([]byte(req.Csr), 90*24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := json.Marshal(ocpp201.CertificateSignedRequest{CertificateChain: string(chain)})
+		if a := mustCall(t, r.cp, "CertificateSigned", string(raw)); status(a) != "Accepted" {
+			t.Fatalf("CertificateSigned: %v", a)
+		}
+		time.Sleep(time.Hour)
+		if n := len(csms.sent("SignCertificate")) - before; n != 1 {
+			t.Errorf("%d SignCertificate after a certificate came, want the one", n)
+		}
+	})
+}
