@@ -45,9 +45,10 @@ master's DlmState every 2 s.
 
 With --ocpp 2.0.1 the charge point speaks OCPP 2.0.1 (the central system
 speaks both): the tour reads and sets the device model's variables
-(GetVariables, SetVariables), the session is told in TransactionEvents
-and the central system stops it with RequestStopTransaction; smart
-charging, not in the 2.0.1 face yet, is skipped with a note.`,
+(GetVariables, SetVariables), the session is told in TransactionEvents,
+the central system caps it with a TxProfile (SetChargingProfile,
+GetCompositeSchedule, GetChargingProfiles) and stops it with
+RequestStopTransaction.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := logs.logger()

@@ -63,8 +63,7 @@ var standard = []Variable{
 	{Component: "AuthCacheCtrlr", Name: "Enabled", Key: "AuthorizationCacheEnabled"},
 	{Component: "AuthCacheCtrlr", Name: "Available", Fixed: "true"},
 	{Component: "LocalAuthListCtrlr", Name: "Enabled", Key: "LocalAuthListEnabled"},
-	// The core consults the local list whatever the protocol; only its
-	// management (SendLocalList) is not over 2.0.1 yet.
+	// The core consults the local list whatever the protocol.
 	{Component: "LocalAuthListCtrlr", Name: "Available", Fixed: "true"},
 	{Component: "LocalAuthListCtrlr", Name: "ItemsPerMessage", Key: "SendLocalListMaxLength"},
 	{Component: "LocalAuthListCtrlr", Name: "Entries", Key: "LocalAuthListEntries"},
