@@ -36,7 +36,7 @@ func list(t *testing.T, path string) pkg {
 
 func TestDomainPackagesImportNoIO(t *testing.T) {
 	const mod = "github.com/evse-dev/evse/internal/"
-	for _, name := range []string{"config", "clock", "model", "chargepoint", "ocpp16", "ocpp201", "ocppschema", "ocppj/rpc", "dlm", "dlm/wire", "smartcharging", "firmsign", "netprofile", "display"} {
+	for _, name := range []string{"config", "clock", "model", "chargepoint", "ocpp16", "ocpp201", "ocppschema", "ocppj/rpc", "dlm", "dlm/wire", "smartcharging", "firmsign", "netprofile", "display", "monitoring", "devicemodel"} {
 		p := list(t, mod+name)
 		for _, d := range p.Deps {
 			for _, f := range forbidden {
