@@ -83,23 +83,30 @@ func (c *Core) command(e Command) {
 
 // remoteStart answers a remote start. Accepted means the charge point
 // will try: the idTag is authorized first when AuthorizeRemoteTxRequests
-// is on, and the EV may still have ConnectionTimeOut to plug in.
-func (c *Core) remoteStart(r RemoteStart) bool {
+// is on, and the EV may still have ConnectionTimeOut to plug in. A
+// transaction started at plug-in that waits for its driver is the one
+// the remote start is for: the result names it.
+func (c *Core) remoteStart(r RemoteStart) RemoteStartResult {
+	var no RemoteStartResult
 	if c.reg.status != Accepted || !c.free.HasTransactions() {
-		return false // not while Pending; these free-charging modes have no transactions
+		return no // not while Pending; these free-charging modes have no transactions
 	}
 	if r.Connector < 0 || r.Connector > len(c.conns) {
-		return false
+		return no
 	}
 	cn := c.pickConnector(r.Connector, r.IDTag)
 	if cn == nil || c.busyWith(r.IDTag) {
-		return false
+		return no
+	}
+	res := RemoteStartResult{Accepted: true}
+	if cn.awaitingDriver() {
+		res.Waiting = cn.tx.Local
 	}
 	var profile *smartcharging.Profile
 	if r.Profile != nil {
 		if why := c.checkRemoteProfile(cn.id, *r.Profile); why != "" {
 			c.log.Info("RemoteStartTransaction rejected: its charging profile", "why", why)
-			return false
+			return no
 		}
 		p := *r.Profile
 		p.TransactionID = nil // it is for the transaction about to start
@@ -116,7 +123,7 @@ func (c *Core) remoteStart(r RemoteStart) bool {
 	default:
 		c.authorized(cn, grant{idTag: r.IDTag, profile: profile, remoteID: r.RemoteStartID, tokenType: r.TokenType})
 	}
-	return true
+	return res
 }
 
 // remoteStop answers a remote stop: accepted for a transaction that is

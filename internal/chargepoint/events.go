@@ -226,6 +226,14 @@ type RemoteStart struct {
 	TokenType string
 }
 
+// RemoteStartResult is the reply to RemoteStart: Accepted when the charge
+// point will try; Waiting, the local id of the transaction started at
+// plug-in (TxStartPoint EVConnected) it is for, 0 for none.
+type RemoteStartResult struct {
+	Accepted bool
+	Waiting  int64
+}
+
 // RemoteStop asks to stop the transaction with the central system's id.
 // Reply: bool accepted.
 type RemoteStop struct {

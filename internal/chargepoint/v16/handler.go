@@ -132,14 +132,6 @@ type commandOf struct {
 // toCommand maps a CALL to a command of the core and the rendering of its
 // reply; a nil command answers at once with answer(nil).
 func (cp *ChargePoint) toCommand(req any) (cmd any, answer func(any) any, ok bool) {
-	accepted := func(yes ocpp16.RemoteStartStopStatus) func(any) any {
-		return func(res any) any {
-			if b, _ := res.(bool); b {
-				return yes
-			}
-			return ocpp16.RemoteStartStopStatusRejected
-		}
-	}
 	switch r := req.(type) {
 	case *ocpp16.RemoteStartTransactionRequest:
 		rs := chargepoint.RemoteStart{IDTag: r.IdTag}
@@ -166,14 +158,20 @@ func (cp *ChargePoint) toCommand(req any) (cmd any, answer func(any) any, ok boo
 			cp.log.Error("authorization data unreadable", "err", err)
 		}
 		rs.Known = known
-		status := accepted(ocpp16.RemoteStartStopStatusAccepted)
 		return rs, func(res any) any {
-			return &ocpp16.RemoteStartTransactionResponse{Status: status(res).(ocpp16.RemoteStartStopStatus)}
+			status := ocpp16.RemoteStartStopStatusRejected
+			if r, _ := res.(chargepoint.RemoteStartResult); r.Accepted {
+				status = ocpp16.RemoteStartStopStatusAccepted
+			}
+			return &ocpp16.RemoteStartTransactionResponse{Status: status}
 		}, true
 	case *ocpp16.RemoteStopTransactionRequest:
-		status := accepted(ocpp16.RemoteStartStopStatusAccepted)
 		return chargepoint.RemoteStop{TransactionID: r.TransactionId}, func(res any) any {
-			return &ocpp16.RemoteStopTransactionResponse{Status: status(res).(ocpp16.RemoteStartStopStatus)}
+			status := ocpp16.RemoteStartStopStatusRejected
+			if ok, _ := res.(bool); ok {
+				status = ocpp16.RemoteStartStopStatusAccepted
+			}
+			return &ocpp16.RemoteStopTransactionResponse{Status: status}
 		}, true
 	case *ocpp16.ResetRequest:
 		return chargepoint.Reset{Hard: r.Type == ocpp16.ResetTypeHard}, func(any) any {

@@ -337,28 +337,21 @@ func (cp *ChargePoint) requestStart(ctx context.Context, r *ocpp201.RequestStart
 		cp.log.Error("authorization data unreadable", "err", err)
 	}
 	rs.Known = known
-	// A transaction started at plug-in (TxStartPoint EVConnected) that
-	// waits for its driver: the answer names it.
-	var waiting string
-	if rs.Connector > 0 {
-		st, err := cp.Status(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if rs.Connector < len(st.Connectors) {
-			if t := st.Connectors[rs.Connector].Transaction; t != nil && t.IDTag == "" && !t.Silent {
-				waiting = TransactionID(t.LocalID)
-			}
-		}
-	}
-	res, err := cp.Exec(ctx, rs)
+	out, err := cp.Exec(ctx, rs)
 	if err != nil {
 		return nil, err
 	}
-	if ok, _ := res.(bool); !ok {
+	res, _ := out.(chargepoint.RemoteStartResult)
+	if !res.Accepted {
 		return rejected, nil
 	}
-	return &ocpp201.RequestStartTransactionResponse{Status: ocpp201.RequestStartStopStatusAccepted, TransactionId: waiting}, nil
+	resp := &ocpp201.RequestStartTransactionResponse{Status: ocpp201.RequestStartStopStatusAccepted}
+	if res.Waiting != 0 {
+		// A transaction started at plug-in waits for this driver: the
+		// answer names it.
+		resp.TransactionId = TransactionID(res.Waiting)
+	}
+	return resp, nil
 }
 
 // requestStop answers RequestStopTransaction for a transaction of this
