@@ -3,7 +3,6 @@ package ocpp16
 import (
 	"encoding/json"
 
-	"github.com/evse-dev/evse/internal/ocppj/rpc"
 	"github.com/evse-dev/evse/internal/ocppschema"
 )
 
@@ -23,7 +22,7 @@ func ValidateResponse(action string, payload json.RawMessage) error {
 // Validate checks payload against the schema of action's request or
 // response. It returns nil or an *rpc.Error.
 func Validate(action string, kind Kind, payload json.RawMessage) error {
-	if _, _, err := validate(action, kind, payload, ocppschema.Options{}); err != nil {
+	if _, _, err := messages.Validate(action, kind, payload, ocppschema.Options{}); err != nil {
 		return err
 	}
 	return nil
@@ -47,7 +46,7 @@ func DecodeResponse(action string, payload json.RawMessage) (any, error) {
 // into the matching type, returned as a pointer. The error is an
 // *rpc.Error.
 func Decode(action string, kind Kind, payload json.RawMessage) (any, error) {
-	v, _, err := decode(action, kind, payload, ocppschema.Options{})
+	v, _, err := messages.Decode(action, kind, payload, ocppschema.Options{})
 	return v, err
 }
 
@@ -56,44 +55,14 @@ func Decode(action string, kind Kind, payload json.RawMessage) (any, error) {
 // central systems built on common library examples send) is read as UTC.
 // Notes say what was read leniently, for a warning.
 func DecodeFromPeer(action string, kind Kind, payload json.RawMessage) (v any, notes []string, err error) {
-	return decode(action, kind, payload, ocppschema.Options{LocalTimesAsUTC: true})
+	return messages.Decode(action, kind, payload, ocppschema.Options{LocalTimesAsUTC: true})
 }
 
-func decode(action string, kind Kind, payload json.RawMessage, o ocppschema.Options) (any, []string, error) {
-	e, err := lookup(action, kind)
-	if err != nil {
-		return nil, nil, err
+// messages are the version's messages, from the generated action table.
+var messages = func() *ocppschema.Messages {
+	byName := make(map[string]ocppschema.Message, len(actionTable))
+	for _, e := range actionTable {
+		byName[e.Name] = ocppschema.Message{Schemas: e.nodes, New: [2]func() any{e.NewRequest, e.NewResponse}}
 	}
-	v := e.NewRequest
-	if kind == Response {
-		v = e.NewResponse
-	}
-	out := v()
-	notes, verr := ocppschema.OCPP16.Decode(e.nodes[kind], payload, out, o)
-	if verr != nil {
-		return nil, nil, verr
-	}
-	return out, notes, nil
-}
-
-// validate checks payload against the schema of action's request or
-// response (see ocppschema.Dialect.Validate).
-func validate(action string, kind Kind, payload json.RawMessage, o ocppschema.Options) ([]byte, []string, *rpc.Error) {
-	e, err := lookup(action, kind)
-	if err != nil {
-		return nil, nil, err
-	}
-	return ocppschema.OCPP16.Validate(e.nodes[kind], payload, o)
-}
-
-// lookup finds action's row, for a message of kind.
-func lookup(action string, kind Kind) (*actionEntry, *rpc.Error) {
-	e, ok := actionsByName[action]
-	if !ok {
-		return nil, rpc.Errorf(rpc.NotImplemented, "unknown action %q", ocppschema.Truncate(action))
-	}
-	if kind != Request && kind != Response {
-		return nil, rpc.Errorf(rpc.InternalError, "ocpp16: invalid Kind %d", int(kind))
-	}
-	return e, nil
-}
+	return ocppschema.NewMessages(ocppschema.OCPP16, "ocpp16", byName)
+}()
