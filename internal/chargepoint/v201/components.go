@@ -87,6 +87,23 @@ func (cp *ChargePoint) liveVariables(ctx context.Context) ([]liveVariable, error
 	return append(cp.liveFrom(st), displayVariables(len(held), cp.Display().Capabilities())...), nil
 }
 
+// liveOnce returns a reader of the live variables that reads them at its
+// first call only: one CALL's variables all see the same moment.
+func (cp *ChargePoint) liveOnce(ctx context.Context) func() ([]liveVariable, error) {
+	var (
+		live []liveVariable
+		err  error
+		read bool
+	)
+	return func() ([]liveVariable, error) {
+		if !read {
+			live, err = cp.liveVariables(ctx)
+			read = true
+		}
+		return live, err
+	}
+}
+
 // liveFrom are the physical components' and MonitoringCtrlr's variables
 // of a station in state st (the monitors read them every second;
 // DisplayMessageCtrlr's need its messages: liveVariables).

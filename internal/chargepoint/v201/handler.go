@@ -159,15 +159,13 @@ func (cp *ChargePoint) getVariables(ctx context.Context, r *ocpp201.GetVariables
 		return nil, rpc.Errorf(rpc.OccurrenceConstraintViolation, "%d variables asked, ItemsPerMessage is %d", n, most)
 	}
 	resp := &ocpp201.GetVariablesResponse{}
-	var live []liveVariable
+	readLive := cp.liveOnce(ctx)
 	for _, d := range r.GetVariableData {
 		res := ocpp201.GetVariableResult{AttributeType: d.AttributeType, Component: d.Component, Variable: d.Variable}
 		if liveComponent(d.Component) {
-			if live == nil {
-				var err error
-				if live, err = cp.liveVariables(ctx); err != nil {
-					return nil, err
-				}
+			live, err := readLive()
+			if err != nil {
+				return nil, err
 			}
 			lv, ok, known := findLive(live, d.Component, d.Variable)
 			value, has := lv.attr(d.AttributeType)
@@ -230,15 +228,13 @@ func (cp *ChargePoint) setVariables(ctx context.Context, r *ocpp201.SetVariables
 		return nil, rpc.Errorf(rpc.OccurrenceConstraintViolation, "%d variables to set, ItemsPerMessage is %d", n, most)
 	}
 	resp := &ocpp201.SetVariablesResponse{}
-	var live []liveVariable
+	readLive := cp.liveOnce(ctx)
 	for _, d := range r.SetVariableData {
 		res := ocpp201.SetVariableResult{AttributeType: d.AttributeType, Component: d.Component, Variable: d.Variable}
 		if liveComponent(d.Component) {
-			if live == nil {
-				var err error
-				if live, err = cp.liveVariables(ctx); err != nil {
-					return nil, err
-				}
+			live, err := readLive()
+			if err != nil {
+				return nil, err
 			}
 			res.AttributeStatus, res.AttributeStatusInfo = setLive(live, d)
 			resp.SetVariableResult = append(resp.SetVariableResult, res)
